@@ -1,0 +1,82 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { registerAuth } from "./features/auth/auth.routes";
+import { registerApiKeys } from "./features/api-keys/api-keys.routes";
+import { registerDevMailbox } from "./features/dev/mailbox.routes";
+import { registerHealth } from "./features/health/health.routes";
+import { registerMe } from "./features/users/me.routes";
+import { registerSessions } from "./features/sessions/sessions.routes";
+import { registerJwks } from "./features/auth/jwks.routes";
+import { createRouter } from "./platform/app-factory";
+import { getConfig } from "./platform/config";
+import { AppError } from "./platform/errors";
+import { createDb } from "./platform/db";
+import { onError, problemResponse } from "./platform/problem";
+import { registerOpenApi } from "./platform/openapi";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Builds the Hono app: global middleware in the order of DESIGN.md, then every feature. */
+export function newApp() {
+  const app = createRouter();
+
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  app.use(
+    cors({
+      origin: (origin, c) => (getConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
+      allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "X-Request-Id"],
+      allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      maxAge: 600,
+      credentials: false,
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError("payload_too_large", "Request body exceeds 1 MiB");
+      },
+    }),
+  );
+  app.use(async function requestContext(c, next) {
+    c.set("ctx", {
+      env: c.env,
+      db: createDb(c.env.DB),
+      config: getConfig(c.env),
+      requestId: c.get("requestId"),
+      ip: c.req.header("CF-Connecting-IP") ?? "unknown",
+      userAgent: c.req.header("User-Agent") ?? "",
+      now: new Date(),
+      waitUntil: (p) => {
+        try {
+          c.executionCtx.waitUntil(p);
+        } catch {
+          // No execution context (direct app.request in a unit test): let it run detached.
+          void p.catch(() => {});
+        }
+      },
+    });
+    await next();
+  });
+
+  registerHealth(app);
+  registerJwks(app);
+  registerDevMailbox(app);
+  registerAuth(app);
+  registerMe(app);
+  registerSessions(app);
+  registerApiKeys(app);
+  registerOpenApi(app);
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
+
+  app.notFound((c) => problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError(onError);
+  return app;
+}
+
+export type KeelApp = ReturnType<typeof newApp>;

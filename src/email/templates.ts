@@ -1,0 +1,66 @@
+/** Rendered email: every message has a plain-text and an HTML part. */
+export interface RenderedEmail {
+  template: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+
+function layout(title: string, paragraphs: string[], action?: { label: string; url: string }): string {
+  const body = paragraphs.map((p) => `<p style="margin:0 0 16px">${escapeHtml(p)}</p>`).join("");
+  const button = action
+    ? `<p style="margin:24px 0"><a href="${escapeHtml(action.url)}" style="background:#1f4fd1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none">${escapeHtml(action.label)}</a></p><p style="margin:0 0 16px;font-size:13px;color:#555">Or open this link: ${escapeHtml(action.url)}</p>`
+    : "";
+  return `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#111;max-width:560px;margin:0 auto;padding:24px"><h1 style="font-size:20px">${escapeHtml(title)}</h1>${body}${button}<p style="font-size:12px;color:#777">keel</p></body></html>`;
+}
+
+function text(paragraphs: string[], action?: { label: string; url: string }): string {
+  return [...paragraphs, ...(action ? [`${action.label}: ${action.url}`] : []), "— keel"].join("\n\n");
+}
+
+function build(template: string, subject: string, paragraphs: string[], action?: { label: string; url: string }): RenderedEmail {
+  return { template, subject, text: text(paragraphs, action), html: layout(subject, paragraphs, action) };
+}
+
+/** A link into the web client: `<base>/<path>?token=<token>`, the token exactly as the API takes it. */
+export function tokenLink(baseUrl: string, path: string, token: string): string {
+  const url = new URL(path, baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+  url.searchParams.set("token", token);
+  return url.toString();
+}
+
+export const emails = {
+  verification: (p: { name: string; url: string; hours: number }) =>
+    build(
+      "verification",
+      "Verify your email address",
+      [`Hello ${p.name},`, `Confirm your email address to finish creating your keel account. The link expires in ${p.hours} hours and works once.`],
+      { label: "Verify email", url: p.url },
+    ),
+  passwordReset: (p: { name: string; url: string; minutes: number }) =>
+    build(
+      "password_reset",
+      "Reset your password",
+      [
+        `Hello ${p.name},`,
+        `Someone asked to reset the password of your keel account. The link expires in ${p.minutes} minutes and works once.`,
+        "If it was not you, ignore this email: your password stays as it is.",
+      ],
+      { label: "Choose a new password", url: p.url },
+    ),
+  passwordChanged: (p: { name: string; when: string; ip: string }) =>
+    build("password_changed", "Your password was changed", [
+      `Hello ${p.name},`,
+      `The password of your keel account was changed at ${p.when} (UTC) from IP ${p.ip}. Your other sessions were signed out.`,
+      "If this was not you, reset your password at once and contact support.",
+    ]),
+  newSignIn: (p: { name: string; when: string; ip: string; device: string }) =>
+    build("new_sign_in", "New sign-in to your account", [
+      `Hello ${p.name},`,
+      `Your keel account was signed in to from a device we have not seen before: ${p.device}, IP ${p.ip}, at ${p.when} (UTC).`,
+      "If this was you, nothing to do. If not, change your password and sign out all sessions.",
+    ]),
+};

@@ -1,0 +1,37 @@
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { apiKeys } from "../../db/schema";
+import type { Db } from "../../platform/db";
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** API keys of one user. Every query carries the owner, so a foreign id is simply not found. */
+export function apiKeysRepo(db: Db, userId: string) {
+  const mine = eq(apiKeys.userId, userId);
+  return {
+    insert: (row: Omit<typeof apiKeys.$inferInsert, "userId">) => db.insert(apiKeys).values({ ...row, userId }),
+    list: () => db.select().from(apiKeys).where(and(mine, isNull(apiKeys.revokedAt))).orderBy(desc(apiKeys.id)),
+    /** SQL condition: this user's key `id` exists and is not revoked. */
+    isLive: (id: string) =>
+      sql`EXISTS (SELECT 1 FROM ${apiKeys} WHERE ${apiKeys.id} = ${id} AND ${apiKeys.userId} = ${userId} AND ${apiKeys.revokedAt} IS NULL)`,
+    /** Guarded revoke: only a live key of this user; returns its hash to evict caches. */
+    revoke: (id: string, now: Date) =>
+      db
+        .update(apiKeys)
+        .set({ revokedAt: now })
+        .where(and(mine, eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ id: apiKeys.id, keyHash: apiKeys.keyHash }),
+  };
+}
+
+/** Lookup by hash for authentication (not user-scoped: the key is the credential). */
+export const findApiKeyByHash = (db: Db, keyHash: string) => db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get();
+
+/** Adds batched usage: `count` more uses, last one at `lastUsedAt`. */
+export const addApiKeyUsage = (db: Db, id: string, count: number, lastUsedAt: Date) =>
+  db
+    .update(apiKeys)
+    .set({
+      useCount: sql`${apiKeys.useCount} + ${count}`,
+      lastUsedAt: sql`max(coalesce(${apiKeys.lastUsedAt}, 0), ${lastUsedAt.getTime()})`,
+    })
+    .where(eq(apiKeys.id, id));

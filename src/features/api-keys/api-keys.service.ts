@@ -1,0 +1,147 @@
+import type { RequestContext } from "../../platform/context";
+import { randomToken, sha256Hex } from "../../platform/crypto";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { userHasPermission } from "../users/rbac.repo";
+import { addApiKeyUsage, apiKeysRepo, findApiKeyByHash, type ApiKeyRow } from "./api-keys.repo";
+import type { CreateApiKeyInput } from "./api-keys.schemas";
+import { PRIVILEGED_SCOPES, type Scope } from "./scopes";
+
+export const API_KEY_PREFIX = "keel_";
+const VISIBLE_PREFIX_LENGTH = 12;
+const KV_TTL_SECONDS = 300;
+const MEMORY_TTL_MS = 30_000;
+const USAGE_FLUSH_MS = 30_000;
+
+/** The parts of a key authentication needs; cached in KV and per isolate (no secrets in it). */
+export interface ApiKeyRecord {
+  id: string;
+  userId: string;
+  scopes: string[];
+  allowedIps: string[] | null;
+  rateLimitPerHour: number;
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+const kvKey = (hash: string) => `ak:${hash}`;
+const memory = new Map<string, { record: ApiKeyRecord; until: number }>();
+
+const toRecord = (row: ApiKeyRow): ApiKeyRecord => ({
+  id: row.id,
+  userId: row.userId,
+  scopes: row.scopes,
+  allowedIps: row.allowedIps,
+  rateLimitPerHour: row.rateLimitPerHour,
+  expiresAt: row.expiresAt?.getTime() ?? null,
+  revoked: row.revokedAt !== null,
+});
+
+export const looksLikeApiKey = (credential: string) => credential.startsWith(API_KEY_PREFIX);
+
+/**
+ * Creates a key for the signed-in user. The key is returned once; only its SHA-256 is stored.
+ * `write:tenders` needs the admin:system permission (403 `forbidden` otherwise).
+ */
+export async function createApiKey(ctx: RequestContext, userId: string, input: CreateApiKeyInput) {
+  const { db, now, config } = ctx;
+  for (const scope of input.scopes) {
+    const permission = PRIVILEGED_SCOPES[scope as Scope];
+    if (permission && !(await userHasPermission(db, userId, permission, now))) {
+      throw new AppError("forbidden", `Only users with ${permission} may create keys with ${scope}`);
+    }
+  }
+  const key = `${API_KEY_PREFIX}${randomToken(32)}`;
+  const row = {
+    id: newId("key", now.getTime()),
+    name: input.name,
+    prefix: key.slice(0, VISIBLE_PREFIX_LENGTH),
+    keyHash: sha256Hex(key),
+    scopes: [...new Set(input.scopes)].sort(),
+    allowedIps: input.allowed_ips?.length ? input.allowed_ips : null,
+    rateLimitPerHour: input.rate_limit_per_hour ?? config.API_KEY_DEFAULT_RATE_PER_HOUR,
+    expiresAt: input.expires_at ? new Date(input.expires_at) : null,
+    createdAt: now,
+  };
+  await db.batch([
+    apiKeysRepo(db, userId).insert(row),
+    auditInsert(db, ctx, { userId, action: "api_key.created", details: { key_id: row.id, name: row.name, scopes: row.scopes } }),
+  ]);
+  return { key, row: { ...row, userId, revokedAt: null, lastUsedAt: null, useCount: 0 } satisfies ApiKeyRow };
+}
+
+export async function listApiKeys(ctx: RequestContext, userId: string) {
+  await flushApiKeyUsage(ctx);
+  return apiKeysRepo(ctx.db, userId).list();
+}
+
+/** Revokes a key of this user; a foreign or unknown id is `not_found`. Caches are evicted. */
+export async function revokeApiKey(ctx: RequestContext, userId: string, id: string): Promise<void> {
+  const { db } = ctx;
+  const repo = apiKeysRepo(db, userId);
+  // The audit row is written first, and only if the key is live, so a revoke of a foreign or
+  // missing id leaves no trace; the guarded update then revokes it in the same transaction.
+  const [, revoked] = await db.batch([
+    auditInsertIf(db, ctx, { userId, action: "api_key.revoked", details: { key_id: id } }, repo.isLive(id)),
+    repo.revoke(id, ctx.now),
+  ]);
+  const row = revoked[0];
+  if (!row) throw new AppError("not_found", "API key not found");
+  memory.delete(row.keyHash);
+  await ctx.env.CACHE.delete(kvKey(row.keyHash));
+}
+
+/** Looks a presented key up: isolate memory (30 s), then KV (5 min), then D1. */
+export async function lookupApiKey(ctx: RequestContext, key: string): Promise<ApiKeyRecord | null> {
+  const hash = sha256Hex(key);
+  const now = ctx.now.getTime();
+  const hit = memory.get(hash);
+  if (hit && hit.until > now) return hit.record;
+  let record = await ctx.env.CACHE.get<ApiKeyRecord>(kvKey(hash), "json");
+  if (!record) {
+    const row = await findApiKeyByHash(ctx.db, hash);
+    if (!row) return null;
+    record = toRecord(row);
+    ctx.waitUntil(ctx.env.CACHE.put(kvKey(hash), JSON.stringify(record), { expirationTtl: KV_TTL_SECONDS }));
+  }
+  if (memory.size > 10_000) memory.clear();
+  memory.set(hash, { record, until: now + MEMORY_TTL_MS });
+  return record;
+}
+
+const pendingUsage = new Map<string, { count: number; last: number }>();
+let lastFlush = 0;
+
+/**
+ * Counts a use without a D1 write per request: uses accumulate in the isolate and are written
+ * in one batch at most every 30 s (the first use in an isolate flushes at once). An evicted
+ * isolate can lose up to 30 s of counts; `use_count` is a usage statistic, not a limit (the
+ * hourly limit is exact, in the rate-limiter Durable Object).
+ */
+export function recordApiKeyUse(ctx: RequestContext, keyId: string): void {
+  const now = ctx.now.getTime();
+  const entry = pendingUsage.get(keyId) ?? { count: 0, last: 0 };
+  entry.count += 1;
+  entry.last = Math.max(entry.last, now);
+  pendingUsage.set(keyId, entry);
+  if (now - lastFlush >= USAGE_FLUSH_MS) ctx.waitUntil(flushApiKeyUsage(ctx));
+}
+
+export async function flushApiKeyUsage(ctx: Pick<RequestContext, "db" | "now">): Promise<void> {
+  lastFlush = ctx.now.getTime();
+  if (pendingUsage.size === 0) return;
+  const entries = [...pendingUsage.entries()];
+  pendingUsage.clear();
+  const statements = entries.map(([id, u]) => addApiKeyUsage(ctx.db, id, u.count, new Date(u.last)));
+  try {
+    await ctx.db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+  } catch (err) {
+    // Put the counts back; the next flush retries them.
+    for (const [id, u] of entries) {
+      const cur = pendingUsage.get(id) ?? { count: 0, last: 0 };
+      pendingUsage.set(id, { count: cur.count + u.count, last: Math.max(cur.last, u.last) });
+    }
+    console.error(JSON.stringify({ level: "error", msg: "api key usage flush failed", error: String(err) }));
+  }
+}

@@ -1,0 +1,24 @@
+/** Every scope an API key can carry (shared/API.md). */
+export const API_KEY_SCOPES = [
+  "read:tenders",
+  "write:tenders",
+  "read:favorites",
+  "write:favorites",
+  "read:alerts",
+  "write:alerts",
+  "read:searches",
+  "write:searches",
+  "read:notes",
+  "write:notes",
+  "read:notifications",
+  "write:notifications",
+  "read:profile",
+  "write:profile",
+] as const;
+
+export type Scope = (typeof API_KEY_SCOPES)[number];
+
+/** Scopes only a user holding this permission may put on a key. */
+export const PRIVILEGED_SCOPES: Partial<Record<Scope, string>> = {
+  "write:tenders": "admin:system",
+};

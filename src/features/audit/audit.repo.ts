@@ -1,0 +1,80 @@
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { auditLog } from "../../db/schema";
+import type { RequestContext } from "../../platform/context";
+import type { Db } from "../../platform/db";
+import { newId } from "../../platform/ids";
+
+/** Every audited action. Stable strings: clients filter /admin/audit by them. */
+export type AuditAction =
+  | "user.registered"
+  | "user.email_verified"
+  | "auth.login_succeeded"
+  | "auth.login_failed"
+  | "auth.account_locked"
+  | "auth.logout"
+  | "auth.logout_all"
+  | "auth.session_revoked"
+  | "auth.refresh_reused"
+  | "auth.password_changed"
+  | "auth.password_reset_requested"
+  | "auth.password_reset"
+  | "auth.password_rehashed"
+  | "mfa.enabled"
+  | "mfa.disabled"
+  | "mfa.backup_code_used"
+  | "mfa.backup_codes_regenerated"
+  | "mfa.failed"
+  | "api_key.created"
+  | "api_key.revoked";
+
+export interface AuditEntry {
+  userId: string | null;
+  action: AuditAction;
+  details?: Record<string, unknown>;
+  actorId?: string | null;
+}
+
+/**
+ * An audit insert to put in the same `db.batch()` as the change it records, so the log can never
+ * claim a change that did not happen, nor miss one that did.
+ */
+export function auditInsert(db: Db, ctx: Pick<RequestContext, "ip" | "userAgent" | "requestId" | "now">, entry: AuditEntry) {
+  return db.insert(auditLog).values({
+    id: newId("aud", ctx.now.getTime()),
+    userId: entry.userId,
+    actorId: entry.actorId ?? entry.userId,
+    action: entry.action,
+    details: entry.details ?? {},
+    ipAddress: ctx.ip,
+    userAgent: ctx.userAgent.slice(0, 512),
+    requestId: ctx.requestId,
+    createdAt: ctx.now,
+  });
+}
+
+/**
+ * Like `auditInsert`, but only writes when `condition` (an SQL boolean, e.g. `EXISTS (…)`) holds
+ * at that point of the batch: for guarded changes whose audit row must not outlive a no-op.
+ */
+export function auditInsertIf(
+  db: Db,
+  ctx: Pick<RequestContext, "ip" | "userAgent" | "requestId" | "now">,
+  entry: AuditEntry,
+  condition: SQL,
+) {
+  return db.run(sql`
+    INSERT INTO ${auditLog} (id, user_id, actor_id, action, details, ip_address, user_agent, request_id, created_at)
+    SELECT ${newId("aud", ctx.now.getTime())}, ${entry.userId}, ${entry.actorId ?? entry.userId}, ${entry.action},
+      ${JSON.stringify(entry.details ?? {})}, ${ctx.ip}, ${ctx.userAgent.slice(0, 512)}, ${ctx.requestId}, ${ctx.now.getTime()}
+    WHERE ${condition}`);
+}
+
+/** A user's own audit trail, newest first, keyset-paginated by id (ids sort by time). */
+export function listUserAudit(db: Db, userId: string, opts: { limit: number; before?: string }) {
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.userId, userId), opts.before ? lt(auditLog.id, opts.before) : undefined))
+    .orderBy(desc(auditLog.id))
+    .limit(opts.limit + 1);
+}

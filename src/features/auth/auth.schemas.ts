@@ -1,0 +1,97 @@
+import { z } from "@hono/zod-openapi";
+import { UserSchema } from "../users/user.public";
+
+/** Emails are compared lowercased and trimmed everywhere. */
+export const EmailInput = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: "Enter a valid email address" }))
+  .transform((e) => e.toLowerCase())
+  .openapi({ example: "ada@example.com", type: "string", format: "email" });
+
+// Policy (length, common passwords …) is checked by the service and answers `weak_password`;
+// this bound only keeps absurd inputs away from the hasher.
+const PasswordInput = z.string().min(1, "Required").max(1024).openapi({ example: "correct horse battery staple" });
+const TokenInput = z.string().min(16).max(512);
+
+export const RegisterInput = z
+  .strictObject({
+    email: EmailInput,
+    password: PasswordInput,
+    full_name: z.string().trim().min(1).max(200),
+    phone: z
+      .string()
+      .trim()
+      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
+      .optional(),
+  })
+  .openapi("RegisterInput");
+
+export const RegisterResponse = z.object({ user: UserSchema, verification_required: z.boolean() }).openapi("RegisterResponse");
+
+export const VerifyEmailInput = z.strictObject({ token: TokenInput }).openapi("VerifyEmailInput");
+export const EmailOnlyInput = z.strictObject({ email: EmailInput }).openapi("EmailInput");
+
+export const LoginInput = z
+  .strictObject({
+    email: EmailInput,
+    password: PasswordInput,
+    device_name: z.string().trim().min(1).max(100).optional(),
+  })
+  .openapi("LoginInput");
+
+export const TokensSchema = z
+  .object({
+    access_token: z.string(),
+    refresh_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int().openapi({ description: "Access token lifetime, seconds" }),
+    session_id: z.string(),
+    user: UserSchema,
+    password_expired: z.boolean().openapi({ description: "When true, every route but password change answers 403 until it is changed" }),
+  })
+  .openapi("Tokens");
+
+export const MfaRequiredSchema = z
+  .object({ mfa_required: z.literal(true), mfa_token: z.string(), expires_in: z.number().int() })
+  .openapi("MfaRequired");
+
+export const MfaVerifyInput = z
+  .strictObject({
+    mfa_token: TokenInput,
+    code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code").optional(),
+    backup_code: z.string().trim().min(6).max(32).optional(),
+  })
+  .refine((v) => (v.code === undefined) !== (v.backup_code === undefined), {
+    message: "Send either code or backup_code",
+    path: ["code"],
+  })
+  .openapi("MfaVerifyInput");
+
+export const RefreshInput = z.strictObject({ refresh_token: TokenInput }).openapi("RefreshInput");
+
+export const PasswordChangeInput = z
+  .strictObject({ current_password: PasswordInput, new_password: PasswordInput })
+  .openapi("PasswordChangeInput");
+
+export const PasswordResetInput = z.strictObject({ token: TokenInput, new_password: PasswordInput }).openapi("PasswordResetInput");
+
+export const TotpCodeInput = z.strictObject({ code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code") }).openapi("TotpCodeInput");
+
+export const TotpDisableInput = z
+  .strictObject({
+    code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code").optional(),
+    password: PasswordInput.optional(),
+  })
+  .refine((v) => (v.code === undefined) !== (v.password === undefined), { message: "Send either code or password", path: ["code"] })
+  .openapi("TotpDisableInput");
+
+export const TotpSetupSchema = z
+  .object({
+    secret: z.string().openapi({ description: "Base32 secret for manual entry" }),
+    otpauth_url: z.string().openapi({ example: "otpauth://totp/keel:ada%40example.com?secret=…&issuer=keel" }),
+  })
+  .openapi("TotpSetup");
+
+export const BackupCodesSchema = z.object({ backup_codes: z.array(z.string()).length(10) }).openapi("BackupCodes");

@@ -1,0 +1,48 @@
+import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { mfaBackupCodes, mfaTotp } from "../../db/schema";
+import type { Db } from "../../platform/db";
+import { newId } from "../../platform/ids";
+
+/** A user's TOTP secret and backup codes; every statement carries the owner. */
+export function mfaRepo(db: Db, userId: string) {
+  const mine = eq(mfaTotp.userId, userId);
+  return {
+    get: () => db.select().from(mfaTotp).where(mine).get(),
+    /** A new pending (not yet enabled) secret replaces any pending one. Enabled secrets are untouched. */
+    setPending: (secretEncrypted: string, now: Date) =>
+      db
+        .insert(mfaTotp)
+        .values({ userId, secretEncrypted, enabled: false, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: mfaTotp.userId,
+          set: { secretEncrypted, enabled: false, lastUsedStep: null, updatedAt: now },
+          setWhere: eq(mfaTotp.enabled, false),
+        }),
+    /**
+     * Accepts time step `step` once: a guarded update that fails when this or a later step was
+     * already used, so a code cannot be replayed within its window.
+     */
+    useStep: (step: number, enabled: boolean, now: Date) =>
+      db
+        .update(mfaTotp)
+        .set({ lastUsedStep: step, updatedAt: now })
+        .where(and(mine, eq(mfaTotp.enabled, enabled), or(isNull(mfaTotp.lastUsedStep), lt(mfaTotp.lastUsedStep, step))))
+        .returning({ userId: mfaTotp.userId }),
+    enable: (now: Date) => db.update(mfaTotp).set({ enabled: true, enabledAt: now, updatedAt: now }).where(mine),
+    remove: () => db.delete(mfaTotp).where(mine),
+    replaceBackupCodes: (codeHashes: string[], now: Date) => [
+      db.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId)),
+      db
+        .insert(mfaBackupCodes)
+        .values(codeHashes.map((codeHash) => ({ id: newId("bkc", now.getTime()), userId, codeHash, createdAt: now }))),
+    ] as const,
+    removeBackupCodes: () => db.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId)),
+    /** Spends a backup code once (guarded update). */
+    useBackupCode: (codeHash: string, now: Date) =>
+      db
+        .update(mfaBackupCodes)
+        .set({ usedAt: now })
+        .where(and(eq(mfaBackupCodes.userId, userId), eq(mfaBackupCodes.codeHash, codeHash), isNull(mfaBackupCodes.usedAt)))
+        .returning({ id: mfaBackupCodes.id }),
+  };
+}

@@ -1,0 +1,20 @@
+import { eq } from "drizzle-orm";
+import { users } from "../../db/schema";
+import type { Config } from "../../platform/config";
+import type { Db } from "../../platform/db";
+
+const DAY_MS = 86_400_000;
+
+/** Pure: whether a password set at `changedAt` has expired at `now` (0 days = never). */
+export function isPasswordExpired(changedAt: Date, maxAgeDays: number, now: Date): boolean {
+  return maxAgeDays > 0 && now.getTime() - changedAt.getTime() >= maxAgeDays * DAY_MS;
+}
+
+/**
+ * Re-reads the password age in D1. Only tokens issued with an expired password pay for it, and
+ * it lets such a session work again right after its password change, without a new login.
+ */
+export async function passwordExpiredNow(db: Db, config: Config, userId: string, now: Date): Promise<boolean> {
+  const row = await db.select({ changedAt: users.passwordChangedAt }).from(users).where(eq(users.id, userId)).get();
+  return !row || isPasswordExpired(row.changedAt, config.PASSWORD_MAX_AGE_DAYS, now);
+}

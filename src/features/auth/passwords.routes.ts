@@ -1,0 +1,54 @@
+import { createRoute } from "@hono/zod-openapi";
+import { requireAuth, sessionOf } from "../../platform/auth";
+import type { App } from "../../platform/context";
+import { problemResponses } from "../../platform/problem";
+import { API, jsonBody, NoContent, SESSION_ONLY } from "../../platform/routes";
+import { EmailOnlyInput, PasswordChangeInput, PasswordResetInput } from "./auth.schemas";
+import { changePassword, forgotPassword, resetPassword } from "./passwords.service";
+
+const tags = ["Authentication"];
+
+const changeRoute = createRoute({
+  method: "post",
+  path: `${API}/auth/password/change`,
+  tags,
+  summary: "Change the password; every other session ends",
+  security: SESSION_ONLY,
+  middleware: [requireAuth({ fresh: true, allowExpiredPassword: true })] as const,
+  request: jsonBody(PasswordChangeInput),
+  responses: { 204: NoContent, ...problemResponses(400, 401, 403, 422, 429) },
+});
+
+const forgotRoute = createRoute({
+  method: "post",
+  path: `${API}/auth/password/forgot`,
+  tags,
+  summary: "Email a password reset link (202 whether or not the account exists)",
+  request: jsonBody(EmailOnlyInput),
+  responses: { 202: { description: "Accepted" }, ...problemResponses(400, 422, 429) },
+});
+
+const resetRoute = createRoute({
+  method: "post",
+  path: `${API}/auth/password/reset`,
+  tags,
+  summary: "Set a new password with the emailed single-use token; every session ends",
+  request: jsonBody(PasswordResetInput),
+  responses: { 204: NoContent, ...problemResponses(400, 422) },
+});
+
+export function registerPasswords(app: App): void {
+  app.openapi(changeRoute, async (c) => {
+    const actor = c.var.actor;
+    await changePassword(c.var.ctx, actor.userId, sessionOf(actor), c.req.valid("json"));
+    return c.body(null, 204);
+  });
+  app.openapi(forgotRoute, async (c) => {
+    await forgotPassword(c.var.ctx, c.req.valid("json").email);
+    return c.body(null, 202);
+  });
+  app.openapi(resetRoute, async (c) => {
+    await resetPassword(c.var.ctx, c.req.valid("json"));
+    return c.body(null, 204);
+  });
+}

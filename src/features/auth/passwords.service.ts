@@ -1,0 +1,146 @@
+import type { Config } from "../../platform/config";
+import type { RequestContext } from "../../platform/context";
+import { sha256Hex } from "../../platform/crypto";
+import { AppError } from "../../platform/errors";
+import { rateLimit } from "../../platform/rate-limit";
+import { outboxInsert } from "../../email/outbox.repo";
+import { emails, tokenLink } from "../../email/templates";
+import { enqueueEmails } from "../../jobs/email.consumer";
+import { auditInsert } from "../audit/audit.repo";
+import { findUserByEmail, findUserById, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
+import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
+import { hashPassword, verifyPassword } from "./password-hash";
+import { checkPassword } from "./password-policy";
+import { endSessions, runBatch, type Statement } from "./sessions.service";
+
+/** Throws 422 `weak_password` listing every rule the password breaks. */
+export function assertPasswordAcceptable(config: Config, password: string, context: { email: string; fullName: string }): void {
+  const problems = checkPassword(password, context, {
+    minLength: config.PASSWORD_MIN_LENGTH,
+    maxLength: config.PASSWORD_MAX_LENGTH,
+    requireClasses: config.PASSWORD_REQUIRE_CLASSES,
+  });
+  if (problems.length > 0) {
+    throw new AppError("weak_password", problems.map((p) => p.message).join(" "), {
+      errors: problems.map((p) => ({ path: "password", message: p.message, rule: p.rule })) as { path: string; message: string }[],
+    });
+  }
+}
+
+/**
+ * Throws 422 `password_reused` when `password` matches one of the last N hashes (current
+ * included). Costs one password verification per remembered hash: acceptable on this rare path.
+ */
+async function assertNotReused(ctx: RequestContext, userId: string, password: string): Promise<void> {
+  const count = ctx.config.PASSWORD_HISTORY_COUNT;
+  if (count === 0) return;
+  const hashes = await recentPasswordHashes(ctx.db, userId, count);
+  for (const { hash } of hashes) {
+    if ((await verifyPassword(password, hash)).ok) {
+      throw new AppError("password_reused", `Choose a password you have not used for your last ${count} passwords`, {
+        errors: [{ path: "new_password", message: "Password was used recently" }],
+      });
+    }
+  }
+}
+
+/** Policy, history, then the hash of an acceptable new password. */
+async function newPasswordHash(ctx: RequestContext, user: UserWithRoles, newPassword: string): Promise<string> {
+  assertPasswordAcceptable(ctx.config, newPassword, { email: user.email, fullName: user.fullName });
+  await assertNotReused(ctx, user.id, newPassword);
+  return hashPassword(newPassword);
+}
+
+/** New hash + history + lockout cleared, sessions ended, "password changed" email, audit: one batch. */
+async function replacePassword(
+  ctx: RequestContext,
+  user: UserWithRoles,
+  hash: string,
+  opts: { keepSession: string | null; action: "auth.password_changed" | "auth.password_reset"; extra?: Statement[] },
+): Promise<void> {
+  const { db, now, config } = ctx;
+  const mail = outboxInsert(
+    db,
+    { to: user.email, userId: user.id, email: emails.passwordChanged({ name: user.fullName, when: now.toISOString(), ip: ctx.ip }) },
+    now,
+  );
+  await endSessions(
+    ctx,
+    user.id,
+    opts.keepSession ? { allExcept: opts.keepSession } : {},
+    opts.action === "auth.password_changed" ? "password_changed" : "password_reset",
+    { userId: user.id, action: opts.action },
+    [...(opts.extra ?? []), ...setPasswordStatements(db, user.id, hash, Math.max(config.PASSWORD_HISTORY_COUNT, 1), now), mail.statement],
+  );
+  ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));
+}
+
+/** POST /auth/password/change: current password required; every other session ends. */
+export async function changePassword(
+  ctx: RequestContext,
+  userId: string,
+  sessionId: string,
+  input: { current_password: string; new_password: string },
+): Promise<void> {
+  // Each attempt costs a password hash: bound them per user.
+  await rateLimit(ctx.env, `password-change:user:${userId}`, { limit: 10, windowSeconds: 3600 });
+  const user = await findUserById(ctx.db, userId, ctx.now);
+  if (!user) throw new AppError("unauthenticated");
+  if (!(await verifyPassword(input.current_password, user.passwordHash)).ok) {
+    throw new AppError("invalid_credentials", "The current password is not correct");
+  }
+  const hash = await newPasswordHash(ctx, user, input.new_password);
+  await replacePassword(ctx, user, hash, { keepSession: sessionId, action: "auth.password_changed" });
+}
+
+/**
+ * POST /auth/password/forgot: always 202. The lookup and the email happen after the response,
+ * so neither the answer nor its timing tells whether the account exists.
+ */
+export async function forgotPassword(ctx: RequestContext, email: string): Promise<void> {
+  await rateLimit(ctx.env, `forgot:email:${sha256Hex(email)}`, ctx.config.RATE_FORGOT_PER_EMAIL);
+  ctx.waitUntil(
+    (async () => {
+      const { db, now, config } = ctx;
+      const user = await findUserByEmail(db, email, now);
+      if (!user || user.status !== "active") return;
+      const issued = issueOneTimeToken(db, { userId: user.id, purpose: "password_reset", ttlMs: config.PASSWORD_RESET_TTL_MINUTES * 60_000 }, now);
+      const mail = outboxInsert(
+        db,
+        {
+          to: user.email,
+          userId: user.id,
+          email: emails.passwordReset({
+            name: user.fullName,
+            url: tokenLink(config.PUBLIC_BASE_URL, "reset-password", issued.token),
+            minutes: config.PASSWORD_RESET_TTL_MINUTES,
+          }),
+        },
+        now,
+      );
+      await runBatch(ctx, [...issued.statements, mail.statement, auditInsert(db, ctx, { userId: user.id, action: "auth.password_reset_requested" })]);
+      await enqueueEmails(ctx.env, [mail.id]);
+    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "forgot password failed", error: String(err) }))),
+  );
+}
+
+const invalidResetToken = () =>
+  new AppError("validation_failed", "The reset link is invalid or has expired", {
+    status: 400,
+    errors: [{ path: "token", message: "Invalid or expired token" }],
+  });
+
+/**
+ * POST /auth/password/reset: the new password is checked before the token is spent (a weak
+ * password keeps the link usable); the token is then spent by a guarded DELETE, so it works once.
+ */
+export async function resetPassword(ctx: RequestContext, input: { token: string; new_password: string }): Promise<void> {
+  const { db, now } = ctx;
+  const pending = await peekOneTimeToken(db, input.token, "password_reset", now);
+  if (!pending) throw invalidResetToken();
+  const user = await findUserById(db, pending.userId, now);
+  if (!user) throw invalidResetToken();
+  const hash = await newPasswordHash(ctx, user, input.new_password);
+  if (!(await consumeOneTimeToken(db, input.token, "password_reset", now))) throw invalidResetToken();
+  await replacePassword(ctx, user, hash, { keepSession: null, action: "auth.password_reset" });
+}

@@ -1,0 +1,108 @@
+import type { RequestContext } from "../../platform/context";
+import { sha256Hex } from "../../platform/crypto";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { rateLimit } from "../../platform/rate-limit";
+import { outboxInsert } from "../../email/outbox.repo";
+import { emails, tokenLink } from "../../email/templates";
+import { enqueueEmails } from "../../jobs/email.consumer";
+import { auditInsert } from "../audit/audit.repo";
+import { toUserOut } from "../users/user.public";
+import { findUserByEmail, findUserById, insertUserStatements, markEmailVerified } from "../users/users.repo";
+import type { RegisterInput } from "./auth.schemas";
+import type { z } from "@hono/zod-openapi";
+import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.repo";
+import { hashPassword } from "./password-hash";
+import { assertPasswordAcceptable } from "./passwords.service";
+import { runBatch, type Statement } from "./sessions.service";
+
+const HOUR_MS = 3_600_000;
+
+/** The verification email and its single-use token, as statements for the caller's batch. */
+function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
+  const { config, now, db } = ctx;
+  const issued = issueOneTimeToken(
+    db,
+    { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR_MS },
+    now,
+  );
+  const mail = outboxInsert(
+    db,
+    {
+      to: user.email,
+      userId: user.id,
+      email: emails.verification({
+        name: user.fullName,
+        url: tokenLink(config.PUBLIC_BASE_URL, "verify-email", issued.token),
+        hours: config.EMAIL_VERIFICATION_TTL_HOURS,
+      }),
+    },
+    now,
+  );
+  return { statements: [...issued.statements, mail.statement] as Statement[], outboxId: mail.id };
+}
+
+/**
+ * Registers a user: policy-checked password, hash, user + profile + preferences + history +
+ * verification token + email + audit in one batch. 409 `conflict` when the email is taken.
+ */
+export async function register(ctx: RequestContext, input: z.infer<typeof RegisterInput>) {
+  const { db, now, config, env } = ctx;
+  await rateLimit(env, `register:ip:${ctx.ip}`, config.RATE_REGISTER_PER_IP);
+  assertPasswordAcceptable(config, input.password, { email: input.email, fullName: input.full_name });
+  if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
+
+  const id = newId("usr", now.getTime());
+  const passwordHash = await hashPassword(input.password);
+  const verification = verificationEmail(ctx, { id, email: input.email, fullName: input.full_name });
+  try {
+    await runBatch(ctx, [
+      ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
+      ...verification.statements,
+      auditInsert(db, ctx, { userId: id, action: "user.registered", details: { method: "password" } }),
+    ]);
+  } catch (err) {
+    // Two registrations racing for one email: the unique index decides.
+    if (String(err).includes("UNIQUE constraint failed: users.email")) throw new AppError("conflict", "An account with this email already exists");
+    throw err;
+  }
+  ctx.waitUntil(enqueueEmails(env, [verification.outboxId]));
+  const user = await findUserById(db, id, now);
+  return { user: toUserOut(user!), verification_required: config.REQUIRE_EMAIL_VERIFICATION };
+}
+
+/** Spends a verification token and marks the email verified. Bad or expired → 400. */
+export async function verifyEmail(ctx: RequestContext, token: string) {
+  const { db, now } = ctx;
+  const spent = await consumeOneTimeToken(db, token, "email_verification", now);
+  if (!spent) {
+    throw new AppError("validation_failed", "The verification link is invalid or has expired", {
+      status: 400,
+      errors: [{ path: "token", message: "Invalid or expired token" }],
+    });
+  }
+  await runBatch(ctx, [
+    markEmailVerified(db, spent.userId, now),
+    auditInsert(db, ctx, { userId: spent.userId, action: "user.email_verified" }),
+  ]);
+  const user = await findUserById(db, spent.userId, now);
+  if (!user) throw new AppError("validation_failed", "The verification link is invalid or has expired", { status: 400 });
+  return { user: toUserOut(user) };
+}
+
+/**
+ * Sends a new verification email when the account exists and is unverified. The caller answers
+ * 202 either way, and the work runs after the response, so timing does not reveal the account.
+ */
+export async function resendVerification(ctx: RequestContext, email: string): Promise<void> {
+  await rateLimit(ctx.env, `resend:email:${sha256Hex(email)}`, ctx.config.RATE_RESEND_PER_EMAIL);
+  ctx.waitUntil(
+    (async () => {
+      const user = await findUserByEmail(ctx.db, email, ctx.now);
+      if (!user || user.emailVerified || user.status !== "active") return;
+      const verification = verificationEmail(ctx, user);
+      await runBatch(ctx, verification.statements);
+      await enqueueEmails(ctx.env, [verification.outboxId]);
+    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "resend verification failed", error: String(err) }))),
+  );
+}

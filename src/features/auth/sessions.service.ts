@@ -1,0 +1,186 @@
+import type { BatchItem } from "drizzle-orm/batch";
+import type { RequestContext } from "../../platform/context";
+import { randomToken, sha256Hex } from "../../platform/crypto";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { signAccessToken } from "../../platform/jwt";
+import { publishRevokedSessions } from "../../platform/revocation";
+import { emails } from "../../email/templates";
+import { outboxInsert } from "../../email/outbox.repo";
+import { enqueueEmails } from "../../jobs/email.consumer";
+import { auditInsert, auditInsertIf, type AuditEntry } from "../audit/audit.repo";
+import {
+  deviceKnowledge,
+  findRefreshToken,
+  insertRefreshToken,
+  sessionForRefresh,
+  sessionsRepo,
+  spendRefreshToken,
+  touchSession,
+  upsertDevice,
+} from "../sessions/sessions.repo";
+import { toUserOut } from "../users/user.public";
+import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
+import { isPasswordExpired } from "./password.rules";
+
+const DAY_MS = 86_400_000;
+
+export type Statement = BatchItem<"sqlite">;
+
+/** Runs statements as one D1 transaction (drizzle's batch wants a non-empty tuple). */
+export async function runBatch(ctx: RequestContext, statements: Statement[]) {
+  if (statements.length === 0) return [];
+  return ctx.db.batch(statements as [Statement, ...Statement[]]);
+}
+
+/** Device identity for the "new sign-in" email: the user agent, normalised and hashed. */
+const deviceFingerprint = (userAgent: string) => sha256Hex(userAgent.trim().toLowerCase() || "unknown");
+
+async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: string, refreshToken: string) {
+  const passwordExpired = isPasswordExpired(user.passwordChangedAt, ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now);
+  const accessToken = await signAccessToken(ctx.env, ctx.config, { sub: user.id, sid: sessionId, pwx: passwordExpired }, ctx.now);
+  return {
+    access_token: accessToken,
+    refresh_token: refreshToken,
+    token_type: "Bearer" as const,
+    expires_in: ctx.config.ACCESS_TOKEN_TTL_SECONDS,
+    session_id: sessionId,
+    user: toUserOut(user),
+    password_expired: passwordExpired,
+  };
+}
+
+/**
+ * Opens a session after a successful login (password, or password + second factor): session,
+ * refresh token, login bookkeeping, device, audit and a "new sign-in" email for an unseen
+ * device, all in one batch.
+ */
+export async function openSession(
+  ctx: RequestContext,
+  user: UserWithRoles,
+  opts: { deviceName: string | null; rehash?: string; method: "password" | "totp" | "backup_code"; extra?: Statement[] },
+) {
+  const { db, now, config } = ctx;
+  const sessionId = newId("ses", now.getTime());
+  const refreshToken = randomToken(32);
+  const expiresAt = new Date(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
+  const fingerprint = deviceFingerprint(ctx.userAgent);
+  const devices = await deviceKnowledge(db, user.id, fingerprint);
+
+  const statements: Statement[] = [
+    ...(opts.extra ?? []),
+    sessionsRepo(db, user.id).insert(
+      { id: sessionId, deviceName: opts.deviceName, ipAddress: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), expiresAt },
+      now,
+    ),
+    insertRefreshToken(db, { sessionId, userId: user.id, tokenHash: sha256Hex(refreshToken), expiresAt }, now),
+    recordLoginSuccess(db, user.id, ctx.ip, now, opts.rehash),
+    upsertDevice(db, user.id, fingerprint, now),
+    auditInsert(db, ctx, { userId: user.id, action: "auth.login_succeeded", details: { session_id: sessionId, method: opts.method } }),
+  ];
+  if (opts.rehash) {
+    statements.push(auditInsert(db, ctx, { userId: user.id, action: "auth.password_rehashed", details: { reason: "parameters upgraded" } }));
+  }
+  const outboxIds: string[] = [];
+  // A first ever sign-in is not news; a sign-in from an unseen device after that is.
+  if (devices.any && !devices.known) {
+    const mail = outboxInsert(
+      db,
+      {
+        to: user.email,
+        userId: user.id,
+        email: emails.newSignIn({
+          name: user.fullName,
+          when: now.toISOString(),
+          ip: ctx.ip,
+          device: opts.deviceName ?? (ctx.userAgent || "unknown device"),
+        }),
+      },
+      now,
+    );
+    statements.push(mail.statement);
+    outboxIds.push(mail.id);
+  }
+  await runBatch(ctx, statements);
+  ctx.waitUntil(enqueueEmails(ctx.env, outboxIds));
+  return tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken);
+}
+
+/**
+ * Rotates a refresh token. The spend is one guarded UPDATE; presenting a token that was already
+ * spent is reuse (OAuth 2.0 Security BCP): the whole session is revoked and 401 `token_reused`.
+ */
+export async function refreshSession(ctx: RequestContext, refreshToken: string) {
+  const { db, now, config } = ctx;
+  const hash = sha256Hex(refreshToken);
+  const [spent] = await spendRefreshToken(db, hash, now);
+  if (!spent) {
+    const row = await findRefreshToken(db, hash);
+    if (row?.usedAt) {
+      const repo = sessionsRepo(db, row.userId);
+      await runBatch(ctx, [
+        auditInsert(db, ctx, { userId: row.userId, action: "auth.refresh_reused", details: { session_id: row.sessionId } }),
+        repo.revoke(row.sessionId, "refresh_token_reused", now),
+      ]);
+      await publishRevokedSessions(ctx.env, config, [row.sessionId], now.getTime());
+      throw new AppError("token_reused", "This refresh token was already used; the session has been ended");
+    }
+    if (row) throw new AppError("token_expired", "Refresh token expired; sign in again");
+    throw new AppError("unauthenticated", "Unknown refresh token");
+  }
+  const session = await sessionForRefresh(db, spent.sessionId);
+  if (!session || session.revokedAt !== null || session.expiresAt <= now.getTime()) {
+    throw new AppError("unauthenticated", "Session has ended");
+  }
+  if (session.status !== "active") throw new AppError("account_inactive");
+  const user = await findUserById(db, spent.userId, now);
+  if (!user) throw new AppError("unauthenticated", "Session has ended");
+
+  const next = randomToken(32);
+  const expiresAt = new Date(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
+  await runBatch(ctx, [
+    insertRefreshToken(db, { sessionId: session.id, userId: user.id, tokenHash: sha256Hex(next), expiresAt }, now),
+    touchSession(db, session.id, { ip: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), expiresAt }, now),
+  ]);
+  return tokensFor(ctx, user, session.id, next);
+}
+
+/**
+ * Ends sessions of a user in D1 (with an audit row in the same batch), then publishes them to
+ * the edge so their access tokens stop working. Returns the ids that were live.
+ */
+export async function endSessions(
+  ctx: RequestContext,
+  userId: string,
+  which: { only: string } | { allExcept?: string },
+  reason: string,
+  audit: AuditEntry | null,
+  extra: Statement[] = [],
+): Promise<string[]> {
+  const { db, now } = ctx;
+  const repo = sessionsRepo(db, userId);
+  const revoke = "only" in which ? repo.revoke(which.only, reason, now) : repo.revokeAll(reason, now, which.allExcept);
+  const statements: Statement[] = [...extra];
+  if (audit) {
+    statements.push("only" in which ? auditInsertIf(db, ctx, audit, repo.isLive(which.only, now)) : auditInsert(db, ctx, audit));
+  }
+  statements.push(revoke);
+  const results = await runBatch(ctx, statements);
+  const ids = (results[results.length - 1] as { id: string }[]).map((r) => r.id);
+  await publishRevokedSessions(ctx.env, ctx.config, ids, now.getTime());
+  return ids;
+}
+
+export async function listSessions(ctx: RequestContext, userId: string, currentSessionId: string | null) {
+  const rows = await sessionsRepo(ctx.db, userId).listActive(ctx.now);
+  return rows.map((s) => ({
+    id: s.id,
+    device_name: s.deviceName,
+    ip_address: s.ipAddress,
+    user_agent: s.userAgent,
+    created_at: s.createdAt.toISOString(),
+    last_used_at: s.lastUsedAt.toISOString(),
+    expires_at: s.expiresAt.toISOString(),
+    current: s.id === currentSessionId,
+  }));
+}

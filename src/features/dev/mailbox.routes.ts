@@ -1,0 +1,57 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { outboxRepo } from "../../email/outbox.repo";
+import type { App } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { problemResponses } from "../../platform/problem";
+
+const MailSchema = z.object({
+  id: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  text: z.string(),
+  html: z.string(),
+  template: z.string(),
+  status: z.enum(["pending", "sent", "failed"]),
+  created_at: z.string(),
+});
+
+const mailboxRoute = createRoute({
+  method: "get",
+  path: "/dev/mailbox",
+  tags: ["Service"],
+  summary: "Emails sent while running locally, newest first (development only)",
+  request: {
+    query: z.object({
+      to: z.string().optional().openapi({ description: "Only messages to this address" }),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+  },
+  responses: {
+    200: { description: "The local mailbox", content: { "application/json": { schema: z.object({ items: z.array(MailSchema) }) } } },
+    ...problemResponses(404),
+  },
+});
+
+export function registerDevMailbox(app: App): void {
+  app.openapi(mailboxRoute, async (c) => {
+    const { config, db } = c.var.ctx;
+    if (!config.isDevelopment) throw new AppError("not_found", `No route for GET ${c.req.path}`);
+    const { to, limit } = c.req.valid("query");
+    const rows = await outboxRepo(db).latest(limit, to?.trim().toLowerCase());
+    return c.json(
+      {
+        items: rows.map((r) => ({
+          id: r.id,
+          to: r.toAddress,
+          subject: r.subject,
+          text: r.textBody,
+          html: r.htmlBody,
+          template: r.template,
+          status: r.status,
+          created_at: r.createdAt.toISOString(),
+        })),
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,50 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { problemResponses } from "../../platform/problem";
+
+const HealthSchema = z
+  .object({
+    status: z.literal("ok"),
+    checks: z.object({ d1: z.literal("ok"), kv: z.literal("ok"), durable_objects: z.literal("ok") }),
+  })
+  .openapi("Health");
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["Service"],
+  summary: "Liveness and binding checks (D1, KV, Durable Objects)",
+  responses: {
+    200: { description: "Every binding answered", content: { "application/json": { schema: HealthSchema } } },
+    ...problemResponses(503),
+  },
+});
+
+async function check(name: string, probe: () => Promise<unknown>): Promise<[string, string]> {
+  try {
+    await probe();
+    return [name, "ok"];
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "health check failed", check: name, error: String(err) }));
+    return [name, "failed"];
+  }
+}
+
+export function registerHealth(app: App): void {
+  app.openapi(healthRoute, async (c) => {
+    const env = c.env;
+    const results = await Promise.all([
+      check("d1", () => env.DB.prepare("SELECT 1").first()),
+      check("kv", () => env.CACHE.get("health:probe")),
+      check("durable_objects", () => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("health:probe")).limit({ limit: 1_000_000, windowSeconds: 1 })),
+    ]);
+    const failed = results.filter(([, status]) => status !== "ok");
+    if (failed.length) {
+      throw new AppError("service_unavailable", `Failing: ${failed.map(([n]) => n).join(", ")}`, {
+        fields: { checks: Object.fromEntries(results) },
+      });
+    }
+    return c.json({ status: "ok" as const, checks: { d1: "ok" as const, kv: "ok" as const, durable_objects: "ok" as const } }, 200);
+  });
+}

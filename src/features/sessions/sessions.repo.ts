@@ -1,0 +1,127 @@
+import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { oneTimeTokens, refreshTokens, sessions, userDevices } from "../../db/schema";
+import type { Db } from "../../platform/db";
+import { newId } from "../../platform/ids";
+
+export type SessionRow = typeof sessions.$inferSelect;
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  deviceName: string | null;
+  ipAddress: string;
+  userAgent: string;
+  expiresAt: Date;
+}
+
+/** Sessions of one user; every statement carries the owner. */
+export function sessionsRepo(db: Db, userId: string) {
+  const mine = eq(sessions.userId, userId);
+  return {
+    insert: (s: Omit<NewSession, "userId">, now: Date) =>
+      db.insert(sessions).values({ ...s, userId, createdAt: now, lastUsedAt: now }),
+    listActive: (now: Date) =>
+      db
+        .select()
+        .from(sessions)
+        .where(and(mine, isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .orderBy(desc(sessions.lastUsedAt), desc(sessions.id)),
+    /** Guarded: revokes one live session of this user; returns it when it was live. */
+    revoke: (id: string, reason: string, now: Date) =>
+      db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(and(mine, eq(sessions.id, id), isNull(sessions.revokedAt)))
+        .returning({ id: sessions.id }),
+    /** Revokes every live session of this user, except `keep` when given. */
+    revokeAll: (reason: string, now: Date, keep?: string) =>
+      db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: reason })
+        .where(and(mine, isNull(sessions.revokedAt), keep ? ne(sessions.id, keep) : undefined))
+        .returning({ id: sessions.id }),
+    /** SQL condition: session `id` of this user is live. */
+    isLive: (id: string, now: Date) =>
+      sql`EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.id} = ${id} AND ${sessions.userId} = ${userId} AND ${sessions.revokedAt} IS NULL AND ${sessions.expiresAt} > ${now.getTime()})`,
+  };
+}
+
+export function insertRefreshToken(db: Db, t: { sessionId: string; userId: string; tokenHash: string; expiresAt: Date }, now: Date) {
+  return db.insert(refreshTokens).values({ id: newId("rft", now.getTime()), ...t, createdAt: now });
+}
+
+/**
+ * Spends a refresh token: one guarded statement, so of two concurrent refreshes with the same
+ * token exactly one gets the row back (D1 has no interactive transactions to lock with).
+ */
+export function spendRefreshToken(db: Db, tokenHash: string, now: Date) {
+  return db
+    .update(refreshTokens)
+    .set({ usedAt: now })
+    .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt), gt(refreshTokens.expiresAt, now)))
+    .returning({ sessionId: refreshTokens.sessionId, userId: refreshTokens.userId });
+}
+
+export const findRefreshToken = (db: Db, tokenHash: string) =>
+  db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get();
+
+/** Session + owner status for refresh, in one read. */
+export async function sessionForRefresh(db: Db, sessionId: string) {
+  const result = await db.run(sql`
+    SELECT s.id, s.user_id AS userId, s.revoked_at AS revokedAt, s.expires_at AS expiresAt, u.status
+    FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${sessionId}`);
+  return result.results[0] as { id: string; userId: string; revokedAt: number | null; expiresAt: number; status: string } | undefined;
+}
+
+export function touchSession(db: Db, sessionId: string, s: { ip: string; userAgent: string; expiresAt: Date }, now: Date) {
+  return db
+    .update(sessions)
+    .set({ lastUsedAt: now, ipAddress: s.ip, userAgent: s.userAgent, expiresAt: s.expiresAt })
+    .where(eq(sessions.id, sessionId));
+}
+
+// ─── devices ───────────────────────────────────────────────────────────────────────────────
+
+/** How many devices the user has used, and whether `fingerprint` is one of them. */
+export async function deviceKnowledge(db: Db, userId: string, fingerprint: string): Promise<{ any: boolean; known: boolean }> {
+  const row = await db
+    .select({
+      total: sql<number>`count(*)`,
+      known: sql<number>`coalesce(sum(${userDevices.fingerprint} = ${fingerprint}), 0)`,
+    })
+    .from(userDevices)
+    .where(eq(userDevices.userId, userId))
+    .get();
+  return { any: (row?.total ?? 0) > 0, known: (row?.known ?? 0) > 0 };
+}
+
+export function upsertDevice(db: Db, userId: string, fingerprint: string, now: Date) {
+  return db
+    .insert(userDevices)
+    .values({ userId, fingerprint, firstSeenAt: now, lastSeenAt: now })
+    .onConflictDoUpdate({ target: [userDevices.userId, userDevices.fingerprint], set: { lastSeenAt: now } });
+}
+
+// ─── housekeeping ──────────────────────────────────────────────────────────────────────────
+
+const DAY = 86_400_000;
+
+/**
+ * Deletes what can no longer be used: expired one-time tokens, refresh tokens past expiry,
+ * and sessions that ended more than 30 days ago (kept a while for the user's session history).
+ */
+export async function purgeExpiredCredentials(db: Db, now: Date): Promise<Record<string, number>> {
+  const cutoff = new Date(now.getTime() - 30 * DAY);
+  const [ott, rft, ses] = await db.batch([
+    db.delete(oneTimeTokens).where(lt(oneTimeTokens.expiresAt, now)),
+    db.delete(refreshTokens).where(lt(refreshTokens.expiresAt, now)),
+    db
+      .delete(sessions)
+      .where(or(lt(sessions.expiresAt, cutoff), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, cutoff)))),
+  ]);
+  return {
+    one_time_tokens: ott.meta.changes ?? 0,
+    refresh_tokens: rft.meta.changes ?? 0,
+    sessions: ses.meta.changes ?? 0,
+  };
+}

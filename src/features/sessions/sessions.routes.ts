@@ -1,0 +1,63 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAuth, sessionOf } from "../../platform/auth";
+import type { App } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { problemResponses } from "../../platform/problem";
+import { API, IdParam, jsonResponse, NoContent, SESSION_ONLY } from "../../platform/routes";
+import { endSessions, listSessions } from "../auth/sessions.service";
+
+const tags = ["Sessions"];
+
+const SessionSchema = z
+  .object({
+    id: z.string(),
+    device_name: z.string().nullable(),
+    ip_address: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    created_at: z.string(),
+    last_used_at: z.string(),
+    expires_at: z.string(),
+    current: z.boolean(),
+  })
+  .openapi("Session");
+
+const listRoute = createRoute({
+  method: "get",
+  path: `${API}/me/sessions`,
+  tags,
+  summary: "Active sessions of the user",
+  security: SESSION_ONLY,
+  middleware: [requireAuth()] as const,
+  responses: { 200: jsonResponse(z.object({ items: z.array(SessionSchema), next_cursor: z.null() }), "Sessions"), ...problemResponses(401, 403) },
+});
+
+const deleteRoute = createRoute({
+  method: "delete",
+  path: `${API}/me/sessions/{id}`,
+  tags,
+  summary: "End one session; its tokens stop working",
+  security: SESSION_ONLY,
+  middleware: [requireAuth({ fresh: true })] as const,
+  request: { params: IdParam },
+  responses: { 204: NoContent, ...problemResponses(401, 403, 404) },
+});
+
+export function registerSessions(app: App): void {
+  app.openapi(listRoute, async (c) => {
+    const actor = c.var.actor;
+    const items = await listSessions(c.var.ctx, actor.userId, sessionOf(actor));
+    return c.json({ items, next_cursor: null }, 200);
+  });
+  app.openapi(deleteRoute, async (c) => {
+    const actor = c.var.actor;
+    sessionOf(actor);
+    const { id } = c.req.valid("param");
+    const ended = await endSessions(c.var.ctx, actor.userId, { only: id }, "revoked_by_user", {
+      userId: actor.userId,
+      action: "auth.session_revoked",
+      details: { session_id: id },
+    });
+    if (ended.length === 0) throw new AppError("not_found", "Session not found");
+    return c.body(null, 204);
+  });
+}

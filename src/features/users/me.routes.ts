@@ -1,0 +1,106 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireAuth } from "../../platform/auth";
+import type { App } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
+import { problemResponses } from "../../platform/problem";
+import { API, jsonBody, jsonResponse, SECURED, SESSION_ONLY } from "../../platform/routes";
+import { listUserAudit } from "../audit/audit.repo";
+import { toUserOut, UserSchema } from "./user.public";
+import { findUserById, updateUserBasics } from "./users.repo";
+
+const tags = ["Me"];
+
+const UpdateMeInput = z
+  .strictObject({
+    full_name: z.string().trim().min(1).max(200).optional(),
+    phone: z
+      .string()
+      .trim()
+      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
+      .nullable()
+      .optional(),
+  })
+  .openapi("UpdateMeInput");
+
+const ActivitySchema = z
+  .object({
+    id: z.string(),
+    action: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    ip_address: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("ActivityEvent");
+
+const getMeRoute = createRoute({
+  method: "get",
+  path: `${API}/me`,
+  tags,
+  summary: "The signed-in user",
+  security: SECURED,
+  middleware: [requireAuth({ scope: "read:profile" })] as const,
+  responses: { 200: jsonResponse(UserSchema, "The user"), ...problemResponses(401, 403, 429) },
+});
+
+const patchMeRoute = createRoute({
+  method: "patch",
+  path: `${API}/me`,
+  tags,
+  summary: "Update name or phone",
+  security: SECURED,
+  middleware: [requireAuth({ scope: "write:profile" })] as const,
+  request: jsonBody(UpdateMeInput),
+  responses: { 200: jsonResponse(UserSchema, "The updated user"), ...problemResponses(400, 401, 403, 422, 429) },
+});
+
+const activityRoute = createRoute({
+  method: "get",
+  path: `${API}/me/activity`,
+  tags,
+  summary: "The user's own audit trail, newest first",
+  security: SESSION_ONLY,
+  middleware: [requireAuth()] as const,
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse(pageOf(ActivitySchema), "Audit events"), ...problemResponses(401, 403, 422) },
+});
+
+async function loadUser(c: { var: { ctx: import("../../platform/context").RequestContext } }, userId: string) {
+  const user = await findUserById(c.var.ctx.db, userId, c.var.ctx.now);
+  if (!user) throw new AppError("unauthenticated", "Session has ended");
+  return toUserOut(user);
+}
+
+export function registerMe(app: App): void {
+  app.openapi(getMeRoute, async (c) => c.json(await loadUser(c, c.var.actor.userId), 200));
+  app.openapi(patchMeRoute, async (c) => {
+    const input = c.req.valid("json");
+    const { db, now } = c.var.ctx;
+    const patch: { fullName?: string; phone?: string | null } = {};
+    if (input.full_name !== undefined) patch.fullName = input.full_name;
+    if (input.phone !== undefined) patch.phone = input.phone;
+    if (Object.keys(patch).length > 0) await updateUserBasics(db, c.var.actor.userId, patch, now);
+    return c.json(await loadUser(c, c.var.actor.userId), 200);
+  });
+  app.openapi(activityRoute, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const rows = await listUserAudit(c.var.ctx.db, c.var.actor.userId, { limit, before: decodeCursor(cursor) });
+    return c.json(
+      toPage(
+        rows,
+        limit,
+        (r) => r.id,
+        (r) => ({
+          id: r.id,
+          action: r.action,
+          details: r.details,
+          ip_address: r.ipAddress,
+          user_agent: r.userAgent,
+          created_at: r.createdAt.toISOString(),
+        }),
+      ),
+      200,
+    );
+  });
+}

@@ -1,0 +1,148 @@
+import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { passwordHistory, userPreferences, userProfiles, users } from "../../db/schema";
+import type { Db } from "../../platform/db";
+import { newId } from "../../platform/ids";
+import type { UserRow } from "./user.public";
+
+/** Everyone has the implicit `user` role; assigned roles count until they expire. */
+export const IMPLICIT_ROLE = "user";
+
+/** Effective role names of `users.id` at `now`, as a JSON array (one subquery, no N+1). */
+// Raw SQL with aliases: drizzle renders columns unqualified inside a select's sql fragment.
+const rolesJson = (now: Date) => sql<string>`(
+  SELECT json_group_array(r.name) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+  WHERE ur.user_id = "users"."id" AND (ur.expires_at IS NULL OR ur.expires_at > ${now.getTime()})
+)`;
+
+export type UserWithRoles = UserRow & { roles: string[] };
+
+function withRoles<T extends { rolesJson: string }>(row: T | undefined): (Omit<T, "rolesJson"> & { roles: string[] }) | undefined {
+  if (!row) return undefined;
+  const { rolesJson: raw, ...rest } = row;
+  const assigned = (JSON.parse(raw || "[]") as string[]).filter((r) => r !== IMPLICIT_ROLE).sort();
+  return { ...rest, roles: [IMPLICIT_ROLE, ...assigned] };
+}
+
+export async function findUserByEmail(db: Db, email: string, now: Date): Promise<UserWithRoles | undefined> {
+  const row = await db
+    .select({ ...getTableColumns(users), rolesJson: rolesJson(now) })
+    .from(users)
+    .where(eq(users.email, email))
+    .get();
+  return withRoles(row);
+}
+
+export async function findUserById(db: Db, id: string, now: Date): Promise<UserWithRoles | undefined> {
+  const row = await db
+    .select({ ...getTableColumns(users), rolesJson: rolesJson(now) })
+    .from(users)
+    .where(eq(users.id, id))
+    .get();
+  return withRoles(row);
+}
+
+export interface NewUser {
+  id: string;
+  email: string;
+  passwordHash: string;
+  fullName: string;
+  phone: string | null;
+  emailVerified: boolean;
+}
+
+/** The statements that create a user with profile, preferences and first history entry. */
+export function insertUserStatements(db: Db, user: NewUser, now: Date) {
+  return [
+    db.insert(users).values({
+      ...user,
+      emailVerifiedAt: user.emailVerified ? now : null,
+      passwordChangedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    }),
+    db.insert(userProfiles).values({ userId: user.id, createdAt: now, updatedAt: now }),
+    db.insert(userPreferences).values({ userId: user.id, updatedAt: now }),
+    db.insert(passwordHistory).values({ id: newId("pwh", now.getTime()), userId: user.id, passwordHash: user.passwordHash, createdAt: now }),
+  ] as const;
+}
+
+/**
+ * Counts a failed login and locks the account when the count reaches `threshold`, in one
+ * statement: concurrent failures cannot both read the same count and under-count.
+ */
+export function recordLoginFailure(db: Db, userId: string, threshold: number, lockUntil: Date, now: Date) {
+  return db
+    .update(users)
+    .set({
+      failedLoginAttempts: sql`${users.failedLoginAttempts} + 1`,
+      lastFailedLoginAt: now,
+      lockedUntil: sql`CASE WHEN ${users.failedLoginAttempts} + 1 >= ${threshold} THEN ${lockUntil.getTime()} ELSE ${users.lockedUntil} END`,
+    })
+    .where(eq(users.id, userId))
+    .returning({ failedLoginAttempts: users.failedLoginAttempts, lockedUntil: users.lockedUntil });
+}
+
+export function recordLoginSuccess(db: Db, userId: string, ip: string, now: Date, newHash?: string) {
+  return db
+    .update(users)
+    .set({
+      failedLoginAttempts: 0,
+      lockedUntil: null,
+      lastLoginAt: now,
+      lastLoginIp: ip,
+      ...(newHash ? { passwordHash: newHash } : {}),
+    })
+    .where(eq(users.id, userId));
+}
+
+/** Password change: new hash, history entry, history trimmed to the last `keep`, lockout cleared. */
+export function setPasswordStatements(db: Db, userId: string, hash: string, keep: number, now: Date) {
+  return [
+    db
+      .update(users)
+      .set({ passwordHash: hash, passwordChangedAt: now, updatedAt: now, failedLoginAttempts: 0, lockedUntil: null })
+      .where(eq(users.id, userId)),
+    db.insert(passwordHistory).values({ id: newId("pwh", now.getTime()), userId, passwordHash: hash, createdAt: now }),
+    db.delete(passwordHistory).where(
+      and(
+        eq(passwordHistory.userId, userId),
+        sql`${passwordHistory.id} NOT IN (SELECT ${passwordHistory.id} FROM ${passwordHistory} WHERE ${passwordHistory.userId} = ${userId} ORDER BY ${passwordHistory.createdAt} DESC, ${passwordHistory.id} DESC LIMIT ${Math.max(1, keep)})`,
+      ),
+    ),
+  ] as const;
+}
+
+/** The last `count` password hashes (current one included), newest first. */
+export function recentPasswordHashes(db: Db, userId: string, count: number) {
+  return db
+    .select({ hash: passwordHistory.passwordHash })
+    .from(passwordHistory)
+    .where(eq(passwordHistory.userId, userId))
+    .orderBy(sql`${passwordHistory.createdAt} DESC, ${passwordHistory.id} DESC`)
+    .limit(count);
+}
+
+export function markEmailVerified(db: Db, userId: string, now: Date) {
+  return db.update(users).set({ emailVerified: true, emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId));
+}
+
+export function setTwoFactorEnabled(db: Db, userId: string, enabled: boolean, now: Date) {
+  return db.update(users).set({ twoFactorEnabled: enabled, updatedAt: now }).where(eq(users.id, userId));
+}
+
+export function updateUserBasics(db: Db, userId: string, patch: { fullName?: string; phone?: string | null }, now: Date) {
+  return db
+    .update(users)
+    .set({ ...patch, updatedAt: now })
+    .where(eq(users.id, userId));
+}
+
+/** Whether the user is active and (when `sessionId` is given) that session is live, read from D1. */
+export async function isSessionLive(db: Db, userId: string, sessionId: string, now: Date): Promise<boolean> {
+  const row = await db.run(sql`
+    SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.id = ${sessionId} AND s.user_id = ${userId} AND s.revoked_at IS NULL
+      AND s.expires_at > ${now.getTime()} AND u.status = 'active'`);
+  return row.results.length > 0;
+}
+

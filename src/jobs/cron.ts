@@ -1,0 +1,34 @@
+import type { Env } from "../env";
+import { outboxRepo } from "../email/outbox.repo";
+import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
+import { createDb } from "../platform/db";
+import { enqueueEmails } from "./email.consumer";
+
+const DAY = 86_400_000;
+
+export interface CronReport {
+  relayedEmails: number;
+  purged: Record<string, number>;
+}
+
+/**
+ * The scheduled handler's work, every 15 minutes. Each job is idempotent, so a rerun of the same
+ * tick (Cron Triggers are at-least-once) changes nothing more.
+ */
+export async function runScheduled(env: Env, scheduledTime: number): Promise<CronReport> {
+  const db = createDb(env.DB);
+  const now = new Date(scheduledTime);
+  const outbox = outboxRepo(db);
+
+  // Outbox relay: an email whose queue send was lost after its batch committed is sent again.
+  const stale = await outbox.stalePending(new Date(scheduledTime - 5 * 60_000), 500);
+  await enqueueEmails(
+    env,
+    stale.map((r) => r.id),
+  );
+
+  const purged = await purgeExpiredCredentials(db, now);
+  const sent = await outbox.purgeSentBefore(new Date(scheduledTime - 30 * DAY));
+  purged.sent_emails = sent.meta.changes ?? 0;
+  return { relayedEmails: stale.length, purged };
+}

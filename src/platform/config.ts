@@ -1,0 +1,87 @@
+import * as z from "zod";
+import type { Env } from "../env";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+/** "limit/windowSeconds", e.g. "10/900" = 10 per 15 minutes. */
+const rate = z
+  .string()
+  .regex(/^\d+\/\d+$/, "expected limit/windowSeconds")
+  .transform((v) => {
+    const [limit, window] = v.split("/").map(Number) as [number, number];
+    return { limit, windowSeconds: window };
+  })
+  .refine((r) => r.limit >= 1 && r.windowSeconds >= 1, "limit and window must be >= 1");
+
+/**
+ * Every policy of keel, from `[vars]`, with safe defaults. Parsed once per isolate (see
+ * `getConfig`); an invalid value fails loudly at the first request instead of being ignored.
+ */
+export const ConfigSchema = z.object({
+  ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
+  PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:8787"),
+  CORS_ORIGINS: csv.default([]),
+  JWT_ISSUER: z.string().min(1).default("keel"),
+  ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: int(1, 365).default(30),
+  MFA_TOKEN_TTL_SECONDS: int(60, 1800).default(300),
+  EMAIL_VERIFICATION_TTL_HOURS: int(1, 720).default(24),
+  PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(60),
+  REQUIRE_EMAIL_VERIFICATION: bool.default(true),
+  PASSWORD_MIN_LENGTH: int(8, 64).default(15),
+  PASSWORD_MAX_LENGTH: int(64, 1024).default(128),
+  PASSWORD_REQUIRE_CLASSES: bool.default(false),
+  PASSWORD_HISTORY_COUNT: int(0, 24).default(5),
+  PASSWORD_MAX_AGE_DAYS: int(0, 3650).default(0),
+  LOCKOUT_THRESHOLD: int(1, 100).default(5),
+  LOCKOUT_MINUTES: int(1, 1440).default(30),
+  RATE_LOGIN_PER_IP: rate.default({ limit: 30, windowSeconds: 900 }),
+  RATE_LOGIN_PER_EMAIL: rate.default({ limit: 10, windowSeconds: 900 }),
+  RATE_REGISTER_PER_IP: rate.default({ limit: 10, windowSeconds: 3600 }),
+  RATE_FORGOT_PER_EMAIL: rate.default({ limit: 3, windowSeconds: 3600 }),
+  RATE_RESEND_PER_EMAIL: rate.default({ limit: 3, windowSeconds: 3600 }),
+  RATE_MFA_PER_TOKEN: rate.default({ limit: 5, windowSeconds: 300 }),
+  API_KEY_DEFAULT_RATE_PER_HOUR: int(1, 1_000_000).default(1000),
+  EMAIL_PROVIDER: z.enum(["outbox", "cloudflare", "http"]).default("outbox"),
+  EMAIL_FROM: z.string().min(3).default("keel <no-reply@keel.test>"),
+  EMAIL_HTTP_ENDPOINT: z.url().optional(),
+  MFA_ISSUER: z.string().min(1).default("keel"),
+  /** Seconds an isolate trusts a "not revoked" answer read from KV before reading it again. */
+  REVOCATION_CACHE_SECONDS: int(0, 60).default(10),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & {
+  isDevelopment: boolean;
+};
+
+const cache = new WeakMap<object, Config>();
+
+/**
+ * The parsed configuration for this env object, parsed once per isolate (the env object is
+ * stable for an isolate's lifetime), so no request pays for zod parsing after the first.
+ */
+export function getConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = env[key];
+    if (typeof value === "string" && value !== "") raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid configuration: ${issues}`);
+  }
+  const config: Config = { ...parsed.data, isDevelopment: parsed.data.ENVIRONMENT === "development" };
+  cache.set(env, config);
+  return config;
+}

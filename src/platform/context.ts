@@ -1,0 +1,44 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Env } from "../env";
+import type { Config } from "./config";
+import type { Db } from "./db";
+
+/** Who is calling. Only authentication builds one; services take it to scope every query. */
+export type Actor =
+  | {
+      kind: "user";
+      userId: string;
+      sessionId: string;
+      /** The access token said the password had expired when it was issued. */
+      passwordExpired: boolean;
+    }
+  | {
+      kind: "apiKey";
+      userId: string;
+      keyId: string;
+      scopes: ReadonlySet<string>;
+    };
+
+/** Built once per request by middleware (`c.var.ctx`). */
+export interface RequestContext {
+  env: Env;
+  db: Db;
+  config: Config;
+  requestId: string;
+  /** Client IP (`CF-Connecting-IP`, set by Cloudflare's edge and not forgeable behind it). */
+  ip: string;
+  userAgent: string;
+  now: Date;
+  waitUntil: (promise: Promise<unknown>) => void;
+}
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    ctx: RequestContext;
+    actor: Actor;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

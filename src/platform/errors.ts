@@ -1,0 +1,68 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * Every error code of the public contract (shared/API.md), mapped to exactly one status.
+ * Codes are never derived from statuses: several codes share 401 or 403.
+ */
+export const ERRORS = {
+  validation_failed: { status: 422, title: "Request validation failed" },
+  unauthenticated: { status: 401, title: "Authentication required" },
+  invalid_credentials: { status: 401, title: "Invalid email or password" },
+  token_expired: { status: 401, title: "Token expired" },
+  token_reused: { status: 401, title: "Refresh token already used" },
+  mfa_required: { status: 401, title: "Second factor required" },
+  invalid_mfa_code: { status: 401, title: "Invalid authentication code" },
+  email_not_verified: { status: 403, title: "Email address not verified" },
+  account_inactive: { status: 403, title: "Account is not active" },
+  password_expired: { status: 403, title: "Password expired" },
+  forbidden: { status: 403, title: "Forbidden" },
+  insufficient_scope: { status: 403, title: "API key lacks the required scope" },
+  not_found: { status: 404, title: "Not found" },
+  conflict: { status: 409, title: "Conflict" },
+  limit_reached: { status: 409, title: "Plan limit reached" },
+  payload_too_large: { status: 413, title: "Payload too large" },
+  weak_password: { status: 422, title: "Password does not meet the policy" },
+  password_reused: { status: 422, title: "Password was used recently" },
+  account_locked: { status: 423, title: "Account temporarily locked" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "Internal server error" },
+  service_unavailable: { status: 503, title: "Service unavailable" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface AppErrorExtra {
+  errors?: FieldError[];
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number;
+  /** Extra members of the problem document (e.g. `locked_until`). */
+  fields?: Record<string, unknown>;
+  /** Override the status of the code; only for `validation_failed` (400 vs 422). */
+  status?: ContentfulStatusCode;
+}
+
+/** The one error type of keel. `onError` turns it into an RFC 9457 problem document. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    readonly extra: AppErrorExtra = {},
+  ) {
+    super(detail ?? ERRORS[code].title);
+    this.name = "AppError";
+  }
+
+  get status(): ContentfulStatusCode {
+    return this.extra.status ?? ERRORS[this.code].status;
+  }
+}
+
+/** Throws the `not_found` error used for both missing and foreign resources. */
+export const notFound = (what: string): never => {
+  throw new AppError("not_found", `${what} not found`);
+};

@@ -1,0 +1,26 @@
+import type { Env } from "../env";
+import { AppError } from "./errors";
+
+export interface Rate {
+  limit: number;
+  windowSeconds: number;
+}
+
+/**
+ * Takes one request from the exact limiter for `key` and throws `429 rate_limited` with
+ * `Retry-After` when the budget is spent. Call it before any expensive work (password hashing,
+ * D1 writes). Keys name what is limited: `login:ip:203.0.113.9`, `apikey:key_…`.
+ */
+export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ remaining: number; resetSeconds: number }> {
+  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
+  const result = await stub.limit({ limit: rate.limit, windowSeconds: rate.windowSeconds });
+  if (!result.allowed) {
+    throw new AppError("rate_limited", "Too many requests; retry later", { retryAfter: result.retryAfterSeconds });
+  }
+  return { remaining: result.remaining, resetSeconds: result.resetSeconds };
+}
+
+/** Clears a limiter key. */
+export async function resetRateLimit(env: Env, key: string): Promise<void> {
+  await env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).reset();
+}

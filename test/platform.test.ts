@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { ERRORS } from "../src/platform/errors";
+import { call, expectProblem, json, signedInUser } from "./helpers/harness";
+
+describe("service routes", () => {
+  it("GET /health checks D1, KV and the Durable Object", async () => {
+    const res = await call("/health");
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({ status: "ok", checks: { d1: "ok", kv: "ok", durable_objects: "ok" } });
+  });
+
+  // Validated with swagger-parser in test/node/openapi.test.ts (the validator cannot run in workerd).
+  it("GET /openapi.json serves the OpenAPI 3.1 document covering the routes", async () => {
+    const res = await call("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(res);
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of ["/health", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/me", "/api/v1/me/api-keys", "/api/v1/me/sessions/{id}"]) {
+      expect(doc.paths, path).toHaveProperty([path]);
+    }
+  });
+
+  it("GET /docs serves an HTML API reference", async () => {
+    const res = await call("/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("/openapi.json");
+  });
+
+  it("GET /.well-known/jwks.json publishes the public key with its kid, never the private part", async () => {
+    const res = await call("/.well-known/jwks.json");
+    expect(res.status).toBe(200);
+    const { keys } = await json<{ keys: Record<string, string>[] }>(res);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", kid: "test-key", alg: "EdDSA" });
+    expect(keys[0]).not.toHaveProperty("d");
+  });
+});
+
+describe("middleware", () => {
+  it("echoes a request id, generating one when absent", async () => {
+    const mine = await call("/health", { headers: { "x-request-id": "req-abc-123" } });
+    expect(mine.headers.get("x-request-id")).toBe("req-abc-123");
+    const generated = await call("/health");
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("sets secure headers", async () => {
+    const res = await call("/health");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("strict-transport-security")).toContain("max-age");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+  });
+
+  it("answers CORS preflights only for configured origins", async () => {
+    const allowed = await call("/api/v1/auth/login", {
+      method: "OPTIONS",
+      headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" },
+    });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+    const denied = await call("/api/v1/auth/login", {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    expect(denied.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("error shapes (RFC 9457)", () => {
+  it("unknown route → 404 not_found problem", async () => {
+    const body = await expectProblem(await call("/api/v1/nope"), 404, "not_found");
+    expect(body.detail).toContain("/api/v1/nope");
+  });
+
+  it("malformed JSON → 400 validation_failed", async () => {
+    await expectProblem(await call("auth/login", { rawBody: "{not json", headers: { "content-type": "application/json" } }), 400, "validation_failed");
+  });
+
+  it("body over 1 MiB → 413 payload_too_large, before any parsing", async () => {
+    const big = JSON.stringify({ email: "a@example.com", password: "x".repeat(1024 * 1024 + 10) });
+    await expectProblem(await call("auth/login", { rawBody: big, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+  });
+
+  it("zod failure → 422 validation_failed with errors[] naming each field", async () => {
+    const body = await expectProblem(await call("auth/register", { body: { email: "not-an-email", full_name: "" } }), 422, "validation_failed");
+    const paths = body.errors?.map((e) => e.path).sort();
+    expect(paths).toEqual(["email", "full_name", "password"]);
+  });
+
+  it("unknown JSON fields are rejected with 422", async () => {
+    const body = await expectProblem(
+      await call("auth/login", { body: { email: "a@example.com", password: "whatever", admin: true } }),
+      422,
+      "validation_failed",
+    );
+    expect(JSON.stringify(body.errors)).toContain("admin");
+  });
+
+  it("missing credentials → 401 unauthenticated with WWW-Authenticate", async () => {
+    const res = await call("me");
+    expect(res.headers.get("www-authenticate")).toContain("Bearer");
+    await expectProblem(res, 401, "unauthenticated");
+  });
+
+  it("a garbage bearer token → 401 unauthenticated", async () => {
+    await expectProblem(await call("me", { token: "not.a.jwt" }), 401, "unauthenticated");
+  });
+
+  it("authentication happens before validation (no hints to anonymous callers)", async () => {
+    await expectProblem(await call("me", { method: "PATCH", body: { bogus: 1 } }), 401, "unauthenticated");
+  });
+
+  it("every documented code maps to one status", () => {
+    expect(ERRORS.validation_failed.status).toBe(422);
+    expect(ERRORS.rate_limited.status).toBe(429);
+    expect(ERRORS.account_locked.status).toBe(423);
+    expect(ERRORS.limit_reached.status).toBe(409);
+  });
+
+  it("/dev/mailbox is served in development", async () => {
+    const { user } = await signedInUser();
+    const res = await call(`/dev/mailbox?to=${encodeURIComponent(user.email)}`);
+    expect(res.status).toBe(200);
+    const { items } = await json<{ items: { subject: string; text: string; html: string; created_at: string }[] }>(res);
+    expect(items[0]).toMatchObject({ subject: "Verify your email address" });
+    expect(items[0]!.html).toContain("<html>");
+  });
+});

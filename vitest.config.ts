@@ -1,0 +1,47 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/** Fresh secrets for every test run, so tests never depend on a local .dev.vars. */
+function testSecrets() {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = { ...privateKey.export({ format: "jwk" }), kid: "test-key" };
+  return {
+    JWT_SIGNING_KEYS: JSON.stringify([jwk]),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  };
+}
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    test: {
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      projects: [
+        {
+          // Behaviour tests and pure unit tests, inside workerd with real local D1, KV, DOs, Queues.
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: { bindings: { ...testSecrets(), TEST_MIGRATIONS: migrations } },
+            }),
+          ],
+          test: {
+            name: "workers",
+            setupFiles: ["./test/helpers/setup.ts"],
+            include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+            exclude: ["test/node/**"],
+            testTimeout: 60_000,
+          },
+        },
+        {
+          // Checks that need Node-only tools (the OpenAPI validator compiles schemas with
+          // `new Function`, which workerd forbids).
+          test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 },
+        },
+      ],
+    },
+  };
+});
