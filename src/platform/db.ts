@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../db/schema";
 
@@ -16,4 +17,24 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** Whether `err` (or its cause: drizzle wraps D1 errors) is a UNIQUE violation on `column`. */
+export function isUniqueViolation(err: unknown, column: string): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (String((e as { message?: string }).message ?? e).includes(`UNIQUE constraint failed: ${column}`)) return true;
+  }
+  return false;
+}
+
+/**
+ * Raw SQL usable inside `db.batch()`. drizzle's D1 batch binds parameters on a prepared
+ * statement that its raw-query object never creates (its `_prepare()` returns itself without
+ * `stmt`), so a parameterised `db.run(sql)` breaks a batch: attach the statement here.
+ */
+export function rawStatement(db: Db, query: SQL) {
+  const raw = db.run(query);
+  const built = (raw as unknown as { getQuery(): { sql: string } }).getQuery();
+  (raw as unknown as { stmt: D1PreparedStatement }).stmt = db.$client.prepare(built.sql);
+  return raw;
 }

@@ -160,3 +160,27 @@ export async function codeAt(secretBase32: string, unixSeconds: number): Promise
 }
 
 export const db = () => env.DB;
+
+/**
+ * Calls the worker with configuration overrides (e.g. PASSWORD_MAX_AGE_DAYS), through its real
+ * fetch handler and bindings: for policies whose default the suite cannot exercise.
+ */
+export async function callWithConfig(overrides: Record<string, string>, path: string, opts: CallOptions = {}): Promise<Response> {
+  const { default: handler } = await import("../../src/index");
+  const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+  const headers: Record<string, string> = { "CF-Connecting-IP": opts.ip ?? "192.0.2.1", "User-Agent": "keel-tests/1.0", ...opts.headers };
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const ctx = createExecutionContext();
+  const res = await handler.fetch(
+    new Request(`${API}/${path}`, {
+      method: opts.method ?? (opts.body !== undefined ? "POST" : "GET"),
+      headers,
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    }),
+    { ...env, ...overrides },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { auditLog } from "../../db/schema";
 import type { RequestContext } from "../../platform/context";
-import type { Db } from "../../platform/db";
+import { rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
 /** Every audited action. Stable strings: clients filter /admin/audit by them. */
@@ -62,11 +62,14 @@ export function auditInsertIf(
   entry: AuditEntry,
   condition: SQL,
 ) {
-  return db.run(sql`
+  return rawStatement(
+    db,
+    sql`
     INSERT INTO ${auditLog} (id, user_id, actor_id, action, details, ip_address, user_agent, request_id, created_at)
     SELECT ${newId("aud", ctx.now.getTime())}, ${entry.userId}, ${entry.actorId ?? entry.userId}, ${entry.action},
       ${JSON.stringify(entry.details ?? {})}, ${ctx.ip}, ${ctx.userAgent.slice(0, 512)}, ${ctx.requestId}, ${ctx.now.getTime()}
-    WHERE ${condition}`);
+    WHERE ${condition}`,
+  );
 }
 
 /** A user's own audit trail, newest first, keyset-paginated by id (ids sort by time). */

@@ -1,6 +1,7 @@
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
+import { isUniqueViolation } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { rateLimit } from "../../platform/rate-limit";
 import { outboxInsert } from "../../email/outbox.repo";
@@ -63,7 +64,7 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
     ]);
   } catch (err) {
     // Two registrations racing for one email: the unique index decides.
-    if (String(err).includes("UNIQUE constraint failed: users.email")) throw new AppError("conflict", "An account with this email already exists");
+    if (isUniqueViolation(err, "users.email")) throw new AppError("conflict", "An account with this email already exists");
     throw err;
   }
   ctx.waitUntil(enqueueEmails(env, [verification.outboxId]));

@@ -1,0 +1,110 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { emailOutbox, oneTimeTokens, users } from "../src/db/schema";
+import worker from "../src/index";
+import { outboxInsert } from "../src/email/outbox.repo";
+import { emails } from "../src/email/templates";
+import { buildMime } from "../src/email/sender";
+import { retryDelaySeconds } from "../src/jobs/email.consumer";
+import { createDb } from "../src/platform/db";
+import { newId } from "../src/platform/ids";
+import type { Env } from "../src/env";
+
+const db = createDb(env.DB);
+
+async function queueMail(to = `${newId("m")}@example.com`) {
+  const mail = outboxInsert(db, { to, userId: null, email: emails.passwordChanged({ name: "A", when: "now", ip: "1.2.3.4" }) }, new Date());
+  await mail.statement;
+  return mail.id;
+}
+
+const outboxRow = (id: string) => db.select().from(emailOutbox).where(eq(emailOutbox.id, id)).get();
+
+async function runEmailBatch(ids: string[], testEnv: Env = env, attempts = 1) {
+  const batch = createMessageBatch("email", ids.map((outboxId, i) => ({ id: `msg-${i}-${outboxId}`, timestamp: new Date(), attempts, body: { outboxId } })));
+  const ctx = createExecutionContext();
+  await worker.queue(batch as never, testEnv);
+  return getQueueResult(batch, ctx);
+}
+
+describe("email queue consumer", () => {
+  it("delivers a batch through the configured sender and acknowledges every message", async () => {
+    const ids = [await queueMail(), await queueMail()];
+    const result = await runEmailBatch(ids);
+    expect(result.explicitAcks.sort()).toEqual(ids.map((id, i) => `msg-${i}-${id}`).sort());
+    expect(result.retryMessages).toEqual([]);
+    for (const id of ids) expect(await outboxRow(id)).toMatchObject({ status: "sent", attempts: 1, providerMessageId: `outbox:${id}` });
+  });
+
+  it("is idempotent: a redelivered message is acknowledged without a second delivery", async () => {
+    const id = await queueMail();
+    await runEmailBatch([id]);
+    const again = await runEmailBatch([id]);
+    expect(again.explicitAcks).toHaveLength(1);
+    expect((await outboxRow(id))?.attempts).toBe(1);
+  });
+
+  it("retries a failing delivery with backoff and records the error", async () => {
+    const id = await queueMail();
+    // An HTTP provider on a closed local port: delivery fails.
+    const failing = { ...env, EMAIL_PROVIDER: "http", EMAIL_HTTP_ENDPOINT: "http://127.0.0.1:9/send", EMAIL_API_TOKEN: "t" } as Env;
+    const result = await runEmailBatch([id], failing, 2);
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual([`msg-0-${id}`]);
+    expect(retryDelaySeconds(2)).toBe(20);
+    const row = await outboxRow(id);
+    expect(row).toMatchObject({ status: "pending", attempts: 1 });
+    expect(row?.lastError).toBeTruthy();
+  });
+
+  it("marks the row failed on the last attempt (the message then goes to the dead-letter queue)", async () => {
+    const id = await queueMail();
+    const failing = { ...env, EMAIL_PROVIDER: "http", EMAIL_HTTP_ENDPOINT: "http://127.0.0.1:9/send", EMAIL_API_TOKEN: "t" } as Env;
+    await runEmailBatch([id], failing, 8);
+    expect((await outboxRow(id))?.status).toBe("failed");
+  });
+
+  it("acknowledges malformed messages instead of retrying them forever", async () => {
+    const batch = createMessageBatch("email", [{ id: "bad", timestamp: new Date(), attempts: 1, body: { nope: true } }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["bad"]);
+  });
+
+  it("builds a multipart MIME message with text and HTML parts for Cloudflare's send_email", () => {
+    const mime = buildMime({ id: "eml_1", from: "keel <no-reply@keel.test>", to: "a@example.com", subject: "Grüße", text: "hello", html: "<p>hello</p>" });
+    expect(mime).toContain("multipart/alternative");
+    expect(mime).toContain("Subject: =?UTF-8?B?");
+    expect(mime).toContain(btoa("hello"));
+  });
+});
+
+describe("scheduled handler", () => {
+  it("purges expired one-time tokens and relays stale pending emails, idempotently", async () => {
+    const userId = newId("usr");
+    await db.insert(users).values({ id: userId, email: `${userId}@example.com`, passwordHash: "x", fullName: "Cron" });
+    const expired = newId("ott");
+    const live = newId("ott");
+    await db.insert(oneTimeTokens).values([
+      { id: expired, userId, purpose: "password_reset", tokenHash: newId("h"), expiresAt: new Date(Date.now() - 1000) },
+      { id: live, userId, purpose: "password_reset", tokenHash: newId("h"), expiresAt: new Date(Date.now() + 60_000) },
+    ]);
+    const stale = outboxInsert(db, { to: "stale@example.com", userId: null, email: emails.passwordChanged({ name: "A", when: "x", ip: "y" }) }, new Date(Date.now() - 10 * 60_000));
+    await stale.statement;
+
+    const controller = createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" });
+    await worker.scheduled(controller, env);
+    const remaining = (await db.select({ id: oneTimeTokens.id }).from(oneTimeTokens).where(eq(oneTimeTokens.userId, userId))).map((r) => r.id);
+    expect(remaining).toEqual([live]);
+
+    // The relayed email reaches the consumer through the real local queue.
+    for (let i = 0; i < 100 && (await outboxRow(stale.id))?.status !== "sent"; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await outboxRow(stale.id))?.status).toBe("sent");
+
+    // A rerun of the same tick changes nothing more.
+    await worker.scheduled(controller, env);
+    expect((await outboxRow(stale.id))?.attempts).toBe(1);
+  });
+});
