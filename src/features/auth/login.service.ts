@@ -2,10 +2,8 @@ import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
-import { sql } from "drizzle-orm";
-import { users } from "../../db/schema";
 import { auditInsert, auditInsertIf } from "../audit/audit.repo";
-import { findUserByEmail, findUserById, recordLoginFailure, type UserWithRoles } from "../users/users.repo";
+import { failuresReached, findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { spendBackupCode, spendTotpCode } from "./mfa.service";
@@ -55,7 +53,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
         db,
         ctx,
         { userId: user.id, action: "auth.account_locked", details: { until: lockUntil.toISOString() } },
-        sql`(SELECT ${users.failedLoginAttempts} FROM ${users} WHERE ${users.id} = ${user.id}) = ${config.LOCKOUT_THRESHOLD}`,
+        failuresReached(user.id, config.LOCKOUT_THRESHOLD),
       ),
     ]);
     throw invalidCredentials();
@@ -77,7 +75,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
       ...issued.statements,
       ...(rehash
         ? [
-            db.update(users).set({ passwordHash: rehash }).where(sql`${users.id} = ${user.id}`),
+            setPasswordHash(db, user.id, rehash),
             auditInsert(db, ctx, { userId: user.id, action: "auth.password_rehashed", details: { reason: "parameters upgraded" } }),
           ]
         : []),

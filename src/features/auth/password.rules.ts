@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
-import { users } from "../../db/schema";
 import type { Config } from "../../platform/config";
 import type { Db } from "../../platform/db";
+import { passwordChangedAt } from "../users/users.repo";
 
 const DAY_MS = 86_400_000;
 
@@ -15,6 +14,6 @@ export function isPasswordExpired(changedAt: Date, maxAgeDays: number, now: Date
  * it lets such a session work again right after its password change, without a new login.
  */
 export async function passwordExpiredNow(db: Db, config: Config, userId: string, now: Date): Promise<boolean> {
-  const row = await db.select({ changedAt: users.passwordChangedAt }).from(users).where(eq(users.id, userId)).get();
-  return !row || isPasswordExpired(row.changedAt, config.PASSWORD_MAX_AGE_DAYS, now);
+  const changedAt = await passwordChangedAt(db, userId);
+  return !changedAt || isPasswordExpired(changedAt, config.PASSWORD_MAX_AGE_DAYS, now);
 }

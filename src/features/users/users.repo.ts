@@ -82,6 +82,19 @@ export function recordLoginFailure(db: Db, userId: string, threshold: number, lo
     .returning({ failedLoginAttempts: users.failedLoginAttempts, lockedUntil: users.lockedUntil });
 }
 
+/** SQL condition: the user's consecutive failures equal `threshold` (the failure that locked). */
+export const failuresReached = (userId: string, threshold: number) =>
+  sql`(SELECT ${users.failedLoginAttempts} FROM ${users} WHERE ${users.id} = ${userId}) = ${threshold}`;
+
+export async function passwordChangedAt(db: Db, userId: string): Promise<Date | undefined> {
+  const row = await db.select({ changedAt: users.passwordChangedAt }).from(users).where(eq(users.id, userId)).get();
+  return row?.changedAt;
+}
+
+/** Replaces the hash in place (transparent upgrade of an old or imported hash). */
+export const setPasswordHash = (db: Db, userId: string, hash: string) =>
+  db.update(users).set({ passwordHash: hash }).where(eq(users.id, userId));
+
 export function recordLoginSuccess(db: Db, userId: string, ip: string, now: Date, newHash?: string) {
   return db
     .update(users)
