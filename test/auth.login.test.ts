@@ -47,6 +47,9 @@ describe("POST /auth/login", () => {
       await expectProblem(await call("auth/login", { body: { email: user.email, password: `wrong-password-${i}` }, ip: randomIp() }), 401, "invalid_credentials");
     }
     const locked = await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
+    const retryAfter = Number(locked.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(29 * 60);
+    expect(retryAfter).toBeLessThanOrEqual(30 * 60);
     const body = await expectProblem(locked, 423, "account_locked");
     const until = Date.parse((body as unknown as { locked_until: string }).locked_until);
     expect(until).toBeGreaterThanOrEqual(before + 30 * 60_000 - 1000);

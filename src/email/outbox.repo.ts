@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { emailOutbox } from "../db/schema";
-import type { Db } from "../platform/db";
+import { rawStatement, type Db } from "../platform/db";
 import { newId } from "../platform/ids";
 import type { RenderedEmail } from "./templates";
 
@@ -26,6 +26,23 @@ export function outboxInsert(db: Db, message: OutboxMessage, now: Date) {
     template: message.email.template,
     createdAt: now,
   });
+  return { id, statement };
+}
+
+/**
+ * Like `outboxInsert`, but the row is only written when `condition` holds at that point of the
+ * batch (e.g. "this device is new"): lets one batch decide and record in the same transaction.
+ * The batch result's `meta.changes` tells whether it was written.
+ */
+export function outboxInsertIf(db: Db, message: OutboxMessage, now: Date, condition: SQL) {
+  const id = newId("eml", now.getTime());
+  const statement = rawStatement(
+    db,
+    sql`INSERT INTO ${emailOutbox} (id, user_id, to_address, subject, text_body, html_body, template, status, attempts, created_at)
+      SELECT ${id}, ${message.userId}, ${message.to}, ${message.email.subject}, ${message.email.text}, ${message.email.html},
+        ${message.email.template}, 'pending', 0, ${now.getTime()}
+      WHERE ${condition}`,
+  );
   return { id, statement };
 }
 

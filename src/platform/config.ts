@@ -56,6 +56,8 @@ export const ConfigSchema = z.object({
   MFA_ISSUER: z.string().min(1).default("keel"),
   /** Seconds an isolate trusts a "not revoked" answer read from KV before reading it again. */
   REVOCATION_CACHE_SECONDS: int(0, 60).default(10),
+  /** Seconds an isolate may serve a cached public User view (GET /me); 0 disables the cache. */
+  USER_CACHE_SECONDS: int(0, 60).default(5),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

@@ -4,9 +4,20 @@ import * as schema from "../db/schema";
 
 export type Db = ReturnType<typeof createDb>;
 
-/** The only place a drizzle client is built. Cheap: it wraps the binding, no connection. */
+const clients = new WeakMap<D1Database, ReturnType<typeof build>>();
+const build = (d1: D1Database) => drizzle(d1, { schema });
+
+/**
+ * The only place a drizzle client is built: once per binding object (per isolate), since
+ * building one walks the whole schema.
+ */
 export function createDb(d1: D1Database) {
-  return drizzle(d1, { schema });
+  let db = clients.get(d1);
+  if (!db) {
+    db = build(d1);
+    clients.set(d1, db);
+  }
+  return db;
 }
 
 /**

@@ -18,9 +18,9 @@ function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
   }
 }
 
-const lockedError = (until: Date) =>
+const lockedError = (until: Date, now: Date) =>
   new AppError("account_locked", `Too many failed sign-ins; try again after ${until.toISOString()}`, {
-    retryAfter: 1,
+    retryAfter: Math.ceil((until.getTime() - now.getTime()) / 1000),
     fields: { locked_until: until.toISOString() },
   });
 
@@ -32,15 +32,18 @@ const lockedError = (until: Date) =>
  */
 export async function login(ctx: RequestContext, input: { email: string; password: string; device_name?: string }) {
   const { db, now, config, env } = ctx;
-  await rateLimit(env, `login:ip:${ctx.ip}`, config.RATE_LOGIN_PER_IP);
-  await rateLimit(env, `login:email:${sha256Hex(input.email)}`, config.RATE_LOGIN_PER_EMAIL);
-
-  const user = await findUserByEmail(db, input.email, now);
+  // One round trip: both limits and the (cheap) lookup in parallel; no hashing before the
+  // limits have answered.
+  const [, , user] = await Promise.all([
+    rateLimit(env, `login:ip:${ctx.ip}`, config.RATE_LOGIN_PER_IP),
+    rateLimit(env, `login:email:${sha256Hex(input.email)}`, config.RATE_LOGIN_PER_EMAIL),
+    findUserByEmail(db, input.email, now),
+  ]);
   if (!user) {
     await verifyDummy(input.password);
     throw invalidCredentials();
   }
-  if (user.lockedUntil && user.lockedUntil > now) throw lockedError(user.lockedUntil);
+  if (user.lockedUntil && user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
 
   const verdict = await verifyPassword(input.password, user.passwordHash);
   if (!verdict.ok) {

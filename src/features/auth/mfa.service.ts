@@ -4,6 +4,7 @@ import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { derivedKey, open, seal } from "../../platform/secrets";
 import { auditInsert } from "../audit/audit.repo";
+import { userViewChanged } from "../users/user-view";
 import { findUserById, setTwoFactorEnabled } from "../users/users.repo";
 import { mfaRepo } from "./mfa.repo";
 import { verifyPassword } from "./password-hash";
@@ -74,6 +75,7 @@ export async function enableTotp(ctx: RequestContext, userId: string, code: stri
     ...repo.replaceBackupCodes(backup.hashes, ctx.now),
     auditInsert(ctx.db, ctx, { userId, action: "mfa.enabled", details: { method: "totp" } }),
   ]);
+  userViewChanged(userId);
   return { backup_codes: backup.codes };
 }
 
@@ -95,6 +97,7 @@ export async function disableTotp(ctx: RequestContext, userId: string, proof: { 
     setTwoFactorEnabled(ctx.db, userId, false, ctx.now),
     auditInsert(ctx.db, ctx, { userId, action: "mfa.disabled", details: { proof: proof.code !== undefined ? "totp" : "password" } }),
   ]);
+  userViewChanged(userId);
 }
 
 /** POST /auth/mfa/backup-codes: a valid code replaces every backup code. */

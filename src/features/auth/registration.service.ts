@@ -9,6 +9,7 @@ import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../jobs/email.consumer";
 import { auditInsert } from "../audit/audit.repo";
 import { toUserOut } from "../users/user.public";
+import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, findUserById, insertUserStatements, markEmailVerified } from "../users/users.repo";
 import type { RegisterInput } from "./auth.schemas";
 import type { z } from "@hono/zod-openapi";
@@ -86,6 +87,7 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
     markEmailVerified(db, spent.userId, now),
     auditInsert(db, ctx, { userId: spent.userId, action: "user.email_verified" }),
   ]);
+  userViewChanged(spent.userId);
   const user = await findUserById(db, spent.userId, now);
   if (!user) throw new AppError("validation_failed", "The verification link is invalid or has expired", { status: 400 });
   return { user: toUserOut(user) };

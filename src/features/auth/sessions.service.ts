@@ -6,13 +6,13 @@ import { newId } from "../../platform/ids";
 import { signAccessToken } from "../../platform/jwt";
 import { publishRevokedSessions } from "../../platform/revocation";
 import { emails } from "../../email/templates";
-import { outboxInsert } from "../../email/outbox.repo";
+import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../jobs/email.consumer";
 import { auditInsert, auditInsertIf, type AuditEntry } from "../audit/audit.repo";
 import {
-  deviceKnowledge,
   findRefreshToken,
   insertRefreshToken,
+  isNewDeviceForReturningUser,
   sessionForRefresh,
   sessionsRepo,
   spendRefreshToken,
@@ -20,6 +20,7 @@ import {
   upsertDevice,
 } from "../sessions/sessions.repo";
 import { toUserOut } from "../users/user.public";
+import { userViewChanged } from "../users/user-view";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
 import { isPasswordExpired } from "./password.rules";
 
@@ -65,9 +66,25 @@ export async function openSession(
   const refreshToken = randomToken(32);
   const expiresAt = new Date(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
   const fingerprint = deviceFingerprint(ctx.userAgent);
-  const devices = await deviceKnowledge(db, user.id, fingerprint);
+  // Decided inside the batch, before the device is recorded: no extra round trip.
+  const newSignInMail = outboxInsertIf(
+    db,
+    {
+      to: user.email,
+      userId: user.id,
+      email: emails.newSignIn({
+        name: user.fullName,
+        when: now.toISOString(),
+        ip: ctx.ip,
+        device: opts.deviceName ?? (ctx.userAgent || "unknown device"),
+      }),
+    },
+    now,
+    isNewDeviceForReturningUser(user.id, fingerprint),
+  );
 
   const statements: Statement[] = [
+    newSignInMail.statement,
     ...(opts.extra ?? []),
     sessionsRepo(db, user.id).insert(
       { id: sessionId, deviceName: opts.deviceName, ipAddress: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), expiresAt },
@@ -81,28 +98,9 @@ export async function openSession(
   if (opts.rehash) {
     statements.push(auditInsert(db, ctx, { userId: user.id, action: "auth.password_rehashed", details: { reason: "parameters upgraded" } }));
   }
-  const outboxIds: string[] = [];
-  // A first ever sign-in is not news; a sign-in from an unseen device after that is.
-  if (devices.any && !devices.known) {
-    const mail = outboxInsert(
-      db,
-      {
-        to: user.email,
-        userId: user.id,
-        email: emails.newSignIn({
-          name: user.fullName,
-          when: now.toISOString(),
-          ip: ctx.ip,
-          device: opts.deviceName ?? (ctx.userAgent || "unknown device"),
-        }),
-      },
-      now,
-    );
-    statements.push(mail.statement);
-    outboxIds.push(mail.id);
-  }
-  await runBatch(ctx, statements);
-  ctx.waitUntil(enqueueEmails(ctx.env, outboxIds));
+  const [mailed] = (await runBatch(ctx, statements)) as [D1Result, ...unknown[]];
+  userViewChanged(user.id);
+  if (mailed.meta.changes > 0) ctx.waitUntil(enqueueEmails(ctx.env, [newSignInMail.id]));
   return tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken);
 }
 

@@ -82,18 +82,13 @@ export function touchSession(db: Db, sessionId: string, s: { ip: string; userAge
 
 // ─── devices ───────────────────────────────────────────────────────────────────────────────
 
-/** How many devices the user has used, and whether `fingerprint` is one of them. */
-export async function deviceKnowledge(db: Db, userId: string, fingerprint: string): Promise<{ any: boolean; known: boolean }> {
-  const row = await db
-    .select({
-      total: sql<number>`count(*)`,
-      known: sql<number>`coalesce(sum(${userDevices.fingerprint} = ${fingerprint}), 0)`,
-    })
-    .from(userDevices)
-    .where(eq(userDevices.userId, userId))
-    .get();
-  return { any: (row?.total ?? 0) > 0, known: (row?.known ?? 0) > 0 };
-}
+/**
+ * SQL condition: the user has signed in before, but never from `fingerprint` (a first ever
+ * sign-in is not news; a sign-in from an unseen device after that is).
+ */
+export const isNewDeviceForReturningUser = (userId: string, fingerprint: string) =>
+  sql`EXISTS (SELECT 1 FROM ${userDevices} WHERE ${userDevices.userId} = ${userId})
+    AND NOT EXISTS (SELECT 1 FROM ${userDevices} WHERE ${userDevices.userId} = ${userId} AND ${userDevices.fingerprint} = ${fingerprint})`;
 
 export function upsertDevice(db: Db, userId: string, fingerprint: string, now: Date) {
   return db

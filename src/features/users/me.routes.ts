@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireAuth } from "../../platform/auth";
-import type { App } from "../../platform/context";
+import type { App, RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse, SECURED, SESSION_ONLY } from "../../platform/routes";
 import { listUserAudit } from "../audit/audit.repo";
-import { toUserOut, UserSchema } from "./user.public";
-import { findUserById, updateUserBasics } from "./users.repo";
+import { UserSchema } from "./user.public";
+import { currentUserView, userViewChanged } from "./user-view";
+import { updateUserBasics } from "./users.repo";
 
 const tags = ["Me"];
 
@@ -66,10 +67,10 @@ const activityRoute = createRoute({
   responses: { 200: jsonResponse(pageOf(ActivitySchema), "Audit events"), ...problemResponses(401, 403, 422) },
 });
 
-async function loadUser(c: { var: { ctx: import("../../platform/context").RequestContext } }, userId: string) {
-  const user = await findUserById(c.var.ctx.db, userId, c.var.ctx.now);
+async function loadUser(c: { var: { ctx: RequestContext } }, userId: string) {
+  const user = await currentUserView(c.var.ctx, userId);
   if (!user) throw new AppError("unauthenticated", "Session has ended");
-  return toUserOut(user);
+  return user;
 }
 
 export function registerMe(app: App): void {
@@ -80,7 +81,10 @@ export function registerMe(app: App): void {
     const patch: { fullName?: string; phone?: string | null } = {};
     if (input.full_name !== undefined) patch.fullName = input.full_name;
     if (input.phone !== undefined) patch.phone = input.phone;
-    if (Object.keys(patch).length > 0) await updateUserBasics(db, c.var.actor.userId, patch, now);
+    if (Object.keys(patch).length > 0) {
+      await updateUserBasics(db, c.var.actor.userId, patch, now);
+      userViewChanged(c.var.actor.userId);
+    }
     return c.json(await loadUser(c, c.var.actor.userId), 200);
   });
   app.openapi(activityRoute, async (c) => {

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { passwordHistory, userPreferences, userProfiles, users } from "../../db/schema";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
@@ -23,23 +23,18 @@ function withRoles<T extends { rolesJson: string }>(row: T | undefined): (Omit<T
   return { ...rest, roles: [IMPLICIT_ROLE, ...assigned] };
 }
 
-export async function findUserByEmail(db: Db, email: string, now: Date): Promise<UserWithRoles | undefined> {
+/** One user with its effective roles, in one query. */
+async function findUser(db: Db, where: SQL, now: Date): Promise<UserWithRoles | undefined> {
   const row = await db
     .select({ ...getTableColumns(users), rolesJson: rolesJson(now) })
     .from(users)
-    .where(eq(users.email, email))
+    .where(where)
     .get();
   return withRoles(row);
 }
 
-export async function findUserById(db: Db, id: string, now: Date): Promise<UserWithRoles | undefined> {
-  const row = await db
-    .select({ ...getTableColumns(users), rolesJson: rolesJson(now) })
-    .from(users)
-    .where(eq(users.id, id))
-    .get();
-  return withRoles(row);
-}
+export const findUserByEmail = (db: Db, email: string, now: Date) => findUser(db, eq(users.email, email), now);
+export const findUserById = (db: Db, id: string, now: Date) => findUser(db, eq(users.id, id), now);
 
 export interface NewUser {
   id: string;
