@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { rateLimit } from "../src/platform/rate-limit";
 import { AppError } from "../src/platform/errors";
@@ -36,22 +36,24 @@ describe("RateLimiter Durable Object", () => {
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
   });
 
-  it("persists its state in SQLite storage and cleans it up with an alarm when idle", async () => {
+  it("persists its state, survives eviction, and cleans its storage with an alarm when idle", async () => {
     const stub = stubFor(unique("alarm"));
-    await stub.limit({ limit: 5, windowSeconds: 1 });
-    const state = await runInDurableObject(stub, async (_: RateLimiter, s) => ({
-      rows: s.storage.sql.exec("SELECT count(*) AS n FROM bucket").one().n,
-      alarm: await s.storage.getAlarm(),
-    }));
-    expect(state.rows).toBe(1);
+    expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
+    const state = await runInDurableObject(stub, async (_: RateLimiter, s) => ({ tat: await s.storage.get<number>("tat"), alarm: await s.storage.getAlarm() }));
+    expect(state.tat).toBeGreaterThan(Date.now());
     expect(state.alarm).toBeGreaterThan(Date.now());
+
+    // A fresh instance (after eviction) continues from storage: one token left, not two.
+    await evictDurableObject(stub);
+    expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
+    expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(false);
+
     // Once the bucket is full again the alarm deletes the storage.
-    await new Promise((r) => setTimeout(r, Math.max(0, state.alarm! - Date.now()) + 100));
+    const alarm = await runInDurableObject(stub, async (_: RateLimiter, s) => s.storage.getAlarm());
+    await new Promise((r) => setTimeout(r, Math.max(0, alarm! - Date.now()) + 100));
     await runDurableObjectAlarm(stub);
-    const tables = await runInDurableObject(stub, (_: RateLimiter, s) =>
-      s.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'bucket'").one().n,
-    );
-    expect(tables).toBe(0);
+    const left = await runInDurableObject(stub, async (_: RateLimiter, s) => (await s.storage.list()).size);
+    expect(left).toBe(0);
   });
 
   it("the rateLimit helper throws 429 rate_limited with a retry-after", async () => {

@@ -16,19 +16,33 @@ export interface LimitResult {
   resetSeconds: number;
 }
 
+const TAT_KEY = "tat";
+
 /**
  * Exact rate limiter, one object per limited key (login per email, API key per hour, …), never
  * one global object. GCRA (a token bucket without a refill timer): `limit` requests may arrive
- * at once, then one more every `window / limit`. State is one row in the object's SQLite, read
- * and written synchronously, so no await can let a concurrent request in between the read and
- * the write: a limit of N lets exactly N through, however many arrive together.
+ * at once, then one more every `window / limit`.
+ *
+ * Exactness: the state (the bucket's "theoretical arrival time") lives in a field, read and
+ * written synchronously inside `limit()`; a Durable Object runs one such call at a time and
+ * nothing in it awaits, so no concurrent request can slip in between the read and the write: a
+ * limit of N lets exactly N through, however many arrive together.
+ *
+ * Durability: every change is written to the object's storage, loaded again if the object is
+ * evicted. The write is not awaited by the caller (`allowUnconfirmed`): a login does not wait for
+ * a disk flush, at the price that a crash of the object could forget the last few milliseconds
+ * of counts.
  */
 export class RateLimiter extends DurableObject {
+  private tat: number | undefined;
   private alarmAt = 0;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS bucket (id INTEGER PRIMARY KEY CHECK (id = 1), tat REAL NOT NULL)");
+    void ctx.blockConcurrencyWhile(async () => {
+      this.tat = await ctx.storage.get<number>(TAT_KEY);
+      this.alarmAt = (await ctx.storage.getAlarm()) ?? 0;
+    });
   }
 
   /** Takes one token if one is available. */
@@ -40,9 +54,7 @@ export class RateLimiter extends DurableObject {
     const now = Date.now();
     const windowMs = windowSeconds * 1000;
     const interval = windowMs / limit;
-    const sql = this.ctx.storage.sql;
-    const row = sql.exec<{ tat: number }>("SELECT tat FROM bucket WHERE id = 1").toArray()[0];
-    const tat = Math.max(row?.tat ?? now, now);
+    const tat = Math.max(this.tat ?? now, now);
     const next = tat + interval;
     if (next - now > windowMs) {
       return {
@@ -52,9 +64,12 @@ export class RateLimiter extends DurableObject {
         resetSeconds: Math.ceil((tat - now) / 1000),
       };
     }
-    sql.exec("INSERT INTO bucket (id, tat) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET tat = excluded.tat", next);
-    if (next > this.alarmAt) {
-      // Clean up once the bucket is full again, so idle keys hold no storage.
+    this.tat = next;
+    void this.ctx.storage.put(TAT_KEY, next, { allowUnconfirmed: true });
+    if (this.alarmAt === 0) {
+      // Clean up once the bucket is full again, so idle keys hold no storage. One alarm at a
+      // time: when it fires while the key is still busy it moves itself, so busy keys do not
+      // pay an alarm write per request.
       this.alarmAt = next + 1000;
       void this.ctx.storage.setAlarm(this.alarmAt);
     }
@@ -66,18 +81,19 @@ export class RateLimiter extends DurableObject {
     };
   }
 
-  /** Forgets the key (e.g. a successful login clears the per-email failure budget). */
+  /** Forgets the key. */
   reset(): void {
-    this.ctx.storage.sql.exec("DELETE FROM bucket");
+    this.tat = undefined;
+    void this.ctx.storage.delete(TAT_KEY);
   }
 
   override async alarm(): Promise<void> {
-    const row = this.ctx.storage.sql.exec<{ tat: number }>("SELECT tat FROM bucket WHERE id = 1").toArray()[0];
-    if (!row || row.tat <= Date.now()) {
-      await this.ctx.storage.deleteAll();
+    if (this.tat === undefined || this.tat <= Date.now()) {
+      this.tat = undefined;
       this.alarmAt = 0;
+      await this.ctx.storage.deleteAll();
     } else {
-      this.alarmAt = row.tat + 1000;
+      this.alarmAt = this.tat + 1000;
       await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }
