@@ -32,6 +32,15 @@ describe("POST /auth/login", () => {
     expect(success).toMatchObject({ ip_address: user.ip, user_agent: "keel-tests/1.0" });
   });
 
+  it("reports where login time goes in Server-Timing (development only): the hash and the whole request", async () => {
+    const user = await createUser();
+    const res = await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
+    const timing = res.headers.get("server-timing") ?? "";
+    const dur = (name: string) => Number(new RegExp(`${name};dur=([\\d.]+)`).exec(timing)?.[1]);
+    expect(dur("hash")).toBeGreaterThan(0);
+    expect(dur("app")).toBeGreaterThanOrEqual(dur("hash"));
+  });
+
   it("unknown email and wrong password give the same 401 body", async () => {
     const user = await createUser();
     const strip = (b: Record<string, unknown>) => ({ ...b, request_id: undefined, instance: undefined });

@@ -30,6 +30,8 @@ export interface RequestContext {
   userAgent: string;
   now: Date;
   waitUntil: (promise: Promise<unknown>) => void;
+  /** Records a phase's duration for the `Server-Timing` header (development only). */
+  timing: (name: string, ms: number) => void;
 }
 
 export interface AppEnv {

@@ -40,12 +40,16 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
     findUserByEmail(db, input.email, now),
   ]);
   if (!user) {
+    const started = performance.now();
     await verifyDummy(input.password);
+    ctx.timing("hash", performance.now() - started);
     throw invalidCredentials();
   }
   if (user.lockedUntil && user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
 
+  const started = performance.now();
   const verdict = await verifyPassword(input.password, user.passwordHash);
+  ctx.timing("hash", performance.now() - started);
   if (!verdict.ok) {
     const lockUntil = new Date(now.getTime() + config.LOCKOUT_MINUTES * 60_000);
     await runBatch(ctx, [
