@@ -123,9 +123,9 @@ describe("authenticating with an API key", () => {
 
   it("expired → 401", async () => {
     const { token } = await signedInUser();
-    const { key } = await createKey(token, { expires_at: new Date(Date.now() + 1500).toISOString() });
+    const { key } = await createKey(token, { expires_at: new Date(Date.now() + 3000).toISOString() });
     expect((await call("me", { token: key })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, 3100));
     await expectProblem(await call("me", { token: key }), 401, "unauthenticated");
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ERRORS } from "../src/platform/errors";
-import { call, expectProblem, json, signedInUser } from "./helpers/harness";
+import { call, callWithConfig, createUser, expectProblem, json, randomIp, signedInUser } from "./helpers/harness";
 
 describe("service routes", () => {
   it("GET /health checks D1, KV and the Durable Object", async () => {
@@ -115,6 +115,15 @@ describe("error shapes (RFC 9457)", () => {
     expect(ERRORS.rate_limited.status).toBe(429);
     expect(ERRORS.account_locked.status).toBe(423);
     expect(ERRORS.limit_reached.status).toBe(409);
+  });
+
+  it("outside development /dev/mailbox is 404 like any unknown route, and no Server-Timing is sent", async () => {
+    const production = { ENVIRONMENT: "production" };
+    await expectProblem(await callWithConfig(production, "/dev/mailbox"), 404, "not_found");
+    const user = await createUser();
+    const login = await callWithConfig(production, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
+    expect(login.status).toBe(200);
+    expect(login.headers.get("server-timing")).toBeNull();
   });
 
   it("/dev/mailbox is served in development", async () => {

@@ -173,7 +173,7 @@ export async function callWithConfig(overrides: Record<string, string>, path: st
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const ctx = createExecutionContext();
   const res = await handler.fetch(
-    new Request(`${API}/${path}`, {
+    new Request(path.startsWith("/") ? `${BASE}${path}` : `${API}/${path}`, {
       method: opts.method ?? (opts.body !== undefined ? "POST" : "GET"),
       headers,
       body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
