@@ -98,10 +98,15 @@ export async function openSession(
   if (opts.rehash) {
     statements.push(auditInsert(db, ctx, { userId: user.id, action: "auth.password_rehashed", details: { reason: "parameters upgraded" } }));
   }
-  const [mailed] = (await runBatch(ctx, statements)) as [D1Result, ...unknown[]];
+  // Signing does not depend on the write: overlap it with the batch's round trip (the tokens
+  // are only handed out if the batch commits).
+  const [results, tokens] = await Promise.all([
+    runBatch(ctx, statements),
+    tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken),
+  ]);
   userViewChanged(user.id);
-  if (mailed.meta.changes > 0) ctx.waitUntil(enqueueEmails(ctx.env, [newSignInMail.id]));
-  return tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken);
+  if ((results[0] as D1Result).meta.changes > 0) ctx.waitUntil(enqueueEmails(ctx.env, [newSignInMail.id]));
+  return tokens;
 }
 
 /**
@@ -126,21 +131,22 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
     if (row) throw new AppError("token_expired", "Refresh token expired; sign in again");
     throw new AppError("unauthenticated", "Unknown refresh token");
   }
-  const session = await sessionForRefresh(db, spent.sessionId);
-  if (!session || session.revokedAt !== null || session.expiresAt <= now.getTime()) {
+  const [session, user] = await Promise.all([sessionForRefresh(db, spent.sessionId), findUserById(db, spent.userId, now)]);
+  if (!session || !user || session.revokedAt !== null || session.expiresAt <= now.getTime()) {
     throw new AppError("unauthenticated", "Session has ended");
   }
-  if (session.status !== "active") throw new AppError("account_inactive");
-  const user = await findUserById(db, spent.userId, now);
-  if (!user) throw new AppError("unauthenticated", "Session has ended");
+  if (user.status !== "active") throw new AppError("account_inactive");
 
   const next = randomToken(32);
   const expiresAt = new Date(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
-  await runBatch(ctx, [
-    insertRefreshToken(db, { sessionId: session.id, userId: user.id, tokenHash: sha256Hex(next), expiresAt }, now),
-    touchSession(db, session.id, { ip: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), expiresAt }, now),
+  const [, tokens] = await Promise.all([
+    runBatch(ctx, [
+      insertRefreshToken(db, { sessionId: session.id, userId: user.id, tokenHash: sha256Hex(next), expiresAt }, now),
+      touchSession(db, session.id, { ip: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), expiresAt }, now),
+    ]),
+    tokensFor(ctx, user, session.id, next),
   ]);
-  return tokensFor(ctx, user, session.id, next);
+  return tokens;
 }
 
 /**

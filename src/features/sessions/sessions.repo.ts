@@ -65,13 +65,14 @@ export function spendRefreshToken(db: Db, tokenHash: string, now: Date) {
 export const findRefreshToken = (db: Db, tokenHash: string) =>
   db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash)).get();
 
-/** Session + owner status for refresh, in one read. */
-export async function sessionForRefresh(db: Db, sessionId: string) {
-  const result = await db.run(sql`
-    SELECT s.id, s.user_id AS userId, s.revoked_at AS revokedAt, s.expires_at AS expiresAt, u.status
-    FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${sessionId}`);
-  return result.results[0] as { id: string; userId: string; revokedAt: number | null; expiresAt: number; status: string } | undefined;
-}
+/** The state of a session, for refresh. */
+export const sessionForRefresh = (db: Db, sessionId: string) =>
+  db
+    .select({ id: sessions.id, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
+    .from(sessions)
+    .where(eq(sessions.id, sessionId))
+    .get()
+    .then((row) => row && { id: row.id, revokedAt: row.revokedAt?.getTime() ?? null, expiresAt: row.expiresAt.getTime() });
 
 export function touchSession(db: Db, sessionId: string, s: { ip: string; userAgent: string; expiresAt: Date }, now: Date) {
   return db
