@@ -34,11 +34,13 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   const { db, now, config, env } = ctx;
   // One round trip: both limits and the (cheap) lookup in parallel; no hashing before the
   // limits have answered.
+  const lookupStarted = performance.now();
   const [, , user] = await Promise.all([
     rateLimit(env, `login:ip:${ctx.ip}`, config.RATE_LOGIN_PER_IP),
     rateLimit(env, `login:email:${sha256Hex(input.email)}`, config.RATE_LOGIN_PER_EMAIL),
     findUserByEmail(db, input.email, now),
   ]);
+  ctx.timing("lookup", performance.now() - lookupStarted);
   if (!user) {
     const started = performance.now();
     await verifyDummy(input.password);

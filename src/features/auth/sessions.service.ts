@@ -100,8 +100,12 @@ export async function openSession(
   }
   // Signing does not depend on the write: overlap it with the batch's round trip (the tokens
   // are only handed out if the batch commits).
+  const writeStarted = performance.now();
   const [results, tokens] = await Promise.all([
-    runBatch(ctx, statements),
+    runBatch(ctx, statements).then((r) => {
+      ctx.timing("write", performance.now() - writeStarted);
+      return r;
+    }),
     tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken),
   ]);
   userViewChanged(user.id);
