@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { emailOutbox } from "../db/schema";
-import { rawStatement, type Db } from "../platform/db";
+import { insertIf, type Db } from "../platform/db";
 import { newId } from "../platform/ids";
 import type { RenderedEmail } from "./templates";
 
@@ -15,9 +15,13 @@ export interface OutboxMessage {
  * change that causes it (transactional outbox), then `enqueueEmails` hands its id to the queue.
  */
 export function outboxInsert(db: Db, message: OutboxMessage, now: Date) {
-  const id = newId("eml", now.getTime());
-  const statement = db.insert(emailOutbox).values({
-    id,
+  const row = outboxRow(message, now);
+  return { id: row.id, statement: db.insert(emailOutbox).values(row) };
+}
+
+function outboxRow(message: OutboxMessage, now: Date) {
+  return {
+    id: newId("eml", now.getTime()),
     userId: message.userId,
     toAddress: message.to,
     subject: message.email.subject,
@@ -25,8 +29,7 @@ export function outboxInsert(db: Db, message: OutboxMessage, now: Date) {
     htmlBody: message.email.html,
     template: message.email.template,
     createdAt: now,
-  });
-  return { id, statement };
+  } satisfies typeof emailOutbox.$inferInsert;
 }
 
 /**
@@ -35,15 +38,8 @@ export function outboxInsert(db: Db, message: OutboxMessage, now: Date) {
  * The batch result's `meta.changes` tells whether it was written.
  */
 export function outboxInsertIf(db: Db, message: OutboxMessage, now: Date, condition: SQL) {
-  const id = newId("eml", now.getTime());
-  const statement = rawStatement(
-    db,
-    sql`INSERT INTO ${emailOutbox} (id, user_id, to_address, subject, text_body, html_body, template, status, attempts, created_at)
-      SELECT ${id}, ${message.userId}, ${message.to}, ${message.email.subject}, ${message.email.text}, ${message.email.html},
-        ${message.email.template}, 'pending', 0, ${now.getTime()}
-      WHERE ${condition}`,
-  );
-  return { id, statement };
+  const row = outboxRow(message, now);
+  return { id: row.id, statement: insertIf(db, emailOutbox, row, condition) };
 }
 
 export const outboxRepo = (db: Db) => ({

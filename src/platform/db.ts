@@ -1,4 +1,5 @@
-import type { SQL } from "drizzle-orm";
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../db/schema";
 
@@ -48,4 +49,18 @@ export function rawStatement(db: Db, query: SQL) {
   const built = (raw as unknown as { getQuery(): { sql: string } }).getQuery();
   (raw as unknown as { stmt: D1PreparedStatement }).stmt = db.$client.prepare(built.sql);
   return raw;
+}
+
+/**
+ * `INSERT INTO table (…) SELECT … WHERE condition`, for `db.batch()`: the row is written only
+ * when `condition` holds at that point of the batch (a guarded change's audit row, an email that
+ * depends on state). `values` are the same drizzle values an ordinary insert takes (mapped to
+ * driver values by each column), so the conditional and the plain insert cannot drift apart.
+ */
+export function insertIf<T extends SQLiteTable>(db: Db, table: T, values: T["$inferInsert"], condition: SQL) {
+  const columns = getTableColumns(table) as Record<string, { name: string; mapToDriverValue(v: unknown): unknown }>;
+  const entries = Object.entries(values as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  const names = sql.join(entries.map(([key]) => sql.identifier(columns[key]!.name)), sql`, `);
+  const params = sql.join(entries.map(([key, v]) => sql`${v === null ? null : columns[key]!.mapToDriverValue(v)}`), sql`, `);
+  return rawStatement(db, sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${condition}`);
 }

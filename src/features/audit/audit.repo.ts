@@ -1,7 +1,7 @@
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { auditLog } from "../../db/schema";
 import type { RequestContext } from "../../platform/context";
-import { rawStatement, type Db } from "../../platform/db";
+import { insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
 /** Every audited action. Stable strings: clients filter /admin/audit by them. */
@@ -38,8 +38,14 @@ export interface AuditEntry {
  * An audit insert to put in the same `db.batch()` as the change it records, so the log can never
  * claim a change that did not happen, nor miss one that did.
  */
-export function auditInsert(db: Db, ctx: Pick<RequestContext, "ip" | "userAgent" | "requestId" | "now">, entry: AuditEntry) {
-  return db.insert(auditLog).values({
+export function auditInsert(db: Db, ctx: AuditContext, entry: AuditEntry) {
+  return db.insert(auditLog).values(auditRow(ctx, entry));
+}
+
+type AuditContext = Pick<RequestContext, "ip" | "userAgent" | "requestId" | "now">;
+
+function auditRow(ctx: AuditContext, entry: AuditEntry): typeof auditLog.$inferInsert {
+  return {
     id: newId("aud", ctx.now.getTime()),
     userId: entry.userId,
     actorId: entry.actorId ?? entry.userId,
@@ -49,27 +55,15 @@ export function auditInsert(db: Db, ctx: Pick<RequestContext, "ip" | "userAgent"
     userAgent: ctx.userAgent.slice(0, 512),
     requestId: ctx.requestId,
     createdAt: ctx.now,
-  });
+  };
 }
 
 /**
  * Like `auditInsert`, but only writes when `condition` (an SQL boolean, e.g. `EXISTS (…)`) holds
  * at that point of the batch: for guarded changes whose audit row must not outlive a no-op.
  */
-export function auditInsertIf(
-  db: Db,
-  ctx: Pick<RequestContext, "ip" | "userAgent" | "requestId" | "now">,
-  entry: AuditEntry,
-  condition: SQL,
-) {
-  return rawStatement(
-    db,
-    sql`
-    INSERT INTO ${auditLog} (id, user_id, actor_id, action, details, ip_address, user_agent, request_id, created_at)
-    SELECT ${newId("aud", ctx.now.getTime())}, ${entry.userId}, ${entry.actorId ?? entry.userId}, ${entry.action},
-      ${JSON.stringify(entry.details ?? {})}, ${ctx.ip}, ${ctx.userAgent.slice(0, 512)}, ${ctx.requestId}, ${ctx.now.getTime()}
-    WHERE ${condition}`,
-  );
+export function auditInsertIf(db: Db, ctx: AuditContext, entry: AuditEntry, condition: SQL) {
+  return insertIf(db, auditLog, auditRow(ctx, entry), condition);
 }
 
 /** A user's own audit trail, newest first, keyset-paginated by id (ids sort by time). */
