@@ -63,8 +63,13 @@ export function newApp() {
           void p.catch(() => {});
         }
       },
-      timing: (name, ms) => {
-        timings.push(`${name};dur=${ms.toFixed(1)}`);
+      timed: async (name, work) => {
+        const phaseStarted = performance.now();
+        try {
+          return await work();
+        } finally {
+          timings.push(`${name};dur=${(performance.now() - phaseStarted).toFixed(1)}`);
+        }
       },
     });
     await next();

@@ -81,12 +81,6 @@ export class RateLimiter extends DurableObject {
     };
   }
 
-  /** Forgets the key. */
-  reset(): void {
-    this.tat = undefined;
-    void this.ctx.storage.delete(TAT_KEY);
-  }
-
   override async alarm(): Promise<void> {
     if (this.tat === undefined || this.tat <= Date.now()) {
       this.tat = undefined;

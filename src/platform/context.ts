@@ -30,8 +30,8 @@ export interface RequestContext {
   userAgent: string;
   now: Date;
   waitUntil: (promise: Promise<unknown>) => void;
-  /** Records a phase's duration for the `Server-Timing` header (development only). */
-  timing: (name: string, ms: number) => void;
+  /** Runs `work` and records its duration under `name` in the `Server-Timing` header (development only). */
+  timed: <T>(name: string, work: () => Promise<T>) => Promise<T>;
 }
 
 export interface AppEnv {

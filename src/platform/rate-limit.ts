@@ -19,8 +19,3 @@ export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ re
   }
   return { remaining: result.remaining, resetSeconds: result.resetSeconds };
 }
-
-/** Clears a limiter key. */
-export async function resetRateLimit(env: Env, key: string): Promise<void> {
-  await env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key)).reset();
-}

@@ -71,8 +71,7 @@ export const sessionForRefresh = (db: Db, sessionId: string) =>
     .select({ id: sessions.id, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
     .from(sessions)
     .where(eq(sessions.id, sessionId))
-    .get()
-    .then((row) => row && { id: row.id, revokedAt: row.revokedAt?.getTime() ?? null, expiresAt: row.expiresAt.getTime() });
+    .get();
 
 export function touchSession(db: Db, sessionId: string, s: { ip: string; userAgent: string; expiresAt: Date }, now: Date) {
   return db
