@@ -2,7 +2,7 @@ import type { Env } from "../env";
 import { outboxRepo } from "../email/outbox.repo";
 import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
 import { createDb } from "../platform/db";
-import { enqueueEmails } from "./email.consumer";
+import { enqueueEmails } from "../email/queue";
 
 const DAY = 86_400_000;
 

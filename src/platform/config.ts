@@ -58,6 +58,8 @@ export const ConfigSchema = z.object({
   REVOCATION_CACHE_SECONDS: int(0, 60).default(10),
   /** Seconds an isolate may serve a cached public User view (GET /me); 0 disables the cache. */
   USER_CACHE_SECONDS: int(0, 60).default(5),
+  /** Seconds an isolate may keep a user's roles, permissions and memberships (features/access). */
+  ACCESS_CACHE_SECONDS: int(0, 60).default(10),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

@@ -3,22 +3,6 @@ import type { Env } from "../env";
 import type { Config } from "./config";
 import type { Db } from "./db";
 
-/** Who is calling. Only authentication builds one; services take it to scope every query. */
-export type Actor =
-  | {
-      kind: "user";
-      userId: string;
-      sessionId: string;
-      /** The access token said the password had expired when it was issued. */
-      passwordExpired: boolean;
-    }
-  | {
-      kind: "apiKey";
-      userId: string;
-      keyId: string;
-      scopes: ReadonlySet<string>;
-    };
-
 /** Built once per request by middleware (`c.var.ctx`). */
 export interface RequestContext {
   env: Env;
@@ -39,7 +23,6 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     ctx: RequestContext;
-    actor: Actor;
   };
 }
 

@@ -13,11 +13,6 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { "application/json": { schema } },
 });
 
-/** OpenAPI `security` for routes that take an access token or an API key. */
-export const SECURED: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
-/** OpenAPI `security` for routes that take an access token only. */
-export const SESSION_ONLY: Record<string, string[]>[] = [{ bearer: [] }];
-
 export const NoContent = { description: "Done" } as const;
 
 /** `{id}` path parameter. */

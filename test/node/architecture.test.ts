@@ -16,12 +16,37 @@ const sources = files(SRC).map((file) => ({ file: path.relative(SRC, file), text
 // Tenant scoping must be impossible to forget: only repositories touch tables (STYLE.md §6).
 describe("architecture rules", () => {
   it("only *.repo.ts files (and the db factory) import table definitions at runtime", () => {
-    const offenders = sources.filter(
-      ({ file, text }) =>
-        /^import\s+(?!type\b)[^;]*from\s+"[./]*(\.\.\/)*db\/schema"/m.test(text) &&
-        !file.endsWith(".repo.ts") &&
-        file !== path.join("platform", "db.ts"),
-    );
+    const importsTables = (text: string) =>
+      /^import\s+(?!type\b)[^;]*from\s+"[^"]*(db\/schema|\.tables)"/m.test(text) ||
+      /^export\s+(?!type\b)[^;]*from\s+"[^"]*\.tables"/m.test(text);
+    const allowed = (file: string) =>
+      file.endsWith(".repo.ts") || file.endsWith(".tables.ts") || file === path.join("db", "schema.ts") || file === path.join("platform", "db.ts");
+    const offenders = sources.filter(({ file, text }) => importsTables(text) && !allowed(file));
+    expect(offenders.map((o) => o.file)).toEqual([]);
+  });
+
+  // DESIGN.md's dependency direction: features → platform/email/db; jobs → features.
+  const importsOf = (text: string) => [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gm)].map((m) => m[1]!);
+  const resolved = (file: string, spec: string) => (spec.startsWith(".") ? path.join(path.dirname(file), spec) : spec);
+
+  it("platform/ imports no feature and no job", () => {
+    const offenders = sources
+      .filter(({ file }) => file.startsWith(`platform${path.sep}`))
+      .flatMap(({ file, text }) => importsOf(text).map((spec) => [file, resolved(file, spec)] as const))
+      .filter(([, target]) => target.startsWith(`features${path.sep}`) || target.startsWith(`jobs${path.sep}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("features, email and platform import no job", () => {
+    const offenders = sources
+      .filter(({ file }) => !file.startsWith(`jobs${path.sep}`) && file !== "index.ts")
+      .flatMap(({ file, text }) => importsOf(text).map((spec) => [file, resolved(file, spec)] as const))
+      .filter(([, target]) => target.startsWith(`jobs${path.sep}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("routes are declared through securedRoute or as documented public routes, never with hand-written security", () => {
+    const offenders = sources.filter(({ file, text }) => file.endsWith(".routes.ts") && /\bsecurity\s*:/.test(text));
     expect(offenders.map((o) => o.file)).toEqual([]);
   });
 

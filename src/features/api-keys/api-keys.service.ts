@@ -1,9 +1,10 @@
+import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
+import { hasPermission } from "../access/access.service";
 import { auditInsert, auditInsertIf } from "../audit/audit.repo";
-import { userHasPermission } from "../users/rbac.repo";
 import { addApiKeyUsage, apiKeysRepo, findApiKeyByHash, type ApiKeyRow } from "./api-keys.repo";
 import type { CreateApiKeyInput } from "./api-keys.schemas";
 import { PRIVILEGED_SCOPES, type Scope } from "./scopes";
@@ -44,11 +45,12 @@ export const looksLikeApiKey = (credential: string) => credential.startsWith(API
  * Creates a key for the signed-in user. The key is returned once; only its SHA-256 is stored.
  * `write:tenders` needs the admin:system permission (403 `forbidden` otherwise).
  */
-export async function createApiKey(ctx: RequestContext, userId: string, input: CreateApiKeyInput) {
+export async function createApiKey(ctx: RequestContext, actor: UserActor, input: CreateApiKeyInput) {
   const { db, now, config } = ctx;
+  const userId = actor.userId;
   for (const scope of input.scopes) {
     const permission = PRIVILEGED_SCOPES[scope as Scope];
-    if (permission && !(await userHasPermission(db, userId, permission, now))) {
+    if (permission && !(await hasPermission(ctx, actor, permission))) {
       throw new AppError("forbidden", `Only users with ${permission} may create keys with ${scope}`);
     }
   }
@@ -71,14 +73,15 @@ export async function createApiKey(ctx: RequestContext, userId: string, input: C
   return { key, row: { ...row, userId, revokedAt: null, lastUsedAt: null, useCount: 0 } satisfies ApiKeyRow };
 }
 
-export async function listApiKeys(ctx: RequestContext, userId: string) {
+export async function listApiKeys(ctx: RequestContext, actor: UserActor) {
   await flushApiKeyUsage(ctx);
-  return apiKeysRepo(ctx.db, userId).list();
+  return apiKeysRepo(ctx.db, actor.userId).list();
 }
 
 /** Revokes a key of this user; a foreign or unknown id is `not_found`. Caches are evicted. */
-export async function revokeApiKey(ctx: RequestContext, userId: string, id: string): Promise<void> {
+export async function revokeApiKey(ctx: RequestContext, actor: UserActor, id: string): Promise<void> {
   const { db } = ctx;
+  const userId = actor.userId;
   const repo = apiKeysRepo(db, userId);
   // The audit row is written first, and only if the key is live, so a revoke of a foreign or
   // missing id leaves no trace; the guarded update then revokes it in the same transaction.

@@ -4,28 +4,11 @@ import type { RequestContext } from "../../platform/context";
 import { insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
-/** Every audited action. Stable strings: clients filter /admin/audit by them. */
-export type AuditAction =
-  | "user.registered"
-  | "user.email_verified"
-  | "auth.login_succeeded"
-  | "auth.login_failed"
-  | "auth.account_locked"
-  | "auth.logout"
-  | "auth.logout_all"
-  | "auth.session_revoked"
-  | "auth.refresh_reused"
-  | "auth.password_changed"
-  | "auth.password_reset_requested"
-  | "auth.password_reset"
-  | "auth.password_rehashed"
-  | "mfa.enabled"
-  | "mfa.disabled"
-  | "mfa.backup_code_used"
-  | "mfa.backup_codes_regenerated"
-  | "mfa.failed"
-  | "api_key.created"
-  | "api_key.revoked";
+/**
+ * Every audited action is `<domain>.<event>` (`auth.login_failed`, `org.member_removed`, …): stable
+ * strings that clients filter /admin/audit by. Each feature names its events where it writes them.
+ */
+export type AuditAction = `${"user" | "auth" | "mfa" | "api_key" | "org" | "admin" | "role" | "tender" | "alert" | "gdpr"}.${string}`;
 
 export interface AuditEntry {
   userId: string | null;

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireAuth, sessionOf } from "../../platform/auth";
+import { securedRoute } from "../access/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse, NoContent, SESSION_ONLY } from "../../platform/routes";
+import { API, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
 import {
   EmailOnlyInput,
   LoginInput,
@@ -80,23 +80,19 @@ const refreshRoute = createRoute({
   responses: { 200: jsonResponse(TokensSchema, "New tokens; the old refresh token is spent"), ...problemResponses(400, 401, 403, 422) },
 });
 
-const logoutRoute = createRoute({
+const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true }, {
   method: "post",
   path: `${API}/auth/logout`,
   tags,
   summary: "End the current session",
-  security: SESSION_ONLY,
-  middleware: [requireAuth({ allowExpiredPassword: true })] as const,
   responses: { 204: NoContent, ...problemResponses(401, 403) },
 });
 
-const logoutAllRoute = createRoute({
+const logoutAllRoute = securedRoute({ session: true, allowExpiredPassword: true }, {
   method: "post",
   path: `${API}/auth/logout-all`,
   tags,
   summary: "End every session of the user",
-  security: SESSION_ONLY,
-  middleware: [requireAuth({ allowExpiredPassword: true })] as const,
   responses: { 204: NoContent, ...problemResponses(401, 403) },
 });
 
@@ -112,12 +108,11 @@ export function registerAuth(app: App): void {
   app.openapi(refreshRoute, async (c) => c.json(await refreshSession(c.var.ctx, c.req.valid("json").refresh_token), 200));
   app.openapi(logoutRoute, async (c) => {
     const actor = c.var.actor;
-    await endSessions(c.var.ctx, actor.userId, { only: sessionOf(actor) }, "logout", { userId: actor.userId, action: "auth.logout" });
+    await endSessions(c.var.ctx, actor.userId, { only: actor.sessionId }, "logout", { userId: actor.userId, action: "auth.logout" });
     return c.body(null, 204);
   });
   app.openapi(logoutAllRoute, async (c) => {
     const actor = c.var.actor;
-    sessionOf(actor);
     await endSessions(c.var.ctx, actor.userId, {}, "logout_all", { userId: actor.userId, action: "auth.logout_all" });
     return c.body(null, 204);
   });

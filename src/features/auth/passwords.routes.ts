@@ -1,20 +1,18 @@
 import { createRoute } from "@hono/zod-openapi";
-import { requireAuth, sessionOf } from "../../platform/auth";
+import { securedRoute } from "../access/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, NoContent, SESSION_ONLY } from "../../platform/routes";
+import { API, jsonBody, NoContent } from "../../platform/routes";
 import { EmailOnlyInput, PasswordChangeInput, PasswordResetInput } from "./auth.schemas";
 import { changePassword, forgotPassword, resetPassword } from "./passwords.service";
 
 const tags = ["Authentication"];
 
-const changeRoute = createRoute({
+const changeRoute = securedRoute({ session: true, fresh: true, allowExpiredPassword: true }, {
   method: "post",
   path: `${API}/auth/password/change`,
   tags,
   summary: "Change the password; every other session ends",
-  security: SESSION_ONLY,
-  middleware: [requireAuth({ fresh: true, allowExpiredPassword: true })] as const,
   request: jsonBody(PasswordChangeInput),
   responses: { 204: NoContent, ...problemResponses(400, 401, 403, 422, 429) },
 });
@@ -40,7 +38,7 @@ const resetRoute = createRoute({
 export function registerPasswords(app: App): void {
   app.openapi(changeRoute, async (c) => {
     const actor = c.var.actor;
-    await changePassword(c.var.ctx, actor.userId, sessionOf(actor), c.req.valid("json"));
+    await changePassword(c.var.ctx, actor.userId, actor.sessionId, c.req.valid("json"));
     return c.body(null, 204);
   });
   app.openapi(forgotRoute, async (c) => {

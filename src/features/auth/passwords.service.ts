@@ -5,7 +5,7 @@ import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
-import { enqueueEmails } from "../../jobs/email.consumer";
+import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../audit/audit.repo";
 import { findUserByEmail, findUserById, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";

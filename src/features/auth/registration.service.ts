@@ -6,7 +6,7 @@ import { newId } from "../../platform/ids";
 import { rateLimit } from "../../platform/rate-limit";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
-import { enqueueEmails } from "../../jobs/email.consumer";
+import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../audit/audit.repo";
 import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";

@@ -1,4 +1,5 @@
 import type { BatchItem } from "drizzle-orm/batch";
+import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -7,7 +8,7 @@ import { signAccessToken } from "../../platform/jwt";
 import { publishRevokedSessions } from "../../platform/revocation";
 import { emails } from "../../email/templates";
 import { outboxInsertIf } from "../../email/outbox.repo";
-import { enqueueEmails } from "../../jobs/email.consumer";
+import { enqueueEmails } from "../../email/queue";
 import { auditInsert, auditInsertIf, type AuditEntry } from "../audit/audit.repo";
 import {
   findRefreshToken,
@@ -175,8 +176,8 @@ export async function endSessions(
   return ids;
 }
 
-export async function listSessions(ctx: RequestContext, userId: string, currentSessionId: string | null) {
-  const rows = await sessionsRepo(ctx.db, userId).listActive(ctx.now);
+export async function listSessions(ctx: RequestContext, actor: UserActor) {
+  const rows = await sessionsRepo(ctx.db, actor.userId).listActive(ctx.now);
   return rows.map((s) => ({
     id: s.id,
     device_name: s.deviceName,
@@ -185,6 +186,6 @@ export async function listSessions(ctx: RequestContext, userId: string, currentS
     created_at: s.createdAt.toISOString(),
     last_used_at: s.lastUsedAt.toISOString(),
     expires_at: s.expiresAt.toISOString(),
-    current: s.id === currentSessionId,
+    current: s.id === actor.sessionId,
   }));
 }

@@ -1,9 +1,9 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { requireAuth, sessionOf } from "../../platform/auth";
+import { z } from "@hono/zod-openapi";
+import { securedRoute } from "../access/secured-route";
 import type { App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonResponse, NoContent, SESSION_ONLY } from "../../platform/routes";
+import { API, IdParam, jsonResponse, NoContent } from "../../platform/routes";
 import { endSessions, listSessions } from "../auth/sessions.service";
 
 const tags = ["Sessions"];
@@ -21,23 +21,19 @@ const SessionSchema = z
   })
   .openapi("Session");
 
-const listRoute = createRoute({
+const listRoute = securedRoute({ session: true }, {
   method: "get",
   path: `${API}/me/sessions`,
   tags,
   summary: "Active sessions of the user",
-  security: SESSION_ONLY,
-  middleware: [requireAuth()] as const,
   responses: { 200: jsonResponse(z.object({ items: z.array(SessionSchema), next_cursor: z.null() }), "Sessions"), ...problemResponses(401, 403) },
 });
 
-const deleteRoute = createRoute({
+const deleteRoute = securedRoute({ session: true, fresh: true }, {
   method: "delete",
   path: `${API}/me/sessions/{id}`,
   tags,
   summary: "End one session; its tokens stop working",
-  security: SESSION_ONLY,
-  middleware: [requireAuth({ fresh: true })] as const,
   request: { params: IdParam },
   responses: { 204: NoContent, ...problemResponses(401, 403, 404) },
 });
@@ -45,12 +41,11 @@ const deleteRoute = createRoute({
 export function registerSessions(app: App): void {
   app.openapi(listRoute, async (c) => {
     const actor = c.var.actor;
-    const items = await listSessions(c.var.ctx, actor.userId, sessionOf(actor));
+    const items = await listSessions(c.var.ctx, actor);
     return c.json({ items, next_cursor: null }, 200);
   });
   app.openapi(deleteRoute, async (c) => {
     const actor = c.var.actor;
-    sessionOf(actor);
     const { id } = c.req.valid("param");
     const ended = await endSessions(c.var.ctx, actor.userId, { only: id }, "revoked_by_user", {
       userId: actor.userId,

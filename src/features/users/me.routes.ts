@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { requireAuth } from "../../platform/auth";
+import { z } from "@hono/zod-openapi";
+import { securedRoute } from "../access/secured-route";
 import type { App, RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse, SECURED, SESSION_ONLY } from "../../platform/routes";
+import { API, jsonBody, jsonResponse } from "../../platform/routes";
 import { listUserAudit } from "../audit/audit.repo";
 import { UserSchema } from "./user.public";
 import { currentUserView, userViewChanged } from "./user-view";
@@ -35,34 +35,28 @@ const ActivitySchema = z
   })
   .openapi("ActivityEvent");
 
-const getMeRoute = createRoute({
+const getMeRoute = securedRoute({ scope: "read:profile" }, {
   method: "get",
   path: `${API}/me`,
   tags,
   summary: "The signed-in user",
-  security: SECURED,
-  middleware: [requireAuth({ scope: "read:profile" })] as const,
   responses: { 200: jsonResponse(UserSchema, "The user"), ...problemResponses(401, 403, 429) },
 });
 
-const patchMeRoute = createRoute({
+const patchMeRoute = securedRoute({ scope: "write:profile" }, {
   method: "patch",
   path: `${API}/me`,
   tags,
   summary: "Update name or phone",
-  security: SECURED,
-  middleware: [requireAuth({ scope: "write:profile" })] as const,
   request: jsonBody(UpdateMeInput),
   responses: { 200: jsonResponse(UserSchema, "The updated user"), ...problemResponses(400, 401, 403, 422, 429) },
 });
 
-const activityRoute = createRoute({
+const activityRoute = securedRoute({ session: true }, {
   method: "get",
   path: `${API}/me/activity`,
   tags,
   summary: "The user's own audit trail, newest first",
-  security: SESSION_ONLY,
-  middleware: [requireAuth()] as const,
   request: { query: PageQuery },
   responses: { 200: jsonResponse(pageOf(ActivitySchema), "Audit events"), ...problemResponses(401, 403, 422) },
 });

@@ -1,4 +1,5 @@
 import type { RequestContext } from "../../platform/context";
+import { IsolateCache } from "../../platform/isolate-cache";
 import { toUserOut, type UserOut } from "./user.public";
 import { findUserById } from "./users.repo";
 
@@ -11,24 +12,19 @@ import { findUserById } from "./users.repo";
  * Authorization never reads this cache: status changes are enforced by the revocation markers
  * and sensitive routes read D1.
  */
-const views = new Map<string, { view: UserOut; until: number }>();
-const MAX_ENTRIES = 10_000;
+const views = new IsolateCache<string, UserOut>();
 
 export async function currentUserView(ctx: RequestContext, userId: string): Promise<UserOut | undefined> {
   const now = ctx.now.getTime();
-  const hit = views.get(userId);
-  if (hit && hit.until > now) return hit.view;
+  const hit = views.get(userId, now);
+  if (hit) return hit;
   const row = await findUserById(ctx.db, userId, ctx.now);
   if (!row) {
     views.delete(userId);
     return undefined;
   }
   const view = toUserOut(row);
-  const ttl = ctx.config.USER_CACHE_SECONDS * 1000;
-  if (ttl > 0) {
-    if (views.size >= MAX_ENTRIES) views.clear();
-    views.set(userId, { view, until: now + ttl });
-  }
+  views.set(userId, view, now, ctx.config.USER_CACHE_SECONDS * 1000);
   return view;
 }
 

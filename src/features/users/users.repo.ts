@@ -2,10 +2,9 @@ import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { passwordHistory, userPreferences, userProfiles, users } from "../../db/schema";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
+import { IMPLICIT_ROLE } from "../access/access.repo";
 import type { UserRow } from "./user.public";
 
-/** Everyone has the implicit `user` role; assigned roles count until they expire. */
-export const IMPLICIT_ROLE = "user";
 
 /** Effective role names of `users.id` at `now`, as a JSON array (one subquery, no N+1). */
 // Raw SQL with aliases: drizzle renders columns unqualified inside a select's sql fragment.

@@ -1,0 +1,80 @@
+import type { Actor, ApiKeyActor, UserActor } from "../../platform/actor";
+import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { verifyAccessToken } from "../../platform/jwt";
+import { rateLimit } from "../../platform/rate-limit";
+import { revocationOf } from "../../platform/revocation";
+import { looksLikeApiKey, lookupApiKey, recordApiKeyUse } from "../api-keys/api-keys.service";
+import { ipAllowed } from "../api-keys/ip-allow-list";
+import type { Scope } from "../api-keys/scopes";
+import { passwordExpiredNow } from "../auth/password.rules";
+import { isSessionLive } from "../users/users.repo";
+import { resolveAccess } from "./access.service";
+
+export interface SessionRequirement {
+  /** Check the session and the user's status in D1, not only the edge cache (sensitive operations). */
+  fresh?: boolean;
+  /** Let a session whose password expired through (only the password change route). */
+  allowExpiredPassword?: boolean;
+}
+
+function credentialOf(authorization: string | undefined, apiKeyHeader: string | undefined): string | null {
+  if (apiKeyHeader) return apiKeyHeader.trim();
+  if (!authorization) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  return match?.[1] ?? null;
+}
+
+const noScope = () => new AppError("insufficient_scope", "API keys cannot be used on this route");
+
+/** The user behind an access token, with its access resolved in the same round trip as the checks. */
+async function userFromToken(ctx: RequestContext, token: string, req: SessionRequirement): Promise<UserActor> {
+  const claims = await verifyAccessToken(ctx.env, ctx.config, token);
+  const [revoked, access, live] = await Promise.all([
+    revocationOf(ctx.env, ctx.config, claims.sid, claims.sub, ctx.now.getTime()),
+    resolveAccess(ctx, claims.sub),
+    req.fresh ? isSessionLive(ctx.db, claims.sub, claims.sid, ctx.now) : Promise.resolve(true),
+  ]);
+  if (revoked === "user_inactive") throw new AppError("account_inactive");
+  if (revoked === "session_revoked" || !live) throw new AppError("unauthenticated", "Session has ended");
+  if (claims.pwx && !req.allowExpiredPassword && (await passwordExpiredNow(ctx.db, ctx.config, claims.sub, ctx.now))) {
+    throw new AppError("password_expired", "Your password has expired: change it with POST /api/v1/auth/password/change");
+  }
+  return { kind: "user", userId: claims.sub, sessionId: claims.sid, passwordExpired: claims.pwx === true, access };
+}
+
+/** The owner of an API key, within the key's scopes, IP allow-list and hourly limit. */
+async function keyFromCredential(ctx: RequestContext, credential: string, scope: Scope | undefined, setHeader: (k: string, v: string) => void): Promise<ApiKeyActor> {
+  const record = await lookupApiKey(ctx, credential);
+  if (!record || record.revoked) throw new AppError("unauthenticated", "Invalid or revoked API key");
+  if (record.expiresAt !== null && record.expiresAt <= ctx.now.getTime()) throw new AppError("unauthenticated", "API key expired");
+  if (!ipAllowed(ctx.ip, record.allowedIps)) throw new AppError("forbidden", "This API key may not be used from this IP address");
+  if (!scope) throw noScope();
+  if (!record.scopes.includes(scope)) throw new AppError("insufficient_scope", `This route needs the ${scope} scope`);
+  const [revoked, access] = await Promise.all([
+    revocationOf(ctx.env, ctx.config, null, record.userId, ctx.now.getTime()),
+    resolveAccess(ctx, record.userId),
+  ]);
+  if (revoked !== null) throw new AppError("account_inactive", "The key's owner is not active");
+  const usage = await rateLimit(ctx.env, `apikey:${record.id}`, { limit: record.rateLimitPerHour, windowSeconds: 3600 });
+  setHeader("RateLimit-Limit", String(record.rateLimitPerHour));
+  setHeader("RateLimit-Remaining", String(usage.remaining));
+  recordApiKeyUse(ctx, record.id);
+  return { kind: "apiKey", userId: record.userId, keyId: record.id, scopes: new Set(record.scopes), access };
+}
+
+/**
+ * Who is calling: a user (access token) or an API key, narrowed by the kind of route. A
+ * session-only route (no `scope`) refuses API keys; a scoped route takes a user or an API key that
+ * carries the scope. `securedRoute` calls it before input validation, so an anonymous caller gets
+ * 401, never a hint about the body.
+ */
+export async function authenticateActor(
+  ctx: RequestContext,
+  headers: { authorization?: string; apiKey?: string; set: (k: string, v: string) => void },
+  req: SessionRequirement & { scope?: Scope },
+): Promise<Actor> {
+  const credential = credentialOf(headers.authorization, headers.apiKey);
+  if (!credential) throw new AppError("unauthenticated", "Send an access token or API key: Authorization: Bearer <token>");
+  return looksLikeApiKey(credential) ? keyFromCredential(ctx, credential, req.scope, headers.set) : userFromToken(ctx, credential, req);
+}

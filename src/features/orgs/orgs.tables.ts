@@ -1,0 +1,69 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ts, createdAt, updatedAt } from "../../db/columns";
+import { ORG_ROLES } from "../../platform/actor";
+import { users } from "../users/users.tables";
+
+export { ORG_ROLES, type OrgRole } from "../../platform/actor";
+
+export const organizations = sqliteTable("organizations", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  orgType: text("org_type"),
+  billingEmail: text("billing_email"),
+  billingAddress: text("billing_address"),
+  subscriptionPlan: text("subscription_plan", { enum: ["free", "team", "business", "enterprise"] })
+    .notNull()
+    .default("team"),
+  subscriptionStatus: text("subscription_status").notNull().default("active"),
+  subscriptionStartsAt: ts("subscription_starts_at"),
+  subscriptionEndsAt: ts("subscription_ends_at"),
+  maxUsers: integer("max_users").notNull().default(5),
+  maxAlerts: integer("max_alerts").notNull().default(50),
+  maxSavedSearches: integer("max_saved_searches").notNull().default(25),
+  createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const organizationMembers = sqliteTable(
+  "organization_members",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ORG_ROLES }).notNull().default("member"),
+    joinedAt: ts("joined_at").notNull().default(sql`(unixepoch() * 1000)`),
+  },
+  (t) => [
+    uniqueIndex("organization_members_org_user_unique").on(t.organizationId, t.userId),
+    index("organization_members_user_idx").on(t.userId),
+  ],
+);
+
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    role: text("role", { enum: ORG_ROLES }).notNull().default("member"),
+    /** SHA-256 of the emailed token; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull(),
+    invitedBy: text("invited_by").references(() => users.id, { onDelete: "set null" }),
+    expiresAt: ts("expires_at").notNull(),
+    acceptedAt: ts("accepted_at"),
+    revokedAt: ts("revoked_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("invitations_token_hash_unique").on(t.tokenHash),
+    index("invitations_org_email_idx").on(t.organizationId, t.email),
+  ],
+);
