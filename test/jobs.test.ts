@@ -8,14 +8,17 @@ import { outboxInsert } from "../src/email/outbox.repo";
 import { emails } from "../src/email/templates";
 import { buildMime } from "../src/email/sender";
 import { retryDelaySeconds } from "../src/jobs/email.consumer";
+import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
 import { newId } from "../src/platform/ids";
 import type { Env } from "../src/env";
 
 const db = createDb(env.DB);
 
+const outboxCtx = (now = new Date(), testEnv: Env = env) => ({ db, env: testEnv, config: getConfig(testEnv), now });
+
 async function queueMail(to = `${newId("m")}@example.com`) {
-  const mail = outboxInsert(db, { to, userId: null, email: emails.passwordChanged({ name: "A", when: "now", ip: "1.2.3.4" }) }, new Date());
+  const mail = await outboxInsert(outboxCtx(), { to, userId: null, email: emails.passwordChanged({ name: "A", when: "now", ip: "1.2.3.4" }) });
   await mail.statement;
   return mail.id;
 }
@@ -91,7 +94,11 @@ describe("scheduled handler", () => {
       { id: expired, userId, purpose: "password_reset", tokenHash: newId("h"), expiresAt: new Date(Date.now() - 1000) },
       { id: live, userId, purpose: "password_reset", tokenHash: newId("h"), expiresAt: new Date(Date.now() + 60_000) },
     ]);
-    const stale = outboxInsert(db, { to: "stale@example.com", userId: null, email: emails.passwordChanged({ name: "A", when: "x", ip: "y" }) }, new Date(Date.now() - 10 * 60_000));
+    const stale = await outboxInsert(outboxCtx(new Date(Date.now() - 10 * 60_000)), {
+      to: "stale@example.com",
+      userId: null,
+      email: emails.passwordChanged({ name: "A", when: "x", ip: "y" }),
+    });
     await stale.statement;
 
     const controller = createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" });

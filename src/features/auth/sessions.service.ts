@@ -67,8 +67,8 @@ export async function openSession(
   const expiresAt = new Date(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
   const fingerprint = deviceFingerprint(ctx.userAgent);
   // Decided inside the batch, before the device is recorded: no extra round trip.
-  const newSignInMail = outboxInsertIf(
-    db,
+  const newSignInMail = await outboxInsertIf(
+    ctx,
     {
       to: user.email,
       userId: user.id,
@@ -79,7 +79,6 @@ export async function openSession(
         device: opts.deviceName ?? (ctx.userAgent || "unknown device"),
       }),
     },
-    now,
     isNewDeviceForReturningUser(user.id, fingerprint),
   );
 
