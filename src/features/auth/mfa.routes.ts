@@ -28,7 +28,7 @@ const enableRoute = createRoute({
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
   middleware: [requireAuth({ fresh: true })] as const,
   request: jsonBody(TotpCodeInput),
-  responses: { 200: jsonResponse(BackupCodesSchema, "Enabled"), ...problemResponses(400, 401, 403, 409, 422, 429) },
+  responses: { 200: jsonResponse(BackupCodesSchema, "Enabled"), ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
 });
 
 const disableRoute = createRoute({
@@ -40,7 +40,7 @@ const disableRoute = createRoute({
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
   middleware: [requireAuth({ fresh: true })] as const,
   request: jsonBody(TotpDisableInput),
-  responses: { 204: NoContent, ...problemResponses(400, 401, 403, 409, 422, 429) },
+  responses: { 204: NoContent, ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
 });
 
 const backupCodesRoute = createRoute({
@@ -52,7 +52,7 @@ const backupCodesRoute = createRoute({
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
   middleware: [requireAuth({ fresh: true })] as const,
   request: jsonBody(TotpCodeInput),
-  responses: { 200: jsonResponse(BackupCodesSchema, "New backup codes"), ...problemResponses(400, 401, 403, 409, 422, 429) },
+  responses: { 200: jsonResponse(BackupCodesSchema, "New backup codes"), ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
 });
 
 export function registerMfa(app: App): void {
