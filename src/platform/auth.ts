@@ -42,6 +42,8 @@ export function requireAuth(options: AuthOptions = {}): MiddlewareHandler<AppEnv
     if (looksLikeApiKey(credential)) {
       const record = await lookupApiKey(ctx, credential);
       if (!record || record.revoked) throw new AppError("unauthenticated", "Invalid or revoked API key");
+      // The owner's status as D1 had it when the record was cached: holds even if the KV marker was lost.
+      if (!record.ownerActive) throw new AppError("account_inactive", "The key's owner is not active");
       if (record.expiresAt !== null && record.expiresAt <= ctx.now.getTime()) throw new AppError("unauthenticated", "API key expired");
       if (!ipAllowed(ctx.ip, record.allowedIps)) throw new AppError("forbidden", "This API key may not be used from this IP address");
       if (!options.scope) throw new AppError("insufficient_scope", "API keys cannot be used on this route");
