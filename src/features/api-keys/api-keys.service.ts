@@ -1,3 +1,4 @@
+import { safeErrorText } from "../../platform/log";
 import * as z from "zod";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
@@ -181,6 +182,6 @@ export async function flushApiKeyUsage(ctx: Pick<RequestContext, "db" | "now">):
       const cur = pendingUsage.get(id) ?? { count: 0, last: 0 };
       pendingUsage.set(id, { count: cur.count + u.count, last: Math.max(cur.last, u.last) });
     }
-    console.error(JSON.stringify({ level: "error", msg: "api key usage flush failed", error: String(err) }));
+    console.error(JSON.stringify({ level: "error", msg: "api key usage flush failed", error: safeErrorText(err) }));
   }
 }
