@@ -24,24 +24,21 @@ function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
 export const loginGuardKey = (email: string) => `login:${sha256Hex(email)}`;
 
 /**
- * After the response: the audit rows of a failed password (and of the lock it set) and the
- * admin-visible counter in D1. Deferred, so a wrong password for a real account waits on no D1
- * write that an unknown email lacks.
+ * After the response: the audit rows of a failed sign-in (and of the lock it set) and, for a
+ * real account, the admin-visible counter in D1. Deferred, and an unknown email writes its own
+ * audit row too, so both kinds of failure do the same work: a wrong password for a real account
+ * waits on no D1 write that an unknown email lacks, before or after the response.
  */
 async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | undefined, email: string, reservation: Reservation) {
   const { db, now } = ctx;
   const until = reservation.lockedUntil !== null ? new Date(reservation.lockedUntil) : null;
-  const lockAudit = until
-    ? [auditInsert(db, ctx, { userId: user?.id ?? null, action: "auth.account_locked", details: { until: until.toISOString(), factor: "password", ...(user ? {} : { email_sha256: sha256Hex(email) }) } })]
-    : [];
-  const statements = user
-    ? [
-        recordLoginFailure(db, user.id, reservation.failures, until, now),
-        auditInsert(db, ctx, { userId: user.id, action: "auth.login_failed", details: { reason: "wrong_password" } }),
-        ...lockAudit,
-      ]
-    : lockAudit;
-  await runBatch(ctx, statements);
+  const who = user ? {} : { email_sha256: sha256Hex(email) };
+  const userId = user?.id ?? null;
+  await runBatch(ctx, [
+    ...(user ? [recordLoginFailure(db, user.id, reservation.failures, until, now)] : []),
+    auditInsert(db, ctx, { userId, action: "auth.login_failed", details: { reason: user ? "wrong_password" : "unknown_email", ...who } }),
+    ...(until ? [auditInsert(db, ctx, { userId, action: "auth.account_locked", details: { until: until.toISOString(), factor: "password", ...who } })] : []),
+  ]);
 }
 
 /**
