@@ -63,4 +63,10 @@ export const emails = {
       `Your keel account was signed in to from a device we have not seen before: ${p.device}, IP ${p.ip}, at ${p.when} (UTC).`,
       "If this was you, nothing to do. If not, change your password and sign out all sessions.",
     ]),
+  secondFactorLocked: (p: { name: string; until: string; failures: number }) =>
+    build("second_factor_locked", "Sign-in to your account is locked", [
+      `Hello ${p.name},`,
+      `Someone who knows your password entered ${p.failures} wrong authentication codes in a row, so two-factor sign-in to your keel account is locked until ${p.until} (UTC).`,
+      "If this was not you, your password is known to someone else: reset it now.",
+    ]),
 };
