@@ -23,8 +23,10 @@
 
 // Combining marks (Mn, Mc, Me) left after NFKD: the accents to drop.
 const MARKS = /\p{M}+/gu;
-// A word: letters, digits and private-use characters, as FTS5 unicode61's default categories.
-const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
+/** The characters of a word (a RegExp character class, needs the `u` flag): letters, digits and
+ * private-use characters, FTS5 unicode61's default token categories. */
+export const WORD_CHAR_CLASS = "[\\p{L}\\p{N}\\p{Co}]";
+const WORD = new RegExp(`${WORD_CHAR_CLASS}+`, "gu");
 const WHITESPACE = /\s+/g;
 
 /**
