@@ -187,7 +187,16 @@ export function matchesTender(criteria: CompiledCriteria, tender: PreparedTender
     const left = tender.closingTime - now.getTime();
     if (left < 0 || left > criteria.closingWithinMs) return false;
   }
-  if (criteria.keywords && !criteria.keywords.some((k) => matchesKeyword(k, tender))) return false;
+  if (criteria.keywords !== null) {
+    let any = false;
+    for (const k of criteria.keywords) {
+      if (matchesKeyword(k, tender)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
   for (const k of criteria.excludes) if (matchesKeyword(k, tender)) return false;
   return true;
 }
