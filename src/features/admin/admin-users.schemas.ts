@@ -1,9 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { EmailInput } from "../auth/auth.schemas";
 import { UserSchema } from "../users/user.public";
-import { ACCOUNT_TYPES, USER_STATUSES } from "../users/users.tables";
 
 const isoDate = z.iso.datetime({ offset: true });
+const Status = UserSchema.shape.status;
+const AccountType = UserSchema.shape.account_type;
 
 /** Sorts the search offers: each is served by an index (created_at, email). `-` = descending. */
 export const USER_SORTS = ["-created_at", "created_at", "email", "-email"] as const;
@@ -19,8 +20,8 @@ export const AdminUserSearchQuery = z.object({
     .max(200)
     .optional()
     .openapi({ description: "Matches any part of the email or full name, ignoring case; at least 3 characters" }),
-  status: z.enum(USER_STATUSES).optional(),
-  account_type: z.enum(ACCOUNT_TYPES).optional(),
+  status: Status.optional(),
+  account_type: AccountType.optional(),
   role: z.string().trim().min(1).max(40).optional().openapi({ description: "Users holding this role now (unexpired)" }),
   created_after: isoDate.optional(),
   created_before: isoDate.optional(),
@@ -91,15 +92,15 @@ export const CreateUserInput = z
       .optional()
       .openapi({ description: "Checked against the password policy. Without it, the user is emailed a single-use link to set one and cannot sign in until then" }),
     email_verified: z.boolean().default(false),
-    account_type: z.enum(ACCOUNT_TYPES).default("free"),
+    account_type: AccountType.default("free"),
   })
   .openapi("AdminCreateUserInput");
 export type CreateUserInput = z.infer<typeof CreateUserInput>;
 
 export const UpdateUserInput = z
   .strictObject({
-    status: z.enum(USER_STATUSES).optional().openapi({ description: "Same effect as the activate/deactivate/suspend routes" }),
-    account_type: z.enum(ACCOUNT_TYPES).optional(),
+    status: Status.optional().openapi({ description: "Same effect as the activate/deactivate/suspend routes" }),
+    account_type: AccountType.optional(),
     full_name: z.string().trim().min(1).max(200).optional(),
     email_verified: z.boolean().optional(),
   })
