@@ -47,6 +47,8 @@ describe("GET /admin/users", () => {
     expect((await search(`q=${tag}&page_size=2&page=2`)).items.map((u) => u.id)).toEqual([a]);
     expect((await search(`q=${tag}&sort=created_at`)).items.map((u) => u.id)).toEqual([a, b, c]);
 
+    // Fragments across punctuation ("." and "@") are plain substrings too.
+    expect((await search(`q=${encodeURIComponent(`${tag.slice(-4)}.person@exa`)}`)).items.map((u) => u.id)).toEqual([a]);
     const byName = await search("q=LLFEATH");
     expect(byName.items.map((u) => u.id)).toEqual(expect.arrayContaining([a, c]));
     expect(byName.items.map((u) => u.full_name).every((n) => n.includes("Quillfeather"))).toBe(true);
