@@ -71,7 +71,7 @@ export async function spendBackupCode(ctx: RequestContext, userId: string, code:
   if (!spent) throw new AppError("invalid_mfa_code", "The backup code is wrong or was already used");
 }
 
-const mfaGuardKey = (userId: string) => `mfa:${userId}`;
+export const mfaGuardKey = (userId: string) => `mfa:${userId}`;
 
 interface GuardedUser {
   id: string;
