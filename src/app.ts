@@ -9,6 +9,7 @@ import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerMe } from "./features/users/me.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
+import { registerOrgs } from "./features/orgs/orgs.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
@@ -88,6 +89,7 @@ export function newApp() {
   registerSessions(app);
   registerApiKeys(app);
   registerAdmin(app);
+  registerOrgs(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 

@@ -81,4 +81,16 @@ export const emails = {
       `Someone who knows your password entered ${p.failures} wrong authentication codes in a row, so two-factor sign-in to your keel account is locked until ${p.until} (UTC).`,
       "If this was not you, your password is known to someone else: reset it now.",
     ]),
+  invitation: (p: { orgName: string; inviterName: string; role: string; url: string; days: number }) =>
+    build(
+      "invitation",
+      `You are invited to join ${p.orgName} on keel`,
+      [
+        "Hello,",
+        `${p.inviterName} invited you to join the organization ${p.orgName} on keel as ${p.role === "admin" || p.role === "owner" ? "an" : "a"} ${p.role}.`,
+        `Sign in with this email address (verified) and accept. The link expires in ${p.days} days and works once.`,
+        "If you did not expect this invitation, ignore this email.",
+      ],
+      { label: "Accept the invitation", url: p.url },
+    ),
 };
