@@ -10,6 +10,7 @@ import { registerHealth } from "./features/health/health.routes";
 import { registerMe } from "./features/users/me.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
+import { registerTenders } from "./features/tenders/tenders.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -85,6 +86,7 @@ export function newApp() {
   registerMe(app);
   registerSessions(app);
   registerApiKeys(app);
+  registerTenders(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 
