@@ -11,6 +11,7 @@ import { registerMe } from "./features/users/me.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { registerTenders } from "./features/tenders/tenders.routes";
+import { registerFavorites } from "./features/favorites/favorites.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -87,6 +88,7 @@ export function newApp() {
   registerSessions(app);
   registerApiKeys(app);
   registerTenders(app);
+  registerFavorites(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 
