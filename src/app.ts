@@ -12,6 +12,7 @@ import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
+import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -89,6 +90,7 @@ export function newApp() {
   registerApiKeys(app);
   registerTenders(app);
   registerFavorites(app);
+  registerSavedSearches(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 
