@@ -13,6 +13,7 @@ import { registerJwks } from "./features/auth/jwks.routes";
 import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
+import { registerNotes } from "./features/notes/notes.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -91,6 +92,7 @@ export function newApp() {
   registerTenders(app);
   registerFavorites(app);
   registerSavedSearches(app);
+  registerNotes(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 
