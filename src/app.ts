@@ -14,6 +14,7 @@ import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
 import { registerNotes } from "./features/notes/notes.routes";
+import { registerRecommendations } from "./features/recommendations/recommendations.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -93,6 +94,7 @@ export function newApp() {
   registerFavorites(app);
   registerSavedSearches(app);
   registerNotes(app);
+  registerRecommendations(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 
