@@ -6,7 +6,7 @@
  * ({@link prepareTender}), then {@link matchesTender} is a handful of set lookups. For many alerts
  * against many tenders use alert-index.ts, which calls this module for every candidate.
  *
- * Decisions where API.md is silent (also stated in the README of issue 7's work):
+ * Decisions where API.md is silent:
  * - Words of a keyword may come from the title or the description, in any order, not adjacent
  *   (the union of both fields, as an FTS5 query over both columns).
  * - A word is what text.ts says; punctuation inside a keyword separates words, so "e-procurement"
