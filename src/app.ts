@@ -11,6 +11,11 @@ import { registerMe } from "./features/users/me.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerOrgs } from "./features/orgs/orgs.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
+import { registerTenders } from "./features/tenders/tenders.routes";
+import { registerFavorites } from "./features/favorites/favorites.routes";
+import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
+import { registerNotes } from "./features/notes/notes.routes";
+import { registerRecommendations } from "./features/recommendations/recommendations.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -90,6 +95,11 @@ export function newApp() {
   registerApiKeys(app);
   registerAdmin(app);
   registerOrgs(app);
+  registerTenders(app);
+  registerFavorites(app);
+  registerSavedSearches(app);
+  registerNotes(app);
+  registerRecommendations(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 

@@ -43,6 +43,21 @@ async function created<T>(res: Response): Promise<T> {
 
 const orgOnly: Prepare = async (w) => ({ params: { id: w.orgA } });
 
+/** A tender row, straight into D1 (tenders are platform data; the ingest route has its own tests). */
+async function aTender(): Promise<string> {
+  const id = `tnd_${unique("iso")}`;
+  await env.DB.prepare("INSERT INTO tenders (id, external_id, title, closing_date) VALUES (?, ?, 'Isolation bridge works', ?)")
+    .bind(id, unique("ext"), Date.now() + 30 * 86_400_000)
+    .run();
+  return id;
+}
+const favoriteOfA: Prepare = async (w) =>
+  ({ params: { id: (await created<{ id: string }>(await call("me/favorites", { body: { tender_id: await aTender() }, token: w.a.token }))).id }, body: { folder: "B was here" } });
+const savedSearchOfA: Prepare = async (w) =>
+  ({ params: { id: (await created<{ id: string }>(await call("me/saved-searches", { body: { name: "s", query: { keywords: ["bridge"] } }, token: w.a.token }))).id } });
+const noteOfA: Prepare = async (w) =>
+  ({ params: { id: (await created<{ id: string }>(await call("me/notes", { body: { tender_id: await aTender(), note_text: "A's note" }, token: w.a.token }))).id }, body: { note_text: "B was here" } });
+
 /** One line per operation with a path id. */
 const MATRIX: Record<string, Prepare> = {
   "DELETE /api/v1/me/sessions/{id}": async (w) => ({ params: { id: w.a.tokens.session_id } }),
@@ -63,6 +78,12 @@ const MATRIX: Record<string, Prepare> = {
     return { params: { id: w.orgA, invitation_id: inv.id } };
   },
   "GET /api/v1/orgs/{id}/favorites": orgOnly,
+  "PATCH /api/v1/me/favorites/{id}": favoriteOfA,
+  "DELETE /api/v1/me/favorites/{id}": favoriteOfA,
+  "DELETE /api/v1/me/saved-searches/{id}": savedSearchOfA,
+  "POST /api/v1/me/saved-searches/{id}/run": savedSearchOfA,
+  "PATCH /api/v1/me/notes/{id}": noteOfA,
+  "DELETE /api/v1/me/notes/{id}": noteOfA,
 };
 
 const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
@@ -84,7 +105,12 @@ async function documentedOperationsWithPathIds(): Promise<Operation[]> {
   );
 }
 
-const isAdminRoute = (op: Operation) => op.path.startsWith("/api/v1/admin/");
+/**
+ * Excluded by rule: admin routes (permission-guarded; a non-admin gets 403 there by design), and
+ * platform-wide data that every signed-in user may read (a tender is no tenant's resource).
+ */
+const PLATFORM_WIDE = new Set(["GET /api/v1/tenders/{id}"]);
+const isAdminRoute = (op: Operation) => op.path.startsWith("/api/v1/admin/") || PLATFORM_WIDE.has(op.key);
 
 const fill = (path: string, params: Record<string, string>) =>
   path.replace(/\{([^}]+)\}/g, (_, name: string) => {

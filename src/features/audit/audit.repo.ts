@@ -8,7 +8,7 @@ import { newId } from "../../platform/ids";
  * Every audited action is `<domain>.<event>` (`auth.login_failed`, `org.member_removed`, …): stable
  * strings that clients filter /admin/audit by. Each feature names its events where it writes them.
  */
-export type AuditAction = `${"user" | "auth" | "mfa" | "api_key" | "org" | "admin" | "role" | "tender" | "alert" | "gdpr"}.${string}`;
+export type AuditAction = `${"user" | "auth" | "mfa" | "api_key" | "org" | "admin" | "role" | "tender" | "alert" | "gdpr" | "favorite" | "saved_search" | "note"}.${string}`;
 
 export interface AuditEntry {
   userId: string | null;

@@ -1,0 +1,109 @@
+import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { favorites, tenders } from "../../db/schema";
+import type { Db } from "../../platform/db";
+import type { BidStatus } from "./bid-status";
+
+export type FavoriteRow = typeof favorites.$inferSelect;
+export type FavoriteWithTender = { favorite: FavoriteRow; tender: typeof tenders.$inferSelect };
+
+/** What a save or an edit may set. */
+export interface FavoriteFields {
+  folder?: string | null;
+  tags?: string[];
+  notes?: string | null;
+  priority?: FavoriteRow["priority"];
+  bidAmount?: number | null;
+}
+
+export interface FavoriteFilters {
+  folder?: string;
+  priority?: FavoriteRow["priority"];
+  bidStatus?: BidStatus;
+  tag?: string;
+  /** Keyset: ids below this one (ids sort by creation time). */
+  before?: string;
+  limit: number;
+}
+
+/** Favorites of one user. Every query carries the owner, so a foreign id is simply not found. */
+export const tenderRowQuery = (db: Db, tenderId: string) => db.select().from(tenders).where(eq(tenders.id, tenderId));
+
+export function favoritesRepo(db: Db, userId: string) {
+  const mine = eq(favorites.userId, userId);
+  const withTender = (where: SQL | undefined) =>
+    db.select({ favorite: favorites, tender: tenders }).from(favorites).innerJoin(tenders, eq(tenders.id, favorites.tenderId)).where(and(mine, where));
+  return {
+    /**
+     * Saves a tender as a favorite, or updates the given fields of the existing favorite of the
+     * same tender (the unique (user, tender) key makes concurrent saves one row). Returns the id:
+     * the proposed `id` when the row is new.
+     */
+    upsert: (id: string, tenderId: string, fields: FavoriteFields, now: Date) =>
+      db
+        .insert(favorites)
+        .values({ id, userId, tenderId, ...fields, tags: fields.tags ?? [], createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({ target: [favorites.userId, favorites.tenderId], set: { ...fields, updatedAt: now } })
+        .returning({ id: favorites.id }),
+    // Batch reads stay unjoined: D1 batch results are objects keyed by column name, so a join's
+    // two `id` columns would collapse. The tender is read by a sibling statement instead.
+    rowByTender: (tenderId: string) => db.select().from(favorites).where(and(mine, eq(favorites.tenderId, tenderId))),
+    rowById: (id: string) => db.select().from(favorites).where(and(mine, eq(favorites.id, id))),
+    /** The tender of this user's favorite `id`. */
+    tenderOf: (id: string) =>
+      db.select().from(tenders).where(sql`${tenders.id} = (SELECT ${favorites.tenderId} FROM ${favorites} WHERE ${favorites.id} = ${id} AND ${favorites.userId} = ${userId})`),
+    /** Newest first, with the tender embedded (one JOIN). */
+    list: (f: FavoriteFilters) =>
+      withTender(
+        and(
+          f.folder !== undefined ? eq(favorites.folder, f.folder) : undefined,
+          f.priority ? eq(favorites.priority, f.priority) : undefined,
+          f.bidStatus ? eq(favorites.bidStatus, f.bidStatus) : undefined,
+          f.tag !== undefined ? sql`EXISTS (SELECT 1 FROM json_each(${favorites.tags}) WHERE value = ${f.tag})` : undefined,
+          f.before ? lt(favorites.id, f.before) : undefined,
+        ),
+      )
+        .orderBy(desc(favorites.id))
+        .limit(f.limit + 1),
+    /**
+     * Guarded edit: applies only while the stored bid status is one of `bid.from` (so a move is
+     * checked against the status it actually leaves, even under concurrent edits). Moving to
+     * `submitted` stamps bid_submitted_at, once.
+     */
+    update: (id: string, fields: FavoriteFields, bid: { to: BidStatus; from: BidStatus[]; fromNone: boolean } | null, now: Date) =>
+      db
+        .update(favorites)
+        .set({
+          ...fields,
+          ...(bid
+            ? {
+                bidStatus: bid.to,
+                bidSubmittedAt:
+                  bid.to === "submitted" ? sql`CASE WHEN ${favorites.bidStatus} = 'submitted' THEN ${favorites.bidSubmittedAt} ELSE ${now.getTime()} END` : undefined,
+              }
+            : {}),
+          updatedAt: now,
+        })
+        .where(
+          and(
+            mine,
+            eq(favorites.id, id),
+            bid ? or(bid.from.length ? inArray(favorites.bidStatus, bid.from) : sql`0`, bid.fromNone ? isNull(favorites.bidStatus) : sql`0`) : undefined,
+          ),
+        )
+        .returning({ id: favorites.id }),
+    /** SQL condition: this user's favorite `id` exists (and, with `updatedAt`, was written at that instant). */
+    exists: (id: string, updatedAt?: Date) =>
+      sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.id} = ${id} AND ${favorites.userId} = ${userId}${updatedAt ? sql` AND ${favorites.updatedAt} = ${updatedAt.getTime()}` : sql``})`,
+    remove: (id: string) => db.delete(favorites).where(and(mine, eq(favorites.id, id))).returning({ id: favorites.id }),
+  };
+}
+
+/** Departments and states of a user's favorites, for recommendations. */
+export const favoriteSignalsQuery = (db: Db, userId: string) =>
+  db
+    .select({ tenderId: favorites.tenderId, department: tenders.department, state: tenders.state })
+    .from(favorites)
+    .innerJoin(tenders, eq(tenders.id, favorites.tenderId))
+    .where(eq(favorites.userId, userId))
+    .orderBy(desc(favorites.id))
+    .limit(500);

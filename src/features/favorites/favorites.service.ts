@@ -1,0 +1,99 @@
+import type { Actor } from "../../platform/actor";
+import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { decodeCursor, toPage } from "../../platform/pagination";
+import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { bidSourcesFor } from "./bid-status";
+import { favoritesRepo, tenderRowQuery, type FavoriteFields } from "./favorites.repo";
+import { toFavoriteOut, type AddFavoriteInput, type FavoritesQuery, type UpdateFavoriteInput } from "./favorites.schemas";
+
+const fieldsOf = (input: Omit<UpdateFavoriteInput, "bid_status">): FavoriteFields => {
+  const out: FavoriteFields = {};
+  if (input.folder !== undefined) out.folder = input.folder;
+  if (input.tags !== undefined) out.tags = input.tags;
+  if (input.notes !== undefined) out.notes = input.notes;
+  if (input.priority !== undefined) out.priority = input.priority;
+  if (input.bid_amount !== undefined) out.bidAmount = input.bid_amount;
+  return out;
+};
+
+const isForeignKeyViolation = (err: unknown) => {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (String((e as { message?: string }).message ?? e).includes("FOREIGN KEY constraint failed")) return true;
+  }
+  return false;
+};
+
+/**
+ * POST /me/favorites: saves a tender (created: true) or updates the given fields of the existing
+ * favorite. Upsert, read-back and audit are one batch. An unknown tender is 404.
+ */
+export async function saveFavorite(ctx: RequestContext, actor: Actor, input: AddFavoriteInput) {
+  const { db, now } = ctx;
+  const repo = favoritesRepo(db, actor.userId);
+  const id = newId("fav", now.getTime());
+  try {
+    const [[saved], [favorite], [tender]] = await db.batch([
+      repo.upsert(id, input.tender_id, fieldsOf(input), now),
+      repo.rowByTender(input.tender_id),
+      tenderRowQuery(db, input.tender_id),
+      auditInsert(db, ctx, { userId: actor.userId, action: "favorite.saved", details: { tender_id: input.tender_id } }),
+    ]);
+    if (!saved || !favorite || !tender) throw new AppError("not_found", "Tender not found");
+    return { created: saved.id === id, favorite: toFavoriteOut({ favorite, tender }) };
+  } catch (err) {
+    if (isForeignKeyViolation(err)) throw new AppError("not_found", "Tender not found");
+    throw err;
+  }
+}
+
+export async function listFavorites(ctx: RequestContext, actor: Actor, q: FavoritesQuery) {
+  const rows = await favoritesRepo(ctx.db, actor.userId).list({
+    folder: q.folder,
+    priority: q.priority,
+    bidStatus: q.bid_status,
+    tag: q.tag,
+    before: decodeCursor(q.cursor),
+    limit: q.limit,
+  });
+  return toPage(rows, q.limit, (r) => r.favorite.id, toFavoriteOut);
+}
+
+/**
+ * PATCH /me/favorites/{id}. The bid-status move is checked by the guarded UPDATE itself (only from
+ * a status that allows it), and the favorite is read back in the same batch: no row → 404; a row
+ * that the update did not touch → the move was not allowed from its status → 422.
+ */
+export async function updateFavorite(ctx: RequestContext, actor: Actor, id: string, input: UpdateFavoriteInput) {
+  const { db, now } = ctx;
+  const repo = favoritesRepo(db, actor.userId);
+  const sources = input.bid_status ? bidSourcesFor(input.bid_status) : null;
+  const bid = input.bid_status && sources ? { to: input.bid_status, from: sources.statuses, fromNone: sources.fromNone } : null;
+  const [updated, , [favorite], [tender]] = await db.batch([
+    repo.update(id, fieldsOf(input), bid, now),
+    // Audited only when the update above wrote the row (its updated_at is this request's instant).
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "favorite.updated", details: { favorite_id: id, bid_status: input.bid_status ?? null } }, repo.exists(id, now)),
+    repo.rowById(id),
+    repo.tenderOf(id),
+  ]);
+  if (!favorite || !tender) throw new AppError("not_found", "Favorite not found");
+  if (updated.length === 0) {
+    const from = favorite.bidStatus;
+    throw new AppError("validation_failed", `A bid cannot move from ${from ?? "no status"} to ${input.bid_status}`, {
+      errors: [{ path: "bid_status", message: `Not allowed from ${from ?? "no status"}` }],
+    });
+  }
+  return toFavoriteOut({ favorite, tender });
+}
+
+export async function removeFavorite(ctx: RequestContext, actor: Actor, id: string) {
+  const { db } = ctx;
+  const repo = favoritesRepo(db, actor.userId);
+  // The audit row first, and only if the favorite is this user's, so a foreign id leaves no trace.
+  const [, removed] = await db.batch([
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "favorite.removed", details: { favorite_id: id } }, repo.exists(id)),
+    repo.remove(id),
+  ]);
+  if (removed.length === 0) throw new AppError("not_found", "Favorite not found");
+}

@@ -1,0 +1,209 @@
+import { eq, sql, type SQL } from "drizzle-orm";
+import { notes, organizationMembers, tenderInteractions, tenders, userPreferences, users } from "../../db/schema";
+import { rawStatement, type Db } from "../../platform/db";
+import { newId } from "../../platform/ids";
+
+export type TenderRow = typeof tenders.$inferSelect;
+
+/** A tender as the upsert writes it: dates in ms, every field present (null when absent). */
+export interface TenderWrite {
+  id: string;
+  external_id: string;
+  title: string;
+  description: string | null;
+  department: string | null;
+  state: string | null;
+  portal: string | null;
+  value: number | null;
+  currency: string;
+  published_at: number | null;
+  closing_date: number | null;
+  url: string | null;
+}
+
+/** Rows per upsert statement: each statement binds 2 parameters (JSON rows, time), far under 100. */
+export const UPSERT_ROWS_PER_STATEMENT = 100;
+
+const FIELDS = ["title", "description", "department", "state", "portal", "value", "currency", "published_at", "closing_date", "url"] as const;
+
+/**
+ * One upsert statement for up to UPSERT_ROWS_PER_STATEMENT tenders, passed as ONE JSON parameter
+ * (`json_each`), so D1's 100-parameter limit never binds. A tender whose fields all equal the
+ * stored ones is left alone (`DO UPDATE … WHERE` a field differs): it is not returned, its
+ * updated_at does not move and the FTS triggers do not fire. RETURNING yields exactly the rows
+ * inserted or changed (see ingest.ts `classifyUpsert`).
+ */
+export function upsertTendersStatement(db: Db, rows: readonly TenderWrite[], now: Date) {
+  const at = now.getTime();
+  const changed = sql.raw(FIELDS.map((f) => `tenders.${f} IS NOT excluded.${f}`).join(" OR "));
+  const set = sql.raw([...FIELDS.map((f) => `${f} = excluded.${f}`), "updated_at = excluded.updated_at"].join(", "));
+  const pick = (f: string) => sql.raw(`json_extract(j.value, '$.${f}')`);
+  return rawStatement(
+    db,
+    sql`INSERT INTO tenders (id, external_id, title, description, department, state, portal, value, currency, published_at, closing_date, url, created_at, updated_at)
+      SELECT ${pick("id")}, ${pick("external_id")}, ${pick("title")}, ${pick("description")}, ${pick("department")}, ${pick("state")},
+        ${pick("portal")}, ${pick("value")}, ${pick("currency")}, ${pick("published_at")}, ${pick("closing_date")}, ${pick("url")}, ${at}, ${at}
+      FROM json_each(${JSON.stringify(rows)}) AS j WHERE true
+      ON CONFLICT(external_id) DO UPDATE SET ${set} WHERE ${changed}
+      RETURNING id, external_id`,
+  );
+}
+
+/** The preferences that shape tender lists, with the column defaults for a user without a row. */
+export interface ViewPreferences {
+  tendersPerPage: number;
+  defaultSort: "closing_date" | "value" | "published_at" | "relevance";
+  showExpired: boolean;
+  highlightUrgent: boolean;
+  aiRecommendations: boolean;
+}
+
+export const DEFAULT_VIEW_PREFERENCES: ViewPreferences = {
+  tendersPerPage: 25,
+  defaultSort: "closing_date",
+  showExpired: false,
+  highlightUrgent: true,
+  aiRecommendations: true,
+};
+
+/** The user's list preferences (one indexed read; usable in a batch). */
+export const viewPreferencesQuery = (db: Db, userId: string) =>
+  db
+    .select({
+      tendersPerPage: userPreferences.tendersPerPage,
+      defaultSort: userPreferences.defaultSort,
+      showExpired: userPreferences.showExpiredTenders,
+      highlightUrgent: userPreferences.highlightUrgentTenders,
+      aiRecommendations: userPreferences.enableAiRecommendations,
+    })
+    .from(userPreferences)
+    .where(eq(userPreferences.userId, userId))
+    .limit(1);
+
+/** Raw row (snake_case columns, ms timestamps) → the drizzle row shape. */
+type RawTender = Record<string, unknown>;
+const dateOrNull = (v: unknown) => (v === null || v === undefined ? null : new Date(Number(v)));
+export function fromRawTender(r: RawTender): TenderRow {
+  return {
+    id: r.id as string,
+    externalId: r.external_id as string,
+    title: r.title as string,
+    description: (r.description as string | null) ?? null,
+    department: (r.department as string | null) ?? null,
+    state: (r.state as string | null) ?? null,
+    portal: (r.portal as string | null) ?? null,
+    value: r.value === null || r.value === undefined ? null : Number(r.value),
+    currency: r.currency as string,
+    publishedAt: dateOrNull(r.published_at),
+    closingDate: dateOrNull(r.closing_date),
+    url: (r.url as string | null) ?? null,
+    createdAt: new Date(Number(r.created_at)),
+    updatedAt: new Date(Number(r.updated_at)),
+  };
+}
+
+export type SortColumn = "closing_date" | "value" | "published_at" | "rank";
+
+/** A SQL search over tenders: optional FTS5 MATCH, filters, keyset order. */
+export interface TenderQuery {
+  /** FTS5 MATCH expression (from the matcher's `toFtsQuery`), or null for no text condition. */
+  fts: string | null;
+  states: string[] | null;
+  departments: string[] | null;
+  minValue: number | null;
+  maxValue: number | null;
+  closingFrom: Date | null;
+  closingTo: Date | null;
+  /** Hide tenders whose closing date is before this instant (null: show every tender). */
+  openAt: Date | null;
+  order: { column: SortColumn; dir: "asc" | "desc" };
+  /** Keyset: continue after this row's sort key and id. */
+  after: { key: number | null; id: string } | null;
+  /** Tender ids to leave out (e.g. already favorited). */
+  excludeIds?: string[];
+  limit: number;
+}
+
+/** bm25 weights: a word in the title counts five times a word in the description. */
+const BM25 = sql.raw("bm25(tenders_fts, 5.0, 1.0)");
+
+/**
+ * Tenders matching the SQL part of a search, ordered by `order` with NULLs last, then id.
+ * The caller applies the matcher to each row (see tenders.service.ts): SQL narrows, the matcher
+ * decides. Labels compare by `lower(trim())` here, which agrees with the matcher's
+ * normalizeLabel for ASCII names without doubled spaces (every Indian state and department name).
+ */
+export async function searchTenders(db: Db, q: TenderQuery): Promise<(TenderRow & { rank: number | null })[]> {
+  const where: SQL[] = [];
+  if (q.states) where.push(sql`lower(trim(t.state)) IN (SELECT lower(trim(value)) FROM json_each(${JSON.stringify(q.states)}))`);
+  if (q.departments) where.push(sql`lower(trim(t.department)) IN (SELECT lower(trim(value)) FROM json_each(${JSON.stringify(q.departments)}))`);
+  if (q.minValue !== null) where.push(sql`t.value >= ${q.minValue}`);
+  if (q.maxValue !== null) where.push(sql`t.value <= ${q.maxValue}`);
+  if (q.closingFrom) where.push(sql`t.closing_date >= ${q.closingFrom.getTime()}`);
+  if (q.closingTo) where.push(sql`t.closing_date <= ${q.closingTo.getTime()}`);
+  if (q.openAt) where.push(sql`(t.closing_date IS NULL OR t.closing_date >= ${q.openAt.getTime()})`);
+  if (q.excludeIds?.length) where.push(sql`t.id NOT IN (SELECT value FROM json_each(${JSON.stringify(q.excludeIds)}))`);
+  const col = q.order.column === "rank" ? sql.raw("f.rank") : sql.raw(`t.${q.order.column}`);
+  const dir = sql.raw(q.order.dir === "asc" ? "ASC" : "DESC");
+  const cmp = sql.raw(q.order.dir === "asc" ? ">" : "<");
+  if (q.after) {
+    const { key, id } = q.after;
+    where.push(
+      key === null
+        ? sql`(${col} IS NULL AND t.id ${cmp} ${id})`
+        : sql`(${col} ${cmp} ${key} OR (${col} = ${key} AND t.id ${cmp} ${id}) OR ${col} IS NULL)`,
+    );
+  }
+  const fts = q.fts
+    ? sql`JOIN (SELECT rowid AS rid, ${BM25} AS rank FROM tenders_fts WHERE tenders_fts MATCH ${q.fts}) AS f ON f.rid = t.rowid`
+    : sql`JOIN (SELECT NULL AS rank) AS f`;
+  const rows = await db.all<RawTender>(sql`SELECT t.*, f.rank AS rank FROM tenders AS t ${fts}
+    ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
+    ORDER BY ${col} ${dir} NULLS LAST, t.id ${dir}
+    LIMIT ${q.limit}`);
+  return rows.map((r) => ({ ...fromRawTender(r), rank: r.rank === null || r.rank === undefined ? null : Number(r.rank) }));
+}
+
+/** One tender by id (tenders are platform-wide: every signed-in caller may read them). */
+export const tenderByIdQuery = (db: Db, id: string) => db.select().from(tenders).where(eq(tenders.id, id)).limit(1);
+
+export const tenderExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${tenders} WHERE ${tenders.id} = ${id})`;
+
+/**
+ * The notes on a tender that `userId` may read: their own, and the shared notes of every user who
+ * belongs to an organization the caller belongs to (any role: a viewer reads shared data).
+ * Newest first; one query.
+ */
+export const visibleNotesQuery = (db: Db, userId: string, tenderId: string) =>
+  db
+    .select({
+      id: notes.id,
+      userId: notes.userId,
+      authorName: users.fullName,
+      noteText: notes.noteText,
+      noteType: notes.noteType,
+      isShared: notes.isShared,
+      createdAt: notes.createdAt,
+      updatedAt: notes.updatedAt,
+    })
+    .from(notes)
+    .innerJoin(users, eq(users.id, notes.userId))
+    .where(
+      sql`${notes.tenderId} = ${tenderId} AND (${notes.userId} = ${userId} OR (${notes.isShared} = 1 AND ${notes.userId} IN (
+        SELECT peer.user_id FROM ${organizationMembers} AS mine
+        JOIN ${organizationMembers} AS peer ON peer.organization_id = mine.organization_id
+        WHERE mine.user_id = ${userId})))`,
+    )
+    .orderBy(sql`${notes.createdAt} DESC, ${notes.id} DESC`);
+
+/** Records that a user opened a tender. */
+export const insertView = (db: Db, v: { userId: string; tenderId: string; source: string; now: Date; deviceType: string | null }) =>
+  db.insert(tenderInteractions).values({
+    id: newId("tiv", v.now.getTime()),
+    userId: v.userId,
+    tenderId: v.tenderId,
+    interactionType: "view",
+    source: v.source,
+    deviceType: v.deviceType,
+    createdAt: v.now,
+  });
