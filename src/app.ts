@@ -8,6 +8,7 @@ import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerMe } from "./features/users/me.routes";
+import { registerProfile } from "./features/profile/profile.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { createRouter } from "./platform/app-factory";
@@ -83,6 +84,7 @@ export function newApp() {
   registerDevMailbox(app);
   registerAuth(app);
   registerMe(app);
+  registerProfile(app);
   registerSessions(app);
   registerApiKeys(app);
   registerOpenApi(app);
