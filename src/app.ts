@@ -9,6 +9,7 @@ import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerMe } from "./features/users/me.routes";
 import { registerProfile } from "./features/profile/profile.routes";
+import { registerGdpr } from "./features/gdpr/gdpr.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { createRouter } from "./platform/app-factory";
@@ -85,6 +86,7 @@ export function newApp() {
   registerAuth(app);
   registerMe(app);
   registerProfile(app);
+  registerGdpr(app);
   registerSessions(app);
   registerApiKeys(app);
   registerOpenApi(app);

@@ -1,6 +1,8 @@
 import type { Env } from "../env";
 import { outboxRepo } from "../email/outbox.repo";
 import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
+import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
+import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 
@@ -9,6 +11,7 @@ const DAY = 86_400_000;
 export interface CronReport {
   relayedEmails: number;
   purged: Record<string, number>;
+  erasedAccounts: number;
 }
 
 /**
@@ -30,5 +33,9 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
   const purged = await purgeExpiredCredentials(db, now);
   const sent = await outbox.purgeSentBefore(new Date(scheduledTime - 30 * DAY));
   purged.sent_emails = sent.meta.changes ?? 0;
-  return { relayedEmails: stale.length, purged };
+
+  // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
+  const erased = await purgeDueAccounts(env, db, getConfig(env), now);
+  purged.anonymised_audit_rows = erased.auditRows;
+  return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts };
 }

@@ -60,6 +60,8 @@ export const ConfigSchema = z.object({
   USER_CACHE_SECONDS: int(0, 60).default(5),
   /** Seconds an isolate may keep a user's roles, permissions and memberships (features/access). */
   ACCESS_CACHE_SECONDS: int(0, 60).default(10),
+  /** Days between DELETE /me (account deactivated at once) and the erasure of its personal data. */
+  ACCOUNT_PURGE_DAYS: int(0, 3650).default(30),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

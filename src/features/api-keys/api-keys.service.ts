@@ -95,6 +95,12 @@ export async function revokeApiKey(ctx: RequestContext, actor: UserActor, id: st
   await ctx.env.CACHE.delete(kvKey(row.keyHash));
 }
 
+/** Evicts revoked keys (by hash) from this isolate and KV, so the next use reads D1. */
+export async function forgetApiKeys(ctx: Pick<RequestContext, "env">, keyHashes: readonly string[]): Promise<void> {
+  for (const hash of keyHashes) memory.delete(hash);
+  await Promise.all(keyHashes.map((hash) => ctx.env.CACHE.delete(kvKey(hash))));
+}
+
 /** Looks a presented key up: isolate memory (30 s), then KV (5 min), then D1. */
 export async function lookupApiKey(ctx: RequestContext, key: string): Promise<ApiKeyRecord | null> {
   const hash = sha256Hex(key);
