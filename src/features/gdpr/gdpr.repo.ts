@@ -63,12 +63,20 @@ export interface DueAccount {
   fullName: string;
   phone: string | null;
   createdAt: Date;
+  deletionRequestedAt: Date | null;
 }
 
 /** Accounts whose erasure is due: deactivated for deletion before `cutoff`, oldest first. */
 export const dueAccounts = (db: Db, cutoff: Date, limit: number): Promise<DueAccount[]> =>
   db
-    .select({ id: users.id, email: users.email, fullName: users.fullName, phone: users.phone, createdAt: users.createdAt })
+    .select({
+      id: users.id,
+      email: users.email,
+      fullName: users.fullName,
+      phone: users.phone,
+      createdAt: users.createdAt,
+      deletionRequestedAt: users.deletionRequestedAt,
+    })
     .from(users)
     .where(and(eq(users.status, "inactive"), isNotNull(users.deletionRequestedAt), lte(users.deletionRequestedAt, cutoff)))
     .orderBy(asc(users.deletionRequestedAt))

@@ -148,7 +148,10 @@ export async function purgeDueAccounts(env: Env, db: Db, config: Config, now: Da
     if (!done.finished) break;
     if (await eraseAccount(db, account, cutoff, now)) {
       accounts += 1;
-      await publishUserBlocked(env, account.id, null); // the marker has nothing left to guard
+      // The edge marker has nothing left to guard once every access token issued before the
+      // request has expired (always, unless ACCOUNT_PURGE_DAYS is 0): drop it, no KV garbage.
+      const requestedAt = account.deletionRequestedAt?.getTime() ?? 0;
+      if (now.getTime() - requestedAt > (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000) await publishUserBlocked(env, account.id, null);
     }
   }
   return { accounts, auditRows: AUDIT_ROWS_PER_TICK - budget };
