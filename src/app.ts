@@ -1,7 +1,6 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
@@ -18,6 +17,7 @@ import { AppError } from "./platform/errors";
 import { createDb } from "./platform/db";
 import { onError, problemResponse } from "./platform/problem";
 import { registerOpenApi } from "./platform/openapi";
+import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -25,14 +25,14 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export function newApp() {
   const app = createRouter();
 
-  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(requestIds());
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
   app.use(
     cors({
       origin: (origin, c) => (getConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "X-Request-Id"],
+      allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "X-Request-Id", "X-Correlation-Id"],
       allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      exposeHeaders: ["X-Request-Id", "X-Correlation-Id", "Retry-After"],
       maxAge: 600,
       credentials: false,
     }),
@@ -54,6 +54,7 @@ export function newApp() {
       db: createDb(c.env.DB),
       config,
       requestId: c.get("requestId"),
+      correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
       ip: c.req.header("CF-Connecting-IP") ?? "unknown",
       userAgent: c.req.header("User-Agent") ?? "",
       now: new Date(),

@@ -80,4 +80,10 @@ export const emails = {
       `The email address of your keel account was changed to ${p.newEmail} at ${p.when} (UTC). This address will no longer receive messages about the account.`,
       "If this was not you, contact support at once.",
     ]),
+  secondFactorLocked: (p: { name: string; until: string; failures: number }) =>
+    build("second_factor_locked", "Sign-in to your account is locked", [
+      `Hello ${p.name},`,
+      `Someone who knows your password entered ${p.failures} wrong authentication codes in a row, so two-factor sign-in to your keel account is locked until ${p.until} (UTC).`,
+      "If this was not you, your password is known to someone else: reset it now.",
+    ]),
 };

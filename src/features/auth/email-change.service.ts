@@ -47,15 +47,11 @@ export async function requestEmailChange(ctx: RequestContext, actor: UserActor, 
 
   const hours = config.EMAIL_VERIFICATION_TTL_HOURS;
   const issued = issueOneTimeToken(db, { userId: user.id, purpose: "email_change", ttlMs: hours * HOUR_MS, data: { new_email: input.new_email } }, now);
-  const mail = outboxInsert(
-    db,
-    {
-      to: input.new_email,
-      userId: user.id,
-      email: emails.emailChange({ name: user.fullName, url: tokenLink(config.PUBLIC_BASE_URL, "verify-email", issued.token), hours }),
-    },
-    now,
-  );
+  const mail = await outboxInsert(ctx, {
+    to: input.new_email,
+    userId: user.id,
+    email: emails.emailChange({ name: user.fullName, url: tokenLink(config.PUBLIC_BASE_URL, "verify-email", issued.token), hours }),
+  });
   await runBatch(ctx, [
     ...issued.statements,
     mail.statement,
@@ -77,10 +73,9 @@ export async function applyEmailChange(ctx: RequestContext, spent: { userId: str
   const user = await findUserById(db, spent.userId, now);
   if (!user || user.status !== "active") throw invalid();
   const moved = userHasEmail(user.id, newEmail);
-  const notice = outboxInsertIf(
-    db,
+  const notice = await outboxInsertIf(
+    ctx,
     { to: user.email, userId: user.id, email: emails.emailChanged({ name: user.fullName, newEmail: maskEmail(newEmail), when: now.toISOString() }) },
-    now,
     moved,
   );
   let changed: { id: string }[];

@@ -6,7 +6,7 @@ import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { publishUserBlocked } from "../../platform/revocation";
 import type { Env } from "../../env";
-import { forgetApiKeys } from "../api-keys/api-keys.service";
+import { publishRevokedKeys } from "../api-keys/api-keys.service";
 import { auditInsert, auditInsertIf } from "../audit/audit.repo";
 import { verifyPassword } from "../auth/password-hash";
 import { endSessions, runBatch, type Statement } from "../auth/sessions.service";
@@ -109,7 +109,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
   // access token or key works from here on, then the sessions are ended.
   await Promise.all([
     publishUserBlocked(env, actor.userId, "inactive"),
-    forgetApiKeys(ctx, (keys as { keyHash: string }[]).map((k) => k.keyHash)),
+    publishRevokedKeys(ctx, (keys as { keyHash: string }[]).map((k) => k.keyHash)),
   ]);
   userViewChanged(actor.userId);
   await endSessions(ctx, actor.userId, {}, "account_deleted", null);
