@@ -8,6 +8,8 @@ import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerMe } from "./features/users/me.routes";
+import { registerProfile } from "./features/profile/profile.routes";
+import { registerGdpr } from "./features/gdpr/gdpr.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerOrgs } from "./features/orgs/orgs.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
@@ -91,6 +93,8 @@ export function newApp() {
   registerDevMailbox(app);
   registerAuth(app);
   registerMe(app);
+  registerProfile(app);
+  registerGdpr(app);
   registerSessions(app);
   registerApiKeys(app);
   registerAdmin(app);
