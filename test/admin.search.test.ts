@@ -96,4 +96,16 @@ describe("GET /admin/users", () => {
       expect(details.some((d) => /SEARCH u USING (INTEGER PRIMARY KEY|(COVERING )?INDEX sqlite_autoindex_users_1)/.test(d)), `${name}: ${details.join(" | ")}`).toBe(true);
     }
   });
+
+  // Without text, a status or account-type filter with the default order walks a (filter,
+  // created_at, id) index and stops at the page: no sort of every matching user (measured at
+  // 100,000 users: 72 ms with a temp B-tree, 15 ms without; bench/tenancy.mjs).
+  it("EXPLAIN QUERY PLAN: a filtered list without text needs no sort of the matches", async () => {
+    for (const raw of [{ status: "active" }, { account_type: "free" }, { status: "active", sort: "created_at" }]) {
+      const { list } = userSearchSql(AdminUserSearchQuery.parse(raw), new Date());
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${list.sql}`).bind(...list.params).all<{ detail: string }>();
+      const details = results.map((r) => r.detail);
+      expect(details.filter((d) => /TEMP B-TREE|^SCAN (u|users)\b/.test(d)), `${JSON.stringify(raw)}: ${details.join(" | ")}`).toEqual([]);
+    }
+  });
 });

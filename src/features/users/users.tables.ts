@@ -38,8 +38,9 @@ export const users = sqliteTable(
   },
   (t) => [
     uniqueIndex("users_email_unique").on(t.email),
-    index("users_status_idx").on(t.status),
-    index("users_account_type_idx").on(t.accountType),
+    // status (and account type) + created_at: the admin list walks the index in its order and stops at the page.
+    index("users_status_created_idx").on(t.status, t.createdAt, t.id),
+    index("users_account_type_created_idx").on(t.accountType, t.createdAt, t.id),
     index("users_created_at_idx").on(t.createdAt),
   ],
 );
