@@ -7,6 +7,7 @@ import { registerAuth } from "./features/auth/auth.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
+import { registerPages } from "./features/pages/pages.routes";
 import { registerMe } from "./features/users/me.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
@@ -81,6 +82,7 @@ export function newApp() {
   registerHealth(app);
   registerJwks(app);
   registerDevMailbox(app);
+  registerPages(app);
   registerAuth(app);
   registerMe(app);
   registerSessions(app);
