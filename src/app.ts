@@ -25,7 +25,9 @@ export function newApp() {
   const app = createRouter();
 
   app.use(requestId({ headerName: "X-Request-Id" }));
-  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  // overwrite: false — a route that sets one of these headers itself (the HTML pages' CSP and
+  // Referrer-Policy) keeps its own value.
+  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin", overwrite: false }));
   app.use(
     cors({
       origin: (origin, c) => (getConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),

@@ -40,6 +40,7 @@ async function expectPage(res: Response, status: number) {
   expect(res.headers.get("content-type")).toContain("text/html");
   expect(res.headers.get("content-security-policy")).toBe(PAGE_CSP);
   expect(res.headers.get("cache-control")).toBe("no-store");
+  expect(res.headers.get("referrer-policy")).toBe("same-origin");
   expect(html).not.toMatch(/<script/i);
   expect(html).not.toMatch(/ style=/i);
   return html;
@@ -76,6 +77,8 @@ describe("/verify-email page", () => {
     const user = await register();
     const token = tokenFromMail(await waitForMail(user.email, "verification"));
     await expectProblem(await postForm("/verify-email", { token }, { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" }), 403, "forbidden");
+    await expectProblem(await postForm("/verify-email", { token }, { Origin: "null", "Sec-Fetch-Site": "same-site" }), 403, "forbidden");
+    await expectProblem(await call("/verify-email", { method: "POST", rawBody: `token=${token}`, headers: { "content-type": "application/x-www-form-urlencoded", Origin: "https://evil.example" } }), 403, "forbidden");
     // Nothing happened: the link still works from keel's page.
     await expectPage(await postForm("/verify-email", { token }), 200);
   });

@@ -17,7 +17,7 @@ export const Page: FC<PropsWithChildren<{ title: string }>> = ({ title, children
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="referrer" content="no-referrer" />
+      <meta name="referrer" content="same-origin" />
       <title>{`${title} · keel`}</title>
       <link rel="stylesheet" href={PAGE_STYLESHEET} />
     </head>
@@ -93,5 +93,8 @@ export const Field: FC<{
 export function sendPage(c: Context, node: Child, status: ContentfulStatusCode = 200): Response {
   c.header("Content-Security-Policy", PAGE_CSP);
   c.header("Cache-Control", "no-store");
+  // The URL carries a token: never sent to another site, but kept for keel's own requests so
+  // the forms' Origin is real (no-referrer would make it "null").
+  c.header("Referrer-Policy", "same-origin");
   return c.html(`<!doctype html>${String(node)}`, status);
 }

@@ -18,17 +18,17 @@ type C = Context<AppEnv>;
 const CONSOLE = "/console";
 
 /**
- * Page forms must be posted from keel's own pages: a browser's cross-site POST carries a foreign
- * `Origin` or `Sec-Fetch-Site: cross-site` and is refused (403 `forbidden`). Clients that send
- * neither header are not browsers, so they cannot be tricked into posting.
+ * Page forms must be posted from keel's own pages. Browsers say where a POST comes from with
+ * `Sec-Fetch-Site` (authoritative when present) and `Origin` ("null" when the page's referrer
+ * policy hides it): a cross-site form is refused (403 `forbidden`). Clients that send neither
+ * header are not browsers, so they cannot be tricked into posting.
  */
 async function sameOriginForms(c: C, next: Next) {
   const origin = c.req.header("Origin");
   const site = c.req.header("Sec-Fetch-Site");
   const own = [new URL(c.req.url).origin, new URL(c.var.ctx.config.PUBLIC_BASE_URL).origin];
-  if ((origin && !own.includes(origin)) || (site && site !== "same-origin")) {
-    throw new AppError("forbidden", "This form can only be sent from keel's own page");
-  }
+  const allowed = site !== undefined ? site === "same-origin" : origin === undefined || own.includes(origin);
+  if (!allowed) throw new AppError("forbidden", "This form can only be sent from keel's own page");
   await next();
 }
 
