@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
+import { registerAdmin } from "./features/admin/admin.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
@@ -89,6 +90,7 @@ export function newApp() {
   registerMe(app);
   registerSessions(app);
   registerApiKeys(app);
+  registerAdmin(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 

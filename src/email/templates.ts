@@ -62,6 +62,18 @@ export const emails = {
       ],
       { label: "Choose a new password", url: p.url },
     ),
+  /** An administrator created the account without a password: the link sets the first one. */
+  accountInvite: (p: { name: string; url: string; hours: number }) =>
+    build(
+      "account_invite",
+      "Set the password of your new keel account",
+      [
+        `Hello ${p.name},`,
+        `An administrator created a keel account for you. Choose a password to start using it. The link expires in ${p.hours} hours and works once.`,
+        "If you did not expect this, ignore this email: nobody can sign in to the account until a password is set.",
+      ],
+      { label: "Set your password", url: p.url },
+    ),
   passwordChanged: (p: { name: string; when: string; ip: string }) =>
     build("password_changed", "Your password was changed", [
       `Hello ${p.name},`,

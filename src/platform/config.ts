@@ -40,6 +40,8 @@ export const ConfigSchema = z.object({
   MFA_TOKEN_TTL_SECONDS: int(60, 1800).default(300),
   EMAIL_VERIFICATION_TTL_HOURS: int(1, 720).default(24),
   PASSWORD_RESET_TTL_MINUTES: int(5, 1440).default(60),
+  /** Lifetime of the set-password link emailed to a user an administrator created without a password. */
+  ADMIN_INVITE_TTL_HOURS: int(1, 720).default(72),
   REQUIRE_EMAIL_VERIFICATION: bool.default(true),
   PASSWORD_MIN_LENGTH: int(8, 64).default(15),
   PASSWORD_MAX_LENGTH: int(64, 1024).default(128),

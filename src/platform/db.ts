@@ -45,7 +45,15 @@ export function isUniqueViolation(err: unknown, column: string): boolean {
  * `stmt`), so a parameterised `db.run(sql)` breaks a batch: attach the statement here.
  */
 export function rawStatement(db: Db, query: SQL) {
-  const raw = db.run(query);
+  return withStatement(db, db.run(query));
+}
+
+/** Like `rawStatement`, for a raw SELECT whose rows the batch returns (`db.all` in a batch). */
+export function rawSelect<T>(db: Db, query: SQL) {
+  return withStatement(db, db.all<T>(query));
+}
+
+function withStatement<R>(db: Db, raw: R): R {
   const built = (raw as unknown as { getQuery(): { sql: string } }).getQuery();
   (raw as unknown as { stmt: D1PreparedStatement }).stmt = db.$client.prepare(built.sql);
   return raw;

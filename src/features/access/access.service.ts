@@ -55,3 +55,8 @@ export async function hasPermission(ctx: RequestContext, actor: Actor, permissio
   actor.access = await resolveAccess(ctx, actor.userId, { fresh: true });
   return actor.access.permissions.has(permission);
 }
+
+/** Call after a committed change to a role's permissions or its deletion: any holder's cached grants are stale. */
+export function allAccessChanged(): void {
+  grantsCache.clear();
+}

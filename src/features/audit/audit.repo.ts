@@ -1,7 +1,7 @@
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { auditLog } from "../../db/schema";
 import type { RequestContext } from "../../platform/context";
-import { insertIf, type Db } from "../../platform/db";
+import { insertIf, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
 /**
@@ -57,4 +57,22 @@ export function listUserAudit(db: Db, userId: string, opts: { limit: number; bef
     .where(and(eq(auditLog.userId, userId), opts.before ? lt(auditLog.id, opts.before) : undefined))
     .orderBy(desc(auditLog.id))
     .limit(opts.limit + 1);
+}
+
+/**
+ * One audit row per user of `userIds` (the same action, actor and details), as ONE statement
+ * for a batch: the ids travel as one JSON array, so 500 users bind a handful of parameters.
+ * A row is written only for a user that exists at that point of the batch.
+ */
+export function auditInsertForUsers(db: Db, ctx: AuditContext, userIds: readonly string[], entry: Omit<AuditEntry, "userId">) {
+  const base = auditRow(ctx, { ...entry, userId: null });
+  const pairs = JSON.stringify(userIds.map((id) => [newId("aud", ctx.now.getTime()), id]));
+  return rawStatement(
+    db,
+    sql`INSERT INTO ${auditLog} (id, user_id, actor_id, action, details, ip_address, user_agent, request_id, created_at)
+      SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), ${base.actorId}, ${base.action}, ${JSON.stringify(base.details)},
+        ${base.ipAddress}, ${base.userAgent}, ${base.requestId}, ${ctx.now.getTime()}
+      FROM json_each(${pairs}) j
+      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = json_extract(j.value, '$[1]'))`,
+  );
 }

@@ -7,7 +7,8 @@ import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../audit/audit.repo";
-import { findUserByEmail, findUserById, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
+import { userViewChanged } from "../users/user-view";
+import { findUserByEmail, findUserById, markEmailVerified, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyPassword } from "./password-hash";
 import { checkPassword } from "./password-policy";
@@ -141,6 +142,11 @@ export async function resetPassword(ctx: RequestContext, input: { token: string;
   const user = await findUserById(db, pending.userId, now);
   if (!user) throw invalidResetToken();
   const hash = await newPasswordHash(ctx, user, input.new_password);
-  if (!(await consumeOneTimeToken(db, input.token, "password_reset", now))) throw invalidResetToken();
-  await replacePassword(ctx, user, hash, { keepSession: null, action: "auth.password_reset" });
+  const spent = await consumeOneTimeToken(db, input.token, "password_reset", now);
+  if (!spent) throw invalidResetToken();
+  // A set-password link for an account an administrator created: it reached the inbox, so
+  // setting the password also verifies the email.
+  const verifies = spent.data.verifies_email === true && !user.emailVerified;
+  await replacePassword(ctx, user, hash, { keepSession: null, action: "auth.password_reset", extra: verifies ? [markEmailVerified(db, user.id, now)] : [] });
+  if (verifies) userViewChanged(user.id);
 }

@@ -1,0 +1,143 @@
+import type { UserActor } from "../../platform/actor";
+import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { publishRevokedSessions, publishUserBlocked } from "../../platform/revocation";
+import { accessChanged, hasPermission } from "../access/access.service";
+import { IMPLICIT_ROLE } from "../access/access.repo";
+import { auditInsertForUsers, type AuditAction } from "../audit/audit.repo";
+import { runBatch, type Statement } from "../auth/sessions.service";
+import { userViewChanged } from "../users/user-view";
+import type { UserStatus } from "../users/users.tables";
+import { assignRoleTo, loadTargets, removeRoleFrom, revokeApiKeysOf, revokeSessionsOf, setStatuses } from "./admin-lifecycle.repo";
+import { findRole, type RoleRow } from "./admin-roles.repo";
+import type { BulkInput, BulkResult, LifecycleAction } from "./admin-users.schemas";
+
+const STATUS_OF: Record<LifecycleAction, UserStatus> = { activate: "active", deactivate: "inactive", suspend: "suspended", delete: "inactive" };
+const AUDIT_OF: Record<LifecycleAction, AuditAction> = {
+  activate: "admin.user_activated",
+  deactivate: "admin.user_deactivated",
+  suspend: "admin.user_suspended",
+  delete: "admin.user_deletion_requested",
+};
+
+export const isSuperuserActor = (actor: UserActor) => actor.access.roles.includes("superuser");
+
+/**
+ * The statements of a status change for `ids` (all set-based, for one batch) and what to publish
+ * once it committed. Deactivate, suspend and delete end every session in D1; after the commit,
+ * the user marker (`publishUserBlocked`) makes every access token AND API key of the user fail at
+ * once, and the revoked sessions are published so their tokens stay dead after a reactivation.
+ * The first statement returns the ids that were changed.
+ */
+export function statusChangePlan(ctx: RequestContext, actor: UserActor, action: LifecycleAction, ids: readonly string[], details: Record<string, unknown> = {}) {
+  const { db, now } = ctx;
+  const idsJson = JSON.stringify(ids);
+  const status = STATUS_OF[action];
+  const blocks = status !== "active";
+  const statements: Statement[] = [
+    setStatuses(db, idsJson, status, { requestDeletion: action === "delete" }, now),
+    auditInsertForUsers(db, ctx, ids, { action: AUDIT_OF[action], actorId: actor.userId, details: { ...details, status } }),
+  ];
+  if (blocks) statements.push(revokeSessionsOf(db, idsJson, `admin_${action}`, now));
+  if (action === "delete") statements.push(revokeApiKeysOf(db, idsJson, now));
+  return {
+    statements,
+    /** Run after the batch committed, with its results (the plan's statements at `offset`). */
+    async publish(results: unknown[], offset: number) {
+      const changed = (results[offset] as { id: string }[]).map((r) => r.id);
+      const sessionsEnded = blocks ? (results[offset + 2] as { id: string; lastUsedAt: Date }[]) : [];
+      // Only a session used within one access-token lifetime can still have a live access token
+      // (tokens are minted at login and refresh, which both set last_used_at): publish those.
+      const horizon = now.getTime() - ctx.config.ACCESS_TOKEN_TTL_SECONDS * 1000;
+      const recent = sessionsEnded.filter((s) => s.lastUsedAt.getTime() >= horizon).map((s) => s.id);
+      await Promise.all([
+        ...changed.map((id) => publishUserBlocked(ctx.env, id, blocks ? status : null)),
+        recent.length ? publishRevokedSessions(ctx.env, ctx.config, recent, now.getTime()) : Promise.resolve(),
+      ]);
+      for (const id of changed) {
+        accessChanged(id);
+        userViewChanged(id);
+      }
+      return changed;
+    },
+  };
+}
+
+/**
+ * A role that the actor may hand out or take away: it exists, is not the implicit `user` role,
+ * `superuser` only by a superuser, and only roles whose permissions the actor holds itself (an
+ * administrator cannot grant more than it has). 422 for an unknown role, 403 otherwise.
+ */
+export async function assignableRole(ctx: RequestContext, actor: UserActor, name: string): Promise<RoleRow> {
+  if (!(await hasPermission(ctx, actor, "admin:roles"))) throw new AppError("forbidden", "This needs the admin:roles permission");
+  const role = await findRole(ctx.db, name);
+  if (!role) throw new AppError("validation_failed", `Unknown role ${name}`, { errors: [{ path: "role", message: "Unknown role" }] });
+  if (role.name === IMPLICIT_ROLE) {
+    throw new AppError("validation_failed", "Every user holds the user role implicitly", { errors: [{ path: "role", message: "Implicit role" }] });
+  }
+  if (role.name === "superuser" && !isSuperuserActor(actor)) throw new AppError("forbidden", "Only a superuser may grant or remove the superuser role");
+  const missing = role.permissions.filter((p) => !actor.access.permissions.has(p));
+  if (missing.length) throw new AppError("forbidden", `You cannot hand out permissions you do not hold: ${missing.join(", ")}`);
+  return role;
+}
+
+/**
+ * POST /admin/users/bulk, and the single-user lifecycle routes (one id). Each id is reported as
+ * succeeded or failed (`not_found`: unknown id, or for remove_role a role it does not hold;
+ * `forbidden`: the acting administrator itself, or a superuser when the actor is not one). The
+ * change of all eligible ids is one batch of set-based statements over a JSON id list, so no id
+ * is ever half-changed. One audit row per changed user, with the acting administrator.
+ */
+export async function applyBulk(ctx: RequestContext, actor: UserActor, input: BulkInput & { expires_at?: Date | null }): Promise<BulkResult> {
+  const { db, now } = ctx;
+  const ids = [...new Set(input.user_ids)];
+  const roleAction = input.action === "assign_role" || input.action === "remove_role";
+  const role = roleAction ? await assignableRole(ctx, actor, input.role!) : null;
+  const targets = new Map((await loadTargets(db, JSON.stringify(ids), now, role?.name ?? null)).map((t) => [t.id, t]));
+  const failed: BulkResult["failed"] = [];
+  const eligible: string[] = [];
+  for (const id of ids) {
+    const t = targets.get(id);
+    if (!t) failed.push({ id, code: "not_found" });
+    else if (id === actor.userId || (t.isSuperuser && !isSuperuserActor(actor))) failed.push({ id, code: "forbidden" });
+    else if (input.action === "remove_role" && !t.hasRole) failed.push({ id, code: "not_found" });
+    else eligible.push(id);
+  }
+  if (eligible.length === 0) return { succeeded: [], failed };
+
+  let succeeded: string[];
+  if (role) {
+    const assign = input.action === "assign_role";
+    const expiresAt = input.expires_at ?? null;
+    const change = assign
+      ? assignRoleTo(db, JSON.stringify(eligible.map((id) => [newId("uro", now.getTime()), id])), role.id, actor.userId, expiresAt, now)
+      : removeRoleFrom(db, JSON.stringify(eligible), role.id);
+    const audit = auditInsertForUsers(db, ctx, eligible, {
+      action: assign ? "role.assigned" : "role.removed",
+      actorId: actor.userId,
+      details: { role: role.name, ...(assign ? { expires_at: expiresAt?.toISOString() ?? null } : {}) },
+    });
+    // The audit row goes first on removal (the user still holds the role then), after on grant.
+    const results = await runBatch(ctx, assign ? [change, audit] : [audit, change]);
+    succeeded = assign ? eligible : (results[1] as { userId: string }[]).map((r) => r.userId);
+    for (const id of succeeded) {
+      accessChanged(id);
+      userViewChanged(id);
+    }
+  } else {
+    const plan = statusChangePlan(ctx, actor, input.action as LifecycleAction, eligible, { bulk: ids.length > 1 });
+    succeeded = await plan.publish(await runBatch(ctx, plan.statements), 0);
+  }
+  const done = new Set(succeeded);
+  for (const id of eligible) if (!done.has(id)) failed.push({ id, code: "not_found" });
+  return { succeeded: ids.filter((id) => done.has(id)), failed };
+}
+
+/** A lifecycle route on one user: 404 for an unknown id, 403 for oneself or a superuser target. */
+export async function applyToOne(ctx: RequestContext, actor: UserActor, action: LifecycleAction, id: string): Promise<void> {
+  const result = await applyBulk(ctx, actor, { action, user_ids: [id] });
+  const failure = result.failed[0];
+  if (failure?.code === "not_found") throw new AppError("not_found", "User not found");
+  if (failure) throw new AppError("forbidden", "Administrators cannot change their own account, and only a superuser changes a superuser");
+}

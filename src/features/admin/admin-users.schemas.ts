@@ -1,0 +1,137 @@
+import { z } from "@hono/zod-openapi";
+import { EmailInput } from "../auth/auth.schemas";
+import { UserSchema } from "../users/user.public";
+
+const isoDate = z.iso.datetime({ offset: true });
+const Status = UserSchema.shape.status;
+const AccountType = UserSchema.shape.account_type;
+
+/** Sorts the search offers: each is served by an index (created_at, email). `-` = descending. */
+export const USER_SORTS = ["-created_at", "created_at", "email", "-email"] as const;
+export type UserSort = (typeof USER_SORTS)[number];
+
+export const MIN_SEARCH_LENGTH = 3;
+
+export const AdminUserSearchQuery = z.object({
+  q: z
+    .string()
+    .trim()
+    .min(MIN_SEARCH_LENGTH, `q needs at least ${MIN_SEARCH_LENGTH} characters (the search matches any part of the email or name)`)
+    .max(200)
+    .optional()
+    .openapi({ description: "Matches any part of the email or full name, ignoring case; at least 3 characters" }),
+  status: Status.optional(),
+  account_type: AccountType.optional(),
+  role: z.string().trim().min(1).max(40).optional().openapi({ description: "Users holding this role now (unexpired)" }),
+  created_after: isoDate.optional(),
+  created_before: isoDate.optional(),
+  sort: z.enum(USER_SORTS).default("-created_at").openapi({ description: "Newest first by default" }),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  page_size: z.coerce.number().int().min(1).max(100).default(25),
+});
+export type AdminUserSearchQuery = z.infer<typeof AdminUserSearchQuery>;
+
+/** A user in admin lists: the public User plus the state an administrator acts on. */
+export const AdminUserListItem = UserSchema.extend({
+  locked_until: z.string().nullable(),
+  deletion_requested_at: z.string().nullable(),
+}).openapi("AdminUserListItem");
+
+export const AdminUserPage = z
+  .object({ items: z.array(AdminUserListItem), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })
+  .openapi("AdminUserPage");
+
+export const RoleAssignmentSchema = z
+  .object({
+    role: z.string(),
+    granted_at: z.string(),
+    granted_by: z.string().nullable(),
+    expires_at: z.string().nullable(),
+    active: z.boolean().openapi({ description: "False once expires_at has passed: an expired role grants nothing" }),
+  })
+  .openapi("RoleAssignment");
+
+/** The full admin view of a user: no hash, secret or token. */
+export const AdminUserView = AdminUserListItem.extend({
+  email_verified_at: z.string().nullable(),
+  password_set: z.boolean().openapi({ description: "False for an account created without a password that has not set one yet" }),
+  password_changed_at: z.string().nullable(),
+  failed_login_attempts: z.number().int(),
+  last_login_ip: z.string().nullable(),
+  updated_at: z.string(),
+  role_assignments: z.array(RoleAssignmentSchema),
+  sessions: z.object({ active: z.number().int(), last_used_at: z.string().nullable() }),
+  api_keys: z.object({ active: z.number().int() }),
+  organizations: z.array(z.object({ organization_id: z.string(), name: z.string(), role: z.string() })),
+  profile: z
+    .object({
+      company_name: z.string().nullable(),
+      designation: z.string().nullable(),
+      head_office_city: z.string().nullable(),
+      head_office_state: z.string().nullable(),
+      timezone: z.string(),
+      language_preference: z.string(),
+    })
+    .nullable(),
+}).openapi("AdminUserView");
+export type AdminUserView = z.infer<typeof AdminUserView>;
+
+export const CreateUserInput = z
+  .strictObject({
+    email: EmailInput,
+    full_name: z.string().trim().min(1).max(200),
+    phone: z
+      .string()
+      .trim()
+      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
+      .optional(),
+    password: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .openapi({ description: "Checked against the password policy. Without it, the user is emailed a single-use link to set one and cannot sign in until then" }),
+    email_verified: z.boolean().default(false),
+    account_type: AccountType.default("free"),
+  })
+  .openapi("AdminCreateUserInput");
+export type CreateUserInput = z.infer<typeof CreateUserInput>;
+
+export const UpdateUserInput = z
+  .strictObject({
+    status: Status.optional().openapi({ description: "Same effect as the activate/deactivate/suspend routes" }),
+    account_type: AccountType.optional(),
+    full_name: z.string().trim().min(1).max(200).optional(),
+    email_verified: z.boolean().optional(),
+  })
+  .openapi("AdminUpdateUserInput");
+export type UpdateUserInput = z.infer<typeof UpdateUserInput>;
+
+export const LIFECYCLE_ACTIONS = ["activate", "deactivate", "suspend", "delete"] as const;
+export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+export const BULK_ACTIONS = [...LIFECYCLE_ACTIONS, "assign_role", "remove_role"] as const;
+export type BulkAction = (typeof BULK_ACTIONS)[number];
+export const MAX_BULK_IDS = 500;
+
+export const BulkInput = z
+  .strictObject({
+    action: z.enum(BULK_ACTIONS),
+    role: z.string().trim().min(1).max(40).optional().openapi({ description: "Required for assign_role and remove_role" }),
+    user_ids: z.array(z.string().min(1).max(64)).min(1).max(MAX_BULK_IDS),
+  })
+  .refine((v) => !(v.action === "assign_role" || v.action === "remove_role") || v.role !== undefined, {
+    path: ["role"],
+    message: "role is required for assign_role and remove_role",
+  })
+  .openapi("AdminBulkInput");
+export type BulkInput = z.infer<typeof BulkInput>;
+
+export const BulkResult = z
+  .object({
+    succeeded: z.array(z.string()),
+    failed: z.array(z.object({ id: z.string(), code: z.enum(["not_found", "forbidden"]) })),
+  })
+  .openapi("AdminBulkResult");
+export type BulkResult = z.infer<typeof BulkResult>;
+
+export const UserIdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }) });
