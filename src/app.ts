@@ -11,6 +11,7 @@ import { registerHealth } from "./features/health/health.routes";
 import { registerPages } from "./features/pages/pages.routes";
 import { registerMe } from "./features/users/me.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
+import { registerOrgs } from "./features/orgs/orgs.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
@@ -91,6 +92,7 @@ export function newApp() {
   registerSessions(app);
   registerApiKeys(app);
   registerAdmin(app);
+  registerOrgs(app);
   registerOpenApi(app);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 

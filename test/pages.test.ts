@@ -9,6 +9,7 @@ import {
   login,
   OTHER_PASSWORD,
   randomIp,
+  signedInUser,
   STRONG_PASSWORD,
   tokenFromMail,
   unique,
@@ -122,33 +123,54 @@ describe("/reset-password page", () => {
 });
 
 describe("/accept-invitation page", () => {
-  it("asks the invited user to sign in before the accept button; wrong password stays on the form", async () => {
-    const user = await createUser();
-    const token = "i".repeat(32);
+  async function invitation() {
+    const owner = await signedInUser();
+    const invitee = await createUser();
+    const org = await json<{ id: string }>(await call("orgs", { body: { name: `Acme ${unique("o")}` }, token: owner.token }));
+    const after = Date.now() - 1000;
+    expect((await call(`orgs/${org.id}/invitations`, { body: { email: invitee.email, role: "member" }, token: owner.token })).status).toBe(201);
+    const token = tokenFromMail(await waitForMail(invitee.email, "invitation", { after }));
+    return { owner, invitee, org, token };
+  }
+
+  it("asks the invited user to sign in, then accepts on the button; the page's session ends after", async () => {
+    const { owner, invitee, org, token } = await invitation();
     const form = await expectPage(await call(`/accept-invitation?token=${token}`), 200);
     expect(form).toMatch(/<label for="email">/);
     expect(form).not.toContain("Accept the invitation");
 
-    const wrong = await expectPage(await postForm("/accept-invitation", { token, step: "sign_in", email: user.email, password: "not-the-password-at-all" }), 401);
+    const wrong = await expectPage(await postForm("/accept-invitation", { token, step: "sign_in", email: invitee.email, password: "not-the-password-at-all" }), 401);
     expect(wrong).toContain("Email or password is incorrect");
-
-    const signedIn = await postForm("/accept-invitation", { token, step: "sign_in", email: user.email, password: user.password });
-    const accept = await expectPage(signedIn, 200);
-    expect(accept).toContain("Accept the invitation");
-    const cookie = signedIn.headers.get("set-cookie") ?? "";
-    expect(cookie).toMatch(/^keel_invitation_session=[^;]+; Max-Age=600; Path=\/accept-invitation; HttpOnly; Secure; SameSite=Strict/);
 
     // Accepting without the page's sign-in cookie sends the user back to sign in.
     expect(await expectPage(await postForm("/accept-invitation", { token, step: "accept" }), 403)).toContain("Sign in first");
 
-    // With it, the invitation API decides (an unknown token → a page that says so), and the
-    // page's session ends whatever the answer.
+    const signedIn = await postForm("/accept-invitation", { token, step: "sign_in", email: invitee.email, password: invitee.password });
+    expect(await expectPage(signedIn, 200)).toContain("Accept the invitation");
+    const cookie = signedIn.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^keel_invitation_session=[^;]+; Max-Age=600; Path=\/accept-invitation; HttpOnly; Secure; SameSite=Strict/);
     const accessToken = /keel_invitation_session=([^;]+)/.exec(cookie)![1]!;
-    const answered = await postForm("/accept-invitation", { token, step: "accept" }, { Cookie: `keel_invitation_session=${accessToken}` });
-    expect(answered.status).toBeGreaterThanOrEqual(400);
-    await expectPage(answered, answered.status);
-    expect(answered.headers.get("set-cookie")).toMatch(/keel_invitation_session=; Max-Age=0/);
+
+    const accepted = await postForm("/accept-invitation", { token, step: "accept" }, { Cookie: `keel_invitation_session=${accessToken}` });
+    const done = await expectPage(accepted, 200);
+    expect(done).toContain("You are now a member of");
+    expect(accepted.headers.get("set-cookie")).toMatch(/keel_invitation_session=; Max-Age=0/);
     await expectProblem(await call("me", { token: accessToken }), 401, "unauthenticated");
+    const members = await json<{ items?: { email: string }[] } | { email: string }[]>(await call(`orgs/${org.id}/members`, { token: owner.token }));
+    expect(JSON.stringify(members)).toContain(invitee.email);
+
+    // Single use: a second acceptance says so in a page.
+    const again = await postForm("/accept-invitation", { token, step: "sign_in", email: invitee.email, password: invitee.password });
+    const second = /keel_invitation_session=([^;]+)/.exec(again.headers.get("set-cookie") ?? "")![1]!;
+    expect(await expectPage(await postForm("/accept-invitation", { token, step: "accept" }, { Cookie: `keel_invitation_session=${second}` }), 409)).toContain("already accepted");
+  });
+
+  it("someone else signed in gets a page that says the invitation is for another address", async () => {
+    const { token } = await invitation();
+    const stranger = await createUser();
+    const signedIn = await postForm("/accept-invitation", { token, step: "sign_in", email: stranger.email, password: stranger.password });
+    const accessToken = /keel_invitation_session=([^;]+)/.exec(signedIn.headers.get("set-cookie") ?? "")![1]!;
+    expect(await expectPage(await postForm("/accept-invitation", { token, step: "accept" }, { Cookie: `keel_invitation_session=${accessToken}` }), 403)).toContain("another email address");
   });
 });
 

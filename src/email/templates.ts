@@ -86,4 +86,16 @@ export const emails = {
       `Your keel account was signed in to from a device we have not seen before: ${p.device}, IP ${p.ip}, at ${p.when} (UTC).`,
       "If this was you, nothing to do. If not, change your password and sign out all sessions.",
     ]),
+  invitation: (p: { orgName: string; inviterName: string; role: string; url: string; days: number }) =>
+    build(
+      "invitation",
+      `You are invited to join ${p.orgName} on keel`,
+      [
+        "Hello,",
+        `${p.inviterName} invited you to join the organization ${p.orgName} on keel as ${p.role === "admin" || p.role === "owner" ? "an" : "a"} ${p.role}.`,
+        `Sign in with this email address (verified) and accept. The link expires in ${p.days} days and works once.`,
+        "If you did not expect this invitation, ignore this email.",
+      ],
+      { label: "Accept the invitation", url: p.url },
+    ),
 };

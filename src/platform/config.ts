@@ -21,6 +21,41 @@ const rate = z
   })
   .refine((r) => r.limit >= 1 && r.windowSeconds >= 1, "limit and window must be >= 1");
 
+/** The subscription plans of an organization (shared/API.md, Organizations). */
+export const PLANS = ["free", "team", "business", "enterprise"] as const;
+export type Plan = (typeof PLANS)[number];
+
+const planLimit = z.strictObject({
+  max_users: z.number().int().min(1).max(1_000_000),
+  max_alerts: z.number().int().min(0).max(1_000_000),
+  max_saved_searches: z.number().int().min(0).max(1_000_000),
+});
+export type PlanLimits = z.infer<typeof planLimit>;
+
+export const DEFAULT_PLAN_LIMITS: Record<Plan, PlanLimits> = {
+  free: { max_users: 1, max_alerts: 10, max_saved_searches: 5 },
+  team: { max_users: 5, max_alerts: 50, max_saved_searches: 25 },
+  business: { max_users: 25, max_alerts: 200, max_saved_searches: 100 },
+  enterprise: { max_users: 1000, max_alerts: 1000, max_saved_searches: 500 },
+};
+
+/**
+ * `PLAN_LIMITS`: a JSON object `{ "<plan>": {max_users, max_alerts, max_saved_searches} }`; a plan
+ * left out keeps its default, an unknown plan or field is an error.
+ */
+const planLimits = z
+  .string()
+  .transform((v, c) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      c.addIssue({ code: "custom", message: "expected a JSON object" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.strictObject(Object.fromEntries(PLANS.map((p) => [p, planLimit.optional()])) as Record<Plan, z.ZodOptional<typeof planLimit>>))
+  .transform((v) => ({ ...DEFAULT_PLAN_LIMITS, ...Object.fromEntries(Object.entries(v).filter(([, l]) => l !== undefined)) }) as Record<Plan, PlanLimits>);
+
 /**
  * Every policy of keel, from `[vars]`, with safe defaults. Parsed once per isolate (see
  * `getConfig`); an invalid value fails loudly at the first request instead of being ignored.
@@ -67,6 +102,10 @@ export const ConfigSchema = z.object({
   USER_CACHE_SECONDS: int(0, 60).default(5),
   /** Seconds an isolate may keep a user's roles, permissions and memberships (features/access). */
   ACCESS_CACHE_SECONDS: int(0, 60).default(10),
+  /** Limits per subscription plan; an organization takes its plan's limits when the plan is set. */
+  PLAN_LIMITS: planLimits.default(DEFAULT_PLAN_LIMITS),
+  /** Days an organization invitation stays valid. */
+  INVITATION_TTL_DAYS: int(1, 90).default(7),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

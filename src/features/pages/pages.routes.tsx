@@ -2,10 +2,12 @@ import type { Context, Next } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { API } from "../../platform/routes";
+import { authenticateActor } from "../access/authenticate";
 import { login, verifyMfaLogin } from "../auth/login.service";
 import { resetPassword } from "../auth/passwords.service";
 import { verifyEmail } from "../auth/registration.service";
+import { endSessions } from "../auth/sessions.service";
+import { acceptInvitation } from "../orgs/invitations.service";
 import { Field, Notice, Page, sendPage } from "./page-layout";
 import { formFields, InvitationAcceptForm, InvitationMfaForm, InvitationSignInForm, ResetPasswordForm, VerifyEmailForm } from "./pages.schemas";
 
@@ -181,7 +183,7 @@ function registerResetPassword(app: App): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// /accept-invitation
+// /accept-invitation (the invitation service of features/orgs, as POST /invitations/accept uses it)
 
 /**
  * Between "signed in" and "accept", the page keeps the access token of the session it opened in
@@ -246,29 +248,6 @@ function InviteAccept({ token, email, error }: { token: string; email: string; e
   );
 }
 
-/**
- * One call of keel's own JSON API, in process: invitations and sign-out are used exactly as a
- * client uses them, so this page holds no rule of its own.
- */
-async function callApi(app: App, c: C, method: string, path: string, accessToken: string, body?: unknown) {
-  const headers: Record<string, string> = {
-    authorization: `Bearer ${accessToken}`,
-    "CF-Connecting-IP": c.var.ctx.ip,
-    "User-Agent": c.var.ctx.userAgent,
-  };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const req = new Request(new URL(`${API}${path}`, c.req.url), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  let exec: Parameters<App["fetch"]>[2];
-  try {
-    exec = c.executionCtx as Parameters<App["fetch"]>[2];
-  } catch {
-    exec = undefined; // no execution context (direct app.request in a unit test)
-  }
-  const res = await app.fetch(req, c.env, exec);
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
-}
-
 function registerAcceptInvitation(app: App): void {
   app.get("/accept-invitation", (c) => {
     const token = c.req.query("token")?.trim() ?? "";
@@ -304,32 +283,45 @@ function registerAcceptInvitation(app: App): void {
       if (step === "accept") {
         const accessToken = getCookie(c, INVITE_COOKIE);
         if (!accessToken) return sendPage(c, <InviteSignIn token={token} error="Sign in first (the sign-in on this page lasts 10 minutes)." />, 403);
-        const accepted = await callApi(app, c, "POST", "/invitations/accept", accessToken, { token });
-        if (accepted.status === 401) {
+        let actor;
+        try {
+          actor = await authenticateActor(c.var.ctx, { authorization: `Bearer ${accessToken}`, set: () => {} }, { fresh: true });
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
           deleteCookie(c, INVITE_COOKIE, INVITE_COOKIE_OPTS);
           return sendPage(c, <InviteSignIn token={token} error="Your sign-in on this page ended. Sign in again." />, 403);
         }
-        // The session existed only to accept: end it, whatever the answer.
-        await callApi(app, c, "POST", "/auth/logout", accessToken);
-        deleteCookie(c, INVITE_COOKIE, INVITE_COOKIE_OPTS);
-        if (accepted.status >= 400) {
-          const detail = typeof accepted.body.detail === "string" ? accepted.body.detail : "The invitation could not be accepted.";
+        if (actor.kind !== "user") throw new AppError("unauthenticated");
+        const userActor = actor;
+        // The session existed only to accept: it ends whatever the answer.
+        const endPageSession = async () => {
+          deleteCookie(c, INVITE_COOKIE, INVITE_COOKIE_OPTS);
+          await endSessions(c.var.ctx, userActor.userId, { only: userActor.sessionId }, "logout", { userId: userActor.userId, action: "auth.logout" });
+        };
+        let joined;
+        try {
+          joined = await acceptInvitation(c.var.ctx, userActor, token);
+        } catch (err) {
+          await endPageSession();
+          if (!(err instanceof AppError)) throw err;
           return sendPage(
             c,
             <Page title="Join an organization">
               <Notice kind="error">
-                <p>{accepted.status === 404 ? "This invitation is invalid, used, revoked or expired, or it was sent to another address." : detail}</p>
+                <p>{sentence(err)}</p>
               </Notice>
             </Page>,
-            accepted.status === 404 ? 404 : 409,
+            pageStatus(err),
           );
         }
-        const orgName = (accepted.body.org_name ?? accepted.body.name ?? (accepted.body.organization as { name?: unknown } | undefined)?.name) as string | undefined;
+        await endPageSession();
         return sendPage(
           c,
           <Page title="Invitation accepted">
             <Notice kind="ok">
-              <p>You are now a member{orgName ? ` of ${orgName}` : " of the organization"}.</p>
+              <p>
+                You are now {joined.role === "admin" || joined.role === "owner" ? "an" : "a"} {joined.role} of <strong>{joined.organization_name}</strong>.
+              </p>
             </Notice>
             <p>
               <a href={CONSOLE}>Open keel</a>

@@ -1,0 +1,128 @@
+import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { invitations, organizationMembers, organizations, users } from "../../db/schema";
+import type { OrgRole } from "../../platform/actor";
+import { insertIf, type Db } from "../../platform/db";
+import type { OrgMembership } from "../access/membership";
+import { actorHolds } from "./orgs.repo";
+
+export type InvitationRow = typeof invitations.$inferSelect;
+
+/** SQL: invitation `id` is pending (not accepted, not revoked, not expired at `now`). */
+const pending = (now: Date) => and(isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, now));
+
+/** SQL: the invitation row `id` exists (for statements that depend on its insert or spend in the same batch). */
+export const invitationExists = (id: string) => sql`EXISTS (SELECT 1 FROM invitations x WHERE x.id = ${id})`;
+
+/** One organization's invitations, reachable only with a membership proof. */
+export function invitationsRepo(db: Db, m: OrgMembership) {
+  const orgId = m.orgId;
+  const inOrg = eq(invitations.organizationId, orgId);
+  return {
+    /**
+     * Inserts the invitation in ONE guarded statement (`INSERT … SELECT … WHERE`): it is written
+     * only while members + pending invitations < the organization's `max_users`, the email is
+     * neither a member nor already invited, and the actor is still admin+ (owner for an owner
+     * invitation). Concurrent invitations are serialised by D1, so the limit cannot be passed by
+     * racing. `meta.changes` of the result tells whether it was written.
+     */
+    insertGuarded: (row: Omit<typeof invitations.$inferInsert, "organizationId">, now: Date) =>
+      insertIf(
+        db,
+        invitations,
+        { ...row, organizationId: orgId },
+        sql`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})
+            + (SELECT count(*) FROM invitations i WHERE i.organization_id = ${orgId} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})
+            < (SELECT o.max_users FROM organizations o WHERE o.id = ${orgId})
+          AND NOT EXISTS (SELECT 1 FROM organization_members a JOIN users u ON u.id = a.user_id WHERE a.organization_id = ${orgId} AND u.email = ${row.email})
+          AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = ${orgId} AND i.email = ${row.email} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})
+          AND ${actorHolds(m, row.role === "owner" ? ["owner"] : ["owner", "admin"])}`,
+      ),
+
+    /** Why a guarded insert wrote nothing: the numbers it compared. */
+    inviteFacts: async (email: string, now: Date) => {
+      const [counts] = await db
+        .select({
+          members: sql<number>`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})`,
+          pending: sql<number>`(SELECT count(*) FROM invitations i WHERE i.organization_id = ${orgId} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})`,
+          maxUsers: organizations.maxUsers,
+          isMember: sql<number>`EXISTS (SELECT 1 FROM organization_members a JOIN users u ON u.id = a.user_id WHERE a.organization_id = ${orgId} AND u.email = ${email})`,
+          isInvited: sql<number>`EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = ${orgId} AND i.email = ${email} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})`,
+          actorRole: sql<OrgRole | null>`(SELECT a.role FROM organization_members a WHERE a.organization_id = ${orgId} AND a.user_id = ${m.userId})`,
+        })
+        .from(organizations)
+        .where(eq(organizations.id, orgId));
+      return counts;
+    },
+
+    /** Pending invitations, newest first (keyset before `before`). */
+    listPending: (now: Date, opts: { limit: number; before?: string }) =>
+      db
+        .select()
+        .from(invitations)
+        .where(and(inOrg, pending(now), opts.before ? lt(invitations.id, opts.before) : undefined))
+        .orderBy(desc(invitations.id))
+        .limit(opts.limit + 1),
+
+    /** SQL: invitation `id` of this organization is pending. */
+    isPending: (id: string, now: Date) =>
+      sql`EXISTS (SELECT 1 FROM invitations x WHERE x.id = ${id} AND x.organization_id = ${orgId} AND x.accepted_at IS NULL AND x.revoked_at IS NULL AND x.expires_at > ${now.getTime()})`,
+
+    /** Guarded revoke: only a pending invitation of this organization, by a still-admin+ actor. */
+    revoke: (id: string, now: Date) =>
+      db
+        .update(invitations)
+        .set({ revokedAt: now })
+        .where(and(inOrg, eq(invitations.id, id), pending(now), actorHolds(m, ["owner", "admin"])))
+        .returning({ id: invitations.id, email: invitations.email }),
+  };
+}
+
+/** An invitation by the SHA-256 of its token, with its organization's name (to accept it). */
+export const findInvitationByHash = (db: Db, tokenHash: string) =>
+  db
+    .select({ invitation: invitations, orgName: organizations.name })
+    .from(invitations)
+    .innerJoin(organizations, eq(organizations.id, invitations.organizationId))
+    .where(eq(invitations.tokenHash, tokenHash))
+    .get();
+
+/**
+ * Spends an invitation in ONE guarded statement: only while it is pending and addressed to
+ * `email`. Two concurrent accepts get it once between them.
+ */
+export const spendInvitation = (db: Db, id: string, email: string, now: Date) =>
+  db
+    .update(invitations)
+    .set({ acceptedAt: now })
+    .where(and(eq(invitations.id, id), eq(invitations.email, email), pending(now)))
+    .returning();
+
+/**
+ * The membership an accepted invitation creates, for the same batch right after `spendInvitation`:
+ * written only if this batch spent it (accepted_at = this batch's `now`) and the user is not
+ * already a member.
+ */
+export const insertMemberFromInvitation = (db: Db, p: { memberId: string; invitation: InvitationRow; userId: string; now: Date }) =>
+  insertIf(
+    db,
+    organizationMembers,
+    { id: p.memberId, organizationId: p.invitation.organizationId, userId: p.userId, role: p.invitation.role, joinedAt: p.now },
+    sql`EXISTS (SELECT 1 FROM invitations x WHERE x.id = ${p.invitation.id} AND x.accepted_at = ${p.now.getTime()})
+        AND NOT EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${p.invitation.organizationId} AND a.user_id = ${p.userId})`,
+  );
+
+/** SQL: the invitation was spent by the batch running at `now` (for its audit row). */
+export const spentAt = (id: string, now: Date) => sql`EXISTS (SELECT 1 FROM invitations x WHERE x.id = ${id} AND x.accepted_at = ${now.getTime()})`;
+
+/** The accepting user's email and whether it is verified. */
+export const userEmail = (db: Db, userId: string) =>
+  db.select({ email: users.email, verified: users.emailVerified, fullName: users.fullName }).from(users).where(eq(users.id, userId)).get();
+
+/** A user's membership of an organization, with the organization's name. */
+export const membershipOf = (db: Db, orgId: string, userId: string) =>
+  db
+    .select({ member: organizationMembers, orgName: organizations.name })
+    .from(organizationMembers)
+    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
+    .where(and(eq(organizationMembers.organizationId, orgId), eq(organizationMembers.userId, userId)))
+    .get();

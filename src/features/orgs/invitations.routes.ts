@@ -1,0 +1,59 @@
+import type { App } from "../../platform/context";
+import { PageQuery } from "../../platform/pagination";
+import { problemResponses } from "../../platform/problem";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { securedRoute } from "../access/secured-route";
+import { acceptInvitation, inviteMember, listInvitations, revokeInvitation } from "./invitations.service";
+import { AcceptInvitationInput, CreateInvitationInput, InvitationPage, InvitationParams, InvitationSchema, MembershipSchema } from "./orgs.schemas";
+
+const tags = ["Organizations"];
+
+const inviteRoute = securedRoute({ session: true, orgRole: "admin" }, {
+  method: "post",
+  path: `${API}/orgs/{id}/invitations`,
+  tags,
+  summary: "Invite by email (admin+): a single-use link valid INVITATION_TTL_DAYS (default 7)",
+  description:
+    "409 `limit_reached` when members + pending invitations would exceed the plan's `max_users`; 409 `conflict` when the email is already a member or has a pending invitation. Only an owner invites an owner.",
+  request: { params: IdParam, ...jsonBody(CreateInvitationInput) },
+  responses: { 201: jsonResponse(InvitationSchema, "Invitation sent"), ...problemResponses(400, 409, 413, 422) },
+});
+
+const listRoute = securedRoute({ session: true, orgRole: "admin" }, {
+  method: "get",
+  path: `${API}/orgs/{id}/invitations`,
+  tags,
+  summary: "Pending invitations (admin+), newest first",
+  request: { params: IdParam, query: PageQuery },
+  responses: { 200: jsonResponse(InvitationPage, "Pending invitations"), ...problemResponses(422) },
+});
+
+const revokeRoute = securedRoute({ session: true, orgRole: "admin" }, {
+  method: "delete",
+  path: `${API}/orgs/{id}/invitations/{invitation_id}`,
+  tags,
+  summary: "Revoke a pending invitation (admin+); its link stops working",
+  request: { params: InvitationParams },
+  responses: { 204: NoContent },
+});
+
+const acceptRoute = securedRoute({ session: true }, {
+  method: "post",
+  path: `${API}/invitations/accept`,
+  tags,
+  summary: "Accept an invitation with the emailed token",
+  description:
+    "The signed-in user's verified email must be the invited one (else 403 `forbidden`). An unknown, revoked or expired token → 400 `validation_failed`; an invitation already accepted → 409 `conflict`.",
+  request: jsonBody(AcceptInvitationInput),
+  responses: { 200: jsonResponse(MembershipSchema, "The membership"), ...problemResponses(400, 409, 413, 422) },
+});
+
+export function registerInvitations(app: App): void {
+  app.openapi(inviteRoute, async (c) => c.json(await inviteMember(c.var.ctx, c.var.membership, c.req.valid("json")), 201));
+  app.openapi(listRoute, async (c) => c.json(await listInvitations(c.var.ctx, c.var.membership, c.req.valid("query")), 200));
+  app.openapi(revokeRoute, async (c) => {
+    await revokeInvitation(c.var.ctx, c.var.membership, c.req.valid("param").invitation_id);
+    return c.body(null, 204);
+  });
+  app.openapi(acceptRoute, async (c) => c.json(await acceptInvitation(c.var.ctx, c.var.actor, c.req.valid("json").token), 200));
+}

@@ -1,0 +1,168 @@
+import type { z } from "@hono/zod-openapi";
+import type { UserActor } from "../../platform/actor";
+import type { RequestContext } from "../../platform/context";
+import { randomToken, sha256Hex } from "../../platform/crypto";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { decodeCursor, toPage } from "../../platform/pagination";
+import { outboxInsertIf } from "../../email/outbox.repo";
+import { enqueueEmails } from "../../email/queue";
+import { emails, tokenLink } from "../../email/templates";
+import { accessChanged } from "../access/access.service";
+import type { OrgMembership } from "../access/membership";
+import { auditInsertIf } from "../audit/audit.repo";
+import { runBatch } from "../auth/sessions.service";
+import {
+  findInvitationByHash,
+  insertMemberFromInvitation,
+  invitationExists,
+  invitationsRepo,
+  membershipOf,
+  spendInvitation,
+  spentAt,
+  userEmail,
+} from "./invitations.repo";
+import { decideInvite } from "./orgs.policy";
+import { orgRepo } from "./orgs.repo";
+import { toInvitationOut, type CreateInvitationInput } from "./orgs.schemas";
+import { enforce } from "./orgs.service";
+
+const DAY_MS = 86_400_000;
+
+/** An invitation that can no longer be accepted: 400 `validation_failed`, like other spent or expired links. */
+const invalidToken = (detail: string) =>
+  new AppError("validation_failed", detail, { status: 400, errors: [{ path: "token", message: detail }] });
+
+/**
+ * Invites `email` with `role` (admin+; an owner invitation only from an owner). The invitation,
+ * its email (transactional outbox) and the audit row are one batch, and the invitation insert is
+ * one guarded statement: 409 `limit_reached` when members + pending invitations would exceed the
+ * plan's `max_users`, 409 `conflict` when the email is already a member or already invited.
+ * Only the SHA-256 of the emailed token is stored.
+ */
+export async function inviteMember(ctx: RequestContext, m: OrgMembership, input: z.infer<typeof CreateInvitationInput>) {
+  const { db, now, config } = ctx;
+  const repo = invitationsRepo(db, m);
+  enforce(decideInvite({ actor: { role: m.role, viaSuperuser: m.viaSuperuser }, role: input.role }));
+  const [org, inviter] = await Promise.all([orgRepo(db, m).get(), userEmail(db, m.userId)]);
+  if (!org) throw new AppError("not_found", "Organization not found");
+
+  const token = randomToken(32);
+  const row = {
+    id: newId("inv", now.getTime()),
+    email: input.email,
+    role: input.role,
+    tokenHash: sha256Hex(token),
+    invitedBy: m.userId,
+    expiresAt: new Date(now.getTime() + config.INVITATION_TTL_DAYS * DAY_MS),
+    createdAt: now,
+  };
+  const mail = outboxInsertIf(
+    db,
+    {
+      to: input.email,
+      userId: null,
+      email: emails.invitation({
+        orgName: org.name,
+        inviterName: inviter?.fullName ?? "A keel user",
+        role: input.role,
+        url: tokenLink(config, "accept-invitation", token),
+        days: config.INVITATION_TTL_DAYS,
+      }),
+    },
+    now,
+    invitationExists(row.id),
+  );
+  const [inserted] = await runBatch(ctx, [
+    repo.insertGuarded(row, now),
+    mail.statement,
+    auditInsertIf(
+      db,
+      ctx,
+      { userId: m.userId, action: "org.invitation_sent", details: { organization_id: m.orgId, invitation_id: row.id, email: input.email, role: input.role, via_superuser: m.viaSuperuser } },
+      invitationExists(row.id),
+    ),
+  ]);
+  if ((inserted as D1Result).meta.changes === 0) {
+    const facts = await repo.inviteFacts(input.email, now);
+    if (!facts) throw new AppError("not_found", "Organization not found");
+    enforce(decideInvite({ actor: { role: facts.actorRole, viaSuperuser: m.viaSuperuser }, role: input.role }));
+    if (facts.isMember) throw new AppError("conflict", "This email already belongs to a member");
+    if (facts.isInvited) throw new AppError("conflict", "This email already has a pending invitation; revoke it to send a new one");
+    throw new AppError("limit_reached", `The ${org.subscriptionPlan} plan allows ${facts.maxUsers} users (members and pending invitations)`, {
+      fields: { limit: facts.maxUsers, members: facts.members, pending_invitations: facts.pending },
+    });
+  }
+  ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));
+  return toInvitationOut({ ...row, organizationId: m.orgId, acceptedAt: null, revokedAt: null });
+}
+
+export async function listInvitations(ctx: RequestContext, m: OrgMembership, page: { limit: number; cursor?: string }) {
+  const rows = await invitationsRepo(ctx.db, m).listPending(ctx.now, { limit: page.limit, before: decodeCursor(page.cursor) });
+  return toPage(rows, page.limit, (r) => r.id, toInvitationOut);
+}
+
+/** Revokes a pending invitation of the organization (admin+); its link stops working. */
+export async function revokeInvitation(ctx: RequestContext, m: OrgMembership, invitationId: string): Promise<void> {
+  const { db, now } = ctx;
+  const repo = invitationsRepo(db, m);
+  const [, revoked] = await runBatch(ctx, [
+    auditInsertIf(
+      db,
+      ctx,
+      { userId: m.userId, action: "org.invitation_revoked", details: { organization_id: m.orgId, invitation_id: invitationId, via_superuser: m.viaSuperuser } },
+      repo.isPending(invitationId, now),
+    ),
+    repo.revoke(invitationId, now),
+  ]);
+  if ((revoked as unknown[]).length === 0) throw new AppError("not_found", "Invitation not found");
+}
+
+/**
+ * Accepts an invitation for the signed-in user, whose verified email must be the invited one
+ * (else 403 `forbidden`). An unknown, revoked or expired token → 400 `validation_failed`; an
+ * invitation already accepted → 409 `conflict`. Spending it is one guarded UPDATE, and the
+ * membership and audit row join it in the same batch.
+ */
+export async function acceptInvitation(ctx: RequestContext, actor: UserActor, token: string) {
+  const { db, now } = ctx;
+  const [found, me] = await Promise.all([findInvitationByHash(db, sha256Hex(token)), userEmail(db, actor.userId)]);
+  if (!found) throw invalidToken("The invitation link is invalid");
+  const inv = found.invitation;
+  if (!me || !me.verified || me.email !== inv.email) {
+    throw new AppError("forbidden", "This invitation was sent to another email address: sign in with that (verified) address to accept it");
+  }
+  const check = () => {
+    if (inv.acceptedAt) throw new AppError("conflict", "This invitation was already accepted");
+    if (inv.revokedAt) throw invalidToken("This invitation was revoked");
+    if (inv.expiresAt <= now) throw invalidToken("This invitation has expired");
+  };
+  check();
+  const [spent] = await runBatch(ctx, [
+    spendInvitation(db, inv.id, me.email, now),
+    insertMemberFromInvitation(db, { memberId: newId("mem", now.getTime()), invitation: inv, userId: actor.userId, now }),
+    auditInsertIf(
+      db,
+      ctx,
+      { userId: actor.userId, action: "org.invitation_accepted", details: { organization_id: inv.organizationId, invitation_id: inv.id, role: inv.role } },
+      spentAt(inv.id, now),
+    ),
+  ]);
+  if ((spent as unknown[]).length === 0) {
+    // Spent or revoked by a concurrent request: report its state now.
+    const again = await findInvitationByHash(db, sha256Hex(token));
+    if (again) Object.assign(inv, again.invitation);
+    check();
+    throw new AppError("conflict", "This invitation was already accepted");
+  }
+  accessChanged(actor.userId);
+  const membership = await membershipOf(db, inv.organizationId, actor.userId);
+  if (!membership) throw new AppError("conflict", "The organization was deleted meanwhile");
+  return {
+    organization_id: membership.member.organizationId,
+    organization_name: membership.orgName,
+    user_id: membership.member.userId,
+    role: membership.member.role,
+    joined_at: membership.member.joinedAt.toISOString(),
+  };
+}

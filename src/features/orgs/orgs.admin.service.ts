@@ -1,0 +1,42 @@
+import type { z } from "@hono/zod-openapi";
+import type { UserActor } from "../../platform/actor";
+import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { decodeCursor, toPage } from "../../platform/pagination";
+import { auditInsertIf } from "../audit/audit.repo";
+import { runBatch } from "../auth/sessions.service";
+import { limitsOfPlan } from "./orgs.policy";
+import { adminUpdateOrg, allOrgs, orgExists, type OrgRow } from "./orgs.repo";
+import { toOrgOut, type AdminOrgQuery, type AdminUpdateOrgInput } from "./orgs.schemas";
+
+const toAdminOrgOut = (row: OrgRow, memberCount: number) => {
+  const { role: _role, ...out } = toOrgOut(row, null);
+  return { ...out, member_count: memberCount };
+};
+
+/** Every organization (permission-guarded by the route), by id, optionally filtered by name and plan. */
+export async function adminListOrgs(ctx: RequestContext, query: z.infer<typeof AdminOrgQuery>) {
+  const rows = await allOrgs(ctx.db, { limit: query.limit, after: decodeCursor(query.cursor), q: query.q, plan: query.subscription_plan });
+  return toPage(rows, query.limit, (r) => r.org.id, (r) => toAdminOrgOut(r.org, Number(r.memberCount)));
+}
+
+/**
+ * An administrator changes an organization's subscription. Setting `subscription_plan` sets the
+ * organization's limits to that plan's (PLAN_LIMITS) and starts the subscription now. Audited
+ * with the administrator as actor.
+ */
+export async function adminUpdateOrgSubscription(ctx: RequestContext, admin: UserActor, id: string, input: z.infer<typeof AdminUpdateOrgInput>) {
+  const { db, now, config } = ctx;
+  const patch = {
+    ...(input.subscription_plan ? { subscriptionPlan: input.subscription_plan, subscriptionStartsAt: now, ...limitsOfPlan(config.PLAN_LIMITS, input.subscription_plan) } : {}),
+    ...(input.subscription_status ? { subscriptionStatus: input.subscription_status } : {}),
+    ...(input.subscription_ends_at !== undefined ? { subscriptionEndsAt: input.subscription_ends_at === null ? null : new Date(input.subscription_ends_at) } : {}),
+  };
+  const [, updated] = await runBatch(ctx, [
+    auditInsertIf(db, ctx, { userId: null, actorId: admin.userId, action: "admin.org_updated", details: { organization_id: id, ...input } }, orgExists(id)),
+    adminUpdateOrg(db, id, patch, now),
+  ]);
+  const row = (updated as OrgRow[])[0];
+  if (!row) throw new AppError("not_found", "Organization not found");
+  return toOrgOut(row, null);
+}

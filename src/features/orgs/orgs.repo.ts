@@ -1,0 +1,226 @@
+import { and, asc, desc, eq, gt, lt, sql, type SQL } from "drizzle-orm";
+import { favorites, organizationMembers, organizations, tenders, users } from "../../db/schema";
+import type { OrgRole } from "../../platform/actor";
+import type { Db } from "../../platform/db";
+import type { OrgMembership } from "../access/membership";
+
+export type OrgRow = typeof organizations.$inferSelect;
+export type NewOrg = typeof organizations.$inferInsert;
+
+const om = organizationMembers;
+
+/** SQL list of role literals for `IN (…)`. */
+const roleList = (roles: readonly OrgRole[]) => sql.join(roles.map((r) => sql`${r}`), sql`, `);
+
+/**
+ * SQL condition: the acting member holds one of `roles` in the organization right now (read inside
+ * the guarded statement, so an actor demoted a moment ago cannot still act). A superuser acting
+ * across organizations holds no membership and passes.
+ */
+export function actorHolds(m: OrgMembership, roles: readonly OrgRole[]): SQL {
+  if (m.viaSuperuser) return sql`1`;
+  return sql`EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${m.orgId} AND a.user_id = ${m.userId} AND a.role IN (${roleList(roles)}))`;
+}
+
+/** SQL: the number of owners of the organization other than `userId`. */
+const otherOwners = (orgId: string, userId: string) =>
+  sql`(SELECT count(*) FROM organization_members o WHERE o.organization_id = ${orgId} AND o.role = 'owner' AND o.user_id <> ${userId})`;
+
+/** A new organization and its owner's membership, for one batch. */
+export function insertOrgStatements(db: Db, org: NewOrg & { id: string }, owner: { memberId: string; userId: string }, now: Date) {
+  return [
+    db.insert(organizations).values(org),
+    db.insert(om).values({ id: owner.memberId, organizationId: org.id, userId: owner.userId, role: "owner", joinedAt: now }),
+  ] as const;
+}
+
+/** The organizations `userId` belongs to, with the user's role, by id (keyset after `after`). */
+export function orgsOfUser(db: Db, userId: string, opts: { limit: number; after?: string }) {
+  return db
+    .select({ org: organizations, role: om.role })
+    .from(om)
+    .innerJoin(organizations, eq(organizations.id, om.organizationId))
+    .where(and(eq(om.userId, userId), opts.after ? gt(organizations.id, opts.after) : undefined))
+    .orderBy(asc(organizations.id))
+    .limit(opts.limit + 1);
+}
+
+/** The plan limits of every organization `userId` belongs to (one indexed query). */
+export const orgLimitsOfUser = (db: Db, userId: string) =>
+  db
+    .select({ max_alerts: organizations.maxAlerts, max_saved_searches: organizations.maxSavedSearches })
+    .from(om)
+    .innerJoin(organizations, eq(organizations.id, om.organizationId))
+    .where(eq(om.userId, userId));
+
+/** Users who share at least one organization with `userId` (`userId` itself excluded). */
+export const fellowMemberIds = (db: Db, userId: string) =>
+  db
+    .selectDistinct({ userId: sql<string>`b.user_id` })
+    .from(sql`organization_members a JOIN organization_members b ON b.organization_id = a.organization_id`)
+    .where(sql`a.user_id = ${userId} AND b.user_id <> ${userId}`);
+
+/**
+ * SQL usable in another feature's WHERE: `column` is the id of a user who shares an organization
+ * with `userId` (the same set as `fellowMemberIds`, without a round trip or a bound list).
+ */
+export const isFellowMember = (column: SQL | { getSQL(): SQL }, userId: string) =>
+  sql`${column} IN (SELECT b.user_id FROM organization_members a JOIN organization_members b ON b.organization_id = a.organization_id WHERE a.user_id = ${userId})`;
+
+/**
+ * One organization's rows, reachable only with a membership proof (`requireMembership`). Every
+ * query carries the organization id of the proof.
+ */
+export function orgRepo(db: Db, m: OrgMembership) {
+  const orgId = m.orgId;
+  const inOrg = eq(om.organizationId, orgId);
+  return {
+    orgId,
+    get: () => db.select().from(organizations).where(eq(organizations.id, orgId)).get(),
+
+    /** Admin+ (re-checked in the statement); returns the updated row. */
+    update: (patch: Partial<Pick<OrgRow, "name" | "orgType" | "billingEmail" | "billingAddress">>, now: Date) =>
+      db
+        .update(organizations)
+        .set({ ...patch, updatedAt: now })
+        .where(and(eq(organizations.id, orgId), actorHolds(m, ["owner", "admin"])))
+        .returning(),
+
+    /** SQL condition: the acting member is (still) an owner, for the deletion's batch. */
+    actorIsOwner: () => actorHolds(m, ["owner"]),
+
+    /** Deletes the organization when the actor is (still) an owner; memberships and invitations cascade. */
+    remove: () =>
+      db
+        .delete(organizations)
+        .where(and(eq(organizations.id, orgId), actorHolds(m, ["owner"])))
+        .returning({ id: organizations.id }),
+
+    memberIds: () => db.select({ userId: om.userId }).from(om).where(inOrg),
+
+    /** Members with their user, by user id (keyset after `after`), served by the (org, user) unique index. */
+    members: (opts: { limit: number; after?: string }) =>
+      db
+        .select({ userId: om.userId, role: om.role, joinedAt: om.joinedAt, email: users.email, fullName: users.fullName })
+        .from(om)
+        .innerJoin(users, eq(users.id, om.userId))
+        .where(and(inOrg, opts.after ? gt(om.userId, opts.after) : undefined))
+        .orderBy(asc(om.userId))
+        .limit(opts.limit + 1),
+
+    memberView: (userId: string) =>
+      db
+        .select({ userId: om.userId, role: om.role, joinedAt: om.joinedAt, email: users.email, fullName: users.fullName })
+        .from(om)
+        .innerJoin(users, eq(users.id, om.userId))
+        .where(and(inOrg, eq(om.userId, userId)))
+        .get(),
+
+    /** What the role rules need, read together: the target's and the actor's role, and the other owners. */
+    roleFacts: async (targetUserId: string) => {
+      const [target, actor, owners] = await db.batch([
+        db.select({ role: om.role }).from(om).where(and(inOrg, eq(om.userId, targetUserId))),
+        db.select({ role: om.role }).from(om).where(and(inOrg, eq(om.userId, m.userId))),
+        db.select({ n: sql<number>`count(*)` }).from(om).where(and(inOrg, eq(om.role, "owner"), sql`${om.userId} <> ${targetUserId}`)),
+      ]);
+      return { targetRole: target[0]?.role ?? null, actorRole: actor[0]?.role ?? null, otherOwners: Number(owners[0]?.n ?? 0) };
+    },
+
+    /**
+     * Sets a member's role in ONE guarded statement: the actor is still admin+ (owner when an
+     * owner is made or unmade) and, when an owner is demoted, another owner exists at that moment.
+     * Two concurrent demotions of the last two owners are serialised by D1: the second finds no
+     * other owner and changes nothing. Returns the updated row, or none when a rule refused.
+     */
+    changeRole: (userId: string, role: OrgRole) =>
+      db
+        .update(om)
+        .set({ role })
+        .where(
+          and(
+            inOrg,
+            eq(om.userId, userId),
+            sql`CASE WHEN ${om.role} = 'owner' OR ${role} = 'owner' THEN ${actorHolds(m, ["owner"])} ELSE ${actorHolds(m, ["owner", "admin"])} END`,
+            sql`(${om.role} <> 'owner' OR ${role} = 'owner' OR ${otherOwners(orgId, userId)} > 0)`,
+          ),
+        )
+        .returning(),
+
+    /**
+     * Removes a member (or lets the actor leave) in ONE guarded statement: the actor leaves, or is
+     * still admin+ (owner to remove an owner); an owner goes only while another owner remains.
+     */
+    removeMember: (userId: string) =>
+      db
+        .delete(om)
+        .where(
+          and(
+            inOrg,
+            eq(om.userId, userId),
+            userId === m.userId && !m.viaSuperuser
+              ? undefined
+              : sql`CASE WHEN ${om.role} = 'owner' THEN ${actorHolds(m, ["owner"])} ELSE ${actorHolds(m, ["owner", "admin"])} END`,
+            sql`(${om.role} <> 'owner' OR ${otherOwners(orgId, userId)} > 0)`,
+          ),
+        )
+        .returning({ userId: om.userId, role: om.role }),
+
+    /** Favorites of the organization's members with who added each, newest first (keyset before `before`). */
+    favorites: (opts: { limit: number; before?: string }) =>
+      db
+        .select({
+          id: favorites.id,
+          folder: favorites.folder,
+          tags: favorites.tags,
+          priority: favorites.priority,
+          bidStatus: favorites.bidStatus,
+          createdAt: favorites.createdAt,
+          userId: users.id,
+          email: users.email,
+          fullName: users.fullName,
+          tender: {
+            id: tenders.id,
+            title: tenders.title,
+            department: tenders.department,
+            state: tenders.state,
+            closingDate: tenders.closingDate,
+            value: tenders.value,
+            currency: tenders.currency,
+          },
+        })
+        .from(favorites)
+        .innerJoin(om, and(eq(om.userId, favorites.userId), inOrg))
+        .innerJoin(users, eq(users.id, favorites.userId))
+        .innerJoin(tenders, eq(tenders.id, favorites.tenderId))
+        .where(opts.before ? lt(favorites.id, opts.before) : undefined)
+        .orderBy(desc(favorites.id))
+        .limit(opts.limit + 1),
+  };
+}
+
+/** Every organization with its member count, for administrators (keyset by id). */
+export function allOrgs(db: Db, opts: { limit: number; after?: string; q?: string; plan?: string }) {
+  return db
+    .select({ org: organizations, memberCount: sql<number>`(SELECT count(*) FROM organization_members c WHERE c.organization_id = "organizations"."id")` })
+    .from(organizations)
+    .where(
+      and(
+        opts.after ? gt(organizations.id, opts.after) : undefined,
+        opts.q ? sql`${organizations.name} LIKE ${`%${opts.q.replace(/[%_\\]/g, (ch) => `\\${ch}`)}%`} ESCAPE '\\'` : undefined,
+        opts.plan ? eq(organizations.subscriptionPlan, opts.plan as OrgRow["subscriptionPlan"]) : undefined,
+      ),
+    )
+    .orderBy(asc(organizations.id))
+    .limit(opts.limit + 1);
+}
+
+/** An administrator's change of an organization's subscription (not membership-scoped: permission-guarded). */
+export const adminUpdateOrg = (
+  db: Db,
+  id: string,
+  patch: Partial<Pick<OrgRow, "subscriptionPlan" | "subscriptionStatus" | "subscriptionEndsAt" | "subscriptionStartsAt" | "maxUsers" | "maxAlerts" | "maxSavedSearches">>,
+  now: Date,
+) => db.update(organizations).set({ ...patch, updatedAt: now }).where(eq(organizations.id, id)).returning();
+
+/** SQL condition: the organization exists (for an admin change's audit row). */
+export const orgExists = (id: string) => sql`EXISTS (SELECT 1 FROM organizations x WHERE x.id = ${id})`;

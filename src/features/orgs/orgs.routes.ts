@@ -1,0 +1,117 @@
+import type { App } from "../../platform/context";
+import { PageQuery } from "../../platform/pagination";
+import { problemResponses } from "../../platform/problem";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { securedRoute } from "../access/secured-route";
+import { registerInvitations } from "./invitations.routes";
+import { registerAdminOrgs } from "./orgs.admin.routes";
+import { ChangeRoleInput, CreateOrgInput, MemberPage, MemberParams, MemberSchema, OrgFavoritePage, OrgPage, OrgSchema, UpdateOrgInput } from "./orgs.schemas";
+import { changeMemberRole, createOrg, deleteOrg, getOrg, listMembers, listMyOrgs, listOrgFavorites, removeMember, updateOrg } from "./orgs.service";
+
+const tags = ["Organizations"];
+
+// Organization routes are for signed-in people only: "a key can never manage organizations".
+
+const createRoute = securedRoute({ session: true }, {
+  method: "post",
+  path: `${API}/orgs`,
+  tags,
+  summary: "Create an organization (plan `team`); the caller becomes its owner",
+  request: jsonBody(CreateOrgInput),
+  responses: { 201: jsonResponse(OrgSchema, "Created"), ...problemResponses(400, 413, 422) },
+});
+
+const listRoute = securedRoute({ session: true }, {
+  method: "get",
+  path: `${API}/orgs`,
+  tags,
+  summary: "The organizations the caller belongs to, with the caller's role",
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse(OrgPage, "Organizations"), ...problemResponses(422) },
+});
+
+const getRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+  method: "get",
+  path: `${API}/orgs/{id}`,
+  tags,
+  summary: "One organization (members)",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(OrgSchema, "Organization") },
+});
+
+const updateRoute = securedRoute({ session: true, orgRole: "admin" }, {
+  method: "patch",
+  path: `${API}/orgs/{id}`,
+  tags,
+  summary: "Update name, org_type, billing_email, billing_address (admin+)",
+  request: { params: IdParam, ...jsonBody(UpdateOrgInput) },
+  responses: { 200: jsonResponse(OrgSchema, "Updated"), ...problemResponses(400, 413, 422) },
+});
+
+const deleteRoute = securedRoute({ session: true, orgRole: "owner", fresh: true }, {
+  method: "delete",
+  path: `${API}/orgs/{id}`,
+  tags,
+  summary: "Delete the organization (owner). Memberships and invitations go; members' own data (favorites, notes) stays theirs",
+  request: { params: IdParam },
+  responses: { 204: NoContent },
+});
+
+const membersRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+  method: "get",
+  path: `${API}/orgs/{id}/members`,
+  tags,
+  summary: "Members of the organization, by user id",
+  request: { params: IdParam, query: PageQuery },
+  responses: { 200: jsonResponse(MemberPage, "Members"), ...problemResponses(422) },
+});
+
+const changeRoleRoute = securedRoute({ session: true, orgRole: "admin" }, {
+  method: "patch",
+  path: `${API}/orgs/{id}/members/{user_id}`,
+  tags,
+  summary: "Change a member's role (admin+). Only an owner makes or unmakes owners; the last owner cannot be demoted (409 conflict)",
+  request: { params: MemberParams, ...jsonBody(ChangeRoleInput) },
+  responses: { 200: jsonResponse(MemberSchema, "Updated member"), ...problemResponses(400, 409, 413, 422) },
+});
+
+const removeMemberRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+  method: "delete",
+  path: `${API}/orgs/{id}/members/{user_id}`,
+  tags,
+  summary: "Remove a member (admin+; owner to remove an owner), or leave (your own user id). The last owner cannot go (409 conflict)",
+  request: { params: MemberParams },
+  responses: { 204: NoContent, ...problemResponses(409) },
+});
+
+const favoritesRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+  method: "get",
+  path: `${API}/orgs/{id}/favorites`,
+  tags,
+  summary: "Favorites of the organization's members, with who added each, newest first",
+  request: { params: IdParam, query: PageQuery },
+  responses: { 200: jsonResponse(OrgFavoritePage, "Favorites"), ...problemResponses(422) },
+});
+
+/** Organizations, members, invitations, shared favorites and the administrators' organization routes. */
+export function registerOrgs(app: App): void {
+  app.openapi(createRoute, async (c) => c.json(await createOrg(c.var.ctx, c.var.actor, c.req.valid("json")), 201));
+  app.openapi(listRoute, async (c) => c.json(await listMyOrgs(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
+  app.openapi(getRoute, async (c) => c.json(await getOrg(c.var.ctx, c.var.membership), 200));
+  app.openapi(updateRoute, async (c) => c.json(await updateOrg(c.var.ctx, c.var.membership, c.req.valid("json")), 200));
+  app.openapi(deleteRoute, async (c) => {
+    await deleteOrg(c.var.ctx, c.var.membership);
+    return c.body(null, 204);
+  });
+  app.openapi(membersRoute, async (c) => c.json(await listMembers(c.var.ctx, c.var.membership, c.req.valid("query")), 200));
+  app.openapi(changeRoleRoute, async (c) =>
+    c.json(await changeMemberRole(c.var.ctx, c.var.membership, c.req.valid("param").user_id, c.req.valid("json").role), 200),
+  );
+  app.openapi(removeMemberRoute, async (c) => {
+    await removeMember(c.var.ctx, c.var.membership, c.req.valid("param").user_id);
+    return c.body(null, 204);
+  });
+  app.openapi(favoritesRoute, async (c) => c.json(await listOrgFavorites(c.var.ctx, c.var.membership, c.req.valid("query")), 200));
+  registerInvitations(app);
+  registerAdminOrgs(app);
+}

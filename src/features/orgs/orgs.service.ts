@@ -1,0 +1,214 @@
+import type { z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import type { OrgRole, UserActor } from "../../platform/actor";
+import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { decodeCursor, toPage } from "../../platform/pagination";
+import { accessChanged } from "../access/access.service";
+import type { OrgMembership } from "../access/membership";
+import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { runBatch } from "../auth/sessions.service";
+import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
+import { insertOrgStatements, orgRepo, orgsOfUser } from "./orgs.repo";
+import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
+
+/**
+ * SQL condition for an audit row placed right after a guarded UPDATE/DELETE in the same batch:
+ * SQLite's `changes()` is the row count of the most recently completed statement of the
+ * connection, and a D1 batch runs its statements one after another on one connection, inside one
+ * transaction. So the audit row exists exactly when the guarded change happened.
+ */
+const previousStatementChanged = sql`changes() > 0`;
+
+const orgNotFound = () => new AppError("not_found", "Organization not found");
+
+/** Throws the error of a refused decision. */
+export function enforce(decision: Decision): void {
+  if (!decision.ok) throw new AppError(decision.code, decision.detail);
+}
+
+/** The role to show the caller: none for a superuser acting across organizations. */
+export const shownRole = (m: OrgMembership): OrgRole | null => (m.viaSuperuser ? null : m.role);
+
+const actorOf = (m: OrgMembership, actorRole: OrgRole | null): OrgActor => ({ role: actorRole, viaSuperuser: m.viaSuperuser });
+
+/** Creates an organization on plan `team`; the creator becomes its owner. Org + membership + audit in one batch. */
+export async function createOrg(ctx: RequestContext, actor: UserActor, input: z.infer<typeof CreateOrgInput>) {
+  const { db, now, config } = ctx;
+  const plan = "team" as const;
+  const org = {
+    id: newId("org", now.getTime()),
+    name: input.name,
+    orgType: input.org_type ?? null,
+    subscriptionPlan: plan,
+    subscriptionStatus: "active",
+    subscriptionStartsAt: now,
+    ...limitsOfPlan(config.PLAN_LIMITS, plan),
+    createdBy: actor.userId,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await runBatch(ctx, [
+    ...insertOrgStatements(db, org, { memberId: newId("mem", now.getTime()), userId: actor.userId }, now),
+    auditInsert(db, ctx, { userId: actor.userId, action: "org.created", details: { organization_id: org.id, name: org.name, plan } }),
+  ]);
+  accessChanged(actor.userId);
+  const row = await orgRepo(db, { orgId: org.id } as OrgMembership).get();
+  return toOrgOut(row!, "owner");
+}
+
+/** The caller's organizations with the caller's role, by id. */
+export async function listMyOrgs(ctx: RequestContext, actor: UserActor, page: { limit: number; cursor?: string }) {
+  const rows = await orgsOfUser(ctx.db, actor.userId, { limit: page.limit, after: decodeCursor(page.cursor) });
+  return toPage(rows, page.limit, (r) => r.org.id, (r) => toOrgOut(r.org, r.role));
+}
+
+export async function getOrg(ctx: RequestContext, m: OrgMembership) {
+  const row = await orgRepo(ctx.db, m).get();
+  if (!row) throw orgNotFound();
+  return toOrgOut(row, shownRole(m));
+}
+
+/** Admin+: name, org_type, billing_email, billing_address. */
+export async function updateOrg(ctx: RequestContext, m: OrgMembership, input: z.infer<typeof UpdateOrgInput>) {
+  const { db, now } = ctx;
+  const patch = {
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.org_type !== undefined ? { orgType: input.org_type } : {}),
+    ...(input.billing_email !== undefined ? { billingEmail: input.billing_email } : {}),
+    ...(input.billing_address !== undefined ? { billingAddress: input.billing_address } : {}),
+  };
+  const repo = orgRepo(db, m);
+  const [updated] = await runBatch(ctx, [
+    repo.update(patch, now),
+    auditInsertIf(
+      db,
+      ctx,
+      { userId: m.userId, action: "org.updated", details: { organization_id: m.orgId, fields: Object.keys(input), via_superuser: m.viaSuperuser } },
+      previousStatementChanged,
+    ),
+  ]);
+  const row = (updated as Awaited<ReturnType<typeof repo.update>>)[0];
+  if (!row) throw new AppError("forbidden", "Updating the organization needs the admin role");
+  return toOrgOut(row, shownRole(m));
+}
+
+
+/**
+ * Owner only. The organization, its memberships and its invitations go; the members' own data
+ * (accounts, favorites, notes — shared notes stay their authors') stays theirs.
+ */
+export async function deleteOrg(ctx: RequestContext, m: OrgMembership): Promise<void> {
+  const { db } = ctx;
+  const repo = orgRepo(db, m);
+  const members = await repo.memberIds();
+  const [, removed] = await runBatch(ctx, [
+    auditInsertIf(
+      db,
+      ctx,
+      { userId: m.userId, action: "org.deleted", details: { organization_id: m.orgId, members: members.length, via_superuser: m.viaSuperuser } },
+      repo.actorIsOwner(),
+    ),
+    repo.remove(),
+  ]);
+  if ((removed as { id: string }[]).length === 0) throw new AppError("forbidden", "Only an owner deletes the organization");
+  for (const { userId } of members) accessChanged(userId);
+}
+
+export async function listMembers(ctx: RequestContext, m: OrgMembership, page: { limit: number; cursor?: string }) {
+  const rows = await orgRepo(ctx.db, m).members({ limit: page.limit, after: decodeCursor(page.cursor) });
+  return toPage(rows, page.limit, (r) => r.userId, toMemberOut);
+}
+
+/**
+ * Sets a member's role under the rules of orgs.policy (checked first for a clear error, then
+ * enforced again by the one guarded UPDATE, so concurrent changes cannot both pass).
+ */
+export async function changeMemberRole(ctx: RequestContext, m: OrgMembership, userId: string, role: OrgRole) {
+  const { db } = ctx;
+  const repo = orgRepo(db, m);
+  const decide = async () => {
+    const facts = await repo.roleFacts(userId);
+    return decideRoleChange({ actor: actorOf(m, facts.actorRole), targetRole: facts.targetRole, newRole: role, otherOwners: facts.otherOwners });
+  };
+  enforce(await decide());
+  const [changed] = await runBatch(ctx, [
+    repo.changeRole(userId, role),
+    auditInsertIf(
+      db,
+      ctx,
+      { userId, actorId: m.userId, action: "org.member_role_changed", details: { organization_id: m.orgId, role, via_superuser: m.viaSuperuser } },
+      previousStatementChanged,
+    ),
+  ]);
+  const row = (changed as Awaited<ReturnType<typeof repo.changeRole>>)[0];
+  if (!row) {
+    // Something changed between the check and the write: report what the rules say now.
+    enforce(await decide());
+    throw new AppError("conflict", "The membership changed meanwhile; try again");
+  }
+  accessChanged(userId);
+  const r = await repo.memberView(userId);
+  if (!r) throw new AppError("not_found", "Member not found");
+  return toMemberOut(r);
+}
+
+const toMemberOut = (r: { userId: string; email: string; fullName: string; role: OrgRole; joinedAt: Date }) => ({
+  user_id: r.userId,
+  email: r.email,
+  full_name: r.fullName,
+  role: r.role,
+  joined_at: r.joinedAt.toISOString(),
+});
+
+/**
+ * Removes a member, or lets the caller leave (any role). Admin+ removes others; only an owner
+ * removes an owner; the last owner cannot go (409 `conflict`).
+ */
+export async function removeMember(ctx: RequestContext, m: OrgMembership, userId: string): Promise<void> {
+  const { db } = ctx;
+  const repo = orgRepo(db, m);
+  const self = userId === m.userId && !m.viaSuperuser;
+  const decide = async () => {
+    const facts = await repo.roleFacts(userId);
+    return decideRemoval({ actor: actorOf(m, facts.actorRole), self, targetRole: facts.targetRole, otherOwners: facts.otherOwners });
+  };
+  enforce(await decide());
+  const [removed] = await runBatch(ctx, [
+    repo.removeMember(userId),
+    auditInsertIf(
+      db,
+      ctx,
+      { userId, actorId: m.userId, action: "org.member_removed", details: { organization_id: m.orgId, left: self, via_superuser: m.viaSuperuser } },
+      previousStatementChanged,
+    ),
+  ]);
+  if ((removed as unknown[]).length === 0) {
+    enforce(await decide());
+    throw new AppError("conflict", "The membership changed meanwhile; try again");
+  }
+  accessChanged(userId);
+}
+
+export async function listOrgFavorites(ctx: RequestContext, m: OrgMembership, page: { limit: number; cursor?: string }) {
+  const rows = await orgRepo(ctx.db, m).favorites({ limit: page.limit, before: decodeCursor(page.cursor) });
+  return toPage(rows, page.limit, (r) => r.id, (r) => ({
+    id: r.id,
+    tender: {
+      id: r.tender.id,
+      title: r.tender.title,
+      department: r.tender.department,
+      state: r.tender.state,
+      closing_date: r.tender.closingDate?.toISOString() ?? null,
+      value: r.tender.value,
+      currency: r.tender.currency,
+    },
+    folder: r.folder,
+    tags: r.tags,
+    priority: r.priority,
+    bid_status: r.bidStatus,
+    created_at: r.createdAt.toISOString(),
+    added_by: { user_id: r.userId, email: r.email, full_name: r.fullName },
+  }));
+}

@@ -1,0 +1,170 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, json, signedInUser, unique } from "./helpers/harness";
+
+/**
+ * The isolation matrix (issue 6, "Isolation"), driven by the served OpenAPI document: every
+ * operation whose path has a `{…}` parameter is called by user B — the owner of another
+ * organization — with ids that belong to user A and A's organization. It must answer 404 with a
+ * body identical (ignoring request_id and instance) to the answer for random ids.
+ *
+ * A new route with a path id joins by ONE line in MATRIX below: `"METHOD /path": prepare`, where
+ * `prepare` creates the resource as A and returns the path params (and a valid body, if any).
+ * A documented route missing from MATRIX fails the test.
+ *
+ * Excluded by rule: /api/v1/admin/* — permission-guarded routes where a non-administrator gets
+ * 403 by design (and an administrator may act on every tenant); test/security.test.ts and the
+ * admin tests cover them.
+ */
+
+type Signed = Awaited<ReturnType<typeof signedInUser>>;
+
+interface World {
+  /** User A (owner of orgA) and a second member of orgA. */
+  a: Signed;
+  aMember: Signed;
+  orgA: string;
+  /** User B: owner of another organization. */
+  b: Signed;
+  orgB: string;
+}
+
+interface Prepared {
+  params: Record<string, string>;
+  body?: unknown;
+}
+
+type Prepare = (w: World) => Promise<Prepared>;
+
+async function created<T>(res: Response): Promise<T> {
+  expect(res.status, await res.clone().text()).toBeLessThan(300);
+  return json<T>(res);
+}
+
+const orgOnly: Prepare = async (w) => ({ params: { id: w.orgA } });
+
+/** One line per operation with a path id. */
+const MATRIX: Record<string, Prepare> = {
+  "DELETE /api/v1/me/sessions/{id}": async (w) => ({ params: { id: w.a.tokens.session_id } }),
+  "DELETE /api/v1/me/api-keys/{id}": async (w) =>
+    ({ params: { id: (await created<{ id: string }>(await call("me/api-keys", { body: { name: "k", scopes: ["read:profile"] }, token: w.a.token }))).id } }),
+  "GET /api/v1/orgs/{id}": orgOnly,
+  "PATCH /api/v1/orgs/{id}": async (w) => ({ params: { id: w.orgA }, body: { name: "Renamed by B" } }),
+  "DELETE /api/v1/orgs/{id}": orgOnly,
+  "GET /api/v1/orgs/{id}/members": orgOnly,
+  "PATCH /api/v1/orgs/{id}/members/{user_id}": async (w) => ({ params: { id: w.orgA, user_id: w.aMember.user.id }, body: { role: "viewer" } }),
+  "DELETE /api/v1/orgs/{id}/members/{user_id}": async (w) => ({ params: { id: w.orgA, user_id: w.aMember.user.id } }),
+  "POST /api/v1/orgs/{id}/invitations": async (w) => ({ params: { id: w.orgA }, body: { email: `${unique("iso")}@example.com`, role: "member" } }),
+  "GET /api/v1/orgs/{id}/invitations": orgOnly,
+  "DELETE /api/v1/orgs/{id}/invitations/{invitation_id}": async (w) => {
+    const inv = await created<{ id: string }>(
+      await call(`orgs/${w.orgA}/invitations`, { body: { email: `${unique("iso")}@example.com`, role: "member" }, token: w.a.token }),
+    );
+    return { params: { id: w.orgA, invitation_id: inv.id } };
+  },
+  "GET /api/v1/orgs/{id}/favorites": orgOnly,
+};
+
+const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);
+
+interface Operation {
+  key: string;
+  method: string;
+  path: string;
+  params: string[];
+}
+
+async function documentedOperationsWithPathIds(): Promise<Operation[]> {
+  const doc = await json<{ paths: Record<string, Record<string, unknown>> }>(await call("/openapi.json"));
+  return Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops)
+      .map((m) => m.toUpperCase())
+      .filter(() => path.includes("{"))
+      .map((method) => ({ key: `${method} ${path}`, method, path, params: [...path.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]!) })),
+  );
+}
+
+const isAdminRoute = (op: Operation) => op.path.startsWith("/api/v1/admin/");
+
+const fill = (path: string, params: Record<string, string>) =>
+  path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`prepare returned no value for {${name}} of ${path}`);
+    return encodeURIComponent(value);
+  });
+
+/** A random id shaped like `like` (same prefix), which exists nowhere. */
+const randomLike = (like: string) => `${like.includes("_") ? like.slice(0, like.indexOf("_")) : "x"}_${unique("r")}`;
+
+/** The status and the body, without the fields that differ per request. */
+async function comparable(res: Response) {
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    const { request_id: _r, instance: _i, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    body = rest;
+  } catch {
+    // Not JSON: compared as text.
+  }
+  return { status: res.status, contentType: res.headers.get("content-type"), body };
+}
+
+async function asB(w: World, op: Operation, params: Record<string, string>, body: unknown) {
+  return comparable(await call(fill(op.path, params), { method: op.method, token: w.b.token, ...(BODY_METHODS.has(op.method) ? { body: body ?? {} } : {}) }));
+}
+
+describe("isolation matrix over every documented route with a path id", () => {
+  let world: World;
+  let operations: Operation[];
+
+  beforeAll(async () => {
+    operations = await documentedOperationsWithPathIds();
+    const [a, aMember, b] = await Promise.all([signedInUser(), signedInUser(), signedInUser()]);
+    const orgOf = async (s: Signed) => (await created<{ id: string }>(await call("orgs", { body: { name: unique("Iso ") }, token: s.token }))).id;
+    const [orgA, orgB] = await Promise.all([orgOf(a), orgOf(b)]);
+    await env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, 'member')")
+      .bind(`mem_iso_${aMember.user.id}`, orgA, aMember.user.id)
+      .run();
+    world = { a, aMember, orgA, b, orgB };
+  });
+
+  it("every documented route with a path id is in the matrix (admin routes excluded by rule), and the matrix names no stale route", () => {
+    const documented = operations.filter((op) => !isAdminRoute(op)).map((op) => op.key);
+    const missing = documented.filter((key) => !(key in MATRIX)).map((key) => `add one line for ${key}`);
+    expect(missing).toEqual([]);
+    const stale = Object.keys(MATRIX).filter((key) => !documented.includes(key));
+    expect(stale).toEqual([]);
+    expect(documented.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it("user B of another organization gets 404 on A's ids, identical to random ids", async () => {
+    const failures: string[] = [];
+    for (const op of operations.filter((o) => !isAdminRoute(o) && o.key in MATRIX)) {
+      const { params, body } = await MATRIX[op.key]!(world);
+      const foreign = await asB(world, op, params, body);
+      const random = await asB(world, op, Object.fromEntries(Object.entries(params).map(([k, v]) => [k, randomLike(v)])), body);
+      if (foreign.status !== 404) failures.push(`${op.key} with A's ids → ${foreign.status} ${JSON.stringify(foreign.body)}`);
+      else if (JSON.stringify(foreign) !== JSON.stringify(random)) failures.push(`${op.key}: A's ids ${JSON.stringify(foreign)} ≠ random ${JSON.stringify(random)}`);
+
+      // Nested ids: B's own organization (where B is owner) with A's child id must not reach A's row either.
+      if (op.path.startsWith("/api/v1/orgs/{id}/") && op.params.length > 1) {
+        const mixed = { ...params, id: world.orgB };
+        const mixedRandom = Object.fromEntries(Object.entries(mixed).map(([k, v]) => [k, k === "id" ? v : randomLike(v)]));
+        const foreignChild = await asB(world, op, mixed, body);
+        const randomChild = await asB(world, op, mixedRandom, body);
+        if (foreignChild.status !== 404) failures.push(`${op.key} in B's org with A's child id → ${foreignChild.status} ${JSON.stringify(foreignChild.body)}`);
+        else if (JSON.stringify(foreignChild) !== JSON.stringify(randomChild)) failures.push(`${op.key} in B's org: A's child id ≠ random`);
+      }
+    }
+    expect(failures).toEqual([]);
+
+    // Nothing of A's changed: its session works, its organization, members and invitations are intact.
+    expect((await call("me", { token: world.a.token })).status).toBe(200);
+    const org = await json<{ name: string }>(await call(`orgs/${world.orgA}`, { token: world.a.token }));
+    expect(org.name).not.toBe("Renamed by B");
+    const members = await json<{ items: { user_id: string; role: string }[] }>(await call(`orgs/${world.orgA}/members`, { token: world.a.token }));
+    expect(members.items.map((m) => `${m.user_id}:${m.role}`).sort()).toEqual([`${world.a.user.id}:owner`, `${world.aMember.user.id}:member`].sort());
+    const pending = await json<{ items: unknown[] }>(await call(`orgs/${world.orgA}/invitations`, { token: world.a.token }));
+    expect(pending.items).toHaveLength(1);
+  });
+});
