@@ -25,7 +25,8 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { ...testSecrets(), TEST_MIGRATIONS: migrations } },
+              // wrangler.toml ships ENVIRONMENT=production; the suite runs as development.
+              miniflare: { bindings: { ...testSecrets(), ENVIRONMENT: "development", TEST_MIGRATIONS: migrations } },
             }),
           ],
           test: {

@@ -385,6 +385,9 @@ async function startApi(envFile) {
     // warn: no per-request access log lines from wrangler (they would cost more than some routes)
     "--log-level",
     "warn",
+    // wrangler.toml ships production; the bench reads /dev/mailbox and Server-Timing.
+    "--var",
+    "ENVIRONMENT:development",
     "--var",
     `RATE_LOGIN_PER_IP:${RELAXED_RATE}`,
     "--var",

@@ -81,6 +81,8 @@ if (!existsSync(devVars)) {
       "# Delete it to get new keys (signed-in sessions then stop working).",
       `JWT_SIGNING_KEYS='${jwks}'`,
       `DATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}`,
+      // wrangler.toml ships production defaults; local runs are development.
+      "ENVIRONMENT=development",
       "",
     ].join("\n"),
     { mode: 0o600 },
@@ -133,7 +135,9 @@ ${line}
 `);
 
 const [cmd, pre] = wranglerCommand();
-const devArgs = ["dev", "--test-scheduled", "--ip", host, "--port", String(port)];
+// wrangler.toml ships ENVIRONMENT=production; a local run is development (dev mailbox, demo
+// data), also with a .dev.vars written before that line existed.
+const devArgs = ["dev", "--test-scheduled", "--ip", host, "--port", String(port), "--var", "ENVIRONMENT:development"];
 if (port !== 8787) devArgs.push("--var", `PUBLIC_BASE_URL:${baseUrl}`);
 const child = spawn(cmd, [...pre, ...devArgs], { cwd: root, stdio: "inherit" });
 

@@ -1,7 +1,6 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
 import { registerAdmin } from "./features/admin/admin.routes";
@@ -19,6 +18,7 @@ import { AppError } from "./platform/errors";
 import { createDb } from "./platform/db";
 import { onError, problemResponse } from "./platform/problem";
 import { registerOpenApi } from "./platform/openapi";
+import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -26,16 +26,16 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export function newApp() {
   const app = createRouter();
 
-  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(requestIds());
   // overwrite: false — a route that sets one of these headers itself (the HTML pages' CSP and
   // Referrer-Policy) keeps its own value.
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin", overwrite: false }));
   app.use(
     cors({
       origin: (origin, c) => (getConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "X-Request-Id"],
+      allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "X-Request-Id", "X-Correlation-Id"],
       allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      exposeHeaders: ["X-Request-Id", "X-Correlation-Id", "Retry-After"],
       maxAge: 600,
       credentials: false,
     }),
@@ -57,6 +57,7 @@ export function newApp() {
       db: createDb(c.env.DB),
       config,
       requestId: c.get("requestId"),
+      correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
       ip: c.req.header("CF-Connecting-IP") ?? "unknown",
       userAgent: c.req.header("User-Agent") ?? "",
       now: new Date(),

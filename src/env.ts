@@ -1,4 +1,5 @@
 import type { RateLimiter } from "./durable-objects/rate-limiter";
+import type { SignInGuard } from "./durable-objects/sign-in-guard";
 
 /** Messages on the `email` queue: the id of an outbox row to deliver. */
 export interface EmailJob {
@@ -19,6 +20,8 @@ export interface Env {
   DB: D1Database;
   CACHE: KVNamespace;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** Sign-in failure and lock state: per normalised email (passwords) and per user (second factors). */
+  SIGN_IN_GUARD: DurableObjectNamespace<SignInGuard>;
   EMAIL_QUEUE: Queue<EmailJob>;
   ALERT_MATCHING_QUEUE: Queue<AlertMatchingJob>;
   /** Optional Cloudflare Email Routing binding, used when EMAIL_PROVIDER=cloudflare. */

@@ -4,6 +4,7 @@ import { runScheduled } from "./jobs/cron";
 import { consumeEmailBatch } from "./jobs/email.consumer";
 
 export { RateLimiter } from "./durable-objects/rate-limiter";
+export { SignInGuard } from "./durable-objects/sign-in-guard";
 
 const app = newApp();
 

@@ -121,6 +121,33 @@ describe("authenticating with an API key", () => {
     expect(audit.results).toHaveLength(1);
   });
 
+  // Issue 10, point 10: a cache refill that raced the revoke cannot bring the key back.
+  it("a revoked key stays revoked after a lookup that raced the revoke re-cached it as live", async () => {
+    const { token } = await signedInUser();
+    const { key, id } = await createKey(token, {});
+    const kv = `ak:${sha256Hex(key)}`;
+    expect((await call("me", { token: key })).status).toBe(200);
+    let live: string | null = null;
+    for (let i = 0; i < 50 && live === null; i++) {
+      live = await env.CACHE.get(kv);
+      if (live === null) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(live).not.toBeNull();
+    expect((await call(`me/api-keys/${id}`, { method: "DELETE", token })).status).toBe(204);
+    // The racing lookup read D1 before the revoke and writes its record after it.
+    await env.CACHE.put(kv, live!, { expirationTtl: 300 });
+    await expectProblem(await call("me", { token: key }), 401, "unauthenticated");
+    expect(await env.CACHE.get(`akr:${sha256Hex(key)}`)).not.toBeNull();
+  });
+
+  // Issue 10, point 10: the owner check does not rest on the KV marker alone.
+  it("a suspended owner's keys stop even when the KV marker was never written", async () => {
+    const { user, token } = await signedInUser();
+    const { key } = await createKey(token, {});
+    await env.DB.prepare("UPDATE users SET status = 'suspended' WHERE id = ?").bind(user.id).run();
+    await expectProblem(await call("me", { token: key }), 403, "account_inactive");
+  });
+
   it("expired → 401", async () => {
     const { token } = await signedInUser();
     const { key } = await createKey(token, { expires_at: new Date(Date.now() + 3000).toISOString() });

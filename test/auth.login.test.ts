@@ -1,10 +1,21 @@
 import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, createUser, expectProblem, json, login, mailbox, randomIp, unique } from "./helpers/harness";
+import { runInDurableObject } from "cloudflare:test";
+import { loginGuardKey } from "../src/features/auth/login.service";
+import { call, callWithConfig, createUser, eventually, expectProblem, json, login, mailbox, randomIp, unique } from "./helpers/harness";
 
 const auditActions = async (userId: string) =>
   (await env.DB.prepare("SELECT action, ip_address, user_agent FROM audit_log WHERE user_id = ? ORDER BY id").bind(userId).all<{ action: string; ip_address: string; user_agent: string }>()).results;
+
+/** Moves the email's lock into the past, as if LOCKOUT_MINUTES had gone by. */
+async function expireLock(email: string) {
+  const stub = env.SIGN_IN_GUARD.get(env.SIGN_IN_GUARD.idFromName(loginGuardKey(email)));
+  await runInDurableObject(stub, (instance) => {
+    const state = (instance as unknown as { state: { lockedUntil: number } }).state;
+    if (state.lockedUntil) state.lockedUntil = Date.now() - 1;
+  });
+}
 
 describe("POST /auth/login", () => {
   it("answers Tokens: an EdDSA access token verifiable with the JWKS, carrying only ids", async () => {
@@ -63,13 +74,95 @@ describe("POST /auth/login", () => {
     const until = Date.parse((body as unknown as { locked_until: string }).locked_until);
     expect(until).toBeGreaterThanOrEqual(before + 30 * 60_000 - 1000);
     expect(until).toBeLessThanOrEqual(Date.now() + 30 * 60_000 + 1000);
-    expect((await auditActions(user.id)).map((e) => e.action).filter((a) => a === "auth.account_locked")).toHaveLength(1);
+    await eventually(async () => expect((await auditActions(user.id)).map((e) => e.action).filter((a) => a === "auth.account_locked")).toHaveLength(1));
 
     // When the lock expires, the right password works and the counter resets.
-    await env.DB.prepare("UPDATE users SET locked_until = ? WHERE id = ?").bind(Date.now() - 1, user.id).run();
+    await expireLock(user.email);
     expect((await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() })).status).toBe(200);
     const row = await env.DB.prepare("SELECT failed_login_attempts, locked_until FROM users WHERE id = ?").bind(user.id).first();
     expect(row).toEqual({ failed_login_attempts: 0, locked_until: null });
+  });
+
+  // Issue 10, point 3: the count decays with the lock, and every lock is audited.
+  it("after a lock expires the count starts from zero: one wrong attempt does not lock again; the next lock is audited too", async () => {
+    const user = await createUser();
+    // More attempts than the per-email rate limit allows in 15 minutes.
+    const roomy = { RATE_LOGIN_PER_EMAIL: "100/900" };
+    const wrong = () => callWithConfig(roomy, "auth/login", { body: { email: user.email, password: "definitely-not-it-1" }, ip: randomIp() });
+    for (let i = 0; i < 5; i++) expect((await wrong()).status).toBe(401);
+    expect((await wrong()).status).toBe(423);
+    await expireLock(user.email);
+    expect((await wrong()).status).toBe(401);
+    expect((await callWithConfig(roomy, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() })).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await wrong()).status).toBe(401);
+    expect((await wrong()).status).toBe(423);
+    await expireLock(user.email);
+    for (let i = 0; i < 5; i++) expect((await wrong()).status).toBe(401);
+    await eventually(async () => expect((await auditActions(user.id)).filter((e) => e.action === "auth.account_locked")).toHaveLength(3));
+  });
+
+  // Issue 10, point 2: the attempt is reserved before the hash.
+  it("is exact under concurrency: of 10 parallel wrong passwords at most 5 are judged, the rest get 423; then the right password gets 423", async () => {
+    const user = await createUser();
+    // 11 attempts: more than the per-email rate limit allows, which is not under test here.
+    const roomy = { RATE_LOGIN_PER_EMAIL: "100/900" };
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => callWithConfig(roomy, "auth/login", { body: { email: user.email, password: `parallel-wrong-${i}` }, ip: randomIp() })),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s !== 401).every((s) => s === 423)).toBe(true);
+    const locked = results.find((r) => r.status === 423)!;
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await locked.json()) as { locked_until?: string }).locked_until).toBeTruthy();
+    const right = await callWithConfig(roomy, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
+    await expectProblem(right, 423, "account_locked");
+  });
+
+  // Issue 10, point 4: no account enumeration through the lockout.
+  it("an unknown email locks exactly like a real one: 401 ×5, then the same 423", async () => {
+    const user = await createUser();
+    const unknownEmail = `${unique("ghost")}@example.com`;
+    const strip = (b: Record<string, unknown>) => ({ ...b, request_id: undefined, instance: undefined, locked_until: undefined, detail: undefined });
+    const run = async (email: string) => {
+      const statuses: number[] = [];
+      let last: Record<string, unknown> = {};
+      for (let i = 0; i < 6; i++) {
+        const res = await call("auth/login", { body: { email, password: `not-the-password-${i}` }, ip: randomIp() });
+        statuses.push(res.status);
+        last = await res.json();
+      }
+      return { statuses, last };
+    };
+    const real = await run(user.email);
+    const ghost = await run(unknownEmail);
+    expect(real.statuses).toEqual([401, 401, 401, 401, 401, 423]);
+    expect(ghost.statuses).toEqual(real.statuses);
+    expect(strip(ghost.last)).toEqual(strip(real.last));
+    expect(ghost.last.locked_until).toBeTruthy();
+  });
+
+  // Issue 10, point 8: a caller blocked per IP does not spend the victim's per-email budget.
+  it("requests refused by the per-IP limit do not consume the per-email budget", async () => {
+    const user = await createUser();
+    const attacker = randomIp();
+    const tight = { RATE_LOGIN_PER_IP: "1/900" };
+    expect((await callWithConfig(tight, "auth/login", { body: { email: user.email, password: "attacker-guess-0" }, ip: attacker })).status).toBe(401);
+    for (let i = 1; i <= 12; i++) {
+      await expectProblem(await callWithConfig(tight, "auth/login", { body: { email: user.email, password: `attacker-guess-${i}` }, ip: attacker }), 429, "rate_limited");
+    }
+    expect((await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() })).status).toBe(200);
+  });
+
+  // Issue 10, point 7: an IPv6 client is one /64.
+  it("two IPv6 addresses in one /64 share a per-IP limit; another /64 does not", async () => {
+    const tight = { RATE_LOGIN_PER_IP: "2/900" };
+    const net = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+    const attempt = (ip: string) => callWithConfig(tight, "auth/login", { body: { email: `${unique("v6")}@example.com`, password: "whatever-it-is" }, ip });
+    expect((await attempt(`${net}::1`)).status).toBe(401);
+    expect((await attempt(`${net}:aaaa:bbbb:cccc:dddd`)).status).toBe(401);
+    await expectProblem(await attempt(`${net}::ffff`), 429, "rate_limited");
+    expect((await attempt(`${net.replace(/:[0-9a-f]+$/, ":ffff")}::1`)).status).not.toBe(429);
   });
 
   it("a success resets the failure count: failures must be consecutive to lock", async () => {
@@ -81,11 +174,11 @@ describe("POST /auth/login", () => {
     expect((await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() })).status).toBe(200);
   });
 
-  it("rate-limits per email at exactly the limit (10 per 15 min), before hashing", async () => {
+  it("rate-limits per email at exactly the limit (10 per 15 min), before hashing (the lock answers from the 6th)", async () => {
     const email = `${unique("ratelimit")}@example.com`;
     for (let i = 1; i <= 10; i++) {
       const res = await call("auth/login", { body: { email, password: "whatever-it-is" }, ip: randomIp() });
-      expect(res.status, `attempt ${i}`).toBe(401);
+      expect(res.status, `attempt ${i}`).toBe(i <= 5 ? 401 : 423);
     }
     const limited = await call("auth/login", { body: { email, password: "whatever-it-is" }, ip: randomIp() });
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, codeAt, expectProblem, json, login, randomIp, signedInUser, type TestUser, type Tokens } from "./helpers/harness";
+import { call, codeAt, expectProblem, json, login, randomIp, signedInUser, waitForMail, type TestUser, type Tokens } from "./helpers/harness";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -22,7 +22,7 @@ async function userWithTotp() {
 
 async function passwordStep(user: TestUser) {
   const res = await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
-  expect(res.status).toBe(200);
+  expect(res.status, await res.clone().text()).toBe(200);
   const body = await json<{ mfa_required: boolean; mfa_token: string; access_token?: string }>(res);
   expect(body.mfa_required).toBe(true);
   expect(body.access_token).toBeUndefined();
@@ -163,3 +163,73 @@ describe("disable and backup-code rotation", () => {
   });
 });
 
+
+// Issue 10, point 1: the second factor cannot be brute-forced by minting fresh mfa tokens.
+describe("second-factor lockout per user", () => {
+  it("10 failures spread over three mfa tokens and /backup-codes lock the second step (423, even for a correct code), audit it and email the user", async () => {
+    const { user, token, secret } = await userWithTotp();
+    const wrong = String((Number(await codeAt(secret, now())) + 500_000) % 1_000_000).padStart(6, "0");
+    for (const failures of [3, 3, 1]) {
+      const mfaToken = await passwordStep(user);
+      for (let i = 0; i < failures; i++) await expectProblem(await verify({ mfa_token: mfaToken, code: wrong }), 401, "invalid_mfa_code");
+    }
+    // Codes sent to the signed-in 2FA routes count too.
+    for (let i = 0; i < 2; i++) await expectProblem(await call("auth/mfa/backup-codes", { body: { code: wrong }, token }), 401, "invalid_mfa_code");
+    const started = Date.now();
+    await expectProblem(await call("auth/mfa/totp/disable", { body: { code: wrong }, token }), 401, "invalid_mfa_code");
+
+    const mfaToken = await passwordStep(user);
+    const locked = await verify({ mfa_token: mfaToken, code: await codeAt(secret, now()) });
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(29 * 60);
+    const body = (await expectProblem(locked, 423, "account_locked")) as unknown as { locked_until: string };
+    expect(Date.parse(body.locked_until)).toBeGreaterThanOrEqual(started + 30 * 60_000 - 1000);
+    await expectProblem(await call("auth/mfa/backup-codes", { body: { code: await codeAt(secret, now() + 30) }, token }), 423, "account_locked");
+
+    const mail = await waitForMail(user.email, "second_factor_locked");
+    expect(mail.text).toContain(body.locked_until.slice(0, 16).replace("T", "T"));
+    const locks = await env.DB.prepare("SELECT details FROM audit_log WHERE user_id = ? AND action = 'auth.account_locked'").bind(user.id).all<{ details: string }>();
+    expect(locks.results).toHaveLength(1);
+    expect(JSON.parse(locks.results[0]!.details)).toMatchObject({ factor: "second_factor" });
+  });
+
+  it("a success resets the count: failures must be consecutive", async () => {
+    const { user, secret } = await userWithTotp();
+    const wrong = String((Number(await codeAt(secret, now())) + 500_000) % 1_000_000).padStart(6, "0");
+    const fail = async (n: number) => {
+      for (let done = 0; done < n; ) {
+        const mfaToken = await passwordStep(user);
+        const batch = Math.min(4, n - done);
+        for (let i = 0; i < batch; i++, done++) await expectProblem(await verify({ mfa_token: mfaToken, code: wrong }), 401, "invalid_mfa_code");
+      }
+    };
+    await fail(9);
+    expect((await verify({ mfa_token: await passwordStep(user), code: await codeAt(secret, now()) })).status).toBe(200);
+    await fail(9);
+    expect((await verify({ mfa_token: await passwordStep(user), code: await codeAt(secret, now() + 30) })).status).toBe(200);
+  });
+});
+
+// Issue 10, point 9: enabling checks the secret it verified in the same guarded statement.
+describe("TOTP enable against a concurrent setup", () => {
+  it("never enables a secret other than the one the code was verified against", async () => {
+    for (let round = 0; round < 4; round++) {
+      const { user, token } = await signedInUser();
+      const { secret } = await setup(token);
+      const sealed = async () =>
+        (await env.DB.prepare("SELECT secret_encrypted, enabled FROM mfa_totp WHERE user_id = ?").bind(user.id).first<{ secret_encrypted: string; enabled: number }>())!;
+      const verified = (await sealed()).secret_encrypted;
+      const [enabled] = await Promise.all([
+        call("auth/mfa/totp/enable", { body: { code: await codeAt(secret, now()) }, token }),
+        call("auth/mfa/totp/setup", { method: "POST", token }),
+      ]);
+      const row = await sealed();
+      if (enabled.status === 200) expect(row).toEqual({ secret_encrypted: verified, enabled: 1 });
+      else {
+        await expectProblem(enabled, 401, "invalid_mfa_code");
+        expect(row.enabled).toBe(0);
+        const me = await json<{ two_factor_enabled: boolean }>(await call("me", { token }));
+        expect(me.two_factor_enabled).toBe(false);
+      }
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   call,
   callWithConfig,
+  codeAt,
   createUser,
   expectProblem,
   json,
@@ -97,6 +98,36 @@ describe("forgot and reset", () => {
     await expectProblem(await call("me", { token: session.access_token }), 401, "unauthenticated");
     expect((await call("auth/login", { body: { email: user.email, password: OTHER_PASSWORD }, ip: randomIp() })).status).toBe(200);
     await waitForMail(user.email, "password_changed");
+  });
+
+  // Issue 10, point 5: no live secret in plain text at rest.
+  it("the outbox row of a reset email holds neither the token nor the link (sealed); /dev/mailbox shows the full email", async () => {
+    const user = await createUser();
+    expect((await call("auth/password/forgot", { body: { email: user.email }, ip: randomIp() })).status).toBe(202);
+    const mail = await waitForMail(user.email, "password_reset");
+    const token = tokenFromMail(mail);
+    const rows = await env.DB.prepare("SELECT * FROM email_outbox WHERE to_address = ? AND template = 'password_reset'").bind(user.email).all();
+    expect(rows.results).toHaveLength(1);
+    const stored = JSON.stringify(rows.results[0]);
+    expect(stored).not.toContain(token);
+    expect(stored).not.toContain("reset-password");
+    expect(rows.results[0]).toMatchObject({ text_body: expect.stringMatching(/^v1\./), html_body: expect.stringMatching(/^v1\./) });
+    expect(mail.html).toContain(token);
+  });
+
+  // Issue 10, point 9: a password reset also spends pending second steps.
+  it("a password reset spends pending mfa_login tokens", async () => {
+    const { user, token: access } = await signedInUser();
+    const { secret } = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token: access }));
+    const nowS = () => Math.floor(Date.now() / 1000);
+    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(secret, nowS() - 30) }, token: access })).status).toBe(200);
+    const step = await json<{ mfa_token: string }>(await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() }));
+    expect(step.mfa_token).toBeTruthy();
+
+    await call("auth/password/forgot", { body: { email: user.email }, ip: randomIp() });
+    const reset = tokenFromMail(await waitForMail(user.email, "password_reset"));
+    expect((await call("auth/password/reset", { body: { token: reset, new_password: OTHER_PASSWORD } })).status).toBe(204);
+    await expectProblem(await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(secret, nowS()) }, ip: randomIp() }), 401, "unauthenticated");
   });
 
   it("an expired reset token → 400", async () => {

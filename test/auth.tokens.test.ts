@@ -51,6 +51,26 @@ describe("refresh tokens", () => {
     expect(statuses).toEqual([200, 401, 401]);
   });
 
+  // Issue 10, point 9: an absolute session lifetime (SESSION_MAX_DAYS, 90) that refreshing cannot extend.
+  it("a session older than SESSION_MAX_DAYS cannot be refreshed, however recently it was used; refreshes never push expiry past it", async () => {
+    const { tokens } = await signedInUser();
+    const day = 86_400_000;
+    // Started 89 days ago: a refresh works, but the session now ends at day 90, not 30 days from now.
+    const createdAt = Date.now() - 89 * day;
+    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(createdAt, tokens.session_id).run();
+    const res = await refresh(tokens.refresh_token);
+    expect(res.status).toBe(200);
+    const next = await json<Tokens>(res);
+    const row = await env.DB.prepare("SELECT expires_at FROM sessions WHERE id = ?").bind(tokens.session_id).first<{ expires_at: number }>();
+    expect(row!.expires_at).toBe(createdAt + 90 * day);
+    const rt = await env.DB.prepare("SELECT expires_at AS e FROM refresh_tokens WHERE session_id = ? AND used_at IS NULL").bind(tokens.session_id).first<{ e: number }>();
+    expect(rt!.e).toBe(createdAt + 90 * day);
+
+    // A day later it is past its lifetime: even a fresh refresh token is refused.
+    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(Date.now() - 91 * day, tokens.session_id).run();
+    await expectProblem(await refresh(next.refresh_token), 401, "unauthenticated");
+  });
+
   it("an expired refresh token → 401 token_expired; an unknown one → 401 unauthenticated", async () => {
     const { tokens } = await signedInUser();
     await env.DB.prepare("UPDATE refresh_tokens SET expires_at = ? WHERE session_id = ?").bind(Date.now() - 1, tokens.session_id).run();

@@ -8,14 +8,17 @@ import { outboxInsert } from "../src/email/outbox.repo";
 import { emails } from "../src/email/templates";
 import { buildMime } from "../src/email/sender";
 import { retryDelaySeconds } from "../src/jobs/email.consumer";
+import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
 import { newId } from "../src/platform/ids";
 import type { Env } from "../src/env";
 
 const db = createDb(env.DB);
 
+const outboxCtx = (now = new Date(), testEnv: Env = env) => ({ db, env: testEnv, config: getConfig(testEnv), now });
+
 async function queueMail(to = `${newId("m")}@example.com`) {
-  const mail = outboxInsert(db, { to, userId: null, email: emails.passwordChanged({ name: "A", when: "now", ip: "1.2.3.4" }) }, new Date());
+  const mail = await outboxInsert(outboxCtx(), { to, userId: null, email: emails.passwordChanged({ name: "A", when: "now", ip: "1.2.3.4" }) });
   await mail.statement;
   return mail.id;
 }
@@ -66,6 +69,19 @@ describe("email queue consumer", () => {
     expect((await outboxRow(id))?.status).toBe("failed");
   });
 
+  // Issue 10, point 5: once a real provider has the message, keel keeps no copy of its links.
+  it("opens the sealed bodies for the provider and clears them once sent (the local outbox adapter keeps them)", async () => {
+    const id = await queueMail();
+    expect((await outboxRow(id))?.textBody).toMatch(/^v1\./);
+    // Cloudflare's send_email binding stands in for the outside world (the port, not D1/KV/Queues).
+    const sent: unknown[] = [];
+    const provider = { ...env, EMAIL_PROVIDER: "cloudflare", SEND_EMAIL: { send: async (m: unknown) => void sent.push(m) } } as unknown as Env;
+    const result = await runEmailBatch([id], provider);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(sent).toHaveLength(1);
+    expect(await outboxRow(id)).toMatchObject({ status: "sent", textBody: "", htmlBody: "" });
+  });
+
   it("acknowledges malformed messages instead of retrying them forever", async () => {
     const batch = createMessageBatch("email", [{ id: "bad", timestamp: new Date(), attempts: 1, body: { nope: true } }]);
     const ctx = createExecutionContext();
@@ -82,6 +98,19 @@ describe("email queue consumer", () => {
 });
 
 describe("scheduled handler", () => {
+  // Issue 10, point 5: failed rows (sealed bodies) do not stay forever.
+  it("purges sent and failed outbox rows after the retention period, but not pending ones", async () => {
+    const ids = { sent: await queueMail(), failed: await queueMail(), pending: await queueMail() };
+    await env.DB.prepare("UPDATE email_outbox SET status = 'sent' WHERE id = ?").bind(ids.sent).run();
+    await env.DB.prepare("UPDATE email_outbox SET status = 'failed' WHERE id = ?").bind(ids.failed).run();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 29 * 86_400_000, cron: "*/15 * * * *" }), env);
+    expect(await outboxRow(ids.failed)).toBeDefined();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 31 * 86_400_000, cron: "*/15 * * * *" }), env);
+    expect(await outboxRow(ids.sent)).toBeUndefined();
+    expect(await outboxRow(ids.failed)).toBeUndefined();
+    expect((await outboxRow(ids.pending))?.status).toBeDefined();
+  });
+
   it("purges expired one-time tokens and relays stale pending emails, idempotently", async () => {
     const userId = newId("usr");
     await db.insert(users).values({ id: userId, email: `${userId}@example.com`, passwordHash: "x", fullName: "Cron" });
@@ -91,7 +120,11 @@ describe("scheduled handler", () => {
       { id: expired, userId, purpose: "password_reset", tokenHash: newId("h"), expiresAt: new Date(Date.now() - 1000) },
       { id: live, userId, purpose: "password_reset", tokenHash: newId("h"), expiresAt: new Date(Date.now() + 60_000) },
     ]);
-    const stale = outboxInsert(db, { to: "stale@example.com", userId: null, email: emails.passwordChanged({ name: "A", when: "x", ip: "y" }) }, new Date(Date.now() - 10 * 60_000));
+    const stale = await outboxInsert(outboxCtx(new Date(Date.now() - 10 * 60_000)), {
+      to: "stale@example.com",
+      userId: null,
+      email: emails.passwordChanged({ name: "A", when: "x", ip: "y" }),
+    });
     await stale.statement;
 
     const controller = createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" });

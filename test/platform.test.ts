@@ -1,6 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
 import { ERRORS } from "../src/platform/errors";
-import { call, callWithConfig, createUser, expectProblem, json, randomIp, signedInUser } from "./helpers/harness";
+import wranglerToml from "../wrangler.toml?raw";
+import { call, callWithConfig, createUser, expectProblem, json, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
+
+/** The `[vars]` of wrangler.toml exactly as shipped (flat `KEY = "value"` lines). */
+function shippedVars(): Record<string, string> {
+  const section = wranglerToml.split(/^\[vars\]\s*$/m)[1]!.split(/^\[/m)[0]!;
+  return Object.fromEntries([...section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)].map((m) => [m[1]!, m[2]!]));
+}
 
 describe("service routes", () => {
   it("GET /health checks D1, KV and the Durable Object", async () => {
@@ -38,11 +46,27 @@ describe("service routes", () => {
 });
 
 describe("middleware", () => {
-  it("echoes a request id, generating one when absent", async () => {
+  // Issue 10, point 11: request ids are ours; a client's id is only a sanitised correlation id.
+  it("generates every request id; a client's X-Request-Id is kept only as a sanitised correlation id, also in audit rows", async () => {
     const mine = await call("/health", { headers: { "x-request-id": "req-abc-123" } });
-    expect(mine.headers.get("x-request-id")).toBe("req-abc-123");
+    expect(mine.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(mine.headers.get("x-correlation-id")).toBe("req-abc-123");
     const generated = await call("/health");
     expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(generated.headers.get("x-correlation-id")).toBeNull();
+    const junk = await call("/health", { headers: { "x-request-id": "a b<script>" } });
+    expect(junk.headers.get("x-correlation-id")).toBeNull();
+
+    const user = await createUser();
+    const res = await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp(), headers: { "x-request-id": "forged-audit-id" } });
+    expect(res.status).toBe(200);
+    const ours = res.headers.get("x-request-id");
+    const row = await env.DB.prepare("SELECT request_id, details FROM audit_log WHERE user_id = ? AND action = 'auth.login_succeeded'").bind(user.id).first<{ request_id: string; details: string }>();
+    expect(row!.request_id).toBe(ours);
+    expect(row!.request_id).not.toBe("forged-audit-id");
+    expect(JSON.parse(row!.details)).toMatchObject({ correlation_id: "forged-audit-id" });
+    const problem = await call("nope", { headers: { "x-request-id": "forged-problem-id" } });
+    expect(((await problem.json()) as { request_id: string }).request_id).toBe(problem.headers.get("x-request-id"));
   });
 
   it("sets secure headers", async () => {
@@ -124,6 +148,37 @@ describe("error shapes (RFC 9457)", () => {
     const login = await callWithConfig(production, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
     expect(login.status).toBe(200);
     expect(login.headers.get("server-timing")).toBeNull();
+  });
+
+  // Issue 10, point 6: production-safe defaults ship in wrangler.toml.
+  it("under the shipped wrangler.toml [vars], /dev/mailbox is 404 and no Server-Timing is sent", async () => {
+    const shipped = shippedVars();
+    expect(shipped.ENVIRONMENT).toBe("production");
+    await expectProblem(await callWithConfig(shipped, "/dev/mailbox"), 404, "not_found");
+    const user = await createUser();
+    const login = await callWithConfig(shipped, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
+    expect(login.status).toBe(200);
+    expect(login.headers.get("server-timing")).toBeNull();
+  });
+
+  it("a production worker missing a secret refuses with 503 and a logged reason, never a fallback key", async () => {
+    const shipped = shippedVars();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const user = await createUser();
+      const noJwtKey = await callWithConfig({ ...shipped, JWT_SIGNING_KEYS: "" }, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
+      await expectProblem(noJwtKey, 503, "service_unavailable");
+      const noDataKey = await callWithConfig({ ...shipped, DATA_ENCRYPTION_KEY: "" }, "auth/register", {
+        body: { email: `${unique("nokey")}@example.com`, password: STRONG_PASSWORD, full_name: "No Key" },
+        ip: randomIp(),
+      });
+      await expectProblem(noDataKey, 503, "service_unavailable");
+      const logged = errors.mock.calls.map((c) => String(c[0])).join("\n");
+      expect(logged).toContain("JWT_SIGNING_KEYS secret is not set");
+      expect(logged).toContain("DATA_ENCRYPTION_KEY secret is not set");
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it("/dev/mailbox is served in development", async () => {

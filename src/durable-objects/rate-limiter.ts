@@ -19,6 +19,41 @@ export interface LimitResult {
 const TAT_KEY = "tat";
 
 /**
+ * GCRA, pure: given the bucket's theoretical arrival time `tat` (undefined = full bucket), takes
+ * one token at `now` if one is available and returns the new `tat`. Shared by every exact limiter.
+ */
+export function takeToken(tat: number | undefined, now: number, request: LimitRequest): { result: LimitResult; tat: number | undefined } {
+  const { limit, windowSeconds } = request;
+  if (!(Number.isInteger(limit) && limit >= 1 && windowSeconds > 0)) {
+    throw new RangeError("limit must be a positive integer and windowSeconds > 0");
+  }
+  const windowMs = windowSeconds * 1000;
+  const interval = windowMs / limit;
+  const start = Math.max(tat ?? now, now);
+  const next = start + interval;
+  if (next - now > windowMs) {
+    return {
+      tat,
+      result: {
+        allowed: false,
+        remaining: 0,
+        retryAfterSeconds: Math.max(1, Math.ceil((next - now - windowMs) / 1000)),
+        resetSeconds: Math.ceil((start - now) / 1000),
+      },
+    };
+  }
+  return {
+    tat: next,
+    result: {
+      allowed: true,
+      remaining: Math.floor((windowMs - (next - now)) / interval),
+      retryAfterSeconds: 0,
+      resetSeconds: Math.ceil((next - now) / 1000),
+    },
+  };
+}
+
+/**
  * Exact rate limiter, one object per limited key (login per email, API key per hour, …), never
  * one global object. GCRA (a token bucket without a refill timer): `limit` requests may arrive
  * at once, then one more every `window / limit`.
@@ -47,38 +82,19 @@ export class RateLimiter extends DurableObject {
 
   /** Takes one token if one is available. */
   limit(request: LimitRequest): LimitResult {
-    const { limit, windowSeconds } = request;
-    if (!(Number.isInteger(limit) && limit >= 1 && windowSeconds > 0)) {
-      throw new RangeError("limit must be a positive integer and windowSeconds > 0");
-    }
     const now = Date.now();
-    const windowMs = windowSeconds * 1000;
-    const interval = windowMs / limit;
-    const tat = Math.max(this.tat ?? now, now);
-    const next = tat + interval;
-    if (next - now > windowMs) {
-      return {
-        allowed: false,
-        remaining: 0,
-        retryAfterSeconds: Math.max(1, Math.ceil((next - now - windowMs) / 1000)),
-        resetSeconds: Math.ceil((tat - now) / 1000),
-      };
-    }
-    this.tat = next;
-    void this.ctx.storage.put(TAT_KEY, next, { allowUnconfirmed: true });
+    const { result, tat } = takeToken(this.tat, now, request);
+    if (!result.allowed || tat === undefined) return result;
+    this.tat = tat;
+    void this.ctx.storage.put(TAT_KEY, tat, { allowUnconfirmed: true });
     if (this.alarmAt === 0) {
       // Clean up once the bucket is full again, so idle keys hold no storage. One alarm at a
       // time: when it fires while the key is still busy it moves itself, so busy keys do not
       // pay an alarm write per request.
-      this.alarmAt = next + 1000;
+      this.alarmAt = tat + 1000;
       void this.ctx.storage.setAlarm(this.alarmAt);
     }
-    return {
-      allowed: true,
-      remaining: Math.floor((windowMs - (next - now)) / interval),
-      retryAfterSeconds: 0,
-      resetSeconds: Math.ceil((next - now) / 1000),
-    };
+    return result;
   }
 
   override async alarm(): Promise<void> {

@@ -1,6 +1,8 @@
-import { and, asc, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { emailOutbox } from "../db/schema";
+import type { RequestContext } from "../platform/context";
 import { insertIf, type Db } from "../platform/db";
+import { open, seal } from "../platform/secrets";
 import { newId } from "../platform/ids";
 import type { RenderedEmail } from "./templates";
 
@@ -10,25 +12,39 @@ export interface OutboxMessage {
   email: RenderedEmail;
 }
 
+/** What sealing an outbox body needs: the secrets (env, config), the db and the clock. */
+export type OutboxContext = Pick<RequestContext, "db" | "env" | "config" | "now">;
+
+/** AES-GCM associated data: a body only opens under its own row id and part. */
+const sealContext = (id: string, part: "text" | "html") => `outbox:${id}:${part}`;
+
 /**
  * An outbox insert for `db.batch()`: the email is recorded in the same transaction as the
  * change that causes it (transactional outbox), then `enqueueEmails` hands its id to the queue.
+ * Bodies carry live links (verification, reset, invitation), so they are stored sealed
+ * (AES-256-GCM under DATA_ENCRYPTION_KEY, bound to the row id): a D1 backup or Time Travel copy
+ * holds no usable token. Subject and address stay readable for operations.
  */
-export function outboxInsert(db: Db, message: OutboxMessage, now: Date) {
-  const row = outboxRow(message, now);
-  return { id: row.id, statement: db.insert(emailOutbox).values(row) };
+export async function outboxInsert(ctx: OutboxContext, message: OutboxMessage) {
+  const row = await outboxRow(ctx, message);
+  return { id: row.id, statement: ctx.db.insert(emailOutbox).values(row) };
 }
 
-function outboxRow(message: OutboxMessage, now: Date) {
+async function outboxRow(ctx: OutboxContext, message: OutboxMessage) {
+  const id = newId("eml", ctx.now.getTime());
+  const [textBody, htmlBody] = await Promise.all([
+    seal(ctx.env, ctx.config, message.email.text, sealContext(id, "text")),
+    seal(ctx.env, ctx.config, message.email.html, sealContext(id, "html")),
+  ]);
   return {
-    id: newId("eml", now.getTime()),
+    id,
     userId: message.userId,
     toAddress: message.to,
     subject: message.email.subject,
-    textBody: message.email.text,
-    htmlBody: message.email.html,
+    textBody,
+    htmlBody,
     template: message.email.template,
-    createdAt: now,
+    createdAt: ctx.now,
   } satisfies typeof emailOutbox.$inferInsert;
 }
 
@@ -37,17 +53,39 @@ function outboxRow(message: OutboxMessage, now: Date) {
  * batch (e.g. "this device is new"): lets one batch decide and record in the same transaction.
  * The batch result's `meta.changes` tells whether it was written.
  */
-export function outboxInsertIf(db: Db, message: OutboxMessage, now: Date, condition: SQL) {
-  const row = outboxRow(message, now);
-  return { id: row.id, statement: insertIf(db, emailOutbox, row, condition) };
+export async function outboxInsertIf(ctx: OutboxContext, message: OutboxMessage, condition: SQL) {
+  const row = await outboxRow(ctx, message);
+  return { id: row.id, statement: insertIf(ctx.db, emailOutbox, row, condition) };
+}
+
+/** The plain bodies of a stored row (empty once a provider delivered it and they were cleared). */
+export async function openOutboxBodies(
+  ctx: Pick<OutboxContext, "env" | "config">,
+  row: { id: string; textBody: string; htmlBody: string },
+): Promise<{ text: string; html: string }> {
+  const openPart = (value: string, part: "text" | "html") => (value === "" ? Promise.resolve("") : open(ctx.env, ctx.config, value, sealContext(row.id, part)));
+  const [text, html] = await Promise.all([openPart(row.textBody, "text"), openPart(row.htmlBody, "html")]);
+  return { text, html };
 }
 
 export const outboxRepo = (db: Db) => ({
   get: (id: string) => db.select().from(emailOutbox).where(eq(emailOutbox.id, id)).get(),
-  markSent: (id: string, providerMessageId: string | null, now: Date) =>
+  /**
+   * Marks a row sent. With `clearBody`, the (sealed) bodies are dropped as well: once a provider
+   * has the message, keel keeps no copy of its links. The local outbox adapter keeps them,
+   * since there the row is the delivered message (/dev/mailbox).
+   */
+  markSent: (id: string, providerMessageId: string | null, now: Date, clearBody: boolean) =>
     db
       .update(emailOutbox)
-      .set({ status: "sent", sentAt: now, providerMessageId, attempts: sql`${emailOutbox.attempts} + 1`, lastError: null })
+      .set({
+        status: "sent",
+        sentAt: now,
+        providerMessageId,
+        attempts: sql`${emailOutbox.attempts} + 1`,
+        lastError: null,
+        ...(clearBody ? { textBody: "", htmlBody: "" } : {}),
+      })
       .where(and(eq(emailOutbox.id, id), eq(emailOutbox.status, "pending"))),
   markAttemptFailed: (id: string, error: string, final: boolean) =>
     db
@@ -70,6 +108,7 @@ export const outboxRepo = (db: Db) => ({
       .where(to ? eq(emailOutbox.toAddress, to) : undefined)
       .orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id))
       .limit(limit),
-  purgeSentBefore: (before: Date) =>
-    db.delete(emailOutbox).where(and(eq(emailOutbox.status, "sent"), lt(emailOutbox.createdAt, before))),
+  /** Retention: sent and failed rows created before `before` are deleted. */
+  purgeFinishedBefore: (before: Date) =>
+    db.delete(emailOutbox).where(and(inArray(emailOutbox.status, ["sent", "failed"]), lt(emailOutbox.createdAt, before))),
 });

@@ -98,4 +98,10 @@ export const emails = {
       ],
       { label: "Accept the invitation", url: p.url },
     ),
+  secondFactorLocked: (p: { name: string; until: string; failures: number }) =>
+    build("second_factor_locked", "Sign-in to your account is locked", [
+      `Hello ${p.name},`,
+      `Someone who knows your password entered ${p.failures} wrong authentication codes in a row, so two-factor sign-in to your keel account is locked until ${p.until} (UTC).`,
+      "If this was not you, your password is known to someone else: reset it now.",
+    ]),
 };

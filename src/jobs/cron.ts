@@ -5,6 +5,8 @@ import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 
 const DAY = 86_400_000;
+/** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
+export const OUTBOX_RETENTION_DAYS = 30;
 
 export interface CronReport {
   relayedEmails: number;
@@ -28,7 +30,9 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
   );
 
   const purged = await purgeExpiredCredentials(db, now);
-  const sent = await outbox.purgeSentBefore(new Date(scheduledTime - 30 * DAY));
-  purged.sent_emails = sent.meta.changes ?? 0;
+  // Retention of the outbox: sent rows (bodies already cleared by real providers) and rows that
+  // failed for good (their sealed bodies must not stay around forever).
+  const finished = await outbox.purgeFinishedBefore(new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
+  purged.finished_emails = finished.meta.changes ?? 0;
   return { relayedEmails: stale.length, purged };
 }

@@ -1,8 +1,9 @@
 import type { Env, EmailJob } from "../env";
-import { outboxRepo } from "../email/outbox.repo";
+import { openOutboxBodies, outboxRepo } from "../email/outbox.repo";
 import { createEmailSender } from "../email/sender";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
+import { safeErrorText } from "../platform/log";
 
 /** Matches `max_retries` of the email consumer in wrangler.toml. */
 export const EMAIL_MAX_ATTEMPTS = 8;
@@ -33,20 +34,14 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
       continue;
     }
     try {
-      const { messageId } = await sender.send({
-        id: row.id,
-        from: config.EMAIL_FROM,
-        to: row.toAddress,
-        subject: row.subject,
-        text: row.textBody,
-        html: row.htmlBody,
-      });
-      await repo.markSent(row.id, messageId, new Date());
+      const { text, html } = await openOutboxBodies({ env, config }, row);
+      const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html });
+      await repo.markSent(row.id, messageId, new Date(), sender.name !== "outbox");
       message.ack();
     } catch (err) {
       const final = message.attempts >= EMAIL_MAX_ATTEMPTS;
-      await repo.markAttemptFailed(row.id, String(err), final);
-      console.error(JSON.stringify({ level: "warn", queue: batch.queue, outbox_id: row.id, attempt: message.attempts, error: String(err) }));
+      await repo.markAttemptFailed(row.id, safeErrorText(err), final);
+      console.error(JSON.stringify({ level: "warn", queue: batch.queue, outbox_id: row.id, attempt: message.attempts, error: safeErrorText(err) }));
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }

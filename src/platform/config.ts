@@ -85,12 +85,23 @@ export const ConfigSchema = z.object({
   PASSWORD_MAX_AGE_DAYS: int(0, 3650).default(0),
   LOCKOUT_THRESHOLD: int(1, 100).default(5),
   LOCKOUT_MINUTES: int(1, 1440).default(30),
-  RATE_LOGIN_PER_IP: rate.default({ limit: 30, windowSeconds: 900 }),
+  /** Consecutive second-factor failures of a user (all mfa tokens and 2FA routes) that lock it. */
+  MFA_LOCKOUT_THRESHOLD: int(1, 100).default(10),
+  /** Absolute session lifetime: refreshes never extend a session past created_at + this. */
+  SESSION_MAX_DAYS: int(1, 3650).default(90),
+  /** Per-IP limits count an IPv6 client per network of this prefix length (a /64 is one subscriber). */
+  RATE_IPV6_PREFIX: int(16, 128).default(64),
+  // Per-IP limits fit an office behind one address (25 people in an hour, with a burst); the
+  // per-email, per-account and per-user limits bound abuse of any one account. See README.
+  RATE_LOGIN_PER_IP: rate.default({ limit: 100, windowSeconds: 900 }),
   RATE_LOGIN_PER_EMAIL: rate.default({ limit: 10, windowSeconds: 900 }),
-  RATE_REGISTER_PER_IP: rate.default({ limit: 10, windowSeconds: 3600 }),
+  RATE_REGISTER_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
   RATE_FORGOT_PER_EMAIL: rate.default({ limit: 3, windowSeconds: 3600 }),
+  RATE_FORGOT_PER_IP: rate.default({ limit: 30, windowSeconds: 3600 }),
   RATE_RESEND_PER_EMAIL: rate.default({ limit: 3, windowSeconds: 3600 }),
+  RATE_RESEND_PER_IP: rate.default({ limit: 30, windowSeconds: 3600 }),
   RATE_MFA_PER_TOKEN: rate.default({ limit: 5, windowSeconds: 300 }),
+  RATE_MFA_VERIFY_PER_IP: rate.default({ limit: 100, windowSeconds: 900 }),
   API_KEY_DEFAULT_RATE_PER_HOUR: int(1, 1_000_000).default(1000),
   EMAIL_PROVIDER: z.enum(["outbox", "cloudflare", "http"]).default("outbox"),
   EMAIL_FROM: z.string().min(3).default("keel <no-reply@keel.test>"),

@@ -8,7 +8,10 @@ export interface RequestContext {
   env: Env;
   db: Db;
   config: Config;
+  /** Generated per request; never taken from the client. */
   requestId: string;
+  /** The client's own X-Request-Id / X-Correlation-Id, sanitised; kept apart from `requestId`. */
+  correlationId: string | null;
   /** Client IP (`CF-Connecting-IP`, set by Cloudflare's edge and not forgeable behind it). */
   ip: string;
   userAgent: string;

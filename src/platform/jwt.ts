@@ -2,6 +2,7 @@ import { errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type
 import type { Env } from "../env";
 import type { Config } from "./config";
 import { AppError } from "./errors";
+import { missingSecret } from "./secrets";
 
 const ALG = "EdDSA";
 
@@ -22,6 +23,9 @@ let cached: { source: string; keys: Promise<KeySet> } | undefined;
  */
 export function getKeySet(env: Env, config: Config): Promise<KeySet> {
   const source = typeof env.JWT_SIGNING_KEYS === "string" ? env.JWT_SIGNING_KEYS : "";
+  // Outside development a missing key is refused every time, even if this isolate made an
+  // ephemeral development key earlier.
+  if (!source && !config.isDevelopment) return Promise.reject(missingSecret("JWT_SIGNING_KEYS"));
   if (cached && cached.source === source) return cached.keys;
   const keys = source ? importKeySet(source) : ephemeralKeySet(config);
   cached = { source, keys };
@@ -50,7 +54,7 @@ async function importKeySet(source: string): Promise<KeySet> {
 
 /** Development without `.dev.vars`: a key per isolate, with a warning. Refused elsewhere. */
 async function ephemeralKeySet(config: Config): Promise<KeySet> {
-  if (!config.isDevelopment) throw new Error("JWT_SIGNING_KEYS secret is not set");
+  if (!config.isDevelopment) throw missingSecret("JWT_SIGNING_KEYS");
   console.warn("JWT_SIGNING_KEYS is not set: using an ephemeral signing key (development only)");
   const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
   const kid = `dev-${Date.now()}`;

@@ -1,4 +1,6 @@
 import type { Env } from "../env";
+import { ipLimitKey } from "./client-ip";
+import type { RequestContext } from "./context";
 import { AppError } from "./errors";
 
 export interface Rate {
@@ -19,3 +21,10 @@ export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ re
   }
   return { remaining: result.remaining, resetSeconds: result.resetSeconds };
 }
+
+/**
+ * A per-IP limit on `name` (IPv6 counted per RATE_IPV6_PREFIX network). Call it before any
+ * per-email or per-account budget, so a caller refused here spends nothing of a victim's budget.
+ */
+export const rateLimitIp = (ctx: Pick<RequestContext, "env" | "ip" | "config">, name: string, rate: Rate) =>
+  rateLimit(ctx.env, `${name}:ip:${ipLimitKey(ctx.ip, ctx.config.RATE_IPV6_PREFIX)}`, rate);

@@ -4,17 +4,30 @@ import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { Env } from "../env";
 import type { Config } from "./config";
 import { base64url, fromBase64 } from "./crypto";
-
-// A fixed key for development only, so local 2FA secrets survive restarts without .dev.vars.
-const DEVELOPMENT_KEY = "a2VlbC1kZXZlbG9wbWVudC1vbmx5LWtleS0wMDAwMDA=";
+import { AppError } from "./errors";
 
 let cached: { source: string; master: Uint8Array; aes: Promise<CryptoKey> } | undefined;
+/** Development without .dev.vars: a random key per isolate (never a fixed one), with a warning. */
+let ephemeral: string | undefined;
+
+/**
+ * The service cannot run safely without a secret: log why (once per request that hits it) and
+ * answer 503, never fall back to a key someone could guess.
+ */
+export function missingSecret(name: string): AppError {
+  console.error(JSON.stringify({ level: "error", msg: `${name} secret is not set: refusing to sign or encrypt with a guessable key`, secret: name }));
+  return new AppError("service_unavailable", "The service is not configured");
+}
 
 function master(env: Env, config: Config): { master: Uint8Array; aes: Promise<CryptoKey> } {
   let source = typeof env.DATA_ENCRYPTION_KEY === "string" ? env.DATA_ENCRYPTION_KEY : "";
   if (!source) {
-    if (!config.isDevelopment) throw new Error("DATA_ENCRYPTION_KEY secret is not set");
-    source = DEVELOPMENT_KEY;
+    if (!config.isDevelopment) throw missingSecret("DATA_ENCRYPTION_KEY");
+    if (!ephemeral) {
+      console.warn("DATA_ENCRYPTION_KEY is not set: using a random key for this isolate (development only; `npm start` writes one to .dev.vars)");
+      ephemeral = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    }
+    source = ephemeral;
   }
   if (cached?.source === source) return cached;
   const key = fromBase64(source);

@@ -184,3 +184,16 @@ export async function callWithConfig(overrides: Record<string, string>, path: st
   await waitOnExecutionContext(ctx);
   return res;
 }
+
+/** Retries `check` until it passes (work deferred with waitUntil lands after the response). */
+export async function eventually(check: () => Promise<void>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

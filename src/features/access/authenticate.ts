@@ -47,6 +47,8 @@ async function userFromToken(ctx: RequestContext, token: string, req: SessionReq
 async function keyFromCredential(ctx: RequestContext, credential: string, scope: Scope | undefined, setHeader: (k: string, v: string) => void): Promise<ApiKeyActor> {
   const record = await lookupApiKey(ctx, credential);
   if (!record || record.revoked) throw new AppError("unauthenticated", "Invalid or revoked API key");
+  // The owner's status as D1 had it when the record was cached: holds even if the KV marker was lost.
+  if (!record.ownerActive) throw new AppError("account_inactive", "The key's owner is not active");
   if (record.expiresAt !== null && record.expiresAt <= ctx.now.getTime()) throw new AppError("unauthenticated", "API key expired");
   if (!ipAllowed(ctx.ip, record.allowedIps)) throw new AppError("forbidden", "This API key may not be used from this IP address");
   if (!scope) throw noScope();

@@ -173,7 +173,7 @@ export function updateUserFields(
 
 /** Clears the failed-login state held on the user row (attempt count and lock). */
 export const clearLoginFailures = (db: Db, userId: string) =>
-  db.update(users).set({ failedLoginAttempts: 0, lockedUntil: null, lastFailedLoginAt: null }).where(eq(users.id, userId)).returning({ id: users.id });
+  db.update(users).set({ failedLoginAttempts: 0, lockedUntil: null, lastFailedLoginAt: null }).where(eq(users.id, userId)).returning({ id: users.id, email: users.email });
 
 /** Whether the user holds the `superuser` role now (for the rule that only superusers act on superusers). */
 export async function isSuperuser(db: Db, userId: string, now: Date): Promise<boolean> {

@@ -15,6 +15,9 @@ import { runBatch, type Statement } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, insertUserStatements } from "../users/users.repo";
 import { isSuperuserActor, statusChangePlan } from "./admin-lifecycle.service";
+import { signInGuard } from "../../platform/sign-in-guard";
+import { loginGuardKey } from "../auth/login.service";
+import { mfaGuardKey } from "../auth/mfa.service";
 import { clearLoginFailures, isSuperuser, loadAdminUser, searchUsers, updateUserFields, userExists, userForInvite, type UserListRow } from "./admin-users.repo";
 import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAction, UpdateUserInput } from "./admin-users.schemas";
 
@@ -104,7 +107,7 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
 }
 
 /** The set-password link for a password-less account: token + email, as statements for a batch. */
-function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
+async function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
   const { db, now, config } = ctx;
   const issued = issueOneTimeToken(
     db,
@@ -112,15 +115,11 @@ function inviteStatements(ctx: RequestContext, user: { id: string; email: string
     { userId: user.id, purpose: "password_reset", ttlMs: config.ADMIN_INVITE_TTL_HOURS * HOUR_MS, data: { verifies_email: true } },
     now,
   );
-  const mail = outboxInsert(
-    db,
-    {
-      to: user.email,
-      userId: user.id,
-      email: emails.accountInvite({ name: user.fullName, url: tokenLink(config, "reset-password", issued.token), hours: config.ADMIN_INVITE_TTL_HOURS }),
-    },
-    now,
-  );
+  const mail = await outboxInsert(ctx, {
+    to: user.email,
+    userId: user.id,
+    email: emails.accountInvite({ name: user.fullName, url: tokenLink(config, "reset-password", issued.token), hours: config.ADMIN_INVITE_TTL_HOURS }),
+  });
   return { statements: [...issued.statements, mail.statement] as Statement[], outboxId: mail.id };
 }
 
@@ -135,7 +134,7 @@ export async function createUserAsAdmin(ctx: RequestContext, actor: UserActor, i
   if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
   const id = newId("usr", now.getTime());
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : NO_PASSWORD;
-  const invite = input.password === undefined ? inviteStatements(ctx, { id, email: input.email, fullName: input.full_name }) : null;
+  const invite = input.password === undefined ? await inviteStatements(ctx, { id, email: input.email, fullName: input.full_name }) : null;
   const [insertUser, ...rest] = insertUserStatements(
     db,
     { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: input.email_verified },
@@ -167,7 +166,7 @@ export async function resendInvite(ctx: RequestContext, actor: UserActor, userId
   const user = await userForInvite(ctx.db, userId);
   if (!user) throw new AppError("not_found", "User not found");
   if (user.passwordSet === 1) throw new AppError("conflict", "This user has already set a password");
-  const invite = inviteStatements(ctx, user);
+  const invite = await inviteStatements(ctx, user);
   await runBatch(ctx, [...invite.statements, auditInsert(ctx.db, ctx, { userId, actorId: actor.userId, action: "admin.invite_resent" })]);
   ctx.waitUntil(enqueueEmails(ctx.env, [invite.outboxId]));
 }
@@ -200,8 +199,9 @@ export async function updateUserAsAdmin(ctx: RequestContext, actor: UserActor, u
 }
 
 /**
- * POST /admin/users/{id}/unlock: clears the failed-login count and lock held on the user row.
- * (When the lockout state moves into the sign-in Durable Object, this must clear it there too.)
+ * POST /admin/users/{id}/unlock: clears the sign-in lock and failure counts where they are
+ * enforced (the SignInGuard objects for the email and for the second factor) and their
+ * admin-visible copy on the user row.
  */
 export async function unlockUser(ctx: RequestContext, actor: UserActor, userId: string): Promise<void> {
   const { db } = ctx;
@@ -209,6 +209,8 @@ export async function unlockUser(ctx: RequestContext, actor: UserActor, userId: 
     auditInsertIf(db, ctx, { userId, actorId: actor.userId, action: "admin.user_unlocked" }, userExists(userId)),
     clearLoginFailures(db, userId),
   ]);
-  if ((cleared as unknown[]).length === 0) throw new AppError("not_found", "User not found");
+  const row = (cleared as { id: string; email: string }[])[0];
+  if (!row) throw new AppError("not_found", "User not found");
+  await Promise.all([signInGuard(ctx.env, loginGuardKey(row.email)).succeed(), signInGuard(ctx.env, mfaGuardKey(userId)).succeed()]);
   userViewChanged(userId);
 }

@@ -1,5 +1,5 @@
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import { apiKeys } from "../../db/schema";
+import { and, desc, eq, getTableColumns, isNull, sql } from "drizzle-orm";
+import { apiKeys, users } from "../../db/schema";
 import type { Db } from "../../platform/db";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -23,8 +23,17 @@ export function apiKeysRepo(db: Db, userId: string) {
   };
 }
 
-/** Lookup by hash for authentication (not user-scoped: the key is the credential). */
-export const findApiKeyByHash = (db: Db, keyHash: string) => db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get();
+/**
+ * Lookup by hash for authentication (not user-scoped: the key is the credential), with the
+ * owner's status from D1, so a deactivated owner's keys stop even if the KV marker was lost.
+ */
+export const findApiKeyByHash = (db: Db, keyHash: string) =>
+  db
+    .select({ ...getTableColumns(apiKeys), ownerStatus: users.status })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(eq(apiKeys.keyHash, keyHash))
+    .get();
 
 /** Adds batched usage: `count` more uses, last one at `lastUsedAt`. */
 export const addApiKeyUsage = (db: Db, id: string, count: number, lastUsedAt: Date) =>

@@ -1,4 +1,6 @@
 import type { UserActor } from "../../platform/actor";
+import { safeErrorText } from "../../platform/log";
+import * as z from "zod";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -15,21 +17,36 @@ const KV_TTL_SECONDS = 300;
 const MEMORY_TTL_MS = 30_000;
 const USAGE_FLUSH_MS = 30_000;
 
-/** The parts of a key authentication needs; cached in KV and per isolate (no secrets in it). */
-export interface ApiKeyRecord {
-  id: string;
-  userId: string;
-  scopes: string[];
-  allowedIps: string[] | null;
-  rateLimitPerHour: number;
-  expiresAt: number | null;
-  revoked: boolean;
-}
+/**
+ * The parts of a key authentication needs; cached in KV and per isolate (no secrets in it).
+ * Validated when read back from KV: an entry of another shape is refilled from D1.
+ */
+const ApiKeyRecord = z.object({
+  id: z.string(),
+  userId: z.string(),
+  scopes: z.array(z.string()),
+  allowedIps: z.array(z.string()).nullable(),
+  rateLimitPerHour: z.number().int(),
+  expiresAt: z.number().nullable(),
+  revoked: z.boolean(),
+  /** The owner's status was `active` when the record was read from D1 (at most KV_TTL_SECONDS ago). */
+  ownerActive: z.boolean(),
+});
+export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 
 const kvKey = (hash: string) => `ak:${hash}`;
+/**
+ * Revocation tombstone, a key of its own: a lookup that read D1 just before a revoke may write
+ * its (live) record to `ak:` after the revoke evicted it; it can never overwrite this one.
+ */
+const kvRevokedKey = (hash: string) => `akr:${hash}`;
+/** Outlives any `ak:` entry a racing lookup could still write (KV_TTL_SECONDS after it read D1). */
+const TOMBSTONE_TTL_SECONDS = 2 * KV_TTL_SECONDS + 60;
 const memory = new Map<string, { record: ApiKeyRecord; until: number }>();
+/** Keys revoked through this isolate (hash → until): a racing lookup cannot re-cache them here. */
+const revokedHere = new Map<string, number>();
 
-const toRecord = (row: ApiKeyRow): ApiKeyRecord => ({
+const toRecord = (row: ApiKeyRow & { ownerStatus: string }): ApiKeyRecord => ({
   id: row.id,
   userId: row.userId,
   scopes: row.scopes,
@@ -37,6 +54,7 @@ const toRecord = (row: ApiKeyRow): ApiKeyRecord => ({
   rateLimitPerHour: row.rateLimitPerHour,
   expiresAt: row.expiresAt?.getTime() ?? null,
   revoked: row.revokedAt !== null,
+  ownerActive: row.ownerStatus === "active",
 });
 
 export const looksLikeApiKey = (credential: string) => credential.startsWith(API_KEY_PREFIX);
@@ -70,7 +88,7 @@ export async function createApiKey(ctx: RequestContext, actor: UserActor, input:
     apiKeysRepo(db, userId).insert(row),
     auditInsert(db, ctx, { userId, action: "api_key.created", details: { key_id: row.id, name: row.name, scopes: row.scopes } }),
   ]);
-  return { key, row: { ...row, userId, revokedAt: null, lastUsedAt: null, useCount: 0 } satisfies ApiKeyRow };
+  return { key, row: { ...row, userId, revokedAt: null, lastUsedAt: null, useCount: 0 } satisfies Omit<ApiKeyRow, "ownerStatus"> };
 }
 
 export async function listApiKeys(ctx: RequestContext, actor: UserActor) {
@@ -92,26 +110,48 @@ export async function revokeApiKey(ctx: RequestContext, actor: UserActor, id: st
   const row = revoked[0];
   if (!row) throw new AppError("not_found", "API key not found");
   memory.delete(row.keyHash);
-  await ctx.env.CACHE.delete(kvKey(row.keyHash));
+  if (revokedHere.size >= 10_000) revokedHere.clear();
+  revokedHere.set(row.keyHash, ctx.now.getTime() + TOMBSTONE_TTL_SECONDS * 1000);
+  await Promise.all([
+    ctx.env.CACHE.put(kvRevokedKey(row.keyHash), "1", { expirationTtl: TOMBSTONE_TTL_SECONDS }),
+    ctx.env.CACHE.delete(kvKey(row.keyHash)),
+  ]);
 }
 
-/** Looks a presented key up: isolate memory (30 s), then KV (5 min), then D1. */
+/**
+ * Looks a presented key up: isolate memory (30 s), then KV (5 min) beside its revocation
+ * tombstone, then D1. The owner's status is part of the record, so a deactivated owner's keys
+ * stop within KV_TTL_SECONDS + MEMORY_TTL_MS even when the `ub:` marker never reached KV.
+ */
 export async function lookupApiKey(ctx: RequestContext, key: string): Promise<ApiKeyRecord | null> {
   const hash = sha256Hex(key);
   const now = ctx.now.getTime();
+  const revokedUntil = revokedHere.get(hash);
+  if (revokedUntil !== undefined && revokedUntil > now) return revokedRecord(memory.get(hash)?.record);
   const hit = memory.get(hash);
   if (hit && hit.until > now) return hit.record;
-  let record = await ctx.env.CACHE.get<ApiKeyRecord>(kvKey(hash), "json");
+  const [cached, tombstone] = await Promise.all([
+    ctx.env.CACHE.get(kvKey(hash), "json").then((v) => ApiKeyRecord.safeParse(v)),
+    ctx.env.CACHE.get(kvRevokedKey(hash)),
+  ]);
+  let record = cached.success ? cached.data : null;
   if (!record) {
     const row = await findApiKeyByHash(ctx.db, hash);
     if (!row) return null;
     record = toRecord(row);
     ctx.waitUntil(ctx.env.CACHE.put(kvKey(hash), JSON.stringify(record), { expirationTtl: KV_TTL_SECONDS }));
   }
+  if (tombstone !== null) record = revokedRecord(record);
   if (memory.size > 10_000) memory.clear();
   memory.set(hash, { record, until: now + MEMORY_TTL_MS });
   return record;
 }
+
+/** A record marked revoked (or a bare one when nothing is known but the revocation). */
+const revokedRecord = (record: ApiKeyRecord | undefined): ApiKeyRecord =>
+  record
+    ? { ...record, revoked: true }
+    : { id: "", userId: "", scopes: [], allowedIps: null, rateLimitPerHour: 1, expiresAt: null, revoked: true, ownerActive: false };
 
 const pendingUsage = new Map<string, { count: number; last: number }>();
 let lastFlush = 0;
@@ -145,6 +185,6 @@ export async function flushApiKeyUsage(ctx: Pick<RequestContext, "db" | "now">):
       const cur = pendingUsage.get(id) ?? { count: 0, last: 0 };
       pendingUsage.set(id, { count: cur.count + u.count, last: Math.max(cur.last, u.last) });
     }
-    console.error(JSON.stringify({ level: "error", msg: "api key usage flush failed", error: String(err) }));
+    console.error(JSON.stringify({ level: "error", msg: "api key usage flush failed", error: safeErrorText(err) }));
   }
 }

@@ -25,7 +25,7 @@ export function auditInsert(db: Db, ctx: AuditContext, entry: AuditEntry) {
   return db.insert(auditLog).values(auditRow(ctx, entry));
 }
 
-type AuditContext = Pick<RequestContext, "ip" | "userAgent" | "requestId" | "now">;
+type AuditContext = Pick<RequestContext, "ip" | "userAgent" | "requestId" | "now"> & Partial<Pick<RequestContext, "correlationId">>;
 
 function auditRow(ctx: AuditContext, entry: AuditEntry): typeof auditLog.$inferInsert {
   return {
@@ -33,7 +33,8 @@ function auditRow(ctx: AuditContext, entry: AuditEntry): typeof auditLog.$inferI
     userId: entry.userId,
     actorId: entry.actorId ?? entry.userId,
     action: entry.action,
-    details: entry.details ?? {},
+    // The client's correlation id is recorded apart from our request id, never as it.
+    details: ctx.correlationId ? { ...entry.details, correlation_id: ctx.correlationId } : (entry.details ?? {}),
     ipAddress: ctx.ip,
     userAgent: ctx.userAgent.slice(0, 512),
     requestId: ctx.requestId,

@@ -71,7 +71,7 @@ const mfaVerifyRoute = createRoute({
   tags,
   summary: "Second step of sign-in: a TOTP code or a backup code",
   request: jsonBody(MfaVerifyInput),
-  responses: { 200: jsonResponse(z.union([TokensSchema, CookieTokensSchema]), "Signed in (CookieTokens with refresh_token_delivery=cookie)"), ...problemResponses(400, 401, 403, 422, 429) },
+  responses: { 200: jsonResponse(z.union([TokensSchema, CookieTokensSchema]), "Signed in (CookieTokens with refresh_token_delivery=cookie)"), ...problemResponses(400, 401, 403, 422, 423, 429) },
 });
 
 const refreshRoute = createRoute({

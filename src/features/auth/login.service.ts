@@ -1,12 +1,14 @@
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { rateLimit } from "../../platform/rate-limit";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
-import { failuresReached, findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
+import { safeErrorText } from "../../platform/log";
+import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
+import { reserveAttempt, signInGuard, type Reservation } from "../../platform/sign-in-guard";
+import { auditInsert } from "../audit/audit.repo";
+import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
-import { spendBackupCode, spendTotpCode } from "./mfa.service";
+import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { openSession, runBatch } from "./sessions.service";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
@@ -18,51 +20,64 @@ function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
   }
 }
 
-const lockedError = (until: Date, now: Date) =>
-  new AppError("account_locked", `Too many failed sign-ins; try again after ${until.toISOString()}`, {
-    retryAfter: Math.ceil((until.getTime() - now.getTime()) / 1000),
-    fields: { locked_until: until.toISOString() },
-  });
+/** The password guard of an email: keyed by the normalised email, so unknown emails have one too. */
+export const loginGuardKey = (email: string) => `login:${sha256Hex(email)}`;
 
 /**
- * POST /auth/login. Order matters: rate limits before any hashing; a locked account answers
- * 423 without hashing; an unknown email hashes a dummy so it costs what a wrong password costs
- * and answers the same 401 body. The account's state (inactive, unverified) is revealed only to
- * someone who knows the password.
+ * After the response: the audit rows of a failed sign-in (and of the lock it set) and, for a
+ * real account, the admin-visible counter in D1. Deferred, and an unknown email writes its own
+ * audit row too, so both kinds of failure do the same work: a wrong password for a real account
+ * waits on no D1 write that an unknown email lacks, before or after the response.
+ */
+async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | undefined, email: string, reservation: Reservation) {
+  const { db, now } = ctx;
+  const until = reservation.lockedUntil !== null ? new Date(reservation.lockedUntil) : null;
+  const who = user ? {} : { email_sha256: sha256Hex(email) };
+  const userId = user?.id ?? null;
+  await runBatch(ctx, [
+    ...(user ? [recordLoginFailure(db, user.id, reservation.failures, until, now)] : []),
+    auditInsert(db, ctx, { userId, action: "auth.login_failed", details: { reason: user ? "wrong_password" : "unknown_email", ...who } }),
+    ...(until ? [auditInsert(db, ctx, { userId, action: "auth.account_locked", details: { until: until.toISOString(), factor: "password", ...who } })] : []),
+  ]);
+}
+
+/**
+ * POST /auth/login. Order matters: the per-IP limit first; then one step of the email's guard
+ * takes the per-email budget and reserves the attempt (a locked email answers 423 without
+ * hashing); only then the hash. An unknown email hashes a dummy and takes exactly the same path,
+ * so body, lockout and timing are the same as for a wrong password. The account's state
+ * (inactive, unverified) is revealed only to someone who knows the password.
  */
 export async function login(ctx: RequestContext, input: { email: string; password: string; device_name?: string }) {
   const { db, now, config, env } = ctx;
-  // One round trip: both limits and the (cheap) lookup in parallel; no hashing before the
-  // limits have answered.
-  const [, , user] = await ctx.timed("lookup", () =>
-    Promise.all([
-      rateLimit(env, `login:ip:${ctx.ip}`, config.RATE_LOGIN_PER_IP),
-      rateLimit(env, `login:email:${sha256Hex(input.email)}`, config.RATE_LOGIN_PER_EMAIL),
-      findUserByEmail(db, input.email, now),
-    ]),
+  // The per-IP limit and the (cheap) lookup in parallel; a caller refused per IP spends nothing
+  // of the email's budget, and nothing is hashed before the limits have answered.
+  const [, user] = await ctx.timed("lookup", () =>
+    Promise.all([rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), findUserByEmail(db, input.email, now)]),
   );
-  if (!user) {
-    await ctx.timed("hash", () => verifyDummy(input.password));
-    throw invalidCredentials();
-  }
-  if (user.lockedUntil && user.lockedUntil > now) throw lockedError(user.lockedUntil, now);
-
-  const verdict = await ctx.timed("hash", () => verifyPassword(input.password, user.passwordHash));
-  if (!verdict.ok) {
-    const lockUntil = new Date(now.getTime() + config.LOCKOUT_MINUTES * 60_000);
-    await runBatch(ctx, [
-      recordLoginFailure(db, user.id, config.LOCKOUT_THRESHOLD, lockUntil, now),
-      auditInsert(db, ctx, { userId: user.id, action: "auth.login_failed", details: { reason: "wrong_password" } }),
-      // Recorded by the failure that reached the threshold, in the same transaction as the lock.
-      auditInsertIf(
-        db,
-        ctx,
-        { userId: user.id, action: "auth.account_locked", details: { until: lockUntil.toISOString() } },
-        failuresReached(user.id, config.LOCKOUT_THRESHOLD),
+  const guardKey = loginGuardKey(input.email);
+  const reservation = await ctx.timed("guard", () =>
+    reserveAttempt(env, guardKey, {
+      now: now.getTime(),
+      threshold: config.LOCKOUT_THRESHOLD,
+      lockMs: config.LOCKOUT_MINUTES * 60_000,
+      rate: config.RATE_LOGIN_PER_EMAIL,
+    }),
+  );
+  const verdict = await ctx.timed("hash", () =>
+    user ? verifyPassword(input.password, user.passwordHash) : verifyDummy(input.password).then((ok) => ({ ok, needsRehash: false })),
+  );
+  if (!user || !verdict.ok) {
+    ctx.waitUntil(
+      recordPasswordFailure(ctx, user, input.email, reservation).catch((err) =>
+        console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "recording a failed login failed", error: safeErrorText(err) })),
       ),
-    ]);
+    );
     throw invalidCredentials();
   }
+  // Password proven: the count starts again (overlapped with the rest of the work).
+  const reset = signInGuard(env, guardKey).succeed();
+  ctx.waitUntil(reset);
   assertMayLogIn(ctx, user);
   // A hash made under older parameters (or imported from bcrypt/Werkzeug) is upgraded now that
   // the password is known.
@@ -85,17 +100,21 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
           ]
         : []),
     ]);
+    await reset;
     return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
   }
-  return openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
+  const [tokens] = await Promise.all([openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" }), reset]);
+  return tokens;
 }
 
 /**
- * POST /auth/mfa/verify: the second step. Attempts are limited per mfa_token; the TOTP step or
- * backup code is spent by a guarded statement; the mfa_token itself is spent exactly once.
+ * POST /auth/mfa/verify: the second step. Limited per IP and per mfa_token; failures count per
+ * user across every mfa token (see `guardSecondFactor`); the TOTP step or backup code is spent
+ * by a guarded statement; the mfa_token itself is spent exactly once.
  */
 export async function verifyMfaLogin(ctx: RequestContext, input: { mfa_token: string; code?: string; backup_code?: string }) {
   const { db, now, config, env } = ctx;
+  await rateLimitIp(ctx, "mfa-verify", config.RATE_MFA_VERIFY_PER_IP);
   await rateLimit(env, `mfa:token:${sha256Hex(input.mfa_token)}`, config.RATE_MFA_PER_TOKEN);
   const pending = await peekOneTimeToken(db, input.mfa_token, "mfa_login", now);
   if (!pending) throw new AppError("unauthenticated", "The MFA token is invalid or has expired; sign in again");
@@ -103,23 +122,13 @@ export async function verifyMfaLogin(ctx: RequestContext, input: { mfa_token: st
   if (!user) throw new AppError("unauthenticated", "The MFA token is invalid or has expired; sign in again");
   assertMayLogIn(ctx, user);
 
-  try {
-    if (input.code !== undefined) await spendTotpCode(ctx, user.id, input.code, true);
-    else await spendBackupCode(ctx, user.id, input.backup_code ?? "");
-  } catch (err) {
-    if (err instanceof AppError && err.code === "invalid_mfa_code") {
-      await runBatch(ctx, [auditInsert(db, ctx, { userId: user.id, action: "mfa.failed", details: { method: input.code !== undefined ? "totp" : "backup_code" } })]);
-    }
-    throw err;
-  }
+  const method = input.code !== undefined ? "totp" : "backup_code";
+  await guardSecondFactor(ctx, user, method, () =>
+    input.code !== undefined ? spendTotpCode(ctx, user.id, input.code) : spendBackupCode(ctx, user.id, input.backup_code ?? ""),
+  );
   const spent = await consumeOneTimeToken(db, input.mfa_token, "mfa_login", now);
   if (!spent) throw new AppError("unauthenticated", "The MFA token was already used; sign in again");
   const data = spent.data as { device_name?: string | null };
   const extra = input.backup_code !== undefined ? [auditInsert(db, ctx, { userId: user.id, action: "mfa.backup_code_used" })] : [];
-  return openSession(ctx, user, {
-    deviceName: data.device_name ?? null,
-    method: input.code !== undefined ? "totp" : "backup_code",
-    extra,
-  });
+  return openSession(ctx, user, { deviceName: data.device_name ?? null, method, extra });
 }
-

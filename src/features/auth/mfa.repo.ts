@@ -1,6 +1,6 @@
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { mfaBackupCodes, mfaTotp } from "../../db/schema";
-import type { Db } from "../../platform/db";
+import { insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
 /** A user's TOTP secret and backup codes; every statement carries the owner. */
@@ -28,7 +28,27 @@ export function mfaRepo(db: Db, userId: string) {
         .set({ lastUsedStep: step, updatedAt: now })
         .where(and(mine, eq(mfaTotp.enabled, enabled), or(isNull(mfaTotp.lastUsedStep), lt(mfaTotp.lastUsedStep, step))))
         .returning({ userId: mfaTotp.userId }),
-    enable: (now: Date) => db.update(mfaTotp).set({ enabled: true, enabledAt: now, updatedAt: now }).where(mine),
+    /**
+     * Enables the pending secret, spending time step `step`, in one guarded statement: only when
+     * the stored secret is still `secretEncrypted`, the one the code was verified against (a
+     * concurrent /totp/setup cannot swap it), and the step was not used. No row back = not enabled.
+     */
+    enableVerified: (secretEncrypted: string, step: number, now: Date) =>
+      db
+        .update(mfaTotp)
+        .set({ enabled: true, enabledAt: now, lastUsedStep: step, updatedAt: now })
+        .where(
+          and(
+            mine,
+            eq(mfaTotp.enabled, false),
+            eq(mfaTotp.secretEncrypted, secretEncrypted),
+            or(isNull(mfaTotp.lastUsedStep), lt(mfaTotp.lastUsedStep, step)),
+          ),
+        )
+        .returning({ userId: mfaTotp.userId }),
+    /** SQL condition: `enableVerified(secretEncrypted, …, now)` applied (for the rest of its batch). */
+    enabledBy: (secretEncrypted: string, now: Date) =>
+      sql`EXISTS (SELECT 1 FROM ${mfaTotp} WHERE ${mfaTotp.userId} = ${userId} AND ${mfaTotp.enabled} = 1 AND ${mfaTotp.secretEncrypted} = ${secretEncrypted} AND ${mfaTotp.enabledAt} = ${now.getTime()})`,
     remove: () => db.delete(mfaTotp).where(mine),
     replaceBackupCodes: (codeHashes: string[], now: Date) => [
       db.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId)),
@@ -36,6 +56,11 @@ export function mfaRepo(db: Db, userId: string) {
         .insert(mfaBackupCodes)
         .values(codeHashes.map((codeHash) => ({ id: newId("bkc", now.getTime()), userId, codeHash, createdAt: now }))),
     ] as const,
+    /** Like `replaceBackupCodes`, but only when `condition` holds at that point of the batch. */
+    replaceBackupCodesIf: (codeHashes: string[], now: Date, condition: SQL) => [
+      db.delete(mfaBackupCodes).where(and(eq(mfaBackupCodes.userId, userId), condition)),
+      ...codeHashes.map((codeHash) => insertIf(db, mfaBackupCodes, { id: newId("bkc", now.getTime()), userId, codeHash, createdAt: now }, condition)),
+    ],
     removeBackupCodes: () => db.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId)),
     /** Spends a backup code once (guarded update). */
     useBackupCode: (codeHash: string, now: Date) =>

@@ -24,7 +24,7 @@ const enableRoute = securedRoute({ session: true, fresh: true }, {
   summary: "Turn TOTP on with a current code; returns 10 single-use backup codes",
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
   request: jsonBody(TotpCodeInput),
-  responses: { 200: jsonResponse(BackupCodesSchema, "Enabled"), ...problemResponses(400, 401, 403, 409, 422, 429) },
+  responses: { 200: jsonResponse(BackupCodesSchema, "Enabled"), ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
 });
 
 const disableRoute = securedRoute({ session: true, fresh: true }, {
@@ -34,7 +34,7 @@ const disableRoute = securedRoute({ session: true, fresh: true }, {
   summary: "Turn TOTP off with a current code or the password",
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
   request: jsonBody(TotpDisableInput),
-  responses: { 204: NoContent, ...problemResponses(400, 401, 403, 409, 422, 429) },
+  responses: { 204: NoContent, ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
 });
 
 const backupCodesRoute = securedRoute({ session: true, fresh: true }, {
@@ -44,7 +44,7 @@ const backupCodesRoute = securedRoute({ session: true, fresh: true }, {
   summary: "Replace the backup codes (old ones stop working)",
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
   request: jsonBody(TotpCodeInput),
-  responses: { 200: jsonResponse(BackupCodesSchema, "New backup codes"), ...problemResponses(400, 401, 403, 409, 422, 429) },
+  responses: { 200: jsonResponse(BackupCodesSchema, "New backup codes"), ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
 });
 
 export function registerMfa(app: App): void {

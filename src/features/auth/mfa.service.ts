@@ -3,12 +3,16 @@ import { hmacHex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { derivedKey, open, seal } from "../../platform/secrets";
-import { auditInsert } from "../audit/audit.repo";
+import { reserveAttempt, signInGuard, type Reservation } from "../../platform/sign-in-guard";
+import { outboxInsert } from "../../email/outbox.repo";
+import { emails } from "../../email/templates";
+import { enqueueEmails } from "../../email/queue";
+import { auditInsert, auditInsertIf } from "../audit/audit.repo";
 import { userViewChanged } from "../users/user-view";
-import { findUserById, setTwoFactorEnabled } from "../users/users.repo";
+import { findUserById, setTwoFactorEnabled, setTwoFactorEnabledIf } from "../users/users.repo";
 import { mfaRepo } from "./mfa.repo";
 import { verifyPassword } from "./password-hash";
-import { runBatch } from "./sessions.service";
+import { runBatch, type Statement } from "./sessions.service";
 import { base32Decode, base32Encode, generateBackupCodes, matchTotpStep, normalizeBackupCode, otpauthUrl } from "./totp";
 
 const sealContext = (userId: string) => `totp:${userId}`;
@@ -33,12 +37,11 @@ export async function setupTotp(ctx: RequestContext, userId: string) {
 }
 
 /**
- * Verifies a TOTP code for the user's secret (pending when `enabled` is false) and spends its
- * time step, so the same code cannot be used twice. Wrong or replayed → 401 `invalid_mfa_code`.
+ * Checks a TOTP code against the user's secret (pending when `enabled` is false) without
+ * spending it. Wrong or replayed → 401 `invalid_mfa_code`.
  */
-export async function spendTotpCode(ctx: RequestContext, userId: string, code: string, enabled: boolean): Promise<void> {
-  const repo = mfaRepo(ctx.db, userId);
-  const row = await repo.get();
+async function checkTotpCode(ctx: RequestContext, userId: string, code: string, enabled: boolean) {
+  const row = await mfaRepo(ctx.db, userId).get();
   if (!row || row.enabled !== enabled) {
     throw enabled
       ? new AppError("invalid_mfa_code", "Two-factor authentication is not enabled")
@@ -49,7 +52,16 @@ export async function spendTotpCode(ctx: RequestContext, userId: string, code: s
   if (step === null || (row.lastUsedStep !== null && step <= row.lastUsedStep)) {
     throw new AppError("invalid_mfa_code", "The code is wrong or was already used");
   }
-  const [spent] = await repo.useStep(step, enabled, ctx.now);
+  return { secretEncrypted: row.secretEncrypted, step };
+}
+
+/**
+ * Verifies a TOTP code for the user's enabled secret and spends its time step, so the same code
+ * cannot be used twice. Wrong or replayed → 401 `invalid_mfa_code`.
+ */
+export async function spendTotpCode(ctx: RequestContext, userId: string, code: string): Promise<void> {
+  const { step } = await checkTotpCode(ctx, userId, code, true);
+  const [spent] = await mfaRepo(ctx.db, userId).useStep(step, true, ctx.now);
   if (!spent) throw new AppError("invalid_mfa_code", "The code is wrong or was already used");
 }
 
@@ -59,22 +71,96 @@ export async function spendBackupCode(ctx: RequestContext, userId: string, code:
   if (!spent) throw new AppError("invalid_mfa_code", "The backup code is wrong or was already used");
 }
 
+export const mfaGuardKey = (userId: string) => `mfa:${userId}`;
+
+interface GuardedUser {
+  id: string;
+  email: string;
+  fullName: string;
+}
+
+/**
+ * Runs `check` (which verifies a second factor) under the user's second-factor guard: failures
+ * count per user across every mfa token and 2FA route; at MFA_LOCKOUT_THRESHOLD consecutive
+ * failures the second step answers 423 `account_locked` for LOCKOUT_MINUTES, even for a correct
+ * code (NIST SP 800-63B-4 allows at most 100). The attempt is reserved before the check, so
+ * concurrent guesses cannot overshoot; a success resets the count; every lock is audited and
+ * emailed to the user.
+ */
+export async function guardSecondFactor<T>(ctx: RequestContext, user: GuardedUser, method: string, check: () => Promise<T>): Promise<T> {
+  const { env, config, now } = ctx;
+  const key = mfaGuardKey(user.id);
+  const reservation = await reserveAttempt(
+    env,
+    key,
+    { now: now.getTime(), threshold: config.MFA_LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000 },
+    "Too many wrong authentication codes",
+  );
+  let result: T;
+  try {
+    result = await check();
+  } catch (err) {
+    if (err instanceof AppError && err.code === "invalid_mfa_code") await recordSecondFactorFailure(ctx, user, method, reservation);
+    else await signInGuard(env, key).release(config.MFA_LOCKOUT_THRESHOLD);
+    throw err;
+  }
+  await signInGuard(env, key).succeed();
+  return result;
+}
+
+async function recordSecondFactorFailure(ctx: RequestContext, user: GuardedUser, method: string, reservation: Reservation) {
+  const { db } = ctx;
+  const statements: Statement[] = [auditInsert(db, ctx, { userId: user.id, action: "mfa.failed", details: { method } })];
+  let mailId: string | null = null;
+  if (reservation.lockedUntil !== null) {
+    const until = new Date(reservation.lockedUntil).toISOString();
+    const mail = await outboxInsert(
+      ctx,
+      { to: user.email, userId: user.id, email: emails.secondFactorLocked({ name: user.fullName, until, failures: reservation.failures }) },
+    );
+    mailId = mail.id;
+    statements.push(
+      auditInsert(db, ctx, { userId: user.id, action: "auth.account_locked", details: { until, factor: "second_factor" } }),
+      mail.statement,
+    );
+  }
+  await runBatch(ctx, statements);
+  if (mailId) ctx.waitUntil(enqueueEmails(ctx.env, [mailId]));
+}
+
+/** The user for the signed-in 2FA routes. */
+async function signedInUser(ctx: RequestContext, userId: string) {
+  const user = await findUserById(ctx.db, userId, ctx.now);
+  if (!user) throw new AppError("unauthenticated");
+  return user;
+}
+
 /** Bounds code guessing on the signed-in 2FA routes. */
 const limitCodeAttempts = (ctx: RequestContext, userId: string) =>
   rateLimit(ctx.env, `mfa-manage:user:${userId}`, ctx.config.RATE_MFA_PER_TOKEN);
 
-/** POST /auth/mfa/totp/enable: a valid code turns 2FA on and yields 10 backup codes. */
+/**
+ * POST /auth/mfa/totp/enable: a valid code turns 2FA on and yields 10 backup codes. The enable
+ * is one guarded statement on the very secret the code was checked against; the rest of the
+ * batch applies only if it did.
+ */
 export async function enableTotp(ctx: RequestContext, userId: string, code: string) {
   await limitCodeAttempts(ctx, userId);
-  await spendTotpCode(ctx, userId, code, false);
-  const repo = mfaRepo(ctx.db, userId);
+  const user = await signedInUser(ctx, userId);
+  const { db, now } = ctx;
+  const repo = mfaRepo(db, userId);
   const backup = freshBackupCodes(ctx);
-  await runBatch(ctx, [
-    repo.enable(ctx.now),
-    setTwoFactorEnabled(ctx.db, userId, true, ctx.now),
-    ...repo.replaceBackupCodes(backup.hashes, ctx.now),
-    auditInsert(ctx.db, ctx, { userId, action: "mfa.enabled", details: { method: "totp" } }),
-  ]);
+  await guardSecondFactor(ctx, user, "totp", async () => {
+    const checked = await checkTotpCode(ctx, userId, code, false);
+    const enabled = repo.enabledBy(checked.secretEncrypted, now);
+    const [done] = await runBatch(ctx, [
+      repo.enableVerified(checked.secretEncrypted, checked.step, now),
+      setTwoFactorEnabledIf(db, userId, true, now, enabled),
+      ...repo.replaceBackupCodesIf(backup.hashes, now, enabled),
+      auditInsertIf(db, ctx, { userId, action: "mfa.enabled", details: { method: "totp" } }, enabled),
+    ]);
+    if ((done as unknown[]).length === 0) throw new AppError("invalid_mfa_code", "The code is wrong, was already used, or the secret was replaced by a new setup");
+  });
   userViewChanged(userId);
   return { backup_codes: backup.codes };
 }
@@ -82,11 +168,11 @@ export async function enableTotp(ctx: RequestContext, userId: string, code: stri
 /** POST /auth/mfa/totp/disable: needs a current code or the password. */
 export async function disableTotp(ctx: RequestContext, userId: string, proof: { code?: string; password?: string }): Promise<void> {
   await limitCodeAttempts(ctx, userId);
-  const user = await findUserById(ctx.db, userId, ctx.now);
-  if (!user) throw new AppError("unauthenticated");
+  const user = await signedInUser(ctx, userId);
   if (!user.twoFactorEnabled) throw new AppError("conflict", "Two-factor authentication is not enabled");
   if (proof.code !== undefined) {
-    await spendTotpCode(ctx, userId, proof.code, true);
+    const code = proof.code;
+    await guardSecondFactor(ctx, user, "totp", () => spendTotpCode(ctx, userId, code));
   } else if (!(await verifyPassword(proof.password ?? "", user.passwordHash)).ok) {
     throw new AppError("invalid_credentials", "The password is not correct");
   }
@@ -103,7 +189,8 @@ export async function disableTotp(ctx: RequestContext, userId: string, proof: { 
 /** POST /auth/mfa/backup-codes: a valid code replaces every backup code. */
 export async function regenerateBackupCodes(ctx: RequestContext, userId: string, code: string) {
   await limitCodeAttempts(ctx, userId);
-  await spendTotpCode(ctx, userId, code, true);
+  const user = await signedInUser(ctx, userId);
+  await guardSecondFactor(ctx, user, "totp", () => spendTotpCode(ctx, userId, code));
   const repo = mfaRepo(ctx.db, userId);
   const backup = freshBackupCodes(ctx);
   await runBatch(ctx, [

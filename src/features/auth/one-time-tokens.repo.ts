@@ -46,3 +46,7 @@ export async function consumeOneTimeToken(db: Db, token: string, purpose: OneTim
     .returning({ userId: oneTimeTokens.userId, data: oneTimeTokens.data });
   return rows[0];
 }
+
+/** Removes every pending token of `purpose` of a user (for the caller's batch). */
+export const revokeOneTimeTokens = (db: Db, userId: string, purpose: OneTimePurpose) =>
+  db.delete(oneTimeTokens).where(and(eq(oneTimeTokens.userId, userId), eq(oneTimeTokens.purpose, purpose)));

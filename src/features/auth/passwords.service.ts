@@ -2,14 +2,17 @@ import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { rateLimit } from "../../platform/rate-limit";
+import { safeErrorText } from "../../platform/log";
+import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
+import { signInGuard } from "../../platform/sign-in-guard";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../audit/audit.repo";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, findUserById, markEmailVerified, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
-import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
+import { loginGuardKey } from "./login.service";
+import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken, revokeOneTimeTokens } from "./one-time-tokens.repo";
 import { hashPassword, verifyPassword } from "./password-hash";
 import { checkPassword } from "./password-policy";
 import { endSessions, runBatch, type Statement } from "./sessions.service";
@@ -60,19 +63,27 @@ async function replacePassword(
   opts: { keepSession: string | null; action: "auth.password_changed" | "auth.password_reset"; extra?: Statement[] },
 ): Promise<void> {
   const { db, now, config } = ctx;
-  const mail = outboxInsert(
-    db,
-    { to: user.email, userId: user.id, email: emails.passwordChanged({ name: user.fullName, when: now.toISOString(), ip: ctx.ip }) },
-    now,
-  );
+  const mail = await outboxInsert(ctx, {
+    to: user.email,
+    userId: user.id,
+    email: emails.passwordChanged({ name: user.fullName, when: now.toISOString(), ip: ctx.ip }),
+  });
   await endSessions(
     ctx,
     user.id,
     opts.keepSession ? { allExcept: opts.keepSession } : {},
     opts.action === "auth.password_changed" ? "password_changed" : "password_reset",
     { userId: user.id, action: opts.action },
-    [...(opts.extra ?? []), ...setPasswordStatements(db, user.id, hash, Math.max(config.PASSWORD_HISTORY_COUNT, 1), now), mail.statement],
+    [
+      ...(opts.extra ?? []),
+      ...setPasswordStatements(db, user.id, hash, Math.max(config.PASSWORD_HISTORY_COUNT, 1), now),
+      // A pending second step was opened with the old password: it must not outlive it.
+      revokeOneTimeTokens(db, user.id, "mfa_login"),
+      mail.statement,
+    ],
   );
+  // The new password is proven: the email's failure count and lock start again.
+  await signInGuard(ctx.env, loginGuardKey(user.email)).succeed();
   ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));
 }
 
@@ -99,6 +110,8 @@ export async function changePassword(
  * so neither the answer nor its timing tells whether the account exists.
  */
 export async function forgotPassword(ctx: RequestContext, email: string): Promise<void> {
+  // The IP first: a caller refused there spends nothing of the address's budget.
+  await rateLimitIp(ctx, "forgot", ctx.config.RATE_FORGOT_PER_IP);
   await rateLimit(ctx.env, `forgot:email:${sha256Hex(email)}`, ctx.config.RATE_FORGOT_PER_EMAIL);
   ctx.waitUntil(
     (async () => {
@@ -106,9 +119,7 @@ export async function forgotPassword(ctx: RequestContext, email: string): Promis
       const user = await findUserByEmail(db, email, now);
       if (!user || user.status !== "active") return;
       const issued = issueOneTimeToken(db, { userId: user.id, purpose: "password_reset", ttlMs: config.PASSWORD_RESET_TTL_MINUTES * 60_000 }, now);
-      const mail = outboxInsert(
-        db,
-        {
+      const mail = await outboxInsert(ctx, {
           to: user.email,
           userId: user.id,
           email: emails.passwordReset({
@@ -116,12 +127,10 @@ export async function forgotPassword(ctx: RequestContext, email: string): Promis
             url: tokenLink(config, "reset-password", issued.token),
             minutes: config.PASSWORD_RESET_TTL_MINUTES,
           }),
-        },
-        now,
-      );
+      });
       await runBatch(ctx, [...issued.statements, mail.statement, auditInsert(db, ctx, { userId: user.id, action: "auth.password_reset_requested" })]);
       await enqueueEmails(ctx.env, [mail.id]);
-    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "forgot password failed", error: String(err) }))),
+    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "forgot password failed", error: safeErrorText(err) }))),
   );
 }
 

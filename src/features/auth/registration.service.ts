@@ -3,7 +3,8 @@ import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { isUniqueViolation } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import { rateLimit } from "../../platform/rate-limit";
+import { safeErrorText } from "../../platform/log";
+import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
@@ -21,16 +22,14 @@ import { runBatch, type Statement } from "./sessions.service";
 const HOUR_MS = 3_600_000;
 
 /** The verification email and its single-use token, as statements for the caller's batch. */
-function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
+async function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
   const { config, now, db } = ctx;
   const issued = issueOneTimeToken(
     db,
     { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR_MS },
     now,
   );
-  const mail = outboxInsert(
-    db,
-    {
+  const mail = await outboxInsert(ctx, {
       to: user.email,
       userId: user.id,
       email: emails.verification({
@@ -38,9 +37,7 @@ function verificationEmail(ctx: RequestContext, user: { id: string; email: strin
         url: tokenLink(config, "verify-email", issued.token),
         hours: config.EMAIL_VERIFICATION_TTL_HOURS,
       }),
-    },
-    now,
-  );
+  });
   return { statements: [...issued.statements, mail.statement] as Statement[], outboxId: mail.id };
 }
 
@@ -50,13 +47,13 @@ function verificationEmail(ctx: RequestContext, user: { id: string; email: strin
  */
 export async function register(ctx: RequestContext, input: z.infer<typeof RegisterInput>) {
   const { db, now, config, env } = ctx;
-  await rateLimit(env, `register:ip:${ctx.ip}`, config.RATE_REGISTER_PER_IP);
+  await rateLimitIp(ctx, "register", config.RATE_REGISTER_PER_IP);
   assertPasswordAcceptable(config, input.password, { email: input.email, fullName: input.full_name });
   if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
 
   const id = newId("usr", now.getTime());
   const passwordHash = await hashPassword(input.password);
-  const verification = verificationEmail(ctx, { id, email: input.email, fullName: input.full_name });
+  const verification = await verificationEmail(ctx, { id, email: input.email, fullName: input.full_name });
   try {
     await runBatch(ctx, [
       ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
@@ -98,14 +95,16 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
  * 202 either way, and the work runs after the response, so timing does not reveal the account.
  */
 export async function resendVerification(ctx: RequestContext, email: string): Promise<void> {
+  // The IP first: a caller refused there spends nothing of the address's budget.
+  await rateLimitIp(ctx, "resend", ctx.config.RATE_RESEND_PER_IP);
   await rateLimit(ctx.env, `resend:email:${sha256Hex(email)}`, ctx.config.RATE_RESEND_PER_EMAIL);
   ctx.waitUntil(
     (async () => {
       const user = await findUserByEmail(ctx.db, email, ctx.now);
       if (!user || user.emailVerified || user.status !== "active") return;
-      const verification = verificationEmail(ctx, user);
+      const verification = await verificationEmail(ctx, user);
       await runBatch(ctx, verification.statements);
       await enqueueEmails(ctx.env, [verification.outboxId]);
-    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "resend verification failed", error: String(err) }))),
+    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "resend verification failed", error: safeErrorText(err) }))),
   );
 }

@@ -35,6 +35,13 @@ export async function runBatch(ctx: RequestContext, statements: Statement[]) {
   return ctx.db.batch(statements as [Statement, ...Statement[]]);
 }
 
+/**
+ * When a session (and its newest refresh token) expires: REFRESH_TOKEN_TTL_DAYS after its last
+ * use, but never past SESSION_MAX_DAYS after it began: refreshing cannot keep it alive forever.
+ */
+const sessionExpiry = (config: RequestContext["config"], createdAt: Date, now: Date) =>
+  new Date(Math.min(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS, createdAt.getTime() + config.SESSION_MAX_DAYS * DAY_MS));
+
 /** Device identity for the "new sign-in" email: the user agent, normalised and hashed. */
 const deviceFingerprint = (userAgent: string) => sha256Hex(userAgent.trim().toLowerCase() || "unknown");
 
@@ -65,11 +72,11 @@ export async function openSession(
   const { db, now, config } = ctx;
   const sessionId = newId("ses", now.getTime());
   const refreshToken = randomToken(32);
-  const expiresAt = new Date(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
+  const expiresAt = sessionExpiry(config, now, now);
   const fingerprint = deviceFingerprint(ctx.userAgent);
   // Decided inside the batch, before the device is recorded: no extra round trip.
-  const newSignInMail = outboxInsertIf(
-    db,
+  const newSignInMail = await outboxInsertIf(
+    ctx,
     {
       to: user.email,
       userId: user.id,
@@ -80,7 +87,6 @@ export async function openSession(
         device: opts.deviceName ?? (ctx.userAgent || "unknown device"),
       }),
     },
-    now,
     isNewDeviceForReturningUser(user.id, fingerprint),
   );
 
@@ -133,13 +139,13 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
     throw new AppError("unauthenticated", "Unknown refresh token");
   }
   const [session, user] = await Promise.all([sessionForRefresh(db, spent.sessionId), findUserById(db, spent.userId, now)]);
-  if (!session || !user || session.revokedAt !== null || session.expiresAt <= now) {
+  const expiresAt = session ? sessionExpiry(config, session.createdAt, now) : now;
+  if (!session || !user || session.revokedAt !== null || session.expiresAt <= now || expiresAt <= now) {
     throw new AppError("unauthenticated", "Session has ended");
   }
   if (user.status !== "active") throw new AppError("account_inactive");
 
   const next = randomToken(32);
-  const expiresAt = new Date(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
   const [, tokens] = await Promise.all([
     runBatch(ctx, [
       insertRefreshToken(db, { sessionId: session.id, userId: user.id, tokenHash: sha256Hex(next), expiresAt }, now),

@@ -1,5 +1,5 @@
 import type { Context, Next } from "hono";
-import { outboxRepo } from "../../email/outbox.repo";
+import { openOutboxBodies, outboxRepo } from "../../email/outbox.repo";
 import type { App, AppEnv } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { PAGE_STYLESHEET } from "../pages/page-layout";
@@ -23,8 +23,6 @@ export const MAIL_FRAME_SANDBOX = "allow-popups allow-popups-to-escape-sandbox a
 
 type Row = Awaited<ReturnType<ReturnType<typeof outboxRepo>["latest"]>>[number];
 
-/** The plain bodies of a stored row (the one place the mailbox reads them). */
-const bodiesOf = (row: Row) => ({ text: row.textBody, html: row.htmlBody });
 
 const wantsHtml = (c: Context<AppEnv>) => (c.req.header("Accept") ?? "").includes("text/html");
 
@@ -96,8 +94,7 @@ function MailList({ rows, to }: { rows: Row[]; to: string }) {
   );
 }
 
-function MailView({ row }: { row: Row }) {
-  const { text } = bodiesOf(row);
+function MailView({ row, text }: { row: Row; text: string }) {
   return (
     <Shell title={row.subject}>
       <p>
@@ -145,10 +142,15 @@ export function registerMailboxPages(app: App): void {
     if (!row) throw new AppError("not_found", "No such message");
     return row;
   };
-  app.get("/dev/mailbox/:id", async (c) => send(c, `<!doctype html>${String(<MailView row={await message(c, c.req.param("id"))} />)}`));
+  // Bodies are sealed at rest (email/outbox.repo.ts); the local mailbox shows them opened.
+  app.get("/dev/mailbox/:id", async (c) => {
+    const row = await message(c, c.req.param("id"));
+    const { text } = await openOutboxBodies(c.var.ctx, row);
+    return send(c, `<!doctype html>${String(<MailView row={row} text={text} />)}`);
+  });
   app.get("/dev/mailbox/:id/html", async (c) => {
     const row = await message(c, c.req.param("id"));
     c.header("Referrer-Policy", "no-referrer");
-    return send(c, framedPart(bodiesOf(row).html), MAIL_PART_CSP);
+    return send(c, framedPart((await openOutboxBodies(c.var.ctx, row)).html), MAIL_PART_CSP);
   });
 }

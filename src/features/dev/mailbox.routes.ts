@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { outboxRepo } from "../../email/outbox.repo";
+import { openOutboxBodies, outboxRepo } from "../../email/outbox.repo";
 import type { App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { problemResponses } from "../../platform/problem";
@@ -46,20 +46,18 @@ export function registerDevMailbox(app: App): void {
     if (!config.isDevelopment) throw new AppError("not_found", `No route for GET ${c.req.path}`);
     const { to, limit } = c.req.valid("query");
     const rows = await outboxRepo(db).latest(limit, to?.trim().toLowerCase());
-    return c.json(
-      {
-        items: rows.map((r) => ({
-          id: r.id,
-          to: r.toAddress,
-          subject: r.subject,
-          text: r.textBody,
-          html: r.htmlBody,
-          template: r.template,
-          status: r.status,
-          created_at: r.createdAt.toISOString(),
-        })),
-      },
-      200,
+    // Bodies are sealed at rest; the local mailbox shows them opened.
+    const items = await Promise.all(
+      rows.map(async (r) => ({
+        id: r.id,
+        to: r.toAddress,
+        subject: r.subject,
+        ...(await openOutboxBodies(c.var.ctx, r)),
+        template: r.template,
+        status: r.status,
+        created_at: r.createdAt.toISOString(),
+      })),
     );
+    return c.json({ items }, 200);
   });
 }

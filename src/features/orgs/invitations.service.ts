@@ -57,8 +57,8 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
     expiresAt: new Date(now.getTime() + config.INVITATION_TTL_DAYS * DAY_MS),
     createdAt: now,
   };
-  const mail = outboxInsertIf(
-    db,
+  const mail = await outboxInsertIf(
+    ctx,
     {
       to: input.email,
       userId: null,
@@ -70,7 +70,6 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
         days: config.INVITATION_TTL_DAYS,
       }),
     },
-    now,
     invitationExists(row.id),
   );
   const [inserted] = await runBatch(ctx, [

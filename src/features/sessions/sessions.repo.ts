@@ -68,7 +68,7 @@ export const findRefreshToken = (db: Db, tokenHash: string) =>
 /** The state of a session, for refresh. */
 export const sessionForRefresh = (db: Db, sessionId: string) =>
   db
-    .select({ id: sessions.id, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
+    .select({ id: sessions.id, createdAt: sessions.createdAt, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
     .from(sessions)
     .where(eq(sessions.id, sessionId))
     .get();

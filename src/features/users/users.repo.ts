@@ -61,24 +61,15 @@ export function insertUserStatements(db: Db, user: NewUser, now: Date) {
 }
 
 /**
- * Counts a failed login and locks the account when the count reaches `threshold`, in one
- * statement: concurrent failures cannot both read the same count and under-count.
+ * Mirrors a failed login into the user row (an admin-visible copy; the exact count and lock
+ * live in the sign-in guard Durable Object, keyed by the email).
  */
-export function recordLoginFailure(db: Db, userId: string, threshold: number, lockUntil: Date, now: Date) {
+export function recordLoginFailure(db: Db, userId: string, failures: number, lockedUntil: Date | null, now: Date) {
   return db
     .update(users)
-    .set({
-      failedLoginAttempts: sql`${users.failedLoginAttempts} + 1`,
-      lastFailedLoginAt: now,
-      lockedUntil: sql`CASE WHEN ${users.failedLoginAttempts} + 1 >= ${threshold} THEN ${lockUntil.getTime()} ELSE ${users.lockedUntil} END`,
-    })
-    .where(eq(users.id, userId))
-    .returning({ failedLoginAttempts: users.failedLoginAttempts, lockedUntil: users.lockedUntil });
+    .set({ failedLoginAttempts: failures, lastFailedLoginAt: now, ...(lockedUntil ? { lockedUntil } : {}) })
+    .where(eq(users.id, userId));
 }
-
-/** SQL condition: the user's consecutive failures equal `threshold` (the failure that locked). */
-export const failuresReached = (userId: string, threshold: number) =>
-  sql`(SELECT ${users.failedLoginAttempts} FROM ${users} WHERE ${users.id} = ${userId}) = ${threshold}`;
 
 export async function passwordChangedAt(db: Db, userId: string): Promise<Date | undefined> {
   const row = await db.select({ changedAt: users.passwordChangedAt }).from(users).where(eq(users.id, userId)).get();
@@ -135,6 +126,14 @@ export function markEmailVerified(db: Db, userId: string, now: Date) {
 
 export function setTwoFactorEnabled(db: Db, userId: string, enabled: boolean, now: Date) {
   return db.update(users).set({ twoFactorEnabled: enabled, updatedAt: now }).where(eq(users.id, userId));
+}
+
+/** Like `setTwoFactorEnabled`, but only when `condition` holds at that point of the batch. */
+export function setTwoFactorEnabledIf(db: Db, userId: string, enabled: boolean, now: Date, condition: SQL) {
+  return db
+    .update(users)
+    .set({ twoFactorEnabled: enabled, updatedAt: now })
+    .where(and(eq(users.id, userId), condition));
 }
 
 export function updateUserBasics(db: Db, userId: string, patch: { fullName?: string; phone?: string | null }, now: Date) {

@@ -1,0 +1,204 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { BENCH_NOW, generateAlerts, generateTenders } from "../../../bench/matcher-data";
+import type { TenderCriteria } from "../../db/schema";
+import type { AlertLike } from "./alert-index";
+import { buildAlertIndex, candidatesFor, matchAlerts, matchAlertsNaive, PREFIX_KEY_LENGTH } from "./alert-index";
+import type { TenderFields } from "./match";
+import { compileCriteria, matchesTender, prepareTender } from "./match";
+
+const NOW = new Date("2026-03-02T06:00:00Z");
+const DAY = 86_400_000;
+
+/** The reference: every alert checked on its own, with no index involved. */
+const naive = (alerts: readonly AlertLike[], tender: TenderFields, now: Date) =>
+  alerts.filter((a) => matchesTender(compileCriteria(a.criteria), prepareTender(tender), now)).map((a) => a.id);
+const viaIndex = (alerts: readonly AlertLike[], tender: TenderFields, now: Date) =>
+  matchAlerts(buildAlertIndex(alerts), prepareTender(tender), now).map((a) => a.id);
+
+const alert = (id: string, criteria: TenderCriteria) => ({ id, userId: `user-${id}`, criteria });
+
+describe("buildAlertIndex / matchAlerts", () => {
+  const alerts = [
+    alert("roads", { keywords: ["road construction"] }),
+    alert("roads-bihar", { keywords: ["road*"], states: ["Bihar"] }),
+    alert("solar", { keywords: ["solar pump", "rooftop solar"] }),
+    alert("pwd", { departments: ["Public Works Department"], min_value: 1_000_000 }),
+    alert("big", { min_value: 100_000_000 }),
+    alert("kerala", { states: ["Kerala"] }),
+    alert("nothing", { keywords: ["***"] }),
+  ];
+  const index = buildAlertIndex(alerts);
+  const ids = (t: TenderFields) => matchAlerts(index, prepareTender(t), NOW).map((a) => a.id);
+
+  it("returns the matching alerts themselves, in the order given", () => {
+    const t = { title: "Construction of roads and road bridges", state: "Bihar", department: "Public Works Department", value: 2e8 };
+    expect(ids(t)).toEqual(["roads", "roads-bihar", "pwd", "big"]);
+    expect(matchAlerts(index, prepareTender(t), NOW)[0]).toBe(alerts[0]);
+  });
+
+  it("files each alert where it can be met: partitions by state, then department, then any", () => {
+    expect([...index.partitions.keys()].sort()).toEqual(["any", "department:public works department", "state:bihar", "state:kerala"]);
+    const any = index.partitions.get("any");
+    // "road construction": both words are used once, so the longer one is chosen.
+    expect([...(any?.byWord.keys() ?? [])].sort()).toEqual(["construction", "pump", "rooftop"]);
+    expect(any?.withoutKeywords).toEqual([4]);
+    expect([...(index.partitions.get("state:bihar")?.byPrefix.keys() ?? [])]).toEqual(["road"]);
+  });
+
+  it("gives only plausible candidates, not every alert", () => {
+    const solarInKerala = prepareTender({ title: "Solar pump sets", state: "Kerala", value: 10 });
+    expect(candidatesFor(index, solarInKerala).map((c) => c.alert.id)).toEqual(["solar", "big", "kerala"]);
+    expect(matchAlerts(index, solarInKerala, NOW).map((a) => a.id)).toEqual(["solar", "kerala"]);
+  });
+
+  it("answers the same when asked twice (the de-duplication scratch does not leak)", () => {
+    const t = prepareTender({ title: "Rooftop solar and solar pump", state: "Kerala" });
+    const first = matchAlerts(index, t, NOW).map((a) => a.id);
+    expect(matchAlerts(index, t, NOW).map((a) => a.id)).toEqual(first);
+    expect(first).toEqual(["solar", "kerala"]);
+  });
+
+  it("files prefixes by their first characters", () => {
+    const long = buildAlertIndex([alert("p", { keywords: ["electrif*"] }), alert("q", { keywords: ["el*"] })]);
+    expect([...(long.partitions.get("any")?.byPrefix.keys() ?? [])].sort()).toEqual(["el", "electrif".slice(0, PREFIX_KEY_LENGTH)]);
+    const ids2 = (title: string) => matchAlerts(long, prepareTender({ title }), NOW).map((a) => a.id);
+    expect(ids2("Village electrification")).toEqual(["p", "q"]);
+    expect(ids2("Electrical works")).toEqual(["q"]);
+    expect(ids2("El")).toEqual(["q"]);
+  });
+
+  it("uses the given word frequencies to choose where a keyword is filed", () => {
+    const a = [alert("x", { keywords: ["water pipeline"] })];
+    const common = (w: string) => (w === "pipeline" ? 1_000 : 1);
+    expect([...(buildAlertIndex(a).partitions.get("any")?.byWord.keys() ?? [])]).toEqual(["pipeline"]);
+    expect([...(buildAlertIndex(a, { wordFrequency: common }).partitions.get("any")?.byWord.keys() ?? [])]).toEqual(["water"]);
+  });
+
+  it("handles no alerts", () => {
+    expect(matchAlerts(buildAlertIndex([]), prepareTender({ title: "road" }), NOW)).toEqual([]);
+  });
+});
+
+// ─── property: the index returns exactly what checking every alert returns ──────────────────
+
+// Short words on purpose: a prefix as long as the word ("it*", "road*") is an edge of the index.
+const VOCAB = ["road", "roads", "railroad", "bridge", "construction", "médical", "medical", "solar", "water", "école", "it", "pipe", "pipeline"];
+const SEPARATORS = [" ", "-", ", ", "/", " & ", "\n"];
+const STATE_NAMES = ["Bihar", " bihar ", "Tamil Nadu", "TAMIL  NADU", "Kérala", "Kerala", "  "];
+const DEPARTMENTS = ["PWD", "pwd", "Health", "Railways"];
+
+const casing = fc.constantFrom<(w: string) => string>(
+  (w) => w,
+  (w) => w.toUpperCase(),
+  (w) => w.charAt(0).toUpperCase() + w.slice(1),
+);
+const textWord = fc.tuple(fc.constantFrom(...VOCAB), casing).map(([w, c]) => c(w));
+const text = (max: number) =>
+  fc
+    .array(fc.tuple(textWord, fc.constantFrom(...SEPARATORS)), { minLength: 0, maxLength: max })
+    .map((parts) => parts.map(([w, s]) => w + s).join(""));
+
+const tenderArb: fc.Arbitrary<TenderFields> = fc.record({
+  title: text(6),
+  description: fc.option(text(8), { nil: null }),
+  state: fc.option(fc.constantFrom(...STATE_NAMES), { nil: null }),
+  department: fc.option(fc.constantFrom(...DEPARTMENTS), { nil: null }),
+  value: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
+  closingDate: fc.option(
+    fc.integer({ min: -5 * 24, max: 100 * 24 }).map((h) => new Date(NOW.getTime() + (h * DAY) / 24)),
+    { nil: null },
+  ),
+});
+
+const keywordPart = fc.oneof(
+  { weight: 5, arbitrary: textWord },
+  // A prefix of a vocabulary word, from one letter to the whole word, possibly accented.
+  { weight: 3, arbitrary: fc.tuple(textWord, fc.nat()).map(([w, n]) => `${w.slice(0, 1 + (n % w.length))}*`) },
+  { weight: 1, arbitrary: fc.constantFrom("***", "-", "road *") },
+);
+const keywordArb = fc.array(keywordPart, { minLength: 1, maxLength: 3 }).map((ws) => ws.join(" "));
+
+const criteriaArb: fc.Arbitrary<TenderCriteria> = fc.record(
+  {
+    keywords: fc.array(keywordArb, { maxLength: 3 }),
+    exclude_keywords: fc.array(keywordArb, { maxLength: 2 }),
+    states: fc.array(fc.constantFrom(...STATE_NAMES), { maxLength: 2 }),
+    departments: fc.array(fc.constantFrom(...DEPARTMENTS), { maxLength: 2 }),
+    min_value: fc.integer({ min: 0, max: 100 }),
+    max_value: fc.integer({ min: 0, max: 100 }),
+    closing_date_range: fc.constantFrom("next_7_days", "next_30_days", "next_90_days", "any"),
+  },
+  { requiredKeys: [] },
+);
+
+describe("property: matchAlerts equals the naive check of every alert", () => {
+  it("for random tenders and criteria", () => {
+    let matched = 0;
+    let pairs = 0;
+    fc.assert(
+      fc.property(
+        fc.array(criteriaArb, { maxLength: 40 }),
+        fc.array(tenderArb, { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: -10, max: 10 }),
+        (criteria, tenders, shiftDays) => {
+          const alerts = criteria.map((c, i) => alert(`a${i}`, c));
+          const now = new Date(NOW.getTime() + shiftDays * DAY);
+          const index = buildAlertIndex(alerts);
+          for (const t of tenders) {
+            const expected = naive(alerts, t, now);
+            expect(matchAlerts(index, prepareTender(t), now).map((a) => a.id)).toEqual(expected);
+            matched += expected.length;
+            pairs += alerts.length;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The property says something only if matches happen, and not always.
+    expect(matched).toBeGreaterThan(pairs * 0.02);
+    expect(matched).toBeLessThan(pairs * 0.9);
+  });
+
+  it("for random keyword-only alerts (where the index does most of its work)", () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ keywords: fc.array(keywordArb, { minLength: 1, maxLength: 3 }), exclude_keywords: fc.array(keywordArb, { maxLength: 1 }) }),
+          { maxLength: 30 },
+        ),
+        tenderArb,
+        (criteria, tender) => {
+          const alerts = criteria.map((c, i) => alert(`a${i}`, c));
+          const expected = naive(alerts, tender, NOW);
+          expect(viaIndex(alerts, tender, NOW)).toEqual(expected);
+          matched += expected.length;
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(matched).toBeGreaterThan(400);
+  });
+
+  it("for the benchmark's realistic data, and the index prunes most alerts", () => {
+    const alerts = generateAlerts(2_000, 2);
+    const tenders = generateTenders(200, 1);
+    const index = buildAlertIndex(alerts);
+    let candidates = 0;
+    let matches = 0;
+    for (const t of tenders) {
+      const p = prepareTender(t);
+      const got = matchAlerts(index, p, BENCH_NOW).map((a) => a.id);
+      expect(got).toEqual(matchAlertsNaive(index, p, BENCH_NOW).map((a) => a.id));
+      candidates += candidatesFor(index, p).length;
+      matches += got.length;
+    }
+    expect(matches).toBeGreaterThan(0);
+    // A structural check, not a timing: the index must leave most alerts unvisited.
+    expect(candidates).toBeLessThan(alerts.length * tenders.length * 0.05);
+    expect(viaIndex(alerts.slice(0, 50), tenders[0] ?? { title: "" }, BENCH_NOW)).toEqual(
+      naive(alerts.slice(0, 50), tenders[0] ?? { title: "" }, BENCH_NOW),
+    );
+  });
+});
