@@ -9,6 +9,8 @@ import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerPages } from "./features/pages/pages.routes";
 import { registerMe } from "./features/users/me.routes";
+import { registerProfile } from "./features/profile/profile.routes";
+import { registerGdpr } from "./features/gdpr/gdpr.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerOrgs } from "./features/orgs/orgs.routes";
 import { registerJwks } from "./features/auth/jwks.routes";
@@ -90,6 +92,8 @@ export function newApp() {
   registerPages(app);
   registerAuth(app);
   registerMe(app);
+  registerProfile(app);
+  registerGdpr(app);
   registerSessions(app);
   registerApiKeys(app);
   registerAdmin(app);

@@ -28,5 +28,8 @@ export const emailOutbox = sqliteTable(
   (t) => [
     index("email_outbox_status_idx").on(t.status, t.createdAt),
     index("email_outbox_created_idx").on(t.createdAt),
+    // The GDPR purge finds a user's mail by owner and by address.
+    index("email_outbox_user_idx").on(t.userId),
+    index("email_outbox_to_idx").on(t.toAddress),
   ],
 );

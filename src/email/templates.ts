@@ -98,6 +98,23 @@ export const emails = {
       ],
       { label: "Accept the invitation", url: p.url },
     ),
+  emailChange: (p: { name: string; url: string; hours: number }) =>
+    build(
+      "email_change",
+      "Confirm your new email address",
+      [
+        `Hello ${p.name},`,
+        `Someone asked to use this address for a keel account. Confirm it to make the change; the link expires in ${p.hours} hours and works once.`,
+        "If it was not you, ignore this email: nothing changes.",
+      ],
+      { label: "Confirm new email", url: p.url },
+    ),
+  emailChanged: (p: { name: string; newEmail: string; when: string }) =>
+    build("email_changed", "Your email address was changed", [
+      `Hello ${p.name},`,
+      `The email address of your keel account was changed to ${p.newEmail} at ${p.when} (UTC). This address will no longer receive messages about the account.`,
+      "If this was not you, contact support at once.",
+    ]),
   secondFactorLocked: (p: { name: string; until: string; failures: number }) =>
     build("second_factor_locked", "Sign-in to your account is locked", [
       `Hello ${p.name},`,

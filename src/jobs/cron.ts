@@ -1,6 +1,8 @@
 import type { Env } from "../env";
 import { outboxRepo } from "../email/outbox.repo";
 import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
+import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
+import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 
@@ -11,6 +13,7 @@ export const OUTBOX_RETENTION_DAYS = 30;
 export interface CronReport {
   relayedEmails: number;
   purged: Record<string, number>;
+  erasedAccounts: number;
 }
 
 /**
@@ -34,5 +37,9 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
   // failed for good (their sealed bodies must not stay around forever).
   const finished = await outbox.purgeFinishedBefore(new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
   purged.finished_emails = finished.meta.changes ?? 0;
-  return { relayedEmails: stale.length, purged };
+
+  // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
+  const erased = await purgeDueAccounts(env, db, getConfig(env), now);
+  purged.anonymised_audit_rows = erased.auditRows;
+  return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts };
 }

@@ -117,6 +117,8 @@ export const ConfigSchema = z.object({
   PLAN_LIMITS: planLimits.default(DEFAULT_PLAN_LIMITS),
   /** Days an organization invitation stays valid. */
   INVITATION_TTL_DAYS: int(1, 90).default(7),
+  /** Days between DELETE /me (account deactivated at once) and the erasure of its personal data. */
+  ACCOUNT_PURGE_DAYS: int(0, 3650).default(30),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

@@ -109,13 +109,26 @@ export async function revokeApiKey(ctx: RequestContext, actor: UserActor, id: st
   ]);
   const row = revoked[0];
   if (!row) throw new AppError("not_found", "API key not found");
-  memory.delete(row.keyHash);
-  if (revokedHere.size >= 10_000) revokedHere.clear();
-  revokedHere.set(row.keyHash, ctx.now.getTime() + TOMBSTONE_TTL_SECONDS * 1000);
-  await Promise.all([
-    ctx.env.CACHE.put(kvRevokedKey(row.keyHash), "1", { expirationTtl: TOMBSTONE_TTL_SECONDS }),
-    ctx.env.CACHE.delete(kvKey(row.keyHash)),
-  ]);
+  await publishRevokedKeys(ctx, [row.keyHash]);
+}
+
+/**
+ * Publishes keys revoked in D1 (by hash): evicted from this isolate's cache and KV, and
+ * tombstoned here and in KV, so no cache (nor a lookup racing the revoke) serves them as live.
+ */
+export async function publishRevokedKeys(ctx: Pick<RequestContext, "env" | "now">, keyHashes: readonly string[]): Promise<void> {
+  const until = ctx.now.getTime() + TOMBSTONE_TTL_SECONDS * 1000;
+  for (const hash of keyHashes) {
+    memory.delete(hash);
+    if (revokedHere.size >= 10_000) revokedHere.clear();
+    revokedHere.set(hash, until);
+  }
+  await Promise.all(
+    keyHashes.flatMap((hash) => [
+      ctx.env.CACHE.put(kvRevokedKey(hash), "1", { expirationTtl: TOMBSTONE_TTL_SECONDS }),
+      ctx.env.CACHE.delete(kvKey(hash)),
+    ]),
+  );
 }
 
 /**

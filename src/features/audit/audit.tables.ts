@@ -20,5 +20,7 @@ export const auditLog = sqliteTable(
     index("audit_log_user_idx").on(t.userId, t.createdAt),
     index("audit_log_action_idx").on(t.action, t.createdAt),
     index("audit_log_created_idx").on(t.createdAt),
+    // Rows by an actor (an administrator, or the user): the GDPR purge anonymises them.
+    index("audit_log_actor_idx").on(t.actorId, t.createdAt),
   ],
 );

@@ -40,8 +40,10 @@ const verifyEmailRoute = createRoute({
   path: `${API}/auth/verify-email`,
   tags,
   summary: "Confirm an email address with the emailed token",
+  description:
+    "Takes the token of a registration's verification link, or of an email change's link (POST /me/email): the latter moves the account to the new address, tells the old one, and answers 409 `conflict` if the address was taken meanwhile.",
   request: jsonBody(VerifyEmailInput),
-  responses: { 200: jsonResponse(z.object({ user: UserSchema }), "Verified"), ...problemResponses(400, 422) },
+  responses: { 200: jsonResponse(z.object({ user: UserSchema }), "Verified"), ...problemResponses(400, 409, 422) },
 });
 
 const resendRoute = createRoute({

@@ -15,7 +15,8 @@ export const passwordHistory = sqliteTable(
   (t) => [index("password_history_user_idx").on(t.userId, t.createdAt)],
 );
 
-export const ONE_TIME_PURPOSES = ["email_verification", "password_reset", "mfa_login"] as const;
+/** `email_change` carries `{ new_email }` in `data`; the address moves when its link is used. */
+export const ONE_TIME_PURPOSES = ["email_verification", "password_reset", "mfa_login", "email_change"] as const;
 
 export type OneTimePurpose = (typeof ONE_TIME_PURPOSES)[number];
 

@@ -14,6 +14,7 @@ import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, findUserById, insertUserStatements, markEmailVerified } from "../users/users.repo";
 import type { RegisterInput } from "./auth.schemas";
 import type { z } from "@hono/zod-openapi";
+import { applyEmailChange } from "./email-change.service";
 import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword } from "./password-hash";
 import { assertPasswordAcceptable } from "./passwords.service";
@@ -70,15 +71,23 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
   return { user: toUserOut(user!), verification_required: config.REQUIRE_EMAIL_VERIFICATION };
 }
 
-/** Spends a verification token and marks the email verified. Bad or expired → 400. */
+const invalidVerification = () =>
+  new AppError("validation_failed", "The verification link is invalid or has expired", {
+    status: 400,
+    errors: [{ path: "token", message: "Invalid or expired token" }],
+  });
+
+/**
+ * Spends a verification token and marks the email verified; or, for the link of an email change
+ * (POST /me/email), moves the account to the new address. Bad or expired → 400.
+ */
 export async function verifyEmail(ctx: RequestContext, token: string) {
   const { db, now } = ctx;
   const spent = await consumeOneTimeToken(db, token, "email_verification", now);
   if (!spent) {
-    throw new AppError("validation_failed", "The verification link is invalid or has expired", {
-      status: 400,
-      errors: [{ path: "token", message: "Invalid or expired token" }],
-    });
+    const change = await consumeOneTimeToken(db, token, "email_change", now);
+    if (change) return applyEmailChange(ctx, change, invalidVerification);
+    throw invalidVerification();
   }
   await runBatch(ctx, [
     markEmailVerified(db, spent.userId, now),
@@ -86,7 +95,7 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
   ]);
   userViewChanged(spent.userId);
   const user = await findUserById(db, spent.userId, now);
-  if (!user) throw new AppError("validation_failed", "The verification link is invalid or has expired", { status: 400 });
+  if (!user) throw invalidVerification();
   return { user: toUserOut(user) };
 }
 

@@ -5,6 +5,8 @@ import { AppError } from "../../platform/errors";
 import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse } from "../../platform/routes";
+import { EmailInput } from "../auth/auth.schemas";
+import { requestEmailChange } from "../auth/email-change.service";
 import { listUserAudit } from "../audit/audit.repo";
 import { UserSchema } from "./user.public";
 import { currentUserView, userViewChanged } from "./user-view";
@@ -23,6 +25,13 @@ const UpdateMeInput = z
       .optional(),
   })
   .openapi("UpdateMeInput");
+
+const ChangeEmailInput = z
+  .strictObject({
+    new_email: EmailInput,
+    password: z.string().min(1, "Required").max(1024),
+  })
+  .openapi("ChangeEmailInput");
 
 const ActivitySchema = z
   .object({
@@ -50,6 +59,17 @@ const patchMeRoute = securedRoute({ scope: "write:profile" }, {
   summary: "Update name or phone",
   request: jsonBody(UpdateMeInput),
   responses: { 200: jsonResponse(UserSchema, "The updated user"), ...problemResponses(400, 401, 403, 422, 429) },
+});
+
+const changeEmailRoute = securedRoute({ session: true, fresh: true }, {
+  method: "post",
+  path: `${API}/me/email`,
+  tags,
+  summary: "Change the email address: a confirmation link goes to the new address",
+  description:
+    "Needs the password. Nothing changes until POST /auth/verify-email is called with the token of the link sent to the new address; the old address is then told. A newer request replaces the older link.",
+  request: jsonBody(ChangeEmailInput),
+  responses: { 202: { description: "Confirmation link sent to the new address" }, ...problemResponses(400, 401, 403, 409, 422, 429) },
 });
 
 const activityRoute = securedRoute({ session: true }, {
@@ -80,6 +100,10 @@ export function registerMe(app: App): void {
       userViewChanged(c.var.actor.userId);
     }
     return c.json(await loadUser(c, c.var.actor.userId), 200);
+  });
+  app.openapi(changeEmailRoute, async (c) => {
+    await requestEmailChange(c.var.ctx, c.var.actor, c.req.valid("json"));
+    return c.body(null, 202);
   });
   app.openapi(activityRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");

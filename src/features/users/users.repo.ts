@@ -152,3 +152,26 @@ export async function isSessionLive(db: Db, userId: string, sessionId: string, n
   return row.results.length > 0;
 }
 
+
+/**
+ * Moves the user to `newEmail` (now verified), in one guarded statement: only an active user,
+ * and only while no other account holds the address. A registration racing for the same address
+ * loses to (or beats) this statement on the unique index, never both.
+ */
+export function changeEmail(db: Db, userId: string, newEmail: string, now: Date) {
+  return db
+    .update(users)
+    .set({ email: newEmail, emailVerified: true, emailVerifiedAt: now, updatedAt: now })
+    .where(
+      and(
+        eq(users.id, userId),
+        eq(users.status, "active"),
+        sql`NOT EXISTS (SELECT 1 FROM ${users} other WHERE other.email = ${newEmail} AND other.id <> ${userId})`,
+      ),
+    )
+    .returning({ id: users.id });
+}
+
+/** SQL condition: user `userId` now has address `email` (for writes later in the same batch). */
+export const userHasEmail = (userId: string, email: string) =>
+  sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.email} = ${email})`;

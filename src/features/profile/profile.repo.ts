@@ -1,0 +1,52 @@
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import { userPreferences, userProfiles } from "../../db/schema";
+import type { Db } from "../../platform/db";
+
+export type ProfileRow = typeof userProfiles.$inferSelect;
+export type PreferencesRow = typeof userPreferences.$inferSelect;
+export type ProfilePatch = Partial<Omit<typeof userProfiles.$inferInsert, "userId" | "createdAt" | "updatedAt">>;
+export type PreferencesPatch = Partial<Omit<typeof userPreferences.$inferInsert, "userId" | "updatedAt" | "lastDigestSentAt">>;
+
+/**
+ * The signed-in user's profile and preferences (one row each, created with the user in the
+ * registration batch). Every statement carries the owner.
+ */
+export function profileRepo(db: Db, userId: string) {
+  const mine = eq(userProfiles.userId, userId);
+  const minePrefs = eq(userPreferences.userId, userId);
+
+  /** The bound as it will be after the patch: the new value when sent, else the stored one. */
+  const bound = (patch: ProfilePatch, key: "minTenderValue" | "maxTenderValue"): SQL =>
+    key in patch ? sql`${patch[key] ?? null}` : sql`${userProfiles[key]}`;
+
+  return {
+    getProfile: () => db.select().from(userProfiles).where(mine).get(),
+    getPreferences: () => db.select().from(userPreferences).where(minePrefs).get(),
+
+    /**
+     * Applies the patch only if the resulting value range is ordered (min ≤ max), in one guarded
+     * statement: two concurrent PATCHes (one raising min, one lowering max) cannot leave the
+     * row inverted. No row back = the range would be inverted (or no profile).
+     */
+    updateProfile: (patch: ProfilePatch, now: Date) => {
+      const min = bound(patch, "minTenderValue");
+      const max = bound(patch, "maxTenderValue");
+      return db
+        .update(userProfiles)
+        .set({ ...patch, updatedAt: now })
+        .where(and(mine, sql`(${min} IS NULL OR ${max} IS NULL OR ${min} <= ${max})`))
+        .returning();
+    },
+
+    /** SQL condition, for an audit row later in the same batch: the profile was written at `now`. */
+    profileWrittenAt: (now: Date) =>
+      sql`EXISTS (SELECT 1 FROM ${userProfiles} WHERE ${userProfiles.userId} = ${userId} AND ${userProfiles.updatedAt} = ${now.getTime()})`,
+
+    updatePreferences: (patch: PreferencesPatch, now: Date) =>
+      db
+        .update(userPreferences)
+        .set({ ...patch, updatedAt: now })
+        .where(minePrefs)
+        .returning(),
+  };
+}
