@@ -271,9 +271,41 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     expect(values.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     await check(page, "console-stats");
 
+    await expect.poll(() => page.locator('svg[data-chart="new-users"] rect.bar').count()).toBe(30);
+    await expect.poll(() => page.locator('svg[data-chart="engagement"] rect.bar').count()).toBe(5);
+
+    // Bulk: two users selected, one action, a result per id.
+    const a = await apiUser("bulk-a");
+    const b = await apiUser("bulk-b");
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.getByLabel("Search (email or name)").fill("bulk-");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("checkbox", { name: `Select ${a.email}` }).check();
+    await page.getByRole("checkbox", { name: `Select ${b.email}` }).check();
+    await page.getByLabel("Action", { exact: true }).selectOption("deactivate");
+    await page.getByRole("button", { name: "Apply to selection" }).click();
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("2 succeeded, 0 failed");
+    await check(page, "console-users-bulk");
+
+    // Organizations: the list, one organization's members, a plan change.
+    const ownerLogin = (await (await a.post("/auth/login", { email: target.email, password: PASSWORD })).json()) as { access_token?: string };
+    expect(ownerLogin.access_token).toBeUndefined(); // the suspended user cannot sign in
+    const owner = await apiUser("owner");
+    const ownerTokens = (await (await owner.post("/auth/login", { email: owner.email, password: PASSWORD })).json()) as { access_token: string };
+    const orgName = `Acme ${randomBytes(3).toString("hex")}`;
+    expect((await owner.post("/orgs", { name: orgName }, ownerTokens.access_token)).status).toBe(201);
     await page.getByRole("link", { name: "Organizations" }).click();
     await expect.poll(() => page.getByRole("heading", { name: "Organizations" }).count()).toBe(1);
     await check(page, "console-orgs");
+    await page.getByRole("link", { name: orgName }).click();
+    await expect.poll(() => page.getByRole("cell", { name: owner.email }).count()).toBe(1);
+    await page.getByLabel("New plan").selectOption("business");
+    await page.getByRole("button", { name: "Change plan" }).click();
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => page.getByText("Plan changed to business").count()).toBe(1);
+    await expect.poll(() => page.getByText("up to 25 users").count()).toBe(1);
+    await check(page, "console-org-detail");
     expect(problems).toEqual([]);
   });
 

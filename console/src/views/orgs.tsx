@@ -63,22 +63,9 @@ export function OrgsView() {
 }
 
 export function OrgDetailView({ id }: { id: string }) {
-  // The admin list holds every organization; members come from the organization's member list.
-  const org = useLoad(async () => {
-    try {
-      return await api<Org>("GET", `/admin/orgs/${encodeURIComponent(id)}`);
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 404) throw err;
-      const all = await api<{ items: Org[] }>("GET", `/admin/orgs${query({ limit: 100 })}`);
-      const found = all.items.find((o) => o.id === id);
-      if (!found) throw err;
-      return found;
-    }
-  }, [id]);
-  const members = useLoad(async () => {
-    const res = await api<Member[] | { items: Member[] }>("GET", `/orgs/${encodeURIComponent(id)}/members`);
-    return Array.isArray(res) ? res : res.items;
-  }, [id]);
+  const org = useLoad(() => api<Org>("GET", `/admin/orgs/${encodeURIComponent(id)}`), [id]);
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const members = useLoad(() => api<{ items: Member[]; next_cursor: string | null }>("GET", `/admin/orgs/${encodeURIComponent(id)}/members${query({ limit: 100, cursor })}`), [id, cursor]);
   const [plan, setPlan] = useState<string>("");
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
@@ -142,7 +129,7 @@ export function OrgDetailView({ id }: { id: string }) {
             </tr>
           </thead>
           <tbody>
-            {(members.data ?? []).map((m) => (
+            {(members.data?.items ?? []).map((m) => (
               <tr>
                 <td>
                   <Link href={`/console/users/${encodeURIComponent(m.user_id)}`}>{m.email}</Link>
@@ -154,6 +141,11 @@ export function OrgDetailView({ id }: { id: string }) {
             ))}
           </tbody>
         </table>
+        {members.data?.next_cursor ? (
+          <button type="button" class="secondary" onClick={() => setCursor(members.data?.next_cursor ?? undefined)}>
+            Next members
+          </button>
+        ) : null}
       </section>
     </>
   );

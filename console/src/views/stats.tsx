@@ -21,13 +21,19 @@ function daily(series: unknown, key: string, days = 30): Point[] {
 function distribution(engagement: unknown): Point[] {
   if (!engagement || typeof engagement !== "object") return [];
   const e = engagement as Dict;
-  const list = (e.distribution ?? e.buckets) as unknown;
+  const list = (e.score_distribution ?? e.distribution ?? e.buckets) as unknown;
   if (Array.isArray(list)) return (list as Dict[]).map((b) => ({ label: String(b.label ?? b.bucket ?? b.range ?? b.name ?? "?"), value: Number(b.count ?? b.users ?? b.value ?? 0) }));
   const nested = Object.values(e).find((v) => v && typeof v === "object" && !Array.isArray(v)) as Dict | undefined;
   const source = nested ?? e;
   return Object.entries(source)
     .filter(([, v]) => typeof v === "number")
     .map(([k, v]) => ({ label: k.replace(/_/g, " "), value: v as number }));
+}
+
+/** The scalar figures of the engagement object (users with activity, average score, …). */
+function engagementTotals(engagement: unknown): [string, number][] {
+  if (!engagement || typeof engagement !== "object") return [];
+  return Object.entries(engagement as Dict).filter(([, v]) => typeof v === "number") as [string, number][];
 }
 
 export function StatsView() {
@@ -47,10 +53,16 @@ export function StatsView() {
                 <span class="total-label">{k.replace(/_/g, " ")}</span>
               </li>
             ))}
+            {engagementTotals(s.engagement).map(([k, v]) => (
+              <li>
+                <span class="total-value">{v}</span>
+                <span class="total-label">{k.replace(/_/g, " ")}</span>
+              </li>
+            ))}
           </ul>
           <BarChart id="logins" title="Sign-ins by day, last 30 days" points={daily(s.logins_by_day, "logins")} />
           {s.new_users_by_day ? <BarChart id="new-users" title="New users by day, last 30 days" points={daily(s.new_users_by_day, "users")} /> : null}
-          {distribution(s.engagement).length ? <BarChart id="engagement" title="Engagement distribution" points={distribution(s.engagement)} /> : null}
+          {distribution(s.engagement).length ? <BarChart id="engagement" title="Engagement distribution (users by average daily score, 30 days)" points={distribution(s.engagement)} /> : null}
         </>
       ) : null}
     </>

@@ -5,11 +5,23 @@ import { AuditTable, type AuditEvent } from "./audit";
 
 type Dict = Record<string, unknown>;
 
-/** A role of the admin view: a plain name, or `{role|name, expires_at}`. */
-function roleOf(r: unknown): { name: string; expires_at: string | null } {
-  if (typeof r === "string") return { name: r, expires_at: null };
+/** A role of the admin view: a plain name, or a RoleAssignment `{role, expires_at, active, granted_at}`. */
+function roleOf(r: unknown): { name: string; expires_at: string | null; active: boolean; granted_at: string | null } {
+  if (typeof r === "string") return { name: r, expires_at: null, active: true, granted_at: null };
   const o = (r ?? {}) as Dict;
-  return { name: String(o.role ?? o.name ?? "?"), expires_at: (o.expires_at as string | null | undefined) ?? null };
+  return {
+    name: String(o.role ?? o.name ?? "?"),
+    expires_at: (o.expires_at as string | null | undefined) ?? null,
+    active: o.active !== false,
+    granted_at: (o.granted_at as string | null | undefined) ?? null,
+  };
+}
+
+/** `{active, last_used_at}` (the admin view's summary) or a list. */
+function summary(v: unknown): { count: number; lastUsed: string | null; list: Dict[] } {
+  if (Array.isArray(v)) return { count: v.length, lastUsed: null, list: v as Dict[] };
+  const o = (v ?? {}) as Dict;
+  return { count: Number(o.active ?? 0), lastUsed: (o.last_used_at as string | null | undefined) ?? null, list: [] };
 }
 
 const arr = (v: unknown): Dict[] => (Array.isArray(v) ? (v as Dict[]) : []);
@@ -35,8 +47,9 @@ export function UserDetailView({ id }: { id: string }) {
   };
 
   const roles = u ? arr(loaded.data?.role_assignments ?? u.role_assignments ?? u.roles).map(roleOf) : [];
-  const sessions = arr(loaded.data?.sessions ?? u?.sessions);
-  const keys = arr(loaded.data?.api_keys ?? u?.api_keys);
+  const sessions = summary(loaded.data?.sessions ?? u?.sessions);
+  const keys = summary(loaded.data?.api_keys ?? u?.api_keys);
+  const orgs = arr(loaded.data?.organizations);
 
   return (
     <>
@@ -55,7 +68,7 @@ export function UserDetailView({ id }: { id: string }) {
           <section aria-labelledby="h-profile">
             <h2 id="h-profile">Profile</h2>
             <dl class="facts">
-              {(["id", "email", "email_verified", "status", "account_type", "two_factor_enabled", "phone", "created_at", "last_login_at", "locked_until", "failed_login_attempts"] as const)
+              {(["id", "email", "email_verified", "status", "account_type", "two_factor_enabled", "phone", "created_at", "last_login_at", "locked_until", "failed_login_attempts", "password_set"] as const)
                 .filter((k) => k in u)
                 .map((k) => (
                   <>
@@ -82,6 +95,7 @@ export function UserDetailView({ id }: { id: string }) {
               <thead>
                 <tr>
                   <th scope="col">Role</th>
+                  <th scope="col">Granted</th>
                   <th scope="col">Expires</th>
                   <th scope="col">
                     <span class="sr-only">Action</span>
@@ -91,7 +105,10 @@ export function UserDetailView({ id }: { id: string }) {
               <tbody>
                 {roles.map((r) => (
                   <tr>
-                    <td>{r.name}</td>
+                    <td>
+                      {r.name} {r.active ? null : <span class="badge status-inactive">expired</span>}
+                    </td>
+                    <td>{when(r.granted_at)}</td>
                     <td>{r.expires_at ? when(r.expires_at) : "never"}</td>
                     <td>
                       {r.name === "user" ? null : (
@@ -107,6 +124,7 @@ export function UserDetailView({ id }: { id: string }) {
                 ))}
               </tbody>
             </table>
+            {roles.length === 0 ? <p>No role beyond the implicit user role.</p> : null}
             <form
               class="inline-form"
               onSubmit={(e: Event) => {
@@ -122,24 +140,20 @@ export function UserDetailView({ id }: { id: string }) {
           </section>
 
           <section aria-labelledby="h-sessions">
-            <h2 id="h-sessions">Sessions</h2>
-            {sessions.length === 0 ? <p>No live session.</p> : null}
-            <ul>
-              {sessions.map((s) => (
-                <li>
-                  {String(s.device_name ?? s.user_agent ?? "unknown device")} · {String(s.ip_address ?? "")} · last used {when(s.last_used_at as string)}
-                </li>
-              ))}
-            </ul>
+            <h2 id="h-sessions">Sessions and API keys</h2>
+            <p>
+              {sessions.count} live session(s){sessions.lastUsed ? `, last used ${when(sessions.lastUsed)}` : ""} · {keys.count} active API key(s). Suspending
+              or deactivating ends them all at once.
+            </p>
           </section>
 
-          <section aria-labelledby="h-keys">
-            <h2 id="h-keys">API keys</h2>
-            {keys.length === 0 ? <p>No API key.</p> : null}
+          <section aria-labelledby="h-orgs">
+            <h2 id="h-orgs">Organizations</h2>
+            {orgs.length === 0 ? <p>No organization.</p> : null}
             <ul>
-              {keys.map((k) => (
+              {orgs.map((o) => (
                 <li>
-                  {String(k.name)} <code>{String(k.prefix ?? "")}…</code> · {(k.scopes as string[] | undefined)?.join(", ")}
+                  <Link href={`/console/orgs/${encodeURIComponent(String(o.organization_id))}`}>{String(o.name)}</Link> · {String(o.role)}
                 </li>
               ))}
             </ul>
