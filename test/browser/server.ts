@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -85,7 +85,6 @@ export async function startKeel(): Promise<KeelServer> {
   for (const p of PORTS) if (await portFree(p)) { port = p; break; }
   if (!port) throw new Error("no free port in 8880–8889 for wrangler dev");
   const base = `http://${HOST}:${port}`;
-  const logFile = path.join(dir, "wrangler.log");
   const relaxed = "100000/60";
   const child: ChildProcess = spawn(
     wrangler,
@@ -126,8 +125,8 @@ export async function startKeel(): Promise<KeelServer> {
         // gone
       }
     }
-    writeFileSync(logFile, output);
-    rmSync(persist, { recursive: true, force: true });
+    // Throwaway state and secrets: nothing of the run stays behind (the log is kept in memory).
+    rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 90_000;
@@ -145,5 +144,5 @@ export async function startKeel(): Promise<KeelServer> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return { base, stop, log: () => output || (existsSync(logFile) ? readFileSync(logFile, "utf8") : "") };
+  return { base, stop, log: () => output };
 }
