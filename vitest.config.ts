@@ -33,7 +33,7 @@ export default defineConfig(async () => {
             name: "workers",
             setupFiles: ["./test/helpers/setup.ts"],
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
-            exclude: ["test/node/**"],
+            exclude: ["test/node/**", "test/browser/**"],
             testTimeout: 60_000,
           },
         },
@@ -41,6 +41,11 @@ export default defineConfig(async () => {
           // Checks that need Node-only tools (the OpenAPI validator compiles schemas with
           // `new Function`, which workerd forbids).
           test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 },
+        },
+        {
+          // keel in a real Chromium (playwright-core + Debian's chromium) against a wrangler dev
+          // that the tests start; skipped, with a message, when no Chromium is installed.
+          test: { name: "browser", environment: "node", include: ["test/browser/**/*.test.ts"], testTimeout: 120_000, hookTimeout: 240_000 },
         },
       ],
     },

@@ -4,7 +4,8 @@
 //   2. writes .dev.vars with freshly generated secrets if it does not exist (git-ignored)
 //   3. applies the D1 migrations to the local database (.wrangler/state)
 //   4. seeds the demo users and tenders (idempotent; see scripts/demo-data.mjs)
-//   5. runs `wrangler dev` on http://127.0.0.1:8787 (KEEL_PORT overrides the port)
+//   5. builds the console into public/ (scripts/build-console.mjs)
+//   6. runs `wrangler dev` on http://127.0.0.1:8787 (KEEL_PORT overrides the port)
 // Runs on plain Node >= 20; wrangler itself runs on the project's Node 22
 // (node_modules/.bin/node, from the `node` devDependency).
 import { spawn, spawnSync } from "node:child_process";
@@ -109,14 +110,21 @@ log("seeding demo data (idempotent)");
   }
 }
 
-// 5. serve ---------------------------------------------------------------------------------
+// 5. console ---------------------------------------------------------------------------------
+{
+  const res = spawnSync(process.execPath, [path.join(root, "scripts", "build-console.mjs")], { cwd: root, stdio: "inherit" });
+  if (res.status !== 0) throw new Error("building the console failed");
+}
+
+// 6. serve ---------------------------------------------------------------------------------
 const line = "─".repeat(64);
 console.log(`
 ${line}
  keel local development
    API             ${baseUrl}
    API reference   ${baseUrl}/docs   (OpenAPI: ${baseUrl}/openapi.json)
-   Dev mailbox     ${baseUrl}/dev/mailbox
+   Console         ${baseUrl}/console
+   Dev mailbox     ${baseUrl}/dev/mailbox   (open it in a browser)
  Demo accounts
 ${DEMO_USERS.map((u) => `   ${u.roles.length ? "admin " : "member"}   ${u.email.padEnd(18)} ${u.password}`).join("\n")}
  Try:

@@ -7,6 +7,7 @@ import { registerAdmin } from "./features/admin/admin.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
+import { registerPages } from "./features/pages/pages.routes";
 import { registerMe } from "./features/users/me.routes";
 import { registerProfile } from "./features/profile/profile.routes";
 import { registerGdpr } from "./features/gdpr/gdpr.routes";
@@ -33,7 +34,9 @@ export function newApp() {
   const app = createRouter();
 
   app.use(requestIds());
-  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin" }));
+  // overwrite: false — a route that sets one of these headers itself (the HTML pages' CSP and
+  // Referrer-Policy) keeps its own value.
+  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin", overwrite: false }));
   app.use(
     cors({
       origin: (origin, c) => (getConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
@@ -91,6 +94,7 @@ export function newApp() {
   registerHealth(app);
   registerJwks(app);
   registerDevMailbox(app);
+  registerPages(app);
   registerAuth(app);
   registerMe(app);
   registerProfile(app);

@@ -250,6 +250,7 @@ describe("GET /admin/audit and /admin/stats", () => {
       verified_users: number;
       new_users_30d: number;
       logins_by_day: { date: string; logins: number }[];
+      new_users_by_day: { date: string; users: number }[];
       engagement: { users_with_activity_30d: number; average_score: number; score_distribution: { bucket: string; users: number }[] };
     }>(await call("admin/stats", { token: admin.token }));
     const { results } = await env.DB.prepare("SELECT count(*) AS n FROM users").all<{ n: number }>();
@@ -259,6 +260,10 @@ describe("GET /admin/audit and /admin/stats", () => {
     expect(stats.logins_by_day.at(-1)).toMatchObject({ date: today });
     expect(stats.logins_by_day.at(-1)!.logins).toBeGreaterThanOrEqual(1);
     expect(stats.logins_by_day[0]!.logins).toBe(0);
+    // New users per day: the same 30 days; every user of this file was created today.
+    expect(stats.new_users_by_day.map((d) => d.date)).toEqual(stats.logins_by_day.map((d) => d.date));
+    expect(stats.new_users_by_day.at(-1)).toEqual({ date: today, users: stats.total_users });
+    expect(stats.new_users_by_day.slice(0, -1).every((d) => d.users === 0)).toBe(true);
     expect(stats.engagement.users_with_activity_30d).toBe(2);
     expect(stats.engagement.average_score).toBe(17.5);
     expect(stats.engagement.score_distribution).toEqual([

@@ -387,4 +387,32 @@ describe("administrators and plans", () => {
     await call(`admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "free" }, token: admin.token });
     await expectProblem(await call(`orgs/${org.id}/invitations`, { body: { email: `${unique("f")}@example.com`, role: "member" }, token: owner.token }), 409, "limit_reached");
   });
+
+  it("GET /admin/orgs/{id} and /admin/orgs/{id}/members show any organization to an administrator who is not a member", async () => {
+    const owner = await signedInUser();
+    const org = await newOrg(owner.token);
+    const member = await joinedMember(org.id, owner.token);
+    const admin = await signedInUser();
+    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${admin.user.id}`, admin.user.id).run();
+
+    expect(await json(await call(`admin/orgs/${org.id}`, { token: admin.token }))).toMatchObject({ id: org.id, name: org.name, member_count: 2, subscription_plan: "team" });
+    const first = await json<{ items: { user_id: string; email: string; role: string }[]; next_cursor: string | null }>(await call(`admin/orgs/${org.id}/members?limit=1`, { token: admin.token }));
+    expect(first.items).toHaveLength(1);
+    const rest = await json<{ items: { user_id: string; email: string; role: string }[]; next_cursor: string | null }>(
+      await call(`admin/orgs/${org.id}/members?limit=1&cursor=${first.next_cursor}`, { token: admin.token }),
+    );
+    const all = [...first.items, ...rest.items].sort((a, b) => a.email.localeCompare(b.email));
+    expect(all.map((m) => [m.email, m.role])).toEqual(
+      [
+        [owner.user.email, "owner"],
+        [member.user.email, "member"],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+
+    // Not for members or owners (they use /orgs/{id}/members), and an unknown id is 404.
+    await expectProblem(await call(`admin/orgs/${org.id}`, { token: owner.token }), 403, "forbidden");
+    await expectProblem(await call(`admin/orgs/${org.id}/members`, { token: owner.token }), 403, "forbidden");
+    await expectProblem(await call(`admin/orgs/org_${unique()}`, { token: admin.token }), 404, "not_found");
+    await expectProblem(await call(`admin/orgs/org_${unique()}/members`, { token: admin.token }), 404, "not_found");
+  });
 });

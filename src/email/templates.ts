@@ -25,8 +25,19 @@ function build(template: string, subject: string, paragraphs: string[], action?:
   return { template, subject, text: text(paragraphs, action), html: layout(subject, paragraphs, action) };
 }
 
-/** A link into the web client: `<base>/<path>?token=<token>`, the token exactly as the API takes it. */
-export function tokenLink(baseUrl: string, path: string, token: string): string {
+/** The part of the configuration that decides where emailed links point. */
+export interface LinkConfig {
+  PUBLIC_BASE_URL: string;
+  EMAIL_LINK_BASE_URL?: string | undefined;
+}
+
+/**
+ * A link for an email: `<EMAIL_LINK_BASE_URL or PUBLIC_BASE_URL>/<path>?token=<token>`, the token
+ * exactly as the API takes it. keel serves pages for these paths itself (features/pages); a
+ * deployment with its own front end points EMAIL_LINK_BASE_URL there.
+ */
+export function tokenLink(config: LinkConfig, path: string, token: string): string {
+  const baseUrl = config.EMAIL_LINK_BASE_URL ?? config.PUBLIC_BASE_URL;
   const url = new URL(path, baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
   url.searchParams.set("token", token);
   return url.toString();

@@ -63,6 +63,11 @@ const planLimits = z
 export const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
   PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:8787"),
+  /**
+   * Where emailed links (verification, password reset, invitation) point: a deployment with its
+   * own front end sets it to that front end's origin; unset = PUBLIC_BASE_URL (keel's own pages).
+   */
+  EMAIL_LINK_BASE_URL: z.url().optional(),
   CORS_ORIGINS: csv.default([]),
   JWT_ISSUER: z.string().min(1).default("keel"),
   ACCESS_TOKEN_TTL_SECONDS: int(60, 86_400).default(900),

@@ -7,7 +7,7 @@ const SRC = path.join(import.meta.dirname, "..", "..", "src");
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? files(full) : full.endsWith(".ts") && !full.endsWith(".test.ts") ? [full] : [];
+    return statSync(full).isDirectory() ? files(full) : /\.tsx?$/.test(full) && !/\.test\.tsx?$/.test(full) ? [full] : [];
   });
 }
 
@@ -46,7 +46,7 @@ describe("architecture rules", () => {
   });
 
   it("routes are declared through securedRoute or as documented public routes, never with hand-written security", () => {
-    const offenders = sources.filter(({ file, text }) => file.endsWith(".routes.ts") && /\bsecurity\s*:/.test(text));
+    const offenders = sources.filter(({ file, text }) => /\.routes\.tsx?$/.test(file) && /\bsecurity\s*:/.test(text));
     expect(offenders.map((o) => o.file)).toEqual([]);
   });
 
@@ -56,7 +56,7 @@ describe("architecture rules", () => {
   });
 
   it("no route handler builds an error body itself: errors go through AppError and onError", () => {
-    const offenders = sources.filter(({ file, text }) => file.endsWith(".routes.ts") && /c\.json\(\s*\{\s*(error|code)\s*:/.test(text));
+    const offenders = sources.filter(({ file, text }) => /\.routes\.tsx?$/.test(file) && /c\.json\(\s*\{\s*(error|code)\s*:/.test(text));
     expect(offenders.map((o) => o.file)).toEqual([]);
   });
 });

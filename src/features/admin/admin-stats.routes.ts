@@ -17,6 +17,9 @@ const StatsSchema = z
     logins_by_day: z.array(z.object({ date: z.string().openapi({ example: "2026-11-22" }), logins: z.number().int() })).openapi({
       description: "The last 30 UTC days, oldest first, days without a sign-in included with 0",
     }),
+    new_users_by_day: z.array(z.object({ date: z.string().openapi({ example: "2026-11-22" }), users: z.number().int() })).openapi({
+      description: "Accounts created per UTC day over the last 30 days, oldest first, zero days included",
+    }),
     engagement: z
       .object({
         users_with_activity_30d: z.number().int(),
@@ -43,15 +46,15 @@ async function adminStats(ctx: RequestContext): Promise<z.infer<typeof StatsSche
   const perDay = new Map(s.logins.map((r) => [r.day, Number(r.logins)]));
   const first = Date.parse(`${s.firstDay}T00:00:00Z`);
   const byBucket = new Map(s.distribution.map((r) => [r.bucket, Number(r.users)]));
+  const signupsPerDay = new Map(s.signups.map((r) => [r.day, Number(r.users)]));
+  const dayOf = (i: number) => new Date(first + i * DAY_MS).toISOString().slice(0, 10);
   return {
     total_users: Number(s.totals.total),
     active_users: Number(s.totals.active),
     verified_users: Number(s.totals.verified),
     new_users_30d: Number(s.totals.recent),
-    logins_by_day: Array.from({ length: WINDOW_DAYS }, (_, i) => {
-      const date = new Date(first + i * DAY_MS).toISOString().slice(0, 10);
-      return { date, logins: perDay.get(date) ?? 0 };
-    }),
+    logins_by_day: Array.from({ length: WINDOW_DAYS }, (_, i) => ({ date: dayOf(i), logins: perDay.get(dayOf(i)) ?? 0 })),
+    new_users_by_day: Array.from({ length: WINDOW_DAYS }, (_, i) => ({ date: dayOf(i), users: signupsPerDay.get(dayOf(i)) ?? 0 })),
     engagement: {
       users_with_activity_30d: Number(s.engagement.users),
       average_score: s.engagement.average === null ? null : Math.round(s.engagement.average * 100) / 100,

@@ -118,7 +118,7 @@ async function inviteStatements(ctx: RequestContext, user: { id: string; email: 
   const mail = await outboxInsert(ctx, {
     to: user.email,
     userId: user.id,
-    email: emails.accountInvite({ name: user.fullName, url: tokenLink(config.PUBLIC_BASE_URL, "reset-password", issued.token), hours: config.ADMIN_INVITE_TTL_HOURS }),
+    email: emails.accountInvite({ name: user.fullName, url: tokenLink(config, "reset-password", issued.token), hours: config.ADMIN_INVITE_TTL_HOURS }),
   });
   return { statements: [...issued.statements, mail.statement] as Statement[], outboxId: mail.id };
 }

@@ -3,7 +3,9 @@ import { securedRoute } from "../access/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { AppError } from "../../platform/errors";
 import {
+  CookieTokensSchema,
   EmailOnlyInput,
   LoginInput,
   MfaRequiredSchema,
@@ -20,6 +22,7 @@ import { endSessions, refreshSession } from "./sessions.service";
 import { registerMfa } from "./mfa.routes";
 import { registerPasswords } from "./passwords.routes";
 import { UserSchema } from "../users/user.public";
+import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "./refresh-cookie";
 
 const tags = ["Authentication"];
 
@@ -59,7 +62,7 @@ const loginRoute = createRoute({
   summary: "Sign in with email and password",
   request: jsonBody(LoginInput),
   responses: {
-    200: jsonResponse(z.union([TokensSchema, MfaRequiredSchema]), "Signed in, or a second factor is required"),
+    200: jsonResponse(z.union([TokensSchema, CookieTokensSchema, MfaRequiredSchema]), "Signed in (CookieTokens with refresh_token_delivery=cookie), or a second factor is required"),
     ...problemResponses(400, 401, 403, 422, 423, 429),
   },
 });
@@ -70,7 +73,7 @@ const mfaVerifyRoute = createRoute({
   tags,
   summary: "Second step of sign-in: a TOTP code or a backup code",
   request: jsonBody(MfaVerifyInput),
-  responses: { 200: jsonResponse(TokensSchema, "Signed in"), ...problemResponses(400, 401, 403, 422, 423, 429) },
+  responses: { 200: jsonResponse(z.union([TokensSchema, CookieTokensSchema]), "Signed in (CookieTokens with refresh_token_delivery=cookie)"), ...problemResponses(400, 401, 403, 422, 423, 429) },
 });
 
 const refreshRoute = createRoute({
@@ -78,8 +81,13 @@ const refreshRoute = createRoute({
   path: `${API}/auth/refresh`,
   tags,
   summary: "Rotate the refresh token and get a new access token",
+  description:
+    "Send `refresh_token` in the body, or (browser clients that signed in with `refresh_token_delivery: cookie`) an empty body `{}` with the `__Secure-keel_refresh` cookie and an `X-Requested-With` header; a cookie refresh answers CookieTokens and sets the rotated cookie, and a failed one clears it. 403 `forbidden`: cookie without the header, or from a foreign Origin.",
   request: jsonBody(RefreshInput),
-  responses: { 200: jsonResponse(TokensSchema, "New tokens; the old refresh token is spent"), ...problemResponses(400, 401, 403, 422) },
+  responses: {
+    200: jsonResponse(z.union([TokensSchema, CookieTokensSchema]), "New tokens; the old refresh token is spent"),
+    ...problemResponses(400, 401, 403, 422),
+  },
 });
 
 const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true }, {
@@ -105,17 +113,40 @@ export function registerAuth(app: App): void {
     await resendVerification(c.var.ctx, c.req.valid("json").email);
     return c.body(null, 202);
   });
-  app.openapi(loginRoute, async (c) => c.json(await login(c.var.ctx, c.req.valid("json")), 200));
-  app.openapi(mfaVerifyRoute, async (c) => c.json(await verifyMfaLogin(c.var.ctx, c.req.valid("json")), 200));
-  app.openapi(refreshRoute, async (c) => c.json(await refreshSession(c.var.ctx, c.req.valid("json").refresh_token), 200));
+  app.openapi(loginRoute, async (c) => {
+    const { refresh_token_delivery, ...input } = c.req.valid("json");
+    const result = await login(c.var.ctx, input);
+    return c.json("mfa_required" in result ? result : deliverTokens(c, result, refresh_token_delivery), 200);
+  });
+  app.openapi(mfaVerifyRoute, async (c) => {
+    const { refresh_token_delivery, ...input } = c.req.valid("json");
+    return c.json(deliverTokens(c, await verifyMfaLogin(c.var.ctx, input), refresh_token_delivery), 200);
+  });
+  app.openapi(refreshRoute, async (c) => {
+    const body = c.req.valid("json");
+    if (body.refresh_token !== undefined) return c.json(deliverTokens(c, await refreshSession(c.var.ctx, body.refresh_token), body.refresh_token_delivery), 200);
+    const fromCookie = refreshTokenFromCookie(c);
+    if (!fromCookie) {
+      throw new AppError("validation_failed", "Send refresh_token, or the refresh-token cookie", { errors: [{ path: "refresh_token", message: "Required" }] });
+    }
+    try {
+      return c.json(deliverTokens(c, await refreshSession(c.var.ctx, fromCookie), "cookie"), 200);
+    } catch (err) {
+      // A cookie that cannot refresh (spent, expired, session ended) is of no further use.
+      clearRefreshCookie(c);
+      throw err;
+    }
+  });
   app.openapi(logoutRoute, async (c) => {
     const actor = c.var.actor;
     await endSessions(c.var.ctx, actor.userId, { only: actor.sessionId }, "logout", { userId: actor.userId, action: "auth.logout" });
+    clearRefreshCookie(c);
     return c.body(null, 204);
   });
   app.openapi(logoutAllRoute, async (c) => {
     const actor = c.var.actor;
     await endSessions(c.var.ctx, actor.userId, {}, "logout_all", { userId: actor.userId, action: "auth.logout_all" });
+    clearRefreshCookie(c);
     return c.body(null, 204);
   });
   registerPasswords(app);

@@ -33,11 +33,22 @@ export const RegisterResponse = z.object({ user: UserSchema, verification_requir
 export const VerifyEmailInput = z.strictObject({ token: TokenInput }).openapi("VerifyEmailInput");
 export const EmailOnlyInput = z.strictObject({ email: EmailInput }).openapi("EmailInput");
 
+/**
+ * Where the refresh token goes: `body` (default, the Tokens document) or `cookie` (an HttpOnly,
+ * Secure, SameSite=Strict cookie limited to /api/v1/auth/refresh, for browser clients such as the
+ * console: no script can read it).
+ */
+export const RefreshTokenDelivery = z.enum(["body", "cookie"]).openapi({
+  description:
+    "`cookie`: the refresh token is set as the HttpOnly, Secure, SameSite=Strict cookie `__Secure-keel_refresh` (Path=/api/v1/auth/refresh) and left out of the body; POST /auth/refresh then reads it (with an `X-Requested-With` header) when its body has no refresh_token.",
+});
+
 export const LoginInput = z
   .strictObject({
     email: EmailInput,
     password: PasswordInput,
     device_name: z.string().trim().min(1).max(100).optional(),
+    refresh_token_delivery: RefreshTokenDelivery.optional(),
   })
   .openapi("LoginInput");
 
@@ -53,6 +64,10 @@ export const TokensSchema = z
   })
   .openapi("Tokens");
 
+export const CookieTokensSchema = TokensSchema.omit({ refresh_token: true })
+  .extend({ refresh_token_delivery: z.literal("cookie").openapi({ description: "The refresh token was set as a cookie, not sent in the body" }) })
+  .openapi("CookieTokens");
+
 export const MfaRequiredSchema = z
   .object({ mfa_required: z.literal(true), mfa_token: z.string(), expires_in: z.number().int() })
   .openapi("MfaRequired");
@@ -62,6 +77,7 @@ export const MfaVerifyInput = z
     mfa_token: TokenInput,
     code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code").optional(),
     backup_code: z.string().trim().min(6).max(32).optional(),
+    refresh_token_delivery: RefreshTokenDelivery.optional(),
   })
   .refine((v) => (v.code === undefined) !== (v.backup_code === undefined), {
     message: "Send either code or backup_code",
@@ -69,7 +85,12 @@ export const MfaVerifyInput = z
   })
   .openapi("MfaVerifyInput");
 
-export const RefreshInput = z.strictObject({ refresh_token: TokenInput }).openapi("RefreshInput");
+export const RefreshInput = z
+  .strictObject({
+    refresh_token: TokenInput.optional().openapi({ description: "Required unless the refresh-token cookie is sent (cookie delivery)" }),
+    refresh_token_delivery: RefreshTokenDelivery.optional().openapi({ description: "Where the new refresh token goes; a cookie refresh always gets a cookie" }),
+  })
+  .openapi("RefreshInput");
 
 export const PasswordChangeInput = z
   .strictObject({ current_password: PasswordInput, new_password: PasswordInput })

@@ -50,7 +50,7 @@ export async function requestEmailChange(ctx: RequestContext, actor: UserActor, 
   const mail = await outboxInsert(ctx, {
     to: input.new_email,
     userId: user.id,
-    email: emails.emailChange({ name: user.fullName, url: tokenLink(config.PUBLIC_BASE_URL, "verify-email", issued.token), hours }),
+    email: emails.emailChange({ name: user.fullName, url: tokenLink(config, "verify-email", issued.token), hours }),
   });
   await runBatch(ctx, [
     ...issued.statements,

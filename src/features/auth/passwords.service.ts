@@ -124,7 +124,7 @@ export async function forgotPassword(ctx: RequestContext, email: string): Promis
           userId: user.id,
           email: emails.passwordReset({
             name: user.fullName,
-            url: tokenLink(config.PUBLIC_BASE_URL, "reset-password", issued.token),
+            url: tokenLink(config, "reset-password", issued.token),
             minutes: config.PASSWORD_RESET_TTL_MINUTES,
           }),
       });

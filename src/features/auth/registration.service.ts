@@ -35,7 +35,7 @@ async function verificationEmail(ctx: RequestContext, user: { id: string; email:
       userId: user.id,
       email: emails.verification({
         name: user.fullName,
-        url: tokenLink(config.PUBLIC_BASE_URL, "verify-email", issued.token),
+        url: tokenLink(config, "verify-email", issued.token),
         hours: config.EMAIL_VERIFICATION_TTL_HOURS,
       }),
   });

@@ -3,6 +3,7 @@ import { openOutboxBodies, outboxRepo } from "../../email/outbox.repo";
 import type { App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { problemResponses } from "../../platform/problem";
+import { registerMailboxPages } from "./mailbox.pages";
 
 const MailSchema = z.object({
   id: z.string(),
@@ -27,12 +28,19 @@ const mailboxRoute = createRoute({
     }),
   },
   responses: {
-    200: { description: "The local mailbox", content: { "application/json": { schema: z.object({ items: z.array(MailSchema) }) } } },
+    200: {
+      description: "The local mailbox. A browser (`Accept: text/html`) gets a page instead; each message opens at `/dev/mailbox/{id}`.",
+      content: {
+        "application/json": { schema: z.object({ items: z.array(MailSchema) }) },
+        "text/html": { schema: z.string() },
+      },
+    },
     ...problemResponses(404),
   },
 });
 
 export function registerDevMailbox(app: App): void {
+  registerMailboxPages(app);
   app.openapi(mailboxRoute, async (c) => {
     const { config, db } = c.var.ctx;
     if (!config.isDevelopment) throw new AppError("not_found", `No route for GET ${c.req.path}`);

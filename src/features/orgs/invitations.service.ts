@@ -66,7 +66,7 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
         orgName: org.name,
         inviterName: inviter?.fullName ?? "A keel user",
         role: input.role,
-        url: tokenLink(config.PUBLIC_BASE_URL, "accept-invitation", token),
+        url: tokenLink(config, "accept-invitation", token),
         days: config.INVITATION_TTL_DAYS,
       }),
     },

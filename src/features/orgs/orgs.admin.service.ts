@@ -6,7 +6,8 @@ import { decodeCursor, toPage } from "../../platform/pagination";
 import { auditInsertIf } from "../audit/audit.repo";
 import { runBatch } from "../auth/sessions.service";
 import { limitsOfPlan } from "./orgs.policy";
-import { adminUpdateOrg, allOrgs, orgExists, type OrgRow } from "./orgs.repo";
+import { adminOrg, adminOrgMembers, adminUpdateOrg, allOrgs, orgExists, type OrgRow } from "./orgs.repo";
+import { toMemberOut } from "./orgs.service";
 import { toOrgOut, type AdminOrgQuery, type AdminUpdateOrgInput } from "./orgs.schemas";
 
 const toAdminOrgOut = (row: OrgRow, memberCount: number) => {
@@ -18,6 +19,20 @@ const toAdminOrgOut = (row: OrgRow, memberCount: number) => {
 export async function adminListOrgs(ctx: RequestContext, query: z.infer<typeof AdminOrgQuery>) {
   const rows = await allOrgs(ctx.db, { limit: query.limit, after: decodeCursor(query.cursor), q: query.q, plan: query.subscription_plan });
   return toPage(rows, query.limit, (r) => r.org.id, (r) => toAdminOrgOut(r.org, Number(r.memberCount)));
+}
+
+/** One organization with its member count (GET /admin/orgs/{id}). */
+export async function adminGetOrg(ctx: RequestContext, id: string) {
+  const row = await adminOrg(ctx.db, id);
+  if (!row) throw new AppError("not_found", "Organization not found");
+  return toAdminOrgOut(row.org, Number(row.memberCount));
+}
+
+/** An organization's members (GET /admin/orgs/{id}/members); an unknown organization → 404. */
+export async function adminListOrgMembers(ctx: RequestContext, id: string, page: { limit: number; cursor?: string }) {
+  const [org, rows] = await Promise.all([adminOrg(ctx.db, id), adminOrgMembers(ctx.db, id, { limit: page.limit, after: decodeCursor(page.cursor) })]);
+  if (!org) throw new AppError("not_found", "Organization not found");
+  return toPage(rows, page.limit, (r) => r.userId, toMemberOut);
 }
 
 /**

@@ -214,6 +214,24 @@ export function allOrgs(db: Db, opts: { limit: number; after?: string; q?: strin
     .limit(opts.limit + 1);
 }
 
+/** One organization with its member count, for administrators (permission-guarded, not membership-scoped). */
+export const adminOrg = (db: Db, id: string) =>
+  db
+    .select({ org: organizations, memberCount: sql<number>`(SELECT count(*) FROM organization_members c WHERE c.organization_id = "organizations"."id")` })
+    .from(organizations)
+    .where(eq(organizations.id, id))
+    .get();
+
+/** An organization's members with their user, for administrators (keyset by user id). */
+export const adminOrgMembers = (db: Db, id: string, opts: { limit: number; after?: string }) =>
+  db
+    .select({ userId: om.userId, role: om.role, joinedAt: om.joinedAt, email: users.email, fullName: users.fullName })
+    .from(om)
+    .innerJoin(users, eq(users.id, om.userId))
+    .where(and(eq(om.organizationId, id), opts.after ? gt(om.userId, opts.after) : undefined))
+    .orderBy(asc(om.userId))
+    .limit(opts.limit + 1);
+
 /** An administrator's change of an organization's subscription (not membership-scoped: permission-guarded). */
 export const adminUpdateOrg = (
   db: Db,

@@ -154,7 +154,7 @@ export async function changeMemberRole(ctx: RequestContext, m: OrgMembership, us
   return toMemberOut(r);
 }
 
-const toMemberOut = (r: { userId: string; email: string; fullName: string; role: OrgRole; joinedAt: Date }) => ({
+export const toMemberOut = (r: { userId: string; email: string; fullName: string; role: OrgRole; joinedAt: Date }) => ({
   user_id: r.userId,
   email: r.email,
   full_name: r.fullName,

@@ -1,0 +1,169 @@
+// The console's only way to keel: its public JSON API. The access token lives in memory only;
+// the refresh token is an HttpOnly cookie (refresh_token_delivery=cookie) that no script can
+// read, sent by the browser to POST /api/v1/auth/refresh alone.
+
+export interface User {
+  id: string;
+  email: string;
+  email_verified: boolean;
+  full_name: string;
+  phone: string | null;
+  status: "active" | "inactive" | "suspended";
+  account_type: string;
+  two_factor_enabled: boolean;
+  roles: string[];
+  created_at: string;
+  last_login_at: string | null;
+}
+
+interface CookieTokens {
+  access_token: string;
+  expires_in: number;
+  session_id: string;
+  user: User;
+  password_expired: boolean;
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** A problem document (RFC 9457) from the API. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors: FieldError[] = [],
+  ) {
+    super(message);
+  }
+  /** The messages for one field (inline errors next to it). */
+  field(name: string): string[] {
+    return this.errors.filter((e) => e.path === name || e.path.endsWith(`.${name}`)).map((e) => e.message);
+  }
+}
+
+export interface Session {
+  accessToken: string;
+  sessionId: string;
+  user: User;
+  passwordExpired: boolean;
+}
+
+let session: Session | null = null;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+const listeners = new Set<() => void>();
+
+export const currentSession = () => session;
+export function onSessionChange(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function setSession(tokens: CookieTokens | null) {
+  clearTimeout(refreshTimer);
+  session = tokens && { accessToken: tokens.access_token, sessionId: tokens.session_id, user: tokens.user, passwordExpired: tokens.password_expired };
+  // Renew a minute before the access token expires, so a page left open keeps working.
+  if (tokens) refreshTimer = setTimeout(() => void refresh(), Math.max(10, tokens.expires_in - 60) * 1000);
+  listeners.forEach((fn) => fn());
+}
+
+/** Replaces the signed-in user's public view (after PATCH /me, 2FA on/off…). */
+export function updateUser(user: User) {
+  if (!session) return;
+  session = { ...session, user };
+  listeners.forEach((fn) => fn());
+}
+
+const CONSOLE_HEADER = { "X-Requested-With": "keel-console" };
+
+async function problemOf(res: Response): Promise<ApiError> {
+  let body: { code?: string; detail?: string; title?: string; errors?: FieldError[] } = {};
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    // not JSON (e.g. a proxy error page)
+  }
+  return new ApiError(res.status, body.code ?? "error", body.detail ?? body.title ?? `HTTP ${res.status}`, body.errors ?? []);
+}
+
+async function post<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", ...CONSOLE_HEADER, ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await problemOf(res);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/**
+ * Renews the access token with the refresh cookie. Tabs share the cookie and a refresh token
+ * works once (a replay ends the session), so refreshes are serialized across tabs with a Web
+ * Lock: the second tab sends the cookie the first one just received.
+ */
+export async function refresh(): Promise<boolean> {
+  const run = async () => {
+    try {
+      setSession(await post<CookieTokens>("/auth/refresh", {}));
+      return true;
+    } catch {
+      setSession(null);
+      return false;
+    }
+  };
+  return navigator.locks ? navigator.locks.request("keel-console-refresh", run) : run();
+}
+
+export type SignInResult = { kind: "signed_in" } | { kind: "mfa"; mfaToken: string };
+
+export async function signIn(email: string, password: string): Promise<SignInResult> {
+  const res = await post<CookieTokens | { mfa_required: true; mfa_token: string }>("/auth/login", {
+    email,
+    password,
+    device_name: "keel console",
+    refresh_token_delivery: "cookie",
+  });
+  if ("mfa_required" in res) return { kind: "mfa", mfaToken: res.mfa_token };
+  setSession(res);
+  return { kind: "signed_in" };
+}
+
+export async function verifySecondFactor(mfaToken: string, proof: { code: string } | { backup_code: string }): Promise<void> {
+  setSession(await post<CookieTokens>("/auth/mfa/verify", { mfa_token: mfaToken, ...proof, refresh_token_delivery: "cookie" }));
+}
+
+/** Ends the session at keel (its tokens stop working; the cookie is cleared), then forgets it here. */
+export async function signOut(): Promise<void> {
+  try {
+    if (session) await api("POST", "/auth/logout");
+  } finally {
+    setSession(null);
+  }
+}
+
+export const publicPost = post;
+
+/** One authenticated call; a 401 (expired access token) gets one refresh and one retry. */
+export async function api<T = unknown>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+  const headers: Record<string, string> = { ...CONSOLE_HEADER };
+  if (session) headers.authorization = `Bearer ${session.accessToken}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`/api/v1${path}`, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status === 401 && !retried && session && (await refresh())) return api<T>(method, path, body, true);
+  if (!res.ok) throw await problemOf(res);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** `?a=1&b=2` from the non-empty entries. */
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}

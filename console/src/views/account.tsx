@@ -1,0 +1,445 @@
+import { useState } from "hono/jsx/dom";
+import { api, ApiError, updateUser, type Session, type User } from "../api";
+import { qrSvg } from "../qr";
+import { ConfirmButton, ErrorNotice, Field, formValues, Notice, useLoad, when } from "../ui";
+
+const SCOPES = [
+  "read:tenders",
+  "read:favorites",
+  "write:favorites",
+  "read:alerts",
+  "write:alerts",
+  "read:searches",
+  "write:searches",
+  "read:notes",
+  "write:notes",
+  "read:notifications",
+  "write:notifications",
+  "read:profile",
+  "write:profile",
+] as const;
+
+type Scalar = string | number | boolean | null;
+
+function ProfileSection({ user }: { user: User }) {
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState(false);
+  return (
+    <section aria-labelledby="h-profile">
+      <h2 id="h-profile">Profile</h2>
+      <p class="meta">
+        {user.email} · {user.email_verified ? "verified" : "not verified"} · member since {when(user.created_at)}
+      </p>
+      <ErrorNotice error={error} />
+      {saved ? (
+        <Notice kind="ok">
+          <p>Saved.</p>
+        </Notice>
+      ) : null}
+      <form
+        onSubmit={async (e: Event) => {
+          const v = formValues(e);
+          setError(null);
+          setSaved(false);
+          try {
+            updateUser(await api<User>("PATCH", "/me", { full_name: v.full_name, ...(v.phone ? { phone: v.phone } : {}) }));
+            setSaved(true);
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <div class="row">
+          <Field idPrefix="me" name="full_name" label="Full name" value={user.full_name} autocomplete="name" errors={error?.field("full_name")} />
+          <Field idPrefix="me" name="phone" label="Phone" value={user.phone} autocomplete="tel" errors={error?.field("phone")} />
+        </div>
+        <button type="submit">Save profile</button>
+      </form>
+    </section>
+  );
+}
+
+/**
+ * A form over the scalar fields of GET `path` (profile details, preferences); PATCH sends the
+ * changed ones, typed as they came. The API validates; its errors show next to each field.
+ */
+function SettingsSection({ title, path, id, skip = [] }: { title: string; path: string; id: string; skip?: string[] }) {
+  const loaded = useLoad(() => api<Record<string, unknown>>("GET", path), [path]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState(false);
+  const data = loaded.data;
+  const fields = data ? (Object.entries(data).filter(([k, v]) => !skip.includes(k) && (v === null || ["string", "number", "boolean"].includes(typeof v))) as [string, Scalar][]) : [];
+  return (
+    <section aria-labelledby={`h-${id}`}>
+      <h2 id={`h-${id}`}>{title}</h2>
+      {loaded.error ? <ErrorNotice error={loaded.error} /> : null}
+      {loaded.loading && !data ? <p>Loading…</p> : null}
+      {data ? (
+        <form
+          onSubmit={async (e: Event) => {
+            const v = formValues(e);
+            const form = e.currentTarget as HTMLFormElement;
+            const patch: Record<string, Scalar> = {};
+            for (const [k, old] of fields) {
+              if (typeof old === "boolean") {
+                const now = (form.elements.namedItem(k) as HTMLInputElement).checked;
+                if (now !== old) patch[k] = now;
+              } else {
+                const raw = v[k] ?? "";
+                if (raw === String(old ?? "")) continue;
+                patch[k] = raw === "" ? null : typeof old === "number" ? Number(raw) : raw;
+              }
+            }
+            setError(null);
+            setSaved(false);
+            try {
+              await api("PATCH", path, patch);
+              setSaved(true);
+              loaded.reload();
+            } catch (err) {
+              setError(err as ApiError);
+            }
+          }}
+        >
+          <ErrorNotice error={error} />
+          {saved ? (
+            <Notice kind="ok">
+              <p>Saved.</p>
+            </Notice>
+          ) : null}
+          <div class="grid">
+            {fields.map(([k, value]) =>
+              typeof value === "boolean" ? (
+                <div class="field check">
+                  <input type="checkbox" id={`${id}-${k}`} name={k} checked={value} />
+                  <label for={`${id}-${k}`}>{k.replace(/_/g, " ")}</label>
+                </div>
+              ) : (
+                <Field idPrefix={id} name={k} label={k.replace(/_/g, " ")} value={value === null ? "" : String(value)} errors={error?.field(k)} />
+              ),
+            )}
+          </div>
+          <button type="submit">Save {title.toLowerCase()}</button>
+        </form>
+      ) : null}
+    </section>
+  );
+}
+
+function PasswordSection() {
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState(false);
+  return (
+    <section aria-labelledby="h-password">
+      <h2 id="h-password">Password</h2>
+      <ErrorNotice error={error} />
+      {done ? (
+        <Notice kind="ok">
+          <p>Password changed; your other sessions were signed out.</p>
+        </Notice>
+      ) : null}
+      <form
+        onSubmit={async (e: Event) => {
+          const v = formValues(e);
+          setError(null);
+          setDone(false);
+          try {
+            await api("POST", "/auth/password/change", { current_password: v.current_password, new_password: v.new_password });
+            setDone(true);
+            (e.currentTarget as HTMLFormElement | null)?.reset();
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <div class="row">
+          <Field idPrefix="pw" name="current_password" label="Current password" type="password" autocomplete="current-password" required />
+          <Field idPrefix="pw" name="new_password" label="New password" type="password" autocomplete="new-password" required errors={error?.errors.map((x) => x.message)} />
+        </div>
+        <button type="submit">Change password</button>
+      </form>
+    </section>
+  );
+}
+
+function TwoFactorSection({ user }: { user: User }) {
+  const [setup, setSetup] = useState<{ secret: string; otpauth_url: string } | null>(null);
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const act = async (work: () => Promise<void>) => {
+    setError(null);
+    try {
+      await work();
+    } catch (err) {
+      setError(err as ApiError);
+    }
+  };
+  const refreshUser = async () => updateUser(await api<User>("GET", "/me"));
+
+  return (
+    <section aria-labelledby="h-2fa">
+      <h2 id="h-2fa">Two-factor authentication</h2>
+      <ErrorNotice error={error} />
+      {codes ? (
+        <div class="notice notice-ok" role="status">
+          <p>
+            <strong>Backup codes.</strong> Keep them somewhere safe: each works once, and they are shown only now.
+          </p>
+          <ul class="codes" aria-label="Backup codes">
+            {codes.map((c) => (
+              <li>
+                <code>{c}</code>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {user.two_factor_enabled ? (
+        <>
+          <p>
+            Two-factor authentication is <strong>on</strong>.
+          </p>
+          <form
+            class="inline-form"
+            onSubmit={(e: Event) => {
+              const v = formValues(e);
+              void act(async () => setCodes((await api<{ backup_codes: string[] }>("POST", "/auth/mfa/backup-codes", { code: v.code })).backup_codes));
+            }}
+          >
+            <Field idPrefix="bc" name="code" label="Code, to replace the backup codes" autocomplete="one-time-code" inputmode="numeric" required />
+            <button type="submit">New backup codes</button>
+          </form>
+          <form
+            class="inline-form"
+            onSubmit={(e: Event) => {
+              const v = formValues(e);
+              void act(async () => {
+                await api("POST", "/auth/mfa/totp/disable", { password: v.password });
+                setCodes(null);
+                await refreshUser();
+              });
+            }}
+          >
+            <Field idPrefix="off" name="password" label="Password, to turn it off" type="password" autocomplete="current-password" required />
+            <button type="submit" class="danger">
+              Turn off
+            </button>
+          </form>
+        </>
+      ) : setup ? (
+        <div class="totp-setup">
+          <img class="qr" width="200" height="200" alt="QR code of the authenticator secret" src={`data:image/svg+xml,${encodeURIComponent(qrSvg(setup.otpauth_url))}`} />
+          <div>
+            <p>Scan the code with an authenticator app, or type this secret into it:</p>
+            <p>
+              <code class="secret" aria-label="Authenticator secret">
+                {setup.secret}
+              </code>
+            </p>
+            <form
+              onSubmit={(e: Event) => {
+                const v = formValues(e);
+                void act(async () => {
+                  setCodes((await api<{ backup_codes: string[] }>("POST", "/auth/mfa/totp/enable", { code: (v.code ?? "").replace(/\s/g, "") })).backup_codes);
+                  setSetup(null);
+                  await refreshUser();
+                });
+              }}
+            >
+              <Field idPrefix="totp" name="code" label="Code from the app" autocomplete="one-time-code" inputmode="numeric" required errors={error?.field("code")} />
+              <button type="submit">Turn on two-factor authentication</button>
+            </form>
+          </div>
+        </div>
+      ) : (
+        <>
+          <p>Two-factor authentication is off. With it on, signing in also asks for a code from an authenticator app.</p>
+          <button type="button" onClick={() => void act(async () => setSetup(await api("POST", "/auth/mfa/totp/setup")))}>
+            Set up two-factor authentication
+          </button>
+        </>
+      )}
+    </section>
+  );
+}
+
+interface SessionRow {
+  id: string;
+  device_name: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_used_at: string;
+  current: boolean;
+}
+
+function SessionsSection() {
+  const loaded = useLoad(() => api<{ items: SessionRow[] }>("GET", "/me/sessions"), []);
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <section aria-labelledby="h-sessions">
+      <h2 id="h-sessions">Sessions</h2>
+      <ErrorNotice error={loaded.error ?? error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Device</th>
+            <th scope="col">IP</th>
+            <th scope="col">Signed in</th>
+            <th scope="col">Last used</th>
+            <th scope="col">
+              <span class="sr-only">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {(loaded.data?.items ?? []).map((s) => (
+            <tr>
+              <td>
+                {s.device_name ?? s.user_agent ?? "unknown"} {s.current ? <span class="badge">this session</span> : null}
+              </td>
+              <td>{s.ip_address ?? "—"}</td>
+              <td>{when(s.created_at)}</td>
+              <td>{when(s.last_used_at)}</td>
+              <td>
+                {s.current ? null : (
+                  <ConfirmButton
+                    label="Revoke"
+                    question="End this session?"
+                    danger
+                    onConfirm={async () => {
+                      try {
+                        await api("DELETE", `/me/sessions/${encodeURIComponent(s.id)}`);
+                        loaded.reload();
+                      } catch (err) {
+                        setError(err as ApiError);
+                      }
+                    }}
+                  />
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+}
+
+function ApiKeysSection() {
+  const loaded = useLoad(() => api<{ items: ApiKey[] }>("GET", "/me/api-keys"), []);
+  const [created, setCreated] = useState<(ApiKey & { key: string }) | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <section aria-labelledby="h-keys">
+      <h2 id="h-keys">API keys</h2>
+      <ErrorNotice error={loaded.error ?? error} />
+      {created ? (
+        <div class="notice notice-ok" role="status">
+          <p>
+            Key <strong>{created.name}</strong> created. Copy it now: it is shown only once.
+          </p>
+          <p>
+            <code class="secret" aria-label="New API key">
+              {created.key}
+            </code>
+          </p>
+        </div>
+      ) : null}
+      <form
+        onSubmit={async (e: Event) => {
+          const v = formValues(e);
+          const form = e.currentTarget as HTMLFormElement;
+          const scopes = SCOPES.filter((s) => (form.elements.namedItem(`scope-${s}`) as HTMLInputElement | null)?.checked);
+          setError(null);
+          try {
+            setCreated(await api("POST", "/me/api-keys", { name: v.name, scopes }));
+            loaded.reload();
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <Field idPrefix="key" name="name" label="Key name" required errors={error?.field("name")} />
+        <fieldset>
+          <legend>Scopes</legend>
+          <div class="scopes">
+            {SCOPES.map((s) => (
+              <span class="check">
+                <input type="checkbox" id={`scope-${s}`} name={`scope-${s}`} checked={s === "read:profile"} />
+                <label for={`scope-${s}`}>{s}</label>
+              </span>
+            ))}
+          </div>
+        </fieldset>
+        <button type="submit">Create key</button>
+      </form>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Prefix</th>
+            <th scope="col">Scopes</th>
+            <th scope="col">Last used</th>
+            <th scope="col">
+              <span class="sr-only">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {(loaded.data?.items ?? []).map((k) => (
+            <tr>
+              <td>{k.name}</td>
+              <td>
+                <code>{k.prefix}…</code>
+              </td>
+              <td>{k.scopes.join(", ")}</td>
+              <td>{when(k.last_used_at)}</td>
+              <td>
+                <ConfirmButton
+                  label="Revoke"
+                  question={`Revoke ${k.name}?`}
+                  danger
+                  onConfirm={async () => {
+                    try {
+                      await api("DELETE", `/me/api-keys/${encodeURIComponent(k.id)}`);
+                      loaded.reload();
+                    } catch (err) {
+                      setError(err as ApiError);
+                    }
+                  }}
+                />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function AccountView({ session }: { session: Session }) {
+  const user = session.user;
+  return (
+    <>
+      <h1>My account</h1>
+      <ProfileSection user={user} />
+      <SettingsSection title="Details" id="profile" path="/me/profile" skip={["profile_completion_percentage", "user_id", "updated_at", "created_at"]} />
+      <SettingsSection title="Preferences" id="prefs" path="/me/preferences" skip={["user_id", "updated_at", "created_at"]} />
+      <PasswordSection />
+      <TwoFactorSection user={user} />
+      <SessionsSection />
+      <ApiKeysSection />
+    </>
+  );
+}

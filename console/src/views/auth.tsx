@@ -1,0 +1,170 @@
+import { useState } from "hono/jsx/dom";
+import { ApiError, publicPost, signIn, verifySecondFactor } from "../api";
+import { ErrorNotice, Field, formValues, Link, navigate, Notice } from "../ui";
+
+function afterSignIn() {
+  const next = new URLSearchParams(location.search).get("next");
+  navigate(next && next.startsWith("/console/") ? next : "/console");
+}
+
+export function SignInView() {
+  const [mfaToken, setMfaToken] = useState<string | null>(null);
+  const [useBackup, setUseBackup] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, "network", String(err)));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (mfaToken) {
+    return (
+      <section>
+        <h1>Two-step verification</h1>
+        <ErrorNotice error={error} />
+        <form
+          onSubmit={(e: Event) => {
+            const v = formValues(e);
+            void run(async () => {
+              await verifySecondFactor(mfaToken, useBackup ? { backup_code: v.backup_code ?? "" } : { code: (v.code ?? "").replace(/\s/g, "") });
+              afterSignIn();
+            });
+          }}
+        >
+          {useBackup ? (
+            <Field name="backup_code" label="Backup code" autocomplete="off" required />
+          ) : (
+            <Field name="code" label="Authentication code" hint="The 6-digit code from your authenticator app." autocomplete="one-time-code" inputmode="numeric" required />
+          )}
+          <button type="submit" disabled={busy}>
+            Verify
+          </button>{" "}
+          <button type="button" class="link-button" onClick={() => setUseBackup(!useBackup)}>
+            {useBackup ? "Use an authenticator code" : "Use a backup code"}
+          </button>
+        </form>
+      </section>
+    );
+  }
+
+  return (
+    <section>
+      <h1>Sign in</h1>
+      <ErrorNotice error={error} />
+      <form
+        onSubmit={(e: Event) => {
+          const v = formValues(e);
+          void run(async () => {
+            const res = await signIn(v.email ?? "", v.password ?? "");
+            if (res.kind === "mfa") setMfaToken(res.mfaToken);
+            else afterSignIn();
+          });
+        }}
+      >
+        <Field name="email" label="Email" type="email" autocomplete="username" required errors={error?.field("email")} />
+        <Field name="password" label="Password" type="password" autocomplete="current-password" required />
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+      </form>
+      <p class="small">
+        <Link href="/console/forgot">Forgot your password?</Link> · <Link href="/console/register">Create an account</Link>
+      </p>
+    </section>
+  );
+}
+
+export function RegisterView() {
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  if (done) {
+    return (
+      <section>
+        <h1>Check your email</h1>
+        <Notice kind="ok">
+          <p>We sent a verification link to {done}. Open it to finish creating your account, then sign in.</p>
+        </Notice>
+        <p>
+          <Link href="/console/signin">Sign in</Link>
+        </p>
+      </section>
+    );
+  }
+  return (
+    <section>
+      <h1>Create an account</h1>
+      <ErrorNotice error={error} />
+      <form
+        onSubmit={async (e: Event) => {
+          const v = formValues(e);
+          setError(null);
+          try {
+            await publicPost("/auth/register", { email: v.email, password: v.password, full_name: v.full_name });
+            setDone(v.email ?? "");
+          } catch (err) {
+            setError(err as ApiError);
+          }
+        }}
+      >
+        <Field name="full_name" label="Full name" autocomplete="name" required errors={error?.field("full_name")} />
+        <Field name="email" label="Email" type="email" autocomplete="email" required errors={error?.field("email")} />
+        <Field
+          name="password"
+          label="Password"
+          type="password"
+          autocomplete="new-password"
+          hint="At least 15 characters; a few unrelated words make a good one."
+          required
+          errors={error?.field("password")}
+        />
+        <button type="submit">Create account</button>
+      </form>
+      <p class="small">
+        <Link href="/console/signin">I have an account</Link>
+      </p>
+    </section>
+  );
+}
+
+export function ForgotView() {
+  const [sent, setSent] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  return (
+    <section>
+      <h1>Reset your password</h1>
+      <ErrorNotice error={error} />
+      {sent ? (
+        <Notice kind="ok">
+          <p>If an account exists for that address, a reset link is on its way.</p>
+        </Notice>
+      ) : (
+        <form
+          onSubmit={async (e: Event) => {
+            const v = formValues(e);
+            setError(null);
+            try {
+              await publicPost("/auth/password/forgot", { email: v.email });
+              setSent(true);
+            } catch (err) {
+              setError(err as ApiError);
+            }
+          }}
+        >
+          <Field name="email" label="Email" type="email" autocomplete="email" required />
+          <button type="submit">Send the reset link</button>
+        </form>
+      )}
+      <p class="small">
+        <Link href="/console/signin">Back to sign in</Link>
+      </p>
+    </section>
+  );
+}

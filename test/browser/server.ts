@@ -1,0 +1,148 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+// A real keel for the browser tests: `wrangler dev` with throwaway secrets, a fresh local D1
+// (temp --persist-to) migrated and seeded with the demo data, ENVIRONMENT=development, on a
+// free port of 8880–8889, serving the built console as static assets.
+
+export const root = path.resolve(import.meta.dirname, "..", "..");
+const binDir = path.join(root, "node_modules", ".bin");
+const HOST = "127.0.0.1";
+const PORTS = [8880, 8881, 8882, 8883, 8884, 8885, 8886, 8887, 8888, 8889];
+
+/** Debian's chromium (or Chrome) when installed; null → the browser tests are skipped. */
+export function findChromium(): string | null {
+  const fromEnv = process.env.CHROMIUM_PATH;
+  if (fromEnv && existsSync(fromEnv)) return fromEnv;
+  for (const name of ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]) {
+    const res = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+    const found = res.stdout.trim();
+    if (res.status === 0 && found) return found;
+  }
+  return null;
+}
+
+function env() {
+  return {
+    ...process.env,
+    PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+    CI: "true",
+    WRANGLER_SEND_METRICS: "false",
+    NO_COLOR: "1",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  };
+}
+
+function run(cmd: string, args: string[], what: string) {
+  const res = spawnSync(cmd, args, { cwd: root, env: env(), encoding: "utf8", timeout: 180_000, maxBuffer: 64 * 1024 * 1024 });
+  if (res.error || res.status !== 0) throw new Error(`${what} failed (${res.error?.message ?? `exit ${res.status}`}):\n${res.stdout}\n${res.stderr}`);
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, HOST, () => srv.close(() => resolve(true)));
+  });
+
+export interface KeelServer {
+  base: string;
+  stop: () => Promise<void>;
+  log: () => string;
+}
+
+/** Builds the console if needed, prepares state and starts wrangler dev; resolves once /health answers 200. */
+export async function startKeel(): Promise<KeelServer> {
+  if (!existsSync(path.join(root, "public", "console", "app.js"))) run(process.execPath, [path.join(root, "scripts", "build-console.mjs")], "building the console");
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), "keel-browser-"));
+  const persist = path.join(dir, "state");
+  mkdirSync(persist);
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const jwk = { ...privateKey.export({ format: "jwk" }), kid: `browser-${randomBytes(3).toString("hex")}` };
+  const envFile = path.join(dir, "browser.env");
+  writeFileSync(envFile, `JWT_SIGNING_KEYS='${JSON.stringify([jwk])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+
+  const wrangler = path.join(binDir, "wrangler");
+  run(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], "wrangler d1 migrations apply");
+  const demoModule = path.join(root, "scripts", "demo-data.mjs");
+  const demo = (await import(demoModule)) as {
+    DEMO_USERS: { email: string; password: string }[];
+    hashPassword: (p: string) => Promise<string>;
+    seedSql: (o: { now: number; hashes: Record<string, string> }) => string;
+  };
+  const hashes: Record<string, string> = {};
+  for (const u of demo.DEMO_USERS) hashes[u.email] = await demo.hashPassword(u.password);
+  const seed = path.join(dir, "seed.sql");
+  writeFileSync(seed, demo.seedSql({ now: Date.now(), hashes }));
+  run(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seed], "seeding the demo data");
+
+  let port: number | undefined;
+  for (const p of PORTS) if (await portFree(p)) { port = p; break; }
+  if (!port) throw new Error("no free port in 8880–8889 for wrangler dev");
+  const base = `http://${HOST}:${port}`;
+  const relaxed = "100000/60";
+  const child: ChildProcess = spawn(
+    wrangler,
+    [
+      "dev",
+      "--ip", HOST,
+      "--port", String(port),
+      "--persist-to", persist,
+      "--env-file", envFile,
+      "--show-interactive-dev-session=false",
+      "--log-level", "warn",
+      "--var", `PUBLIC_BASE_URL:${base}`,
+      "--var", "ENVIRONMENT:development",
+      "--var", `RATE_LOGIN_PER_IP:${relaxed}`,
+      "--var", `RATE_LOGIN_PER_EMAIL:${relaxed}`,
+      "--var", `RATE_REGISTER_PER_IP:${relaxed}`,
+      "--var", `RATE_FORGOT_PER_EMAIL:${relaxed}`,
+      "--var", `RATE_MFA_PER_TOKEN:${relaxed}`,
+    ],
+    { cwd: root, env: env(), stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      const exited = new Promise((r) => child.once("exit", r));
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    // Throwaway state and secrets: nothing of the run stays behind (the log is kept in memory).
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    try {
+      const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(3000) });
+      if (res.status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev not ready after 90 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return { base, stop, log: () => output };
+}
