@@ -26,7 +26,7 @@ import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAct
  * password fails against it (verifyPassword never matches an unknown format): the account cannot
  * sign in until the emailed set-password link (a `password_reset` token) replaces it.
  */
-const NO_PASSWORD = "!no-password";
+export const NO_PASSWORD = "!no-password";
 const HOUR_MS = 3_600_000;
 
 const iso = (v: Date | number | null | undefined) => (v === null || v === undefined ? null : new Date(v).toISOString());
@@ -106,8 +106,8 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
   };
 }
 
-/** The set-password link for a password-less account: token + email, as statements for a batch. */
-async function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
+/** The set-password link for a password-less account: token + email, as statements for a batch (admin creation, resend and the import). */
+export async function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
   const { db, now, config } = ctx;
   const issued = issueOneTimeToken(
     db,
