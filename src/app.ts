@@ -8,6 +8,7 @@ import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerMe } from "./features/users/me.routes";
+import { registerConsents } from "./features/consents/consents.routes";
 import { registerProfile } from "./features/profile/profile.routes";
 import { registerGdpr } from "./features/gdpr/gdpr.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
@@ -93,6 +94,7 @@ export function newApp() {
   registerDevMailbox(app);
   registerAuth(app);
   registerMe(app);
+  registerConsents(app);
   registerProfile(app);
   registerGdpr(app);
   registerSessions(app);

@@ -82,7 +82,7 @@ const refreshRoute = createRoute({
   responses: { 200: jsonResponse(TokensSchema, "New tokens; the old refresh token is spent"), ...problemResponses(400, 401, 403, 422) },
 });
 
-const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true }, {
+const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true, allowOutdatedTerms: true }, {
   method: "post",
   path: `${API}/auth/logout`,
   tags,
@@ -90,7 +90,7 @@ const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true }, 
   responses: { 204: NoContent, ...problemResponses(401, 403) },
 });
 
-const logoutAllRoute = securedRoute({ session: true, allowExpiredPassword: true }, {
+const logoutAllRoute = securedRoute({ session: true, allowExpiredPassword: true, allowOutdatedTerms: true }, {
   method: "post",
   path: `${API}/auth/logout-all`,
   tags,

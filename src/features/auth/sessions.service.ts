@@ -24,6 +24,7 @@ import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
 import { isPasswordExpired } from "./password.rules";
+import { termsUpdateRequired } from "../access/access.service";
 
 const DAY_MS = 86_400_000;
 
@@ -56,6 +57,7 @@ async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: st
     session_id: sessionId,
     user: toUserOut(user),
     password_expired: passwordExpired,
+    terms_update_required: termsUpdateRequired(ctx.config, { terms: user.acceptedTerms, privacy: user.acceptedPrivacy }),
   };
 }
 
