@@ -24,6 +24,7 @@ import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
 import { createDb } from "./platform/db";
 import { onError, problemResponse } from "./platform/problem";
+import { geoOf } from "./platform/geo";
 import { registerOpenApi } from "./platform/openapi";
 import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
 
@@ -65,6 +66,7 @@ export function newApp() {
       correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
       ip: c.req.header("CF-Connecting-IP") ?? "unknown",
       userAgent: c.req.header("User-Agent") ?? "",
+      geo: geoOf((c.req.raw as { cf?: unknown }).cf),
       now: new Date(),
       waitUntil: (p) => {
         try {

@@ -92,7 +92,13 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
       expires_at: iso(r.expiresAt),
       active: r.expiresAt === null || r.expiresAt.getTime() > now,
     })),
-    sessions: { active: sessions.active, last_used_at: iso(sessions.lastUsedAt as Date | number | null) },
+    sessions: {
+      active: sessions.active,
+      last_used_at: iso(sessions.lastUsedAt as Date | number | null),
+      last_sign_in_country: sessions.lastCountry,
+      last_sign_in_city: sessions.lastCity,
+      countries: (JSON.parse(sessions.countries || "[]") as string[]).sort(),
+    },
     api_keys: { active: apiKeys.active },
     organizations: organizations.map((o) => ({ organization_id: o.organizationId, name: o.name, role: o.role })),
     profile: profile && {
