@@ -9,6 +9,7 @@ import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerPages } from "./features/pages/pages.routes";
 import { registerMe } from "./features/users/me.routes";
+import { registerConsents } from "./features/consents/consents.routes";
 import { registerProfile } from "./features/profile/profile.routes";
 import { registerGdpr } from "./features/gdpr/gdpr.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
@@ -24,6 +25,7 @@ import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
 import { createDb } from "./platform/db";
 import { onError, problemResponse } from "./platform/problem";
+import { geoOf } from "./platform/geo";
 import { registerOpenApi } from "./platform/openapi";
 import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
 
@@ -67,6 +69,7 @@ export function newApp() {
       correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
       ip: c.req.header("CF-Connecting-IP") ?? "unknown",
       userAgent: c.req.header("User-Agent") ?? "",
+      geo: geoOf((c.req.raw as { cf?: unknown }).cf),
       now: new Date(),
       waitUntil: (p) => {
         try {
@@ -97,6 +100,7 @@ export function newApp() {
   registerPages(app);
   registerAuth(app);
   registerMe(app);
+  registerConsents(app);
   registerProfile(app);
   registerGdpr(app);
   registerSessions(app);

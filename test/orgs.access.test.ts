@@ -14,7 +14,7 @@ const actorOf = (userId: string, memberships: [string, "owner" | "admin" | "memb
   userId,
   sessionId: "s",
   passwordExpired: false,
-  access: { roles: ["user"], permissions: new Set(), memberships: new Map(memberships) },
+  access: { roles: ["user"], permissions: new Set(), memberships: new Map(memberships), consents: { terms: null, privacy: null } },
 });
 
 async function orgOf(token: string) {

@@ -23,3 +23,4 @@ export * from "../features/notes/notes.tables";
 export * from "../features/notifications/notifications.tables";
 export * from "../features/analytics/analytics.tables";
 export * from "../email/outbox.tables";
+export * from "../features/consents/consents.tables";

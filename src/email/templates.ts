@@ -80,10 +80,10 @@ export const emails = {
       `The password of your keel account was changed at ${p.when} (UTC) from IP ${p.ip}. Your other sessions were signed out.`,
       "If this was not you, reset your password at once and contact support.",
     ]),
-  newSignIn: (p: { name: string; when: string; ip: string; device: string }) =>
+  newSignIn: (p: { name: string; when: string; ip: string; device: string; location: string | null }) =>
     build("new_sign_in", "New sign-in to your account", [
       `Hello ${p.name},`,
-      `Your keel account was signed in to from a device we have not seen before: ${p.device}, IP ${p.ip}, at ${p.when} (UTC).`,
+      `Your keel account was signed in to from a device we have not seen before: ${p.device}, ${p.location ? `near ${p.location}, ` : ""}IP ${p.ip}, at ${p.when} (UTC).`,
       "If this was you, nothing to do. If not, change your password and sign out all sessions.",
     ]),
   emailChange: (p: { name: string; url: string; hours: number }) =>

@@ -15,6 +15,8 @@ export interface Access {
   permissions: ReadonlySet<string>;
   /** Organization id → the user's role in it. */
   memberships: ReadonlyMap<string, OrgRole>;
+  /** The latest terms / privacy versions the user accepted (null: never). */
+  consents: { readonly terms: string | null; readonly privacy: string | null };
 }
 
 /** A person signed in with an access token: the session is known. */

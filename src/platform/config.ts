@@ -78,6 +78,9 @@ export const ConfigSchema = z.object({
   /** Lifetime of the set-password link emailed to a user an administrator created without a password. */
   ADMIN_INVITE_TTL_HOURS: int(1, 720).default(72),
   REQUIRE_EMAIL_VERIFICATION: bool.default(true),
+  /** Current terms of service / privacy policy version; empty = acceptance not tracked. */
+  TERMS_VERSION: z.string().trim().max(64).default(""),
+  PRIVACY_VERSION: z.string().trim().max(64).default(""),
   PASSWORD_MIN_LENGTH: int(8, 64).default(15),
   PASSWORD_MAX_LENGTH: int(64, 1024).default(128),
   PASSWORD_REQUIRE_CLASSES: bool.default(false),

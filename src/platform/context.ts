@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import type { Config } from "./config";
 import type { Db } from "./db";
+import type { Geo } from "./geo";
 
 /** Built once per request by middleware (`c.var.ctx`). */
 export interface RequestContext {
@@ -15,6 +16,8 @@ export interface RequestContext {
   /** Client IP (`CF-Connecting-IP`, set by Cloudflare's edge and not forgeable behind it). */
   ip: string;
   userAgent: string;
+  /** Country and city from `request.cf` (set by Cloudflare's edge), when known. */
+  geo: Geo;
   now: Date;
   waitUntil: (promise: Promise<unknown>) => void;
   /** Runs `work` and records its duration under `name` in the `Server-Timing` header (development only). */

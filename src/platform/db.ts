@@ -1,4 +1,4 @@
-import { getTableColumns, sql, type SQL } from "drizzle-orm";
+import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../db/schema";
@@ -71,4 +71,78 @@ export function insertIf<T extends SQLiteTable>(db: Db, table: T, values: T["$in
   const names = sql.join(entries.map(([key]) => sql.identifier(columns[key]!.name)), sql`, `);
   const params = sql.join(entries.map(([key, v]) => sql`${v === null ? null : columns[key]!.mapToDriverValue(v)}`), sql`, `);
   return rawStatement(db, sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${condition}`);
+}
+
+type DriverColumn = { name: string; default?: unknown; mapToDriverValue(v: unknown): unknown };
+
+/** Rows per JSON parameter: well under D1's 2 MB value and 100 KB statement limits. */
+const JSON_ROWS_PER_STATEMENT = 200;
+
+/**
+ * Multi-row `INSERT INTO table (…) SELECT … FROM json_each(?)`, for `db.batch()`: every chunk of
+ * rows travels as ONE bound JSON parameter, so 1,000 rows bind a handful of parameters instead of
+ * breaking D1's 100-parameter limit. `rows` are ordinary drizzle insert values (mapped per column
+ * like a plain insert); a value a row leaves out takes the column's default (a plain default is
+ * sent, an SQL default applies via coalesce) or NULL. `onConflictDoNothing` skips conflicting rows.
+ */
+export function insertJsonRows<T extends SQLiteTable>(db: Db, table: T, rows: readonly T["$inferInsert"][], opts: { onConflictDoNothing?: boolean } = {}) {
+  const columns = Object.entries(getTableColumns(table) as Record<string, DriverColumn>);
+  return chunk(rows, JSON_ROWS_PER_STATEMENT).map((part) => {
+    const json = part.map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const [key, col] of columns) {
+        let v = (row as Record<string, unknown>)[key];
+        if (v === undefined && col.default !== undefined && !is(col.default, SQL)) v = col.default;
+        if (v !== undefined && v !== null) out[col.name] = col.mapToDriverValue(v);
+      }
+      return out;
+    });
+    const names = sql.join(columns.map(([, col]) => sql.identifier(col.name)), sql`, `);
+    const values = sql.join(
+      columns.map(([, col]) => {
+        const extract = sql`json_extract(j.value, ${`$.${col.name}`})`;
+        return is(col.default, SQL) ? sql`coalesce(${extract}, ${col.default as SQL})` : extract;
+      }),
+      sql`, `,
+    );
+    const conflict = opts.onConflictDoNothing ? sql` WHERE true ON CONFLICT DO NOTHING` : sql``;
+    return rawStatement(db, sql`INSERT INTO ${table} (${names}) SELECT ${values} FROM json_each(${JSON.stringify(json)}) j${conflict}`);
+  });
+}
+
+/**
+ * Multi-row `UPDATE table SET … FROM json_each(?)` keyed by `key`, for `db.batch()`: each row
+ * changes only the fields it carries (a field absent from a row keeps its stored value; an
+ * explicit null sets NULL). One JSON parameter per chunk of rows.
+ */
+export function updateJsonRows<T extends SQLiteTable>(db: Db, table: T, key: keyof T["$inferInsert"] & string, rows: readonly Partial<T["$inferInsert"]>[]) {
+  const columns = getTableColumns(table) as Record<string, DriverColumn>;
+  const keyCol = columns[key]!;
+  return chunk(rows, JSON_ROWS_PER_STATEMENT).flatMap((part) => {
+    const used = new Set<string>();
+    const json = part.map((row) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(row as Record<string, unknown>)) {
+        if (v === undefined || !columns[k]) continue;
+        out[columns[k].name] = v === null ? null : columns[k].mapToDriverValue(v);
+        if (k !== key) used.add(k);
+      }
+      return out;
+    });
+    if (used.size === 0) return [];
+    const sets = sql.join(
+      [...used].map((k) => {
+        const name = columns[k]!.name;
+        const path = `$.${name}`;
+        return sql`${sql.identifier(name)} = CASE WHEN json_type(j.value, ${path}) IS NULL THEN ${table}.${sql.identifier(name)} ELSE json_extract(j.value, ${path}) END`;
+      }),
+      sql`, `,
+    );
+    return [
+      rawStatement(
+        db,
+        sql`UPDATE ${table} SET ${sets} FROM json_each(${JSON.stringify(json)}) j WHERE ${table}.${sql.identifier(keyCol.name)} = json_extract(j.value, ${`$.${keyCol.name}`})`,
+      ),
+    ];
+  });
 }

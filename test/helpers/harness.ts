@@ -25,6 +25,8 @@ export interface CallOptions {
   apiKey?: string;
   ip?: string;
   headers?: Record<string, string>;
+  /** `request.cf` as Cloudflare's edge would set it (e.g. `{ country: "IN", city: "Patna" }`). */
+  cf?: Record<string, unknown>;
 }
 
 /** Calls the worker like a client over HTTP. */
@@ -38,7 +40,8 @@ export async function call(path: string, opts: CallOptions = {}): Promise<Respon
     method: opts.method ?? (opts.body !== undefined || opts.rawBody !== undefined ? "POST" : "GET"),
     headers,
     body: opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
-  });
+    ...(opts.cf ? { cf: opts.cf } : {}),
+  } as RequestInit);
 }
 
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {

@@ -1,5 +1,5 @@
-import { and, eq, isNotNull, or, sql } from "drizzle-orm";
-import { organizationMembers, organizations, roles, userRoles } from "../../db/schema";
+import { and, eq, isNotNull, or, sql, type SQL } from "drizzle-orm";
+import { organizationMembers, organizations, roles, userConsents, userRoles } from "../../db/schema";
 import type { OrgRole } from "../../platform/actor";
 import type { Db } from "../../platform/db";
 
@@ -14,7 +14,13 @@ export interface RoleGrant {
 export interface Grants {
   roles: RoleGrant[];
   memberships: [orgId: string, role: OrgRole][];
+  /** Latest accepted terms / privacy versions (null: never accepted). */
+  consents: { terms: string | null; privacy: string | null };
 }
+
+/** SQL: the latest version of `kind` that user `userIdSql` accepted (null when none). */
+export const latestConsentSql = (userIdSql: SQL, kind: "terms" | "privacy") =>
+  sql<string | null>`(SELECT c.version FROM ${userConsents} c WHERE c.user_id = ${userIdSql} AND c.kind = ${kind} ORDER BY c.accepted_at DESC, c.id DESC LIMIT 1)`;
 
 /** The implicit role every user holds. */
 export const IMPLICIT_ROLE = "user";
@@ -25,7 +31,7 @@ export const IMPLICIT_ROLE = "user";
  * so a cached copy can never let an expired role grant anything.
  */
 export async function loadGrants(db: Db, userId: string): Promise<Grants> {
-  const [roleRows, memberRows] = await db.batch([
+  const [roleRows, memberRows, consentRows] = await db.batch([
     db
       .select({
         role: roles.name,
@@ -41,10 +47,15 @@ export async function loadGrants(db: Db, userId: string): Promise<Grants> {
       .select({ orgId: organizationMembers.organizationId, role: organizationMembers.role })
       .from(organizationMembers)
       .where(eq(organizationMembers.userId, userId)),
+    // Aliased: unnamed columns with the same text (the kind is a parameter) would collide in D1's row objects.
+    db
+      .select({ terms: latestConsentSql(sql`${userId}`, "terms").as("accepted_terms"), privacy: latestConsentSql(sql`${userId}`, "privacy").as("accepted_privacy") })
+      .from(sql`(SELECT 1)`),
   ]);
   return {
     roles: roleRows.map((r) => ({ role: r.role, expiresAt: r.expiresAt, permissions: JSON.parse(r.permissions) as string[] })),
     memberships: memberRows.map((m) => [m.orgId, m.role]),
+    consents: { terms: consentRows[0]?.terms ?? null, privacy: consentRows[0]?.privacy ?? null },
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Access, Actor, OrgRole } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
 import { IsolateCache } from "../../platform/isolate-cache";
 import { IMPLICIT_ROLE, loadGrants, type Grants } from "./access.repo";
 
@@ -26,6 +27,7 @@ export function effectiveAccess(grants: Grants, now: Date): Access {
     roles: [IMPLICIT_ROLE, ...assigned],
     permissions: new Set(live.flatMap((g) => g.permissions)),
     memberships: new Map<string, OrgRole>(grants.memberships),
+    consents: grants.consents,
   };
 }
 
@@ -40,7 +42,30 @@ export async function resolveAccess(ctx: RequestContext, userId: string, opts: {
   return effectiveAccess(grants, ctx.now);
 }
 
-/** Call after a committed change to a user's roles or memberships. */
+/**
+ * Whether the user still has to accept the configured terms or privacy policy (a configured
+ * version differs from the latest one accepted). Empty configuration = not tracked.
+ */
+export function termsUpdateRequired(config: { TERMS_VERSION: string; PRIVACY_VERSION: string }, consents: Access["consents"]): boolean {
+  return (config.TERMS_VERSION !== "" && consents.terms !== config.TERMS_VERSION) || (config.PRIVACY_VERSION !== "" && consents.privacy !== config.PRIVACY_VERSION);
+}
+
+/**
+ * 403 `terms_update_required` unless the user accepted the configured versions. Outdated consent
+ * in the cache is re-read from D1 first (an acceptance just recorded in another isolate counts).
+ */
+export async function assertTermsAccepted(ctx: RequestContext, userId: string, access: Access): Promise<Access> {
+  if (!termsUpdateRequired(ctx.config, access.consents)) return access;
+  const fresh = await resolveAccess(ctx, userId, { fresh: true });
+  if (termsUpdateRequired(ctx.config, fresh.consents)) {
+    throw new AppError("terms_update_required", "Accept the current terms and privacy policy with POST /api/v1/me/consents", {
+      fields: { terms_version: ctx.config.TERMS_VERSION || null, privacy_version: ctx.config.PRIVACY_VERSION || null },
+    });
+  }
+  return fresh;
+}
+
+/** Call after a committed change to a user's roles, memberships or consents. */
 export function accessChanged(userId: string): void {
   grantsCache.delete(userId);
 }

@@ -9,13 +9,18 @@ import { ipAllowed } from "../api-keys/ip-allow-list";
 import type { Scope } from "../api-keys/scopes";
 import { passwordExpiredNow } from "../auth/password.rules";
 import { isSessionLive } from "../users/users.repo";
-import { resolveAccess } from "./access.service";
+import { assertTermsAccepted, resolveAccess } from "./access.service";
 
 export interface SessionRequirement {
   /** Check the session and the user's status in D1, not only the edge cache (sensitive operations). */
   fresh?: boolean;
   /** Let a session whose password expired through (only the password change route). */
   allowExpiredPassword?: boolean;
+  /**
+   * Let a user who has not accepted the configured terms / privacy versions through (only
+   * POST /me/consents and logout); everywhere else they get 403 `terms_update_required`.
+   */
+  allowOutdatedTerms?: boolean;
 }
 
 function credentialOf(authorization: string | undefined, apiKeyHeader: string | undefined): string | null {
@@ -40,7 +45,8 @@ async function userFromToken(ctx: RequestContext, token: string, req: SessionReq
   if (claims.pwx && !req.allowExpiredPassword && (await passwordExpiredNow(ctx.db, ctx.config, claims.sub, ctx.now))) {
     throw new AppError("password_expired", "Your password has expired: change it with POST /api/v1/auth/password/change");
   }
-  return { kind: "user", userId: claims.sub, sessionId: claims.sid, passwordExpired: claims.pwx === true, access };
+  const current = req.allowOutdatedTerms ? access : await assertTermsAccepted(ctx, claims.sub, access);
+  return { kind: "user", userId: claims.sub, sessionId: claims.sid, passwordExpired: claims.pwx === true, access: current };
 }
 
 /** The owner of an API key, within the key's scopes, IP allow-list and hourly limit. */
@@ -58,11 +64,13 @@ async function keyFromCredential(ctx: RequestContext, credential: string, scope:
     resolveAccess(ctx, record.userId),
   ]);
   if (revoked !== null) throw new AppError("account_inactive", "The key's owner is not active");
+  // An API key acts as its owner: until the owner accepts the current terms, it is refused too.
+  const current = await assertTermsAccepted(ctx, record.userId, access);
   const usage = await rateLimit(ctx.env, `apikey:${record.id}`, { limit: record.rateLimitPerHour, windowSeconds: 3600 });
   setHeader("RateLimit-Limit", String(record.rateLimitPerHour));
   setHeader("RateLimit-Remaining", String(usage.remaining));
   recordApiKeyUse(ctx, record.id);
-  return { kind: "apiKey", userId: record.userId, keyId: record.id, scopes: new Set(record.scopes), access };
+  return { kind: "apiKey", userId: record.userId, keyId: record.id, scopes: new Set(record.scopes), access: current };
 }
 
 /**

@@ -124,7 +124,14 @@ export async function loadAdminUser(db: Db, userId: string, now: Date) {
       .where(eq(userRoles.userId, userId))
       .orderBy(roles.name),
     db
-      .select({ active: count(), lastUsedAt: max(sessions.lastUsedAt) })
+      .select({
+        active: count(),
+        lastUsedAt: max(sessions.lastUsedAt),
+        // Where the most recent sign-in (of any session kept) came from.
+        lastCountry: sql<string | null>`(SELECT s.country FROM ${sessions} s WHERE s.user_id = ${userId} ORDER BY s.created_at DESC, s.id DESC LIMIT 1)`.as("last_country"),
+        lastCity: sql<string | null>`(SELECT s.city FROM ${sessions} s WHERE s.user_id = ${userId} ORDER BY s.created_at DESC, s.id DESC LIMIT 1)`.as("last_city"),
+        countries: sql<string>`(SELECT json_group_array(DISTINCT s.country) FROM ${sessions} s WHERE s.user_id = ${userId} AND s.country IS NOT NULL)`.as("countries"),
+      })
       .from(sessions)
       .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now))),
     db

@@ -60,7 +60,13 @@ export const AdminUserView = AdminUserListItem.extend({
   last_login_ip: z.string().nullable(),
   updated_at: z.string(),
   role_assignments: z.array(RoleAssignmentSchema),
-  sessions: z.object({ active: z.number().int(), last_used_at: z.string().nullable() }),
+  sessions: z.object({
+    active: z.number().int(),
+    last_used_at: z.string().nullable(),
+    last_sign_in_country: z.string().nullable().openapi({ description: "Country (request.cf) of the most recent sign-in on record" }),
+    last_sign_in_city: z.string().nullable(),
+    countries: z.array(z.string()).openapi({ description: "Every country the user signed in from, among the sessions kept (ended sessions are purged after 30 days)" }),
+  }),
   api_keys: z.object({ active: z.number().int() }),
   organizations: z.array(z.object({ organization_id: z.string(), name: z.string(), role: z.string() })),
   profile: z

@@ -26,7 +26,7 @@ import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAct
  * password fails against it (verifyPassword never matches an unknown format): the account cannot
  * sign in until the emailed set-password link (a `password_reset` token) replaces it.
  */
-const NO_PASSWORD = "!no-password";
+export const NO_PASSWORD = "!no-password";
 const HOUR_MS = 3_600_000;
 
 const iso = (v: Date | number | null | undefined) => (v === null || v === undefined ? null : new Date(v).toISOString());
@@ -92,7 +92,13 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
       expires_at: iso(r.expiresAt),
       active: r.expiresAt === null || r.expiresAt.getTime() > now,
     })),
-    sessions: { active: sessions.active, last_used_at: iso(sessions.lastUsedAt as Date | number | null) },
+    sessions: {
+      active: sessions.active,
+      last_used_at: iso(sessions.lastUsedAt as Date | number | null),
+      last_sign_in_country: sessions.lastCountry,
+      last_sign_in_city: sessions.lastCity,
+      countries: (JSON.parse(sessions.countries || "[]") as string[]).sort(),
+    },
     api_keys: { active: apiKeys.active },
     organizations: organizations.map((o) => ({ organization_id: o.organizationId, name: o.name, role: o.role })),
     profile: profile && {
@@ -106,8 +112,8 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
   };
 }
 
-/** The set-password link for a password-less account: token + email, as statements for a batch. */
-async function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
+/** The set-password link for a password-less account: token + email, as statements for a batch (admin creation, resend and the import). */
+export async function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
   const { db, now, config } = ctx;
   const issued = issueOneTimeToken(
     db,

@@ -1,5 +1,6 @@
 import type { App } from "../../platform/context";
 import { registerAdminAudit } from "./admin-audit.routes";
+import { registerAdminImport } from "./admin-import.routes";
 import { registerAdminLifecycle } from "./admin-lifecycle.routes";
 import { registerAdminRoles } from "./admin-roles.routes";
 import { registerAdminStats } from "./admin-stats.routes";
@@ -8,10 +9,11 @@ import { registerAdminUsers } from "./admin-users.routes";
 /**
  * Administration (shared/API.md): every route is a `securedRoute` with a platform permission
  * (`admin:users`, `admin:roles` for roles and role assignments, `admin:audit` for the audit log).
- * Bulk and lifecycle routes are registered before `/admin/users/{id}` so `bulk` is never an id.
+ * Bulk, import and lifecycle routes are registered before `/admin/users/{id}` so `bulk` and `import` are never ids.
  */
 export function registerAdmin(app: App): void {
   registerAdminLifecycle(app);
+  registerAdminImport(app);
   registerAdminUsers(app);
   registerAdminRoles(app);
   registerAdminAudit(app);

@@ -25,6 +25,8 @@ export const RegisterInput = z
       .trim()
       .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
       .optional(),
+    terms_accepted: z.boolean().optional().openapi({ description: "Required (true) when the deployment tracks a terms of service version (TERMS_VERSION); the version and time are recorded" }),
+    privacy_accepted: z.boolean().optional().openapi({ description: "Required (true) when the deployment tracks a privacy policy version (PRIVACY_VERSION)" }),
   })
   .openapi("RegisterInput");
 
@@ -61,6 +63,9 @@ export const TokensSchema = z
     session_id: z.string(),
     user: UserSchema,
     password_expired: z.boolean().openapi({ description: "When true, every route but password change answers 403 until it is changed" }),
+    terms_update_required: z.boolean().openapi({
+      description: "When true, the configured terms / privacy versions are not the ones the user accepted: every route but POST /me/consents and logout answers 403 `terms_update_required` until they are accepted",
+    }),
   })
   .openapi("Tokens");
 

@@ -234,3 +234,49 @@ function unb64(s: string): Buffer | undefined {
   const bytes = Buffer.from(s, "base64");
   return b64(bytes) === s ? bytes : undefined;
 }
+
+// ---------------------------------------------------------------------------
+// Import: which stored hashes an import may carry
+
+/** The formats an imported `password_hash` may have (all of them verify at login and are rehashed). */
+export type ImportedHashKind = "bcrypt" | "werkzeug_pbkdf2" | "werkzeug_scrypt" | "keel_scrypt";
+
+const IMPORT_BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+const IMPORT_PBKDF2 = /^pbkdf2:(sha256|sha512):([1-9]\d{0,9})\$([^$]+)\$([0-9a-fA-F]+)$/;
+const IMPORT_WZ_SCRYPT = /^scrypt:([1-9]\d{0,9}):([1-9]\d{0,9}):([1-9]\d{0,9})\$([^$]+)\$([0-9a-fA-F]{128})$/;
+
+/**
+ * Recognises a password hash brought in by an import, without computing anything: bcrypt
+ * (`$2a$/$2b$/$2y$`, cost 4–31, 53 characters of bcrypt base64), Werkzeug `pbkdf2:sha256|sha512:<iterations>$salt$hex`
+ * (digest length matching), Werkzeug `scrypt:N:r:p$salt$hex` and keel's `$scrypt$ln=…` PHC string
+ * (parameters within the verification caps). Anything else is `null`: the import fails that row.
+ */
+export function classifyImportedHash(s: string): ImportedHashKind | null {
+  if (typeof s !== "string" || s.length > 1024) return null;
+  const b = IMPORT_BCRYPT.exec(s);
+  if (b) {
+    const cost = Number(b[1]);
+    return cost >= 4 && cost <= 31 ? "bcrypt" : null;
+  }
+  const p = IMPORT_PBKDF2.exec(s);
+  if (p) {
+    const [, digest, iterations, , hex = ""] = p;
+    const keyHex = digest === "sha256" ? 64 : 128;
+    return Number(iterations) <= MAX_PBKDF2_ITERATIONS && hex.length === keyHex ? "werkzeug_pbkdf2" : null;
+  }
+  const w = IMPORT_WZ_SCRYPT.exec(s);
+  if (w) {
+    const params = { N: Number(w[1]), r: Number(w[2]), p: Number(w[3]) };
+    return scryptParamsAllowed(params) ? "werkzeug_scrypt" : null;
+  }
+  const k = PHC_SCRYPT.exec(s);
+  if (k) {
+    const [, ln = "", r = "", p2 = "", salt = "", hash = ""] = k;
+    const params = { N: 2 ** Number(ln), r: Number(r), p: Number(p2) };
+    const saltBytes = unb64(salt);
+    const key = unb64(hash);
+    const ok = scryptParamsAllowed(params) && saltBytes && key && saltBytes.length >= 8 && key.length >= 16 && key.length <= 64;
+    return ok ? "keel_scrypt" : null;
+  }
+  return null;
+}

@@ -9,6 +9,7 @@ import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../audit/audit.repo";
+import { registrationConsents } from "../consents/consents.service";
 import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, findUserById, insertUserStatements, markEmailVerified } from "../users/users.repo";
@@ -53,6 +54,7 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
   if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
 
   const id = newId("usr", now.getTime());
+  const consents = registrationConsents(ctx, db, id, input);
   const passwordHash = await hashPassword(input.password);
   const verification = await verificationEmail(ctx, { id, email: input.email, fullName: input.full_name });
   try {
@@ -60,6 +62,7 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
       ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
       ...verification.statements,
       auditInsert(db, ctx, { userId: id, action: "user.registered", details: { method: "password" } }),
+      ...consents,
     ]);
   } catch (err) {
     // Two registrations racing for one email: the unique index decides.

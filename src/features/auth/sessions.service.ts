@@ -14,6 +14,7 @@ import {
   findRefreshToken,
   insertRefreshToken,
   isNewDeviceForReturningUser,
+  isNewCountryForReturningUser,
   sessionForRefresh,
   sessionsRepo,
   spendRefreshToken,
@@ -24,6 +25,7 @@ import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
 import { isPasswordExpired } from "./password.rules";
+import { termsUpdateRequired } from "../access/access.service";
 
 const DAY_MS = 86_400_000;
 
@@ -42,6 +44,9 @@ export async function runBatch(ctx: RequestContext, statements: Statement[]) {
 const sessionExpiry = (config: RequestContext["config"], createdAt: Date, now: Date) =>
   new Date(Math.min(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS, createdAt.getTime() + config.SESSION_MAX_DAYS * DAY_MS));
 
+/** "Patna, IN" / "IN" for the "new sign-in" email; null when the edge did not say. */
+const locationLabel = (geo: RequestContext["geo"]) => (geo.country ? (geo.city ? `${geo.city}, ${geo.country}` : geo.country) : null);
+
 /** Device identity for the "new sign-in" email: the user agent, normalised and hashed. */
 const deviceFingerprint = (userAgent: string) => sha256Hex(userAgent.trim().toLowerCase() || "unknown");
 
@@ -56,6 +61,7 @@ async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: st
     session_id: sessionId,
     user: toUserOut(user),
     password_expired: passwordExpired,
+    terms_update_required: termsUpdateRequired(ctx.config, { terms: user.acceptedTerms, privacy: user.acceptedPrivacy }),
   };
 }
 
@@ -85,16 +91,22 @@ export async function openSession(
         when: now.toISOString(),
         ip: ctx.ip,
         device: opts.deviceName ?? (ctx.userAgent || "unknown device"),
+        location: locationLabel(ctx.geo),
       }),
     },
     isNewDeviceForReturningUser(user.id, fingerprint),
   );
 
+  const { country, city } = ctx.geo;
   const statements: Statement[] = [
     newSignInMail.statement,
     ...(opts.extra ?? []),
+    // Decided in the same batch, before this session is recorded: no extra round trip.
+    ...(country
+      ? [auditInsertIf(db, ctx, { userId: user.id, action: "auth.new_country", details: { country, city, session_id: sessionId } }, isNewCountryForReturningUser(user.id, country))]
+      : []),
     sessionsRepo(db, user.id).insert(
-      { id: sessionId, deviceName: opts.deviceName, ipAddress: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), expiresAt },
+      { id: sessionId, deviceName: opts.deviceName, ipAddress: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), country, city, expiresAt },
       now,
     ),
     insertRefreshToken(db, { sessionId, userId: user.id, tokenHash: sha256Hex(refreshToken), expiresAt }, now),
@@ -192,6 +204,8 @@ export async function listSessions(ctx: RequestContext, actor: UserActor) {
     created_at: s.createdAt.toISOString(),
     last_used_at: s.lastUsedAt.toISOString(),
     expires_at: s.expiresAt.toISOString(),
+    country: s.country,
+    city: s.city,
     current: s.id === actor.sessionId,
   }));
 }

@@ -62,9 +62,8 @@ export async function getProfile(ctx: RequestContext, actor: Actor) {
   return toProfileOut(row);
 }
 
-/** Only the fields sent change; null clears a nullable field. min ≤ max holds after the write. */
-export async function updateProfile(ctx: RequestContext, actor: Actor, input: UpdateProfileInput) {
-  const repo = profileRepo(ctx.db, actor.userId);
+/** The stored-column patch of a profile input: only the fields sent (null clears). Shared with the admin import. */
+export function profilePatchFrom(input: UpdateProfileInput): ProfilePatch {
   const patch: ProfilePatch = {};
   const set = <K extends keyof ProfilePatch>(key: K, value: ProfilePatch[K] | undefined) => {
     if (value !== undefined) patch[key] = value;
@@ -88,6 +87,13 @@ export async function updateProfile(ctx: RequestContext, actor: Actor, input: Up
   set("notificationPreferences", input.notification_preferences);
   set("timezone", input.timezone);
   set("languagePreference", input.language_preference);
+  return patch;
+}
+
+/** Only the fields sent change; null clears a nullable field. min ≤ max holds after the write. */
+export async function updateProfile(ctx: RequestContext, actor: Actor, input: UpdateProfileInput) {
+  const repo = profileRepo(ctx.db, actor.userId);
+  const patch = profilePatchFrom(input);
   if (Object.keys(patch).length === 0) return getProfile(ctx, actor);
 
   // Field names only: the values (PAN, GSTIN…) are personal data and stay out of the audit log.

@@ -11,6 +11,8 @@ export interface NewSession {
   deviceName: string | null;
   ipAddress: string;
   userAgent: string;
+  country: string | null;
+  city: string | null;
   expiresAt: Date;
 }
 
@@ -79,6 +81,14 @@ export function touchSession(db: Db, sessionId: string, s: { ip: string; userAge
     .set({ lastUsedAt: now, ipAddress: s.ip, userAgent: s.userAgent, expiresAt: s.expiresAt })
     .where(eq(sessions.id, sessionId));
 }
+
+/**
+ * SQL condition: the user has signed in before (a session is on record), but never from
+ * `country` (among the sessions kept: ended sessions are purged 30 days after they end).
+ */
+export const isNewCountryForReturningUser = (userId: string, country: string) =>
+  sql`EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.userId} = ${userId})
+    AND NOT EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.userId} = ${userId} AND ${sessions.country} = ${country})`;
 
 // ─── devices ───────────────────────────────────────────────────────────────────────────────
 

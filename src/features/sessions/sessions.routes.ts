@@ -14,6 +14,8 @@ const SessionSchema = z
     device_name: z.string().nullable(),
     ip_address: z.string().nullable(),
     user_agent: z.string().nullable(),
+    country: z.string().nullable().openapi({ description: "ISO 3166-1 alpha-2 country of the sign-in, from Cloudflare's edge (`request.cf`); null when unknown", example: "IN" }),
+    city: z.string().nullable().openapi({ description: "City of the sign-in, from Cloudflare's edge; null when unknown", example: "Patna" }),
     created_at: z.string(),
     last_used_at: z.string(),
     expires_at: z.string(),

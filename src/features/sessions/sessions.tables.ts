@@ -13,6 +13,9 @@ export const sessions = sqliteTable(
     deviceName: text("device_name"),
     ipAddress: text("ip_address"),
     userAgent: text("user_agent"),
+    /** Where the sign-in came from (`request.cf` country code and city), when the edge knew. */
+    country: text("country"),
+    city: text("city"),
     createdAt: createdAt(),
     lastUsedAt: ts("last_used_at").notNull().default(sql`(unixepoch() * 1000)`),
     expiresAt: ts("expires_at").notNull(),

@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { passwordHistory, userPreferences, userProfiles, users } from "../../db/schema";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import { IMPLICIT_ROLE } from "../access/access.repo";
+import { IMPLICIT_ROLE, latestConsentSql } from "../access/access.repo";
 import type { UserRow } from "./user.public";
 
 
@@ -13,7 +13,8 @@ const rolesJson = (now: Date) => sql<string>`(
   WHERE ur.user_id = "users"."id" AND (ur.expires_at IS NULL OR ur.expires_at > ${now.getTime()})
 )`;
 
-export type UserWithRoles = UserRow & { roles: string[] };
+/** A user with its effective roles and the latest terms / privacy versions it accepted. */
+export type UserWithRoles = UserRow & { roles: string[]; acceptedTerms: string | null; acceptedPrivacy: string | null };
 
 function withRoles<T extends { rolesJson: string }>(row: T | undefined): (Omit<T, "rolesJson"> & { roles: string[] }) | undefined {
   if (!row) return undefined;
@@ -25,7 +26,12 @@ function withRoles<T extends { rolesJson: string }>(row: T | undefined): (Omit<T
 /** One user with its effective roles, in one query. */
 async function findUser(db: Db, where: SQL, now: Date): Promise<UserWithRoles | undefined> {
   const row = await db
-    .select({ ...getTableColumns(users), rolesJson: rolesJson(now) })
+    .select({
+      ...getTableColumns(users),
+      rolesJson: rolesJson(now),
+      acceptedTerms: latestConsentSql(sql`"users"."id"`, "terms").as("accepted_terms"),
+      acceptedPrivacy: latestConsentSql(sql`"users"."id"`, "privacy").as("accepted_privacy"),
+    })
     .from(users)
     .where(where)
     .get();

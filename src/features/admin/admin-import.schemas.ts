@@ -1,0 +1,77 @@
+import { z } from "@hono/zod-openapi";
+import { EmailInput } from "../auth/auth.schemas";
+import { UpdateProfileInput } from "../profile/profile.schemas";
+import { UserSchema } from "../users/user.public";
+
+export const MAX_IMPORT_ROWS = 1000;
+export const IMPORT_MODES = ["skip", "upsert"] as const;
+
+/**
+ * One user of an import. Validated row by row (a bad row fails only itself). In `upsert` mode an
+ * absent field leaves the stored value alone; for a new user it takes the usual default.
+ */
+export const ImportUserRow = z
+  .strictObject({
+    email: EmailInput,
+    full_name: z.string().trim().min(1).max(200),
+    phone: z
+      .string()
+      .trim()
+      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
+      .nullable()
+      .optional(),
+    email_verified: z.boolean().optional().openapi({ description: "Default false for a new user" }),
+    status: UserSchema.shape.status.optional().openapi({ description: "Default active. In upsert mode a change acts like the lifecycle routes (sessions end)" }),
+    account_type: UserSchema.shape.account_type.optional().openapi({ description: "Default free" }),
+    roles: z
+      .array(z.string().trim().min(1).max(40))
+      .max(20)
+      .optional()
+      .openapi({ description: "Roles to grant (added, never removed; needs admin:roles, and the rules of role assignment apply). `user` is implicit and ignored" }),
+    created_at: z.iso.datetime({ offset: true }).optional().openapi({ description: "When the account was created in the system it comes from (new users only)" }),
+    profile: UpdateProfileInput.optional(),
+    password_hash: z
+      .string()
+      .max(1024)
+      .optional()
+      .openapi({
+        description:
+          "The user's existing hash: bcrypt `$2a$/$2b$/$2y$` (cost 4–31), Werkzeug `pbkdf2:sha256|sha512:<iterations>$salt$hex` or `scrypt:N:r:p$salt$hex`, or keel's `$scrypt$ln=…`. The user signs in with the old password and it is rehashed at that login. Without it, a new user is emailed a single-use set-password link and cannot sign in until then",
+      }),
+  })
+  .openapi("ImportUserRow");
+export type ImportUserRow = z.infer<typeof ImportUserRow>;
+
+export const ImportInput = z
+  .strictObject({
+    mode: z.enum(IMPORT_MODES).default("skip").openapi({ description: "An existing email: `skip` leaves that user alone, `upsert` updates it" }),
+    users: z
+      .array(z.unknown())
+      .min(1)
+      .max(MAX_IMPORT_ROWS)
+      .openapi({ type: "array", items: { $ref: "#/components/schemas/ImportUserRow" }, description: `1 to ${MAX_IMPORT_ROWS} users; each is validated on its own` }),
+  })
+  .openapi("ImportUsersInput");
+export type ImportInput = z.infer<typeof ImportInput>;
+
+export const IMPORT_FAILURES = ["validation_failed", "invalid_password_hash", "unknown_role", "duplicate_in_request", "forbidden"] as const;
+export type ImportFailureCode = (typeof IMPORT_FAILURES)[number];
+
+export const ImportResult = z
+  .object({
+    created: z.number().int(),
+    updated: z.number().int(),
+    skipped: z.number().int(),
+    failed: z.array(
+      z.object({
+        index: z.number().int().openapi({ description: "Position of the row in `users`, from 0" }),
+        email: z.string().nullable().openapi({ description: "The row's email as sent, when it had one" }),
+        code: z.enum(IMPORT_FAILURES).openapi({
+          description:
+            "`validation_failed` (the row does not match ImportUserRow), `invalid_password_hash` (not a recognised, well-formed hash), `unknown_role`, `duplicate_in_request` (an earlier row has the same email), `forbidden` (a role the administrator may not grant, the administrator's own account, or a superuser's account for a non-superuser)",
+        }),
+      }),
+    ),
+  })
+  .openapi("ImportUsersResult");
+export type ImportResult = z.infer<typeof ImportResult>;
