@@ -16,6 +16,7 @@ import { registerJwks } from "./features/auth/jwks.routes";
 import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
+import { registerAlerts } from "./features/alerts/alerts.routes";
 import { registerNotes } from "./features/notes/notes.routes";
 import { registerRecommendations } from "./features/recommendations/recommendations.routes";
 import { createRouter } from "./platform/app-factory";
@@ -102,6 +103,7 @@ export function newApp() {
   registerTenders(app);
   registerFavorites(app);
   registerSavedSearches(app);
+  registerAlerts(app);
   registerNotes(app);
   registerRecommendations(app);
   registerOpenApi(app);
