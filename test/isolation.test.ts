@@ -91,6 +91,11 @@ const MATRIX: Record<string, Prepare> = {
   "PATCH /api/v1/me/alerts/{id}": alertOfA,
   "DELETE /api/v1/me/alerts/{id}": alertOfA,
   "GET /api/v1/me/alerts/{id}/matches": alertOfA,
+  "POST /api/v1/me/notifications/{id}/read": async (w) => {
+    const id = `ntf_${unique("iso")}`;
+    await env.DB.prepare("INSERT INTO notifications (id, user_id, type, title, message) VALUES (?, ?, 'alert_match', 't', 'm')").bind(id, w.a.user.id).run();
+    return { params: { id } };
+  },
 };
 
 const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);

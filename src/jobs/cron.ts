@@ -5,6 +5,7 @@ import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
+import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
 
 const DAY = 86_400_000;
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
@@ -37,6 +38,7 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
   // failed for good (their sealed bodies must not stay around forever).
   const finished = await outbox.purgeFinishedBefore(new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
   purged.finished_emails = finished.meta.changes ?? 0;
+  purged.expired_notifications = (await purgeExpiredNotifications(db, now)).meta.changes ?? 0;
 
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
   const erased = await purgeDueAccounts(env, db, getConfig(env), now);
