@@ -17,6 +17,7 @@ import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
 import { registerAlerts } from "./features/alerts/alerts.routes";
+import { registerUnsubscribe } from "./features/alerts/unsubscribe.routes";
 import { registerNotifications } from "./features/notifications/notifications.routes";
 import { registerNotes } from "./features/notes/notes.routes";
 import { registerRecommendations } from "./features/recommendations/recommendations.routes";
@@ -105,6 +106,7 @@ export function newApp() {
   registerFavorites(app);
   registerSavedSearches(app);
   registerAlerts(app);
+  registerUnsubscribe(app);
   registerNotifications(app);
   registerNotes(app);
   registerRecommendations(app);

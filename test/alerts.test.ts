@@ -162,3 +162,28 @@ describe("alert-matching consumer", () => {
     expect((await json<Alert>(await call(`me/alerts/${alert.id}`, { token: a.token }))).total_matches).toBe(2);
   });
 });
+
+describe("one-click unsubscribe", () => {
+  it("the link in an alert email turns that alert's email off (GET and POST), without signing in; a bad token → 400", async () => {
+    const a = await signedInUser();
+    const word = unique("unsub");
+    await aTender(`${word} bridge`);
+    const alert = await json<Alert>(await createAlert(a.token, { criteria: { keywords: [word] }, notification_methods: ["email", "in_app"] }));
+    const mail = await env.DB.prepare("SELECT id, headers FROM email_outbox WHERE user_id = ? AND template = 'alert_match'").bind(a.user.id).first<{ id: string; headers: string }>();
+    const headers = JSON.parse(mail!.headers) as Record<string, string>;
+    const url = /^<(.+)>$/.exec(headers["List-Unsubscribe"]!)![1]!;
+    const token = new URL(url).searchParams.get("token")!;
+    // The text part carries the same link.
+    const text = (await json<{ items: { text: string; template: string }[] }>(await call(`/dev/mailbox?to=${encodeURIComponent(a.user.email)}`))).items.find((m) => m.template === "alert_match")!.text;
+    expect(text).toContain(url);
+
+    const res = await call(`unsubscribe?token=${token}`, { method: "POST" });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await json(res)).toEqual({ unsubscribed: "alert", alert_id: alert.id });
+    expect((await json<Alert>(await call(`me/alerts/${alert.id}`, { token: a.token }))).notification_methods).toEqual(["in_app"]);
+    expect((await call(`unsubscribe?token=${token}`)).status).toBe(200);
+
+    await expectProblem(await call(`unsubscribe?token=${token.slice(0, -2)}xx`), 400, "validation_failed");
+    await expectProblem(await call("unsubscribe?token=garbage"), 400, "validation_failed");
+  });
+});

@@ -25,6 +25,17 @@ export const activeAlertsQuery = (db: Db) =>
     .from(alerts)
     .where(eq(alerts.isActive, true));
 
+/** One-click unsubscribe: removes "email" from the alert's notification methods (owner in the where). */
+export const turnAlertEmailOff = (db: Db, userId: string, alertId: string, now: Date) =>
+  db
+    .update(alerts)
+    .set({
+      notificationMethods: sql`(SELECT json_group_array(value) FROM json_each(${alerts.notificationMethods}) WHERE value <> 'email')`,
+      updatedAt: now,
+    })
+    .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId)))
+    .returning({ id: alerts.id });
+
 /** Alerts of one user. Every query carries the owner. */
 export function alertsRepo(db: Db, userId: string) {
   const mine = eq(alerts.userId, userId);
