@@ -6,6 +6,7 @@ import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
+import { sendDueDigests } from "../features/digests/digests.service";
 
 const DAY = 86_400_000;
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
@@ -15,6 +16,7 @@ export interface CronReport {
   relayedEmails: number;
   purged: Record<string, number>;
   erasedAccounts: number;
+  digests: { sent: number; skipped: number };
 }
 
 /**
@@ -43,5 +45,8 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
   const erased = await purgeDueAccounts(env, db, getConfig(env), now);
   purged.anonymised_audit_rows = erased.auditRows;
-  return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts };
+
+  // Daily and weekly digests due in each user's own time zone (guarded: a rerun sends nothing twice).
+  const digests = await sendDueDigests({ db, env, config: getConfig(env), now });
+  return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts, digests };
 }
