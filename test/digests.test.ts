@@ -128,3 +128,22 @@ describe("digests by cron", () => {
     expect(await sendImmediateEmails(ctx("2026-11-24T08:00:00Z"), { alertId: capped.alertId })).toHaveLength(0);
   });
 });
+
+describe("engagement roll-up", () => {
+  it("rolls logins, views, favorites and alert matches into engagement_daily, idempotently per (user, day)", async () => {
+    const u = await userWithPending({ tz: "Asia/Kolkata", n: 2, frequency: "never" });
+    const day = new Date().toISOString().slice(0, 10);
+    const tender = (await env.DB.prepare("SELECT tender_id FROM alert_matches WHERE user_id = ? LIMIT 1").bind(u.user.id).first<{ tender_id: string }>())!.tender_id;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO tender_interactions (id, user_id, tender_id, interaction_type, source) VALUES (?, ?, ?, 'view', 'alert')").bind(newId("int"), u.user.id, tender),
+      env.DB.prepare("INSERT INTO favorites (id, user_id, tender_id) VALUES (?, ?, ?)").bind(newId("fav"), u.user.id, tender),
+    ]);
+    const now = Date.now();
+    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "*/15 * * * *" }), env);
+    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "*/15 * * * *" }), env);
+    const rows = (await env.DB.prepare("SELECT * FROM engagement_daily WHERE user_id = ?").bind(u.user.id).all<Record<string, number | string>>()).results;
+    expect(rows).toHaveLength(1);
+    // signedInUser logged in once; two matches, one view, one favorite.
+    expect(rows[0]).toMatchObject({ date: day, login_count: 1, tender_views: 1, favorites_added: 1, alerts_triggered: 2, engagement_score: 1 + 1 + 3 + 0.5 });
+  });
+});

@@ -7,6 +7,7 @@ import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
 import { sendDueDigests } from "../features/digests/digests.service";
+import { rollUpEngagementDay } from "../features/analytics/engagement.repo";
 
 const DAY = 86_400_000;
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
@@ -48,5 +49,8 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
 
   // Daily and weekly digests due in each user's own time zone (guarded: a rerun sends nothing twice).
   const digests = await sendDueDigests({ db, env, config: getConfig(env), now });
+
+  // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.
+  for (const day of [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10))) await rollUpEngagementDay(db, day);
   return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts, digests };
 }
