@@ -2,6 +2,7 @@ import { newApp } from "./app";
 import type { AlertMatchingJob, EmailJob, Env } from "./env";
 import { runScheduled } from "./jobs/cron";
 import { consumeEmailBatch } from "./jobs/email.consumer";
+import { consumeAlertMatchingBatch } from "./jobs/alert-matching.consumer";
 
 export { RateLimiter } from "./durable-objects/rate-limiter";
 export { SignInGuard } from "./durable-objects/sign-in-guard";
@@ -15,10 +16,10 @@ export default {
     switch (batch.queue) {
       case "email":
         return consumeEmailBatch(batch as MessageBatch<EmailJob>, env);
+      case "alert-matching":
+        return consumeAlertMatchingBatch(batch as MessageBatch<AlertMatchingJob>, env);
       default:
-        // Tender alert matching is not built yet (its issue is open): keep the messages, so
-        // nothing is lost; they retry and end in the dead-letter queue for replay.
-        console.warn(JSON.stringify({ level: "warn", msg: "no consumer for queue yet", queue: batch.queue, count: batch.messages.length }));
+        console.warn(JSON.stringify({ level: "warn", msg: "no consumer for queue", queue: batch.queue, count: batch.messages.length }));
         batch.retryAll({ delaySeconds: 300 });
     }
   },

@@ -58,6 +58,9 @@ const savedSearchOfA: Prepare = async (w) =>
 const noteOfA: Prepare = async (w) =>
   ({ params: { id: (await created<{ id: string }>(await call("me/notes", { body: { tender_id: await aTender(), note_text: "A's note" }, token: w.a.token }))).id }, body: { note_text: "B was here" } });
 
+const alertOfA: Prepare = async (w) =>
+  ({ params: { id: (await created<{ id: string }>(await call("me/alerts", { body: { name: "a", criteria: { keywords: ["bridge"] }, notification_frequency: "daily_digest" }, token: w.a.token }))).id }, body: { name: "B was here" } });
+
 /** One line per operation with a path id. */
 const MATRIX: Record<string, Prepare> = {
   "DELETE /api/v1/me/sessions/{id}": async (w) => ({ params: { id: w.a.tokens.session_id } }),
@@ -84,6 +87,15 @@ const MATRIX: Record<string, Prepare> = {
   "POST /api/v1/me/saved-searches/{id}/run": savedSearchOfA,
   "PATCH /api/v1/me/notes/{id}": noteOfA,
   "DELETE /api/v1/me/notes/{id}": noteOfA,
+  "GET /api/v1/me/alerts/{id}": alertOfA,
+  "PATCH /api/v1/me/alerts/{id}": alertOfA,
+  "DELETE /api/v1/me/alerts/{id}": alertOfA,
+  "GET /api/v1/me/alerts/{id}/matches": alertOfA,
+  "POST /api/v1/me/notifications/{id}/read": async (w) => {
+    const id = `ntf_${unique("iso")}`;
+    await env.DB.prepare("INSERT INTO notifications (id, user_id, type, title, message) VALUES (?, ?, 'alert_match', 't', 'm')").bind(id, w.a.user.id).run();
+    return { params: { id } };
+  },
 };
 
 const BODY_METHODS = new Set(["POST", "PATCH", "PUT"]);

@@ -55,6 +55,8 @@ describe("security suite over every documented route", () => {
         "POST /api/v1/auth/register",
         "POST /api/v1/auth/resend-verification",
         "POST /api/v1/auth/verify-email",
+        "GET /api/v1/unsubscribe",
+        "POST /api/v1/unsubscribe",
       ].sort(),
     );
   });

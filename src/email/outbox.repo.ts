@@ -44,6 +44,7 @@ async function outboxRow(ctx: OutboxContext, message: OutboxMessage) {
     textBody,
     htmlBody,
     template: message.email.template,
+    headers: message.email.headers ?? null,
     createdAt: ctx.now,
   } satisfies typeof emailOutbox.$inferInsert;
 }

@@ -1,5 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { ts, createdAt } from "../db/columns";
+import { ts, createdAt, json } from "../db/columns";
 import { users } from "../features/users/users.tables";
 
 export const OUTBOX_STATUSES = ["pending", "sent", "failed"] as const;
@@ -18,6 +18,8 @@ export const emailOutbox = sqliteTable(
     textBody: text("text_body").notNull(),
     htmlBody: text("html_body").notNull(),
     template: text("template").notNull(),
+    /** Extra headers of the message (List-Unsubscribe of alert and digest emails), or null. */
+    headers: json<Record<string, string>>("headers"),
     status: text("status", { enum: OUTBOX_STATUSES }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     lastError: text("last_error"),

@@ -8,6 +8,8 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
+  /** Extra headers (List-Unsubscribe, List-Unsubscribe-Post); names and values are ASCII. */
+  headers?: Record<string, string> | null;
 }
 
 /** The one port for email delivery; adapters are chosen by EMAIL_PROVIDER. */
@@ -33,7 +35,7 @@ export function httpSender(endpoint: string, token: string): EmailSender {
       const response = await fetch(endpoint, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": email.id },
-        body: JSON.stringify({ from: email.from, to: [email.to], subject: email.subject, text: email.text, html: email.html }),
+        body: JSON.stringify({ from: email.from, to: [email.to], subject: email.subject, text: email.text, html: email.html, ...(email.headers ? { headers: email.headers } : {}) }),
       });
       if (!response.ok) throw new Error(`email API answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
       const body = (await response.json().catch(() => ({}))) as { id?: string };
@@ -58,6 +60,7 @@ export function buildMime(email: OutgoingEmail, boundary = `keel-${email.id}`): 
     `To: ${email.to}`,
     `Subject: ${mimeHeader(email.subject)}`,
     `Message-ID: <${email.id}@keel>`,
+    ...Object.entries(email.headers ?? {}).map(([name, value]) => `${name}: ${value.replace(/[\r\n]/g, "")}`),
     "MIME-Version: 1.0",
     `Content-Type: multipart/alternative; boundary="${boundary}"`,
     "",

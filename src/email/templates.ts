@@ -4,6 +4,8 @@ export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
+  /** Extra message headers (e.g. RFC 8058 List-Unsubscribe), stored with the outbox row. */
+  headers?: Record<string, string>;
 }
 
 const escapeHtml = (s: string) =>
@@ -121,4 +123,59 @@ export const emails = {
       ],
       { label: "Accept the invitation", url: p.url },
     ),
+  /** One immediate alert match. */
+  alertMatch: (p: { name: string; alertName: string; tender: TenderLine; unsubscribeUrl: string; headers: Record<string, string> }) => ({
+    ...tenderList("alert_match", `New tender for your alert "${p.alertName}": ${p.tender.title}`, [`Hello ${p.name},`, `A new tender matches your alert "${p.alertName}".`], [p.tender], {
+      label: "Stop emails for this alert",
+      url: p.unsubscribeUrl,
+    }),
+    headers: p.headers,
+  }),
+  /** The daily or weekly digest of pending matches. */
+  digest: (p: { name: string; frequency: "daily" | "weekly"; tenders: TenderLine[]; unsubscribeUrl: string; headers: Record<string, string> }) => ({
+    ...tenderList(
+      `${p.frequency}_digest`,
+      `Your ${p.frequency} keel digest: ${p.tenders.length} new tender${p.tenders.length === 1 ? "" : "s"}`,
+      [`Hello ${p.name},`, `${p.tenders.length} tender${p.tenders.length === 1 ? "" : "s"} matched your alerts since your last digest.`],
+      p.tenders,
+      { label: "Stop digest emails", url: p.unsubscribeUrl },
+    ),
+    headers: p.headers,
+  }),
 };
+
+/** A tender as alert and digest emails list it. */
+export interface TenderLine {
+  title: string;
+  department: string | null;
+  value: number | null;
+  currency: string;
+  closingDate: Date | null;
+  link: string;
+}
+
+const tenderFacts = (t: TenderLine) =>
+  [
+    `Department: ${t.department ?? "—"}`,
+    `Value: ${t.value === null ? "—" : `${t.currency} ${t.value.toLocaleString("en-IN")}`}`,
+    `Closes: ${t.closingDate ? t.closingDate.toISOString().slice(0, 10) : "—"}`,
+  ].join(" · ");
+
+function tenderList(template: string, subject: string, intro: string[], tenders: TenderLine[], unsubscribe: { label: string; url: string }): RenderedEmail {
+  const textBody = [
+    ...intro,
+    ...tenders.map((t) => `${t.title}\n${tenderFacts(t)}\n${t.link}`),
+    `${unsubscribe.label}: ${unsubscribe.url}`,
+    "— keel",
+  ].join("\n\n");
+  const items = tenders
+    .map(
+      (t) =>
+        `<li style="margin:0 0 16px"><a href="${escapeHtml(t.link)}" style="font-weight:600">${escapeHtml(t.title)}</a><br><span style="font-size:13px;color:#444">${escapeHtml(tenderFacts(t))}</span></li>`,
+    )
+    .join("");
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#111;max-width:560px;margin:0 auto;padding:24px"><h1 style="font-size:20px">${escapeHtml(subject)}</h1>${intro
+    .map((p) => `<p style="margin:0 0 16px">${escapeHtml(p)}</p>`)
+    .join("")}<ul style="padding-left:18px">${items}</ul><p style="font-size:12px;color:#777"><a href="${escapeHtml(unsubscribe.url)}">${escapeHtml(unsubscribe.label)}</a> · keel</p></body></html>`;
+  return { template, subject, text: textBody, html };
+}

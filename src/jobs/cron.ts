@@ -5,6 +5,9 @@ import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
+import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
+import { sendDueDigests } from "../features/digests/digests.service";
+import { rollUpEngagementDay } from "../features/analytics/engagement.repo";
 
 const DAY = 86_400_000;
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
@@ -14,6 +17,7 @@ export interface CronReport {
   relayedEmails: number;
   purged: Record<string, number>;
   erasedAccounts: number;
+  digests: { sent: number; skipped: number };
 }
 
 /**
@@ -37,9 +41,16 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
   // failed for good (their sealed bodies must not stay around forever).
   const finished = await outbox.purgeFinishedBefore(new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
   purged.finished_emails = finished.meta.changes ?? 0;
+  purged.expired_notifications = (await purgeExpiredNotifications(db, now)).meta.changes ?? 0;
 
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
   const erased = await purgeDueAccounts(env, db, getConfig(env), now);
   purged.anonymised_audit_rows = erased.auditRows;
-  return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts };
+
+  // Daily and weekly digests due in each user's own time zone (guarded: a rerun sends nothing twice).
+  const digests = await sendDueDigests({ db, env, config: getConfig(env), now });
+
+  // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.
+  for (const day of [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10))) await rollUpEngagementDay(db, day);
+  return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts, digests };
 }

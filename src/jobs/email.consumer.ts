@@ -35,7 +35,7 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
     }
     try {
       const { text, html } = await openOutboxBodies({ env, config }, row);
-      const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html });
+      const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html, headers: row.headers });
       await repo.markSent(row.id, messageId, new Date(), sender.name !== "outbox");
       message.ack();
     } catch (err) {

@@ -71,3 +71,13 @@ export const alertMatches = sqliteTable(
     index("alert_matches_pending_idx").on(t.userId, t.notificationStatus, t.matchedAt),
   ],
 );
+
+/**
+ * One row (id = 1): a counter bumped in the same batch as every change to alerts, so the
+ * alert-matching consumer rebuilds its per-isolate compiled index only when alerts changed.
+ * D1 is exact, so a consumer that reads version N after a commit sees that commit's alerts.
+ */
+export const alertsVersion = sqliteTable("alerts_version", {
+  id: integer("id").primaryKey(),
+  version: integer("version").notNull().default(0),
+});

@@ -1,0 +1,144 @@
+import { sql } from "drizzle-orm";
+import { alertMatches, alerts, emailOutbox, notifications, tenders, userPreferences, userProfiles, users } from "../../db/schema";
+import { rawStatement, type Db } from "../../platform/db";
+import type { TenderRow } from "../tenders/tenders.repo";
+import { fromRawTender } from "../tenders/tenders.repo";
+
+type RawTender = Record<string, unknown>;
+
+/** The ids of a JSON array parameter, as a subquery. */
+const idsIn = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+/** For queries that alias alerts as `a`. */
+const hasMethod = (method: "email" | "in_app") => sql`EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = ${method})`;
+
+/** The tenders of a batch, in one query (json_each, no bound-parameter limit). */
+export async function tendersByIds(db: Db, ids: readonly string[]): Promise<TenderRow[]> {
+  const rows = await db.all<RawTender>(sql`SELECT * FROM ${tenders} WHERE ${tenders.id} IN ${idsIn(ids)}`);
+  return rows.map(fromRawTender);
+}
+
+/** Tenders created or updated since `since` (an immediate alert's first match). */
+export async function tendersSince(db: Db, since: Date): Promise<TenderRow[]> {
+  const rows = await db.all<RawTender>(sql`SELECT * FROM ${tenders} WHERE ${tenders.updatedAt} >= ${since.getTime()}`);
+  return rows.map(fromRawTender);
+}
+
+export interface MatchPair {
+  /** A fresh id: only rows that kept it were inserted by this statement. */
+  id: string;
+  alertId: string;
+  tenderId: string;
+}
+
+/**
+ * The statements that record one chunk of matches, for ONE `db.batch()`:
+ * 1. insert the matches, skipping pairs that exist (unique alert+tender) and alerts that are gone
+ *    or inactive since the index was built;
+ * 2. count the NEW ones (rows that carry this chunk's fresh ids) on their alerts, with last_matched_at;
+ * 3. in-app notifications for the new ones, id derived from the match id (a rerun cannot double them).
+ * A redelivered chunk inserts nothing, so steps 2 and 3 find nothing.
+ */
+export function recordMatchesStatements(db: Db, pairs: readonly MatchPair[], now: Date, notificationExpiresAt: Date) {
+  const ids = pairs.map((p) => p.id);
+  const json = JSON.stringify(pairs.map((p) => [p.id, p.alertId, p.tenderId]));
+  const t = now.getTime();
+  const newIds = idsIn(ids);
+  return [
+    rawStatement(
+      db,
+      sql`INSERT INTO ${alertMatches} (id, alert_id, tender_id, user_id, matched_at, notification_status)
+          SELECT j.value ->> 0, a.id, t.id, a.user_id, ${t}, 'pending'
+          FROM json_each(${json}) j
+          JOIN ${alerts} a ON a.id = j.value ->> 1 AND a.is_active = 1
+          JOIN ${tenders} t ON t.id = j.value ->> 2
+          WHERE true
+          ON CONFLICT (alert_id, tender_id) DO NOTHING`,
+    ),
+    rawStatement(
+      db,
+      sql`UPDATE ${alerts} SET
+            total_matches = total_matches + (SELECT count(*) FROM ${alertMatches} m WHERE m.alert_id = ${alerts.id} AND m.id IN ${newIds}),
+            last_matched_at = ${t}
+          WHERE ${alerts.id} IN (SELECT m.alert_id FROM ${alertMatches} m WHERE m.id IN ${newIds})`,
+    ),
+    rawStatement(
+      db,
+      sql`INSERT INTO ${notifications} (id, user_id, type, title, message, action_url, related_tender_id, related_alert_id, is_read, delivery_method, created_at, expires_at)
+          SELECT 'ntf_' || substr(m.id, 5), m.user_id, 'alert_match', 'New match: ' || a.name, t.title, '/tenders/' || t.id, t.id, a.id, 0, 'in_app', ${t}, ${notificationExpiresAt.getTime()}
+          FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id JOIN ${tenders} t ON t.id = m.tender_id
+          WHERE m.id IN ${newIds} AND EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = 'in_app')
+          ON CONFLICT DO NOTHING`,
+    ),
+  ] as const;
+}
+
+/** A pending match and what an email about it needs. */
+export interface PendingMatchRow {
+  match_id: string;
+  alert_id: string;
+  alert_name: string;
+  user_id: string;
+  email: string;
+  full_name: string;
+  timezone: string | null;
+  quiet_hours_start: string | null;
+  quiet_hours_end: string | null;
+  max_alerts_per_day: number | null;
+  tender_id: string;
+  title: string;
+  department: string | null;
+  value: number | null;
+  currency: string;
+  closing_date: number | null;
+  url: string | null;
+}
+
+const pendingSelect = sql`SELECT m.id AS match_id, a.id AS alert_id, a.name AS alert_name, u.id AS user_id, u.email, u.full_name,
+    pr.timezone, p.quiet_hours_start, p.quiet_hours_end, p.max_alerts_per_day,
+    t.id AS tender_id, t.title, t.department, t.value, t.currency, t.closing_date, t.url
+  FROM ${alertMatches} m
+  JOIN ${alerts} a ON a.id = m.alert_id
+  JOIN ${tenders} t ON t.id = m.tender_id
+  JOIN ${users} u ON u.id = m.user_id AND u.status = 'active' AND u.deletion_requested_at IS NULL
+  LEFT JOIN ${userPreferences} p ON p.user_id = m.user_id
+  LEFT JOIN ${userProfiles} pr ON pr.user_id = m.user_id`;
+
+/**
+ * Pending matches of active, immediate, email alerts: of these tenders, or of one alert. A retry
+ * after a crash between recording and emailing finds them again (they are still pending).
+ */
+export const pendingImmediateMatches = (db: Db, of: { tenderIds: readonly string[] } | { alertId: string }) =>
+  db.all<PendingMatchRow>(sql`${pendingSelect}
+    WHERE m.notification_status = 'pending' AND a.is_active = 1 AND a.notification_frequency = 'immediate' AND ${hasMethod("email")}
+      AND ${"alertId" in of ? sql`m.alert_id = ${of.alertId}` : sql`m.tender_id IN ${idsIn(of.tenderIds)}`}
+    ORDER BY m.id`);
+
+/** Pending matches of the user's alerts that email (for the digest), oldest first. */
+export const pendingDigestMatches = (db: Db, userId: string, limit: number) =>
+  db.all<PendingMatchRow>(sql`${pendingSelect}
+    WHERE m.user_id = ${userId} AND m.notification_status = 'pending' AND ${hasMethod("email")}
+    ORDER BY m.id LIMIT ${limit}`);
+
+/** Alert emails sent (written to the outbox) to these users since `since`, per user. */
+export async function alertEmailsSince(db: Db, userIds: readonly string[], since: Date): Promise<{ user_id: string; created_at: number }[]> {
+  if (userIds.length === 0) return [];
+  return db.all(sql`SELECT user_id, created_at FROM ${emailOutbox}
+    WHERE user_id IN ${idsIn(userIds)} AND template = 'alert_match' AND created_at >= ${since.getTime()}`);
+}
+
+/** Guard for an immediate email: the match is still pending (no other consumer sent it). */
+export const matchStillPending = (matchId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${alertMatches} WHERE ${alertMatches.id} = ${matchId} AND ${alertMatches.notificationStatus} = 'pending')`;
+
+/** Marks a pending match sent and counts it on its alert; after the guarded outbox insert in one batch. */
+export function markMatchSentStatements(db: Db, matchId: string, alertId: string, now: Date) {
+  const t = now.getTime();
+  return [
+    rawStatement(
+      db,
+      sql`UPDATE ${alerts} SET total_notifications_sent = total_notifications_sent + 1, last_notified_at = ${t}
+          WHERE ${alerts.id} = ${alertId} AND ${matchStillPending(matchId)}`,
+    ),
+    rawStatement(db, sql`UPDATE ${alertMatches} SET notification_status = 'sent', notified_at = ${t} WHERE id = ${matchId} AND notification_status = 'pending'`),
+  ] as const;
+}

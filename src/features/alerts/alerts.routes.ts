@@ -1,0 +1,75 @@
+import { securedRoute } from "../access/secured-route";
+import type { App } from "../../platform/context";
+import { PageQuery } from "../../platform/pagination";
+import { problemResponses } from "../../platform/problem";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { AlertMatchPage, AlertPage, AlertSchema, CreateAlertInput, UpdateAlertInput } from "./alerts.schemas";
+import { createAlert, deleteAlert, getAlert, listAlertMatches, listAlerts, updateAlert } from "./alerts.service";
+
+const tags = ["Alerts"];
+
+const createRoute = securedRoute({ scope: "write:alerts" }, {
+  method: "post",
+  path: `${API}/me/alerts`,
+  tags,
+  summary: "Create an alert; 409 limit_reached at the plan's max_alerts. An immediate alert is matched at once against the last 7 days of tenders",
+  request: jsonBody(CreateAlertInput),
+  responses: { 201: jsonResponse(AlertSchema, "Created"), ...problemResponses(400, 409, 422) },
+});
+
+const listRoute = securedRoute({ scope: "read:alerts" }, {
+  method: "get",
+  path: `${API}/me/alerts`,
+  tags,
+  summary: "The user's alerts, newest first",
+  request: { query: PageQuery },
+  responses: { 200: jsonResponse(AlertPage, "A page of alerts"), ...problemResponses(422) },
+});
+
+const getRoute = securedRoute({ scope: "read:alerts" }, {
+  method: "get",
+  path: `${API}/me/alerts/{id}`,
+  tags,
+  summary: "One alert",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(AlertSchema, "The alert"), ...problemResponses(404) },
+});
+
+const updateRoute = securedRoute({ scope: "write:alerts" }, {
+  method: "patch",
+  path: `${API}/me/alerts/{id}`,
+  tags,
+  summary: "Change an alert; criteria, when given, replace the old ones whole",
+  request: { params: IdParam, ...jsonBody(UpdateAlertInput) },
+  responses: { 200: jsonResponse(AlertSchema, "The alert"), ...problemResponses(400, 404, 422) },
+});
+
+const deleteRoute = securedRoute({ scope: "write:alerts" }, {
+  method: "delete",
+  path: `${API}/me/alerts/{id}`,
+  tags,
+  summary: "Delete an alert and its matches",
+  request: { params: IdParam },
+  responses: { 204: NoContent, ...problemResponses(404) },
+});
+
+const matchesRoute = securedRoute({ scope: "read:alerts" }, {
+  method: "get",
+  path: `${API}/me/alerts/{id}/matches`,
+  tags,
+  summary: "The tenders this alert matched, newest first, with matched_at and notification_status",
+  request: { params: IdParam, query: PageQuery },
+  responses: { 200: jsonResponse(AlertMatchPage, "A page of matches"), ...problemResponses(404, 422) },
+});
+
+export function registerAlerts(app: App): void {
+  app.openapi(createRoute, async (c) => c.json(await createAlert(c.var.ctx, c.var.actor, c.req.valid("json")), 201));
+  app.openapi(listRoute, async (c) => c.json(await listAlerts(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
+  app.openapi(getRoute, async (c) => c.json(await getAlert(c.var.ctx, c.var.actor, c.req.valid("param").id), 200));
+  app.openapi(updateRoute, async (c) => c.json(await updateAlert(c.var.ctx, c.var.actor, c.req.valid("param").id, c.req.valid("json")), 200));
+  app.openapi(deleteRoute, async (c) => {
+    await deleteAlert(c.var.ctx, c.var.actor, c.req.valid("param").id);
+    return c.body(null, 204);
+  });
+  app.openapi(matchesRoute, async (c) => c.json(await listAlertMatches(c.var.ctx, c.var.actor, c.req.valid("param").id, c.req.valid("query")), 200));
+}

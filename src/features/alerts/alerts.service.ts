@@ -1,0 +1,106 @@
+import type { Actor } from "../../platform/actor";
+import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { decodeCursor, toPage } from "../../platform/pagination";
+import { auditInsertIf } from "../audit/audit.repo";
+import { limitsFor } from "../orgs/orgs.access";
+import { buildAlertIndex } from "./alert-index";
+import { tendersSince } from "./alert-matching.repo";
+import { matchPairs, recordMatches, sendImmediateEmails } from "./alert-matching.service";
+import { alertsRepo, bumpAlertsVersion, type AlertWrite } from "./alerts.repo";
+import { toAlertMatchOut, toAlertOut, type CreateAlertInput, type UpdateAlertInput } from "./alerts.schemas";
+
+/** How far back a new immediate alert is matched at once. */
+export const FIRST_MATCH_DAYS = 7;
+
+/**
+ * POST /me/alerts: 409 `limit_reached` at the plan limit (guarded insert). The version stamp is
+ * bumped in the same batch. An active immediate alert is matched at once against the tenders of
+ * the last 7 days, through the consumer's own code path (matches, notifications, emails).
+ */
+export async function createAlert(ctx: RequestContext, actor: Actor, input: CreateAlertInput) {
+  const { db, now } = ctx;
+  const { max_alerts: maxAlerts } = await limitsFor(ctx, actor);
+  const repo = alertsRepo(db, actor.userId);
+  const id = newId("alr", now.getTime());
+  const write: AlertWrite = {
+    name: input.name,
+    description: input.description ?? null,
+    criteria: input.criteria,
+    notificationMethods: input.notification_methods ?? ["email"],
+    notificationFrequency: input.notification_frequency ?? "immediate",
+    isActive: input.is_active ?? true,
+  };
+  const [inserted, , , [row]] = await db.batch([
+    repo.insertWithinLimit({ id, now, ...write }, maxAlerts),
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.created", details: { alert_id: id } }, repo.exists(id)),
+    bumpAlertsVersion(db),
+    repo.byId(id),
+  ]);
+  if ((inserted as D1Result).meta.changes === 0 || !row) {
+    throw new AppError("limit_reached", `Your plan allows ${maxAlerts} alerts`, { fields: { limit: maxAlerts } });
+  }
+  if (row.isActive && row.notificationFrequency === "immediate") {
+    const recent = await tendersSince(db, new Date(now.getTime() - FIRST_MATCH_DAYS * 86_400_000));
+    const pairs = matchPairs(buildAlertIndex([{ id: row.id, userId: row.userId, criteria: row.criteria }]), recent, now);
+    if ((await recordMatches(ctx, pairs)) > 0) await sendImmediateEmails(ctx, { alertId: row.id });
+    const [fresh] = await repo.byId(id);
+    if (fresh) return toAlertOut(fresh);
+  }
+  return toAlertOut(row);
+}
+
+export async function listAlerts(ctx: RequestContext, actor: Actor, q: { limit: number; cursor?: string }) {
+  const rows = await alertsRepo(ctx.db, actor.userId).list({ before: decodeCursor(q.cursor), limit: q.limit });
+  return toPage(rows, q.limit, (r) => r.id, toAlertOut);
+}
+
+export async function getAlert(ctx: RequestContext, actor: Actor, id: string) {
+  const [row] = await alertsRepo(ctx.db, actor.userId).byId(id);
+  if (!row) throw new AppError("not_found", "Alert not found");
+  return toAlertOut(row);
+}
+
+/** PATCH /me/alerts/{id}: criteria, when given, are replaced whole. */
+export async function updateAlert(ctx: RequestContext, actor: Actor, id: string, input: UpdateAlertInput) {
+  const { db, now } = ctx;
+  const repo = alertsRepo(db, actor.userId);
+  const set: Partial<AlertWrite> = {
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(input.criteria !== undefined ? { criteria: input.criteria } : {}),
+    ...(input.notification_methods !== undefined ? { notificationMethods: input.notification_methods } : {}),
+    ...(input.notification_frequency !== undefined ? { notificationFrequency: input.notification_frequency } : {}),
+    ...(input.is_active !== undefined ? { isActive: input.is_active } : {}),
+  };
+  const [, , updated] = await db.batch([
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.updated", details: { alert_id: id, fields: Object.keys(input) } }, repo.exists(id)),
+    bumpAlertsVersion(db),
+    repo.update(id, set, now),
+  ]);
+  const [row] = updated;
+  if (!row) throw new AppError("not_found", "Alert not found");
+  return toAlertOut(row);
+}
+
+export async function deleteAlert(ctx: RequestContext, actor: Actor, id: string) {
+  const { db } = ctx;
+  const repo = alertsRepo(db, actor.userId);
+  const [, , removed] = await db.batch([
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.deleted", details: { alert_id: id } }, repo.exists(id)),
+    bumpAlertsVersion(db),
+    repo.remove(id),
+  ]);
+  if (removed.length === 0) throw new AppError("not_found", "Alert not found");
+}
+
+/** GET /me/alerts/{id}/matches: newest first, the tender embedded; 404 for another user's alert. */
+export async function listAlertMatches(ctx: RequestContext, actor: Actor, id: string, q: { limit: number; cursor?: string }) {
+  const repo = alertsRepo(ctx.db, actor.userId);
+  // Two reads, not one batch: drizzle maps a joined select wrongly inside a D1 batch (duplicate column names).
+  const [alert] = await repo.byId(id);
+  if (!alert) throw new AppError("not_found", "Alert not found");
+  const rows = await repo.matches(id, { before: decodeCursor(q.cursor), limit: q.limit });
+  return toPage(rows, q.limit, (r) => r.match.id, toAlertMatchOut);
+}

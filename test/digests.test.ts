@@ -1,0 +1,149 @@
+import { env } from "cloudflare:workers";
+import { createScheduledController } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { sendImmediateEmails } from "../src/features/alerts/alert-matching.service";
+import { sendDueDigests } from "../src/features/digests/digests.service";
+import { getConfig } from "../src/platform/config";
+import { createDb } from "../src/platform/db";
+import { newId } from "../src/platform/ids";
+import { signedInUser, unique } from "./helpers/harness";
+
+const DAY = 86_400_000;
+const tick = (iso: string) => worker.scheduled(createScheduledController({ scheduledTime: Date.parse(iso), cron: "*/15 * * * *" }), env);
+
+/** A user with a digest schedule, one immediate email+in_app alert and `n` pending matches. */
+async function userWithPending(opts: { tz: string; frequency?: string; time?: string; n?: number; quiet?: [string, string]; max?: number }) {
+  const { user } = await signedInUser();
+  await env.DB.batch([
+    env.DB.prepare("UPDATE user_profiles SET timezone = ? WHERE user_id = ?").bind(opts.tz, user.id),
+    env.DB.prepare("UPDATE user_preferences SET email_digest_frequency = ?, email_digest_time = ?, quiet_hours_start = ?, quiet_hours_end = ?, max_alerts_per_day = ? WHERE user_id = ?").bind(
+      opts.frequency ?? "daily",
+      opts.time ?? "09:00",
+      opts.quiet?.[0] ?? null,
+      opts.quiet?.[1] ?? null,
+      opts.max ?? 50,
+      user.id,
+    ),
+  ]);
+  const alertId = newId("alr");
+  await env.DB.prepare("INSERT INTO alerts (id, user_id, name, criteria, notification_methods) VALUES (?, ?, 'Bridges', '{\"keywords\":[\"bridge\"]}', '[\"email\",\"in_app\"]')")
+    .bind(alertId, user.id)
+    .run();
+  await addPending(user.id, alertId, opts.n ?? 2);
+  return { user, alertId };
+}
+
+async function addPending(userId: string, alertId: string, n: number) {
+  for (let i = 0; i < n; i++) {
+    const tenderId = `tnd_${unique("dg")}`;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO tenders (id, external_id, title, department, value, closing_date) VALUES (?, ?, ?, 'Roads Dept', 2500000, ?)").bind(tenderId, unique("ext"), `Bridge ${tenderId}`, Date.now() + 20 * DAY),
+      env.DB.prepare("INSERT INTO alert_matches (id, alert_id, tender_id, user_id) VALUES (?, ?, ?, ?)").bind(newId("amt"), alertId, tenderId, userId),
+    ]);
+  }
+}
+
+const digestsOf = async (userId: string) =>
+  (await env.DB.prepare("SELECT id, template, headers, created_at FROM email_outbox WHERE user_id = ? AND template LIKE '%digest' ORDER BY created_at").bind(userId).all<{ id: string; template: string; headers: string }>()).results;
+const pendingOf = async (userId: string) =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM alert_matches WHERE user_id = ? AND notification_status = 'pending'").bind(userId).first<{ n: number }>())!.n;
+
+describe("digests by cron", () => {
+  it("sends at 09:00 local in Asia/Kolkata and America/New_York, once, with text+HTML and unsubscribe headers", async () => {
+    const kolkata = await userWithPending({ tz: "Asia/Kolkata" });
+    const ny = await userWithPending({ tz: "America/New_York" });
+    await tick("2026-11-23T03:15:00Z"); // 08:45 IST
+    expect(await digestsOf(kolkata.user.id)).toHaveLength(0);
+    await tick("2026-11-23T03:30:00Z"); // 09:00 IST; 22:30 in New York
+    expect(await digestsOf(kolkata.user.id)).toHaveLength(1);
+    expect(await digestsOf(ny.user.id)).toHaveLength(0);
+    expect(await pendingOf(kolkata.user.id)).toBe(0);
+    await tick("2026-11-23T03:30:00Z"); // rerun of the same tick
+    await tick("2026-11-23T03:45:00Z");
+    expect(await digestsOf(kolkata.user.id)).toHaveLength(1);
+
+    await tick("2026-11-23T14:00:00Z"); // 09:00 EST
+    const [mail] = await digestsOf(ny.user.id);
+    expect(mail?.template).toBe("daily_digest");
+    expect(JSON.parse(mail!.headers)).toMatchObject({ "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" });
+    const res = await worker.fetch(new Request(`http://keel.test/dev/mailbox?to=${encodeURIComponent(ny.user.email)}`), env, {} as never);
+    const body = (await res.json()) as { items: { template: string; text: string; html: string }[] };
+    const digest = body.items.find((m) => m.template === "daily_digest")!;
+    expect(digest.text).toMatch(/Roads Dept/);
+    expect(digest.text).toMatch(/unsubscribe\?token=/);
+    expect(digest.html).toMatch(/<li/);
+  });
+
+  it("two concurrent ticks send one digest (the claim is guarded by the value each read)", async () => {
+    const u = await userWithPending({ tz: "Asia/Kolkata" });
+    const ctx = { db: createDb(env.DB), env, config: getConfig(env), now: new Date("2026-11-25T03:30:00Z") };
+    const results = await Promise.all([sendDueDigests(ctx), sendDueDigests(ctx)]);
+    expect(await digestsOf(u.user.id)).toHaveLength(1);
+    expect(results.map((r) => r.sent).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    expect(await pendingOf(u.user.id)).toBe(0);
+  });
+
+  it("follows the DST change: 09:00 in New York is 14:00 UTC before and 13:00 UTC after", async () => {
+    const ny = await userWithPending({ tz: "America/New_York" });
+    await tick("2026-03-07T13:45:00Z"); // 08:45 EST
+    expect(await digestsOf(ny.user.id)).toHaveLength(0);
+    await tick("2026-03-07T14:00:00Z"); // 09:00 EST
+    expect(await digestsOf(ny.user.id)).toHaveLength(1);
+    await addPending(ny.user.id, ny.alertId, 1);
+    await tick("2026-03-08T12:45:00Z"); // 08:45 EDT (after the change)
+    expect(await digestsOf(ny.user.id)).toHaveLength(1);
+    await tick("2026-03-08T13:00:00Z"); // 09:00 EDT
+    expect(await digestsOf(ny.user.id)).toHaveLength(2);
+  });
+
+  it("weekly digests go out on Monday; never gets none", async () => {
+    const weekly = await userWithPending({ tz: "Asia/Kolkata", frequency: "weekly" });
+    const never = await userWithPending({ tz: "Asia/Kolkata", frequency: "never" });
+    await tick("2026-11-22T03:30:00Z"); // Sunday 09:00 IST
+    expect(await digestsOf(weekly.user.id)).toHaveLength(0);
+    await tick("2026-11-23T03:30:00Z"); // Monday
+    expect((await digestsOf(weekly.user.id)).map((m) => m.template)).toEqual(["weekly_digest"]);
+    expect(await digestsOf(never.user.id)).toHaveLength(0);
+    expect(await pendingOf(never.user.id)).toBe(2);
+  });
+
+  it("quiet hours across midnight and the daily cap defer immediate emails to the digest", async () => {
+    const ctx = (iso: string) => ({ db: createDb(env.DB), env, config: getConfig(env), now: new Date(iso) });
+    const quiet = await userWithPending({ tz: "Asia/Kolkata", quiet: ["22:00", "07:00"], n: 1 });
+    await env.DB.prepare("UPDATE alerts SET notification_frequency = 'immediate' WHERE id = ?").bind(quiet.alertId).run();
+    // 23:30 IST and 06:30 IST (next day) are inside; 07:30 is outside.
+    expect(await sendImmediateEmails(ctx("2026-11-22T18:00:00Z"), { alertId: quiet.alertId })).toHaveLength(0);
+    expect(await sendImmediateEmails(ctx("2026-11-23T01:00:00Z"), { alertId: quiet.alertId })).toHaveLength(0);
+    expect(await pendingOf(quiet.user.id)).toBe(1);
+    await tick("2026-11-23T03:30:00Z"); // the 09:00 digest carries it
+    expect(await digestsOf(quiet.user.id)).toHaveLength(1);
+    expect(await pendingOf(quiet.user.id)).toBe(0);
+
+    const capped = await userWithPending({ tz: "Asia/Kolkata", max: 2, n: 3 });
+    const sent = await sendImmediateEmails(ctx("2026-11-24T06:00:00Z"), { alertId: capped.alertId });
+    expect(sent).toHaveLength(2);
+    expect(await pendingOf(capped.user.id)).toBe(1);
+    // Later the same local day: still capped.
+    expect(await sendImmediateEmails(ctx("2026-11-24T08:00:00Z"), { alertId: capped.alertId })).toHaveLength(0);
+  });
+});
+
+describe("engagement roll-up", () => {
+  it("rolls logins, views, favorites and alert matches into engagement_daily, idempotently per (user, day)", async () => {
+    const u = await userWithPending({ tz: "Asia/Kolkata", n: 2, frequency: "never" });
+    const day = new Date().toISOString().slice(0, 10);
+    const tender = (await env.DB.prepare("SELECT tender_id FROM alert_matches WHERE user_id = ? LIMIT 1").bind(u.user.id).first<{ tender_id: string }>())!.tender_id;
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO tender_interactions (id, user_id, tender_id, interaction_type, source) VALUES (?, ?, ?, 'view', 'alert')").bind(newId("int"), u.user.id, tender),
+      env.DB.prepare("INSERT INTO favorites (id, user_id, tender_id) VALUES (?, ?, ?)").bind(newId("fav"), u.user.id, tender),
+    ]);
+    const now = Date.now();
+    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "*/15 * * * *" }), env);
+    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "*/15 * * * *" }), env);
+    const rows = (await env.DB.prepare("SELECT * FROM engagement_daily WHERE user_id = ?").bind(u.user.id).all<Record<string, number | string>>()).results;
+    expect(rows).toHaveLength(1);
+    // signedInUser logged in once; two matches, one view, one favorite.
+    expect(rows[0]).toMatchObject({ date: day, login_count: 1, tender_views: 1, favorites_added: 1, alerts_triggered: 2, engagement_score: 1 + 1 + 3 + 0.5 });
+  });
+});
