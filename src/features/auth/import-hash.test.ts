@@ -18,7 +18,7 @@ describe("classifyImportedHash", () => {
     expect(classifyImportedHash(GOOD.bcrypt2a)).toBe("bcrypt");
     expect(classifyImportedHash(GOOD.bcrypt2a.replace("$2a$", "$2b$"))).toBe("bcrypt");
     expect(classifyImportedHash(GOOD.bcrypt2a.replace("$2a$", "$2y$"))).toBe("bcrypt");
-    expect(classifyImportedHash(GOOD.bcrypt2a.replace("$05$", "$31$"))).toBe("bcrypt");
+    expect(classifyImportedHash(GOOD.bcrypt2a.replace("$05$", "$14$"))).toBe("bcrypt");
     expect(classifyImportedHash(GOOD.pbkdf2Sha256)).toBe("werkzeug_pbkdf2");
     expect(classifyImportedHash(GOOD.pbkdf2Sha512)).toBe("werkzeug_pbkdf2");
     expect(classifyImportedHash(GOOD.werkzeugScrypt)).toBe("werkzeug_scrypt");
@@ -30,6 +30,8 @@ describe("classifyImportedHash", () => {
     ["plain text", "hunter2"],
     ["bcrypt cost 3", GOOD.bcrypt2a.replace("$05$", "$03$")],
     ["bcrypt cost 32", GOOD.bcrypt2a.replace("$05$", "$32$")],
+    // Login verifies bcrypt only up to cost 14 (CPU budget): a costlier hash could never sign in.
+    ["bcrypt cost 15", GOOD.bcrypt2a.replace("$05$", "$15$")],
     ["bcrypt $2x$", GOOD.bcrypt2a.replace("$2a$", "$2x$")],
     ["bcrypt one char short", GOOD.bcrypt2a.slice(0, -1)],
     ["bcrypt one char long", `${GOOD.bcrypt2a}A`],

@@ -247,7 +247,7 @@ const IMPORT_WZ_SCRYPT = /^scrypt:([1-9]\d{0,9}):([1-9]\d{0,9}):([1-9]\d{0,9})\$
 
 /**
  * Recognises a password hash brought in by an import, without computing anything: bcrypt
- * (`$2a$/$2b$/$2y$`, cost 4–31, 53 characters of bcrypt base64), Werkzeug `pbkdf2:sha256|sha512:<iterations>$salt$hex`
+ * (`$2a$/$2b$/$2y$`, cost 4 to MAX_BCRYPT_COST, 53 characters of bcrypt base64; a costlier hash could never be verified at login, so it fails its row), Werkzeug `pbkdf2:sha256|sha512:<iterations>$salt$hex`
  * (digest length matching), Werkzeug `scrypt:N:r:p$salt$hex` and keel's `$scrypt$ln=…` PHC string
  * (parameters within the verification caps). Anything else is `null`: the import fails that row.
  */
@@ -256,7 +256,7 @@ export function classifyImportedHash(s: string): ImportedHashKind | null {
   const b = IMPORT_BCRYPT.exec(s);
   if (b) {
     const cost = Number(b[1]);
-    return cost >= 4 && cost <= 31 ? "bcrypt" : null;
+    return cost >= 4 && cost <= MAX_BCRYPT_COST ? "bcrypt" : null;
   }
   const p = IMPORT_PBKDF2.exec(s);
   if (p) {
