@@ -173,9 +173,13 @@ describe("one-click unsubscribe", () => {
     const headers = JSON.parse(mail!.headers) as Record<string, string>;
     const url = /^<(.+)>$/.exec(headers["List-Unsubscribe"]!)![1]!;
     const token = new URL(url).searchParams.get("token")!;
-    // The text part carries the same link.
+    expect(new URL(url).pathname).toBe("/api/v1/unsubscribe");
+    expect(headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
+    // The text part carries the same token, in a link to the /unsubscribe page (which acts only on its button).
     const text = (await json<{ items: { text: string; template: string }[] }>(await call(`/dev/mailbox?to=${encodeURIComponent(a.user.email)}`))).items.find((m) => m.template === "alert_match")!.text;
-    expect(text).toContain(url);
+    const page = new URL(/(\S+\/unsubscribe\?token=\S+)/.exec(text)![1]!);
+    expect(page.pathname).toBe("/unsubscribe");
+    expect(page.searchParams.get("token")).toBe(token);
 
     const res = await call(`unsubscribe?token=${token}`, { method: "POST" });
     expect(res.status, await res.clone().text()).toBe(200);

@@ -71,7 +71,9 @@ describe("digests by cron", () => {
     const body = (await res.json()) as { items: { template: string; text: string; html: string }[] };
     const digest = body.items.find((m) => m.template === "daily_digest")!;
     expect(digest.text).toMatch(/Roads Dept/);
-    expect(digest.text).toMatch(/unsubscribe\?token=/);
+    expect(digest.text).toMatch(/\/unsubscribe\?token=/); // the page (it acts only on its button)...
+    expect(digest.text).not.toContain("/api/v1/unsubscribe");
+    expect(JSON.parse(mail!.headers)["List-Unsubscribe"]).toMatch(/^<http:\/\/[^>]+\/api\/v1\/unsubscribe\?token=[^>]+>$/); // ...the header, the one-click API
     expect(digest.html).toMatch(/<li/);
   });
 

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
   BASE,
@@ -171,6 +172,57 @@ describe("/accept-invitation page", () => {
     const signedIn = await postForm("/accept-invitation", { token, step: "sign_in", email: stranger.email, password: stranger.password });
     const accessToken = /keel_invitation_session=([^;]+)/.exec(signedIn.headers.get("set-cookie") ?? "")![1]!;
     expect(await expectPage(await postForm("/accept-invitation", { token, step: "accept" }, { Cookie: `keel_invitation_session=${accessToken}` }), 403)).toContain("another email address");
+  });
+});
+
+describe("/unsubscribe page", () => {
+  /** A signed-in user with an alert that emailed a match; the unsubscribe page link from that email. */
+  async function alertEmail() {
+    const user = await signedInUser();
+    const word = unique("unsubpage");
+    const now = Date.now();
+    await env.DB.prepare("INSERT INTO tenders (id, external_id, title, department, state, value, closing_date, created_at, updated_at) VALUES (?, ?, ?, 'Public Works', 'Bihar', 1000000, ?, ?, ?)")
+      .bind(`tnd_${unique("up")}`, unique("ext"), `${word} bridge`, now + 30 * 86_400_000, now, now)
+      .run();
+    const alert = await json<{ id: string }>(await call("me/alerts", { body: { name: `Bridges ${word}`, criteria: { keywords: [word] }, notification_methods: ["email", "in_app"] }, token: user.token }));
+    const mail = await waitForMail(user.user.email, "alert_match");
+    const link = new URL(/(\S+\/unsubscribe\?token=\S+)/.exec(mail.text)![1]!);
+    return { user, alert, word, link, token: link.searchParams.get("token")! };
+  }
+  const methods = async (alertId: string, token: string) => (await json<{ notification_methods: string[] }>(await call(`me/alerts/${alertId}`, { token }))).notification_methods;
+
+  it("GET names the alert and changes nothing (mail scanners prefetch); the POST form turns that alert's email off", async () => {
+    const { user, alert, word, link, token } = await alertEmail();
+    expect(link.pathname).toBe("/unsubscribe");
+
+    const page = await expectPage(await call(`/unsubscribe?token=${encodeURIComponent(token)}`), 200);
+    expect(page).toContain('<form method="post" action="/unsubscribe">');
+    expect(page).toContain(`name="token" value="${token}"`);
+    expect(page).toContain(`Bridges ${word}`);
+    await call(`/unsubscribe?token=${encodeURIComponent(token)}`);
+    expect(await methods(alert.id, user.token)).toEqual(["email", "in_app"]);
+
+    const done = await expectPage(await postForm("/unsubscribe", { token }), 200);
+    expect(done).toContain("no longer get emails for this alert");
+    expect(await methods(alert.id, user.token)).toEqual(["in_app"]);
+    // Idempotent, like the one-click API.
+    await expectPage(await postForm("/unsubscribe", { token }), 200);
+  });
+
+  it("a bad token gets a 400 page on GET and POST, and nothing changes", async () => {
+    const { user, alert, token } = await alertEmail();
+    const forged = `${token.slice(0, -2)}${token.endsWith("00") ? "11" : "00"}`;
+    expect(await expectPage(await call(`/unsubscribe?token=${encodeURIComponent(forged)}`), 400)).toContain("not valid");
+    expect(await expectPage(await call("/unsubscribe"), 400)).toContain("not valid");
+    expect(await expectPage(await postForm("/unsubscribe", { token: forged }), 400)).toContain("not valid");
+    expect(await expectPage(await postForm("/unsubscribe", { token: "garbage" }), 400)).toContain("not valid");
+    expect(await methods(alert.id, user.token)).toEqual(["email", "in_app"]);
+  });
+
+  it("refuses a form posted from another site", async () => {
+    const { user, alert, token } = await alertEmail();
+    await expectProblem(await postForm("/unsubscribe", { token }, { Origin: "https://evil.example", "Sec-Fetch-Site": "cross-site" }), 403, "forbidden");
+    expect(await methods(alert.id, user.token)).toEqual(["email", "in_app"]);
   });
 });
 

@@ -134,7 +134,7 @@ export async function sendImmediateEmails(ctx: MatchingContext, of: { tenderIds:
     );
     if (!decision.send) continue;
     sentToday.set(r.user_id, (sentToday.get(r.user_id) ?? 0) + 1);
-    const { url, headers } = unsubscribeParts(ctx.config.PUBLIC_BASE_URL, signUnsubscribeToken(ctx.env, ctx.config, { userId: r.user_id, alertId: r.alert_id }));
+    const { url, headers } = unsubscribeParts(ctx.config, signUnsubscribeToken(ctx.env, ctx.config, { userId: r.user_id, alertId: r.alert_id }));
     const email = emails.alertMatch({ name: r.full_name, alertName: r.alert_name, tender: tenderLine(ctx.config.PUBLIC_BASE_URL, r), unsubscribeUrl: url, headers });
     statements.push(
       outboxInsertIf(ctx, { to: r.email, userId: r.user_id, email }, matchStillPending(r.match_id)).then((mail) => ({

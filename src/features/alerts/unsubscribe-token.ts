@@ -4,6 +4,7 @@
  * for this purpose only. No D1 row: the token names the user and what to turn off, and turning
  * it off twice is harmless, so it needs no expiry or single use.
  */
+import { tokenLink, type LinkConfig } from "../../email/templates";
 import type { Env } from "../../env";
 import type { Config } from "../../platform/config";
 import { base64url, hmacHex, timingSafeEqualStr } from "../../platform/crypto";
@@ -35,9 +36,13 @@ export function verifyUnsubscribeToken(env: Env, config: Config, token: string):
   }
 }
 
-/** The link and the RFC 8058 headers for an email that carries this token. */
-export function unsubscribeParts(baseUrl: string, token: string): { url: string; headers: Record<string, string> } {
-  const url = new URL("/api/v1/unsubscribe", baseUrl);
-  url.searchParams.set("token", token);
-  return { url: url.toString(), headers: { "List-Unsubscribe": `<${url.toString()}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" } };
+/**
+ * The links for an email that carries this token: the visible link opens the `/unsubscribe` page
+ * (EMAIL_LINK_BASE_URL like every emailed link; it acts only on its button, since mail scanners
+ * prefetch), while the RFC 8058 headers point mail clients at the one-click API on PUBLIC_BASE_URL.
+ */
+export function unsubscribeParts(config: LinkConfig, token: string): { url: string; headers: Record<string, string> } {
+  const api = new URL("/api/v1/unsubscribe", config.PUBLIC_BASE_URL);
+  api.searchParams.set("token", token);
+  return { url: tokenLink(config, "unsubscribe", token), headers: { "List-Unsubscribe": `<${api.toString()}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" } };
 }

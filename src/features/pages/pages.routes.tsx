@@ -7,9 +7,10 @@ import { login, verifyMfaLogin } from "../auth/login.service";
 import { resetPassword } from "../auth/passwords.service";
 import { verifyEmail } from "../auth/registration.service";
 import { endSessions } from "../auth/sessions.service";
+import { describeUnsubscribe, unsubscribe } from "../alerts/unsubscribe.service";
 import { acceptInvitation } from "../orgs/invitations.service";
 import { Field, Notice, Page, sendPage } from "./page-layout";
-import { formFields, InvitationAcceptForm, InvitationMfaForm, InvitationSignInForm, ResetPasswordForm, VerifyEmailForm } from "./pages.schemas";
+import { formFields, InvitationAcceptForm, InvitationMfaForm, InvitationSignInForm, ResetPasswordForm, UnsubscribeForm, VerifyEmailForm } from "./pages.schemas";
 
 // Pages for the links keel emails (API.md "Service"): server-rendered, no script, and they act only
 // on a button press (a POST form), never on GET, because mail scanners prefetch links. Each POST
@@ -340,9 +341,75 @@ function registerAcceptInvitation(app: App): void {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// /unsubscribe (the link in alert and digest emails; the same verb as /api/v1/unsubscribe)
+
+const UNSUBSCRIBE_TITLE = "Unsubscribe";
+
+const BadUnsubscribeLink = () => (
+  <Notice kind="error">
+    <p>This unsubscribe link is not valid. Open the link from the email again, or copy the whole address into the browser.</p>
+    <p>You can also turn emails off in keel: your alerts, or the digest frequency in your preferences.</p>
+  </Notice>
+);
+
+function registerUnsubscribePage(app: App): void {
+  app.get("/unsubscribe", async (c) => {
+    const input = UnsubscribeForm.safeParse({ token: c.req.query("token") ?? "" });
+    if (!input.success) return sendPage(c, <Page title={UNSUBSCRIBE_TITLE}><BadUnsubscribeLink /></Page>, 400);
+    let what;
+    try {
+      what = await describeUnsubscribe(c.var.ctx, input.data.token);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== "validation_failed") throw err;
+      return sendPage(c, <Page title={UNSUBSCRIBE_TITLE}><BadUnsubscribeLink /></Page>, 400);
+    }
+    return sendPage(
+      c,
+      <Page title={UNSUBSCRIBE_TITLE}>
+        <form method="post" action="/unsubscribe">
+          {what.kind === "alert" ? (
+            <p>
+              Press the button to stop emails for {what.alertName ? <>the alert <strong>{what.alertName}</strong></> : "this alert"}. The alert keeps running; its other notifications are unchanged.
+            </p>
+          ) : (
+            <p>Press the button to stop the daily or weekly digest emails. Your alerts keep running.</p>
+          )}
+          <input type="hidden" name="token" value={input.data.token} />
+          <button type="submit">{what.kind === "alert" ? "Stop emails for this alert" : "Stop digest emails"}</button>
+        </form>
+      </Page>,
+    );
+  });
+
+  app.post("/unsubscribe", sameOriginForms, async (c) => {
+    const input = UnsubscribeForm.safeParse(await form(c));
+    if (!input.success) return sendPage(c, <Page title={UNSUBSCRIBE_TITLE}><BadUnsubscribeLink /></Page>, 400);
+    let result;
+    try {
+      result = await unsubscribe(c.var.ctx, input.data.token);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== "validation_failed") throw err;
+      return sendPage(c, <Page title={UNSUBSCRIBE_TITLE}><BadUnsubscribeLink /></Page>, 400);
+    }
+    return sendPage(
+      c,
+      <Page title="Unsubscribed">
+        <Notice kind="ok">
+          <p>{result.unsubscribed === "alert" ? "You will no longer get emails for this alert." : "You will no longer get digest emails."}</p>
+        </Notice>
+        <p>
+          <a href={CONSOLE}>Open keel</a> to change your alerts or preferences.
+        </p>
+      </Page>,
+    );
+  });
+}
+
 /** GET pages and their POST forms for every emailed link. */
 export function registerPages(app: App): void {
   registerVerifyEmail(app);
   registerResetPassword(app);
   registerAcceptInvitation(app);
+  registerUnsubscribePage(app);
 }

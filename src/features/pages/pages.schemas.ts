@@ -26,6 +26,9 @@ export const InvitationMfaForm = z.object({
 
 export const InvitationAcceptForm = z.object({ token: Token });
 
+/** The unsubscribe token is signed, not stored: same bounds as `/api/v1/unsubscribe`. */
+export const UnsubscribeForm = z.object({ token: z.string().trim().min(1).max(1000) });
+
 /** A form body as strings only (files are not taken by any page). */
 export function formFields(body: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
