@@ -1,0 +1,140 @@
+/**
+ * Bench-only Worker (see bench/matcher.mjs and bench/matcher.wrangler.toml): times alert matching
+ * inside workerd on the seeded data of bench/matcher-data.ts.
+ *
+ *   GET /ping           → "ok"
+ *   GET /run?reps=5     → build the index, match the batch through it, match it naively (every
+ *                         alert checked in full); per-repetition ms, match counts, candidates
+ *   POST /seed          → inserts the tenders into D1 (idempotent)
+ *   GET /sql?n=300      → n per-alert tender searches (FTS5 MATCH + filters, as seed 000 would
+ *                         run one per alert), per-query ms
+ *
+ * Times come from performance.now(): in local workerd the clock advances during CPU work (in
+ * production it only advances on I/O), so the matching times are real CPU times here.
+ */
+import { buildAlertIndex, candidatesFor, matchAlerts, matchAlertsNaive } from "../src/features/alerts/alert-index";
+import { compileCriteria, prepareTender, toFtsQuery } from "../src/features/alerts/match";
+import { createDb } from "../src/platform/db";
+import { searchTenders } from "../src/features/tenders/tenders.repo";
+import { BENCH_NOW, generateAlerts, generateTenders } from "./matcher-data";
+
+interface Env {
+  DB: D1Database;
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+const intParam = (url: URL, name: string, def: number, max: number) =>
+  Math.min(Math.max(Number(url.searchParams.get(name) ?? def) || def, 1), max);
+
+function data(url: URL) {
+  const tenders = intParam(url, "tenders", 1_000, 10_000);
+  const alerts = intParam(url, "alerts", 10_000, 100_000);
+  const seed = intParam(url, "seed", 1, 1_000_000);
+  return { tenders: generateTenders(tenders, seed), alerts: generateAlerts(alerts, seed + 1) };
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/ping") return new Response("ok");
+
+    if (url.pathname === "/run") {
+      const reps = intParam(url, "reps", 5, 20);
+      const naiveReps = intParam(url, "naiveReps", 3, 20);
+      const { tenders, alerts } = data(url);
+      const buildMs: number[] = [];
+      const prepareMs: number[] = [];
+      const indexMs: number[] = [];
+      const naiveMs: number[] = [];
+      let index = buildAlertIndex(alerts);
+      for (let i = 0; i < reps; i++) {
+        const t0 = performance.now();
+        index = buildAlertIndex(alerts);
+        buildMs.push(performance.now() - t0);
+      }
+      let prepared = tenders.map(prepareTender);
+      for (let i = 0; i < reps; i++) {
+        const t0 = performance.now();
+        prepared = tenders.map(prepareTender);
+        prepareMs.push(performance.now() - t0);
+      }
+      let matches = 0;
+      for (let i = 0; i < reps; i++) {
+        let m = 0;
+        const t0 = performance.now();
+        for (const t of prepared) m += matchAlerts(index, t, BENCH_NOW).length;
+        indexMs.push(performance.now() - t0);
+        matches = m;
+      }
+      let naiveMatches = 0;
+      for (let i = 0; i < naiveReps; i++) {
+        let m = 0;
+        const t0 = performance.now();
+        for (const t of prepared) m += matchAlertsNaive(index, t, BENCH_NOW).length;
+        naiveMs.push(performance.now() - t0);
+        naiveMatches = m;
+      }
+      let candidates = 0;
+      for (const t of prepared) candidates += candidatesFor(index, t).length;
+      return json({
+        tenders: tenders.length,
+        alerts: alerts.length,
+        build_ms: buildMs,
+        prepare_ms: prepareMs,
+        index_ms: indexMs,
+        naive_ms: naiveMs,
+        matches,
+        naive_matches: naiveMatches,
+        candidates,
+      });
+    }
+
+    if (url.pathname === "/seed" && request.method === "POST") {
+      const { tenders } = data(url);
+      const stmt = env.DB.prepare(
+        "INSERT OR IGNORE INTO tenders (id, external_id, title, description, department, state, value, closing_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (let i = 0; i < tenders.length; i += 100) {
+        await env.DB.batch(
+          tenders
+            .slice(i, i + 100)
+            .map((t) => stmt.bind(t.id, t.id, t.title, t.description ?? null, t.department ?? null, t.state ?? null, t.value ?? null, t.closingDate?.getTime() ?? null)),
+        );
+      }
+      const row = await env.DB.prepare("SELECT count(*) AS n FROM tenders").first<{ n: number }>();
+      return json({ tenders: row?.n ?? 0 });
+    }
+
+    if (url.pathname === "/sql") {
+      const n = intParam(url, "n", 300, 10_000);
+      const { alerts } = data(url);
+      const db = createDb(env.DB);
+      const queryMs: number[] = [];
+      let rows = 0;
+      for (const alert of alerts.slice(0, n)) {
+        const c = compileCriteria(alert.criteria);
+        const t0 = performance.now();
+        const found = await searchTenders(db, {
+          fts: c.keywords ? toFtsQuery(c.keywords) : null,
+          states: alert.criteria.states ?? null,
+          departments: alert.criteria.departments ?? null,
+          minValue: c.minValue,
+          maxValue: c.maxValue,
+          closingFrom: c.closingWithinMs !== null ? BENCH_NOW : null,
+          closingTo: c.closingWithinMs !== null ? new Date(BENCH_NOW.getTime() + c.closingWithinMs) : null,
+          openAt: null,
+          order: { column: "published_at", dir: "desc" },
+          after: null,
+          limit: 50,
+        });
+        queryMs.push(performance.now() - t0);
+        rows += found.length;
+      }
+      return json({ queries: queryMs.length, query_ms: queryMs, rows });
+    }
+
+    return new Response("not found", { status: 404 });
+  },
+};
