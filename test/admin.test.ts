@@ -158,9 +158,12 @@ describe("user lifecycle", () => {
 
   it("the admin view shows roles with expiry, sessions, 2FA and lock state, and no secret", async () => {
     const admin = await signedInWithRole("admin");
-    const { user } = await signedInUser();
+    const { user, token } = await signedInUser();
     await grantInD1(user.id, "moderator", Date.now() + 86_400_000);
-    const view = await json<Record<string, unknown>>(await call(`admin/users/${user.id}`, { token: admin.token }));
+    const key = await apiKeyFor(token, ["read:profile", "read:favorites"]);
+    const res = await call(`admin/users/${user.id}`, { token: admin.token });
+    const body = await res.text();
+    const view = JSON.parse(body) as Record<string, unknown>;
     expect(view).toMatchObject({
       id: user.id,
       roles: ["user", "moderator"],
@@ -172,6 +175,18 @@ describe("user lifecycle", () => {
     });
     expect((view.role_assignments as { role: string; expires_at: string | null }[])[0]).toMatchObject({ role: "moderator", active: true });
     expect(JSON.stringify(view)).not.toMatch(/password_hash|\$scrypt|secret/);
+    // The live session and key are listed, by their visible parts only.
+    const sessionsList = view.sessions_list as { id: string; created_at: string; expires_at: string }[];
+    expect(sessionsList).toHaveLength(1);
+    expect(sessionsList[0]).toMatchObject({ id: expect.any(String), created_at: expect.any(String), expires_at: expect.any(String) });
+    const keys = view.api_keys_list as { name: string; prefix: string; scopes: string[] }[];
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ name: "k", last_used_at: null, expires_at: null });
+    expect([...keys[0]!.scopes].sort()).toEqual(["read:favorites", "read:profile"]);
+    expect(key.startsWith(keys[0]!.prefix)).toBe(true);
+    expect(view).toMatchObject({ api_keys: { active: 1 } });
+    expect(body).not.toMatch(/key_hash|token_hash|keyHash|tokenHash/);
+    expect(body).not.toContain(key);
   });
 });
 

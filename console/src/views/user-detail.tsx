@@ -26,6 +26,31 @@ function summary(v: unknown): { count: number; lastUsed: string | null; list: Di
 
 const arr = (v: unknown): Dict[] => (Array.isArray(v) ? (v as Dict[]) : []);
 
+/** A live session as the admin view lists it (`sessions_list`). */
+interface SessionRow {
+  id: string;
+  device_name: string | null;
+  ip_address: string | null;
+  country: string | null;
+  city: string | null;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+}
+
+/** A live API key as the admin view lists it (`api_keys_list`): name and prefix, never the key. */
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+}
+
+const where = (s: SessionRow) => [s.city, s.country].filter(Boolean).join(", ") || "—";
+
 export function UserDetailView({ id }: { id: string }) {
   const loaded = useLoad(() => api<Dict>("GET", `/admin/users/${encodeURIComponent(id)}`), [id]);
   const audit = useLoad(() => api<{ items: AuditEvent[] }>("GET", `/admin/audit${query({ user_id: id, limit: 10 })}`), [id]);
@@ -50,6 +75,8 @@ export function UserDetailView({ id }: { id: string }) {
   const sessions = summary(loaded.data?.sessions ?? u?.sessions);
   const keys = summary(loaded.data?.api_keys ?? u?.api_keys);
   const orgs = arr(loaded.data?.organizations);
+  const sessionRows = arr(loaded.data?.sessions_list) as unknown as SessionRow[];
+  const keyRows = arr(loaded.data?.api_keys_list) as unknown as ApiKeyRow[];
 
   return (
     <>
@@ -145,6 +172,62 @@ export function UserDetailView({ id }: { id: string }) {
               {sessions.count} live session(s){sessions.lastUsed ? `, last used ${when(sessions.lastUsed)}` : ""} · {keys.count} active API key(s). Suspending
               or deactivating ends them all at once.
             </p>
+            <h3 id="h-session-list">Live sessions</h3>
+            <table aria-labelledby="h-session-list">
+              <thead>
+                <tr>
+                  <th scope="col">Device</th>
+                  <th scope="col">IP</th>
+                  <th scope="col">Location</th>
+                  <th scope="col">Signed in</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Expires</th>
+                </tr>
+              </thead>
+              <tbody>
+                {sessionRows.map((s) => (
+                  <tr>
+                    <td>{s.device_name ?? "—"}</td>
+                    <td>{s.ip_address ?? "—"}</td>
+                    <td>{where(s)}</td>
+                    <td>{when(s.created_at)}</td>
+                    <td>{when(s.last_used_at)}</td>
+                    <td>{when(s.expires_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {sessionRows.length === 0 ? <p>No live session.</p> : null}
+            {sessions.count > sessionRows.length ? <p>Showing the newest {sessionRows.length} of {sessions.count}.</p> : null}
+            <h3 id="h-key-list">Live API keys</h3>
+            <table aria-labelledby="h-key-list">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Expires</th>
+                </tr>
+              </thead>
+              <tbody>
+                {keyRows.map((k) => (
+                  <tr>
+                    <td>{k.name}</td>
+                    <td>
+                      <code>{k.prefix}…</code>
+                    </td>
+                    <td>{k.scopes.join(", ")}</td>
+                    <td>{when(k.created_at)}</td>
+                    <td>{when(k.last_used_at)}</td>
+                    <td>{k.expires_at ? when(k.expires_at) : "never"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {keyRows.length === 0 ? <p>No live API key.</p> : null}
+            {keys.count > keyRows.length ? <p>Showing the newest {keyRows.length} of {keys.count}.</p> : null}
           </section>
 
           <section aria-labelledby="h-orgs">

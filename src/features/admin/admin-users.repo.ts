@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNull, max, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, max, sql } from "drizzle-orm";
 import { apiKeys, organizationMembers, organizations, roles, sessions, userProfiles, userRoles, users } from "../../db/schema";
 import type { Db } from "../../platform/db";
 import type { AdminUserSearchQuery, UserSort } from "./admin-users.schemas";
@@ -91,9 +91,14 @@ export async function searchUsers(db: Db, query: AdminUserSearchQuery, now: Date
   return { rows: (rows!.results ?? []) as UserListRow[], total: Number((totals!.results?.[0] as { total: number } | undefined)?.total ?? 0) };
 }
 
+/** How many live sessions and API keys the admin view lists (the counts stay exact). */
+export const ADMIN_VIEW_LIST_LIMIT = 50;
+
 /** Everything the admin view of one user shows, in one round trip (one query per part, no N+1). */
 export async function loadAdminUser(db: Db, userId: string, now: Date) {
-  const [user, roleRows, sessionAgg, keyAgg, orgRows, profile] = await db.batch([
+  const liveSession = and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now));
+  const liveKey = and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt), sql`(${apiKeys.expiresAt} IS NULL OR ${apiKeys.expiresAt} > ${now.getTime()})`);
+  const [user, roleRows, sessionAgg, keyAgg, orgRows, profile, sessionRows, keyRows] = await db.batch([
     db
       .select({
         id: users.id,
@@ -133,11 +138,8 @@ export async function loadAdminUser(db: Db, userId: string, now: Date) {
         countries: sql<string>`(SELECT json_group_array(DISTINCT s.country) FROM ${sessions} s WHERE s.user_id = ${userId} AND s.country IS NOT NULL)`.as("countries"),
       })
       .from(sessions)
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now))),
-    db
-      .select({ active: count() })
-      .from(apiKeys)
-      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt), sql`(${apiKeys.expiresAt} IS NULL OR ${apiKeys.expiresAt} > ${now.getTime()})`)),
+      .where(liveSession),
+    db.select({ active: count() }).from(apiKeys).where(liveKey),
     db
       .select({ organizationId: organizationMembers.organizationId, name: organizations.name, role: organizationMembers.role })
       .from(organizationMembers)
@@ -154,10 +156,49 @@ export async function loadAdminUser(db: Db, userId: string, now: Date) {
       })
       .from(userProfiles)
       .where(eq(userProfiles.userId, userId)),
+    // The live sessions and keys themselves, newest first (no token or key hash is selected).
+    db
+      .select({
+        id: sessions.id,
+        deviceName: sessions.deviceName,
+        ipAddress: sessions.ipAddress,
+        country: sessions.country,
+        city: sessions.city,
+        createdAt: sessions.createdAt,
+        lastUsedAt: sessions.lastUsedAt,
+        expiresAt: sessions.expiresAt,
+      })
+      .from(sessions)
+      .where(liveSession)
+      .orderBy(desc(sessions.createdAt), desc(sessions.id))
+      .limit(ADMIN_VIEW_LIST_LIMIT),
+    db
+      .select({
+        id: apiKeys.id,
+        name: apiKeys.name,
+        prefix: apiKeys.prefix,
+        scopes: apiKeys.scopes,
+        createdAt: apiKeys.createdAt,
+        lastUsedAt: apiKeys.lastUsedAt,
+        expiresAt: apiKeys.expiresAt,
+      })
+      .from(apiKeys)
+      .where(liveKey)
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+      .limit(ADMIN_VIEW_LIST_LIMIT),
   ]);
   const row = user[0];
   if (!row) return undefined;
-  return { user: row, roles: roleRows, sessions: sessionAgg[0]!, apiKeys: keyAgg[0]!, organizations: orgRows, profile: profile[0] ?? null };
+  return {
+    user: row,
+    roles: roleRows,
+    sessions: sessionAgg[0]!,
+    apiKeys: keyAgg[0]!,
+    organizations: orgRows,
+    profile: profile[0] ?? null,
+    sessionList: sessionRows,
+    apiKeyList: keyRows,
+  };
 }
 
 /** Name, account type and verification, as an administrator changes them. */

@@ -67,7 +67,34 @@ export const AdminUserView = AdminUserListItem.extend({
     last_sign_in_city: z.string().nullable(),
     countries: z.array(z.string()).openapi({ description: "Every country the user signed in from, among the sessions kept (ended sessions are purged after 30 days)" }),
   }),
+  sessions_list: z
+    .array(
+      z.object({
+        id: z.string(),
+        device_name: z.string().nullable(),
+        ip_address: z.string().nullable(),
+        country: z.string().nullable(),
+        city: z.string().nullable(),
+        created_at: z.string(),
+        last_used_at: z.string(),
+        expires_at: z.string(),
+      }),
+    )
+    .openapi({ description: "Live sessions (not revoked, not expired), newest first, at most 50; `sessions.active` is the exact count" }),
   api_keys: z.object({ active: z.number().int() }),
+  api_keys_list: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        prefix: z.string().openapi({ description: "The visible start of the key (never the key or its hash)" }),
+        scopes: z.array(z.string()),
+        created_at: z.string(),
+        last_used_at: z.string().nullable(),
+        expires_at: z.string().nullable(),
+      }),
+    )
+    .openapi({ description: "Live API keys (not revoked, not expired), newest first, at most 50; `api_keys.active` is the exact count" }),
   organizations: z.array(z.object({ organization_id: z.string(), name: z.string(), role: z.string() })),
   profile: z
     .object({

@@ -62,7 +62,7 @@ export async function searchUsersAsAdmin(ctx: RequestContext, query: AdminUserSe
 export async function adminUserView(ctx: RequestContext, userId: string): Promise<AdminUserView> {
   const loaded = await loadAdminUser(ctx.db, userId, ctx.now);
   if (!loaded) throw new AppError("not_found", "User not found");
-  const { user: u, roles, sessions, apiKeys, organizations, profile } = loaded;
+  const { user: u, roles, sessions, apiKeys, organizations, profile, sessionList, apiKeyList } = loaded;
   const now = ctx.now.getTime();
   const live = roles.filter((r) => r.expiresAt === null || r.expiresAt.getTime() > now).map((r) => r.role);
   return {
@@ -99,7 +99,26 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
       last_sign_in_city: sessions.lastCity,
       countries: (JSON.parse(sessions.countries || "[]") as string[]).sort(),
     },
+    sessions_list: sessionList.map((s) => ({
+      id: s.id,
+      device_name: s.deviceName,
+      ip_address: s.ipAddress,
+      country: s.country,
+      city: s.city,
+      created_at: s.createdAt.toISOString(),
+      last_used_at: s.lastUsedAt.toISOString(),
+      expires_at: s.expiresAt.toISOString(),
+    })),
     api_keys: { active: apiKeys.active },
+    api_keys_list: apiKeyList.map((k) => ({
+      id: k.id,
+      name: k.name,
+      prefix: k.prefix,
+      scopes: k.scopes,
+      created_at: k.createdAt.toISOString(),
+      last_used_at: iso(k.lastUsedAt),
+      expires_at: iso(k.expiresAt),
+    })),
     organizations: organizations.map((o) => ({ organization_id: o.organizationId, name: o.name, role: o.role })),
     profile: profile && {
       company_name: profile.companyName,
