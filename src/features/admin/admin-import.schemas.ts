@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { EmailInput } from "../auth/auth.schemas";
+import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
 import { UpdateProfileInput } from "../profile/profile.schemas";
 import { UserSchema } from "../users/user.public";
 
@@ -13,13 +13,8 @@ export const IMPORT_MODES = ["skip", "upsert"] as const;
 export const ImportUserRow = z
   .strictObject({
     email: EmailInput,
-    full_name: z.string().trim().min(1).max(200),
-    phone: z
-      .string()
-      .trim()
-      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
-      .nullable()
-      .optional(),
+    full_name: FullNameInput,
+    phone: PhoneInput.nullable().optional(),
     email_verified: z.boolean().optional().openapi({ description: "Default false for a new user" }),
     status: UserSchema.shape.status.optional().openapi({ description: "Default active. In upsert mode a change acts like the lifecycle routes (sessions end)" }),
     account_type: UserSchema.shape.account_type.optional().openapi({ description: "Default free" }),

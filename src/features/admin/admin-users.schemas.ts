@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { EmailInput } from "../auth/auth.schemas";
+import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
 import { UserSchema } from "../users/user.public";
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -112,12 +112,8 @@ export type AdminUserView = z.infer<typeof AdminUserView>;
 export const CreateUserInput = z
   .strictObject({
     email: EmailInput,
-    full_name: z.string().trim().min(1).max(200),
-    phone: z
-      .string()
-      .trim()
-      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
-      .optional(),
+    full_name: FullNameInput,
+    phone: PhoneInput.optional(),
     password: z
       .string()
       .min(1)
@@ -134,7 +130,7 @@ export const UpdateUserInput = z
   .strictObject({
     status: Status.optional().openapi({ description: "Same effect as the activate/deactivate/suspend routes" }),
     account_type: AccountType.optional(),
-    full_name: z.string().trim().min(1).max(200).optional(),
+    full_name: FullNameInput.optional(),
     email_verified: z.boolean().optional(),
   })
   .openapi("AdminUpdateUserInput");

@@ -15,16 +15,21 @@ export const EmailInput = z
 const PasswordInput = z.string().min(1, "Required").max(1024).openapi({ example: "correct horse battery staple" });
 const TokenInput = z.string().min(16).max(512);
 
+/** A person's full name, as registration, the profile and administration take it. */
+export const FullNameInput = z.string().trim().min(1).max(200);
+
+/** A phone number in a loose international form (digits, spaces, brackets, dots, dashes, a leading +). */
+export const PhoneInput = z
+  .string()
+  .trim()
+  .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number");
+
 export const RegisterInput = z
   .strictObject({
     email: EmailInput,
     password: PasswordInput,
-    full_name: z.string().trim().min(1).max(200),
-    phone: z
-      .string()
-      .trim()
-      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
-      .optional(),
+    full_name: FullNameInput,
+    phone: PhoneInput.optional(),
     terms_accepted: z.boolean().optional().openapi({ description: "Required (true) when the deployment tracks a terms of service version (TERMS_VERSION); the version and time are recorded" }),
     privacy_accepted: z.boolean().optional().openapi({ description: "Required (true) when the deployment tracks a privacy policy version (PRIVACY_VERSION)" }),
   })

@@ -5,7 +5,7 @@ import { AppError } from "../../platform/errors";
 import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse } from "../../platform/routes";
-import { EmailInput } from "../auth/auth.schemas";
+import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
 import { requestEmailChange } from "../auth/email-change.service";
 import { listUserAudit } from "../audit/audit.repo";
 import { UserSchema } from "./user.public";
@@ -16,13 +16,8 @@ const tags = ["Me"];
 
 const UpdateMeInput = z
   .strictObject({
-    full_name: z.string().trim().min(1).max(200).optional(),
-    phone: z
-      .string()
-      .trim()
-      .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number")
-      .nullable()
-      .optional(),
+    full_name: FullNameInput.optional(),
+    phone: PhoneInput.nullable().optional(),
   })
   .openapi("UpdateMeInput");
 
