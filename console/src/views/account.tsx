@@ -1,23 +1,12 @@
 import { useState } from "hono/jsx/dom";
 import { api, ApiError, updateUser, type Session, type User } from "../api";
+import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/features/api-keys/scopes";
 import { qrSvg } from "../qr";
 import { ConfirmButton, ErrorNotice, Field, formValues, Notice, useLoad, when } from "../ui";
 
-const SCOPES = [
-  "read:tenders",
-  "read:favorites",
-  "write:favorites",
-  "read:alerts",
-  "write:alerts",
-  "read:searches",
-  "write:searches",
-  "read:notes",
-  "write:notes",
-  "read:notifications",
-  "write:notifications",
-  "read:profile",
-  "write:profile",
-] as const;
+// The API's own scope list (a dependency-free module), less the privileged scopes a user needs a
+// platform permission for: one list, so the console cannot drift from what the API accepts.
+const SCOPES = API_KEY_SCOPES.filter((s) => !(s in PRIVILEGED_SCOPES));
 
 type Scalar = string | number | boolean | null;
 
