@@ -1,7 +1,8 @@
+import { env } from "cloudflare:workers";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import { auditRows, signedInWithRole } from "./helpers/admin";
-import { call, db, expectProblem, json, OTHER_PASSWORD, randomIp, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
+import { call, codeAt, createUser, db, expectProblem, json, login, OTHER_PASSWORD, randomIp, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 interface ImportResult {
   created: number;
@@ -135,6 +136,42 @@ describe("POST /admin/users/import", () => {
     await importUsers(admin.token, { mode: "upsert", users: [{ email, full_name: "After", password_hash: newHash, status: "suspended" }] });
     expect(await storedHash(email)).toBe(newHash);
     await expectProblem(await call("auth/login", { body: { email, password: "second-password-2" }, ip: randomIp() }), 403, "account_inactive");
+  });
+
+  it("upsert with a new password_hash ends the user's sessions, as a password change does; the stored hash again ends nothing", async () => {
+    const admin = await signedInWithRole("admin");
+    const user = await createUser();
+    const [a, b] = [await login(user), await login(user)];
+    const upsert = (passwordHash: string) => importUsers(admin.token, { mode: "upsert", users: [{ email: user.email, full_name: user.fullName, password_hash: passwordHash }] });
+
+    // The hash it already has (a keel hash, kept as it is): no password changes, the sessions live.
+    expect(await json<ImportResult>(await upsert(await storedHash(user.email)))).toMatchObject({ updated: 1, failed: [] });
+    expect((await call("me", { token: a.access_token })).status).toBe(200);
+
+    const newPassword = "imported-password-3";
+    expect(await json<ImportResult>(await upsert(bcrypt.hashSync(newPassword, 4)))).toMatchObject({ updated: 1, failed: [] });
+    for (const session of [a, b]) {
+      await expectProblem(await call("auth/refresh", { body: { refresh_token: session.refresh_token } }), 401, "unauthenticated");
+      await expectProblem(await call("me", { token: session.access_token }), 401, "unauthenticated");
+      // Published to KV for the other locations (README "Consistency windows": revocation).
+      expect(await env.CACHE.get(`rs:${session.session_id}`)).toBe("1");
+    }
+    await expectProblem(await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() }), 401, "invalid_credentials");
+    const fresh = await login({ ...user, password: newPassword }, { ip: randomIp() });
+    expect((await call("me", { token: fresh.access_token })).status).toBe(200);
+  });
+
+  it("upsert with a new password_hash also spends a second sign-in step opened with the old password", async () => {
+    const admin = await signedInWithRole("admin");
+    const { user, token } = await signedInUser();
+    const { secret } = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
+    const nowS = () => Math.floor(Date.now() / 1000);
+    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(secret, nowS() - 30) }, token })).status).toBe(200);
+    const step = await json<{ mfa_token: string }>(await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() }));
+    expect(step.mfa_token).toBeTruthy();
+
+    await importUsers(admin.token, { mode: "upsert", users: [{ email: user.email, full_name: user.fullName, password_hash: bcrypt.hashSync("imported-password-4", 4) }] });
+    await expectProblem(await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(secret, nowS()) }, ip: randomIp() }), 401, "unauthenticated");
   });
 
   it("imports 1,000 users in one request", async () => {

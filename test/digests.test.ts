@@ -1,13 +1,16 @@
 import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { sendImmediateEmails } from "../src/features/alerts/alert-matching.service";
 import { sendDueDigests } from "../src/features/digests/digests.service";
+import { rollUpEngagementDaySql } from "../src/features/analytics/engagement.repo";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
 import { newId } from "../src/platform/ids";
-import { signedInUser, unique } from "./helpers/harness";
+import { call, eventually, json, signedInUser, unique } from "./helpers/harness";
+import { ingest, tenderAdmin } from "./helpers/tenders";
 
 const DAY = 86_400_000;
 const tick = (iso: string) => worker.scheduled(createScheduledController({ scheduledTime: Date.parse(iso), cron: "*/15 * * * *" }), env);
@@ -147,5 +150,44 @@ describe("engagement roll-up", () => {
     expect(rows).toHaveLength(1);
     // signedInUser logged in once; two matches, one view, one favorite.
     expect(rows[0]).toMatchObject({ date: day, login_count: 1, tender_views: 1, favorites_added: 1, alerts_triggered: 2, engagement_score: 1 + 1 + 3 + 0.5 });
+  });
+
+  it("reads searches and views through indexes, not by scanning their tables", async () => {
+    const plan = await createDb(env.DB).all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${rollUpEngagementDaySql("2026-11-23")}`);
+    const lines = plan.map((r) => r.detail);
+    expect(lines.filter((d) => /^SCAN (tender_searches|tender_interactions)\b(?!.*USING)/.test(d)), lines.join("\n")).toEqual([]);
+    expect(lines.join("\n")).toContain("tender_searches_user_idx");
+  });
+
+  it("counts searches: GET /tenders with q and saved-search runs, first pages only", async () => {
+    const { key } = await tenderAdmin();
+    const { user, token } = await signedInUser();
+    const word = unique("culvert");
+    await ingest(key, [
+      { title: `${word} repair north`, state: "Bihar" },
+      { title: `${word} repair south`, state: "Bihar" },
+    ]);
+    // A search with q (first page), and its next page (the same search, not a new one).
+    const first = await call(`tenders?${new URLSearchParams({ q: word, limit: "1" })}`, { token });
+    expect(first.status).toBe(200);
+    const { next_cursor } = await json<{ next_cursor: string | null }>(first);
+    expect(next_cursor).not.toBeNull();
+    expect((await call(`tenders?${new URLSearchParams({ q: word, limit: "1", cursor: next_cursor! })}`, { token })).status).toBe(200);
+    // Browsing by filters only is not a search.
+    expect((await call("tenders?states=Bihar", { token })).status).toBe(200);
+    // A saved search run (first page) is a search; its next page is not.
+    const saved = await json<{ id: string }>(await call("me/saved-searches", { body: { name: "culverts", query: { keywords: [word] } }, token }));
+    const run = await call(`me/saved-searches/${saved.id}/run?limit=1`, { method: "POST", token });
+    expect(run.status).toBe(200);
+    const runCursor = (await json<{ next_cursor: string }>(run)).next_cursor;
+    expect((await call(`me/saved-searches/${saved.id}/run?${new URLSearchParams({ limit: "1", cursor: runCursor })}`, { method: "POST", token })).status).toBe(200);
+
+    const day = new Date().toISOString().slice(0, 10);
+    // Searches are recorded after the response (waitUntil): roll up until they are in.
+    await eventually(async () => {
+      await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env);
+      const row = await env.DB.prepare("SELECT date, login_count, search_count, tender_views, engagement_score FROM engagement_daily WHERE user_id = ?").bind(user.id).first();
+      expect(row).toEqual({ date: day, login_count: 1, search_count: 2, tender_views: 0, engagement_score: 1 + 2 * 0.5 });
+    });
   });
 });

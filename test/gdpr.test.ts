@@ -5,7 +5,7 @@ import worker from "../src/index";
 import { EXPORTERS, NOT_EXPORTED } from "../src/features/gdpr/exporters.repo";
 import { auditRowsToAnonymise, eraseAccountStatements } from "../src/features/gdpr/gdpr.repo";
 import { createDb } from "../src/platform/db";
-import { call, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
+import { call, eventually, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 const DAY = 86_400_000;
 const d1 = () => env.DB;
@@ -201,6 +201,10 @@ describe("purge (cron)", () => {
     const tenderId = unique("tnd_");
     await d1().prepare("INSERT INTO tenders (id, external_id, title) VALUES (?, ?, 'Bridge')").bind(tenderId, tenderId).run();
     await d1().prepare("INSERT INTO favorites (id, user_id, tender_id, notes) VALUES (?, ?, ?, 'ask Test Person')").bind(unique("fav_"), user.id, tenderId).run();
+    // A search (recorded after the response): the event outlives the account, without its user.
+    expect((await call("tenders?q=Bridge", { token })).status).toBe(200);
+    const searchesOf = async () => (await d1().prepare("SELECT count(*) AS n FROM tender_searches WHERE user_id = ?").bind(user.id).first<{ n: number }>())!.n;
+    await eventually(async () => expect(await searchesOf()).toBe(1));
     const sharedOrg = await orgWith(
       [
         [partner.user.id, "owner"],
@@ -235,6 +239,7 @@ describe("purge (cron)", () => {
     expect(await whereInD1(user.email)).toEqual([]);
     expect(await whereInD1("Erase Me Ltd")).toEqual([]);
     expect(await whereInD1("27ABCDE1234F1Z5")).toEqual([]);
+    expect(await searchesOf()).toBe(0);
 
     // The events remain, without user id, IP, user agent or address.
     const ids = before.map((r) => r.id);

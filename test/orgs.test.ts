@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createUser, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
+import { call, callWithConfig, createUser, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 interface Org {
   id: string;
@@ -386,6 +386,47 @@ describe("administrators and plans", () => {
     // Down to free (1 user): the owner alone fills it, so the next invitation is refused.
     await call(`admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "free" }, token: admin.token });
     await expectProblem(await call(`orgs/${org.id}/invitations`, { body: { email: `${unique("f")}@example.com`, role: "member" }, token: owner.token }), 409, "limit_reached");
+  });
+
+  it("accepting checks the plan limit again: an organization that filled up meanwhile answers 409 limit_reached and the invitation stays pending", async () => {
+    const owner = await signedInUser();
+    const org = await newOrg(owner.token); // team: 5 users
+    const [first, second] = [await signedInUser(), await signedInUser()];
+    const firstInvite = await invite(org.id, owner.token, first.user.email);
+    const secondInvite = await invite(org.id, owner.token, second.user.email);
+    // The plan shrinks to 2 users after both were sent: 1 member, so the org is at limit − 1.
+    const admin = await signedInUser();
+    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${admin.user.id}`, admin.user.id).run();
+    const smallPlan = JSON.stringify({ business: { max_users: 2, max_alerts: 200, max_saved_searches: 100 } });
+    const patched = await callWithConfig({ PLAN_LIMITS: smallPlan }, `admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "business" }, token: admin.token });
+    expect(await json(patched)).toMatchObject({ max_users: 2 });
+
+    expect((await call("invitations/accept", { body: { token: firstInvite.token }, token: first.token })).status).toBe(200);
+    const refused = await expectProblem(await call("invitations/accept", { body: { token: secondInvite.token }, token: second.token }), 409, "limit_reached");
+    expect(refused.detail).toContain("2");
+    expect((await members(org.id, owner.token)).map((m) => m.user_id).sort()).toEqual([owner.user.id, first.user.id].sort());
+    expect((await auditRows("org.invitation_accepted", org.id)).results).toHaveLength(1);
+    // Not spent: still pending, and it works once the plan has room again.
+    const pending = await json<{ items: { id: string }[] }>(await call(`orgs/${org.id}/invitations`, { token: owner.token }));
+    expect(pending.items.map((i) => i.id)).toEqual([secondInvite.invitation.id]);
+    await call(`admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "team" }, token: admin.token });
+    expect((await call("invitations/accept", { body: { token: secondInvite.token }, token: second.token })).status).toBe(200);
+    expect(await members(org.id, owner.token)).toHaveLength(3);
+  });
+
+  it("two invitees accepting at once for the last seat: exactly one joins", async () => {
+    const owner = await signedInUser();
+    const org = await newOrg(owner.token);
+    const invitees = [await signedInUser(), await signedInUser()];
+    const tokens: string[] = [];
+    for (const i of invitees) tokens.push((await invite(org.id, owner.token, i.user.email)).token);
+    const admin = await signedInUser();
+    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${admin.user.id}`, admin.user.id).run();
+    const smallPlan = JSON.stringify({ business: { max_users: 2, max_alerts: 200, max_saved_searches: 100 } });
+    expect((await callWithConfig({ PLAN_LIMITS: smallPlan }, `admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "business" }, token: admin.token })).status).toBe(200);
+    const results = await Promise.all(invitees.map((i, n) => call("invitations/accept", { body: { token: tokens[n] }, token: i.token })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(await members(org.id, owner.token)).toHaveLength(2);
   });
 
   it("GET /admin/orgs/{id} and /admin/orgs/{id}/members show any organization to an administrator who is not a member", async () => {

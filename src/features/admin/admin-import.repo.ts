@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { passwordHistory, userPreferences, userProfiles, userRoles, users } from "../../db/schema";
-import { insertJsonRows, updateJsonRows, type Db } from "../../platform/db";
+import { oneTimeTokens, passwordHistory, sessions, userPreferences, userProfiles, userRoles, users } from "../../db/schema";
+import { chunk, insertJsonRows, updateJsonRows, type Db } from "../../platform/db";
 
 /**
  * Set-based statements of the admin import: every chunk of rows is ONE bound JSON parameter
@@ -48,3 +48,32 @@ export const updateImportedUsers = (db: Db, rows: readonly (Partial<typeof users
 
 export const updateImportedProfiles = (db: Db, rows: readonly (Partial<ImportedProfile> & { userId: string })[]) =>
   updateJsonRows(db, userProfiles, "userId", rows);
+
+/** Users per JSON parameter of the statements below (an id and a hash each). */
+const HASH_CHANGES_PER_STATEMENT = 200;
+
+/** SQL: the users of `changesJson` ([user id, imported hash] pairs) whose stored hash is another one. */
+const usersWithNewHash = (changesJson: string) => sql`(
+  SELECT u.id FROM json_each(${changesJson}) AS j JOIN ${users} AS u ON u.id = json_extract(j.value, '$[0]')
+  WHERE u.password_hash IS NOT json_extract(j.value, '$[1]'))`;
+
+/**
+ * What a password change ends, for the users whose import row brings a hash other than the
+ * stored one: every live session (its refresh tokens die with it) and any second sign-in step
+ * opened with the old password. For the batch BEFORE the users are updated, since they compare
+ * against the stored hash: re-importing the hash a user already has ends nothing. Each `sessions`
+ * statement returns the sessions it ended, with their last use (to publish them to the edge).
+ */
+export function endSessionsOnNewHash(db: Db, changes: readonly { userId: string; passwordHash: string }[], now: Date) {
+  const parts = chunk(changes, HASH_CHANGES_PER_STATEMENT).map((part) => usersWithNewHash(JSON.stringify(part.map((c) => [c.userId, c.passwordHash]))));
+  return {
+    sessions: parts.map((changed) =>
+      db
+        .update(sessions)
+        .set({ revokedAt: now, revokedReason: "password_imported" })
+        .where(sql`${sessions.revokedAt} IS NULL AND ${sessions.userId} IN ${changed}`)
+        .returning({ id: sessions.id, lastUsedAt: sessions.lastUsedAt }),
+    ),
+    mfaSteps: parts.map((changed) => db.delete(oneTimeTokens).where(sql`${oneTimeTokens.purpose} = 'mfa_login' AND ${oneTimeTokens.userId} IN ${changed}`)),
+  };
+}

@@ -13,6 +13,7 @@ import { profilePatchFrom } from "../profile/profile.service";
 import { userViewChanged } from "../users/user-view";
 import type { UserStatus } from "../users/users.tables";
 import {
+  endSessionsOnNewHash,
   existingUsersByEmail,
   grantImportedRoles,
   insertImportedUsers,
@@ -21,7 +22,7 @@ import {
   type ImportedProfile,
   type NewImportedUser,
 } from "./admin-import.repo";
-import { assignableRole, isSuperuserActor, statusChangePlan } from "./admin-lifecycle.service";
+import { assignableRole, isSuperuserActor, publishEndedSessions, statusChangePlan } from "./admin-lifecycle.service";
 import { ImportUserRow, type ImportFailureCode, type ImportInput, type ImportResult } from "./admin-import.schemas";
 import { inviteStatements, NO_PASSWORD } from "./admin-users.service";
 import type { LifecycleAction } from "./admin-users.schemas";
@@ -49,7 +50,8 @@ const emailOf = (raw: unknown) =>
  * POST /admin/users/import. Every row is validated on its own and reported (`failed` with its index
  * and code); the rows that pass are written in ONE batch (users, profiles, preferences, password
  * history, role grants, set-password links for users without a hash, status changes of upserted
- * users, one audit event with the counts), with set-based statements over JSON parameters.
+ * users, one audit event with the counts), with set-based statements over JSON parameters. An
+ * upserted user whose hash changes loses every session in that batch, as with a password change.
  * Idempotent by email. A concurrent import that creates one of the same emails first → 409
  * `conflict` and nothing of this request is written (retrying it is safe).
  */
@@ -143,7 +145,15 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
   const statusPlans = [...statusTargets].map(([status, ids]) => statusChangePlan(ctx, actor, ACTION_FOR_STATUS[status], ids, { via: "import" }));
   const result: ImportResult = { created: newUsers.length, updated: userUpdates.length, skipped, failed: failed.sort((a, b) => a.index - b.index) };
 
+  // Before the updates: they compare the imported hashes with the stored ones.
+  const sessionEnds = endSessionsOnNewHash(
+    db,
+    userUpdates.flatMap((u) => (u.passwordHash === undefined ? [] : [{ userId: u.id, passwordHash: u.passwordHash }])),
+    now,
+  );
   const statements: Statement[] = [
+    ...sessionEnds.sessions,
+    ...sessionEnds.mfaSteps,
     ...insertImportedUsers(db, newUsers, newProfiles, newUsers.map(() => newId("pwh", now.getTime())), now),
     ...updateImportedUsers(db, userUpdates),
     ...updateImportedProfiles(db, profileUpdates),
@@ -169,7 +179,8 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
     if (isUniqueViolation(err, "users.email")) throw new AppError("conflict", "Another request created one of these users meanwhile; retry the import");
     throw err;
   }
-  await Promise.all(statusPlans.map((plan, i) => plan.publish(results, planOffsets[i]!)));
+  const endedSessions = (results.slice(0, sessionEnds.sessions.length) as { id: string; lastUsedAt: Date }[][]).flat();
+  await Promise.all([publishEndedSessions(ctx, endedSessions), ...statusPlans.map((plan, i) => plan.publish(results, planOffsets[i]!))]);
   for (const id of touched) {
     accessChanged(id);
     userViewChanged(id);

@@ -24,6 +24,17 @@ const AUDIT_OF: Record<LifecycleAction, AuditAction> = {
 export const isSuperuserActor = (actor: UserActor) => actor.access.roles.includes("superuser");
 
 /**
+ * Publishes sessions that a batch ended to the edge (KV markers), so their access tokens stop
+ * working everywhere. Only a session used within one access-token lifetime can still have a live
+ * access token (tokens are minted at login and refresh, which both set last_used_at): those only.
+ */
+export async function publishEndedSessions(ctx: RequestContext, ended: readonly { id: string; lastUsedAt: Date }[]): Promise<void> {
+  const horizon = ctx.now.getTime() - ctx.config.ACCESS_TOKEN_TTL_SECONDS * 1000;
+  const recent = ended.filter((s) => s.lastUsedAt.getTime() >= horizon).map((s) => s.id);
+  if (recent.length) await publishRevokedSessions(ctx.env, ctx.config, recent, ctx.now.getTime());
+}
+
+/**
  * The statements of a status change for `ids` (all set-based, for one batch) and what to publish
  * once it committed. Deactivate, suspend and delete end every session in D1; after the commit,
  * the user marker (`publishUserBlocked`) makes every access token AND API key of the user fail at
@@ -47,14 +58,7 @@ export function statusChangePlan(ctx: RequestContext, actor: UserActor, action: 
     async publish(results: unknown[], offset: number) {
       const changed = (results[offset] as { id: string }[]).map((r) => r.id);
       const sessionsEnded = blocks ? (results[offset + 2] as { id: string; lastUsedAt: Date }[]) : [];
-      // Only a session used within one access-token lifetime can still have a live access token
-      // (tokens are minted at login and refresh, which both set last_used_at): publish those.
-      const horizon = now.getTime() - ctx.config.ACCESS_TOKEN_TTL_SECONDS * 1000;
-      const recent = sessionsEnded.filter((s) => s.lastUsedAt.getTime() >= horizon).map((s) => s.id);
-      await Promise.all([
-        ...changed.map((id) => publishUserBlocked(ctx.env, id, blocks ? status : null)),
-        recent.length ? publishRevokedSessions(ctx.env, ctx.config, recent, now.getTime()) : Promise.resolve(),
-      ]);
+      await Promise.all([...changed.map((id) => publishUserBlocked(ctx.env, id, blocks ? status : null)), publishEndedSessions(ctx, sessionsEnded)]);
       for (const id of changed) {
         accessChanged(id);
         userViewChanged(id);

@@ -16,6 +16,7 @@ import {
   savedSearches,
   sessions,
   tenderInteractions,
+  tenderSearches,
   userConsents,
   userDevices,
   userPreferences,
@@ -125,6 +126,7 @@ export const EXPORTERS: readonly Exporter[] = [
   rowsOf("notes", notes, notes.userId),
   rowsOf("notifications", notifications, notifications.userId),
   rowsOf("tender_interactions", tenderInteractions, tenderInteractions.userId),
+  rowsOf("searches", tenderSearches, tenderSearches.userId),
   rowsOf("engagement", engagementDaily, engagementDaily.userId),
   rowsOf("audit_events", auditLog, auditLog.userId),
   // The bodies carry single-use links (tokens): the envelope says what was sent and when.

@@ -87,15 +87,39 @@ export const findInvitationByHash = (db: Db, tokenHash: string) =>
     .get();
 
 /**
- * Spends an invitation in ONE guarded statement: only while it is pending and addressed to
- * `email`. Two concurrent accepts get it once between them.
+ * SQL: the organization has a seat for `userId`: fewer members than its `max_users` now, or the
+ * user is a member already (accepting then adds nobody).
  */
-export const spendInvitation = (db: Db, id: string, email: string, now: Date) =>
+const hasSeatFor = (orgId: string, userId: string) => sql`(
+  (SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId}) < (SELECT o.max_users FROM organizations o WHERE o.id = ${orgId})
+  OR EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${orgId} AND a.user_id = ${userId}))`;
+
+/**
+ * Spends an invitation in ONE guarded statement: only while it is pending, addressed to `email`,
+ * and the organization still has a seat for the user (the plan limit checked again at acceptance:
+ * invitations sent within the limit may outnumber the seats left after a plan change). Nothing
+ * spent = the invitation stays pending. Two concurrent accepts of one invitation get it once; two
+ * invitations accepted at once for the last seat fill it once (SQLite runs one write at a time,
+ * and the count is read inside the statement whose batch then adds the member).
+ */
+export const spendInvitation = (db: Db, invitation: InvitationRow, userId: string, email: string, now: Date) =>
   db
     .update(invitations)
     .set({ acceptedAt: now })
-    .where(and(eq(invitations.id, id), eq(invitations.email, email), pending(now)))
+    .where(and(eq(invitations.id, invitation.id), eq(invitations.email, email), pending(now), hasSeatFor(invitation.organizationId, userId)))
     .returning();
+
+/** The organization's seats, to explain a refused acceptance. */
+export const seatsOf = (db: Db, orgId: string) =>
+  db
+    .select({
+      plan: organizations.subscriptionPlan,
+      maxUsers: organizations.maxUsers,
+      members: sql<number>`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})`,
+    })
+    .from(organizations)
+    .where(eq(organizations.id, orgId))
+    .get();
 
 /**
  * The membership an accepted invitation creates, for the same batch right after `spendInvitation`:

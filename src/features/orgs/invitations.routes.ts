@@ -43,7 +43,7 @@ const acceptRoute = securedRoute({ session: true }, {
   tags,
   summary: "Accept an invitation with the emailed token",
   description:
-    "The signed-in user's verified email must be the invited one (else 403 `forbidden`). An unknown, revoked or expired token → 400 `validation_failed`; an invitation already accepted → 409 `conflict`.",
+    "The signed-in user's verified email must be the invited one (else 403 `forbidden`). An unknown, revoked or expired token → 400 `validation_failed`; an invitation already accepted → 409 `conflict`; an organization with no free seat left under its plan's `max_users` (it filled up or its plan shrank since the invitation was sent) → 409 `limit_reached`, and the invitation stays pending.",
   request: jsonBody(AcceptInvitationInput),
   responses: { 200: jsonResponse(MembershipSchema, "The membership"), ...problemResponses(400, 409, 413, 422) },
 });

@@ -18,6 +18,7 @@ import {
   invitationExists,
   invitationsRepo,
   membershipOf,
+  seatsOf,
   spendInvitation,
   spentAt,
   userEmail,
@@ -120,8 +121,10 @@ export async function revokeInvitation(ctx: RequestContext, m: OrgMembership, in
 /**
  * Accepts an invitation for the signed-in user, whose verified email must be the invited one
  * (else 403 `forbidden`). An unknown, revoked or expired token → 400 `validation_failed`; an
- * invitation already accepted → 409 `conflict`. Spending it is one guarded UPDATE, and the
- * membership and audit row join it in the same batch.
+ * invitation already accepted → 409 `conflict`; an organization without a free seat (it filled
+ * up, or its plan shrank, since the invitation was sent) → 409 `limit_reached`, the invitation
+ * still pending. Spending it is one guarded UPDATE that also counts the seats, and the membership
+ * and audit row join it in the same batch.
  */
 export async function acceptInvitation(ctx: RequestContext, actor: UserActor, token: string) {
   const { db, now } = ctx;
@@ -138,7 +141,7 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
   };
   check();
   const [spent] = await runBatch(ctx, [
-    spendInvitation(db, inv.id, me.email, now),
+    spendInvitation(db, inv, actor.userId, me.email, now),
     insertMemberFromInvitation(db, { memberId: newId("mem", now.getTime()), invitation: inv, userId: actor.userId, now }),
     auditInsertIf(
       db,
@@ -148,11 +151,16 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
     ),
   ]);
   if ((spent as unknown[]).length === 0) {
-    // Spent or revoked by a concurrent request: report its state now.
+    // Spent or revoked by a concurrent request, or no seat left: report its state now.
     const again = await findInvitationByHash(db, sha256Hex(token));
-    if (again) Object.assign(inv, again.invitation);
+    if (!again) throw invalidToken("The invitation link is invalid");
+    Object.assign(inv, again.invitation);
     check();
-    throw new AppError("conflict", "This invitation was already accepted");
+    const seats = await seatsOf(db, inv.organizationId);
+    if (!seats) throw invalidToken("The invitation link is invalid");
+    throw new AppError("limit_reached", `The organization is full: the ${seats.plan} plan allows ${seats.maxUsers} users. The invitation stays valid until it expires`, {
+      fields: { limit: seats.maxUsers, members: seats.members },
+    });
   }
   accessChanged(actor.userId);
   const membership = await membershipOf(db, inv.organizationId, actor.userId);

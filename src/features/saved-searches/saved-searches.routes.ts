@@ -39,7 +39,7 @@ const runRoute = securedRoute({ scope: "read:searches" }, {
   method: "post",
   path: `${API}/me/saved-searches/{id}/run`,
   tags,
-  summary: "The tenders that match the saved search now; counts a use (use_count, last_used_at)",
+  summary: "The tenders that match the saved search now; the first page counts a use (use_count, last_used_at) and a search (engagement)",
   request: { params: IdParam, query: RunSavedSearchQuery },
   responses: { 200: jsonResponse(SavedSearchRunSchema, "Matching tenders"), ...problemResponses(404, 422) },
 });

@@ -4,8 +4,8 @@ import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { auditInsertIf } from "../audit/audit.repo";
-import { DEFAULT_VIEW_PREFERENCES, viewPreferencesQuery } from "../tenders/tenders.repo";
-import { searchWithCriteria } from "../tenders/tenders.service";
+import { DEFAULT_VIEW_PREFERENCES, insertSearchIf, viewPreferencesQuery } from "../tenders/tenders.repo";
+import { deviceTypeOf, searchWithCriteria } from "../tenders/tenders.service";
 import { limitsFor } from "../orgs/orgs.access";
 import { savedSearchesRepo } from "./saved-searches.repo";
 import { toSavedSearchOut, type CreateSavedSearchInput } from "./saved-searches.schemas";
@@ -44,13 +44,20 @@ export async function deleteSavedSearch(ctx: RequestContext, actor: Actor, id: s
 
 /**
  * POST /me/saved-searches/{id}/run: the tenders that match the query now, through the same
- * matcher as alerts and /tenders?q=. The first page (no cursor) counts as a use: use_count + 1
- * and last_used_at in one guarded UPDATE, batched with the preferences read; later pages only read.
+ * matcher as alerts and /tenders?q=. The first page (no cursor) counts as a use and as a search:
+ * use_count + 1 and last_used_at in one guarded UPDATE, the search row (engagement roll-up) only
+ * if that search is the user's, batched with the preferences read; later pages only read.
  */
 export async function runSavedSearch(ctx: RequestContext, actor: Actor, id: string, q: { limit?: number; cursor?: string }) {
   const { db, now } = ctx;
   const repo = savedSearchesRepo(db, actor.userId);
-  const [[search], [prefsRow]] = await db.batch([q.cursor ? repo.byId(id) : repo.recordRun(id, now), viewPreferencesQuery(db, actor.userId)]);
+  const [[search], [prefsRow]] = q.cursor
+    ? await db.batch([repo.byId(id), viewPreferencesQuery(db, actor.userId)])
+    : await db.batch([
+        repo.recordRun(id, now),
+        viewPreferencesQuery(db, actor.userId),
+        insertSearchIf(db, { userId: actor.userId, source: "saved_search", deviceType: deviceTypeOf(ctx.userAgent), now }, repo.exists(id)),
+      ]);
   if (!search) throw new AppError("not_found", "Saved search not found");
   const prefs = prefsRow ?? DEFAULT_VIEW_PREFERENCES;
   const page = await searchWithCriteria(ctx, prefs, {

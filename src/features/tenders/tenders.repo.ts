@@ -1,7 +1,8 @@
 import { eq, sql, type SQL } from "drizzle-orm";
-import { notes, organizationMembers, tenderInteractions, tenders, userPreferences, users } from "../../db/schema";
-import { rawStatement, type Db } from "../../platform/db";
+import { notes, organizationMembers, tenderInteractions, tenderSearches, tenders, userPreferences, users } from "../../db/schema";
+import { insertIf, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
+import type { SEARCH_SOURCES } from "./tenders.tables";
 
 export type TenderRow = typeof tenders.$inferSelect;
 
@@ -207,3 +208,18 @@ export const insertView = (db: Db, v: { userId: string; tenderId: string; source
     deviceType: v.deviceType,
     createdAt: v.now,
   });
+
+export interface SearchRecord {
+  userId: string;
+  source: (typeof SEARCH_SOURCES)[number];
+  deviceType: string | null;
+  now: Date;
+}
+
+const searchRow = (v: SearchRecord) => ({ id: newId("tsr", v.now.getTime()), userId: v.userId, source: v.source, deviceType: v.deviceType, createdAt: v.now });
+
+/** Records that a user ran a search (for the engagement roll-up). */
+export const insertSearch = (db: Db, v: SearchRecord) => db.insert(tenderSearches).values(searchRow(v));
+
+/** The same, for a batch: written only when `condition` holds at that point (e.g. the saved search exists). */
+export const insertSearchIf = (db: Db, v: SearchRecord, condition: SQL) => insertIf(db, tenderSearches, searchRow(v), condition);

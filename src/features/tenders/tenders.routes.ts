@@ -29,6 +29,7 @@ const listRoute = securedRoute({ scope: "read:tenders" }, {
   path: `${API}/tenders`,
   tags,
   summary: "Search tenders: keyword rule for q, filters, sorts; the caller's preferences give the defaults",
+  description: "A request with `q` and no `cursor` counts as one search in the engagement roll-up (recorded after the response; the text is not kept).",
   request: { query: ListTendersQuery },
   responses: { 200: jsonResponse(TenderPage, "A page of tenders"), ...problemResponses(422) },
 });

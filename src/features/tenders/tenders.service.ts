@@ -9,6 +9,7 @@ import { auditInsert } from "../audit/audit.repo";
 import { classifyUpsert, isUrgent, matchingSends } from "./ingest";
 import {
   DEFAULT_VIEW_PREFERENCES,
+  insertSearch,
   insertView,
   searchTenders,
   tenderByIdQuery,
@@ -177,8 +178,20 @@ export async function searchWithCriteria(ctx: RequestContext, prefs: ViewPrefere
   };
 }
 
-/** GET /tenders: the query's filters, with the caller's preferences as defaults. */
+/**
+ * GET /tenders: the query's filters, with the caller's preferences as defaults. A query with `q`
+ * is a search (engagement roll-up): its first page is recorded after the response (waitUntil),
+ * so the search costs no round trip; a cursor page continues the same search and is not counted.
+ */
 export async function listTenders(ctx: RequestContext, actor: Actor, query: ListTendersQuery) {
+  if (query.q && !query.cursor) {
+    const { db, now } = ctx;
+    ctx.waitUntil(
+      insertSearch(db, { userId: actor.userId, source: "query", deviceType: deviceTypeOf(ctx.userAgent), now })
+        .run()
+        .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "search not recorded", error: String(err) }))),
+    );
+  }
   const prefs = await viewPreferences(ctx, actor.userId);
   return searchWithCriteria(ctx, prefs, {
     criteria: {

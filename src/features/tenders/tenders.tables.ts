@@ -49,3 +49,28 @@ export const tenderInteractions = sqliteTable(
     index("tender_interactions_type_idx").on(t.interactionType, t.createdAt),
   ],
 );
+
+/** How a search was run: `GET /tenders` with `q`, or `POST /me/saved-searches/{id}/run`. */
+export const SEARCH_SOURCES = ["query", "saved_search"] as const;
+
+/**
+ * One search a user ran, for the engagement roll-up (`search_count`). A search names no tender,
+ * so it has its own table rather than a row of tender_interactions (whose tender_id is required;
+ * making it nullable would rebuild that table). Only who, how and when: not the query text,
+ * which can be personal and is not needed to count. A cursor page of the same search is not a
+ * new search.
+ */
+export const tenderSearches = sqliteTable(
+  "tender_searches",
+  {
+    id: text("id").primaryKey(),
+    // Kept without a user once the account is erased, like tender_interactions: no personal field remains.
+    userId: text("user_id").references(() => users.id, { onDelete: "set null" }),
+    source: text("source", { enum: SEARCH_SOURCES }).notNull(),
+    deviceType: text("device_type"),
+    createdAt: createdAt(),
+  },
+  // The user's rows: the export, the FK's SET NULL on erasure, and the roll-up (which SQLite runs
+  // per user over a day's range: see its query-plan test).
+  (t) => [index("tender_searches_user_idx").on(t.userId, t.createdAt)],
+);
