@@ -3,8 +3,9 @@
 // workerd by bench/matcher-worker.ts under its own `wrangler dev` (bench/matcher.wrangler.toml,
 // scratch D1 in .wrangler/bench-matcher, wiped at start, port 8900–8909).
 //
-//   (a) building the compiled alert index, (b) matching the batch through it, (c) the naive loop
-//   (every alert checked in full), the ratio (c)/(b), the match rate and candidates per tender;
+//   (a) building the compiled alert index, (b) matching the batch through it, in steady state (an
+//   index that already served another batch) and as the first batch after a rebuild, (c) the naive
+//   loop (every alert checked in full), the ratios (c)/(b), the match rate and candidates per tender;
 //   then an ESTIMATE of seed 000's one-SQL-query-per-alert approach: the mean latency of one
 //   per-alert tender search (FTS5 MATCH + filters) on a local D1 holding the 1,000 tenders × 10,000.
 //
@@ -117,6 +118,7 @@ async function main() {
     const build = median(run.build_ms);
     const prepare = median(run.prepare_ms);
     const index = median(run.index_ms);
+    const firstBatch = median(run.first_batch_ms);
     const naive = median(run.naive_ms);
     const pairs = TENDERS * ALERTS;
     const sqlMean = mean(sqlRun.query_ms);
@@ -124,9 +126,11 @@ async function main() {
     const rows = [
       ["Build the compiled index (10,000 alerts)", `${f(build)} ms`],
       ["Prepare 1,000 tenders (tokenise once)", `${f(prepare)} ms`],
-      ["**Match the batch through the index** (target < 1 s)", `**${f(index)} ms**`],
+      ["**Match the batch through the index**, steady state (target < 1 s)", `**${f(index)} ms**`],
+      ["Match the batch as the first one after a rebuild", `${f(firstBatch)} ms`],
       ["Match the batch naively (every alert fully checked)", `${f(naive)} ms`],
-      ["**Naive ÷ index** (target ≥ 50×)", `**${f(naive / index)}×**`],
+      ["**Naive ÷ index**, steady state (target ≥ 50×)", `**${f(naive / index)}×**`],
+      ["Naive ÷ index, first batch after a rebuild", `${f(naive / firstBatch)}×`],
       ["Matches / (tenders × alerts)", `${run.matches.toLocaleString("en-US")} / ${pairs.toLocaleString("en-US")} = ${f((100 * run.matches) / pairs, 2)} %`],
       ["Candidates per tender (of 10,000 alerts)", `${f(run.candidates / TENDERS)} (${f((100 * run.candidates) / TENDERS / ALERTS, 1)} %), matches per tender ${f(run.matches / TENDERS)}`],
       [`Seed 000: one SQL search per alert, mean of ${sqlRun.queries} on a local D1 with ${seeded.tenders.toLocaleString("en-US")} tenders`, `${f(sqlMean, 2)} ms per query`],
@@ -139,7 +143,7 @@ async function main() {
       "| --- | --- |",
       ...rows.map(([a, b]) => `| ${a} | ${b} |`),
       "",
-      `Raw ms — build: ${run.build_ms.map((x) => f(x)).join(", ")}; index: ${run.index_ms.map((x) => f(x)).join(", ")}; naive: ${run.naive_ms.map((x) => f(x)).join(", ")}; SQL median ${f(median(sqlRun.query_ms), 2)} ms, p95 ${f([...sqlRun.query_ms].sort((a, b) => a - b)[Math.floor(sqlRun.query_ms.length * 0.95)], 2)} ms.`,
+      `Raw ms — build: ${run.build_ms.map((x) => f(x)).join(", ")}; index (steady, mean of 5 passes each): ${run.index_ms.map((x) => f(x)).join(", ")}; first batch: ${run.first_batch_ms.map((x) => f(x)).join(", ")}; naive: ${run.naive_ms.map((x) => f(x)).join(", ")}; SQL median ${f(median(sqlRun.query_ms), 2)} ms, p95 ${f([...sqlRun.query_ms].sort((a, b) => a - b)[Math.floor(sqlRun.query_ms.length * 0.95)], 2)} ms.`,
       "",
     ].join("\n");
     process.stdout.write(`${table}\n`);

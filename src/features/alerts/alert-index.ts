@@ -10,17 +10,27 @@
  * - Inside a partition, every keyword of an alert is filed under ONE of its words: the one least
  *   used across all alerts' keywords (a stand-in for "rarest in tenders"; pass `wordFrequency`
  *   to use real document frequencies), longer first on ties. A tender can match the keyword only
- *   if it contains that word, so its own words, looked up in a Map, give every candidate.
- * - A keyword made only of prefixes is filed under the first PREFIX_KEY_LENGTH (4) characters of
- *   its longest prefix; a tender's words are cut to at most that length and looked up, so a word
- *   costs at most four Map lookups however many prefixes alerts use.
+ *   if it contains that word, so its own words give every candidate.
+ * - A keyword made only of prefixes is filed under its longest prefix. The index keeps every
+ *   prefix that alerts use in a trie; a tender word walks it once (then the term cache below
+ *   remembers the prefixes it starts with).
  * - Alerts without keywords are candidates for every tender that reaches their partition.
- * Each candidate is then checked in full with matchesTender, so the index decides only speed,
- * never the answer: matchAlerts returns exactly what checking every alert returns
- * (alert-index.test.ts checks this with fast-check).
  *
- * The index is immutable after building except for a scratch array used to de-duplicate
- * candidates within one synchronous call, so one index can serve a whole isolate.
+ * How a candidate is checked: only what the way it was found has not already proven, and from
+ * flat typed arrays rather than the scattered criteria objects.
+ * - Reached through a state partition, the alert's states hold; through a department partition,
+ *   its departments. (An alert that sets both is filed by state and checks its departments.)
+ * - Every word and every prefix of every keyword has a number (the index's vocabulary). A
+ *   tender's words are looked up in a per-index term cache (word → its number and the numbers of
+ *   the prefixes it starts with), and those numbers are marked in arrays; a keyword holds when
+ *   all its numbers are marked.
+ * - Value bounds and the closing window are typed arrays; excludes are keywords of the same
+ *   table, checked only for alerts that set them.
+ * So the index decides only speed, never the answer: matchAlerts returns exactly what checking
+ * every alert with matchesTender returns (alert-index.test.ts checks this with fast-check).
+ *
+ * The index is immutable after building except for scratch arrays (de-duplication within one
+ * synchronous call) and the term cache, so one index can serve a whole isolate.
  */
 import type { TenderCriteria } from "../../db/schema";
 import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "./match";
@@ -38,35 +48,89 @@ export interface IndexedAlert<A extends AlertLike> {
   readonly compiled: CompiledCriteria;
 }
 
-/** The alerts filed under one partition (any tender, one state, or one department). */
-export interface Partition {
-  /** Word → positions (in `AlertIndex.alerts`) of alerts with a keyword filed under that word. */
-  readonly byWord: ReadonlyMap<string, readonly number[]>;
-  /** Prefix cut to PREFIX_KEY_LENGTH → positions of alerts with a prefix-only keyword filed under it. */
-  readonly byPrefix: ReadonlyMap<string, readonly number[]>;
-  /** The distinct lengths of the keys of `byPrefix`, ascending. */
-  readonly prefixLengths: readonly number[];
-  /** Alerts without keywords: candidates for every tender that reaches this partition. */
-  readonly withoutKeywords: readonly number[];
+/** What the index knows of one word of a tender: its vocabulary number and the prefixes it starts with. */
+interface TermInfo {
+  /** Number in `vocabulary`, or -1 when no keyword uses the word. */
+  readonly word: number;
+  /** Numbers in `prefixes` of the alert prefixes the word starts with (or is), or null. */
+  readonly prefixes: readonly number[] | null;
+}
+
+/** A trie of the alerts' prefixes by UTF-16 code unit (startsWith compares code units too). */
+interface PrefixNode {
+  readonly next: Map<number, PrefixNode>;
+  /** Number of the prefix that ends here, or -1. */
+  prefix: number;
 }
 
 export interface AlertIndex<A extends AlertLike> {
   /** The alerts in the order given to {@link buildAlertIndex}. */
   readonly alerts: readonly IndexedAlert<A>[];
   /**
-   * `ANY` for alerts that set neither states nor departments; `state:<label>` for alerts that set
-   * states (one entry per state); `department:<label>` for alerts that set departments only.
+   * Partition numbers: `any` for alerts that set neither states nor departments;
+   * `state:<label>` for alerts that set states (one per state); `department:<label>` for alerts
+   * that set departments only.
    */
-  readonly partitions: ReadonlyMap<string, Partition>;
-  /** Scratch for de-duplication: `seen[i] === stamp` means alert i is already a candidate. */
-  readonly scratch: { seen: Uint32Array; stamp: number };
+  readonly partitions: ReadonlyMap<string, number>;
+  readonly statePartitions: ReadonlyMap<string, number>;
+  readonly departmentPartitions: ReadonlyMap<string, number>;
+  /** Every word of every keyword (and exclude) → its number. */
+  readonly vocabulary: ReadonlyMap<string, number>;
+  /** Every prefix of every keyword (without its `*`) → its number, and the same as a trie. */
+  readonly prefixes: ReadonlyMap<string, number>;
+  readonly prefixTrie: PrefixNode;
+  /**
+   * Where keywords are filed: key → slot. A keyword filed under word w in partition p has the
+   * key `w × partitionCount + p`; one filed under prefix x has `-1 - (x × partitionCount + p)`.
+   */
+  readonly slots: ReadonlyMap<number, number>;
+  readonly partitionCount: number;
+  /**
+   * The keywords filed in slot s are the entries `slotStart[s] .. slotStart[s + 1]` of
+   * `postings`, three numbers each: the alert's position, and the start and end of the keyword's
+   * terms in `terms`. One flat array, so a slot is read front to back.
+   */
+  readonly slotStart: Int32Array;
+  readonly postings: Int32Array;
+  /** Keyword terms: a word number w as w, a prefix number x as -1 - x. A keyword holds when all are in the tender. */
+  readonly terms: Int32Array;
+  /** Per partition: positions of the alerts without keywords filed there. */
+  readonly withoutKeywords: readonly Int32Array[];
+  /**
+   * Per alert position, ALERT_STRIDE numbers: what a candidate still has to check (FLAG_*), its
+   * value bounds and closing window, and its excludes as a range of `excludes` (pairs of
+   * `terms` ranges).
+   */
+  readonly alertData: Float64Array;
+  readonly excludes: Int32Array;
+  /**
+   * Scratch for one synchronous call: `seen[i] === stamp` means alert i is decided for this
+   * tender, `wordSeen[w] === stamp` that the tender has word w, `prefixSeen` likewise.
+   */
+  readonly scratch: { seen: Uint32Array; wordSeen: Uint32Array; prefixSeen: Uint32Array; stamp: number };
+  /** Tender word → what the index knows of it; grows with the words tenders use, cleared past TERM_CACHE_LIMIT. */
+  readonly termCache: Map<string, TermInfo>;
 }
 
 const ANY = "any";
-/** Prefixes are filed by their first characters; candidates are then checked in full. */
-export const PREFIX_KEY_LENGTH = 4;
-const stateKey = (label: string) => `state:${label}`;
-const departmentKey = (label: string) => `department:${label}`;
+/** Entries of the term cache before it starts over (bounds an isolate's memory). */
+const TERM_CACHE_LIMIT = 200_000;
+
+// alertData layout, per alert.
+const ALERT_STRIDE = 6;
+const AT_FLAGS = 0;
+const AT_MIN = 1;
+const AT_MAX = 2;
+const AT_CLOSING = 3;
+const AT_EXCLUDES_FROM = 4;
+const AT_EXCLUDES_TO = 5;
+
+const FLAG_MIN = 1;
+const FLAG_MAX = 2;
+const FLAG_CLOSING = 4;
+const FLAG_EXCLUDES = 8;
+/** Sets departments but is filed by state, so reaching it does not prove its departments. */
+const FLAG_DEPARTMENTS = 16;
 
 export interface BuildOptions {
   /**
@@ -77,19 +141,27 @@ export interface BuildOptions {
   readonly wordFrequency?: (word: string) => number;
 }
 
-interface MutablePartition {
-  byWord: Map<string, number[]>;
-  byPrefix: Map<string, number[]>;
-  prefixLengths: number[];
-  withoutKeywords: number[];
+/** A growing list of ints, to build the flat arrays without knowing their size. */
+class IntList {
+  private data = new Int32Array(64);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+  toArray(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
 }
 
-function push(map: Map<string, number[]>, key: string, position: number): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [position]);
-  // An alert may file several keywords under one key; keep it once (positions arrive in order).
-  else if (list[list.length - 1] !== position) list.push(position);
-}
+const numberer = () => {
+  const map = new Map<string, number>();
+  return { map, of: (key: string) => map.get(key) ?? (map.set(key, map.size), map.size - 1) };
+};
 
 /**
  * Compiles alerts into an index. Cost is linear in the total size of the criteria; rebuild it when
@@ -98,11 +170,12 @@ function push(map: Map<string, number[]>, key: string, position: number): void {
  * @example
  * const index = buildAlertIndex(activeAlerts); // [{ id, userId, criteria, ... }]
  * for (const tender of tenders) {
- *   const hits = matchAlerts(index, prepareTender(tender), now); // the alerts, as given
+ *   const hits = matchAlerts(index, prepareTender(tender), now); // the alert objects given
  * }
  */
 export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], options: BuildOptions = {}): AlertIndex<A> {
   const indexed = alerts.map((alert) => ({ alert, compiled: compileCriteria(alert.criteria) }));
+  const n = indexed.length;
 
   let frequency = options.wordFrequency;
   if (frequency === undefined) {
@@ -121,101 +194,198 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     if (a.length !== b.length) return a.length > b.length;
     return a < b;
   };
-  const keyOf = (k: CompiledKeyword): { word: string } | { prefix: string } | null => {
-    if (k.words.length > 0) return { word: k.words.reduce((best, w) => (better(w, best) ? w : best)) };
-    if (k.prefixes.length > 0) {
-      const longest = k.prefixes.reduce((best, p) => (p.length > best.length ? p : best));
-      return { prefix: longest.slice(0, PREFIX_KEY_LENGTH) };
-    }
-    return null; // A keyword without words never matches: nothing to file.
-  };
 
-  const partitions = new Map<string, MutablePartition>();
-  const partition = (key: string): MutablePartition => {
-    let p = partitions.get(key);
-    if (p === undefined) {
-      p = { byWord: new Map(), byPrefix: new Map(), prefixLengths: [], withoutKeywords: [] };
-      partitions.set(key, p);
-    }
-    return p;
-  };
-
-  indexed.forEach(({ compiled }, position) => {
+  // Partitions are numbered first, so keys can be `word × partition count + partition`.
+  const partitions = numberer();
+  const statePartitions = new Map<string, number>();
+  const departmentPartitions = new Map<string, number>();
+  const partitionsOfAlert = indexed.map(({ compiled: c }): number[] => {
     // An alert that sets states can only match a tender in one of them, so it is filed only where
     // such tenders look; likewise departments. States win when both are set (either is correct).
-    const keys = compiled.states
-      ? [...compiled.states].map(stateKey)
-      : compiled.departments
-        ? [...compiled.departments].map(departmentKey)
-        : [ANY];
-    for (const key of keys) {
-      const p = partition(key);
-      if (compiled.keywords === null) {
-        p.withoutKeywords.push(position);
-        continue;
-      }
-      // A tender passes `keywords` only through one of them, so filing each keyword suffices.
-      for (const k of compiled.keywords) {
-        const filed = keyOf(k);
-        if (filed === null) continue;
-        if ("word" in filed) push(p.byWord, filed.word, position);
-        else push(p.byPrefix, filed.prefix, position);
-      }
-    }
+    const file = (labels: ReadonlySet<string>, kind: string, byLabel: Map<string, number>) =>
+      [...labels].map((label) => {
+        const p = partitions.of(`${kind}:${label}`);
+        byLabel.set(label, p);
+        return p;
+      });
+    if (c.states) return file(c.states, "state", statePartitions);
+    if (c.departments) return file(c.departments, "department", departmentPartitions);
+    return [partitions.of(ANY)];
   });
-  for (const p of partitions.values()) {
-    p.prefixLengths = [...new Set([...p.byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
-  }
+  const partitionCount = Math.max(partitions.map.size, 1);
 
-  return { alerts: indexed, partitions, scratch: { seen: new Uint32Array(indexed.length), stamp: 0 } };
-}
-
-/** Positions (in `index.alerts`) of the candidates, each once, in no particular order. */
-function candidatePositions<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): number[] {
-  const { scratch } = index;
-  scratch.stamp = (scratch.stamp + 1) >>> 0;
-  if (scratch.stamp === 0) {
-    // Wrapped after 2^32 calls: old stamps could collide, so start over.
-    scratch.seen.fill(0);
-    scratch.stamp = 1;
-  }
-  const { seen, stamp } = scratch;
-  const positions: number[] = [];
-  const add = (list: readonly number[] | undefined): void => {
-    if (list === undefined) return;
-    for (const p of list) {
-      if (seen[p] !== stamp) {
-        seen[p] = stamp;
-        positions.push(p);
-      }
-    }
+  const vocabulary = numberer();
+  const prefixes = numberer();
+  const terms = new IntList();
+  /** Appends the keyword's terms; their [start, end) in `terms`. */
+  const addTerms = (k: CompiledKeyword): [number, number] => {
+    const start = terms.length;
+    for (const w of k.words) terms.push(vocabulary.of(w));
+    for (const x of k.prefixes) terms.push(-1 - prefixes.of(x));
+    return [start, terms.length];
   };
-  const words = tender.sortedWords;
+  const filed = new Map<number, number[]>(); // key → flat triples (position, terms start, terms end)
+  const withoutKeywords: number[][] = Array.from({ length: partitionCount }, () => []);
+  const alertData = new Float64Array(n * ALERT_STRIDE);
+  const excludes = new IntList();
 
-  const visit = (p: Partition | undefined): void => {
-    if (p === undefined) return;
-    add(p.withoutKeywords);
-    if (p.byWord.size > 0) {
-      // Walk the smaller side: the tender's words, or the words filed here.
-      if (p.byWord.size < words.length) {
-        for (const [word, list] of p.byWord) if (tender.words.has(word)) add(list);
-      } else {
-        for (const word of words) add(p.byWord.get(word));
-      }
-    }
-    if (p.byPrefix.size > 0) {
-      for (const word of words) {
-        for (const length of p.prefixLengths) {
-          if (length > word.length) break;
-          add(p.byPrefix.get(length === word.length ? word : word.slice(0, length)));
+  indexed.forEach(({ compiled: c }, position) => {
+    const where = partitionsOfAlert[position] as number[];
+    if (c.keywords === null) {
+      for (const p of where) withoutKeywords[p]?.push(position);
+    } else {
+      for (const k of c.keywords) {
+        // A keyword without words never matches: nothing to file. A tender passes `keywords` only
+        // through one of them, so filing each keyword under one word (or prefix) suffices.
+        if (k.words.length === 0 && k.prefixes.length === 0) continue;
+        const [start, end] = addTerms(k);
+        const key =
+          k.words.length > 0
+            ? (p: number) => vocabulary.of(k.words.reduce((best, w) => (better(w, best) ? w : best))) * partitionCount + p
+            : (p: number) => -1 - (prefixes.of(k.prefixes.reduce((best, x) => (x.length > best.length ? x : best))) * partitionCount + p);
+        for (const p of where) {
+          const list = filed.get(key(p));
+          if (list === undefined) filed.set(key(p), [position, start, end]);
+          else list.push(position, start, end);
         }
       }
     }
+    let f = 0;
+    const at = position * ALERT_STRIDE;
+    if (c.minValue !== null) (f |= FLAG_MIN), (alertData[at + AT_MIN] = c.minValue);
+    if (c.maxValue !== null) (f |= FLAG_MAX), (alertData[at + AT_MAX] = c.maxValue);
+    if (c.closingWithinMs !== null) (f |= FLAG_CLOSING), (alertData[at + AT_CLOSING] = c.closingWithinMs);
+    if (c.states && c.departments) f |= FLAG_DEPARTMENTS;
+    // Excludes are checked, never filed. One without words excludes nothing.
+    alertData[at + AT_EXCLUDES_FROM] = excludes.length;
+    for (const k of c.excludes) if (k.words.length + k.prefixes.length > 0) for (const bound of addTerms(k)) excludes.push(bound);
+    alertData[at + AT_EXCLUDES_TO] = excludes.length;
+    if (excludes.length > (alertData[at + AT_EXCLUDES_FROM] as number)) f |= FLAG_EXCLUDES;
+    alertData[at + AT_FLAGS] = f;
+  });
+
+  // Lay the slots out one after the other in one array.
+  const slots = new Map<number, number>();
+  const slotStart = new Int32Array(filed.size + 1);
+  const postings = new Int32Array([...filed.values()].reduce((sum, list) => sum + list.length, 0));
+  let offset = 0;
+  for (const [key, list] of filed) {
+    slotStart[slots.size] = offset;
+    slots.set(key, slots.size);
+    postings.set(list, offset);
+    offset += list.length;
+  }
+  slotStart[slots.size] = offset;
+
+  return {
+    alerts: indexed,
+    partitions: partitions.map,
+    statePartitions,
+    departmentPartitions,
+    vocabulary: vocabulary.map,
+    prefixes: prefixes.map,
+    prefixTrie: prefixTrie(prefixes.map),
+    slots,
+    partitionCount,
+    slotStart,
+    postings,
+    terms: terms.toArray(),
+    withoutKeywords: withoutKeywords.map((list) => Int32Array.from(list)),
+    alertData,
+    excludes: excludes.toArray(),
+    scratch: { seen: new Uint32Array(n), wordSeen: new Uint32Array(vocabulary.map.size), prefixSeen: new Uint32Array(prefixes.map.size), stamp: 0 },
+    termCache: new Map(),
   };
-  visit(index.partitions.get(ANY));
-  if (tender.state !== null) visit(index.partitions.get(stateKey(tender.state)));
-  if (tender.department !== null) visit(index.partitions.get(departmentKey(tender.department)));
-  return positions;
+}
+
+function prefixTrie(prefixes: ReadonlyMap<string, number>): PrefixNode {
+  const root: PrefixNode = { next: new Map(), prefix: -1 };
+  for (const [text, number] of prefixes) {
+    let node = root;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      let child = node.next.get(unit);
+      if (child === undefined) node.next.set(unit, (child = { next: new Map(), prefix: -1 }));
+      node = child;
+    }
+    node.prefix = number;
+  }
+  return root;
+}
+
+/** What the index knows of a tender's word (cached: tenders repeat their words a lot). */
+function termInfo<A extends AlertLike>(index: AlertIndex<A>, word: string): TermInfo {
+  let info = index.termCache.get(word);
+  if (info !== undefined) return info;
+  let prefixes: number[] | null = null;
+  // Walk the trie along the word: every prefix met on the way is one the word starts with.
+  let node: PrefixNode | undefined = index.prefixTrie;
+  for (let i = 0; i < word.length; i++) {
+    node = node.next.get(word.charCodeAt(i));
+    if (node === undefined) break;
+    if (node.prefix >= 0) (prefixes ??= []).push(node.prefix);
+  }
+  info = { word: index.vocabulary.get(word) ?? -1, prefixes };
+  if (index.termCache.size >= TERM_CACHE_LIMIT) index.termCache.clear();
+  index.termCache.set(word, info);
+  return info;
+}
+
+/**
+ * Starts one tender's pass: a new stamp, the tender's words and prefixes marked in the scratch
+ * arrays, and the slots it can reach (every partition it visits × its words and prefixes).
+ */
+function startPass<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): { stamp: number; partitions: number[]; slots: number[] } {
+  const { scratch } = index;
+  scratch.stamp = (scratch.stamp + 1) >>> 0;
+  if (scratch.stamp === 0) {
+    // Wrapped after 2^32 passes: old stamps could collide, so start over.
+    scratch.seen.fill(0);
+    scratch.wordSeen.fill(0);
+    scratch.prefixSeen.fill(0);
+    scratch.stamp = 1;
+  }
+  const { stamp, wordSeen, prefixSeen } = scratch;
+  const partitions: number[] = [];
+  const any = index.partitions.get(ANY);
+  if (any !== undefined) partitions.push(any);
+  const state = tender.state === null ? undefined : index.statePartitions.get(tender.state);
+  if (state !== undefined) partitions.push(state);
+  const department = tender.department === null ? undefined : index.departmentPartitions.get(tender.department);
+  if (department !== undefined) partitions.push(department);
+
+  const slots: number[] = [];
+  const reach = (key: number) => {
+    const slot = index.slots.get(key);
+    if (slot !== undefined) slots.push(slot);
+  };
+  const count = index.partitionCount;
+  for (const word of tender.sortedWords) {
+    const info = termInfo(index, word);
+    if (info.word >= 0) {
+      wordSeen[info.word] = stamp;
+      for (const p of partitions) reach(info.word * count + p);
+    }
+    if (info.prefixes !== null) {
+      for (const x of info.prefixes) {
+        if (prefixSeen[x] === stamp) continue; // two words with the same prefix
+        prefixSeen[x] = stamp;
+        for (const p of partitions) reach(-1 - (x * count + p));
+      }
+    }
+  }
+  return { stamp, partitions, slots };
+}
+
+/** Whether the terms `terms[start .. end)` are all in the tender of the pass with this stamp. */
+function termsHold<A extends AlertLike>(index: AlertIndex<A>, stamp: number, start: number, end: number): boolean {
+  const { terms } = index;
+  const { wordSeen, prefixSeen } = index.scratch;
+  for (let i = start; i < end; i++) {
+    const term = terms[i] as number;
+    if ((term >= 0 ? wordSeen[term] : prefixSeen[-1 - term]) !== stamp) return false;
+  }
+  return true;
 }
 
 /**
@@ -225,27 +395,89 @@ function candidatePositions<A extends AlertLike>(index: AlertIndex<A>, tender: P
  * @example candidatesFor(index, prepareTender(tender)).length // usually a small part of index.alerts.length
  */
 export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): IndexedAlert<A>[] {
-  return Int32Array.from(candidatePositions(index, tender))
+  const { stamp, partitions, slots } = startPass(index, tender);
+  const { seen } = index.scratch;
+  const positions: number[] = [];
+  const add = (position: number) => {
+    if (seen[position] !== stamp) {
+      seen[position] = stamp;
+      positions.push(position);
+    }
+  };
+  for (const p of partitions) (index.withoutKeywords[p] as Int32Array).forEach(add);
+  for (const slot of slots) {
+    for (let j = index.slotStart[slot] as number; j < (index.slotStart[slot + 1] as number); j += 3) add(index.postings[j] as number);
+  }
+  return Int32Array.from(positions)
     .sort()
     .reduce<IndexedAlert<A>[]>((out, p) => (out.push(index.alerts[p] as IndexedAlert<A>), out), []);
 }
 
 /**
- * The alerts the tender matches at `now`, in the order the alerts were given: exactly those for
- * which `matchesTender` holds, found through the index.
+ * The alerts the tender matches at `now`: exactly those for which `matchesTender` holds, found
+ * through the index, in the order it finds them (deterministic for an index and a tender, but not
+ * the order the alerts were given: sorting ~70 hits would cost more than a tenth of the pass, and
+ * the consumer records a set).
  *
  * @example const ids = matchAlerts(index, prepareTender(tender), now).map((a) => a.id);
  */
 export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, now: Date): A[] {
-  const hits: number[] = [];
-  for (const p of candidatePositions(index, tender)) {
-    if (matchesTender((index.alerts[p] as IndexedAlert<A>).compiled, tender, now)) hits.push(p);
+  const { stamp, partitions, slots } = startPass(index, tender);
+  const { seen } = index.scratch;
+  const { alerts, alertData, excludes, postings, slotStart } = index;
+  const value = tender.value;
+  const closingLeft = tender.closingTime === null ? null : tender.closingTime - now.getTime();
+  const hits: A[] = [];
+
+  /** The checks that do not depend on the keyword the alert was found through. */
+  const passesBounds = (position: number, at: number, f: number): boolean => {
+    if (f & FLAG_MIN && (value === null || value < (alertData[at + AT_MIN] as number))) return false;
+    if (f & FLAG_MAX && (value === null || value > (alertData[at + AT_MAX] as number))) return false;
+    if (f & FLAG_CLOSING && (closingLeft === null || closingLeft < 0 || closingLeft > (alertData[at + AT_CLOSING] as number))) return false;
+    if (f & FLAG_DEPARTMENTS) {
+      const departments = (alerts[position] as IndexedAlert<A>).compiled.departments;
+      if (tender.department === null || !departments?.has(tender.department)) return false;
+    }
+    return true;
+  };
+  // Decides the alert once its keyword criterion is known to hold: only its excludes are left.
+  const decide = (position: number, at: number, f: number): void => {
+    seen[position] = stamp;
+    if (f & FLAG_EXCLUDES) {
+      const to = alertData[at + AT_EXCLUDES_TO] as number;
+      for (let e = alertData[at + AT_EXCLUDES_FROM] as number; e < to; e += 2) {
+        if (termsHold(index, stamp, excludes[e] as number, excludes[e + 1] as number)) return;
+      }
+    }
+    hits.push((alerts[position] as IndexedAlert<A>).alert);
+  };
+
+  for (const p of partitions) {
+    const without = index.withoutKeywords[p] as Int32Array;
+    for (let i = 0; i < without.length; i++) {
+      const position = without[i] as number;
+      const at = position * ALERT_STRIDE;
+      const f = alertData[at + AT_FLAGS] as number;
+      if (seen[position] !== stamp && passesBounds(position, at, f)) decide(position, at, f);
+      else seen[position] = stamp;
+    }
   }
-  // Sort only the hits (typed-array sort is numeric and needs no comparator).
-  const sorted = Int32Array.from(hits).sort();
-  const out = new Array<A>(sorted.length);
-  for (let i = 0; i < sorted.length; i++) out[i] = (index.alerts[sorted[i] as number] as IndexedAlert<A>).alert;
-  return out;
+  for (const slot of slots) {
+    const end = slotStart[slot + 1] as number;
+    for (let j = slotStart[slot] as number; j < end; j += 3) {
+      const position = postings[j] as number;
+      if (seen[position] === stamp) continue;
+      const at = position * ALERT_STRIDE;
+      const f = alertData[at + AT_FLAGS] as number;
+      if (!passesBounds(position, at, f)) {
+        seen[position] = stamp; // fails whichever keyword it was found through
+        continue;
+      }
+      // Not decided when the keyword fails: another of its keywords may be in another slot.
+      if (termsHold(index, stamp, postings[j + 1] as number, postings[j + 2] as number)) decide(position, at, f);
+    }
+  }
+  return hits;
 }
 
 /**
@@ -255,5 +487,29 @@ export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: P
 export function matchAlertsNaive<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, now: Date): A[] {
   const out: A[] = [];
   for (const c of index.alerts) if (matchesTender(c.compiled, tender, now)) out.push(c.alert);
+  return out;
+}
+
+/**
+ * A readable view of where the index filed each alert, for tests and debugging: per partition,
+ * the word (or prefix) each keyword is filed under → alert ids, and the alerts without keywords.
+ */
+export function describeAlertIndex<A extends AlertLike>(index: AlertIndex<A>) {
+  const count = index.partitionCount;
+  const names = (map: ReadonlyMap<string, number>) => new Map([...map].map(([name, n]) => [n, name]));
+  const words = names(index.vocabulary);
+  const prefixes = names(index.prefixes);
+  const idOf = (position: number) => (index.alerts[position] as IndexedAlert<A>).alert.id;
+  const out = new Map<string, { byWord: Map<string, string[]>; byPrefix: Map<string, string[]>; withoutKeywords: string[] }>();
+  for (const [name, p] of index.partitions) out.set(name, { byWord: new Map(), byPrefix: new Map(), withoutKeywords: [...(index.withoutKeywords[p] as Int32Array)].map(idOf) });
+  const partitionNames = names(index.partitions);
+  for (const [key, slot] of index.slots) {
+    const isWord = key >= 0;
+    const k = isWord ? key : -1 - key;
+    const entry = out.get(partitionNames.get(k % count) as string);
+    const ids = new Set<string>();
+    for (let j = index.slotStart[slot] as number; j < (index.slotStart[slot + 1] as number); j += 3) ids.add(idOf(index.postings[j] as number));
+    (isWord ? entry?.byWord : entry?.byPrefix)?.set((isWord ? words : prefixes).get(Math.floor(k / count)) as string, [...ids]);
+  }
   return out;
 }
