@@ -66,6 +66,8 @@ interface PrefixNode {
 export interface AlertIndex<A extends AlertLike> {
   /** The alerts in the order given to {@link buildAlertIndex}. */
   readonly alerts: readonly IndexedAlert<A>[];
+  /** The same alerts as given, in one flat array (a hit reads one slot, not an object). */
+  readonly refs: readonly A[];
   /**
    * Partition numbers: `any` for alerts that set neither states nor departments;
    * `state:<label>` for alerts that set states (one per state); `department:<label>` for alerts
@@ -80,10 +82,15 @@ export interface AlertIndex<A extends AlertLike> {
   readonly prefixes: ReadonlyMap<string, number>;
   readonly prefixTrie: PrefixNode;
   /**
-   * Where keywords are filed: key → slot. A keyword filed under word w in partition p has the
-   * key `w × partitionCount + p`; one filed under prefix x has `-1 - (x × partitionCount + p)`.
+   * Where keywords are filed, by term (word w as w, prefix x as vocabulary size + x): the term's
+   * slots are `termSlot[termSlotStart[t] .. termSlotStart[t + 1])`, one per partition, sorted by
+   * the partition numbers in `termSlotPartition` (binary search: no hashing on the hot path).
    */
-  readonly slots: ReadonlyMap<number, number>;
+  readonly termSlotStart: Int32Array;
+  readonly termSlotPartition: Int32Array;
+  readonly termSlot: Int32Array;
+  /** Per slot: its term and partition as `term × partitionCount + partition` (for describeAlertIndex). */
+  readonly slotKey: Float64Array;
   readonly partitionCount: number;
   /**
    * The keywords filed in slot s are the entries `slotStart[s] .. slotStart[s + 1]` of
@@ -224,7 +231,8 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     for (const x of k.prefixes) terms.push(-1 - prefixes.of(x));
     return [start, terms.length];
   };
-  const filed = new Map<number, number[]>(); // key → flat triples (position, terms start, terms end)
+  // Filed keywords: "w<word>:<partition>" or "x<prefix>:<partition>" → flat triples (position, terms start, terms end).
+  const filed = new Map<string, { term: { word: number } | { prefix: number }; partition: number; triples: number[] }>();
   const withoutKeywords: number[][] = Array.from({ length: partitionCount }, () => []);
   const alertData = new Float64Array(n * ALERT_STRIDE);
   const excludes = new IntList();
@@ -239,14 +247,15 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
         // through one of them, so filing each keyword under one word (or prefix) suffices.
         if (k.words.length === 0 && k.prefixes.length === 0) continue;
         const [start, end] = addTerms(k);
-        const key =
+        const term =
           k.words.length > 0
-            ? (p: number) => vocabulary.of(k.words.reduce((best, w) => (better(w, best) ? w : best))) * partitionCount + p
-            : (p: number) => -1 - (prefixes.of(k.prefixes.reduce((best, x) => (x.length > best.length ? x : best))) * partitionCount + p);
-        for (const p of where) {
-          const list = filed.get(key(p));
-          if (list === undefined) filed.set(key(p), [position, start, end]);
-          else list.push(position, start, end);
+            ? { word: vocabulary.of(k.words.reduce((best, w) => (better(w, best) ? w : best))) }
+            : { prefix: prefixes.of(k.prefixes.reduce((best, x) => (x.length > best.length ? x : best))) };
+        for (const partition of where) {
+          const key = "word" in term ? `w${term.word}:${partition}` : `x${term.prefix}:${partition}`;
+          const slot = filed.get(key);
+          if (slot === undefined) filed.set(key, { term, partition, triples: [position, start, end] });
+          else slot.triples.push(position, start, end);
         }
       }
     }
@@ -264,28 +273,48 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     alertData[at + AT_FLAGS] = f;
   });
 
-  // Lay the slots out one after the other in one array.
-  const slots = new Map<number, number>();
-  const slotStart = new Int32Array(filed.size + 1);
-  const postings = new Int32Array([...filed.values()].reduce((sum, list) => sum + list.length, 0));
+  // Lay the slots out one after the other in one array, and index them by term, then partition.
+  const vocabularySize = vocabulary.map.size;
+  const termCount = vocabularySize + prefixes.map.size;
+  const slotList = [...filed.values()].map((slot) => ({
+    term: "word" in slot.term ? slot.term.word : vocabularySize + slot.term.prefix,
+    partition: slot.partition,
+    triples: slot.triples,
+  }));
+  slotList.sort((a, b) => a.term - b.term || a.partition - b.partition);
+  const slotStart = new Int32Array(slotList.length + 1);
+  const postings = new Int32Array(slotList.reduce((sum, slot) => sum + slot.triples.length, 0));
+  const termSlotStart = new Int32Array(termCount + 1);
+  const termSlotPartition = new Int32Array(slotList.length);
+  const termSlot = new Int32Array(slotList.length);
+  const slotKey = new Float64Array(slotList.length);
   let offset = 0;
-  for (const [key, list] of filed) {
-    slotStart[slots.size] = offset;
-    slots.set(key, slots.size);
-    postings.set(list, offset);
-    offset += list.length;
-  }
-  slotStart[slots.size] = offset;
+  slotList.forEach((slot, i) => {
+    slotStart[i] = offset;
+    postings.set(slot.triples, offset);
+    offset += slot.triples.length;
+    termSlotStart[slot.term + 1] = i + 1; // slots are sorted by term: the last one of a term sets its end
+    termSlotPartition[i] = slot.partition;
+    termSlot[i] = i;
+    slotKey[i] = slot.term * partitionCount + slot.partition;
+  });
+  slotStart[slotList.length] = offset;
+  // Terms without slots start where the previous term ended.
+  for (let t = 1; t <= termCount; t++) termSlotStart[t] = Math.max(termSlotStart[t] as number, termSlotStart[t - 1] as number);
 
   return {
     alerts: indexed,
+    refs: [...alerts],
     partitions: partitions.map,
     statePartitions,
     departmentPartitions,
     vocabulary: vocabulary.map,
     prefixes: prefixes.map,
     prefixTrie: prefixTrie(prefixes.map),
-    slots,
+    termSlotStart,
+    termSlotPartition,
+    termSlot,
+    slotKey,
     partitionCount,
     slotStart,
     postings,
@@ -355,22 +384,35 @@ function startPass<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTe
   if (department !== undefined) partitions.push(department);
 
   const slots: number[] = [];
-  const reach = (key: number) => {
-    const slot = index.slots.get(key);
-    if (slot !== undefined) slots.push(slot);
+  const { termSlotStart, termSlotPartition, termSlot } = index;
+  /** Adds the term's slot in each of the tender's partitions, found by binary search. */
+  const reach = (term: number) => {
+    const from = termSlotStart[term] as number;
+    const to = termSlotStart[term + 1] as number;
+    if (from === to) return;
+    for (const p of partitions) {
+      let lo = from;
+      let hi = to;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((termSlotPartition[mid] as number) < p) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < to && termSlotPartition[lo] === p) slots.push(termSlot[lo] as number);
+    }
   };
-  const count = index.partitionCount;
+  const vocabularySize = wordSeen.length;
   for (const word of tender.sortedWords) {
     const info = termInfo(index, word);
     if (info.word >= 0) {
       wordSeen[info.word] = stamp;
-      for (const p of partitions) reach(info.word * count + p);
+      reach(info.word);
     }
     if (info.prefixes !== null) {
       for (const x of info.prefixes) {
         if (prefixSeen[x] === stamp) continue; // two words with the same prefix
         prefixSeen[x] = stamp;
-        for (const p of partitions) reach(-1 - (x * count + p));
+        reach(vocabularySize + x);
       }
     }
   }
@@ -424,7 +466,7 @@ export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender:
 export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, now: Date): A[] {
   const { stamp, partitions, slots } = startPass(index, tender);
   const { seen } = index.scratch;
-  const { alerts, alertData, excludes, postings, slotStart } = index;
+  const { alerts, refs, alertData, excludes, postings, slotStart } = index;
   const value = tender.value;
   const closingLeft = tender.closingTime === null ? null : tender.closingTime - now.getTime();
   const hits: A[] = [];
@@ -449,7 +491,7 @@ export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: P
         if (termsHold(index, stamp, excludes[e] as number, excludes[e + 1] as number)) return;
       }
     }
-    hits.push((alerts[position] as IndexedAlert<A>).alert);
+    hits.push(refs[position] as A);
   };
 
   for (const p of partitions) {
@@ -503,13 +545,13 @@ export function describeAlertIndex<A extends AlertLike>(index: AlertIndex<A>) {
   const out = new Map<string, { byWord: Map<string, string[]>; byPrefix: Map<string, string[]>; withoutKeywords: string[] }>();
   for (const [name, p] of index.partitions) out.set(name, { byWord: new Map(), byPrefix: new Map(), withoutKeywords: [...(index.withoutKeywords[p] as Int32Array)].map(idOf) });
   const partitionNames = names(index.partitions);
-  for (const [key, slot] of index.slots) {
-    const isWord = key >= 0;
-    const k = isWord ? key : -1 - key;
-    const entry = out.get(partitionNames.get(k % count) as string);
+  index.slotKey.forEach((key, slot) => {
+    const term = Math.floor(key / count);
+    const isWord = term < index.vocabulary.size;
+    const entry = out.get(partitionNames.get(key % count) as string);
     const ids = new Set<string>();
     for (let j = index.slotStart[slot] as number; j < (index.slotStart[slot + 1] as number); j += 3) ids.add(idOf(index.postings[j] as number));
-    (isWord ? entry?.byWord : entry?.byPrefix)?.set((isWord ? words : prefixes).get(Math.floor(k / count)) as string, [...ids]);
-  }
+    (isWord ? entry?.byWord : entry?.byPrefix)?.set((isWord ? words.get(term) : prefixes.get(term - index.vocabulary.size)) as string, [...ids]);
+  });
   return out;
 }
