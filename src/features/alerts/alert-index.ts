@@ -7,30 +7,30 @@
  *   departments once per department, any other alert once under "any"; a tender visits "any",
  *   its own state and its own department. An alert can only match tenders in its states or
  *   departments, so it is met only by those.
- * - Inside a partition, every keyword of an alert is filed under ONE of its words: the one least
+ * - Inside a partition, every keyword of an alert is filed under ONE of its terms: the word least
  *   used across all alerts' keywords (a stand-in for "rarest in tenders"; pass `wordFrequency`
- *   to use real document frequencies), longer first on ties. A tender can match the keyword only
- *   if it contains that word, so its own words give every candidate.
- * - A keyword made only of prefixes is filed under its longest prefix. The index keeps every
- *   prefix that alerts use in a trie; a tender word walks it once (then the term cache below
- *   remembers the prefixes it starts with).
+ *   to use real document frequencies), longer first on ties; a keyword made only of prefixes,
+ *   under its longest prefix. A tender can match the keyword only if it has that term, so the
+ *   tender's own terms give every candidate.
+ * - Every word and prefix of every keyword has a number (the index's vocabulary). A tender's
+ *   words are looked up in a per-index term cache (word → its number, and the numbers of the
+ *   alert prefixes it starts with, found once by walking a trie of the prefixes) and marked in
+ *   arrays for the pass.
  * - Alerts without keywords are candidates for every tender that reaches their partition.
  *
- * How a candidate is checked: only what the way it was found has not already proven, and from
- * flat typed arrays rather than the scattered criteria objects.
+ * How a candidate is checked: only what the way it was found has not already proven, from one
+ * flat record read front to back (no criteria objects, no hashing).
  * - Reached through a state partition, the alert's states hold; through a department partition,
  *   its departments. (An alert that sets both is filed by state and checks its departments.)
- * - Every word and every prefix of every keyword has a number (the index's vocabulary). A
- *   tender's words are looked up in a per-index term cache (word → its number and the numbers of
- *   the prefixes it starts with), and those numbers are marked in arrays; a keyword holds when
- *   all its numbers are marked.
- * - Value bounds and the closing window are typed arrays; excludes are keywords of the same
- *   table, checked only for alerts that set them.
+ * - The term a keyword is filed under is in the tender; its record lists only its other terms,
+ *   which must all be marked. A one-word keyword has none left to check.
+ * - Value bounds and the closing window sit in the record (±∞ when unset); excludes are checked
+ *   only for the alerts that set them.
  * So the index decides only speed, never the answer: matchAlerts returns exactly what checking
  * every alert with matchesTender returns (alert-index.test.ts checks this with fast-check).
  *
- * The index is immutable after building except for scratch arrays (de-duplication within one
- * synchronous call) and the term cache, so one index can serve a whole isolate.
+ * The index is immutable after building except for scratch arrays (marks within one synchronous
+ * call) and the term cache, so one index can serve a whole isolate.
  */
 import type { TenderCriteria } from "../../db/schema";
 import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "./match";
@@ -76,45 +76,38 @@ export interface AlertIndex<A extends AlertLike> {
   readonly partitions: ReadonlyMap<string, number>;
   readonly statePartitions: ReadonlyMap<string, number>;
   readonly departmentPartitions: ReadonlyMap<string, number>;
-  /** Every word of every keyword (and exclude) → its number. */
+  readonly partitionCount: number;
+  /** Every word of every keyword (and exclude) → its number. Terms: word w is term w. */
   readonly vocabulary: ReadonlyMap<string, number>;
-  /** Every prefix of every keyword (without its `*`) → its number, and the same as a trie. */
+  /** Every prefix of every keyword (without its `*`) → its number, and the same as a trie. Prefix x is term vocabulary.size + x. */
   readonly prefixes: ReadonlyMap<string, number>;
   readonly prefixTrie: PrefixNode;
   /**
-   * Where keywords are filed, by term (word w as w, prefix x as vocabulary size + x): the term's
-   * slots are `termSlot[termSlotStart[t] .. termSlotStart[t + 1])`, one per partition, sorted by
-   * the partition numbers in `termSlotPartition` (binary search: no hashing on the hot path).
+   * Where keywords are filed, by term: the term's slots are `termSlot[termSlotStart[t] ..
+   * termSlotStart[t + 1])`, one per partition, sorted by the partition numbers in
+   * `termSlotPartition` (binary search: no hashing on the hot path).
    */
   readonly termSlotStart: Int32Array;
   readonly termSlotPartition: Int32Array;
   readonly termSlot: Int32Array;
   /** Per slot: its term and partition as `term × partitionCount + partition` (for describeAlertIndex). */
   readonly slotKey: Float64Array;
-  readonly partitionCount: number;
-  /**
-   * The keywords filed in slot s are the entries `slotStart[s] .. slotStart[s + 1]` of
-   * `postings`, three numbers each: the alert's position, and the start and end of the keyword's
-   * terms in `terms`. One flat array, so a slot is read front to back.
-   */
+  /** The records of slot s are `records[slotStart[s] .. slotStart[s + 1])` (RECORD numbers each). */
   readonly slotStart: Int32Array;
-  readonly postings: Int32Array;
-  /** Keyword terms: a word number w as w, a prefix number x as -1 - x. A keyword holds when all are in the tender. */
+  readonly records: Float64Array;
+  /** Per partition: the records of the alerts without keywords filed there. */
+  readonly withoutKeywords: readonly Float64Array[];
+  /** The terms left to check, for records and excludes: ranges of this array, of term numbers. */
   readonly terms: Int32Array;
-  /** Per partition: positions of the alerts without keywords filed there. */
-  readonly withoutKeywords: readonly Int32Array[];
-  /**
-   * Per alert position, ALERT_STRIDE numbers: what a candidate still has to check (FLAG_*), its
-   * value bounds and closing window, and its excludes as a range of `excludes` (pairs of
-   * `terms` ranges).
-   */
-  readonly alertData: Float64Array;
+  /** Per alert position: its excludes as a range of `excludes`, which holds pairs (start, end) of `terms` ranges. */
+  readonly excludeFrom: Int32Array;
+  readonly excludeTo: Int32Array;
   readonly excludes: Int32Array;
   /**
    * Scratch for one synchronous call: `seen[i] === stamp` means alert i is decided for this
-   * tender, `wordSeen[w] === stamp` that the tender has word w, `prefixSeen` likewise.
+   * tender, `termSeen[t] === stamp` that the tender has term t.
    */
-  readonly scratch: { seen: Uint32Array; wordSeen: Uint32Array; prefixSeen: Uint32Array; stamp: number };
+  readonly scratch: { seen: Uint32Array; termSeen: Uint32Array; stamp: number };
   /** Tender word → what the index knows of it; grows with the words tenders use, cleared past TERM_CACHE_LIMIT. */
   readonly termCache: Map<string, TermInfo>;
 }
@@ -123,14 +116,18 @@ const ANY = "any";
 /** Entries of the term cache before it starts over (bounds an isolate's memory). */
 const TERM_CACHE_LIMIT = 200_000;
 
-// alertData layout, per alert.
-const ALERT_STRIDE = 6;
-const AT_FLAGS = 0;
-const AT_MIN = 1;
-const AT_MAX = 2;
-const AT_CLOSING = 3;
-const AT_EXCLUDES_FROM = 4;
-const AT_EXCLUDES_TO = 5;
+// A record: one filed keyword (or one alert without keywords) with everything a candidate checks.
+const RECORD = 8; // 64 bytes
+const R_POSITION = 0;
+const R_TERMS_FROM = 1;
+const R_TERMS_TO = 2;
+const R_FLAGS = 3;
+const R_MIN = 4; // −∞ when unset
+const R_MAX = 5; // +∞ when unset
+/** Least time left before closing, in ms: 0 with a closing window, −∞ without. */
+const R_CLOSING_FROM = 6;
+/** Most time left before closing: the window, or +∞. */
+const R_CLOSING_TO = 7;
 
 const FLAG_MIN = 1;
 const FLAG_MAX = 2;
@@ -138,6 +135,8 @@ const FLAG_CLOSING = 4;
 const FLAG_EXCLUDES = 8;
 /** Sets departments but is filed by state, so reaching it does not prove its departments. */
 const FLAG_DEPARTMENTS = 16;
+/** The alert's only record in its partition: it cannot be met twice in a pass, so it needs no mark. */
+const FLAG_SOLE = 32;
 
 export interface BuildOptions {
   /**
@@ -148,20 +147,22 @@ export interface BuildOptions {
   readonly wordFrequency?: (word: string) => number;
 }
 
-/** A growing list of ints, to build the flat arrays without knowing their size. */
-class IntList {
-  private data = new Int32Array(64);
+/** A growing list of numbers in a typed array, to build the flat arrays without knowing their size. */
+class NumberList<T extends Int32Array | Float64Array> {
   length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
+  constructor(private data: T) {}
+  push(...values: number[]): void {
+    for (const v of values) {
+      if (this.length === this.data.length) {
+        const grown = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
+        grown.set(this.data);
+        this.data = grown;
+      }
+      this.data[this.length++] = v;
     }
-    this.data[this.length++] = v;
   }
-  toArray(): Int32Array {
-    return this.data.slice(0, this.length);
+  toArray(): T {
+    return this.data.slice(0, this.length) as T;
   }
 }
 
@@ -202,7 +203,6 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     return a < b;
   };
 
-  // Partitions are numbered first, so keys can be `word × partition count + partition`.
   const partitions = numberer();
   const statePartitions = new Map<string, number>();
   const departmentPartitions = new Map<string, number>();
@@ -221,85 +221,102 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
   });
   const partitionCount = Math.max(partitions.map.size, 1);
 
+  // Words and prefixes are numbered apart; a term is a word, or a prefix after all words.
   const vocabulary = numberer();
   const prefixes = numberer();
-  const terms = new IntList();
-  /** Appends the keyword's terms; their [start, end) in `terms`. */
-  const addTerms = (k: CompiledKeyword): [number, number] => {
-    const start = terms.length;
-    for (const w of k.words) terms.push(vocabulary.of(w));
-    for (const x of k.prefixes) terms.push(-1 - prefixes.of(x));
-    return [start, terms.length];
-  };
-  // Filed keywords: "w<word>:<partition>" or "x<prefix>:<partition>" → flat triples (position, terms start, terms end).
-  const filed = new Map<string, { term: { word: number } | { prefix: number }; partition: number; triples: number[] }>();
-  const withoutKeywords: number[][] = Array.from({ length: partitionCount }, () => []);
-  const alertData = new Float64Array(n * ALERT_STRIDE);
-  const excludes = new IntList();
-
-  indexed.forEach(({ compiled: c }, position) => {
-    const where = partitionsOfAlert[position] as number[];
-    if (c.keywords === null) {
-      for (const p of where) withoutKeywords[p]?.push(position);
-    } else {
-      for (const k of c.keywords) {
-        // A keyword without words never matches: nothing to file. A tender passes `keywords` only
-        // through one of them, so filing each keyword under one word (or prefix) suffices.
-        if (k.words.length === 0 && k.prefixes.length === 0) continue;
-        const [start, end] = addTerms(k);
-        const term =
-          k.words.length > 0
-            ? { word: vocabulary.of(k.words.reduce((best, w) => (better(w, best) ? w : best))) }
-            : { prefix: prefixes.of(k.prefixes.reduce((best, x) => (x.length > best.length ? x : best))) };
-        for (const partition of where) {
-          const key = "word" in term ? `w${term.word}:${partition}` : `x${term.prefix}:${partition}`;
-          const slot = filed.get(key);
-          if (slot === undefined) filed.set(key, { term, partition, triples: [position, start, end] });
-          else slot.triples.push(position, start, end);
-        }
-      }
+  for (const { compiled: c } of indexed) {
+    for (const k of [...(c.keywords ?? []), ...c.excludes]) {
+      k.words.forEach(vocabulary.of);
+      k.prefixes.forEach(prefixes.of);
     }
-    let f = 0;
-    const at = position * ALERT_STRIDE;
-    if (c.minValue !== null) (f |= FLAG_MIN), (alertData[at + AT_MIN] = c.minValue);
-    if (c.maxValue !== null) (f |= FLAG_MAX), (alertData[at + AT_MAX] = c.maxValue);
-    if (c.closingWithinMs !== null) (f |= FLAG_CLOSING), (alertData[at + AT_CLOSING] = c.closingWithinMs);
-    if (c.states && c.departments) f |= FLAG_DEPARTMENTS;
-    // Excludes are checked, never filed. One without words excludes nothing.
-    alertData[at + AT_EXCLUDES_FROM] = excludes.length;
-    for (const k of c.excludes) if (k.words.length + k.prefixes.length > 0) for (const bound of addTerms(k)) excludes.push(bound);
-    alertData[at + AT_EXCLUDES_TO] = excludes.length;
-    if (excludes.length > (alertData[at + AT_EXCLUDES_FROM] as number)) f |= FLAG_EXCLUDES;
-    alertData[at + AT_FLAGS] = f;
-  });
-
-  // Lay the slots out one after the other in one array, and index them by term, then partition.
+  }
   const vocabularySize = vocabulary.map.size;
   const termCount = vocabularySize + prefixes.map.size;
-  const slotList = [...filed.values()].map((slot) => ({
-    term: "word" in slot.term ? slot.term.word : vocabularySize + slot.term.prefix,
-    partition: slot.partition,
-    triples: slot.triples,
-  }));
-  slotList.sort((a, b) => a.term - b.term || a.partition - b.partition);
-  const slotStart = new Int32Array(slotList.length + 1);
-  const postings = new Int32Array(slotList.reduce((sum, slot) => sum + slot.triples.length, 0));
-  const termSlotStart = new Int32Array(termCount + 1);
-  const termSlotPartition = new Int32Array(slotList.length);
-  const termSlot = new Int32Array(slotList.length);
-  const slotKey = new Float64Array(slotList.length);
-  let offset = 0;
-  slotList.forEach((slot, i) => {
-    slotStart[i] = offset;
-    postings.set(slot.triples, offset);
-    offset += slot.triples.length;
-    termSlotStart[slot.term + 1] = i + 1; // slots are sorted by term: the last one of a term sets its end
-    termSlotPartition[i] = slot.partition;
-    termSlot[i] = i;
-    slotKey[i] = slot.term * partitionCount + slot.partition;
+  const wordTerm = (w: string) => vocabulary.of(w);
+  const prefixTerm = (x: string) => vocabularySize + prefixes.of(x);
+
+  const terms = new NumberList(new Int32Array(64));
+  /** Appends the keyword's terms but `filedUnder`; their [start, end) in `terms`. */
+  const addTerms = (k: CompiledKeyword, filedUnder = -1): [number, number] => {
+    const start = terms.length;
+    for (const w of k.words) if (wordTerm(w) !== filedUnder) terms.push(wordTerm(w));
+    for (const x of k.prefixes) if (prefixTerm(x) !== filedUnder) terms.push(prefixTerm(x));
+    return [start, terms.length];
+  };
+
+  const excludeFrom = new Int32Array(n);
+  const excludeTo = new Int32Array(n);
+  const excludes = new NumberList(new Int32Array(64));
+  // Records by slot key (`term × partitionCount + partition`), or by partition for alerts without keywords.
+  const filed = new Map<number, number[]>();
+  const without: number[][] = Array.from({ length: partitionCount }, () => []);
+
+  indexed.forEach(({ compiled: c }, position) => {
+    let flags = 0;
+    if (c.minValue !== null) flags |= FLAG_MIN;
+    if (c.maxValue !== null) flags |= FLAG_MAX;
+    if (c.closingWithinMs !== null) flags |= FLAG_CLOSING;
+    if (c.states && c.departments) flags |= FLAG_DEPARTMENTS;
+    // Excludes are checked, never filed. One without words excludes nothing.
+    excludeFrom[position] = excludes.length;
+    for (const k of c.excludes) if (k.words.length + k.prefixes.length > 0) excludes.push(...addTerms(k));
+    excludeTo[position] = excludes.length;
+    if (excludeTo[position] !== excludeFrom[position]) flags |= FLAG_EXCLUDES;
+    const record = (termsFrom: number, termsTo: number, sole: boolean): number[] => [
+      position,
+      termsFrom,
+      termsTo,
+      flags | (sole ? FLAG_SOLE : 0),
+      c.minValue ?? -Infinity,
+      c.maxValue ?? Infinity,
+      c.closingWithinMs === null ? -Infinity : 0,
+      c.closingWithinMs ?? Infinity,
+    ];
+
+    const where = partitionsOfAlert[position] as number[];
+    if (c.keywords === null) {
+      for (const p of where) without[p]?.push(...record(0, 0, true));
+      return;
+    }
+    // A keyword without words never matches: nothing to file. A tender passes `keywords` only
+    // through one of them, so filing each keyword under one term suffices.
+    const keywords = c.keywords.filter((k) => k.words.length + k.prefixes.length > 0);
+    for (const k of keywords) {
+      const term =
+        k.words.length > 0
+          ? wordTerm(k.words.reduce((best, w) => (better(w, best) ? w : best)))
+          : prefixTerm(k.prefixes.reduce((best, x) => (x.length > best.length ? x : best)));
+      const [from, to] = addTerms(k, term);
+      for (const p of where) {
+        const key = term * partitionCount + p;
+        const list = filed.get(key);
+        const r = record(from, to, keywords.length === 1);
+        if (list === undefined) filed.set(key, r);
+        else list.push(...r);
+      }
+    }
   });
-  slotStart[slotList.length] = offset;
-  // Terms without slots start where the previous term ended.
+
+  // Lay the slots out one after the other, sorted by term then partition, and index them by term.
+  const keys = [...filed.keys()].sort((a, b) => a - b);
+  const slotStart = new Int32Array(keys.length + 1);
+  const records = new Float64Array(keys.reduce((sum, key) => sum + (filed.get(key) as number[]).length, 0));
+  const termSlotStart = new Int32Array(termCount + 1);
+  const termSlotPartition = new Int32Array(keys.length);
+  const termSlot = new Int32Array(keys.length);
+  let offset = 0;
+  keys.forEach((key, slot) => {
+    const list = filed.get(key) as number[];
+    slotStart[slot] = offset;
+    records.set(list, offset);
+    offset += list.length;
+    const term = Math.floor(key / partitionCount);
+    termSlotStart[term + 1] = slot + 1; // keys are sorted: the last slot of a term sets its end
+    termSlotPartition[slot] = key % partitionCount;
+    termSlot[slot] = slot;
+  });
+  slotStart[keys.length] = offset;
+  // Terms without slots start and end where the previous term ended.
   for (let t = 1; t <= termCount; t++) termSlotStart[t] = Math.max(termSlotStart[t] as number, termSlotStart[t - 1] as number);
 
   return {
@@ -308,21 +325,22 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     partitions: partitions.map,
     statePartitions,
     departmentPartitions,
+    partitionCount,
     vocabulary: vocabulary.map,
     prefixes: prefixes.map,
     prefixTrie: prefixTrie(prefixes.map),
     termSlotStart,
     termSlotPartition,
     termSlot,
-    slotKey,
-    partitionCount,
+    slotKey: Float64Array.from(keys),
     slotStart,
-    postings,
+    records,
+    withoutKeywords: without.map((list) => Float64Array.from(list)),
     terms: terms.toArray(),
-    withoutKeywords: withoutKeywords.map((list) => Int32Array.from(list)),
-    alertData,
+    excludeFrom,
+    excludeTo,
     excludes: excludes.toArray(),
-    scratch: { seen: new Uint32Array(n), wordSeen: new Uint32Array(vocabulary.map.size), prefixSeen: new Uint32Array(prefixes.map.size), stamp: 0 },
+    scratch: { seen: new Uint32Array(n), termSeen: new Uint32Array(termCount), stamp: 0 },
     termCache: new Map(),
   };
 }
@@ -360,73 +378,72 @@ function termInfo<A extends AlertLike>(index: AlertIndex<A>, word: string): Term
   return info;
 }
 
-/**
- * Starts one tender's pass: a new stamp, the tender's words and prefixes marked in the scratch
- * arrays, and the slots it can reach (every partition it visits × its words and prefixes).
- */
-function startPass<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): { stamp: number; partitions: number[]; slots: number[] } {
-  const { scratch } = index;
+/** A new stamp for one tender's pass: `seen[i] === stamp` and the like mark things within it. */
+function nextStamp(scratch: AlertIndex<AlertLike>["scratch"]): number {
   scratch.stamp = (scratch.stamp + 1) >>> 0;
   if (scratch.stamp === 0) {
     // Wrapped after 2^32 passes: old stamps could collide, so start over.
     scratch.seen.fill(0);
-    scratch.wordSeen.fill(0);
-    scratch.prefixSeen.fill(0);
+    scratch.termSeen.fill(0);
     scratch.stamp = 1;
   }
-  const { stamp, wordSeen, prefixSeen } = scratch;
-  const partitions: number[] = [];
-  const any = index.partitions.get(ANY);
-  if (any !== undefined) partitions.push(any);
-  const state = tender.state === null ? undefined : index.statePartitions.get(tender.state);
-  if (state !== undefined) partitions.push(state);
-  const department = tender.department === null ? undefined : index.departmentPartitions.get(tender.department);
-  if (department !== undefined) partitions.push(department);
+  return scratch.stamp;
+}
 
-  const slots: number[] = [];
-  const { termSlotStart, termSlotPartition, termSlot } = index;
-  /** Adds the term's slot in each of the tender's partitions, found by binary search. */
-  const reach = (term: number) => {
-    const from = termSlotStart[term] as number;
-    const to = termSlotStart[term + 1] as number;
-    if (from === to) return;
-    for (const p of partitions) {
-      let lo = from;
-      let hi = to;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if ((termSlotPartition[mid] as number) < p) lo = mid + 1;
-        else hi = mid;
-      }
-      if (lo < to && termSlotPartition[lo] === p) slots.push(termSlot[lo] as number);
-    }
-  };
-  const vocabularySize = wordSeen.length;
+/** Marks the tender's terms (its words and the prefixes they start with) with the stamp and lists them, each once. */
+function tenderTerms<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, stamp: number): number[] {
+  const { termSeen } = index.scratch;
+  const vocabularySize = index.vocabulary.size;
+  const out: number[] = [];
   for (const word of tender.sortedWords) {
     const info = termInfo(index, word);
     if (info.word >= 0) {
-      wordSeen[info.word] = stamp;
-      reach(info.word);
+      termSeen[info.word] = stamp;
+      out.push(info.word);
     }
     if (info.prefixes !== null) {
       for (const x of info.prefixes) {
-        if (prefixSeen[x] === stamp) continue; // two words with the same prefix
-        prefixSeen[x] = stamp;
-        reach(vocabularySize + x);
+        const term = vocabularySize + x;
+        if (termSeen[term] === stamp) continue; // two words with the same prefix
+        termSeen[term] = stamp;
+        out.push(term);
       }
     }
   }
-  return { stamp, partitions, slots };
+  return out;
 }
 
-/** Whether the terms `terms[start .. end)` are all in the tender of the pass with this stamp. */
+/** The partitions the tender visits: any, its state's, its department's (those that exist). */
+function tenderPartitions<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): number[] {
+  const out: number[] = [];
+  const any = index.partitions.get(ANY);
+  if (any !== undefined) out.push(any);
+  const state = tender.state === null ? undefined : index.statePartitions.get(tender.state);
+  if (state !== undefined) out.push(state);
+  const department = tender.department === null ? undefined : index.departmentPartitions.get(tender.department);
+  if (department !== undefined) out.push(department);
+  return out;
+}
+
+/** The slot of a term in a partition (binary search of the term's slots by partition), or -1. */
+function slotOf<A extends AlertLike>(index: AlertIndex<A>, term: number, partition: number): number {
+  const { termSlotStart, termSlotPartition } = index;
+  let lo = termSlotStart[term] as number;
+  const to = termSlotStart[term + 1] as number;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((termSlotPartition[mid] as number) < partition) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < to && termSlotPartition[lo] === partition ? (index.termSlot[lo] as number) : -1;
+}
+
+/** Whether the terms `terms[start .. end)` are all marked with the stamp (all in the tender). */
 function termsHold<A extends AlertLike>(index: AlertIndex<A>, stamp: number, start: number, end: number): boolean {
   const { terms } = index;
-  const { wordSeen, prefixSeen } = index.scratch;
-  for (let i = start; i < end; i++) {
-    const term = terms[i] as number;
-    if ((term >= 0 ? wordSeen[term] : prefixSeen[-1 - term]) !== stamp) return false;
-  }
+  const { termSeen } = index.scratch;
+  for (let i = start; i < end; i++) if (termSeen[terms[i] as number] !== stamp) return false;
   return true;
 }
 
@@ -437,22 +454,77 @@ function termsHold<A extends AlertLike>(index: AlertIndex<A>, stamp: number, sta
  * @example candidatesFor(index, prepareTender(tender)).length // usually a small part of index.alerts.length
  */
 export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): IndexedAlert<A>[] {
-  const { stamp, partitions, slots } = startPass(index, tender);
+  const stamp = nextStamp(index.scratch);
   const { seen } = index.scratch;
   const positions: number[] = [];
-  const add = (position: number) => {
-    if (seen[position] !== stamp) {
-      seen[position] = stamp;
-      positions.push(position);
+  const add = (records: Float64Array, from: number, to: number) => {
+    for (let j = from; j < to; j += RECORD) {
+      const position = records[j + R_POSITION] as number;
+      if (seen[position] !== stamp) {
+        seen[position] = stamp;
+        positions.push(position);
+      }
     }
   };
-  for (const p of partitions) (index.withoutKeywords[p] as Int32Array).forEach(add);
-  for (const slot of slots) {
-    for (let j = index.slotStart[slot] as number; j < (index.slotStart[slot + 1] as number); j += 3) add(index.postings[j] as number);
+  const terms = tenderTerms(index, tender, stamp);
+  for (const p of tenderPartitions(index, tender)) {
+    const without = index.withoutKeywords[p] as Float64Array;
+    add(without, 0, without.length);
+    for (const term of terms) {
+      const slot = slotOf(index, term, p);
+      if (slot >= 0) add(index.records, index.slotStart[slot] as number, index.slotStart[slot + 1] as number);
+    }
   }
   return Int32Array.from(positions)
     .sort()
     .reduce<IndexedAlert<A>[]>((out, p) => (out.push(index.alerts[p] as IndexedAlert<A>), out), []);
+}
+
+/** One tender's pass: what every record is checked against. */
+interface Pass<A extends AlertLike> {
+  readonly index: AlertIndex<A>;
+  readonly tender: PreparedTender;
+  readonly stamp: number;
+  /** The tender's value and time left before closing (ms), NaN when it has none. */
+  readonly value: number;
+  readonly left: number;
+  /** The FLAG_* that fail because the tender has no value or no closing date (NaN compares false). */
+  readonly missing: number;
+  readonly hits: A[];
+}
+
+/** Whether one of the alert's excludes occurs in the tender of the pass. */
+function excluded<A extends AlertLike>(index: AlertIndex<A>, stamp: number, position: number): boolean {
+  const { excludes } = index;
+  const to = index.excludeTo[position] as number;
+  for (let e = index.excludeFrom[position] as number; e < to; e += 2) {
+    if (termsHold(index, stamp, excludes[e] as number, excludes[e + 1] as number)) return true;
+  }
+  return false;
+}
+
+/** Checks the records `records[from .. to)` and adds the alerts that match to `pass.hits`. */
+function scan<A extends AlertLike>(pass: Pass<A>, records: Float64Array, from: number, to: number): void {
+  const { index, stamp, value, left, missing } = pass;
+  const { seen } = index.scratch;
+  for (let j = from; j < to; j += RECORD) {
+    const flags = records[j + R_FLAGS] as number;
+    const position = records[j + R_POSITION] as number;
+    const sole = (flags & FLAG_SOLE) !== 0;
+    if (!sole && seen[position] === stamp) continue; // already decided through another keyword
+    if ((flags & missing) !== 0) continue;
+    if (value < (records[j + R_MIN] as number) || value > (records[j + R_MAX] as number)) continue;
+    if (left < (records[j + R_CLOSING_FROM] as number) || left > (records[j + R_CLOSING_TO] as number)) continue;
+    if ((flags & FLAG_DEPARTMENTS) !== 0) {
+      const department = pass.tender.department;
+      if (department === null || (index.alerts[position] as IndexedAlert<A>).compiled.departments?.has(department) !== true) continue;
+    }
+    // The keyword's other terms; when they fail, another keyword of the alert may still hold.
+    if (!termsHold(index, stamp, records[j + R_TERMS_FROM] as number, records[j + R_TERMS_TO] as number)) continue;
+    if (!sole) seen[position] = stamp;
+    if ((flags & FLAG_EXCLUDES) !== 0 && excluded(index, stamp, position)) continue;
+    pass.hits.push(index.refs[position] as A);
+  }
 }
 
 /**
@@ -464,62 +536,27 @@ export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender:
  * @example const ids = matchAlerts(index, prepareTender(tender), now).map((a) => a.id);
  */
 export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, now: Date): A[] {
-  const { stamp, partitions, slots } = startPass(index, tender);
-  const { seen } = index.scratch;
-  const { alerts, refs, alertData, excludes, postings, slotStart } = index;
-  const value = tender.value;
-  const closingLeft = tender.closingTime === null ? null : tender.closingTime - now.getTime();
-  const hits: A[] = [];
-
-  /** The checks that do not depend on the keyword the alert was found through. */
-  const passesBounds = (position: number, at: number, f: number): boolean => {
-    if (f & FLAG_MIN && (value === null || value < (alertData[at + AT_MIN] as number))) return false;
-    if (f & FLAG_MAX && (value === null || value > (alertData[at + AT_MAX] as number))) return false;
-    if (f & FLAG_CLOSING && (closingLeft === null || closingLeft < 0 || closingLeft > (alertData[at + AT_CLOSING] as number))) return false;
-    if (f & FLAG_DEPARTMENTS) {
-      const departments = (alerts[position] as IndexedAlert<A>).compiled.departments;
-      if (tender.department === null || !departments?.has(tender.department)) return false;
-    }
-    return true;
+  const stamp = nextStamp(index.scratch);
+  const terms = tenderTerms(index, tender, stamp);
+  const pass: Pass<A> = {
+    index,
+    tender,
+    stamp,
+    value: tender.value ?? Number.NaN,
+    left: tender.closingTime === null ? Number.NaN : tender.closingTime - now.getTime(),
+    missing: (tender.value === null ? FLAG_MIN | FLAG_MAX : 0) | (tender.closingTime === null ? FLAG_CLOSING : 0),
+    hits: [],
   };
-  // Decides the alert once its keyword criterion is known to hold: only its excludes are left.
-  const decide = (position: number, at: number, f: number): void => {
-    seen[position] = stamp;
-    if (f & FLAG_EXCLUDES) {
-      const to = alertData[at + AT_EXCLUDES_TO] as number;
-      for (let e = alertData[at + AT_EXCLUDES_FROM] as number; e < to; e += 2) {
-        if (termsHold(index, stamp, excludes[e] as number, excludes[e + 1] as number)) return;
-      }
-    }
-    hits.push(refs[position] as A);
-  };
-
-  for (const p of partitions) {
-    const without = index.withoutKeywords[p] as Int32Array;
-    for (let i = 0; i < without.length; i++) {
-      const position = without[i] as number;
-      const at = position * ALERT_STRIDE;
-      const f = alertData[at + AT_FLAGS] as number;
-      if (seen[position] !== stamp && passesBounds(position, at, f)) decide(position, at, f);
-      else seen[position] = stamp;
+  const { records, slotStart } = index;
+  for (const p of tenderPartitions(index, tender)) {
+    const without = index.withoutKeywords[p] as Float64Array;
+    scan(pass, without, 0, without.length);
+    for (const term of terms) {
+      const slot = slotOf(index, term, p);
+      if (slot >= 0) scan(pass, records, slotStart[slot] as number, slotStart[slot + 1] as number);
     }
   }
-  for (const slot of slots) {
-    const end = slotStart[slot + 1] as number;
-    for (let j = slotStart[slot] as number; j < end; j += 3) {
-      const position = postings[j] as number;
-      if (seen[position] === stamp) continue;
-      const at = position * ALERT_STRIDE;
-      const f = alertData[at + AT_FLAGS] as number;
-      if (!passesBounds(position, at, f)) {
-        seen[position] = stamp; // fails whichever keyword it was found through
-        continue;
-      }
-      // Not decided when the keyword fails: another of its keywords may be in another slot.
-      if (termsHold(index, stamp, postings[j + 1] as number, postings[j + 2] as number)) decide(position, at, f);
-    }
-  }
-  return hits;
+  return pass.hits;
 }
 
 /**
@@ -541,17 +578,23 @@ export function describeAlertIndex<A extends AlertLike>(index: AlertIndex<A>) {
   const names = (map: ReadonlyMap<string, number>) => new Map([...map].map(([name, n]) => [n, name]));
   const words = names(index.vocabulary);
   const prefixes = names(index.prefixes);
-  const idOf = (position: number) => (index.alerts[position] as IndexedAlert<A>).alert.id;
-  const out = new Map<string, { byWord: Map<string, string[]>; byPrefix: Map<string, string[]>; withoutKeywords: string[] }>();
-  for (const [name, p] of index.partitions) out.set(name, { byWord: new Map(), byPrefix: new Map(), withoutKeywords: [...(index.withoutKeywords[p] as Int32Array)].map(idOf) });
   const partitionNames = names(index.partitions);
+  const ids = (records: Float64Array, from: number, to: number) => {
+    const out = new Set<string>();
+    for (let j = from; j < to; j += RECORD) out.add((index.refs[records[j + R_POSITION] as number] as A).id);
+    return [...out];
+  };
+  const out = new Map<string, { byWord: Map<string, string[]>; byPrefix: Map<string, string[]>; withoutKeywords: string[] }>();
+  for (const [name, p] of index.partitions) {
+    const without = index.withoutKeywords[p] as Float64Array;
+    out.set(name, { byWord: new Map(), byPrefix: new Map(), withoutKeywords: ids(without, 0, without.length) });
+  }
   index.slotKey.forEach((key, slot) => {
     const term = Math.floor(key / count);
-    const isWord = term < index.vocabulary.size;
     const entry = out.get(partitionNames.get(key % count) as string);
-    const ids = new Set<string>();
-    for (let j = index.slotStart[slot] as number; j < (index.slotStart[slot + 1] as number); j += 3) ids.add(idOf(index.postings[j] as number));
-    (isWord ? entry?.byWord : entry?.byPrefix)?.set((isWord ? words.get(term) : prefixes.get(term - index.vocabulary.size)) as string, [...ids]);
+    const filed = ids(index.records, index.slotStart[slot] as number, index.slotStart[slot + 1] as number);
+    if (term < index.vocabulary.size) entry?.byWord.set(words.get(term) as string, filed);
+    else entry?.byPrefix.set(prefixes.get(term - index.vocabulary.size) as string, filed);
   });
   return out;
 }
