@@ -82,6 +82,17 @@ describe("buildAlertIndex / matchAlerts", () => {
     expect([...(describeAlertIndex(buildAlertIndex(a, { wordFrequency: common })).get("any")?.byWord.keys() ?? [])]).toEqual(["water"]);
   });
 
+  it("answers right across the wrap of its 32-bit pass stamp", () => {
+    const wrapping = buildAlertIndex(alerts);
+    const t = prepareTender({ title: "Rooftop solar and solar pump", state: "Kerala" });
+    const other = prepareTender({ title: "Road construction", state: "Bihar", value: 2e8 });
+    wrapping.scratch.stamp = 2 ** 32 - 2;
+    for (const tender of [t, other, t, other, t]) {
+      expect(matchAlerts(wrapping, tender, NOW).map((a) => a.id).sort()).toEqual(matchAlertsNaive(wrapping, tender, NOW).map((a) => a.id).sort());
+    }
+    expect(wrapping.scratch.stamp).toBeLessThan(10);
+  });
+
   it("handles no alerts", () => {
     expect(matchAlerts(buildAlertIndex([]), prepareTender({ title: "road" }), NOW)).toEqual([]);
   });
@@ -165,6 +176,23 @@ describe("property: matchAlerts equals the naive check of every alert", () => {
     // The property says something only if matches happen, and not always.
     expect(matched).toBeGreaterThan(pairs * 0.02);
     expect(matched).toBeLessThan(pairs * 0.9);
+  });
+
+  it("for one index serving many tenders in turn (term cache and marks carried between them)", () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(fc.array(criteriaArb, { maxLength: 30 }), fc.array(tenderArb, { minLength: 5, maxLength: 30 }), (criteria, tenders) => {
+        const alerts = criteria.map((c, i) => alert(`a${i}`, c));
+        const index = buildAlertIndex(alerts);
+        for (const t of [...tenders, ...tenders]) {
+          const expected = naive(alerts, t, NOW);
+          expect(sortedIds(matchAlerts(index, prepareTender(t), NOW))).toEqual(expected);
+          matched += expected.length;
+        }
+      }),
+      { numRuns: 100 },
+    );
+    expect(matched).toBeGreaterThan(100);
   });
 
   it("for random keyword-only alerts (where the index does most of its work)", () => {

@@ -83,13 +83,12 @@ export interface AlertIndex<A extends AlertLike> {
   readonly prefixes: ReadonlyMap<string, number>;
   readonly prefixTrie: PrefixNode;
   /**
-   * Where keywords are filed, by term: the term's slots are `termSlot[termSlotStart[t] ..
-   * termSlotStart[t + 1])`, one per partition, sorted by the partition numbers in
-   * `termSlotPartition` (binary search: no hashing on the hot path).
+   * Where keywords are filed, by term: slots are numbered by term, then partition, so the term's
+   * slots are `termSlotStart[t] .. termSlotStart[t + 1]`, one per partition, whose partition
+   * numbers are in `slotPartition` (binary search: no hashing on the hot path).
    */
   readonly termSlotStart: Int32Array;
-  readonly termSlotPartition: Int32Array;
-  readonly termSlot: Int32Array;
+  readonly slotPartition: Int32Array;
   /** Per slot: its term and partition as `term × partitionCount + partition` (for describeAlertIndex). */
   readonly slotKey: Float64Array;
   /** The records of slot s are `records[slotStart[s] .. slotStart[s + 1])` (RECORD numbers each). */
@@ -204,6 +203,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
   };
 
   const partitions = numberer();
+  partitions.of(ANY); // number 0, first among each term's slots (slotOf looks there first)
   const statePartitions = new Map<string, number>();
   const departmentPartitions = new Map<string, number>();
   const partitionsOfAlert = indexed.map(({ compiled: c }): number[] => {
@@ -302,8 +302,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
   const slotStart = new Int32Array(keys.length + 1);
   const records = new Float64Array(keys.reduce((sum, key) => sum + (filed.get(key) as number[]).length, 0));
   const termSlotStart = new Int32Array(termCount + 1);
-  const termSlotPartition = new Int32Array(keys.length);
-  const termSlot = new Int32Array(keys.length);
+  const slotPartition = new Int32Array(keys.length);
   let offset = 0;
   keys.forEach((key, slot) => {
     const list = filed.get(key) as number[];
@@ -312,8 +311,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     offset += list.length;
     const term = Math.floor(key / partitionCount);
     termSlotStart[term + 1] = slot + 1; // keys are sorted: the last slot of a term sets its end
-    termSlotPartition[slot] = key % partitionCount;
-    termSlot[slot] = slot;
+    slotPartition[slot] = key % partitionCount;
   });
   slotStart[keys.length] = offset;
   // Terms without slots start and end where the previous term ended.
@@ -330,8 +328,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     prefixes: prefixes.map,
     prefixTrie: prefixTrie(prefixes.map),
     termSlotStart,
-    termSlotPartition,
-    termSlot,
+    slotPartition,
     slotKey: Float64Array.from(keys),
     slotStart,
     records,
@@ -427,16 +424,17 @@ function tenderPartitions<A extends AlertLike>(index: AlertIndex<A>, tender: Pre
 
 /** The slot of a term in a partition (binary search of the term's slots by partition), or -1. */
 function slotOf<A extends AlertLike>(index: AlertIndex<A>, term: number, partition: number): number {
-  const { termSlotStart, termSlotPartition } = index;
+  const { termSlotStart, slotPartition } = index;
   let lo = termSlotStart[term] as number;
   const to = termSlotStart[term + 1] as number;
+  if (partition === 0) return lo < to && slotPartition[lo] === 0 ? lo : -1; // "any" sorts first
   let hi = to;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((termSlotPartition[mid] as number) < partition) lo = mid + 1;
+    if ((slotPartition[mid] as number) < partition) lo = mid + 1;
     else hi = mid;
   }
-  return lo < to && termSlotPartition[lo] === partition ? (index.termSlot[lo] as number) : -1;
+  return lo < to && slotPartition[lo] === partition ? lo : -1;
 }
 
 /** Whether the terms `terms[start .. end)` are all marked with the stamp (all in the tender). */
