@@ -163,9 +163,13 @@ describe("property: matchAlerts equals the naive check of every alert", () => {
           const alerts = criteria.map((c, i) => alert(`a${i}`, c));
           const now = new Date(NOW.getTime() + shiftDays * DAY);
           const index = buildAlertIndex(alerts);
+          // Past its size limit the index finds slots by binary search instead of a table.
+          const searching = buildAlertIndex(alerts, { slotTableLimit: 0 });
+          expect(searching.slotTable).toBeNull();
           for (const t of tenders) {
             const expected = naive(alerts, t, now);
             expect(sortedIds(matchAlerts(index, prepareTender(t), now))).toEqual(expected);
+            expect(sortedIds(matchAlerts(searching, prepareTender(t), now))).toEqual(expected);
             matched += expected.length;
             pairs += alerts.length;
           }

@@ -89,6 +89,11 @@ export interface AlertIndex<A extends AlertLike> {
    */
   readonly termSlotStart: Int32Array;
   readonly slotPartition: Int32Array;
+  /**
+   * The same as a table, when it is small enough (DENSE_SLOT_LIMIT): the slot of term t in
+   * partition p is `slotTable[p × termCount + t]`, or -1. One read instead of a search.
+   */
+  readonly slotTable: Int32Array | null;
   /** Per slot: its term and partition as `term × partitionCount + partition` (for describeAlertIndex). */
   readonly slotKey: Float64Array;
   /** The records of slot s are `records[slotStart[s] .. slotStart[s + 1])` (RECORD numbers each). */
@@ -114,6 +119,8 @@ export interface AlertIndex<A extends AlertLike> {
 const ANY = "any";
 /** Entries of the term cache before it starts over (bounds an isolate's memory). */
 const TERM_CACHE_LIMIT = 200_000;
+/** Largest partitions × terms for which the slot table is built (4 bytes each: 16 MB). */
+const DENSE_SLOT_LIMIT = 4_000_000;
 
 // A record: one filed keyword (or one alert without keywords) with everything a candidate checks.
 const RECORD = 8; // 64 bytes
@@ -144,6 +151,8 @@ export interface BuildOptions {
    * use the word.
    */
   readonly wordFrequency?: (word: string) => number;
+  /** Largest partitions × terms for which a slot table is built (default DENSE_SLOT_LIMIT); 0 always searches. */
+  readonly slotTableLimit?: number;
 }
 
 /** A growing list of numbers in a typed array, to build the flat arrays without knowing their size. */
@@ -316,6 +325,14 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
   slotStart[keys.length] = offset;
   // Terms without slots start and end where the previous term ended.
   for (let t = 1; t <= termCount; t++) termSlotStart[t] = Math.max(termSlotStart[t] as number, termSlotStart[t - 1] as number);
+  let slotTable: Int32Array | null = null;
+  const tableLimit = options.slotTableLimit ?? DENSE_SLOT_LIMIT;
+  if (tableLimit > 0 && partitionCount * termCount <= tableLimit) {
+    slotTable = new Int32Array(partitionCount * termCount).fill(-1);
+    keys.forEach((key, slot) => {
+      (slotTable as Int32Array)[(key % partitionCount) * termCount + Math.floor(key / partitionCount)] = slot;
+    });
+  }
 
   return {
     alerts: indexed,
@@ -329,6 +346,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     prefixTrie: prefixTrie(prefixes.map),
     termSlotStart,
     slotPartition,
+    slotTable,
     slotKey: Float64Array.from(keys),
     slotStart,
     records,
@@ -422,9 +440,10 @@ function tenderPartitions<A extends AlertLike>(index: AlertIndex<A>, tender: Pre
   return out;
 }
 
-/** The slot of a term in a partition (binary search of the term's slots by partition), or -1. */
+/** The slot of a term in a partition (from the table, else by binary search of the term's slots), or -1. */
 function slotOf<A extends AlertLike>(index: AlertIndex<A>, term: number, partition: number): number {
-  const { termSlotStart, slotPartition } = index;
+  const { termSlotStart, slotPartition, slotTable } = index;
+  if (slotTable !== null) return slotTable[partition * index.scratch.termSeen.length + term] as number;
   let lo = termSlotStart[term] as number;
   const to = termSlotStart[term + 1] as number;
   if (partition === 0) return lo < to && slotPartition[lo] === 0 ? lo : -1; // "any" sorts first
