@@ -316,7 +316,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
   keys.forEach((key, slot) => {
     const list = filed.get(key) as number[];
     slotStart[slot] = offset;
-    records.set(list, offset);
+    records.set(byMinValue(list), offset);
     offset += list.length;
     const term = Math.floor(key / partitionCount);
     termSlotStart[term + 1] = slot + 1; // keys are sorted: the last slot of a term sets its end
@@ -350,7 +350,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     slotKey: Float64Array.from(keys),
     slotStart,
     records,
-    withoutKeywords: without.map((list) => Float64Array.from(list)),
+    withoutKeywords: without.map((list) => Float64Array.from(byMinValue(list))),
     terms: terms.toArray(),
     excludeFrom,
     excludeTo,
@@ -358,6 +358,17 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     scratch: { seen: new Uint32Array(n), termSeen: new Uint32Array(termCount), stamp: 0 },
     termCache: new Map(),
   };
+}
+
+/**
+ * Records (flat, RECORD numbers each) sorted by their minimum value, unset (−∞) first: a scan can
+ * stop at the first record whose minimum is above the tender's value, since all later ones are too.
+ */
+function byMinValue(list: readonly number[]): number[] {
+  const rows: number[][] = [];
+  for (let i = 0; i < list.length; i += RECORD) rows.push(list.slice(i, i + RECORD));
+  rows.sort((a, b) => (a[R_MIN] as number) - (b[R_MIN] as number) || (a[R_POSITION] as number) - (b[R_POSITION] as number));
+  return rows.flat();
 }
 
 function prefixTrie(prefixes: ReadonlyMap<string, number>): PrefixNode {
@@ -504,6 +515,8 @@ interface Pass<A extends AlertLike> {
   readonly stamp: number;
   /** The tender's value and time left before closing (ms), NaN when it has none. */
   readonly value: number;
+  /** The highest minimum value the tender meets: its value, or −∞ without one (it meets no set minimum). */
+  readonly minCut: number;
   readonly left: number;
   /** The FLAG_* that fail because the tender has no value or no closing date (NaN compares false). */
   readonly missing: number;
@@ -522,15 +535,17 @@ function excluded<A extends AlertLike>(index: AlertIndex<A>, stamp: number, posi
 
 /** Checks the records `records[from .. to)` and adds the alerts that match to `pass.hits`. */
 function scan<A extends AlertLike>(pass: Pass<A>, records: Float64Array, from: number, to: number): void {
-  const { index, stamp, value, left, missing } = pass;
+  const { index, stamp, value, minCut, left, missing } = pass;
   const { seen } = index.scratch;
   for (let j = from; j < to; j += RECORD) {
+    // Records are sorted by minimum value (byMinValue): from here on, every one asks for more.
+    if ((records[j + R_MIN] as number) > minCut) break;
     const flags = records[j + R_FLAGS] as number;
     const position = records[j + R_POSITION] as number;
     const sole = (flags & FLAG_SOLE) !== 0;
     if (!sole && seen[position] === stamp) continue; // already decided through another keyword
     if ((flags & missing) !== 0) continue;
-    if (value < (records[j + R_MIN] as number) || value > (records[j + R_MAX] as number)) continue;
+    if (value > (records[j + R_MAX] as number)) continue;
     if (left < (records[j + R_CLOSING_FROM] as number) || left > (records[j + R_CLOSING_TO] as number)) continue;
     if ((flags & FLAG_DEPARTMENTS) !== 0) {
       const department = pass.tender.department;
@@ -560,6 +575,7 @@ export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: P
     tender,
     stamp,
     value: tender.value ?? Number.NaN,
+    minCut: tender.value ?? -Infinity,
     left: tender.closingTime === null ? Number.NaN : tender.closingTime - now.getTime(),
     missing: (tender.value === null ? FLAG_MIN | FLAG_MAX : 0) | (tender.closingTime === null ? FLAG_CLOSING : 0),
     hits: [],
