@@ -7,20 +7,30 @@
  *   departments once per department, any other alert once under "any"; a tender visits "any",
  *   its own state and its own department. An alert can only match tenders in its states or
  *   departments, so it is met only by those.
- * - Inside a partition, every keyword of an alert is filed under ONE of its words: the one least
+ * - Inside a partition, every keyword of an alert is filed under ONE of its terms: the word least
  *   used across all alerts' keywords (a stand-in for "rarest in tenders"; pass `wordFrequency`
- *   to use real document frequencies), longer first on ties. A tender can match the keyword only
- *   if it contains that word, so its own words, looked up in a Map, give every candidate.
- * - A keyword made only of prefixes is filed under the first PREFIX_KEY_LENGTH (4) characters of
- *   its longest prefix; a tender's words are cut to at most that length and looked up, so a word
- *   costs at most four Map lookups however many prefixes alerts use.
+ *   to use real document frequencies), longer first on ties; a keyword made only of prefixes,
+ *   under its longest prefix. A tender can match the keyword only if it has that term, so the
+ *   tender's own terms give every candidate.
+ * - Every word and prefix of every keyword has a number (the index's vocabulary). A tender's
+ *   words are looked up in a per-index term cache (word → its number, and the numbers of the
+ *   alert prefixes it starts with, found once by walking a trie of the prefixes) and marked in
+ *   arrays for the pass.
  * - Alerts without keywords are candidates for every tender that reaches their partition.
- * Each candidate is then checked in full with matchesTender, so the index decides only speed,
- * never the answer: matchAlerts returns exactly what checking every alert returns
- * (alert-index.test.ts checks this with fast-check).
  *
- * The index is immutable after building except for a scratch array used to de-duplicate
- * candidates within one synchronous call, so one index can serve a whole isolate.
+ * How a candidate is checked: only what the way it was found has not already proven, from one
+ * flat record read front to back (no criteria objects, no hashing).
+ * - Reached through a state partition, the alert's states hold; through a department partition,
+ *   its departments. (An alert that sets both is filed by state and checks its departments.)
+ * - The term a keyword is filed under is in the tender; its record lists only its other terms,
+ *   which must all be marked. A one-word keyword has none left to check.
+ * - Value bounds and the closing window sit in the record (±∞ when unset); excludes are checked
+ *   only for the alerts that set them.
+ * So the index decides only speed, never the answer: matchAlerts returns exactly what checking
+ * every alert with matchesTender returns (alert-index.test.ts checks this with fast-check).
+ *
+ * The index is immutable after building except for scratch arrays (marks within one synchronous
+ * call) and the term cache, so one index can serve a whole isolate.
  */
 import type { TenderCriteria } from "../../db/schema";
 import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "./match";
@@ -38,35 +48,101 @@ export interface IndexedAlert<A extends AlertLike> {
   readonly compiled: CompiledCriteria;
 }
 
-/** The alerts filed under one partition (any tender, one state, or one department). */
-export interface Partition {
-  /** Word → positions (in `AlertIndex.alerts`) of alerts with a keyword filed under that word. */
-  readonly byWord: ReadonlyMap<string, readonly number[]>;
-  /** Prefix cut to PREFIX_KEY_LENGTH → positions of alerts with a prefix-only keyword filed under it. */
-  readonly byPrefix: ReadonlyMap<string, readonly number[]>;
-  /** The distinct lengths of the keys of `byPrefix`, ascending. */
-  readonly prefixLengths: readonly number[];
-  /** Alerts without keywords: candidates for every tender that reaches this partition. */
-  readonly withoutKeywords: readonly number[];
+/** What the index knows of one word of a tender: its vocabulary number and the prefixes it starts with. */
+interface TermInfo {
+  /** Number in `vocabulary`, or -1 when no keyword uses the word. */
+  readonly word: number;
+  /** Numbers in `prefixes` of the alert prefixes the word starts with (or is), or null. */
+  readonly prefixes: readonly number[] | null;
+}
+
+/** A trie of the alerts' prefixes by UTF-16 code unit (startsWith compares code units too). */
+interface PrefixNode {
+  readonly next: Map<number, PrefixNode>;
+  /** Number of the prefix that ends here, or -1. */
+  prefix: number;
 }
 
 export interface AlertIndex<A extends AlertLike> {
   /** The alerts in the order given to {@link buildAlertIndex}. */
   readonly alerts: readonly IndexedAlert<A>[];
+  /** The same alerts as given, in one flat array (a hit reads one slot, not an object). */
+  readonly refs: readonly A[];
   /**
-   * `ANY` for alerts that set neither states nor departments; `state:<label>` for alerts that set
-   * states (one entry per state); `department:<label>` for alerts that set departments only.
+   * Partition numbers: `any` for alerts that set neither states nor departments;
+   * `state:<label>` for alerts that set states (one per state); `department:<label>` for alerts
+   * that set departments only.
    */
-  readonly partitions: ReadonlyMap<string, Partition>;
-  /** Scratch for de-duplication: `seen[i] === stamp` means alert i is already a candidate. */
-  readonly scratch: { seen: Uint32Array; stamp: number };
+  readonly partitions: ReadonlyMap<string, number>;
+  readonly statePartitions: ReadonlyMap<string, number>;
+  readonly departmentPartitions: ReadonlyMap<string, number>;
+  readonly partitionCount: number;
+  /** Every word of every keyword (and exclude) → its number. Terms: word w is term w. */
+  readonly vocabulary: ReadonlyMap<string, number>;
+  /** Every prefix of every keyword (without its `*`) → its number, and the same as a trie. Prefix x is term vocabulary.size + x. */
+  readonly prefixes: ReadonlyMap<string, number>;
+  readonly prefixTrie: PrefixNode;
+  /**
+   * Where keywords are filed, by term: slots are numbered by term, then partition, so the term's
+   * slots are `termSlotStart[t] .. termSlotStart[t + 1]`, one per partition, whose partition
+   * numbers are in `slotPartition` (binary search: no hashing on the hot path).
+   */
+  readonly termSlotStart: Int32Array;
+  readonly slotPartition: Int32Array;
+  /**
+   * The same as a table, when it is small enough (DENSE_SLOT_LIMIT): the slot of term t in
+   * partition p is `slotTable[p × termCount + t]`, or -1. One read instead of a search.
+   */
+  readonly slotTable: Int32Array | null;
+  /** Per slot: its term and partition as `term × partitionCount + partition` (for describeAlertIndex). */
+  readonly slotKey: Float64Array;
+  /** The records of slot s are `records[slotStart[s] .. slotStart[s + 1])` (RECORD numbers each). */
+  readonly slotStart: Int32Array;
+  readonly records: Float64Array;
+  /** Per partition: the records of the alerts without keywords filed there. */
+  readonly withoutKeywords: readonly Float64Array[];
+  /** The terms left to check, for records and excludes: ranges of this array, of term numbers. */
+  readonly terms: Int32Array;
+  /** Per alert position: its excludes as a range of `excludes`, which holds pairs (start, end) of `terms` ranges. */
+  readonly excludeFrom: Int32Array;
+  readonly excludeTo: Int32Array;
+  readonly excludes: Int32Array;
+  /**
+   * Scratch for one synchronous call: `seen[i] === stamp` means alert i is decided for this
+   * tender, `termSeen[t] === stamp` that the tender has term t.
+   */
+  readonly scratch: { seen: Uint32Array; termSeen: Uint32Array; stamp: number };
+  /** Tender word → what the index knows of it; grows with the words tenders use, cleared past TERM_CACHE_LIMIT. */
+  readonly termCache: Map<string, TermInfo>;
 }
 
 const ANY = "any";
-/** Prefixes are filed by their first characters; candidates are then checked in full. */
-export const PREFIX_KEY_LENGTH = 4;
-const stateKey = (label: string) => `state:${label}`;
-const departmentKey = (label: string) => `department:${label}`;
+/** Entries of the term cache before it starts over (bounds an isolate's memory). */
+const TERM_CACHE_LIMIT = 200_000;
+/** Largest partitions × terms for which the slot table is built (4 bytes each: 16 MB). */
+const DENSE_SLOT_LIMIT = 4_000_000;
+
+// A record: one filed keyword (or one alert without keywords) with everything a candidate checks.
+const RECORD = 8; // 64 bytes
+const R_POSITION = 0;
+const R_TERMS_FROM = 1;
+const R_TERMS_TO = 2;
+const R_FLAGS = 3;
+const R_MIN = 4; // −∞ when unset
+const R_MAX = 5; // +∞ when unset
+/** Least time left before closing, in ms: 0 with a closing window, −∞ without. */
+const R_CLOSING_FROM = 6;
+/** Most time left before closing: the window, or +∞. */
+const R_CLOSING_TO = 7;
+
+const FLAG_MIN = 1;
+const FLAG_MAX = 2;
+const FLAG_CLOSING = 4;
+const FLAG_EXCLUDES = 8;
+/** Sets departments but is filed by state, so reaching it does not prove its departments. */
+const FLAG_DEPARTMENTS = 16;
+/** The alert's only record in its partition: it cannot be met twice in a pass, so it needs no mark. */
+const FLAG_SOLE = 32;
 
 export interface BuildOptions {
   /**
@@ -75,21 +151,33 @@ export interface BuildOptions {
    * use the word.
    */
   readonly wordFrequency?: (word: string) => number;
+  /** Largest partitions × terms for which a slot table is built (default DENSE_SLOT_LIMIT); 0 always searches. */
+  readonly slotTableLimit?: number;
 }
 
-interface MutablePartition {
-  byWord: Map<string, number[]>;
-  byPrefix: Map<string, number[]>;
-  prefixLengths: number[];
-  withoutKeywords: number[];
+/** A growing list of numbers in a typed array, to build the flat arrays without knowing their size. */
+class NumberList<T extends Int32Array | Float64Array> {
+  length = 0;
+  constructor(private data: T) {}
+  push(...values: number[]): void {
+    for (const v of values) {
+      if (this.length === this.data.length) {
+        const grown = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
+        grown.set(this.data);
+        this.data = grown;
+      }
+      this.data[this.length++] = v;
+    }
+  }
+  toArray(): T {
+    return this.data.slice(0, this.length) as T;
+  }
 }
 
-function push(map: Map<string, number[]>, key: string, position: number): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [position]);
-  // An alert may file several keywords under one key; keep it once (positions arrive in order).
-  else if (list[list.length - 1] !== position) list.push(position);
-}
+const numberer = () => {
+  const map = new Map<string, number>();
+  return { map, of: (key: string) => map.get(key) ?? (map.set(key, map.size), map.size - 1) };
+};
 
 /**
  * Compiles alerts into an index. Cost is linear in the total size of the criteria; rebuild it when
@@ -98,11 +186,12 @@ function push(map: Map<string, number[]>, key: string, position: number): void {
  * @example
  * const index = buildAlertIndex(activeAlerts); // [{ id, userId, criteria, ... }]
  * for (const tender of tenders) {
- *   const hits = matchAlerts(index, prepareTender(tender), now); // the alerts, as given
+ *   const hits = matchAlerts(index, prepareTender(tender), now); // the alert objects given
  * }
  */
 export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], options: BuildOptions = {}): AlertIndex<A> {
   const indexed = alerts.map((alert) => ({ alert, compiled: compileCriteria(alert.criteria) }));
+  const n = indexed.length;
 
   let frequency = options.wordFrequency;
   if (frequency === undefined) {
@@ -121,101 +210,269 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
     if (a.length !== b.length) return a.length > b.length;
     return a < b;
   };
-  const keyOf = (k: CompiledKeyword): { word: string } | { prefix: string } | null => {
-    if (k.words.length > 0) return { word: k.words.reduce((best, w) => (better(w, best) ? w : best)) };
-    if (k.prefixes.length > 0) {
-      const longest = k.prefixes.reduce((best, p) => (p.length > best.length ? p : best));
-      return { prefix: longest.slice(0, PREFIX_KEY_LENGTH) };
-    }
-    return null; // A keyword without words never matches: nothing to file.
-  };
 
-  const partitions = new Map<string, MutablePartition>();
-  const partition = (key: string): MutablePartition => {
-    let p = partitions.get(key);
-    if (p === undefined) {
-      p = { byWord: new Map(), byPrefix: new Map(), prefixLengths: [], withoutKeywords: [] };
-      partitions.set(key, p);
-    }
-    return p;
-  };
-
-  indexed.forEach(({ compiled }, position) => {
+  const partitions = numberer();
+  partitions.of(ANY); // number 0, first among each term's slots (slotOf looks there first)
+  const statePartitions = new Map<string, number>();
+  const departmentPartitions = new Map<string, number>();
+  const partitionsOfAlert = indexed.map(({ compiled: c }): number[] => {
     // An alert that sets states can only match a tender in one of them, so it is filed only where
     // such tenders look; likewise departments. States win when both are set (either is correct).
-    const keys = compiled.states
-      ? [...compiled.states].map(stateKey)
-      : compiled.departments
-        ? [...compiled.departments].map(departmentKey)
-        : [ANY];
-    for (const key of keys) {
-      const p = partition(key);
-      if (compiled.keywords === null) {
-        p.withoutKeywords.push(position);
-        continue;
-      }
-      // A tender passes `keywords` only through one of them, so filing each keyword suffices.
-      for (const k of compiled.keywords) {
-        const filed = keyOf(k);
-        if (filed === null) continue;
-        if ("word" in filed) push(p.byWord, filed.word, position);
-        else push(p.byPrefix, filed.prefix, position);
+    const file = (labels: ReadonlySet<string>, kind: string, byLabel: Map<string, number>) =>
+      [...labels].map((label) => {
+        const p = partitions.of(`${kind}:${label}`);
+        byLabel.set(label, p);
+        return p;
+      });
+    if (c.states) return file(c.states, "state", statePartitions);
+    if (c.departments) return file(c.departments, "department", departmentPartitions);
+    return [partitions.of(ANY)];
+  });
+  const partitionCount = Math.max(partitions.map.size, 1);
+
+  // Words and prefixes are numbered apart; a term is a word, or a prefix after all words.
+  const vocabulary = numberer();
+  const prefixes = numberer();
+  for (const { compiled: c } of indexed) {
+    for (const k of [...(c.keywords ?? []), ...c.excludes]) {
+      k.words.forEach(vocabulary.of);
+      k.prefixes.forEach(prefixes.of);
+    }
+  }
+  const vocabularySize = vocabulary.map.size;
+  const termCount = vocabularySize + prefixes.map.size;
+  const wordTerm = (w: string) => vocabulary.of(w);
+  const prefixTerm = (x: string) => vocabularySize + prefixes.of(x);
+
+  const terms = new NumberList(new Int32Array(64));
+  /** Appends the keyword's terms but `filedUnder`; their [start, end) in `terms`. */
+  const addTerms = (k: CompiledKeyword, filedUnder = -1): [number, number] => {
+    const start = terms.length;
+    for (const w of k.words) if (wordTerm(w) !== filedUnder) terms.push(wordTerm(w));
+    for (const x of k.prefixes) if (prefixTerm(x) !== filedUnder) terms.push(prefixTerm(x));
+    return [start, terms.length];
+  };
+
+  const excludeFrom = new Int32Array(n);
+  const excludeTo = new Int32Array(n);
+  const excludes = new NumberList(new Int32Array(64));
+  // Records by slot key (`term × partitionCount + partition`), or by partition for alerts without keywords.
+  const filed = new Map<number, number[]>();
+  const without: number[][] = Array.from({ length: partitionCount }, () => []);
+
+  indexed.forEach(({ compiled: c }, position) => {
+    let flags = 0;
+    if (c.minValue !== null) flags |= FLAG_MIN;
+    if (c.maxValue !== null) flags |= FLAG_MAX;
+    if (c.closingWithinMs !== null) flags |= FLAG_CLOSING;
+    if (c.states && c.departments) flags |= FLAG_DEPARTMENTS;
+    // Excludes are checked, never filed. One without words excludes nothing.
+    excludeFrom[position] = excludes.length;
+    for (const k of c.excludes) if (k.words.length + k.prefixes.length > 0) excludes.push(...addTerms(k));
+    excludeTo[position] = excludes.length;
+    if (excludeTo[position] !== excludeFrom[position]) flags |= FLAG_EXCLUDES;
+    const record = (termsFrom: number, termsTo: number, sole: boolean): number[] => [
+      position,
+      termsFrom,
+      termsTo,
+      flags | (sole ? FLAG_SOLE : 0),
+      c.minValue ?? -Infinity,
+      c.maxValue ?? Infinity,
+      c.closingWithinMs === null ? -Infinity : 0,
+      c.closingWithinMs ?? Infinity,
+    ];
+
+    const where = partitionsOfAlert[position] as number[];
+    if (c.keywords === null) {
+      for (const p of where) without[p]?.push(...record(0, 0, true));
+      return;
+    }
+    // A keyword without words never matches: nothing to file. A tender passes `keywords` only
+    // through one of them, so filing each keyword under one term suffices.
+    const keywords = c.keywords.filter((k) => k.words.length + k.prefixes.length > 0);
+    for (const k of keywords) {
+      const term =
+        k.words.length > 0
+          ? wordTerm(k.words.reduce((best, w) => (better(w, best) ? w : best)))
+          : prefixTerm(k.prefixes.reduce((best, x) => (x.length > best.length ? x : best)));
+      const [from, to] = addTerms(k, term);
+      for (const p of where) {
+        const key = term * partitionCount + p;
+        const list = filed.get(key);
+        const r = record(from, to, keywords.length === 1);
+        if (list === undefined) filed.set(key, r);
+        else list.push(...r);
       }
     }
   });
-  for (const p of partitions.values()) {
-    p.prefixLengths = [...new Set([...p.byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
+
+  // Lay the slots out one after the other, sorted by term then partition, and index them by term.
+  const keys = [...filed.keys()].sort((a, b) => a - b);
+  const slotStart = new Int32Array(keys.length + 1);
+  const records = new Float64Array(keys.reduce((sum, key) => sum + (filed.get(key) as number[]).length, 0));
+  const termSlotStart = new Int32Array(termCount + 1);
+  const slotPartition = new Int32Array(keys.length);
+  let offset = 0;
+  keys.forEach((key, slot) => {
+    const list = filed.get(key) as number[];
+    slotStart[slot] = offset;
+    records.set(byMinValue(list), offset);
+    offset += list.length;
+    const term = Math.floor(key / partitionCount);
+    termSlotStart[term + 1] = slot + 1; // keys are sorted: the last slot of a term sets its end
+    slotPartition[slot] = key % partitionCount;
+  });
+  slotStart[keys.length] = offset;
+  // Terms without slots start and end where the previous term ended.
+  for (let t = 1; t <= termCount; t++) termSlotStart[t] = Math.max(termSlotStart[t] as number, termSlotStart[t - 1] as number);
+  let slotTable: Int32Array | null = null;
+  const tableLimit = options.slotTableLimit ?? DENSE_SLOT_LIMIT;
+  if (tableLimit > 0 && partitionCount * termCount <= tableLimit) {
+    slotTable = new Int32Array(partitionCount * termCount).fill(-1);
+    keys.forEach((key, slot) => {
+      (slotTable as Int32Array)[(key % partitionCount) * termCount + Math.floor(key / partitionCount)] = slot;
+    });
   }
 
-  return { alerts: indexed, partitions, scratch: { seen: new Uint32Array(indexed.length), stamp: 0 } };
+  return {
+    alerts: indexed,
+    refs: [...alerts],
+    partitions: partitions.map,
+    statePartitions,
+    departmentPartitions,
+    partitionCount,
+    vocabulary: vocabulary.map,
+    prefixes: prefixes.map,
+    prefixTrie: prefixTrie(prefixes.map),
+    termSlotStart,
+    slotPartition,
+    slotTable,
+    slotKey: Float64Array.from(keys),
+    slotStart,
+    records,
+    withoutKeywords: without.map((list) => Float64Array.from(byMinValue(list))),
+    terms: terms.toArray(),
+    excludeFrom,
+    excludeTo,
+    excludes: excludes.toArray(),
+    scratch: { seen: new Uint32Array(n), termSeen: new Uint32Array(termCount), stamp: 0 },
+    termCache: new Map(),
+  };
 }
 
-/** Positions (in `index.alerts`) of the candidates, each once, in no particular order. */
-function candidatePositions<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): number[] {
-  const { scratch } = index;
+/**
+ * Records (flat, RECORD numbers each) sorted by their minimum value, unset (−∞) first: a scan can
+ * stop at the first record whose minimum is above the tender's value, since all later ones are too.
+ */
+function byMinValue(list: readonly number[]): number[] {
+  const rows: number[][] = [];
+  for (let i = 0; i < list.length; i += RECORD) rows.push(list.slice(i, i + RECORD));
+  rows.sort((a, b) => (a[R_MIN] as number) - (b[R_MIN] as number) || (a[R_POSITION] as number) - (b[R_POSITION] as number));
+  return rows.flat();
+}
+
+function prefixTrie(prefixes: ReadonlyMap<string, number>): PrefixNode {
+  const root: PrefixNode = { next: new Map(), prefix: -1 };
+  for (const [text, number] of prefixes) {
+    let node = root;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      let child = node.next.get(unit);
+      if (child === undefined) node.next.set(unit, (child = { next: new Map(), prefix: -1 }));
+      node = child;
+    }
+    node.prefix = number;
+  }
+  return root;
+}
+
+/** What the index knows of a tender's word (cached: tenders repeat their words a lot). */
+function termInfo<A extends AlertLike>(index: AlertIndex<A>, word: string): TermInfo {
+  let info = index.termCache.get(word);
+  if (info !== undefined) return info;
+  let prefixes: number[] | null = null;
+  // Walk the trie along the word: every prefix met on the way is one the word starts with.
+  let node: PrefixNode | undefined = index.prefixTrie;
+  for (let i = 0; i < word.length; i++) {
+    node = node.next.get(word.charCodeAt(i));
+    if (node === undefined) break;
+    if (node.prefix >= 0) (prefixes ??= []).push(node.prefix);
+  }
+  info = { word: index.vocabulary.get(word) ?? -1, prefixes };
+  if (index.termCache.size >= TERM_CACHE_LIMIT) index.termCache.clear();
+  index.termCache.set(word, info);
+  return info;
+}
+
+/** A new stamp for one tender's pass: `seen[i] === stamp` and the like mark things within it. */
+function nextStamp(scratch: AlertIndex<AlertLike>["scratch"]): number {
   scratch.stamp = (scratch.stamp + 1) >>> 0;
   if (scratch.stamp === 0) {
-    // Wrapped after 2^32 calls: old stamps could collide, so start over.
+    // Wrapped after 2^32 passes: old stamps could collide, so start over.
     scratch.seen.fill(0);
+    scratch.termSeen.fill(0);
     scratch.stamp = 1;
   }
-  const { seen, stamp } = scratch;
-  const positions: number[] = [];
-  const add = (list: readonly number[] | undefined): void => {
-    if (list === undefined) return;
-    for (const p of list) {
-      if (seen[p] !== stamp) {
-        seen[p] = stamp;
-        positions.push(p);
-      }
-    }
-  };
-  const words = tender.sortedWords;
+  return scratch.stamp;
+}
 
-  const visit = (p: Partition | undefined): void => {
-    if (p === undefined) return;
-    add(p.withoutKeywords);
-    if (p.byWord.size > 0) {
-      // Walk the smaller side: the tender's words, or the words filed here.
-      if (p.byWord.size < words.length) {
-        for (const [word, list] of p.byWord) if (tender.words.has(word)) add(list);
-      } else {
-        for (const word of words) add(p.byWord.get(word));
+/** Marks the tender's terms (its words and the prefixes they start with) with the stamp and lists them, each once. */
+function tenderTerms<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, stamp: number): number[] {
+  const { termSeen } = index.scratch;
+  const vocabularySize = index.vocabulary.size;
+  const out: number[] = [];
+  for (const word of tender.sortedWords) {
+    const info = termInfo(index, word);
+    if (info.word >= 0) {
+      termSeen[info.word] = stamp;
+      out.push(info.word);
+    }
+    if (info.prefixes !== null) {
+      for (const x of info.prefixes) {
+        const term = vocabularySize + x;
+        if (termSeen[term] === stamp) continue; // two words with the same prefix
+        termSeen[term] = stamp;
+        out.push(term);
       }
     }
-    if (p.byPrefix.size > 0) {
-      for (const word of words) {
-        for (const length of p.prefixLengths) {
-          if (length > word.length) break;
-          add(p.byPrefix.get(length === word.length ? word : word.slice(0, length)));
-        }
-      }
-    }
-  };
-  visit(index.partitions.get(ANY));
-  if (tender.state !== null) visit(index.partitions.get(stateKey(tender.state)));
-  if (tender.department !== null) visit(index.partitions.get(departmentKey(tender.department)));
-  return positions;
+  }
+  return out;
+}
+
+/** The partitions the tender visits: any, its state's, its department's (those that exist). */
+function tenderPartitions<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): number[] {
+  const out: number[] = [];
+  const any = index.partitions.get(ANY);
+  if (any !== undefined) out.push(any);
+  const state = tender.state === null ? undefined : index.statePartitions.get(tender.state);
+  if (state !== undefined) out.push(state);
+  const department = tender.department === null ? undefined : index.departmentPartitions.get(tender.department);
+  if (department !== undefined) out.push(department);
+  return out;
+}
+
+/** The slot of a term in a partition (from the table, else by binary search of the term's slots), or -1. */
+function slotOf<A extends AlertLike>(index: AlertIndex<A>, term: number, partition: number): number {
+  const { termSlotStart, slotPartition, slotTable } = index;
+  if (slotTable !== null) return slotTable[partition * index.scratch.termSeen.length + term] as number;
+  let lo = termSlotStart[term] as number;
+  const to = termSlotStart[term + 1] as number;
+  if (partition === 0) return lo < to && slotPartition[lo] === 0 ? lo : -1; // "any" sorts first
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((slotPartition[mid] as number) < partition) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < to && slotPartition[lo] === partition ? lo : -1;
+}
+
+/** Whether the terms `terms[start .. end)` are all marked with the stamp (all in the tender). */
+function termsHold<A extends AlertLike>(index: AlertIndex<A>, stamp: number, start: number, end: number): boolean {
+  const { terms } = index;
+  const { termSeen } = index.scratch;
+  for (let i = start; i < end; i++) if (termSeen[terms[i] as number] !== stamp) return false;
+  return true;
 }
 
 /**
@@ -225,27 +482,114 @@ function candidatePositions<A extends AlertLike>(index: AlertIndex<A>, tender: P
  * @example candidatesFor(index, prepareTender(tender)).length // usually a small part of index.alerts.length
  */
 export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): IndexedAlert<A>[] {
-  return Int32Array.from(candidatePositions(index, tender))
+  const stamp = nextStamp(index.scratch);
+  const { seen } = index.scratch;
+  const positions: number[] = [];
+  const add = (records: Float64Array, from: number, to: number) => {
+    for (let j = from; j < to; j += RECORD) {
+      const position = records[j + R_POSITION] as number;
+      if (seen[position] !== stamp) {
+        seen[position] = stamp;
+        positions.push(position);
+      }
+    }
+  };
+  const terms = tenderTerms(index, tender, stamp);
+  for (const p of tenderPartitions(index, tender)) {
+    const without = index.withoutKeywords[p] as Float64Array;
+    add(without, 0, without.length);
+    for (const term of terms) {
+      const slot = slotOf(index, term, p);
+      if (slot >= 0) add(index.records, index.slotStart[slot] as number, index.slotStart[slot + 1] as number);
+    }
+  }
+  return Int32Array.from(positions)
     .sort()
     .reduce<IndexedAlert<A>[]>((out, p) => (out.push(index.alerts[p] as IndexedAlert<A>), out), []);
 }
 
+/** One tender's pass: what every record is checked against. */
+interface Pass<A extends AlertLike> {
+  readonly index: AlertIndex<A>;
+  readonly tender: PreparedTender;
+  readonly stamp: number;
+  /** The tender's value and time left before closing (ms), NaN when it has none. */
+  readonly value: number;
+  /** The highest minimum value the tender meets: its value, or −∞ without one (it meets no set minimum). */
+  readonly minCut: number;
+  readonly left: number;
+  /** The FLAG_* that fail because the tender has no value or no closing date (NaN compares false). */
+  readonly missing: number;
+  readonly hits: A[];
+}
+
+/** Whether one of the alert's excludes occurs in the tender of the pass. */
+function excluded<A extends AlertLike>(index: AlertIndex<A>, stamp: number, position: number): boolean {
+  const { excludes } = index;
+  const to = index.excludeTo[position] as number;
+  for (let e = index.excludeFrom[position] as number; e < to; e += 2) {
+    if (termsHold(index, stamp, excludes[e] as number, excludes[e + 1] as number)) return true;
+  }
+  return false;
+}
+
+/** Checks the records `records[from .. to)` and adds the alerts that match to `pass.hits`. */
+function scan<A extends AlertLike>(pass: Pass<A>, records: Float64Array, from: number, to: number): void {
+  const { index, stamp, value, minCut, left, missing } = pass;
+  const { seen } = index.scratch;
+  for (let j = from; j < to; j += RECORD) {
+    // Records are sorted by minimum value (byMinValue): from here on, every one asks for more.
+    if ((records[j + R_MIN] as number) > minCut) break;
+    const flags = records[j + R_FLAGS] as number;
+    const position = records[j + R_POSITION] as number;
+    const sole = (flags & FLAG_SOLE) !== 0;
+    if (!sole && seen[position] === stamp) continue; // already decided through another keyword
+    if ((flags & missing) !== 0) continue;
+    if (value > (records[j + R_MAX] as number)) continue;
+    if (left < (records[j + R_CLOSING_FROM] as number) || left > (records[j + R_CLOSING_TO] as number)) continue;
+    if ((flags & FLAG_DEPARTMENTS) !== 0) {
+      const department = pass.tender.department;
+      if (department === null || (index.alerts[position] as IndexedAlert<A>).compiled.departments?.has(department) !== true) continue;
+    }
+    // The keyword's other terms; when they fail, another keyword of the alert may still hold.
+    if (!termsHold(index, stamp, records[j + R_TERMS_FROM] as number, records[j + R_TERMS_TO] as number)) continue;
+    if (!sole) seen[position] = stamp;
+    if ((flags & FLAG_EXCLUDES) !== 0 && excluded(index, stamp, position)) continue;
+    pass.hits.push(index.refs[position] as A);
+  }
+}
+
 /**
- * The alerts the tender matches at `now`, in the order the alerts were given: exactly those for
- * which `matchesTender` holds, found through the index.
+ * The alerts the tender matches at `now`: exactly those for which `matchesTender` holds, found
+ * through the index, in the order it finds them (deterministic for an index and a tender, but not
+ * the order the alerts were given: sorting ~70 hits would cost more than a tenth of the pass, and
+ * the consumer records a set).
  *
  * @example const ids = matchAlerts(index, prepareTender(tender), now).map((a) => a.id);
  */
 export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, now: Date): A[] {
-  const hits: number[] = [];
-  for (const p of candidatePositions(index, tender)) {
-    if (matchesTender((index.alerts[p] as IndexedAlert<A>).compiled, tender, now)) hits.push(p);
+  const stamp = nextStamp(index.scratch);
+  const terms = tenderTerms(index, tender, stamp);
+  const pass: Pass<A> = {
+    index,
+    tender,
+    stamp,
+    value: tender.value ?? Number.NaN,
+    minCut: tender.value ?? -Infinity,
+    left: tender.closingTime === null ? Number.NaN : tender.closingTime - now.getTime(),
+    missing: (tender.value === null ? FLAG_MIN | FLAG_MAX : 0) | (tender.closingTime === null ? FLAG_CLOSING : 0),
+    hits: [],
+  };
+  const { records, slotStart } = index;
+  for (const p of tenderPartitions(index, tender)) {
+    const without = index.withoutKeywords[p] as Float64Array;
+    scan(pass, without, 0, without.length);
+    for (const term of terms) {
+      const slot = slotOf(index, term, p);
+      if (slot >= 0) scan(pass, records, slotStart[slot] as number, slotStart[slot + 1] as number);
+    }
   }
-  // Sort only the hits (typed-array sort is numeric and needs no comparator).
-  const sorted = Int32Array.from(hits).sort();
-  const out = new Array<A>(sorted.length);
-  for (let i = 0; i < sorted.length; i++) out[i] = (index.alerts[sorted[i] as number] as IndexedAlert<A>).alert;
-  return out;
+  return pass.hits;
 }
 
 /**
@@ -255,5 +599,35 @@ export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: P
 export function matchAlertsNaive<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, now: Date): A[] {
   const out: A[] = [];
   for (const c of index.alerts) if (matchesTender(c.compiled, tender, now)) out.push(c.alert);
+  return out;
+}
+
+/**
+ * A readable view of where the index filed each alert, for tests and debugging: per partition,
+ * the word (or prefix) each keyword is filed under → alert ids, and the alerts without keywords.
+ */
+export function describeAlertIndex<A extends AlertLike>(index: AlertIndex<A>) {
+  const count = index.partitionCount;
+  const names = (map: ReadonlyMap<string, number>) => new Map([...map].map(([name, n]) => [n, name]));
+  const words = names(index.vocabulary);
+  const prefixes = names(index.prefixes);
+  const partitionNames = names(index.partitions);
+  const ids = (records: Float64Array, from: number, to: number) => {
+    const out = new Set<string>();
+    for (let j = from; j < to; j += RECORD) out.add((index.refs[records[j + R_POSITION] as number] as A).id);
+    return [...out];
+  };
+  const out = new Map<string, { byWord: Map<string, string[]>; byPrefix: Map<string, string[]>; withoutKeywords: string[] }>();
+  for (const [name, p] of index.partitions) {
+    const without = index.withoutKeywords[p] as Float64Array;
+    out.set(name, { byWord: new Map(), byPrefix: new Map(), withoutKeywords: ids(without, 0, without.length) });
+  }
+  index.slotKey.forEach((key, slot) => {
+    const term = Math.floor(key / count);
+    const entry = out.get(partitionNames.get(key % count) as string);
+    const filed = ids(index.records, index.slotStart[slot] as number, index.slotStart[slot + 1] as number);
+    if (term < index.vocabulary.size) entry?.byWord.set(words.get(term) as string, filed);
+    else entry?.byPrefix.set(prefixes.get(term - index.vocabulary.size) as string, filed);
+  });
   return out;
 }
