@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
-import { MATCH_RESEND_GRACE_MS } from "../src/features/tenders/ingest";
+import { MATCH_RESEND_GRACE_MS, MATCH_RESEND_PER_TICK } from "../src/features/tenders/ingest";
 import { claimStalePendingMatchingQuery, clearMatchPendingStatement } from "../src/features/tenders/tenders.repo";
 import { createDb } from "../src/platform/db";
 import { call, callWithConfig, eventually, json, signedInUser, unique } from "./helpers/harness";
@@ -154,6 +154,39 @@ describe("tender ingest → alert matching: the queue outbox", () => {
     await ingestWith(queueDown, admin.key, [{ external_id: externalId, title: "Clock skew, version 2" }]);
     const row = await env.DB.prepare("SELECT updated_at FROM tenders WHERE id = ?").bind(id).first<{ updated_at: number }>();
     expect(row!.updated_at).toBe(ahead + 1);
+  });
+
+  it("a tick resends at most MATCH_RESEND_PER_TICK tenders, oldest first; the next tick takes the rest", async () => {
+    const prefix = unique("tnd_bulk");
+    const extra = 50;
+    const base = Date.now() - 30 * 86_400_000;
+    // Pending tenders straight into D1 (the ingest route takes 500 at a time), created and marked
+    // at base + i: the oldest MATCH_RESEND_PER_TICK, then `extra` newer ones.
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+       INSERT INTO tenders (id, external_id, title, created_at, updated_at, match_pending_since)
+       SELECT ?2 || '_' || i, ?2 || '_' || i, 'Backlog lot ' || i, ?3 + i, ?3 + i, ?3 + i FROM n`,
+    )
+      .bind(MATCH_RESEND_PER_TICK + extra - 1, prefix, base)
+      .run();
+    const ofPart = (oldest: boolean) => `id LIKE '${prefix}_%' AND (created_at < ${base + MATCH_RESEND_PER_TICK}) = ${oldest ? 1 : 0}`;
+    // Claimed by the tick at `at`: the mark is the tick's time, or gone once the real consumer matched it.
+    const claimedBy = (oldest: boolean, at: number) =>
+      count(`SELECT count(*) AS n FROM tenders WHERE ${ofPart(oldest)} AND (match_pending_since = ? OR match_pending_since IS NULL)`, at);
+    const untouched = (oldest: boolean) => count(`SELECT count(*) AS n FROM tenders WHERE ${ofPart(oldest)} AND match_pending_since = created_at`);
+
+    const at = Date.now();
+    const started = performance.now();
+    await tick(at);
+    const tickMs = performance.now() - started;
+    expect(await claimedBy(true, at)).toBe(MATCH_RESEND_PER_TICK);
+    expect(await untouched(false)).toBe(extra);
+
+    // The next tick (here a minute later) takes the rest, and none of those just claimed.
+    await tick(at + 60_000);
+    expect(await claimedBy(false, at + 60_000)).toBe(extra);
+    expect(await count(`SELECT count(*) AS n FROM tenders WHERE ${ofPart(true)} AND match_pending_since = ?`, at + 60_000)).toBe(0);
+    console.log(JSON.stringify({ measured: "cron tick claiming and resending the bound", tenders: MATCH_RESEND_PER_TICK, tick_ms: Math.round(tickMs) }));
   });
 
   it("EXPLAIN QUERY PLAN: the resend reads a range of the partial index and the clear looks tenders up by key", async () => {
