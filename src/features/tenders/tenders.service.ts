@@ -1,13 +1,13 @@
+import type { Env } from "../../env";
 import type { Actor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
+import type { Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, encodeCursor } from "../../platform/pagination";
 import type { TenderCriteria } from "../alerts/criteria.schema";
 import { CLOSING_RANGE_MS, compileCriteria, matchesTender, prepareTender, toFtsQuery } from "../alerts/match";
 import { auditInsert } from "../audit/audit.repo";
-import type { Env } from "../../env";
-import type { Db } from "../../platform/db";
 import { classifyUpsert, isUrgent, MATCH_RESEND_GRACE_MS, MATCH_RESEND_PER_TICK, matchingSends } from "./ingest";
 import {
   claimStalePendingMatching,
@@ -99,10 +99,7 @@ async function sendForMatching(env: Env, tenderIds: readonly string[]): Promise<
  */
 export async function resendPendingMatching(ctx: { db: Db; env: Env; now: Date }, limit = MATCH_RESEND_PER_TICK): Promise<number> {
   const claimed = await claimStalePendingMatching(ctx.db, new Date(ctx.now.getTime() - MATCH_RESEND_GRACE_MS), ctx.now, limit);
-  await sendForMatching(
-    ctx.env,
-    claimed.map((r) => r.id),
-  );
+  await sendForMatching(ctx.env, claimed.map((r) => r.id));
   return claimed.length;
 }
 
