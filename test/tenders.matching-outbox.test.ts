@@ -127,7 +127,7 @@ describe("tender ingest → alert matching: the queue outbox", () => {
           return env.EMAIL_QUEUE.sendBatch(messages);
         },
       },
-    } as Env;
+    } as unknown as Env;
     expect(await runMatching([id], changeMeanwhile)).toMatchObject({ ackAll: true });
     expect(changed).toBe(true);
     expect(await matchesOf(firstAlert)).toBe(1);
