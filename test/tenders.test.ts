@@ -87,6 +87,23 @@ describe("GET /tenders: the keyword rule", () => {
     expect(await ids("***")).toEqual([]);
   });
 
+  it("finds text that FTS5 alone would not fold: full-width letters, ligatures, Indic vowel signs", async () => {
+    const { key, token } = await tenderAdmin();
+    const state = unique("State");
+    await ingest(key, [
+      { external_id: `${state}-1`, title: "ＲＯＡＤ ｗｏｒｋｓ at Patna", state },
+      { external_id: `${state}-2`, title: "Supply of ﬁre extinguishers", state },
+      { external_id: `${state}-3`, title: "Sadak works", description: "सड़क निर्माण कार्य", state },
+    ]);
+    const ids = async (q: string) => (await listTenders(token, { q, states: state })).items.map((t) => t.external_id.slice(state.length + 1)).sort();
+    expect(await ids("road works")).toEqual(["1"]);
+    expect(await ids("fire")).toEqual(["2"]);
+    expect(await ids("निर्माण")).toEqual(["3"]);
+    expect(await ids("निर्माण कार्य")).toEqual(["3"]);
+    // The stored and returned text is the original; only the index is normalised.
+    expect((await listTenders(token, { q: "road", states: state })).items[0]?.title).toBe("ＲＯＡＤ ｗｏｒｋｓ at Patna");
+  });
+
   it("sort=relevance ranks by bm25: a title hit before a description-only hit", async () => {
     const { key, token } = await tenderAdmin();
     const word = unique("rel");

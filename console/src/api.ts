@@ -39,9 +39,9 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-  /** The messages for one field (inline errors next to it). */
+  /** The messages for one field (inline errors next to it), including those of a list's entries ("states.2"). */
   field(name: string): string[] {
-    return this.errors.filter((e) => e.path === name || e.path.endsWith(`.${name}`)).map((e) => e.message);
+    return this.errors.filter((e) => e.path === name || e.path.endsWith(`.${name}`) || e.path.startsWith(`${name}.`)).map((e) => e.message);
   }
 }
 

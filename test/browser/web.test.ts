@@ -201,6 +201,16 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     const refresh = cookies.find((c) => c.name === "__Secure-keel_refresh");
     expect(refresh).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/api/v1/auth/refresh" });
 
+    // List-valued profile fields are edited as comma-separated text and saved as lists.
+    await page.getByLabel("operating states", { exact: true }).fill("Bihar, Kerala");
+    await page.getByRole("button", { name: "Save details" }).click();
+    await expect.poll(() => page.getByText("Saved.").count()).toBeGreaterThan(0);
+    const profile = await fetch(`${keel.base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: PASSWORD }) })
+      .then((r) => r.json() as Promise<{ access_token: string }>)
+      .then((t) => fetch(`${keel.base}/api/v1/me/profile`, { headers: { authorization: `Bearer ${t.access_token}` } }))
+      .then((r) => r.json() as Promise<{ operating_states: string[] }>);
+    expect(profile.operating_states).toEqual(["Bihar", "Kerala"]);
+
     await page.getByRole("button", { name: "Set up two-factor authentication" }).click();
     const secret = (await page.locator("code.secret").textContent())!.trim();
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
@@ -259,6 +269,12 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     await expect.poll(() => page.locator("dd").filter({ hasText: /^suspended$/ }).count()).toBe(1);
     await expect.poll(() => page.getByRole("cell", { name: /suspend/ }).count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await check(page, "console-user-suspended");
+
+    // A role is picked from the roles that exist (GET /admin/roles), not typed.
+    await page.getByLabel("Role to assign").selectOption("moderator");
+    await page.getByRole("button", { name: "Assign role" }).click();
+    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("assign moderator: done");
+    await expect.poll(() => page.getByRole("cell", { name: "moderator", exact: true }).count()).toBeGreaterThan(0);
     expect((await fetch(`${keel.base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: target.email, password: PASSWORD }) })).status).not.toBe(200);
 
     await page.getByRole("link", { name: "Audit log" }).click();

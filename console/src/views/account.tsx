@@ -49,15 +49,21 @@ function ProfileSection({ user }: { user: User }) {
 }
 
 /**
- * A form over the scalar fields of GET `path` (profile details, preferences); PATCH sends the
- * changed ones, typed as they came. The API validates; its errors show next to each field.
+ * A form over the scalar and list-of-text fields of GET `path` (profile details, preferences);
+ * PATCH sends the changed ones, typed as they came. A list is edited as comma-separated text
+ * (states, sectors and the like hold no commas). The API validates; its errors show next to each
+ * field.
  */
 function SettingsSection({ title, path, id, skip = [] }: { title: string; path: string; id: string; skip?: string[] }) {
   const loaded = useLoad(() => api<Record<string, unknown>>("GET", path), [path]);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
   const data = loaded.data;
-  const fields = data ? (Object.entries(data).filter(([k, v]) => !skip.includes(k) && (v === null || ["string", "number", "boolean"].includes(typeof v))) as [string, Scalar][]) : [];
+  const isTextList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const fields = data
+    ? (Object.entries(data).filter(([k, v]) => !skip.includes(k) && (v === null || isTextList(v) || ["string", "number", "boolean"].includes(typeof v))) as [string, Scalar | string[]][])
+    : [];
+  const listText = (items: readonly string[]) => items.join(", ");
   return (
     <section aria-labelledby={`h-${id}`}>
       <h2 id={`h-${id}`}>{title}</h2>
@@ -68,9 +74,15 @@ function SettingsSection({ title, path, id, skip = [] }: { title: string; path: 
           onSubmit={async (e: Event) => {
             const v = formValues(e);
             const form = e.currentTarget as HTMLFormElement;
-            const patch: Record<string, Scalar> = {};
+            const patch: Record<string, Scalar | string[]> = {};
             for (const [k, old] of fields) {
-              if (typeof old === "boolean") {
+              if (Array.isArray(old)) {
+                const items = (v[k] ?? "")
+                  .split(",")
+                  .map((x) => x.trim())
+                  .filter((x) => x !== "");
+                if (listText(items) !== listText(old)) patch[k] = items;
+              } else if (typeof old === "boolean") {
                 const now = (form.elements.namedItem(k) as HTMLInputElement).checked;
                 if (now !== old) patch[k] = now;
               } else {
@@ -98,7 +110,9 @@ function SettingsSection({ title, path, id, skip = [] }: { title: string; path: 
           ) : null}
           <div class="grid">
             {fields.map(([k, value]) =>
-              typeof value === "boolean" ? (
+              Array.isArray(value) ? (
+                <Field idPrefix={id} name={k} label={k.replace(/_/g, " ")} value={listText(value)} hint="Separate entries with commas" errors={error?.field(k)} />
+              ) : typeof value === "boolean" ? (
                 <div class="field check">
                   <input type="checkbox" id={`${id}-${k}`} name={k} checked={value} />
                   <label for={`${id}-${k}`}>{k.replace(/_/g, " ")}</label>

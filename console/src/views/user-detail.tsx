@@ -54,6 +54,8 @@ const where = (s: SessionRow) => [s.city, s.country].filter(Boolean).join(", ") 
 export function UserDetailView({ id }: { id: string }) {
   const loaded = useLoad(() => api<Dict>("GET", `/admin/users/${encodeURIComponent(id)}`), [id]);
   const audit = useLoad(() => api<{ items: AuditEvent[] }>("GET", `/admin/audit${query({ user_id: id, limit: 10 })}`), [id]);
+  // The roles that exist (GET /admin/roles), to pick from; "user" is implicit and held by all.
+  const roleList = useLoad(() => api<{ items: { name: string; description: string | null }[] }>("GET", "/admin/roles"), []);
   const [error, setError] = useState<ApiError | null>(null);
   const [message, setMessage] = useState<string | null>(null);
 
@@ -72,6 +74,7 @@ export function UserDetailView({ id }: { id: string }) {
   };
 
   const roles = u ? arr(loaded.data?.role_assignments ?? u.role_assignments ?? u.roles).map(roleOf) : [];
+  const assignable = (roleList.data?.items ?? []).filter((r) => r.name !== "user");
   const sessions = summary(loaded.data?.sessions ?? u?.sessions);
   const keys = summary(loaded.data?.api_keys ?? u?.api_keys);
   const orgs = arr(loaded.data?.organizations);
@@ -152,6 +155,7 @@ export function UserDetailView({ id }: { id: string }) {
               </tbody>
             </table>
             {roles.length === 0 ? <p>No role beyond the implicit user role.</p> : null}
+            {roleList.error ? <ErrorNotice error={roleList.error} /> : null}
             <form
               class="inline-form"
               onSubmit={(e: Event) => {
@@ -160,7 +164,14 @@ export function UserDetailView({ id }: { id: string }) {
                 void act(`assign ${v.role}`, () => api("POST", `/admin/users/${encodeURIComponent(id)}/roles`, { role: v.role, ...(expires ? { expires_at: expires } : {}) }));
               }}
             >
-              <Field idPrefix="role" name="role" label="Role to assign" required />
+              <div class="field">
+                <label for="role-role">Role to assign</label>
+                <select id="role-role" name="role" required>
+                  {assignable.map((r) => (
+                    <option value={r.name}>{r.description ? `${r.name} — ${r.description}` : r.name}</option>
+                  ))}
+                </select>
+              </div>
               <Field idPrefix="role" name="expires_at" label="Expires (optional)" type="date" />
               <button type="submit">Assign role</button>
             </form>

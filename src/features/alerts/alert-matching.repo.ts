@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { alertMatches, alerts, emailOutbox, notifications, tenders, userPreferences, userProfiles, users } from "../../db/schema";
 import { rawStatement, type Db } from "../../platform/db";
 import type { TenderRow } from "../tenders/tenders.repo";
-import { fromRawTender } from "../tenders/tenders.repo";
+import { fromRawTender, tenderColumns } from "../tenders/tenders.repo";
 
 type RawTender = Record<string, unknown>;
 
@@ -13,13 +13,13 @@ const hasMethod = (method: "email" | "in_app") => sql`EXISTS (SELECT 1 FROM json
 
 /** The tenders of a batch, in one query (json_each, no bound-parameter limit). */
 export async function tendersByIds(db: Db, ids: readonly string[]): Promise<TenderRow[]> {
-  const rows = await db.all<RawTender>(sql`SELECT * FROM ${tenders} WHERE ${tenders.id} IN ${idsIn(ids)}`);
+  const rows = await db.all<RawTender>(sql`SELECT ${tenderColumns("t")} FROM ${tenders} AS t WHERE t.id IN ${idsIn(ids)}`);
   return rows.map(fromRawTender);
 }
 
 /** Tenders created or updated since `since` (an immediate alert's first match). */
 export async function tendersSince(db: Db, since: Date): Promise<TenderRow[]> {
-  const rows = await db.all<RawTender>(sql`SELECT * FROM ${tenders} WHERE ${tenders.updatedAt} >= ${since.getTime()}`);
+  const rows = await db.all<RawTender>(sql`SELECT ${tenderColumns("t")} FROM ${tenders} AS t WHERE t.updated_at >= ${since.getTime()}`);
   return rows.map(fromRawTender);
 }
 

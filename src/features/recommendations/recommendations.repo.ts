@@ -1,7 +1,7 @@
 import { desc, eq, sql, type SQL } from "drizzle-orm";
 import { tenderInteractions, tenders, userProfiles } from "../../db/schema";
 import type { Db } from "../../platform/db";
-import { fromRawTender, type TenderRow } from "../tenders/tenders.repo";
+import { fromRawTender, tenderColumns, type TenderRow } from "../tenders/tenders.repo";
 
 /** The profile fields that recommendations read. */
 export const profileSignalsQuery = (db: Db, userId: string) =>
@@ -45,7 +45,7 @@ export async function recommendationCandidates(
   const fts = q.fts
     ? sql`LEFT JOIN (SELECT rowid AS rid, bm25(tenders_fts, 5.0, 1.0) AS rank FROM tenders_fts WHERE tenders_fts MATCH ${q.fts}) AS f ON f.rid = t.rowid`
     : sql`LEFT JOIN (SELECT NULL AS rid, NULL AS rank) AS f ON 0`;
-  const rows = await db.all<Record<string, unknown>>(sql`SELECT t.*, f.rank AS rank FROM tenders AS t ${fts}
+  const rows = await db.all<Record<string, unknown>>(sql`SELECT ${tenderColumns("t")}, f.rank AS rank FROM tenders AS t ${fts}
     WHERE (t.closing_date IS NULL OR t.closing_date >= ${q.now.getTime()})
       AND t.id NOT IN (SELECT value FROM json_each(${JSON.stringify(q.excludeIds)}))
       AND (${sql.join(anyOf, sql` OR `)})

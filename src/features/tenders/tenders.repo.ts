@@ -3,8 +3,14 @@ import { notes, organizationMembers, tenderInteractions, tenderSearches, tenders
 import { insertIf, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import type { SEARCH_SOURCES } from "./tenders.tables";
+import { normalizeText } from "./text";
 
-export type TenderRow = typeof tenders.$inferSelect;
+/** A tender as the app reads it: every column but the search copies, which only tenders_fts needs. */
+export type TenderRow = Omit<typeof tenders.$inferSelect, "searchTitle" | "searchDescription">;
+
+const READ_COLUMNS = ["id", "external_id", "title", "description", "department", "state", "portal", "value", "currency", "published_at", "closing_date", "url", "created_at", "updated_at", "match_pending_since"];
+/** `alias.column, …` of the columns in TenderRow, for raw SELECTs (the search copies would double the text sent). */
+export const tenderColumns = (alias: string) => sql.raw(READ_COLUMNS.map((c) => `${alias}.${c}`).join(", "));
 
 /** A tender as the upsert writes it: dates in ms, every field present (null when absent). */
 export interface TenderWrite {
@@ -26,6 +32,15 @@ export interface TenderWrite {
 export const UPSERT_ROWS_PER_STATEMENT = 100;
 
 const FIELDS = ["title", "description", "department", "state", "portal", "value", "currency", "published_at", "closing_date", "url"] as const;
+/** Written with the fields, derived from them: what tenders_fts indexes (see tenders.tables.ts). */
+const SEARCH_FIELDS = ["search_title", "search_description"] as const;
+
+/** A row with the text tenders_fts indexes (the matcher's normalisation). */
+const withSearchText = (row: TenderWrite) => ({
+  ...row,
+  search_title: normalizeText(row.title),
+  search_description: normalizeText(row.description ?? ""),
+});
 
 /**
  * One upsert statement for up to UPSERT_ROWS_PER_STATEMENT tenders, passed as ONE JSON parameter
@@ -46,7 +61,7 @@ export function upsertTendersStatement(db: Db, rows: readonly TenderWrite[], now
   const changed = sql.raw(FIELDS.map((f) => `tenders.${f} IS NOT excluded.${f}`).join(" OR "));
   const set = sql.raw(
     [
-      ...FIELDS.map((f) => `${f} = excluded.${f}`),
+      ...[...FIELDS, ...SEARCH_FIELDS].map((f) => `${f} = excluded.${f}`),
       "updated_at = max(excluded.updated_at, tenders.updated_at + 1)",
       "match_pending_since = coalesce(tenders.match_pending_since, excluded.match_pending_since)",
     ].join(", "),
@@ -54,10 +69,10 @@ export function upsertTendersStatement(db: Db, rows: readonly TenderWrite[], now
   const pick = (f: string) => sql.raw(`json_extract(j.value, '$.${f}')`);
   return rawStatement(
     db,
-    sql`INSERT INTO tenders (id, external_id, title, description, department, state, portal, value, currency, published_at, closing_date, url, created_at, updated_at, match_pending_since)
-      SELECT ${pick("id")}, ${pick("external_id")}, ${pick("title")}, ${pick("description")}, ${pick("department")}, ${pick("state")},
+    sql`INSERT INTO tenders (id, external_id, title, description, search_title, search_description, department, state, portal, value, currency, published_at, closing_date, url, created_at, updated_at, match_pending_since)
+      SELECT ${pick("id")}, ${pick("external_id")}, ${pick("title")}, ${pick("description")}, ${pick("search_title")}, ${pick("search_description")}, ${pick("department")}, ${pick("state")},
         ${pick("portal")}, ${pick("value")}, ${pick("currency")}, ${pick("published_at")}, ${pick("closing_date")}, ${pick("url")}, ${at}, ${at}, ${at}
-      FROM json_each(${JSON.stringify(rows)}) AS j WHERE true
+      FROM json_each(${JSON.stringify(rows.map(withSearchText))}) AS j WHERE true
       ON CONFLICT(external_id) DO UPDATE SET ${set} WHERE ${changed}
       RETURNING id, external_id`,
   );
@@ -207,7 +222,7 @@ export async function searchTenders(db: Db, q: TenderQuery): Promise<(TenderRow 
   const fts = q.fts
     ? sql`JOIN (SELECT rowid AS rid, ${BM25} AS rank FROM tenders_fts WHERE tenders_fts MATCH ${q.fts}) AS f ON f.rid = t.rowid`
     : sql`JOIN (SELECT NULL AS rank) AS f`;
-  const rows = await db.all<RawTender>(sql`SELECT t.*, f.rank AS rank FROM tenders AS t ${fts}
+  const rows = await db.all<RawTender>(sql`SELECT ${tenderColumns("t")}, f.rank AS rank FROM tenders AS t ${fts}
     ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
     ORDER BY ${col} ${dir} NULLS LAST, t.id ${dir}
     LIMIT ${q.limit}`);

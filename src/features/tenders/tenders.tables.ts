@@ -10,6 +10,15 @@ export const tenders = sqliteTable(
     externalId: text("external_id").notNull(),
     title: text("title").notNull(),
     description: text("description"),
+    /**
+     * Title and description as the matcher reads them (`normalizeText`: NFKD, case folded, marks
+     * removed), written by the upsert and indexed by `tenders_fts` instead of the raw text, so
+     * FTS5 candidates agree with the matcher in every script (full-width letters, ligatures,
+     * Indic vowel signs). NULL only for rows written by hand in SQL: the FTS triggers then index
+     * the raw text.
+     */
+    searchTitle: text("search_title"),
+    searchDescription: text("search_description"),
     department: text("department"),
     state: text("state"),
     portal: text("portal"),
