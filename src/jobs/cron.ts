@@ -8,6 +8,7 @@ import { enqueueEmails } from "../email/queue";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
 import { sendDueDigests } from "../features/digests/digests.service";
 import { rollUpEngagementDay } from "../features/analytics/engagement.repo";
+import { resendPendingMatching } from "../features/tenders/tenders.service";
 
 const DAY = 86_400_000;
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
@@ -15,6 +16,7 @@ export const OUTBOX_RETENTION_DAYS = 30;
 
 export interface CronReport {
   relayedEmails: number;
+  resentTenders: number;
   purged: Record<string, number>;
   erasedAccounts: number;
   digests: { sent: number; skipped: number };
@@ -52,5 +54,10 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
 
   // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.
   for (const day of [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10))) await rollUpEngagementDay(db, day);
-  return { relayedEmails: stale.length, purged, erasedAccounts: erased.accounts, digests };
+
+  // Queue outbox of tender ingest: tenders still pending alert matching after the grace period
+  // (their send was lost, or the consumer gave up on them) are sent again; matching is
+  // idempotent. Last, so a queue outage that fails this send holds up none of the jobs above.
+  const resentTenders = await resendPendingMatching({ db, env, now });
+  return { relayedEmails: stale.length, resentTenders, purged, erasedAccounts: erased.accounts, digests };
 }

@@ -166,14 +166,16 @@ export const db = () => env.DB;
 
 /**
  * Calls the worker with configuration overrides (e.g. PASSWORD_MAX_AGE_DAYS), through its real
- * fetch handler and bindings: for policies whose default the suite cannot exercise.
+ * fetch handler and bindings: for policies whose default the suite cannot exercise, or with a
+ * binding that stands in for an outage of the outside world (a queue whose send fails).
  */
-export async function callWithConfig(overrides: Record<string, string>, path: string, opts: CallOptions = {}): Promise<Response> {
+export async function callWithConfig(overrides: Record<string, unknown>, path: string, opts: CallOptions = {}): Promise<Response> {
   const { default: handler } = await import("../../src/index");
   const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
   const headers: Record<string, string> = { "CF-Connecting-IP": opts.ip ?? "192.0.2.1", "User-Agent": "keel-tests/1.0", ...opts.headers };
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.apiKey) headers["x-api-key"] = opts.apiKey;
   const ctx = createExecutionContext();
   const res = await handler.fetch(
     new Request(path.startsWith("/") ? `${BASE}${path}` : `${API}/${path}`, {

@@ -45,6 +45,18 @@ export function matchingSends(tenderIds: readonly string[]): { body: AlertMatchi
   return sends;
 }
 
+/**
+ * How long a tender may stay pending matching before the cron resends it. Well above a healthy
+ * queue's delivery plus the consumer's retries of a batch (30 s apart), so the resend is for sends
+ * that were lost, not for messages still on their way.
+ */
+export const MATCH_RESEND_GRACE_MS = 10 * 60_000;
+/**
+ * Tenders resent per cron tick (every 15 minutes): 50 messages of 100 ids, one `sendBatch` far
+ * under its 256 KB limit, and one indexed UPDATE of as many rows.
+ */
+export const MATCH_RESEND_PER_TICK = 5_000;
+
 /** Days ahead in which an open tender counts as urgent (API.md, `highlight_urgent_tenders`). */
 export const URGENT_WITHIN_MS = 7 * 86_400_000;
 

@@ -8,7 +8,7 @@ import { normalizeText } from "./text";
 /** A tender as the app reads it: every column but the search copies, which only tenders_fts needs. */
 export type TenderRow = Omit<typeof tenders.$inferSelect, "searchTitle" | "searchDescription">;
 
-const READ_COLUMNS = ["id", "external_id", "title", "description", "department", "state", "portal", "value", "currency", "published_at", "closing_date", "url", "created_at", "updated_at"];
+const READ_COLUMNS = ["id", "external_id", "title", "description", "department", "state", "portal", "value", "currency", "published_at", "closing_date", "url", "created_at", "updated_at", "match_pending_since"];
 /** `alias.column, …` of the columns in TenderRow, for raw SELECTs (the search copies would double the text sent). */
 export const tenderColumns = (alias: string) => sql.raw(READ_COLUMNS.map((c) => `${alias}.${c}`).join(", "));
 
@@ -48,17 +48,30 @@ const withSearchText = (row: TenderWrite) => ({
  * stored ones is left alone (`DO UPDATE … WHERE` a field differs): it is not returned, its
  * updated_at does not move and the FTS triggers do not fire. RETURNING yields exactly the rows
  * inserted or changed (see ingest.ts `classifyUpsert`).
+ *
+ * The queue outbox rides in the same statement: every inserted or changed tender is marked
+ * pending matching (`match_pending_since`), keeping the oldest mark of a tender still waiting so
+ * that a stream of changes cannot postpone its resend. updated_at moves strictly forward
+ * (`max(now, previous + 1)`), so two changes within one millisecond, or from isolates whose
+ * clocks differ, still leave different versions for the consumer's guard
+ * ({@link clearMatchPendingStatement}).
  */
 export function upsertTendersStatement(db: Db, rows: readonly TenderWrite[], now: Date) {
   const at = now.getTime();
   const changed = sql.raw(FIELDS.map((f) => `tenders.${f} IS NOT excluded.${f}`).join(" OR "));
-  const set = sql.raw([...FIELDS, ...SEARCH_FIELDS].map((f) => `${f} = excluded.${f}`).concat("updated_at = excluded.updated_at").join(", "));
+  const set = sql.raw(
+    [
+      ...[...FIELDS, ...SEARCH_FIELDS].map((f) => `${f} = excluded.${f}`),
+      "updated_at = max(excluded.updated_at, tenders.updated_at + 1)",
+      "match_pending_since = coalesce(tenders.match_pending_since, excluded.match_pending_since)",
+    ].join(", "),
+  );
   const pick = (f: string) => sql.raw(`json_extract(j.value, '$.${f}')`);
   return rawStatement(
     db,
-    sql`INSERT INTO tenders (id, external_id, title, description, search_title, search_description, department, state, portal, value, currency, published_at, closing_date, url, created_at, updated_at)
+    sql`INSERT INTO tenders (id, external_id, title, description, search_title, search_description, department, state, portal, value, currency, published_at, closing_date, url, created_at, updated_at, match_pending_since)
       SELECT ${pick("id")}, ${pick("external_id")}, ${pick("title")}, ${pick("description")}, ${pick("search_title")}, ${pick("search_description")}, ${pick("department")}, ${pick("state")},
-        ${pick("portal")}, ${pick("value")}, ${pick("currency")}, ${pick("published_at")}, ${pick("closing_date")}, ${pick("url")}, ${at}, ${at}
+        ${pick("portal")}, ${pick("value")}, ${pick("currency")}, ${pick("published_at")}, ${pick("closing_date")}, ${pick("url")}, ${at}, ${at}, ${at}
       FROM json_each(${JSON.stringify(rows.map(withSearchText))}) AS j WHERE true
       ON CONFLICT(external_id) DO UPDATE SET ${set} WHERE ${changed}
       RETURNING id, external_id`,
@@ -115,8 +128,44 @@ export function fromRawTender(r: RawTender): TenderRow {
     url: (r.url as string | null) ?? null,
     createdAt: new Date(Number(r.created_at)),
     updatedAt: new Date(Number(r.updated_at)),
+    matchPendingSince: dateOrNull(r.match_pending_since),
   };
 }
+
+/** A tender version the alert-matching consumer has matched: the id and the updated_at it read. */
+export interface MatchedVersion {
+  id: string;
+  updatedAt: Date;
+}
+
+/**
+ * Clears the pending-matching mark of tenders the consumer has fully matched, each only if it is
+ * still the version the consumer read: one guarded statement (`updated_at` moves forward at every
+ * change), so a tender changed after the read stays pending, for its own message or the cron's
+ * resend. A redelivered batch clears nothing more.
+ */
+export const clearMatchPendingStatement = (db: Db, matched: readonly MatchedVersion[]) =>
+  rawStatement(
+    db,
+    sql`UPDATE tenders SET match_pending_since = NULL
+      FROM json_each(${JSON.stringify(matched.map((m) => [m.id, m.updatedAt.getTime()]))}) AS j
+      WHERE tenders.id = j.value ->> 0 AND tenders.updated_at = j.value ->> 1 AND tenders.match_pending_since IS NOT NULL`,
+  );
+
+/**
+ * Claims up to `limit` tenders pending matching since before `cutoff`, oldest first, and moves
+ * their mark to `now`: the cron's resend. The claim is one statement (a rerun of the same tick
+ * finds them claimed), and moving the mark sends each claimed tender to the back of the line, so
+ * a tender that fails matching every time cannot hold up the others. The consumer's clear is
+ * guarded by updated_at, not by the mark, so this never undoes a match in flight.
+ */
+export const claimStalePendingMatchingQuery = (cutoff: Date, now: Date, limit: number) =>
+  sql`UPDATE tenders SET match_pending_since = ${now.getTime()}
+    WHERE id IN (SELECT id FROM tenders WHERE match_pending_since <= ${cutoff.getTime()} ORDER BY match_pending_since LIMIT ${limit})
+    RETURNING id`;
+
+export const claimStalePendingMatching = (db: Db, cutoff: Date, now: Date, limit: number) =>
+  db.all<{ id: string }>(claimStalePendingMatchingQuery(cutoff, now, limit));
 
 export type SortColumn = "closing_date" | "value" | "published_at" | "rank";
 

@@ -1,13 +1,17 @@
+import type { Env } from "../../env";
 import type { Actor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
+import type { Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, encodeCursor } from "../../platform/pagination";
 import type { TenderCriteria } from "../alerts/criteria.schema";
 import { CLOSING_RANGE_MS, compileCriteria, matchesTender, prepareTender, toFtsQuery } from "../alerts/match";
 import { auditInsert } from "../audit/audit.repo";
-import { classifyUpsert, isUrgent, matchingSends } from "./ingest";
+import { classifyUpsert, isUrgent, MATCH_RESEND_GRACE_MS, MATCH_RESEND_PER_TICK, matchingSends } from "./ingest";
 import {
+  claimStalePendingMatching,
+  clearMatchPendingStatement,
   DEFAULT_VIEW_PREFERENCES,
   insertSearch,
   insertView,
@@ -31,10 +35,11 @@ const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
  * D1 batch (one transaction), then the ids of the new and changed tenders are sent to the
  * `alert-matching` queue.
  *
- * The send happens after the commit, so a message never names a tender that does not exist. If the
- * send fails the request fails (500) with the rows committed; resending the same tenders then
- * finds nothing changed and queues nothing, so such tenders reach alerts only on their next
- * change. (An outbox table for queue sends would close this gap; see README.)
+ * A transactional outbox: the upsert marks each new or changed tender pending matching in the
+ * same statement, and the consumer clears the mark once it has matched that version. The send
+ * follows the commit, so a message never names a tender that does not exist; if it fails, the
+ * ingest still answers its counts (the rows are committed and marked) and the cron resends the
+ * tenders after MATCH_RESEND_GRACE_MS ({@link resendPendingMatching}).
  */
 export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { tenders: TenderInput[] }) {
   const { db, now } = ctx;
@@ -69,8 +74,44 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
   ]);
   const returned = results.slice(0, statements.length).flatMap((r) => (r as D1Result<{ id: string; external_id: string }>).results);
   const { inserted, updated } = classifyUpsert(proposed, returned);
-  for (const messages of matchingSends([...inserted, ...updated])) await ctx.env.ALERT_MATCHING_QUEUE.sendBatch(messages);
-  return { inserted: inserted.length, updated: updated.length, tenderIds: [...inserted, ...updated] };
+  const tenderIds = [...inserted, ...updated];
+  try {
+    await sendForMatching(ctx.env, tenderIds);
+  } catch (err) {
+    // Committed and marked pending: the cron's resend delivers them (README, consistency windows).
+    console.error(
+      JSON.stringify({ level: "error", msg: "alert-matching send failed; the cron resends", request_id: ctx.requestId, tenders: tenderIds.length, error: String(err).slice(0, 500) }),
+    );
+  }
+  return { inserted: inserted.length, updated: updated.length, tenderIds };
+}
+
+/** Hands tender ids to the `alert-matching` queue, in `sendBatch` calls of at most 100 messages. */
+async function sendForMatching(env: Env, tenderIds: readonly string[]): Promise<void> {
+  for (const messages of matchingSends(tenderIds)) await env.ALERT_MATCHING_QUEUE.sendBatch(messages);
+}
+
+/**
+ * The cron's outbox relay: tenders still pending matching MATCH_RESEND_GRACE_MS after their mark
+ * (a lost send, or a consumer that gave up on them) are claimed, at most MATCH_RESEND_PER_TICK,
+ * oldest first, and sent again. Safe to repeat: the consumer records nothing twice. If the send
+ * fails the claim stays, and the next tick after the grace period tries again.
+ */
+export async function resendPendingMatching(ctx: { db: Db; env: Env; now: Date }, limit = MATCH_RESEND_PER_TICK): Promise<number> {
+  const claimed = await claimStalePendingMatching(ctx.db, new Date(ctx.now.getTime() - MATCH_RESEND_GRACE_MS), ctx.now, limit);
+  await sendForMatching(ctx.env, claimed.map((r) => r.id));
+  return claimed.length;
+}
+
+/**
+ * Clears the pending-matching mark of tenders whose matches and emails the consumer has recorded,
+ * each only if unchanged since the consumer read it (see `clearMatchPendingStatement`).
+ */
+export async function markTendersMatched(db: Db, tenders: readonly TenderRow[]): Promise<number> {
+  const pending = tenders.filter((t) => t.matchPendingSince !== null).map((t) => ({ id: t.id, updatedAt: t.updatedAt }));
+  if (pending.length === 0) return 0;
+  const result = await clearMatchPendingStatement(db, pending);
+  return result.meta.changes ?? 0;
 }
 
 /** The caller's list preferences (one read), defaults when the row is missing. */

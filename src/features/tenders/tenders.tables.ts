@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ts, createdAt, updatedAt } from "../../db/columns";
 import { users } from "../users/users.tables";
@@ -27,10 +28,17 @@ export const tenders = sqliteTable(
     closingDate: ts("closing_date"),
     url: text("url"),
     createdAt: createdAt(),
+    // Also the tender's version: every change moves it forward by at least 1 ms (see the upsert),
+    // so "the consumer matched this version" is one comparison.
     updatedAt: updatedAt(),
+    // The queue outbox: set in the ingest batch that inserts or changes the tender, cleared by the
+    // alert-matching consumer once it matched that version; the cron resends what stays set.
+    // NULL for every tender that is matched (most rows), so its index is partial.
+    matchPendingSince: ts("match_pending_since"),
   },
   (t) => [
     uniqueIndex("tenders_external_id_unique").on(t.externalId),
+    index("tenders_match_pending_idx").on(t.matchPendingSince).where(sql`match_pending_since IS NOT NULL`),
     index("tenders_closing_date_idx").on(t.closingDate),
     index("tenders_published_at_idx").on(t.publishedAt),
     index("tenders_state_idx").on(t.state),
