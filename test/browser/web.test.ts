@@ -296,6 +296,8 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     await page.getByRole("link", { name: "Users" }).click();
     await page.getByLabel("Search (email or name)").fill("bulk-");
     await page.getByRole("button", { name: "Search" }).click();
+    // Wait for the filtered list: a row checked before the results arrive is replaced by them.
+    await expect.poll(() => page.getByRole("checkbox", { name: /^Select .*@/ }).count()).toBe(2);
     await page.getByRole("checkbox", { name: `Select ${a.email}` }).check();
     await page.getByRole("checkbox", { name: `Select ${b.email}` }).check();
     await page.getByLabel("Action", { exact: true }).selectOption("deactivate");
