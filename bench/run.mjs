@@ -675,9 +675,9 @@ function report({ results, loginC1, hash, serverErrors, pairs, warmupIssues, ove
   const inWorkerOverheads = inWorker.map((x) => x.app - x.hash);
   const overhead = quantile(inWorkerOverheads, 0.5);
   const overheadP90 = quantile(inWorkerOverheads, 0.9);
-  // Of that overhead, the time spent waiting on the limiter Durable Objects + user lookup and on
-  // the session write batch (the login's two round trips), and the rest (CPU: parsing, building
-  // statements, signing, JSON).
+  // Of that overhead, the time spent waiting on the limits (per-IP limiter, then the email's
+  // SignInGuard) with the user lookup beside them, and on the session write batch, and the rest
+  // (CPU: parsing, building statements, signing, JSON).
   const ioMedian = quantile(inWorker.map((x) => x.io), 0.5);
   const restMedian = quantile(inWorker.map((x) => x.app - x.hash - x.io), 0.5);
   const inWorkerSum = hash.hash_ms.reduce((a, b) => a + b, 0) + hash.verify_ms.reduce((a, b) => a + b, 0);

@@ -3,7 +3,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it } from "vitest";
 import { rateLimit } from "../src/platform/rate-limit";
 import { AppError } from "../src/platform/errors";
-import type { RateLimiter } from "../src/durable-objects/rate-limiter";
+import { IDLE_CLEANUP_MS, type RateLimiter } from "../src/durable-objects/rate-limiter";
 import { unique } from "./helpers/harness";
 
 const stubFor = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
@@ -36,21 +36,31 @@ describe("RateLimiter Durable Object", () => {
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
   });
 
-  it("persists its state, survives eviction, and cleans its storage with an alarm when idle", async () => {
+  it("persists its state, survives eviction, and cleans its storage with an alarm once idle for a while", async () => {
     const stub = stubFor(unique("alarm"));
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
     const state = await runInDurableObject(stub, async (_: RateLimiter, s) => ({ tat: await s.storage.get<number>("tat"), alarm: await s.storage.getAlarm() }));
     expect(state.tat).toBeGreaterThan(Date.now());
-    expect(state.alarm).toBeGreaterThan(Date.now());
+    // Cleanup is due once the bucket has been full for IDLE_CLEANUP_MS, not as soon as it refills.
+    expect(state.alarm).toBe(state.tat! + IDLE_CLEANUP_MS);
 
     // A fresh instance (after eviction) continues from storage: one token left, not two.
     await evictDurableObject(stub);
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(false);
 
-    // Once the bucket is full again the alarm deletes the storage.
-    const alarm = await runInDurableObject(stub, async (_: RateLimiter, s) => s.storage.getAlarm());
-    await new Promise((r) => setTimeout(r, Math.max(0, alarm! - Date.now()) + 100));
+    // The bucket is full again after a second, but used a moment ago: the alarm keeps the
+    // storage and moves itself.
+    await new Promise((r) => setTimeout(r, 1100));
+    await runDurableObjectAlarm(stub);
+    const kept = await runInDurableObject(stub, async (_: RateLimiter, s) => ({ size: (await s.storage.list()).size, alarm: await s.storage.getAlarm() }));
+    expect(kept.size).toBe(1);
+    expect(kept.alarm).toBeGreaterThan(Date.now());
+
+    // Idle for longer than IDLE_CLEANUP_MS: the alarm deletes the storage.
+    await runInDurableObject(stub, (instance: RateLimiter) => {
+      (instance as unknown as { tat: number }).tat = Date.now() - IDLE_CLEANUP_MS - 1;
+    });
     await runDurableObjectAlarm(stub);
     const left = await runInDurableObject(stub, async (_: RateLimiter, s) => (await s.storage.list()).size);
     expect(left).toBe(0);

@@ -17,6 +17,12 @@ export interface LimitResult {
 }
 
 const TAT_KEY = "tat";
+/**
+ * A key's storage is deleted once its bucket has been full (no request needing it) for this
+ * long. Not at once: a key whose bucket refills between its requests (a generous limit used
+ * steadily) would otherwise delete and rewrite its storage every second.
+ */
+export const IDLE_CLEANUP_MS = 60_000;
 
 /**
  * GCRA, pure: given the bucket's theoretical arrival time `tat` (undefined = full bucket), takes
@@ -88,22 +94,22 @@ export class RateLimiter extends DurableObject {
     this.tat = tat;
     void this.ctx.storage.put(TAT_KEY, tat, { allowUnconfirmed: true });
     if (this.alarmAt === 0) {
-      // Clean up once the bucket is full again, so idle keys hold no storage. One alarm at a
-      // time: when it fires while the key is still busy it moves itself, so busy keys do not
-      // pay an alarm write per request.
-      this.alarmAt = tat + 1000;
+      // Clean up once the bucket has been full for a while, so idle keys hold no storage. One
+      // alarm at a time: when it fires while the key is still in use it moves itself, so busy
+      // keys do not pay an alarm write per request.
+      this.alarmAt = tat + IDLE_CLEANUP_MS;
       void this.ctx.storage.setAlarm(this.alarmAt);
     }
     return result;
   }
 
   override async alarm(): Promise<void> {
-    if (this.tat === undefined || this.tat <= Date.now()) {
+    if (this.tat === undefined || this.tat + IDLE_CLEANUP_MS <= Date.now()) {
       this.tat = undefined;
       this.alarmAt = 0;
       await this.ctx.storage.deleteAll();
     } else {
-      this.alarmAt = this.tat + 1000;
+      this.alarmAt = this.tat + IDLE_CLEANUP_MS;
       await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }

@@ -92,10 +92,11 @@ export class SignInGuard extends DurableObject {
 
   private save(now: number): void {
     void this.ctx.storage.put(STATE_KEY, this.state, { allowUnconfirmed: true });
-    const due = Math.max(this.state.tat ?? 0, this.state.lockedUntil, this.state.lastFailureAt + FORGET_MS, now) + 1000;
-    if (this.alarmAt === 0 || this.alarmAt < due) {
-      this.alarmAt = due;
-      void this.ctx.storage.setAlarm(due);
+    // One cleanup alarm at a time: when it fires while the state is still needed it moves itself
+    // (see alarm()), so a busy email does not pay an alarm write on every attempt.
+    if (this.alarmAt === 0) {
+      this.alarmAt = Math.max(this.state.tat ?? 0, this.state.lockedUntil, this.state.lastFailureAt + FORGET_MS, now) + 1000;
+      void this.ctx.storage.setAlarm(this.alarmAt);
     }
   }
 

@@ -27,3 +27,28 @@ export async function reserveAttempt(env: Env, key: string, request: AttemptRequ
   if (result.kind === "locked") throw lockedError(new Date(result.lockedUntil), new Date(request.now), what);
   return result;
 }
+
+/**
+ * `reserveAttempt` once `admitted` (the caller's earlier limit, e.g. per IP) has let the request
+ * through, with `lookup` running beside both: the limits keep their order, the lookup's round
+ * trip is not added after them. If `admitted` refuses, the guard is never asked (nothing of its
+ * budget is spent). If the lookup fails after the attempt was reserved, the attempt was never
+ * judged: it is given back before the lookup's error is thrown.
+ */
+export async function reserveAttemptBeside<T>(
+  env: Env,
+  key: string,
+  admitted: Promise<unknown>,
+  request: AttemptRequest,
+  lookup: Promise<T>,
+): Promise<[Reservation, T]> {
+  const [reserved, looked] = await Promise.allSettled([admitted.then(() => reserveAttempt(env, key, request)), lookup]);
+  if (reserved.status === "rejected") throw reserved.reason;
+  if (looked.status === "rejected") {
+    await signInGuard(env, key)
+      .release(request.threshold)
+      .catch(() => {});
+    throw looked.reason;
+  }
+  return [reserved.value, looked.value];
+}

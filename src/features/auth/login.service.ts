@@ -3,7 +3,7 @@ import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { safeErrorText } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
-import { reserveAttempt, signInGuard, type Reservation } from "../../platform/sign-in-guard";
+import { reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
 import { auditInsert } from "../audit/audit.repo";
 import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
@@ -44,25 +44,26 @@ async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | 
 /**
  * POST /auth/login. Order matters: the per-IP limit first; then one step of the email's guard
  * takes the per-email budget and reserves the attempt (a locked email answers 423 without
- * hashing); only then the hash. An unknown email hashes a dummy and takes exactly the same path,
- * so body, lockout and timing are the same as for a wrong password. The account's state
- * (inactive, unverified) is revealed only to someone who knows the password.
+ * hashing); only then the hash. The user lookup runs beside the two limits. An unknown email
+ * hashes a dummy and takes exactly the same path, so body, lockout and timing are the same as
+ * for a wrong password. The account's state (inactive, unverified) is revealed only to someone
+ * who knows the password. On the response's path: the limits and the lookup, the hash, one D1
+ * batch; the guard's reset follows the response.
  */
 export async function login(ctx: RequestContext, input: { email: string; password: string; device_name?: string }) {
   const { db, now, config, env } = ctx;
-  // The per-IP limit and the (cheap) lookup in parallel; a caller refused per IP spends nothing
-  // of the email's budget, and nothing is hashed before the limits have answered.
-  const [, user] = await ctx.timed("lookup", () =>
-    Promise.all([rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), findUserByEmail(db, input.email, now)]),
-  );
   const guardKey = loginGuardKey(input.email);
-  const reservation = await ctx.timed("guard", () =>
-    reserveAttempt(env, guardKey, {
-      now: now.getTime(),
-      threshold: config.LOCKOUT_THRESHOLD,
-      lockMs: config.LOCKOUT_MINUTES * 60_000,
-      rate: config.RATE_LOGIN_PER_EMAIL,
-    }),
+  // The user lookup (a read) runs beside both limits, which stay strictly in order: the email's
+  // guard is asked only once the per-IP limit has let the caller through, so a caller refused
+  // per IP spends nothing of the email's budget; nothing is hashed before both have answered.
+  const [reservation, user] = await ctx.timed("lookup", () =>
+    reserveAttemptBeside(
+      env,
+      guardKey,
+      rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP),
+      { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000, rate: config.RATE_LOGIN_PER_EMAIL },
+      findUserByEmail(db, input.email, now),
+    ),
   );
   const verdict = await ctx.timed("hash", () =>
     user ? verifyPassword(input.password, user.passwordHash) : verifyDummy(input.password).then((ok) => ({ ok, needsRehash: false })),
@@ -75,13 +76,29 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
     );
     throw invalidCredentials();
   }
-  // Password proven: the count starts again (overlapped with the rest of the work).
-  const reset = signInGuard(env, guardKey).succeed();
-  ctx.waitUntil(reset);
+  // Password proven: the count starts again, whatever happens next. Sent once this request's
+  // own work is done, so the guard's round trip is not on the response's path (waitUntil keeps
+  // it going); until it lands, the email counts this attempt as a failure.
+  try {
+    return await signedIn(ctx, user, verdict.needsRehash, input);
+  } finally {
+    ctx.waitUntil(
+      signInGuard(env, guardKey)
+        .succeed()
+        .catch((err) =>
+          console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "resetting the sign-in guard failed", error: safeErrorText(err) })),
+        ),
+    );
+  }
+}
+
+/** The password is proven: a second-factor step or a session. */
+async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: boolean, input: { password: string; device_name?: string }) {
+  const { db, now, config } = ctx;
   assertMayLogIn(ctx, user);
   // A hash made under older parameters (or imported from bcrypt/Werkzeug) is upgraded now that
   // the password is known.
-  const rehash = verdict.needsRehash ? await hashPassword(input.password) : undefined;
+  const rehash = needsRehash ? await hashPassword(input.password) : undefined;
 
   if (user.twoFactorEnabled) {
     // Password proven: hand out a short-lived, single-use token for the second step. Other
@@ -100,11 +117,9 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
           ]
         : []),
     ]);
-    await reset;
     return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
   }
-  const [tokens] = await Promise.all([openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" }), reset]);
-  return tokens;
+  return openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
 }
 
 /**

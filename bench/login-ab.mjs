@@ -1,0 +1,253 @@
+#!/usr/bin/env node
+// `npm run bench:login-ab -- A B [...]`: login overhead of two or more versions of keel, measured
+// side by side (not part of npm test). Each version is a git ref (its src/ is bundled with
+// `wrangler deploy --dry-run`) or a directory holding such a bundle (index.js). One `wrangler dev`
+// per version (own scratch state, throwaway secrets, development mode, login limits relaxed), a
+// verified user on each, then LOGINS sequential logins per version, interleaved (A, B, B, A, …)
+// so the shared machine's drift hits every version alike. Prints per version the medians of the
+// Server-Timing phases, of the overhead beyond the hash (app − hash) and the CPU the server's
+// workerd processes used per login.
+//
+//   npm run bench:login-ab -- main HEAD              compare two commits
+//   LOGINS=200 FAST_HASH=1 npm run bench:login-ab -- main HEAD
+//
+// Knobs (env): LOGINS (default 60); FAST_HASH=1 bundles with scrypt N=2^10, p=1 instead of the
+// default cost, so the run is short and the (noisy) hash does not dominate the CPU figure;
+// append "@shm" to a version to keep its local D1/Durable Object state in /dev/shm (no disk
+// fsync); PROFILE=file.cpuprofile writes a V8 CPU profile of the first version's worker isolate.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
+const HOST = "127.0.0.1";
+const LOGINS = Number(process.env.LOGINS ?? 60);
+const FAST_HASH = process.env.FAST_HASH === "1";
+const WARMUP = 8;
+const RELAXED = "100000000/60";
+const log = (m) => console.error(`[bench:login-ab] ${m}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const wranglerEnv = () => ({
+  ...process.env,
+  PATH: `${path.dirname(wranglerBin)}${path.delimiter}${process.env.PATH ?? ""}`,
+  CI: "true",
+  WRANGLER_SEND_METRICS: "false",
+  NO_COLOR: "1",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+});
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, HOST, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+const quantile = (xs, q) => {
+  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.ceil(pos)] - s[lo]) * (pos - lo);
+};
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "keel-login-ab-"));
+const children = [];
+const cleanup = () => {
+  for (const c of children) {
+    try {
+      process.kill(-c.pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
+  }
+  children.length = 0;
+};
+process.on("exit", () => {
+  cleanup();
+  fs.rmSync(scratch, { recursive: true, force: true });
+  for (const d of shmDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
+const shmDirs = [];
+
+/** The bundle (index.js) of a version: a directory holding one, or a git ref to bundle. */
+function bundleOf(version, i) {
+  const out = path.join(scratch, `bundle-${i}`);
+  fs.mkdirSync(out, { recursive: true });
+  if (fs.existsSync(path.join(version, "index.js"))) {
+    fs.copyFileSync(path.join(version, "index.js"), path.join(out, "index.js"));
+  } else {
+    // The ref's src/ and config, beside this checkout's node_modules and public/.
+    const tree = path.join(scratch, `tree-${i}`);
+    fs.mkdirSync(tree);
+    const archive = execFileSync("git", ["-C", root, "archive", version, "src", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
+    execFileSync("tar", ["-x", "-C", tree], { input: archive });
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"));
+    fs.mkdirSync(path.join(tree, "public"));
+    const res = spawnSync(wranglerBin, ["deploy", "--dry-run", "--outdir", out], { cwd: tree, env: wranglerEnv(), encoding: "utf8" });
+    if (res.status !== 0) throw new Error(`bundling ${version} failed: ${res.error?.message ?? ""}\n${res.stdout}\n${res.stderr}`);
+  }
+  const file = path.join(out, "index.js");
+  if (FAST_HASH) {
+    const code = fs.readFileSync(file, "utf8");
+    const fast = code.replace(/N: 2 \*\* 14, r: 8, p: 5/, "N: 2 ** 10, r: 8, p: 1");
+    if (fast === code) throw new Error(`FAST_HASH: no default scrypt parameters found in the bundle of ${version}`);
+    fs.writeFileSync(file, fast);
+  }
+  return out;
+}
+
+async function start(version, i) {
+  const onShm = version.endsWith("@shm");
+  const name = onShm ? version.slice(0, -4) : version;
+  const bundle = bundleOf(name, i);
+  const stateDir = onShm ? path.join("/dev/shm", `keel-login-ab-${process.pid}-${i}`) : path.join(scratch, `state-${i}`);
+  if (onShm) shmDirs.push(stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const jwk = { ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }), kid: `ab-${i}` };
+  const envFile = path.join(scratch, `env-${i}`);
+  fs.writeFileSync(envFile, `JWT_SIGNING_KEYS='${JSON.stringify([jwk])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  const persist = path.join(stateDir, "d1");
+  const res = spawnSync(wranglerBin, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: root, env: wranglerEnv(), encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`migrations failed: ${res.stderr}`);
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const base = `http://${HOST}:${port}`;
+  const args = ["dev", path.join(bundle, "index.js"), "--no-bundle", "--config", path.join(root, "wrangler.toml"), "--ip", HOST, "--port", String(port)];
+  args.push("--inspector-port", String(inspectorPort), "--persist-to", persist, "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false");
+  for (const [k, v] of Object.entries({ ENVIRONMENT: "development", RATE_LOGIN_PER_IP: RELAXED, RATE_LOGIN_PER_EMAIL: RELAXED, RATE_REGISTER_PER_IP: RELAXED, PUBLIC_BASE_URL: base })) {
+    args.push("--var", `${k}:${v}`);
+  }
+  const out = fs.openSync(path.join(scratch, `server-${i}.log`), "a");
+  const child = spawn(wranglerBin, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", out, out], detached: true });
+  children.push(child);
+  for (let t = 0; t < 240; t++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) return { base, name: version, pgid: child.pid, inspectorPort };
+    } catch {
+      /* not yet */
+    }
+    await sleep(500);
+  }
+  throw new Error(`server for ${version} did not start; see ${path.join(scratch, `server-${i}.log`)}`);
+}
+
+async function json(base, method, p, body) {
+  const res = await fetch(base + p, { method, headers: { "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function createUser(base) {
+  const email = `ab-${randomBytes(4).toString("hex")}@keel.test`;
+  const password = `${randomBytes(10).toString("hex")} correct horse stapler`;
+  const r = await json(base, "POST", "/api/v1/auth/register", { email, password, full_name: "AB Tester" });
+  if (r.status !== 201) throw new Error(`register: ${r.status}`);
+  for (let t = 0; t < 40; t++) {
+    const box = await json(base, "GET", `/dev/mailbox?to=${encodeURIComponent(email)}`);
+    for (const m of box.body?.items ?? []) {
+      const match = /token=([A-Za-z0-9_\-.~%]+)/.exec(m.text ?? "");
+      if (match) {
+        const v = await json(base, "POST", "/api/v1/auth/verify-email", { token: decodeURIComponent(match[1]) });
+        if (v.status !== 200) throw new Error(`verify: ${v.status}`);
+        return { email, password };
+      }
+    }
+    await sleep(250);
+  }
+  throw new Error("no verification mail");
+}
+
+async function timedLogin(base, user) {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(user) });
+  await res.arrayBuffer();
+  const wall = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`login: ${res.status}`);
+  const phases = Object.fromEntries([...(res.headers.get("server-timing") ?? "").matchAll(/([\w-]+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+  return { wall, ...phases, "app − hash": phases.app - phases.hash };
+}
+
+/** CPU seconds (utime + stime) of the workerd processes in a server's process group (Linux). */
+function workerdCpu(pgid) {
+  let ticks = 0;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (!stat.includes("(workerd)")) continue;
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] = pgrp, f[11..12] = utime, stime
+      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return ticks / 100;
+}
+
+/** A V8 CPU profile of a server's worker isolate, through wrangler's inspector proxy. */
+async function startProfiler(inspectorPort) {
+  const targets = await (await fetch(`http://${HOST}:${inspectorPort}/json`)).json();
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: `http://${HOST}` } });
+  await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.id && pending.has(msg.id)) (pending.get(msg.id)(msg), pending.delete(msg.id));
+  };
+  const send = (method, params = {}) => new Promise((resolve) => (pending.set(++id, resolve), ws.send(JSON.stringify({ id, method, params }))));
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  await send("Profiler.start");
+  return { stop: async () => (await send("Profiler.stop")).result.profile };
+}
+
+const versions = process.argv.slice(2);
+if (!versions.length) {
+  console.error("usage: npm run bench:login-ab -- VERSION VERSION... (a git ref or a bundle directory, optionally with @shm)");
+  process.exit(2);
+}
+const servers = [];
+for (const [i, v] of versions.entries()) {
+  log(`starting ${v}${FAST_HASH ? " (fast hash)" : ""}`);
+  servers.push(await start(v, i));
+}
+for (const s of servers) s.user = await createUser(s.base);
+log(`${WARMUP} warm-up logins, then ${LOGINS} measured logins per version, interleaved`);
+const samples = servers.map(() => []);
+const cpuStart = [];
+let profiler;
+for (let i = 0; i < WARMUP + LOGINS; i++) {
+  const order = servers.map((_, k) => k);
+  if (i % 2 === 1) order.reverse();
+  for (const k of order) {
+    if (i === WARMUP && cpuStart[k] === undefined) {
+      cpuStart[k] = workerdCpu(servers[k].pgid);
+      if (k === 0 && process.env.PROFILE) profiler = await startProfiler(servers[0].inspectorPort);
+    }
+    const x = await timedLogin(servers[k].base, servers[k].user);
+    if (i >= WARMUP) samples[k].push(x);
+  }
+}
+if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
+const cpuPerLogin = servers.map((s, k) => ((workerdCpu(s.pgid) - cpuStart[k]) * 1000) / LOGINS);
+cleanup();
+
+const keys = [...new Set(samples.flat().flatMap((x) => Object.keys(x)))];
+const fmt = (v) => (Number.isFinite(v) ? v.toFixed(1) : "–");
+console.log(`| version | n | ${keys.map((k) => `${k} p50`).join(" | ")} | app − hash p25–p75 | workerd CPU ms/login |`);
+console.log(`|---|---|${keys.map(() => "---").join("|")}|---|---|`);
+for (const [k, s] of servers.entries()) {
+  const xs = samples[k];
+  const over = xs.map((x) => x["app − hash"]);
+  console.log(`| ${s.name} | ${xs.length} | ${keys.map((key) => fmt(quantile(xs.map((x) => x[key]), 0.5))).join(" | ")} | ${fmt(quantile(over, 0.25))}–${fmt(quantile(over, 0.75))} | ${fmt(cpuPerLogin[k])} |`);
+}
+process.exit(0);

@@ -1,0 +1,92 @@
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { AttemptRequest, SignInGuard } from "../src/durable-objects/sign-in-guard";
+import { AppError } from "../src/platform/errors";
+import { reserveAttemptBeside } from "../src/platform/sign-in-guard";
+import { unique } from "./helpers/harness";
+
+const stubFor = (key: string) => env.SIGN_IN_GUARD.get(env.SIGN_IN_GUARD.idFromName(key));
+const request = (): AttemptRequest => ({ now: Date.now(), threshold: 5, lockMs: 60_000, rate: { limit: 10, windowSeconds: 900 } });
+
+interface GuardState {
+  tat?: number;
+  failures: number;
+  lockedUntil: number;
+  lastFailureAt: number;
+}
+const stateOf = (key: string) =>
+  runInDurableObject(stubFor(key), async (instance: SignInGuard, s) => ({
+    memory: (instance as unknown as { state: GuardState }).state,
+    stored: await s.storage.get<GuardState>("state"),
+    alarm: await s.storage.getAlarm(),
+  }));
+
+describe("reserveAttemptBeside (login: per-IP limit, then the email's guard, with the user lookup beside)", () => {
+  it("reserves the attempt once admitted, and hands back the lookup's result", async () => {
+    const key = unique("guard");
+    const [reservation, looked] = await reserveAttemptBeside(env, key, Promise.resolve(), request(), Promise.resolve("the user"));
+    expect(reservation).toMatchObject({ kind: "reserved", failures: 1, locking: false });
+    expect(looked).toBe("the user");
+    expect((await stateOf(key)).stored?.failures).toBe(1);
+  });
+
+  it("a caller refused before the guard spends nothing of its budget: the guard is never asked", async () => {
+    const key = unique("guard");
+    const refused = new AppError("rate_limited", "per IP");
+    const err = await reserveAttemptBeside(env, key, Promise.reject(refused), request(), Promise.resolve("the user")).catch((e: unknown) => e);
+    expect(err).toBe(refused);
+    const { memory, stored } = await stateOf(key);
+    expect(stored).toBeUndefined();
+    expect(memory.failures).toBe(0);
+    expect(memory.tat).toBeUndefined();
+  });
+
+  it("when the lookup fails after the attempt was reserved, the attempt is given back (it was never judged)", async () => {
+    const key = unique("guard");
+    // One judged failure first, so giving back is visible as 1, not a fresh 0.
+    await reserveAttemptBeside(env, key, Promise.resolve(), request(), Promise.resolve(null));
+    const lookupFailed = new Error("D1 unavailable");
+    const err = await reserveAttemptBeside(env, key, Promise.resolve(), request(), Promise.reject(lookupFailed)).catch((e: unknown) => e);
+    expect(err).toBe(lookupFailed);
+    expect((await stateOf(key)).stored?.failures).toBe(1);
+  });
+});
+
+describe("SignInGuard storage cleanup", () => {
+  it("schedules one cleanup alarm and does not move it on every attempt; the alarm keeps what is still needed", async () => {
+    const key = unique("guard");
+    const stub = stubFor(key);
+    await stub.attempt(request());
+    const first = await stateOf(key);
+    expect(first.alarm).toBeGreaterThan(Date.now());
+    await new Promise((r) => setTimeout(r, 20));
+    await stub.attempt(request());
+    await stub.attempt(request());
+    const later = await stateOf(key);
+    expect(later.alarm).toBe(first.alarm);
+    expect(later.stored?.failures).toBe(3);
+
+    // Fired early (as an older alarm would be), while the failures still count: nothing is
+    // deleted and the alarm moves to when they are forgotten.
+    await runDurableObjectAlarm(stub);
+    const kept = await stateOf(key);
+    expect(kept.stored?.failures).toBe(3);
+    expect(kept.alarm).toBeGreaterThan(Date.now());
+  });
+
+  it("deletes the storage once nothing is left to remember", async () => {
+    const key = unique("guard");
+    const stub = stubFor(key);
+    await stub.attempt({ ...request(), rate: undefined });
+    await stub.succeed();
+    // The count was reset; make the last failure old enough to be forgotten.
+    await runInDurableObject(stub, (instance: SignInGuard) => {
+      (instance as unknown as { state: GuardState }).state.lastFailureAt = Date.now() - 86_400_001;
+    });
+    await runDurableObjectAlarm(stub);
+    const { stored, alarm } = await stateOf(key);
+    expect(stored).toBeUndefined();
+    expect(alarm).toBeNull();
+  });
+});
