@@ -117,6 +117,8 @@ export interface AlertIndex<A extends AlertLike> {
 }
 
 const ANY = "any";
+/** "any" is numbered first, so it is partition 0 in every index, and first among each term's slots. */
+const ANY_PARTITION = 0;
 /** Entries of the term cache before it starts over (bounds an isolate's memory). */
 const TERM_CACHE_LIMIT = 200_000;
 /** Largest partitions × terms for which the slot table is built (4 bytes each: 16 MB). */
@@ -212,7 +214,7 @@ export function buildAlertIndex<A extends AlertLike>(alerts: readonly A[], optio
   };
 
   const partitions = numberer();
-  partitions.of(ANY); // number 0, first among each term's slots (slotOf looks there first)
+  partitions.of(ANY); // ANY_PARTITION
   const statePartitions = new Map<string, number>();
   const departmentPartitions = new Map<string, number>();
   const partitionsOfAlert = indexed.map(({ compiled: c }): number[] => {
@@ -441,9 +443,7 @@ function tenderTerms<A extends AlertLike>(index: AlertIndex<A>, tender: Prepared
 
 /** The partitions the tender visits: any, its state's, its department's (those that exist). */
 function tenderPartitions<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): number[] {
-  const out: number[] = [];
-  const any = index.partitions.get(ANY);
-  if (any !== undefined) out.push(any);
+  const out = [ANY_PARTITION];
   const state = tender.state === null ? undefined : index.statePartitions.get(tender.state);
   if (state !== undefined) out.push(state);
   const department = tender.department === null ? undefined : index.departmentPartitions.get(tender.department);
@@ -457,7 +457,7 @@ function slotOf<A extends AlertLike>(index: AlertIndex<A>, term: number, partiti
   if (slotTable !== null) return slotTable[partition * index.scratch.termSeen.length + term] as number;
   let lo = termSlotStart[term] as number;
   const to = termSlotStart[term + 1] as number;
-  if (partition === 0) return lo < to && slotPartition[lo] === 0 ? lo : -1; // "any" sorts first
+  if (partition === ANY_PARTITION) return lo < to && slotPartition[lo] === ANY_PARTITION ? lo : -1; // sorts first
   let hi = to;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -476,16 +476,34 @@ function termsHold<A extends AlertLike>(index: AlertIndex<A>, stamp: number, sta
 }
 
 /**
+ * Starts the tender's pass (a new stamp, its terms marked) and calls `visit` with every run of
+ * records it reaches: per partition it visits, the alerts without keywords, then the slot of each
+ * of its terms, with the pass's stamp.
+ */
+function forEachReached<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, visit: (records: Float64Array, from: number, to: number, stamp: number) => void): void {
+  const stamp = nextStamp(index.scratch);
+  const terms = tenderTerms(index, tender, stamp);
+  const { records, slotStart } = index;
+  for (const p of tenderPartitions(index, tender)) {
+    const without = index.withoutKeywords[p] as Float64Array;
+    visit(without, 0, without.length, stamp);
+    for (const term of terms) {
+      const slot = slotOf(index, term, p);
+      if (slot >= 0) visit(records, slotStart[slot] as number, slotStart[slot + 1] as number, stamp);
+    }
+  }
+}
+
+/**
  * The alerts that could match the tender: every match and some alerts that fail on a later
  * check, in the order the alerts were given. For tests and for measuring the index.
  *
  * @example candidatesFor(index, prepareTender(tender)).length // usually a small part of index.alerts.length
  */
 export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender): IndexedAlert<A>[] {
-  const stamp = nextStamp(index.scratch);
   const { seen } = index.scratch;
   const positions: number[] = [];
-  const add = (records: Float64Array, from: number, to: number) => {
+  forEachReached(index, tender, (records, from, to, stamp) => {
     for (let j = from; j < to; j += RECORD) {
       const position = records[j + R_POSITION] as number;
       if (seen[position] !== stamp) {
@@ -493,16 +511,7 @@ export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender:
         positions.push(position);
       }
     }
-  };
-  const terms = tenderTerms(index, tender, stamp);
-  for (const p of tenderPartitions(index, tender)) {
-    const without = index.withoutKeywords[p] as Float64Array;
-    add(without, 0, without.length);
-    for (const term of terms) {
-      const slot = slotOf(index, term, p);
-      if (slot >= 0) add(index.records, index.slotStart[slot] as number, index.slotStart[slot + 1] as number);
-    }
-  }
+  });
   return Int32Array.from(positions)
     .sort()
     .reduce<IndexedAlert<A>[]>((out, p) => (out.push(index.alerts[p] as IndexedAlert<A>), out), []);
@@ -512,7 +521,6 @@ export function candidatesFor<A extends AlertLike>(index: AlertIndex<A>, tender:
 interface Pass<A extends AlertLike> {
   readonly index: AlertIndex<A>;
   readonly tender: PreparedTender;
-  readonly stamp: number;
   /** The tender's value and time left before closing (ms), NaN when it has none. */
   readonly value: number;
   /** The highest minimum value the tender meets: its value, or −∞ without one (it meets no set minimum). */
@@ -534,8 +542,8 @@ function excluded<A extends AlertLike>(index: AlertIndex<A>, stamp: number, posi
 }
 
 /** Checks the records `records[from .. to)` and adds the alerts that match to `pass.hits`. */
-function scan<A extends AlertLike>(pass: Pass<A>, records: Float64Array, from: number, to: number): void {
-  const { index, stamp, value, minCut, left, missing } = pass;
+function scan<A extends AlertLike>(pass: Pass<A>, records: Float64Array, from: number, to: number, stamp: number): void {
+  const { index, value, minCut, left, missing } = pass;
   const { seen } = index.scratch;
   for (let j = from; j < to; j += RECORD) {
     // Records are sorted by minimum value (byMinValue): from here on, every one asks for more.
@@ -568,27 +576,16 @@ function scan<A extends AlertLike>(pass: Pass<A>, records: Float64Array, from: n
  * @example const ids = matchAlerts(index, prepareTender(tender), now).map((a) => a.id);
  */
 export function matchAlerts<A extends AlertLike>(index: AlertIndex<A>, tender: PreparedTender, now: Date): A[] {
-  const stamp = nextStamp(index.scratch);
-  const terms = tenderTerms(index, tender, stamp);
   const pass: Pass<A> = {
     index,
     tender,
-    stamp,
     value: tender.value ?? Number.NaN,
     minCut: tender.value ?? -Infinity,
     left: tender.closingTime === null ? Number.NaN : tender.closingTime - now.getTime(),
     missing: (tender.value === null ? FLAG_MIN | FLAG_MAX : 0) | (tender.closingTime === null ? FLAG_CLOSING : 0),
     hits: [],
   };
-  const { records, slotStart } = index;
-  for (const p of tenderPartitions(index, tender)) {
-    const without = index.withoutKeywords[p] as Float64Array;
-    scan(pass, without, 0, without.length);
-    for (const term of terms) {
-      const slot = slotOf(index, term, p);
-      if (slot >= 0) scan(pass, records, slotStart[slot] as number, slotStart[slot + 1] as number);
-    }
-  }
+  forEachReached(index, tender, (records, from, to, stamp) => scan(pass, records, from, to, stamp));
   return pass.hits;
 }
 
