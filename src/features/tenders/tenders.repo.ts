@@ -1,14 +1,20 @@
-import { eq, sql, type SQL } from "drizzle-orm";
+import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { notes, organizationMembers, tenderInteractions, tenderSearches, tenders, userPreferences, users } from "../../db/schema";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import type { SEARCH_SOURCES } from "./tenders.tables";
 import { normalizeText } from "./text";
 
-/** A tender as the app reads it: every column but the search copies, which only tenders_fts needs. */
+/** The normalised copies of title and description, which only tenders_fts needs. */
+const SEARCH_COPIES: readonly string[] = ["searchTitle", "searchDescription"] satisfies (keyof typeof tenders.$inferSelect)[];
+
+/** A tender as the app reads it: every column but the search copies. */
 export type TenderRow = Omit<typeof tenders.$inferSelect, "searchTitle" | "searchDescription">;
 
-const READ_COLUMNS = ["id", "external_id", "title", "description", "department", "state", "portal", "value", "currency", "published_at", "closing_date", "url", "created_at", "updated_at", "match_pending_since"];
+/** The column names of TenderRow, from the table itself. */
+const READ_COLUMNS = Object.entries(getTableColumns(tenders))
+  .filter(([key]) => !SEARCH_COPIES.includes(key))
+  .map(([, column]) => column.name);
 /** `alias.column, …` of the columns in TenderRow, for raw SELECTs (the search copies would double the text sent). */
 export const tenderColumns = (alias: string) => sql.raw(READ_COLUMNS.map((c) => `${alias}.${c}`).join(", "));
 
