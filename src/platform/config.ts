@@ -122,6 +122,14 @@ export const ConfigSchema = z.object({
   INVITATION_TTL_DAYS: int(1, 90).default(7),
   /** Days between DELETE /me (account deactivated at once) and the erasure of its personal data. */
   ACCOUNT_PURGE_DAYS: int(0, 3650).default(30),
+
+  // Issue 14, point 10 (nothing cheap forces expensive work).
+  /** The first match of a new alert reads at most this many of the newest recent tenders, so one POST stays bounded. */
+  ALERT_BACKFILL_MAX: int(1, 10_000).default(500),
+  /** Per IP: API-key lookups that reach D1 (unknown keys; known ones are cached), so random keys cannot flood D1. */
+  RATE_API_KEY_LOOKUP_PER_IP: rate.default({ limit: 60, windowSeconds: 600 }),
+  /** Highest rate_limit_per_hour a key may have: a key cannot buy itself an effectively unlimited budget. */
+  API_KEY_MAX_RATE_PER_HOUR: int(1, 1_000_000).default(100_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { alertMatches, alerts, emailOutbox, notifications, tenders, userPreferences, userProfiles, users } from "../../db/schema";
 import { rawStatement, type Db } from "../../platform/db";
 import type { TenderRow } from "../tenders/tenders.repo";
-import { fromRawTender, tenderColumns } from "../tenders/tenders.repo";
+import { fromRawTender, tenderColumns, tenderColumnsWithout } from "../tenders/tenders.repo";
 
 type RawTender = Record<string, unknown>;
 
@@ -17,9 +17,25 @@ export async function tendersByIds(db: Db, ids: readonly string[]): Promise<Tend
   return rows.map(fromRawTender);
 }
 
-/** Tenders created or updated since `since` (an immediate alert's first match). */
-export async function tendersSince(db: Db, since: Date): Promise<TenderRow[]> {
-  const rows = await db.all<RawTender>(sql`SELECT ${tenderColumns("t")} FROM ${tenders} AS t WHERE t.updated_at >= ${since.getTime()}`);
+/**
+ * The first match of a new alert: among the newest `limit` tenders updated since `since` (index
+ * on updated_at; ids only), those that could match, with the text the matcher needs, in ONE query.
+ * - `fts` (the alert's keywords as an FTS5 query): only tenders the FTS index says contain them;
+ *   their descriptions are read (they are matches, each of which costs a match row anyway).
+ * - No keywords: every one of the newest, but a description only where `excludeFts` says an
+ *   exclude may be in it (null otherwise: the matcher then decides on the title and the rest).
+ * The matcher decides on what this returns, as for `/tenders?q=`.
+ */
+export async function firstMatchCandidates(db: Db, q: { since: Date; limit: number; fts: string | null; excludeFts: string | null }): Promise<TenderRow[]> {
+  const recent = sql`SELECT rowid AS rid FROM ${tenders} WHERE updated_at >= ${q.since.getTime()} ORDER BY updated_at DESC LIMIT ${q.limit}`;
+  // Correlated on rowid: FTS5 looks each candidate up, rather than listing every tender ever indexed.
+  const inFts = (query: string) => sql`EXISTS (SELECT 1 FROM tenders_fts WHERE tenders_fts MATCH ${query} AND rowid = t.rowid)`;
+  const rows = q.fts
+    ? await db.all<RawTender>(sql`SELECT ${tenderColumns("t")} FROM (${recent}) r JOIN ${tenders} AS t ON t.rowid = r.rid WHERE ${inFts(q.fts)}`)
+    : await db.all<RawTender>(
+        sql`SELECT ${tenderColumnsWithout("t", ["description"])}, ${q.excludeFts ? sql`CASE WHEN ${inFts(q.excludeFts)} THEN t.description END` : sql`NULL`} AS description
+            FROM (${recent}) r JOIN ${tenders} AS t ON t.rowid = r.rid`,
+      );
   return rows.map(fromRawTender);
 }
 

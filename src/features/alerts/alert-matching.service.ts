@@ -134,13 +134,15 @@ export async function sendImmediateEmails(ctx: MatchingContext, of: { tenderIds:
     );
     if (!decision.send) continue;
     sentToday.set(r.user_id, (sentToday.get(r.user_id) ?? 0) + 1);
-    const { url, headers } = unsubscribeParts(ctx.config, signUnsubscribeToken(ctx.env, ctx.config, { userId: r.user_id, alertId: r.alert_id }));
-    const email = emails.alertMatch({ name: r.full_name, alertName: r.alert_name, tender: tenderLine(ctx.config.PUBLIC_BASE_URL, r), unsubscribeUrl: url, headers });
     statements.push(
-      outboxInsertIf(ctx, { to: r.email, userId: r.user_id, email }, matchStillPending(r.match_id)).then((mail) => ({
-        id: mail.id,
-        statements: [mail.statement, ...markMatchSentStatements(ctx.db, r.match_id, r.alert_id, ctx.now)],
-      })),
+      signUnsubscribeToken(ctx.env, ctx.config, { userId: r.user_id, alertId: r.alert_id }, ctx.now).then((token) => {
+        const { url, headers } = unsubscribeParts(ctx.config, token);
+        const email = emails.alertMatch({ name: r.full_name, alertName: r.alert_name, tender: tenderLine(ctx.config.PUBLIC_BASE_URL, r), unsubscribeUrl: url, headers });
+        return outboxInsertIf(ctx, { to: r.email, userId: r.user_id, email }, matchStillPending(r.match_id)).then((mail) => ({
+          id: mail.id,
+          statements: [mail.statement, ...markMatchSentStatements(ctx.db, r.match_id, r.alert_id, ctx.now)],
+        }));
+      }),
     );
   }
   const prepared = await Promise.all(statements);

@@ -1,6 +1,6 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { alertMatches, alerts, alertsVersion, tenders } from "../../db/schema";
-import { insertIf, type Db } from "../../platform/db";
+import { insertIf, rawStatement, type Db } from "../../platform/db";
 import type { TenderCriteria } from "./criteria.schema";
 
 export type AlertRow = typeof alerts.$inferSelect;
@@ -8,13 +8,33 @@ export type AlertWrite = Pick<AlertRow, "name" | "description" | "criteria" | "n
 
 /**
  * Bumps the alerts version stamp (one row, id = 1). Put it in the same batch as every change to
- * alerts: the matching consumer rebuilds its compiled index when the stamp moved.
+ * what the matching index reads (an alert's id, owner, criteria, is_active): the matching
+ * consumer rebuilds its compiled index when the stamp moved.
  */
 export const bumpAlertsVersion = (db: Db) =>
   db
     .insert(alertsVersion)
     .values({ id: 1, version: 1 })
     .onConflictDoUpdate({ target: alertsVersion.id, set: { version: sql`${alertsVersion.version} + 1` } });
+
+/**
+ * The bump, only when `condition` holds at that point of the batch (place it before the write it
+ * guards, with the write's own condition): a write that changes nothing the index reads (a 404,
+ * a rename) does not make every matching isolate rebuild its index.
+ */
+export const bumpAlertsVersionIf = (db: Db, condition: SQL) =>
+  rawStatement(
+    db,
+    sql`INSERT INTO ${alertsVersion} (id, version) SELECT 1, 1 WHERE ${condition}
+        ON CONFLICT (id) DO UPDATE SET version = ${alertsVersion.version} + 1`,
+  );
+
+/** The alert's email is on: active, with "email" among its methods (SQL over the stored row). */
+const emailOnSql = (isActive: SQL | boolean, methods: SQL | readonly string[]) =>
+  sql`(${typeof isActive === "boolean" ? sql.raw(isActive ? "1" : "0") : isActive} = 1 AND ${
+    Array.isArray(methods) ? sql.raw(methods.includes("email") ? "1" : "0") : sql`EXISTS (SELECT 1 FROM json_each(${methods}) WHERE value = 'email')`
+  })`;
+const storedEmailOn = () => emailOnSql(sql`${alerts.isActive}`, sql`${alerts.notificationMethods}`);
 
 export const alertsVersionQuery = (db: Db) => db.select({ version: alertsVersion.version }).from(alertsVersion).where(eq(alertsVersion.id, 1));
 
@@ -25,16 +45,32 @@ export const activeAlertsQuery = (db: Db) =>
     .from(alerts)
     .where(eq(alerts.isActive, true));
 
-/** One-click unsubscribe: removes "email" from the alert's notification methods (owner in the where). */
-export const turnAlertEmailOff = (db: Db, userId: string, alertId: string, now: Date) =>
+/**
+ * The one-click unsubscribe may act on this alert: the owner's, email among its methods, and the
+ * email not turned back on after the token was issued. The guard of the update and its audit row.
+ */
+export const alertEmailUnsubscribable = (userId: string, alertId: string, issuedAt: number) =>
+  sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${alertId} AND ${alerts.userId} = ${userId}
+      AND EXISTS (SELECT 1 FROM json_each(${alerts.notificationMethods}) WHERE value = 'email')
+      AND (${alerts.emailResumedAt} IS NULL OR ${alerts.emailResumedAt} <= ${issuedAt}))`;
+
+/** One-click unsubscribe: removes "email" from the alert's notification methods, under {@link alertEmailUnsubscribable}. */
+export const turnAlertEmailOff = (db: Db, userId: string, alertId: string, issuedAt: number, now: Date) =>
   db
     .update(alerts)
     .set({
       notificationMethods: sql`(SELECT json_group_array(value) FROM json_each(${alerts.notificationMethods}) WHERE value <> 'email')`,
       updatedAt: now,
     })
-    .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId)))
+    .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId), alertEmailUnsubscribable(userId, alertId, issuedAt)))
     .returning({ id: alerts.id });
+
+/** What an unsubscribe token's alert looks like now (owner in the where). */
+export const alertEmailState = (db: Db, userId: string, alertId: string) =>
+  db
+    .select({ name: alerts.name, isActive: alerts.isActive, notificationMethods: alerts.notificationMethods, emailResumedAt: alerts.emailResumedAt })
+    .from(alerts)
+    .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId)));
 
 /** Alerts of one user. Every query carries the owner. */
 export function alertsRepo(db: Db, userId: string) {
@@ -63,6 +99,16 @@ export function alertsRepo(db: Db, userId: string) {
       ),
     byId: (id: string) => db.select().from(alerts).where(and(mine, eq(alerts.id, id))),
     exists: (id: string) => sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId})`,
+    /**
+     * The alert exists and `set` changes what the matching index reads: criteria (given), or
+     * is_active (different from the stored value). The condition of the version bump of a PATCH.
+     */
+    changesIndex: (id: string, set: Partial<AlertWrite>) =>
+      set.criteria !== undefined
+        ? sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId})`
+        : set.isActive !== undefined
+          ? sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId} AND ${alerts.isActive} <> ${set.isActive ? 1 : 0})`
+          : sql`0`,
     list: (opts: { before?: string; limit: number }) =>
       db
         .select()
@@ -70,10 +116,16 @@ export function alertsRepo(db: Db, userId: string) {
         .where(and(mine, opts.before ? lt(alerts.id, opts.before) : undefined))
         .orderBy(desc(alerts.id))
         .limit(opts.limit + 1),
+    /** Stamps email_resumed_at when the write turns the alert's email from off to on. */
     update: (id: string, set: Partial<AlertWrite>, now: Date) =>
       db
         .update(alerts)
-        .set({ ...set, updatedAt: now })
+        .set({
+          ...set,
+          emailResumedAt: sql`CASE WHEN ${emailOnSql(set.isActive ?? sql`${alerts.isActive}`, set.notificationMethods ?? sql`${alerts.notificationMethods}`)}
+            AND NOT ${storedEmailOn()} THEN ${now.getTime()} ELSE ${alerts.emailResumedAt} END`,
+          updatedAt: now,
+        })
         .where(and(mine, eq(alerts.id, id)))
         .returning(),
     remove: (id: string) => db.delete(alerts).where(and(mine, eq(alerts.id, id))).returning({ id: alerts.id }),

@@ -6,9 +6,10 @@ import { decodeCursor, toPage } from "../../platform/pagination";
 import { auditInsertIf } from "../audit/audit.repo";
 import { limitsFor } from "../orgs/orgs.access";
 import { buildAlertIndex } from "./alert-index";
-import { tendersSince } from "./alert-matching.repo";
+import { firstMatchCandidates } from "./alert-matching.repo";
 import { matchPairs, recordMatches, sendImmediateEmails } from "./alert-matching.service";
-import { alertsRepo, bumpAlertsVersion, type AlertWrite } from "./alerts.repo";
+import { alertsRepo, bumpAlertsVersion, bumpAlertsVersionIf, type AlertWrite } from "./alerts.repo";
+import { compileCriteria, toFtsQuery } from "./match";
 import { toAlertMatchOut, toAlertOut, type CreateAlertInput, type UpdateAlertInput } from "./alerts.schemas";
 
 /** How far back a new immediate alert is matched at once. */
@@ -16,8 +17,10 @@ export const FIRST_MATCH_DAYS = 7;
 
 /**
  * POST /me/alerts: 409 `limit_reached` at the plan limit (guarded insert). The version stamp is
- * bumped in the same batch. An active immediate alert is matched at once against the tenders of
- * the last 7 days, through the consumer's own code path (matches, notifications, emails).
+ * bumped in the same batch. An active immediate alert is matched at once against the newest
+ * ALERT_BACKFILL_MAX tenders of the last 7 days (narrowed by the FTS index, so descriptions are
+ * read only where the alert's words are), through the consumer's own code path (matches,
+ * notifications, emails).
  */
 export async function createAlert(ctx: RequestContext, actor: Actor, input: CreateAlertInput) {
   const { db, now } = ctx;
@@ -42,13 +45,27 @@ export async function createAlert(ctx: RequestContext, actor: Actor, input: Crea
     throw new AppError("limit_reached", `Your plan allows ${maxAlerts} alerts`, { fields: { limit: maxAlerts } });
   }
   if (row.isActive && row.notificationFrequency === "immediate") {
-    const recent = await tendersSince(db, new Date(now.getTime() - FIRST_MATCH_DAYS * 86_400_000));
+    const recent = await firstMatchTenders(ctx, row.criteria);
     const pairs = matchPairs(buildAlertIndex([{ id: row.id, userId: row.userId, criteria: row.criteria }]), recent, now);
     if ((await recordMatches(ctx, pairs)) > 0) await sendImmediateEmails(ctx, { alertId: row.id });
     const [fresh] = await repo.byId(id);
     if (fresh) return toAlertOut(fresh);
   }
   return toAlertOut(row);
+}
+
+/** The bounded candidates of a new alert's first match (see firstMatchCandidates). */
+function firstMatchTenders(ctx: RequestContext, criteria: AlertWrite["criteria"]) {
+  const compiled = compileCriteria(criteria);
+  const fts = compiled.keywords ? toFtsQuery(compiled.keywords) : null;
+  // Keywords without a word match nothing (the schema refuses them; fail closed on stored rows).
+  if (compiled.keywords && fts === null) return Promise.resolve([]);
+  return firstMatchCandidates(ctx.db, {
+    since: new Date(ctx.now.getTime() - FIRST_MATCH_DAYS * 86_400_000),
+    limit: ctx.config.ALERT_BACKFILL_MAX,
+    fts,
+    excludeFts: toFtsQuery(compiled.excludes),
+  });
 }
 
 export async function listAlerts(ctx: RequestContext, actor: Actor, q: { limit: number; cursor?: string }) {
@@ -74,9 +91,11 @@ export async function updateAlert(ctx: RequestContext, actor: Actor, id: string,
     ...(input.notification_frequency !== undefined ? { notificationFrequency: input.notification_frequency } : {}),
     ...(input.is_active !== undefined ? { isActive: input.is_active } : {}),
   };
+  // The bump and the audit row are guarded by the state before the update: a 404 or a rename moves
+  // no version stamp (which would make every matching isolate rebuild its index).
   const [, , updated] = await db.batch([
     auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.updated", details: { alert_id: id, fields: Object.keys(input) } }, repo.exists(id)),
-    bumpAlertsVersion(db),
+    bumpAlertsVersionIf(db, repo.changesIndex(id, set)),
     repo.update(id, set, now),
   ]);
   const [row] = updated;
@@ -89,7 +108,7 @@ export async function deleteAlert(ctx: RequestContext, actor: Actor, id: string)
   const repo = alertsRepo(db, actor.userId);
   const [, , removed] = await db.batch([
     auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.deleted", details: { alert_id: id } }, repo.exists(id)),
-    bumpAlertsVersion(db),
+    bumpAlertsVersionIf(db, repo.exists(id)),
     repo.remove(id),
   ]);
   if (removed.length === 0) throw new AppError("not_found", "Alert not found");

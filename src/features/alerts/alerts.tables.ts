@@ -37,6 +37,11 @@ export const alerts = sqliteTable(
     lastNotifiedAt: ts("last_notified_at"),
     totalMatches: integer("total_matches").notNull().default(0),
     totalNotificationsSent: integer("total_notifications_sent").notNull().default(0),
+    /**
+     * When the alert's email last went from off to on (email added back to the methods, or the
+     * alert reactivated); null if never. An unsubscribe token issued before it is refused.
+     */
+    emailResumedAt: ts("email_resumed_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -4,6 +4,8 @@ import * as z from "zod";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
+import { IsolateCache } from "../../platform/isolate-cache";
+import { rateLimitIp } from "../../platform/rate-limit";
 import { newId } from "../../platform/ids";
 import { hasPermission } from "../access/access.service";
 import { auditInsert, auditInsertIf } from "../audit/audit.repo";
@@ -43,6 +45,15 @@ const kvRevokedKey = (hash: string) => `akr:${hash}`;
 /** Outlives any `ak:` entry a racing lookup could still write (KV_TTL_SECONDS after it read D1). */
 const TOMBSTONE_TTL_SECONDS = 2 * KV_TTL_SECONDS + 60;
 const memory = new Map<string, { record: ApiKeyRecord; until: number }>();
+/**
+ * Negative cache: a presented key that D1 does not know, per isolate and in KV, so repeating it
+ * costs no D1 read. Keys are 256 random bits: a key created later never has a remembered hash.
+ */
+const kvUnknownKey = (hash: string) => `akn:${hash}`;
+/** KV's shortest TTL. */
+const UNKNOWN_KV_TTL_SECONDS = 60;
+const UNKNOWN_MEMORY_TTL_MS = 60_000;
+const unknownHere = new IsolateCache<string, true>();
 /** Keys revoked through this isolate (hash → until): a racing lookup cannot re-cache them here. */
 const revokedHere = new Map<string, number>();
 
@@ -66,6 +77,11 @@ export const looksLikeApiKey = (credential: string) => credential.startsWith(API
 export async function createApiKey(ctx: RequestContext, actor: UserActor, input: CreateApiKeyInput) {
   const { db, now, config } = ctx;
   const userId = actor.userId;
+  if (input.rate_limit_per_hour !== undefined && input.rate_limit_per_hour > config.API_KEY_MAX_RATE_PER_HOUR) {
+    throw new AppError("validation_failed", `rate_limit_per_hour may be at most ${config.API_KEY_MAX_RATE_PER_HOUR}`, {
+      errors: [{ path: "rate_limit_per_hour", message: `Must be at most ${config.API_KEY_MAX_RATE_PER_HOUR} (API_KEY_MAX_RATE_PER_HOUR)` }],
+    });
+  }
   for (const scope of input.scopes) {
     const permission = PRIVILEGED_SCOPES[scope as Scope];
     if (permission && !(await hasPermission(ctx, actor, permission))) {
@@ -80,7 +96,7 @@ export async function createApiKey(ctx: RequestContext, actor: UserActor, input:
     keyHash: sha256Hex(key),
     scopes: [...new Set(input.scopes)].sort(),
     allowedIps: input.allowed_ips?.length ? input.allowed_ips : null,
-    rateLimitPerHour: input.rate_limit_per_hour ?? config.API_KEY_DEFAULT_RATE_PER_HOUR,
+    rateLimitPerHour: input.rate_limit_per_hour ?? Math.min(config.API_KEY_DEFAULT_RATE_PER_HOUR, config.API_KEY_MAX_RATE_PER_HOUR),
     expiresAt: input.expires_at ? new Date(input.expires_at) : null,
     createdAt: now,
   };
@@ -149,8 +165,18 @@ export async function lookupApiKey(ctx: RequestContext, key: string): Promise<Ap
   ]);
   let record = cached.success ? cached.data : null;
   if (!record) {
+    if (unknownHere.get(hash, now) || (await ctx.env.CACHE.get(kvUnknownKey(hash))) !== null) {
+      unknownHere.set(hash, true, now, UNKNOWN_MEMORY_TTL_MS);
+      return null;
+    }
+    // Only lookups that reach D1 count: known keys are cached above, so this is what random keys cost.
+    await rateLimitIp(ctx, "apikey_lookup", ctx.config.RATE_API_KEY_LOOKUP_PER_IP);
     const row = await findApiKeyByHash(ctx.db, hash);
-    if (!row) return null;
+    if (!row) {
+      unknownHere.set(hash, true, now, UNKNOWN_MEMORY_TTL_MS);
+      ctx.waitUntil(ctx.env.CACHE.put(kvUnknownKey(hash), "1", { expirationTtl: UNKNOWN_KV_TTL_SECONDS }));
+      return null;
+    }
     record = toRecord(row);
     ctx.waitUntil(ctx.env.CACHE.put(kvKey(hash), JSON.stringify(record), { expirationTtl: KV_TTL_SECONDS }));
   }

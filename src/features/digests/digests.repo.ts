@@ -1,10 +1,22 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, ne, sql } from "drizzle-orm";
 import { alertMatches, alerts, emailOutbox, userPreferences, userProfiles } from "../../db/schema";
 import { rawStatement, type Db } from "../../platform/db";
 
-/** One-click unsubscribe from the digest: frequency `never`. */
+/** The user's digest is on (frequency other than `never`): the guard of the one-click unsubscribe. */
+export const digestOn = (userId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${userPreferences} WHERE ${userPreferences.userId} = ${userId} AND ${userPreferences.emailDigestFrequency} <> 'never')`;
+
+/** The user's digest frequency (the unsubscribe preview). */
+export const digestFrequency = (db: Db, userId: string) =>
+  db.select({ frequency: userPreferences.emailDigestFrequency }).from(userPreferences).where(eq(userPreferences.userId, userId));
+
+/** One-click unsubscribe from the digest: frequency `never`; a digest already off is not written. */
 export const turnDigestOff = (db: Db, userId: string, now: Date) =>
-  db.update(userPreferences).set({ emailDigestFrequency: "never", updatedAt: now }).where(eq(userPreferences.userId, userId)).returning({ userId: userPreferences.userId });
+  db
+    .update(userPreferences)
+    .set({ emailDigestFrequency: "never", updatedAt: now })
+    .where(and(eq(userPreferences.userId, userId), ne(userPreferences.emailDigestFrequency, "never")))
+    .returning({ userId: userPreferences.userId });
 
 
 /**

@@ -38,7 +38,7 @@ export async function sendDueDigests(ctx: MatchingContext): Promise<{ sent: numb
     const matches = await pendingDigestMatches(ctx.db, u.user_id, DIGEST_MAX_TENDERS);
     const first = matches[0];
     if (!first) continue;
-    const { url, headers } = unsubscribeParts(ctx.config, signUnsubscribeToken(ctx.env, ctx.config, { userId: u.user_id, digest: true }));
+    const { url, headers } = unsubscribeParts(ctx.config, await signUnsubscribeToken(ctx.env, ctx.config, { userId: u.user_id, digest: true }, ctx.now));
     const email = emails.digest({
       name: first.full_name,
       frequency: u.frequency === "weekly" ? "weekly" : "daily",

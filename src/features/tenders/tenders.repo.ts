@@ -17,6 +17,9 @@ const READ_COLUMNS = Object.entries(getTableColumns(tenders))
   .map(([, column]) => column.name);
 /** `alias.column, …` of the columns in TenderRow, for raw SELECTs (the search copies would double the text sent). */
 export const tenderColumns = (alias: string) => sql.raw(READ_COLUMNS.map((c) => `${alias}.${c}`).join(", "));
+/** {@link tenderColumns} less `omit` (e.g. the description, where it is read only when needed). */
+export const tenderColumnsWithout = (alias: string, omit: readonly string[]) =>
+  sql.raw(READ_COLUMNS.filter((c) => !omit.includes(c)).map((c) => `${alias}.${c}`).join(", "));
 
 /** A tender as the upsert writes it: dates in ms, every field present (null when absent). */
 export interface TenderWrite {

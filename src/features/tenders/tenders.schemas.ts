@@ -25,7 +25,12 @@ export const TenderInput = z
       .optional(),
     published_at: optionalDate,
     closing_date: optionalDate,
-    url: z.url().max(2000).nullish(),
+    // A link that reaches a mailbox: https (http only in development, checked by the ingest service).
+    url: z
+      .url({ protocol: /^https?$/, error: "Expected an https: URL" })
+      .max(2000)
+      .nullish()
+      .openapi({ description: "https only (http is accepted in development only)" }),
   })
   .openapi("TenderInput");
 

@@ -43,6 +43,11 @@ const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
  */
 export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { tenders: TenderInput[] }) {
   const { db, now } = ctx;
+  // The schema takes https: and http:; http: only in development, so no plain link reaches a mailbox.
+  if (!ctx.config.isDevelopment) {
+    const errors = input.tenders.flatMap((t, i) => (t.url && !t.url.startsWith("https:") ? [{ path: `tenders.${i}.url`, message: "Expected an https: URL" }] : []));
+    if (errors.length > 0) throw new AppError("validation_failed", "Tender urls must be https", { errors });
+  }
   const proposed = new Map<string, string>();
   const rows: TenderWrite[] = input.tenders.map((t) => {
     const id = newId("tnd", now.getTime());

@@ -44,6 +44,8 @@ export const tenders = sqliteTable(
     index("tenders_state_idx").on(t.state),
     index("tenders_department_idx").on(t.department),
     index("tenders_value_idx").on(t.value),
+    // The first match of a new alert reads the newest recent tenders (ALERT_BACKFILL_MAX).
+    index("tenders_updated_at_idx").on(t.updatedAt),
   ],
 );
 
