@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, codeAt, expectProblem, json, login, randomIp, signedInUser, waitForMail, type TestUser, type Tokens } from "./helpers/harness";
+import { call, callWithConfig, codeAt, expectProblem, json, login, randomIp, signedInUser, waitForMail, type TestUser, type Tokens } from "./helpers/harness";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -231,5 +232,41 @@ describe("TOTP enable against a concurrent setup", () => {
         expect(me.two_factor_enabled).toBe(false);
       }
     }
+  });
+});
+
+// Issue 14, point 13: each second-factor lock lasts twice as long as the one before, up to 24 h,
+// until a success.
+describe("second-factor locks grow", () => {
+  it("30 min, 1 h, 2 h … capped at 24 h; a success starts again at 30 min", async () => {
+    const { user, secret } = await userWithTotp();
+    // One failure locks, and the per-token rate is out of the way: only the lock's length is under test.
+    const config = { MFA_LOCKOUT_THRESHOLD: "1", RATE_MFA_PER_TOKEN: "100/300" };
+    const wrong = String((Number(await codeAt(secret, now())) + 500_000) % 1_000_000).padStart(6, "0");
+    const mfaToken = await passwordStep(user);
+    const verifyWith = (code: string) => callWithConfig(config, "auth/mfa/verify", { body: { mfa_token: mfaToken, code }, ip: randomIp() });
+    const guard = env.SIGN_IN_GUARD.get(env.SIGN_IN_GUARD.idFromName(`mfa:${user.id}`));
+    const expireLock = () =>
+      runInDurableObject(guard, (instance) => {
+        const s = (instance as unknown as { state: { lockedUntil: number } }).state;
+        s.lockedUntil = Date.now() - 1;
+      });
+    /** One wrong code (which locks), then the lock's length as the next attempt's Retry-After. */
+    const lockLength = async () => {
+      await expectProblem(await verifyWith(wrong), 401, "invalid_mfa_code");
+      const locked = await verifyWith(wrong);
+      await expectProblem(locked.clone(), 423, "account_locked");
+      await expireLock();
+      return Number(locked.headers.get("retry-after"));
+    };
+    const minutes: number[] = [];
+    for (let i = 0; i < 8; i++) minutes.push(Math.round((await lockLength()) / 60));
+    expect(minutes).toEqual([30, 60, 120, 240, 480, 960, 1440, 1440]);
+
+    expect((await verifyWith(await codeAt(secret, now()))).status).toBe(200);
+    const next = await passwordStep(user);
+    await expectProblem(await callWithConfig(config, "auth/mfa/verify", { body: { mfa_token: next, code: wrong }, ip: randomIp() }), 401, "invalid_mfa_code");
+    const locked = await callWithConfig(config, "auth/mfa/verify", { body: { mfa_token: next, code: wrong }, ip: randomIp() });
+    expect(Math.round(Number(locked.headers.get("retry-after")) / 60)).toBe(30);
   });
 });

@@ -90,3 +90,41 @@ describe("SignInGuard storage cleanup", () => {
     expect(alarm).toBeNull();
   });
 });
+
+// Issue 14, points 13 and 7.
+describe("SignInGuard growing locks and waits", () => {
+  it("wait() tells how long an attempt would be refused (lock and rate), spending nothing", async () => {
+    const key = unique("guard");
+    const stub = stubFor(key);
+    const rate = { limit: 2, windowSeconds: 600 };
+    const now = Date.now();
+    expect(await stub.wait({ now, rate })).toBe(0);
+    await stub.attempt({ now, threshold: 2, lockMs: 60_000, rate });
+    expect(await stub.wait({ now, rate })).toBe(0);
+    await stub.attempt({ now, threshold: 2, lockMs: 60_000, rate });
+    // Locked for 60 s, but the bucket (2 per 600 s) has its next token only in 300 s.
+    expect(await stub.wait({ now, rate })).toBe(300);
+    expect(await stub.wait({ now, rate })).toBe(300);
+    expect(await stub.wait({ now })).toBe(60);
+  });
+
+  it("a lock given back by release() takes its step of growth with it; the level outlives the failures' day until a success", async () => {
+    const key = unique("guard");
+    const stub = stubFor(key);
+    const grow = (now: number) => ({ now, threshold: 1, lockMs: 60_000, maxLockMs: 600_000 });
+    const t0 = Date.now();
+    expect(await stub.attempt(grow(t0))).toMatchObject({ kind: "reserved", lockedUntil: t0 + 60_000 });
+    await stub.release(1);
+    expect(await stub.attempt(grow(t0))).toMatchObject({ kind: "reserved", lockedUntil: t0 + 60_000 });
+    const t1 = t0 + 60_001;
+    expect(await stub.attempt(grow(t1))).toMatchObject({ kind: "reserved", lockedUntil: t1 + 120_000 });
+    // Two days later: the failures are forgotten, the growth is not.
+    const t2 = t1 + 2 * 86_400_000;
+    expect(await stub.attempt(grow(t2))).toMatchObject({ kind: "reserved", lockedUntil: t2 + 240_000 });
+    await runDurableObjectAlarm(stub);
+    expect((await stateOf(key)).stored).toBeDefined();
+    await stub.succeed();
+    const t3 = t2 + 240_001;
+    expect(await stub.attempt(grow(t3))).toMatchObject({ kind: "reserved", lockedUntil: t3 + 60_000 });
+  });
+});

@@ -1,6 +1,9 @@
 // The console's only way to keel: its public JSON API. The access token lives in memory only;
 // the refresh token is an HttpOnly cookie (refresh_token_delivery=cookie) that no script can
-// read, sent by the browser to POST /api/v1/auth/refresh alone.
+// read, sent by the browser to POST /api/v1/auth/refresh alone. A sign-in also sets the device
+// token as an HttpOnly cookie for POST /api/v1/auth/login alone: the browser sends it back on the
+// next sign-in (same-origin credentials), so a lock a stranger set on the email by guessing does
+// not keep this browser out. Nothing here reads or stores it.
 
 export interface User {
   id: string;

@@ -9,11 +9,17 @@ export interface AttemptRequest {
   lockMs: number;
   /** An optional rate limit taken in the same step, before the reservation (per-email budget). */
   rate?: LimitRequest;
+  /**
+   * Growing locks (second factors): each lock lasts twice as long as the one before, up to
+   * `maxLockMs`, until a success (`succeed()`) starts again at `lockMs`.
+   */
+  maxLockMs?: number;
 }
 
+/** What a refusal's `Retry-After` says: the wait after which the same request passes both the rate and the lock. */
 export type AttemptResult =
   | { kind: "rate_limited"; retryAfterSeconds: number }
-  | { kind: "locked"; lockedUntil: number }
+  | { kind: "locked"; lockedUntil: number; retryAfterSeconds: number }
   /** Judge the attempt. `failures` counts this one; `locking` when it set the lock (audit it if it fails). */
   | { kind: "reserved"; failures: number; locking: boolean; lockedUntil: number | null };
 
@@ -22,11 +28,24 @@ interface GuardState {
   failures: number;
   lockedUntil: number;
   lastFailureAt: number;
+  /** Locks since the last success (growing locks only). */
+  locks?: number;
 }
 
 const STATE_KEY = "state";
 /** Failures without a new one for this long are forgotten (the object then holds no storage). */
 const FORGET_MS = 86_400_000;
+/** A growing lock's level is forgotten after this long without a failure (so the object can go idle). */
+const FORGET_LOCKS_MS = 7 * FORGET_MS;
+
+/** Milliseconds until the rate bucket with theoretical arrival time `tat` lets one more request through. */
+function rateWaitMs(tat: number | undefined, now: number, rate: LimitRequest | undefined): number {
+  if (!rate || tat === undefined) return 0;
+  const windowMs = rate.windowSeconds * 1000;
+  return Math.max(0, tat + windowMs / rate.limit - windowMs - now);
+}
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 /**
  * Failure and lock state of one sign-in subject: the normalised email for passwords (so an
@@ -36,7 +55,8 @@ const FORGET_MS = 86_400_000;
  * failure in one synchronous read-modify-write (nothing in it awaits, and a Durable Object runs
  * one call at a time), and a success undoes that with `succeed()`. So with a threshold of 5, at
  * most 5 of any number of concurrent wrong attempts are judged; the rest answer 423 at once.
- * A lock that expired starts the count from zero (decay).
+ * A lock that expired starts the count from zero (decay). With `maxLockMs` (second factors) each
+ * lock lasts twice as long as the one before, up to that cap, until a success.
  */
 export class SignInGuard extends DurableObject {
   private state: GuardState = { failures: 0, lockedUntil: 0, lastFailureAt: 0 };
@@ -53,32 +73,54 @@ export class SignInGuard extends DurableObject {
   attempt(request: AttemptRequest): AttemptResult {
     const { now, threshold, lockMs } = request;
     const s = this.state;
+    const lockWait = Math.max(0, s.lockedUntil - now);
     if (request.rate) {
       const { result, tat } = takeToken(s.tat, now, request.rate);
-      if (!result.allowed) return { kind: "rate_limited", retryAfterSeconds: result.retryAfterSeconds };
+      // Refused by the rate while also locked: the client must wait for both.
+      if (!result.allowed) return { kind: "rate_limited", retryAfterSeconds: Math.max(result.retryAfterSeconds, seconds(lockWait)) };
       s.tat = tat;
     }
     if (s.lockedUntil > now) {
       this.save(now);
-      return { kind: "locked", lockedUntil: s.lockedUntil };
+      // This refusal took a token too: the wait is until the lock ends *and* the rate has one again.
+      return { kind: "locked", lockedUntil: s.lockedUntil, retryAfterSeconds: seconds(Math.max(lockWait, rateWaitMs(s.tat, now, request.rate))) };
     }
     if (s.lockedUntil !== 0 || now - s.lastFailureAt > FORGET_MS) {
       // The lock expired (or the failures are old): count from zero again.
       s.failures = 0;
       s.lockedUntil = 0;
     }
+    if (s.locks && now - s.lastFailureAt > FORGET_LOCKS_MS) s.locks = 0;
     s.failures += 1;
     s.lastFailureAt = now;
     const locking = s.failures >= threshold;
-    if (locking) s.lockedUntil = now + lockMs;
+    if (locking) {
+      if (request.maxLockMs !== undefined) {
+        const level = s.locks ?? 0;
+        s.locks = level + 1;
+        s.lockedUntil = now + Math.min(lockMs * 2 ** Math.min(level, 30), Math.max(lockMs, request.maxLockMs));
+      } else {
+        s.lockedUntil = now + lockMs;
+      }
+    }
     this.save(now);
     return { kind: "reserved", failures: s.failures, locking, lockedUntil: locking ? s.lockedUntil : null };
   }
 
-  /** The reserved attempt succeeded: the count and any lock it set are cleared. */
+  /**
+   * How long an attempt now would be refused (seconds, 0 = it would pass), without spending
+   * anything: for a caller refused by an earlier limit, whose `Retry-After` must cover this one too.
+   */
+  wait(request: Pick<AttemptRequest, "now" | "rate">): number {
+    const ms = Math.max(this.state.lockedUntil - request.now, rateWaitMs(this.state.tat, request.now, request.rate));
+    return ms > 0 ? seconds(ms) : 0;
+  }
+
+  /** The reserved attempt succeeded: the count, any lock it set and the growth of locks are cleared. */
   succeed(): void {
     this.state.failures = 0;
     this.state.lockedUntil = 0;
+    this.state.locks = 0;
     this.save(Date.now());
   }
 
@@ -86,7 +128,11 @@ export class SignInGuard extends DurableObject {
   release(threshold: number): void {
     const s = this.state;
     s.failures = Math.max(0, s.failures - 1);
-    if (s.failures < threshold) s.lockedUntil = 0;
+    if (s.failures < threshold && s.lockedUntil !== 0) {
+      s.lockedUntil = 0;
+      // The lock it set is undone, and with it that lock's step of growth.
+      if (s.locks) s.locks -= 1;
+    }
     this.save(Date.now());
   }
 
@@ -95,7 +141,8 @@ export class SignInGuard extends DurableObject {
     // One cleanup alarm at a time: when it fires while the state is still needed it moves itself
     // (see alarm()), so a busy email does not pay an alarm write on every attempt.
     if (this.alarmAt === 0) {
-      this.alarmAt = Math.max(this.state.tat ?? 0, this.state.lockedUntil, this.state.lastFailureAt + FORGET_MS, now) + 1000;
+      const s = this.state;
+      this.alarmAt = Math.max(s.tat ?? 0, s.lockedUntil, s.lastFailureAt + (s.locks ? FORGET_LOCKS_MS : FORGET_MS), now) + 1000;
       void this.ctx.storage.setAlarm(this.alarmAt);
     }
   }
@@ -103,13 +150,14 @@ export class SignInGuard extends DurableObject {
   override async alarm(): Promise<void> {
     const s = this.state;
     const now = Date.now();
-    const idle = (s.tat ?? 0) <= now && s.lockedUntil <= now && (s.failures === 0 || now - s.lastFailureAt > FORGET_MS);
+    const idle =
+      (s.tat ?? 0) <= now && s.lockedUntil <= now && (s.failures === 0 || now - s.lastFailureAt > FORGET_MS) && (!s.locks || now - s.lastFailureAt > FORGET_LOCKS_MS);
     if (idle) {
       this.state = { failures: 0, lockedUntil: 0, lastFailureAt: 0 };
       this.alarmAt = 0;
       await this.ctx.storage.deleteAll();
     } else {
-      this.alarmAt = Math.max(s.tat ?? 0, s.lockedUntil, s.lastFailureAt + FORGET_MS, now) + 1000;
+      this.alarmAt = Math.max(s.tat ?? 0, s.lockedUntil, s.lastFailureAt + (s.locks ? FORGET_LOCKS_MS : FORGET_MS), now) + 1000;
       await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }

@@ -90,6 +90,11 @@ export const ConfigSchema = z.object({
   LOCKOUT_MINUTES: int(1, 1440).default(30),
   /** Consecutive second-factor failures of a user (all mfa tokens and 2FA routes) that lock it. */
   MFA_LOCKOUT_THRESHOLD: int(1, 100).default(10),
+  // Sign-in lockout (issue 14, points 12 and 13).
+  /** Lifetime of a device token (and its cookie): re-issued at each sign-in, so only devices unused this long lose their own count. */
+  DEVICE_TOKEN_TTL_DAYS: int(1, 400).default(365),
+  /** Cap of the growing second-factor lock (each lock doubles from LOCKOUT_MINUTES until a success): at most a few locks a day. */
+  MFA_LOCKOUT_MAX_HOURS: int(1, 720).default(24),
   /** Absolute session lifetime: refreshes never extend a session past created_at + this. */
   SESSION_MAX_DAYS: int(1, 3650).default(90),
   /** Per-IP limits count an IPv6 client per network of this prefix length (a /64 is one subscriber). */

@@ -13,13 +13,17 @@ export interface Rate {
  * `Retry-After` when the budget is spent. Call it before any expensive work (password hashing,
  * D1 writes). Keys name what is limited: `login:ip:203.0.113.9`, `apikey:key_…`.
  */
-export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ remaining: number; resetSeconds: number }> {
+export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ remaining: number; resetSeconds: number; nextSeconds: number }> {
   const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
   const result = await stub.limit({ limit: rate.limit, windowSeconds: rate.windowSeconds });
   if (!result.allowed) {
     throw new AppError("rate_limited", "Too many requests; retry later", { retryAfter: result.retryAfterSeconds });
   }
-  return { remaining: result.remaining, resetSeconds: result.resetSeconds };
+  // Seconds until this key lets the next request through (0: at once), for a later limit's
+  // refusal on the same path, whose Retry-After must cover this one too. resetSeconds is rounded
+  // up, so this never promises too early.
+  const nextSeconds = result.remaining > 0 ? 0 : Math.max(0, Math.ceil(result.resetSeconds + rate.windowSeconds / rate.limit - rate.windowSeconds));
+  return { remaining: result.remaining, resetSeconds: result.resetSeconds, nextSeconds };
 }
 
 /**

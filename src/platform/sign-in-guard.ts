@@ -7,12 +7,20 @@ export type Reservation = Extract<AttemptResult, { kind: "reserved" }>;
 /** The guard object of one sign-in subject (`login:<sha256 of the email>`, `mfa:<user id>`). */
 export const signInGuard = (env: Env, key: string) => env.SIGN_IN_GUARD.get(env.SIGN_IN_GUARD.idFromName(key));
 
-/** 423 `account_locked` with `locked_until` and `Retry-After`. */
-export const lockedError = (until: Date, now: Date, what = "Too many failed sign-ins") =>
+/**
+ * 423 `account_locked` with `locked_until` and `Retry-After` (by default the lock's remaining
+ * time; `retryAfterSeconds` when another limit on the same path ends later).
+ */
+export const lockedError = (until: Date, now: Date, what = "Too many failed sign-ins", retryAfterSeconds?: number) =>
   new AppError("account_locked", `${what}; try again after ${until.toISOString()}`, {
-    retryAfter: Math.ceil((until.getTime() - now.getTime()) / 1000),
+    retryAfter: Math.max(retryAfterSeconds ?? 0, Math.ceil((until.getTime() - now.getTime()) / 1000)),
     fields: { locked_until: until.toISOString() },
   });
+
+/** Makes a refusal's `Retry-After` cover another limit on the same path that ends later. */
+export function coverWait(err: unknown, seconds: number): void {
+  if (err instanceof AppError && err.extra.retryAfter !== undefined && seconds > err.extra.retryAfter) err.extra.retryAfter = seconds;
+}
 
 /**
  * Reserves one attempt for `key` before the secret is checked (see SignInGuard): throws 429 when
@@ -24,25 +32,44 @@ export async function reserveAttempt(env: Env, key: string, request: AttemptRequ
   if (result.kind === "rate_limited") {
     throw new AppError("rate_limited", "Too many requests; retry later", { retryAfter: result.retryAfterSeconds });
   }
-  if (result.kind === "locked") throw lockedError(new Date(result.lockedUntil), new Date(request.now), what);
+  if (result.kind === "locked") throw lockedError(new Date(result.lockedUntil), new Date(request.now), what, result.retryAfterSeconds);
   return result;
 }
 
 /**
  * `reserveAttempt` once `admitted` (the caller's earlier limit, e.g. per IP) has let the request
  * through, with `lookup` running beside both: the limits keep their order, the lookup's round
- * trip is not added after them. If `admitted` refuses, the guard is never asked (nothing of its
- * budget is spent). If the lookup fails after the attempt was reserved, the attempt was never
- * judged: it is given back before the lookup's error is thrown.
+ * trip is not added after them. If `admitted` refuses, the guard spends nothing of its budget: it
+ * is only asked how long it would refuse, so the refusal's `Retry-After` covers both limits (as a
+ * guard refusal's covers `admitted`'s `nextSeconds`). If the lookup fails after the attempt was
+ * reserved, the attempt was never judged: it is given back before the lookup's error is thrown.
  */
 export async function reserveAttemptBeside<T>(
   env: Env,
   key: string,
-  admitted: Promise<unknown>,
+  admitted: Promise<{ nextSeconds?: number } | void>,
   request: AttemptRequest,
   lookup: Promise<T>,
 ): Promise<[Reservation, T]> {
-  const [reserved, looked] = await Promise.allSettled([admitted.then(() => reserveAttempt(env, key, request)), lookup]);
+  const [reserved, looked] = await Promise.allSettled([
+    admitted.then(
+      async (before) => {
+        try {
+          return await reserveAttempt(env, key, request);
+        } catch (err) {
+          coverWait(err, before?.nextSeconds ?? 0);
+          throw err;
+        }
+      },
+      async (err: unknown) => {
+        if (err instanceof AppError && err.extra.retryAfter !== undefined) {
+          coverWait(err, await signInGuard(env, key).wait({ now: request.now, rate: request.rate }).catch(() => 0));
+        }
+        throw err;
+      },
+    ),
+    lookup,
+  ]);
   if (reserved.status === "rejected") throw reserved.reason;
   if (looked.status === "rejected") {
     await signInGuard(env, key)

@@ -200,6 +200,9 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     const cookies = await context.cookies();
     const refresh = cookies.find((c) => c.name === "__Secure-keel_refresh");
     expect(refresh).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/api/v1/auth/refresh" });
+    // The device token (issue 14, point 12) likewise, sent to the login alone.
+    const device = cookies.find((c) => c.name === "__Secure-keel_device");
+    expect(device).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/api/v1/auth/login" });
 
     // List-valued profile fields are edited as comma-separated text and saved as lists.
     await page.getByLabel("operating states", { exact: true }).fill("Bihar, Kerala");
@@ -231,6 +234,8 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/\/console\/signin/);
     expect((await context.cookies()).find((c) => c.name === "__Secure-keel_refresh")).toBeUndefined();
+    // Signing out ends the session, not the device: it keeps its own failure count at the next login.
+    expect((await context.cookies()).find((c) => c.name === "__Secure-keel_device")).toBeDefined();
 
     await signIn(page, email, PASSWORD, () => totp(secret, now()));
     await page.waitForURL(/\/console\/account$/);

@@ -23,6 +23,7 @@ import { registerMfa } from "./mfa.routes";
 import { registerPasswords } from "./passwords.routes";
 import { UserSchema } from "../users/user.public";
 import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "./refresh-cookie";
+import { deliverSignIn, deviceTokenFromCookie } from "./device-token";
 
 const tags = ["Authentication"];
 
@@ -60,6 +61,8 @@ const loginRoute = createRoute({
   path: `${API}/auth/login`,
   tags,
   summary: "Sign in with email and password",
+  description:
+    "Five consecutive wrong passwords lock the email for unknown devices (423 `account_locked`). A device that signed in before sends back its `device_token` (in the body, or the console's `__Secure-keel_device` cookie) and is judged by its own failures and lock instead, so a lock someone else set does not keep it out. A refusal's `Retry-After` is the wait after which the same request passes every limit on its path.",
   request: jsonBody(LoginInput),
   responses: {
     200: jsonResponse(z.union([TokensSchema, CookieTokensSchema, MfaRequiredSchema]), "Signed in (CookieTokens with refresh_token_delivery=cookie), or a second factor is required"),
@@ -115,12 +118,12 @@ export function registerAuth(app: App): void {
   });
   app.openapi(loginRoute, async (c) => {
     const { refresh_token_delivery, ...input } = c.req.valid("json");
-    const result = await login(c.var.ctx, input);
-    return c.json("mfa_required" in result ? result : deliverTokens(c, result, refresh_token_delivery), 200);
+    const result = await login(c.var.ctx, { ...input, device_token: input.device_token ?? deviceTokenFromCookie(c) });
+    return c.json("mfa_required" in result ? result : deliverSignIn(c, result, refresh_token_delivery), 200);
   });
   app.openapi(mfaVerifyRoute, async (c) => {
     const { refresh_token_delivery, ...input } = c.req.valid("json");
-    return c.json(deliverTokens(c, await verifyMfaLogin(c.var.ctx, input), refresh_token_delivery), 200);
+    return c.json(deliverSignIn(c, await verifyMfaLogin(c.var.ctx, input), refresh_token_delivery), 200);
   });
   app.openapi(refreshRoute, async (c) => {
     const body = c.req.valid("json");

@@ -55,6 +55,10 @@ export const LoginInput = z
     email: EmailInput,
     password: PasswordInput,
     device_name: z.string().trim().min(1).max(100).optional(),
+    device_token: z.string().max(512).optional().openapi({
+      description:
+        "The `device_token` of an earlier sign-in on this device: the attempt is judged by this device's own failures and lock, not the email's. A token that is not this account's, expired or malformed counts as no token. Browser clients leave it out: the `__Secure-keel_device` cookie is read instead.",
+    }),
     refresh_token_delivery: RefreshTokenDelivery.optional(),
   })
   .openapi("LoginInput");
@@ -71,11 +75,20 @@ export const TokensSchema = z
     terms_update_required: z.boolean().openapi({
       description: "When true, the configured terms / privacy versions are not the ones the user accepted: every route but POST /me/consents and logout answers 403 `terms_update_required` until they are accepted",
     }),
+    device_token: z.string().optional().openapi({
+      description:
+        "Sign-ins only (login, mfa/verify; not refresh): opaque, long-lived (DEVICE_TOKEN_TTL_DAYS, renewed at each sign-in), identifies this device to later logins. Send it back as `device_token` on POST /auth/login: that device is judged by its own failures, so a lock someone else set on the email does not keep it out.",
+    }),
   })
   .openapi("Tokens");
 
-export const CookieTokensSchema = TokensSchema.omit({ refresh_token: true })
-  .extend({ refresh_token_delivery: z.literal("cookie").openapi({ description: "The refresh token was set as a cookie, not sent in the body" }) })
+export const CookieTokensSchema = TokensSchema.omit({ refresh_token: true, device_token: true })
+  .extend({
+    refresh_token_delivery: z.literal("cookie").openapi({
+      description:
+        "The refresh token was set as a cookie, not sent in the body; on a sign-in the device token too (`__Secure-keel_device`, HttpOnly, Secure, SameSite=Strict, Path=/api/v1/auth/login), which the login then reads",
+    }),
+  })
   .openapi("CookieTokens");
 
 export const MfaRequiredSchema = z

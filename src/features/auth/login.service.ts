@@ -3,13 +3,14 @@ import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { safeErrorText } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
-import { reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
+import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
 import { auditInsert } from "../audit/audit.repo";
 import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { openSession, runBatch } from "./sessions.service";
+import { deviceGuardKey, issueDeviceToken, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 
@@ -29,13 +30,14 @@ export const loginGuardKey = (email: string) => `login:${sha256Hex(email)}`;
  * audit row too, so both kinds of failure do the same work: a wrong password for a real account
  * waits on no D1 write that an unknown email lacks, before or after the response.
  */
-async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | undefined, email: string, reservation: Reservation) {
+async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | undefined, email: string, reservation: Reservation, device: Device | null) {
   const { db, now } = ctx;
   const until = reservation.lockedUntil !== null ? new Date(reservation.lockedUntil) : null;
-  const who = user ? {} : { email_sha256: sha256Hex(email) };
+  // A known device's failures and lock are its own: the account's counter in D1 is the email's.
+  const who = { ...(user ? {} : { email_sha256: sha256Hex(email) }), ...(device ? { scope: "device" } : {}) };
   const userId = user?.id ?? null;
   await runBatch(ctx, [
-    ...(user ? [recordLoginFailure(db, user.id, reservation.failures, until, now)] : []),
+    ...(user && !device ? [recordLoginFailure(db, user.id, reservation.failures, until, now)] : []),
     auditInsert(db, ctx, { userId, action: "auth.login_failed", details: { reason: user ? "wrong_password" : "unknown_email", ...who } }),
     ...(until ? [auditInsert(db, ctx, { userId, action: "auth.account_locked", details: { until: until.toISOString(), factor: "password", ...who } })] : []),
   ]);
@@ -49,28 +51,36 @@ async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | 
  * for a wrong password. The account's state (inactive, unverified) is revealed only to someone
  * who knows the password. On the response's path: the limits and the lookup, the hash, one D1
  * batch; the guard's reset follows the response.
+ *
+ * A valid `device_token` (see device-token.ts) of this very user swaps the email's guard for the
+ * device's own (its own failures, lock and per-email-sized rate): a lock someone else set on the
+ * email does not keep out a device that signed in before, and the device's success does not lift
+ * that lock for anyone else. A token of another user is found out after the lookup: its
+ * reservation is given back and the attempt is judged by the email's guard, as without a token.
  */
-export async function login(ctx: RequestContext, input: { email: string; password: string; device_name?: string }) {
+export async function login(ctx: RequestContext, input: { email: string; password: string; device_name?: string; device_token?: string }) {
   const { db, now, config, env } = ctx;
-  const guardKey = loginGuardKey(input.email);
+  let device = verifyDeviceToken(ctx, input.device_token);
+  let guardKey = device ? deviceGuardKey(device) : loginGuardKey(input.email);
+  const attempt = { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000, rate: config.RATE_LOGIN_PER_EMAIL };
   // The user lookup (a read) runs beside both limits, which stay strictly in order: the email's
   // guard is asked only once the per-IP limit has let the caller through, so a caller refused
   // per IP spends nothing of the email's budget; nothing is hashed before both have answered.
-  const [reservation, user] = await ctx.timed("lookup", () =>
-    reserveAttemptBeside(
-      env,
-      guardKey,
-      rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP),
-      { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000, rate: config.RATE_LOGIN_PER_EMAIL },
-      findUserByEmail(db, input.email, now),
-    ),
+  let [reservation, user] = await ctx.timed("lookup", () =>
+    reserveAttemptBeside(env, guardKey, rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), attempt, findUserByEmail(db, input.email, now)),
   );
+  if (device && device.userId !== user?.id) {
+    await signInGuard(env, guardKey).release(config.LOCKOUT_THRESHOLD);
+    device = null;
+    guardKey = loginGuardKey(input.email);
+    reservation = await reserveAttempt(env, guardKey, attempt);
+  }
   const verdict = await ctx.timed("hash", () =>
     user ? verifyPassword(input.password, user.passwordHash) : verifyDummy(input.password).then((ok) => ({ ok, needsRehash: false })),
   );
   if (!user || !verdict.ok) {
     ctx.waitUntil(
-      recordPasswordFailure(ctx, user, input.email, reservation).catch((err) =>
+      recordPasswordFailure(ctx, user, input.email, reservation, device).catch((err) =>
         console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "recording a failed login failed", error: safeErrorText(err) })),
       ),
     );
@@ -80,7 +90,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   // own work is done, so the guard's round trip is not on the response's path (waitUntil keeps
   // it going); until it lands, the email counts this attempt as a failure.
   try {
-    return await signedIn(ctx, user, verdict.needsRehash, input);
+    return await signedIn(ctx, user, verdict.needsRehash, input, device);
   } finally {
     ctx.waitUntil(
       signInGuard(env, guardKey)
@@ -93,7 +103,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
 }
 
 /** The password is proven: a second-factor step or a session. */
-async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: boolean, input: { password: string; device_name?: string }) {
+async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: boolean, input: { password: string; device_name?: string }, device: Device | null) {
   const { db, now, config } = ctx;
   assertMayLogIn(ctx, user);
   // A hash made under older parameters (or imported from bcrypt/Werkzeug) is upgraded now that
@@ -102,10 +112,17 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
 
   if (user.twoFactorEnabled) {
     // Password proven: hand out a short-lived, single-use token for the second step. Other
-    // pending second steps of this user stay valid (two devices signing in at once).
+    // pending second steps of this user stay valid (two devices signing in at once). A known
+    // device rides along, so the second step hands back its token.
     const issued = issueOneTimeToken(
       db,
-      { userId: user.id, purpose: "mfa_login", ttlMs: config.MFA_TOKEN_TTL_SECONDS * 1000, data: { device_name: input.device_name ?? null }, replace: false },
+      {
+        userId: user.id,
+        purpose: "mfa_login",
+        ttlMs: config.MFA_TOKEN_TTL_SECONDS * 1000,
+        data: { device_name: input.device_name ?? null, device_id: device?.deviceId ?? null },
+        replace: false,
+      },
       now,
     );
     await runBatch(ctx, [
@@ -119,7 +136,8 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
     ]);
     return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
   }
-  return openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
+  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
+  return withDeviceToken(tokens, issueDeviceToken(ctx, user.id, device?.deviceId));
 }
 
 /**
@@ -143,7 +161,8 @@ export async function verifyMfaLogin(ctx: RequestContext, input: { mfa_token: st
   );
   const spent = await consumeOneTimeToken(db, input.mfa_token, "mfa_login", now);
   if (!spent) throw new AppError("unauthenticated", "The MFA token was already used; sign in again");
-  const data = spent.data as { device_name?: string | null };
+  const data = spent.data as { device_name?: string | null; device_id?: string | null };
   const extra = input.backup_code !== undefined ? [auditInsert(db, ctx, { userId: user.id, action: "mfa.backup_code_used" })] : [];
-  return openSession(ctx, user, { deviceName: data.device_name ?? null, method, extra });
+  const tokens = await openSession(ctx, user, { deviceName: data.device_name ?? null, method, extra });
+  return withDeviceToken(tokens, issueDeviceToken(ctx, user.id, data.device_id));
 }

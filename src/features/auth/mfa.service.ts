@@ -83,7 +83,8 @@ interface GuardedUser {
  * Runs `check` (which verifies a second factor) under the user's second-factor guard: failures
  * count per user across every mfa token and 2FA route; at MFA_LOCKOUT_THRESHOLD consecutive
  * failures the second step answers 423 `account_locked` for LOCKOUT_MINUTES, even for a correct
- * code (NIST SP 800-63B-4 allows at most 100). The attempt is reserved before the check, so
+ * code (NIST SP 800-63B-4 allows at most 100); each further lock lasts twice as long as the one
+ * before, up to MFA_LOCKOUT_MAX_HOURS, until a success. The attempt is reserved before the check, so
  * concurrent guesses cannot overshoot; a success resets the count; every lock is audited and
  * emailed to the user.
  */
@@ -93,7 +94,7 @@ export async function guardSecondFactor<T>(ctx: RequestContext, user: GuardedUse
   const reservation = await reserveAttempt(
     env,
     key,
-    { now: now.getTime(), threshold: config.MFA_LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000 },
+    { now: now.getTime(), threshold: config.MFA_LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000, maxLockMs: config.MFA_LOCKOUT_MAX_HOURS * 3_600_000 },
     "Too many wrong authentication codes",
   );
   let result: T;
