@@ -105,6 +105,17 @@ describe("error shapes (RFC 9457)", () => {
     await expectProblem(await call("auth/login", { rawBody: big, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
   });
 
+  // Issue 14, point 19: a black-box validator found this 413 missing from the served document.
+  it("POST /auth/register with a 2 MiB body → 413, and the served document lists 413 (and 400, 429, 500, 503) for it as a problem", async () => {
+    const big = JSON.stringify({ email: "a@example.com", password: STRONG_PASSWORD, full_name: "x".repeat(2 * 1024 * 1024) });
+    await expectProblem(await call("auth/register", { rawBody: big, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+    const doc = await json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>> }>(await call("/openapi.json"));
+    const responses = doc.paths["/api/v1/auth/register"]!.post!.responses;
+    for (const status of ["400", "413", "422", "429", "500", "503"]) {
+      expect(responses[status]?.content?.["application/problem+json"]?.schema.$ref, status).toBe("#/components/schemas/Problem");
+    }
+  });
+
   it("zod failure → 422 validation_failed with errors[] naming each field", async () => {
     const body = await expectProblem(await call("auth/register", { body: { email: "not-an-email", full_name: "" } }), 422, "validation_failed");
     const paths = body.errors?.map((e) => e.path).sort();
