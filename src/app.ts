@@ -1,4 +1,3 @@
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
@@ -131,7 +130,6 @@ export function newApp() {
   registerNotes(app);
   registerRecommendations(app);
   registerOpenApi(app, EVERY_OPERATION_ANSWERS);
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
 
   app.notFound((c) => problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError(onError);

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ERRORS } from "../src/platform/errors";
 import wranglerToml from "../wrangler.toml?raw";
+import docsScript from "../public/static/docs/init.js?raw";
 import { call, callWithConfig, createUser, expectProblem, json, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
 
 /** The `[vars]` of wrangler.toml exactly as shipped (flat `KEY = "value"` lines). */
@@ -33,6 +34,35 @@ describe("service routes", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(await res.text()).toContain("/openapi.json");
+  });
+
+  // Issue 14, point 21: no third-party script on the console's origin.
+  it("GET /docs runs only same-origin scripts, under a CSP that names no third-party origin", async () => {
+    const res = await call("/docs");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const directives = new Map(csp.split(";").map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...sources]) => [name!, sources]));
+    expect(directives.get("default-src")).toEqual(["'none'"]);
+    expect(directives.get("script-src")).toEqual(["'self'"]);
+    expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
+    for (const [name, sources] of directives) {
+      for (const source of sources) expect(["'self'", "'none'", "'unsafe-inline'", "data:"], `${name} ${source}`).toContain(source);
+    }
+    const html = await res.text();
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    // The scripts are static assets of this origin, which the worker never handles (wrangler.toml
+    // run_worker_first leaves /static/* to the asset server); none is inline.
+    const runWorkerFirst = wranglerToml.match(/^run_worker_first\s*=\s*(\[.*\])/m)![1]!;
+    expect(JSON.parse(runWorkerFirst)).toContain("!/static/*");
+    for (const [, attrs, body] of scripts) {
+      const src = attrs!.match(/\bsrc="([^"]+)"/)?.[1];
+      expect(src, attrs).toMatch(/^\/static\/[\w./-]+\.js$/);
+      expect(body!.trim()).toBe("");
+    }
+    expect(html).not.toMatch(/https?:\/\/|\/\/cdn|jsdelivr/);
+    // The reference is configured by keel's own script, which asks for nothing from elsewhere.
+    expect(docsScript).toContain("/openapi.json");
+    expect(docsScript).not.toMatch(/https?:\/\//);
   });
 
   it("GET /.well-known/jwks.json publishes the public key with its kid, never the private part", async () => {

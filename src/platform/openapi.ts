@@ -4,6 +4,29 @@ import { problemResponses } from "./problem";
 
 let cached: string | undefined;
 
+/**
+ * The policy of /docs: only this origin's scripts (the pinned Scalar bundle and its start script,
+ * static assets under /static/docs/), styles of this origin plus the ones Scalar injects, and API
+ * calls to this origin. No third-party origin: this origin's pages can call the cookie refresh.
+ */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>keel API reference</title>
+  </head>
+  <body>
+    <div id="app"><p>Loading the API reference. The OpenAPI document itself is at <a href="/openapi.json">/openapi.json</a>.</p></div>
+    <script src="/static/docs/scalar.js"></script>
+    <script src="/static/docs/init.js"></script>
+  </body>
+</html>
+`;
+
 /** Why a status can answer any operation: one line per status, shown in the document. */
 export type EveryOperationAnswers = Partial<Record<400 | 413 | 422 | 429 | 500 | 503, string>>;
 
@@ -40,7 +63,8 @@ export function documentMiddlewareAnswers(doc: { paths?: Record<string, Record<s
 
 /**
  * Serves the OpenAPI 3.1 document generated from the zod route definitions (so it cannot drift
- * from what is validated). Built once per isolate: generating it walks every schema.
+ * from what is validated), and /docs, the API reference that reads it. Built once per isolate:
+ * generating it walks every schema.
  * `everyOperation` are the statuses the global middleware can answer on any route.
  */
 export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers = {}): void {
@@ -71,4 +95,9 @@ export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers 
     }
     return c.body(cached, 200, { "content-type": "application/json; charset=utf-8" });
   });
+  // The reader of that document: Scalar, from a pinned copy served as a static asset of this origin
+  // (never a CDN), started by keel's own script, under DOCS_CSP.
+  app.get("/docs", (c) =>
+    c.html(DOCS_HTML, 200, { "Content-Security-Policy": DOCS_CSP, "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff" }),
+  );
 }
