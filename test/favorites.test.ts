@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, expectProblem, json, signedInUser, unique } from "./helpers/harness";
 import { ingest, tenderAdmin, tenderId } from "./helpers/tenders";
+import { canMoveBid } from "../src/features/favorites/bid-status";
 
 interface Favorite {
   id: string;
@@ -118,6 +119,24 @@ describe("favorites", () => {
     const [now] = (await json<{ items: Favorite[] }>(await call("me/favorites", { token }))).items;
     expect(now).toMatchObject({ bid_status: "won", folder: null });
     expect((await patch(token, fav.id, { bid_status: "won" })).status).toBe(200);
+  });
+
+  it("the guarded UPDATE allows exactly the moves canMoveBid allows, for every pair of statuses", async () => {
+    const statuses = ["planning", "preparing", "submitted", "won", "lost", "withdrawn"] as const;
+    const pairs = [null, ...statuses].flatMap((from) => statuses.map((to) => ({ from, to })));
+    const ids = await tenders(pairs.length);
+    const { token } = await signedInUser();
+    await Promise.all(
+      pairs.map(async ({ from, to }, i) => {
+        const fav = await json<Favorite>(await save(token, { tender_id: ids[i] }));
+        if (from) expect((await patch(token, fav.id, { bid_status: from })).status).toBe(200);
+        const res = await patch(token, fav.id, { bid_status: to });
+        expect(res.status, `${from} → ${to}`).toBe(canMoveBid(from, to) ? 200 : 422);
+        // What is stored afterwards: the new status, or the old one untouched.
+        const after = await json<Favorite>(await patch(token, fav.id, { notes: "checked" }));
+        expect(after.bid_status, `${from} → ${to}`).toBe(canMoveBid(from, to) ? to : from);
+      }),
+    );
   });
 
   it("needs read:favorites / write:favorites on an API key", async () => {
