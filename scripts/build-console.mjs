@@ -3,7 +3,7 @@
 // directory: public/index.html (the single-page app's shell, served for every /console path),
 // public/console/app.js and app.css. Generated and git-ignored; `npm start`, `npm test` and
 // `npm run deploy` run this first. Fails when the gzip size passes the budget.
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
@@ -31,6 +31,21 @@ await esbuild.build({
 });
 copyFileSync(path.join(src, "src", "app.css"), path.join(out, "app.css"));
 copyFileSync(path.join(src, "index.html"), path.join(root, "public", "index.html"));
+
+// /docs: the Scalar API reference's standalone bundle, copied from the exact version that
+// package.json pins (never a CDN: /docs is on the console's origin, under `script-src 'self'`).
+// Generated and git-ignored like the console; /static/docs/init.js (committed) starts it.
+const scalarPackage = path.join(root, "node_modules", "@scalar", "api-reference");
+const scalarBundle = path.join(scalarPackage, "dist", "browser", "standalone.js");
+const docsBundle = path.join(root, "public", "static", "docs", "scalar.js");
+rmSync(docsBundle, { force: true });
+if (existsSync(scalarBundle)) {
+  copyFileSync(scalarBundle, docsBundle);
+  const { version } = JSON.parse(readFileSync(path.join(scalarPackage, "package.json"), "utf8"));
+  console.log(`[docs] copied @scalar/api-reference ${version} standalone bundle to public/static/docs/scalar.js`);
+} else {
+  console.warn("[docs] @scalar/api-reference is not installed: /docs shows only a link to /openapi.json");
+}
 
 const files = ["public/index.html", "public/console/app.js", "public/console/app.css", "public/static/keel.css"];
 const gz = files.reduce((sum, f) => sum + gzipSync(readFileSync(path.join(root, f))).length, 0);

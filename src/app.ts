@@ -1,4 +1,3 @@
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
@@ -33,6 +32,18 @@ import { registerOpenApi } from "./platform/openapi";
 import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * What the global middleware and the error handler below can answer on any route, whatever the
+ * route declares: registerOpenApi documents each on every operation (issue 14, point 19). A
+ * global middleware that learns a new status adds it here.
+ */
+const EVERY_OPERATION_ANSWERS = {
+  413: "bodyLimit: the body exceeds 1 MiB",
+  429: "a rate limit: per client on the public routes, per user on writes",
+  500: "onError: an unexpected error",
+  503: "a required secret or binding is not configured",
+} as const;
 
 /** Builds the Hono app: global middleware in the order of DESIGN.md, then every feature. */
 export function newApp() {
@@ -118,8 +129,7 @@ export function newApp() {
   registerNotifications(app);
   registerNotes(app);
   registerRecommendations(app);
-  registerOpenApi(app);
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "keel API reference" }));
+  registerOpenApi(app, EVERY_OPERATION_ANSWERS);
 
   app.notFound((c) => problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError(onError);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, expectProblem, json, signedInUser, unique } from "./helpers/harness";
 import { ingest, tenderAdmin, tenderId } from "./helpers/tenders";
+import { canMoveBid } from "../src/features/favorites/bid-status";
 
 interface Favorite {
   id: string;
@@ -65,22 +66,77 @@ describe("favorites", () => {
     const [t] = await tenders(1);
     const { token } = await signedInUser();
     const fav = await json<Favorite>(await save(token, { tender_id: t }));
-    await expectProblem(await patch(token, fav.id, { bid_status: "submitted" }), 422, "validation_failed");
     for (const s of ["planning", "preparing"]) expect((await json<Favorite>(await patch(token, fav.id, { bid_status: s }))).bid_submitted_at).toBeNull();
     const submitted = await json<Favorite>(await patch(token, fav.id, { bid_status: "submitted", bid_amount: 1250000 }));
     expect(submitted).toMatchObject({ bid_status: "submitted", bid_amount: 1250000 });
     expect(submitted.bid_submitted_at).not.toBeNull();
-    await expectProblem(await patch(token, fav.id, { bid_status: "planning" }), 422, "validation_failed");
     const won = await json<Favorite>(await patch(token, fav.id, { bid_status: "won" }));
     expect(won).toMatchObject({ bid_status: "won", bid_submitted_at: submitted.bid_submitted_at });
     await expectProblem(await patch(token, fav.id, { bid_status: "lost" }), 422, "validation_failed");
-    expect((await json<Favorite>(await patch(token, fav.id, { bid_status: "withdrawn" }))).bid_status).toBe("withdrawn");
 
     const other = await signedInUser();
     await expectProblem(await patch(other.token, fav.id, { folder: "mine" }), 404, "not_found");
     await expectProblem(await call(`me/favorites/${fav.id}`, { method: "DELETE", token: other.token }), 404, "not_found");
     expect((await call(`me/favorites/${fav.id}`, { method: "DELETE", token })).status).toBe(204);
     await expectProblem(await call(`me/favorites/${fav.id}`, { method: "DELETE", token }), 404, "not_found");
+  });
+
+  // Issue 14, point 20: the lifecycle records what happened.
+  it("records a bid submitted offline directly: no status → submitted is 200 and stamps bid_submitted_at", async () => {
+    const [t] = await tenders(1);
+    const { token } = await signedInUser();
+    const fav = await json<Favorite>(await save(token, { tender_id: t }));
+    const res = await patch(token, fav.id, { bid_status: "submitted", bid_amount: 990000 });
+    expect(res.status).toBe(200);
+    const submitted = await json<Favorite>(res);
+    expect(submitted).toMatchObject({ bid_status: "submitted", bid_amount: 990000 });
+    expect(submitted.bid_submitted_at).not.toBeNull();
+  });
+
+  it("forward moves skip steps; a withdrawn bid reopens; a submitted bid moved back loses its bid_submitted_at", async () => {
+    const [t] = await tenders(1);
+    const { token } = await signedInUser();
+    const fav = await json<Favorite>(await save(token, { tender_id: t }));
+    expect((await json<Favorite>(await patch(token, fav.id, { bid_status: "planning" }))).bid_status).toBe("planning");
+    expect((await json<Favorite>(await patch(token, fav.id, { bid_status: "submitted" }))).bid_status).toBe("submitted");
+    expect((await json<Favorite>(await patch(token, fav.id, { bid_status: "withdrawn" }))).bid_status).toBe("withdrawn");
+    const reopened = await json<Favorite>(await patch(token, fav.id, { bid_status: "preparing" }));
+    expect(reopened).toMatchObject({ bid_status: "preparing", bid_submitted_at: null });
+    expect((await json<Favorite>(await patch(token, fav.id, { bid_status: "lost" }))).bid_status).toBe("lost");
+  });
+
+  it("a move that contradicts a recorded outcome is 422 with a message naming both, and changes nothing", async () => {
+    const [t] = await tenders(1);
+    const { token } = await signedInUser();
+    const fav = await json<Favorite>(await save(token, { tender_id: t }));
+    const won = await json<Favorite>(await patch(token, fav.id, { bid_status: "won" }));
+    expect(won.bid_status).toBe("won");
+    for (const to of ["planning", "lost", "withdrawn"]) {
+      const problem = await expectProblem(await patch(token, fav.id, { bid_status: to, folder: "changed" }), 422, "validation_failed");
+      expect(problem.detail).toBe(`The bid's outcome is recorded as won; it cannot move to ${to}`);
+      expect(problem.errors).toEqual([{ path: "bid_status", message: `The outcome is recorded as won` }]);
+    }
+    const [now] = (await json<{ items: Favorite[] }>(await call("me/favorites", { token }))).items;
+    expect(now).toMatchObject({ bid_status: "won", folder: null });
+    expect((await patch(token, fav.id, { bid_status: "won" })).status).toBe(200);
+  });
+
+  it("the guarded UPDATE allows exactly the moves canMoveBid allows, for every pair of statuses", async () => {
+    const statuses = ["planning", "preparing", "submitted", "won", "lost", "withdrawn"] as const;
+    const pairs = [null, ...statuses].flatMap((from) => statuses.map((to) => ({ from, to })));
+    const ids = await tenders(pairs.length);
+    const { token } = await signedInUser();
+    await Promise.all(
+      pairs.map(async ({ from, to }, i) => {
+        const fav = await json<Favorite>(await save(token, { tender_id: ids[i] }));
+        if (from) expect((await patch(token, fav.id, { bid_status: from })).status).toBe(200);
+        const res = await patch(token, fav.id, { bid_status: to });
+        expect(res.status, `${from} → ${to}`).toBe(canMoveBid(from, to) ? 200 : 422);
+        // What is stored afterwards: the new status, or the old one untouched.
+        const after = await json<Favorite>(await patch(token, fav.id, { notes: "checked" }));
+        expect(after.bid_status, `${from} → ${to}`).toBe(canMoveBid(from, to) ? to : from);
+      }),
+    );
   });
 
   it("needs read:favorites / write:favorites on an API key", async () => {

@@ -82,6 +82,20 @@ describe("email queue consumer", () => {
     expect(await outboxRow(id)).toMatchObject({ status: "sent", textBody: "", htmlBody: "" });
   });
 
+  // Issue 14, point 22: one row that cannot be opened does not hold up the others, nor is it
+  // retried: no later attempt can open it.
+  it("a row sealed with another key is marked failed at once and acknowledged; the rest of the batch is delivered", async () => {
+    const otherKey = { ...env, DATA_ENCRYPTION_KEY: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))) } as Env;
+    const stale = await outboxInsert(outboxCtx(new Date(), otherKey), { to: `${newId("m")}@example.com`, userId: null, email: emails.passwordChanged({ name: "A", when: "now", ip: "1.2.3.4" }) });
+    await stale.statement;
+    const good = await queueMail();
+    const result = await runEmailBatch([stale.id, good]);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.sort()).toEqual([`msg-0-${stale.id}`, `msg-1-${good}`].sort());
+    expect(await outboxRow(stale.id)).toMatchObject({ status: "failed", attempts: 1, lastError: "cannot be opened: sealed with another key" });
+    expect((await outboxRow(good))?.status).toBe("sent");
+  });
+
   it("acknowledges malformed messages instead of retrying them forever", async () => {
     const batch = createMessageBatch("email", [{ id: "bad", timestamp: new Date(), attempts: 1, body: { nope: true } }]);
     const ctx = createExecutionContext();

@@ -16,6 +16,11 @@ import {
   unique,
   waitForMail,
 } from "./helpers/harness";
+import { outboxInsert } from "../src/email/outbox.repo";
+import { emails } from "../src/email/templates";
+import type { Env } from "../src/env";
+import { getConfig } from "../src/platform/config";
+import { createDb } from "../src/platform/db";
 
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -283,5 +288,44 @@ describe("/dev/mailbox in a browser", () => {
     expect(partHtml).toContain("/verify-email?token=");
 
     await expectProblem(await call("/dev/mailbox/eml_missing", { headers: { Accept: "text/html" } }), 404, "not_found");
+  });
+});
+
+// Issue 14, point 22: a local database holding rows sealed with an earlier key made every
+// /dev/mailbox request a 500 "Decryption failed".
+describe("/dev/mailbox with a row sealed with another key", () => {
+  const UNOPENED = "(cannot be opened: sealed with another key)";
+  async function mail(to: string, testEnv: Env) {
+    const row = await outboxInsert(
+      { db: createDb(env.DB), env: testEnv, config: getConfig(testEnv), now: new Date() },
+      { to, userId: null, email: emails.passwordChanged({ name: "A", when: "now", ip: "1.2.3.4" }) },
+    );
+    await row.statement;
+    return row.id;
+  }
+
+  it("shows that row as such, and the rest of the list, the message page and its HTML part still load", async () => {
+    const to = `${unique("sealed")}@example.com`;
+    const otherKey = { ...env, DATA_ENCRYPTION_KEY: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))) } as Env;
+    const stale = await mail(to, otherKey);
+    const fresh = await mail(to, env);
+
+    const res = await call(`/dev/mailbox?to=${encodeURIComponent(to)}`);
+    expect(res.status).toBe(200);
+    const items = (await json<{ items: { id: string; subject: string; text: string; html: string; opened: boolean }[] }>(res)).items;
+    const byId = new Map(items.map((i) => [i.id, i]));
+    expect(byId.get(stale)).toMatchObject({ text: UNOPENED, html: UNOPENED, opened: false });
+    expect(byId.get(fresh)).toMatchObject({ opened: true });
+    expect(byId.get(fresh)!.text).not.toBe(UNOPENED);
+    expect(byId.get(fresh)!.text.length).toBeGreaterThan(20);
+    // The whole mailbox, not only this address, loads as well.
+    expect((await call("/dev/mailbox?limit=200")).status).toBe(200);
+
+    const view = await call(`/dev/mailbox/${stale}`, { headers: { Accept: "text/html" } });
+    expect(view.status).toBe(200);
+    expect(await view.text()).toContain(UNOPENED);
+    const part = await call(`/dev/mailbox/${stale}/html`);
+    expect(part.status).toBe(200);
+    expect(await part.text()).toContain(UNOPENED);
   });
 });

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ERRORS } from "../src/platform/errors";
 import wranglerToml from "../wrangler.toml?raw";
+import docsScript from "../public/static/docs/init.js?raw";
 import { call, callWithConfig, createUser, expectProblem, json, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
 
 /** The `[vars]` of wrangler.toml exactly as shipped (flat `KEY = "value"` lines). */
@@ -33,6 +34,35 @@ describe("service routes", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     expect(await res.text()).toContain("/openapi.json");
+  });
+
+  // Issue 14, point 21: no third-party script on the console's origin.
+  it("GET /docs runs only same-origin scripts, under a CSP that names no third-party origin", async () => {
+    const res = await call("/docs");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const directives = new Map(csp.split(";").map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...sources]) => [name!, sources]));
+    expect(directives.get("default-src")).toEqual(["'none'"]);
+    expect(directives.get("script-src")).toEqual(["'self'"]);
+    expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
+    for (const [name, sources] of directives) {
+      for (const source of sources) expect(["'self'", "'none'", "'unsafe-inline'", "data:"], `${name} ${source}`).toContain(source);
+    }
+    const html = await res.text();
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    // The scripts are static assets of this origin, which the worker never handles (wrangler.toml
+    // run_worker_first leaves /static/* to the asset server); none is inline.
+    const runWorkerFirst = wranglerToml.match(/^run_worker_first\s*=\s*(\[.*\])/m)![1]!;
+    expect(JSON.parse(runWorkerFirst)).toContain("!/static/*");
+    for (const [, attrs, body] of scripts) {
+      const src = attrs!.match(/\bsrc="([^"]+)"/)?.[1];
+      expect(src, attrs).toMatch(/^\/static\/[\w./-]+\.js$/);
+      expect(body!.trim()).toBe("");
+    }
+    expect(html).not.toMatch(/https?:\/\/|\/\/cdn|jsdelivr/);
+    // The reference is configured by keel's own script, which asks for nothing from elsewhere.
+    expect(docsScript).toContain("/openapi.json");
+    expect(docsScript).not.toMatch(/https?:\/\//);
   });
 
   it("GET /.well-known/jwks.json publishes the public key with its kid, never the private part", async () => {
@@ -103,6 +133,17 @@ describe("error shapes (RFC 9457)", () => {
   it("body over 1 MiB → 413 payload_too_large, before any parsing", async () => {
     const big = JSON.stringify({ email: "a@example.com", password: "x".repeat(1024 * 1024 + 10) });
     await expectProblem(await call("auth/login", { rawBody: big, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+  });
+
+  // Issue 14, point 19: a black-box validator found this 413 missing from the served document.
+  it("POST /auth/register with a 2 MiB body → 413, and the served document lists 413 (and 400, 429, 500, 503) for it as a problem", async () => {
+    const big = JSON.stringify({ email: "a@example.com", password: STRONG_PASSWORD, full_name: "x".repeat(2 * 1024 * 1024) });
+    await expectProblem(await call("auth/register", { rawBody: big, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+    const doc = await json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>> }>(await call("/openapi.json"));
+    const responses = doc.paths["/api/v1/auth/register"]!.post!.responses;
+    for (const status of ["400", "413", "422", "429", "500", "503"]) {
+      expect(responses[status]?.content?.["application/problem+json"]?.schema.$ref, status).toBe("#/components/schemas/Problem");
+    }
   });
 
   it("zod failure → 422 validation_failed with errors[] naming each field", async () => {

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { emailOutbox } from "../db/schema";
 import type { RequestContext } from "../platform/context";
 import { insertIf, type Db } from "../platform/db";
-import { open, seal } from "../platform/secrets";
+import { open, seal, UnopenableSecretError } from "../platform/secrets";
 import { newId } from "../platform/ids";
 import type { RenderedEmail } from "./templates";
 
@@ -59,14 +59,24 @@ export async function outboxInsertIf(ctx: OutboxContext, message: OutboxMessage,
   return { id: row.id, statement: insertIf(ctx.db, emailOutbox, row, condition) };
 }
 
-/** The plain bodies of a stored row (empty once a provider delivered it and they were cleared). */
+/**
+ * The plain bodies of a stored row (empty once a provider delivered it and they were cleared).
+ * A row this key cannot open (sealed with an earlier key) comes back `opened: false` with the
+ * reason in place of both bodies, so a list of rows still loads; a missing key still throws.
+ */
 export async function openOutboxBodies(
   ctx: Pick<OutboxContext, "env" | "config">,
   row: { id: string; textBody: string; htmlBody: string },
-): Promise<{ text: string; html: string }> {
+): Promise<{ text: string; html: string; opened: true } | { text: string; html: string; opened: false; reason: string }> {
   const openPart = (value: string, part: "text" | "html") => (value === "" ? Promise.resolve("") : open(ctx.env, ctx.config, value, sealContext(row.id, part)));
-  const [text, html] = await Promise.all([openPart(row.textBody, "text"), openPart(row.htmlBody, "html")]);
-  return { text, html };
+  try {
+    const [text, html] = await Promise.all([openPart(row.textBody, "text"), openPart(row.htmlBody, "html")]);
+    return { text, html, opened: true };
+  } catch (err) {
+    if (!(err instanceof UnopenableSecretError)) throw err;
+    const shown = `(${err.message})`;
+    return { text: shown, html: shown, opened: false, reason: err.message };
+  }
 }
 
 export const outboxRepo = (db: Db) => ({

@@ -14,7 +14,8 @@ export const retryDelaySeconds = (attempts: number) => Math.min(900, 10 * 2 ** M
 /**
  * Delivers outbox rows. At-least-once safe: a row already sent is acknowledged without a second
  * delivery; a failed delivery is retried with backoff, and after the last attempt the row is
- * marked failed (the message then moves to the dead-letter queue).
+ * marked failed (the message then moves to the dead-letter queue). A row whose bodies this key
+ * cannot open is marked failed at once and acknowledged.
  */
 export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env): Promise<void> {
   const config = getConfig(env);
@@ -34,7 +35,16 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
       continue;
     }
     try {
-      const { text, html } = await openOutboxBodies({ env, config }, row);
+      const bodies = await openOutboxBodies({ env, config }, row);
+      if (!bodies.opened) {
+        // No later attempt can open it (sealed with an earlier key): failed for good, at once,
+        // and the rest of the batch goes on.
+        await repo.markAttemptFailed(row.id, bodies.reason, true);
+        console.error(JSON.stringify({ level: "error", queue: batch.queue, outbox_id: row.id, error: bodies.reason }));
+        message.ack();
+        continue;
+      }
+      const { text, html } = bodies;
       const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html, headers: row.headers });
       await repo.markSent(row.id, messageId, new Date(), sender.name !== "outbox");
       message.ack();

@@ -1,13 +1,73 @@
 import { getConfig } from "./config";
 import type { App } from "./context";
+import { problemResponses } from "./problem";
 
 let cached: string | undefined;
 
 /**
- * Serves the OpenAPI 3.1 document generated from the zod route definitions (so it cannot drift
- * from what is validated). Built once per isolate: generating it walks every schema.
+ * The policy of /docs: only this origin's scripts (the pinned Scalar bundle and its start script,
+ * static assets under /static/docs/), styles of this origin plus the ones Scalar injects, and API
+ * calls to this origin. No third-party origin: this origin's pages can call the cookie refresh.
  */
-export function registerOpenApi(app: App): void {
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>keel API reference</title>
+  </head>
+  <body>
+    <div id="app"><p>Loading the API reference. The OpenAPI document itself is at <a href="/openapi.json">/openapi.json</a>.</p></div>
+    <script src="/static/docs/scalar.js"></script>
+    <script src="/static/docs/init.js"></script>
+  </body>
+</html>
+`;
+
+/** Why a status can answer any operation: one line per status, shown in the document. */
+export type EveryOperationAnswers = Partial<Record<400 | 413 | 422 | 429 | 500 | 503, string>>;
+
+const PROBLEM_REF = "#/components/schemas/Problem";
+const METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
+
+type Operation = { requestBody?: { content?: Record<string, unknown> }; parameters?: unknown[]; responses?: Record<string, unknown> };
+
+/**
+ * Adds to every operation of `doc` the problem responses that do not come from its own route
+ * definition: `everyOperation` (what the global middleware and the error handler can answer on any
+ * route, declared beside them in app.ts), 400 where a JSON body can be malformed (hono's json
+ * validator), and 422 where any input is validated (createRouter's defaultHook). A status the
+ * route documents itself keeps the route's description.
+ */
+export function documentMiddlewareAnswers(doc: { paths?: Record<string, Record<string, unknown>> }, everyOperation: EveryOperationAnswers): void {
+  for (const ops of Object.values(doc.paths ?? {})) {
+    for (const [method, value] of Object.entries(ops)) {
+      if (!METHODS.has(method)) continue;
+      const op = value as Operation;
+      const answers: Record<string, string | undefined> = { ...everyOperation };
+      if (op.requestBody?.content?.["application/json"]) answers[400] = "The JSON body is malformed";
+      if (op.requestBody || op.parameters?.length) answers[422] = "The input does not match its schema";
+      const responses = (op.responses ??= {});
+      for (const [status, why] of Object.entries(answers)) {
+        if (responses[status] || why === undefined) continue;
+        // The generated document already holds the schema as a component: refer to it.
+        const { description } = problemResponses(Number(status))[Number(status)]!;
+        responses[status] = { description: `${description} — ${why}`, content: { "application/problem+json": { schema: { $ref: PROBLEM_REF } } } };
+      }
+    }
+  }
+}
+
+/**
+ * Serves the OpenAPI 3.1 document generated from the zod route definitions (so it cannot drift
+ * from what is validated), and /docs, the API reference that reads it. Built once per isolate:
+ * generating it walks every schema.
+ * `everyOperation` are the statuses the global middleware can answer on any route.
+ */
+export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers = {}): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -19,8 +79,8 @@ export function registerOpenApi(app: App): void {
     name: "X-API-Key",
   });
   app.get("/openapi.json", (c) => {
-    cached ??= JSON.stringify(
-      app.getOpenAPI31Document({
+    if (cached === undefined) {
+      const doc = app.getOpenAPI31Document({
         openapi: "3.1.0",
         info: {
           title: "keel API",
@@ -29,8 +89,15 @@ export function registerOpenApi(app: App): void {
             "User management, multi-tenancy and personalization API on Cloudflare Workers. Errors are RFC 9457 problem documents with a stable `code`.",
         },
         servers: [{ url: getConfig(c.env).PUBLIC_BASE_URL }],
-      }),
-    );
+      });
+      documentMiddlewareAnswers(doc as Parameters<typeof documentMiddlewareAnswers>[0], everyOperation);
+      cached = JSON.stringify(doc);
+    }
     return c.body(cached, 200, { "content-type": "application/json; charset=utf-8" });
   });
+  // The reader of that document: Scalar, from a pinned copy served as a static asset of this origin
+  // (never a CDN), started by keel's own script, under DOCS_CSP.
+  app.get("/docs", (c) =>
+    c.html(DOCS_HTML, 200, { "Content-Security-Policy": DOCS_CSP, "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff" }),
+  );
 }

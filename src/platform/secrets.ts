@@ -55,14 +55,33 @@ export async function seal(env: Env, config: Config, plaintext: string, context:
   return `v1.${base64url(iv)}.${base64url(new Uint8Array(ct))}`;
 }
 
+/**
+ * A sealed value that this key cannot open: sealed with another key (a local database kept across
+ * a key change), bound to another context, altered, or not a sealed value at all. A caller that
+ * opens one value per row of a list catches it and shows that row as unopened, so one bad row
+ * does not take the list down.
+ */
+export class UnopenableSecretError extends Error {
+  constructor(reason: string) {
+    super(`cannot be opened: ${reason}`);
+    this.name = "UnopenableSecretError";
+  }
+}
+
+/**
+ * Opens a value of `seal`. Throws `UnopenableSecretError` when this key cannot open it; a missing
+ * key is still the 503 of `missingSecret`.
+ */
 export async function open(env: Env, config: Config, sealed: string, context: string): Promise<string> {
-  const [version, iv, ct] = sealed.split(".");
-  if (version !== "v1" || !iv || !ct) throw new Error("unknown sealed format");
   const key = await master(env, config).aes;
-  const pt = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: fromBase64(iv), additionalData: new TextEncoder().encode(context) },
-    key,
-    fromBase64(ct),
-  );
+  const [version, iv, ct] = sealed.split(".");
+  if (version !== "v1" || !iv || !ct) throw new UnopenableSecretError("unknown sealed format");
+  let pt: ArrayBuffer;
+  try {
+    pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(iv), additionalData: new TextEncoder().encode(context) }, key, fromBase64(ct));
+  } catch {
+    // AES-GCM tells no more than "not authentic": another key is by far the likeliest cause.
+    throw new UnopenableSecretError("sealed with another key");
+  }
   return new TextDecoder().decode(pt);
 }

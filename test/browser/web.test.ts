@@ -332,6 +332,21 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     expect(problems).toEqual([]);
   });
 
+  // Issue 14, point 21: the API reference runs the pinned Scalar copy from this origin, under
+  // `script-src 'self'`, with no CSP violation and no request to any other origin.
+  it("/docs renders the API reference from this origin's pinned Scalar bundle, with no CSP violation or third-party request", async () => {
+    const bundle = await fetch(`${keel.base}/static/docs/scalar.js`);
+    expect(bundle.status, "run `npm run build:console` with @scalar/api-reference installed").toBe(200);
+    expect(bundle.headers.get("content-type")).toContain("javascript");
+    const { page, problems } = await open();
+    await page.addInitScript(`document.addEventListener("securitypolicyviolation", (e) => console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI))`);
+    const res = await page.goto(`${keel.base}/docs`);
+    expect(res?.headers()["content-security-policy"]).toContain("script-src 'self';");
+    await expect.poll(() => page.getByText("Sign in with email and password").count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, "docs.png") });
+    expect(problems).toEqual([]);
+  });
+
   it("an unknown /api path is still a problem+json 404 from the worker, and /console paths are the app", async () => {
     const res = await fetch(`${keel.base}/api/v1/no-such-route`, { headers: { accept: "text/html", "sec-fetch-mode": "navigate" } });
     expect(res.status).toBe(404);

@@ -23,4 +23,34 @@ describe("OpenAPI document", () => {
     const login = doc.paths["/api/v1/auth/login"]!.post!;
     expect(Object.keys(login.responses)).toEqual(expect.arrayContaining(["200", "401", "422", "423", "429"]));
   });
+
+  // Issue 14, point 19: what the global middleware, the error handler and the validators can
+  // answer is documented on every operation they wrap, as a problem document. An independent
+  // validator found POST /auth/register answering an undocumented 413.
+  it("every operation documents every status the middleware around it can answer, each as a problem document", async () => {
+    const res = await newApp().request("/openapi.json", {}, { ENVIRONMENT: "development", DB: {} });
+    type Operation = { requestBody?: { content?: Record<string, unknown> }; parameters?: unknown[]; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> };
+    const doc = (await res.json()) as { paths: Record<string, Record<string, Operation>> };
+    const missing: string[] = [];
+    let operations = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        operations++;
+        // bodyLimit (413), the rate limits (429: per IP on the public routes, per user on writes),
+        // onError (500) and an unconfigured secret (503) can answer any request.
+        const expected = ["413", "429", "500", "503"];
+        // A JSON body can be malformed (400); any input can fail its zod schema (422).
+        if (op.requestBody?.content?.["application/json"]) expected.push("400");
+        if (op.requestBody || op.parameters?.length) expected.push("422");
+        for (const status of expected) if (!op.responses[status]) missing.push(`${method} ${path} ${status}`);
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) < 400) continue;
+          const schema = response.content?.["application/problem+json"]?.schema;
+          if (schema?.$ref !== "#/components/schemas/Problem") missing.push(`${method} ${path} ${status} (not a problem document)`);
+        }
+      }
+    }
+    expect(operations).toBeGreaterThan(90);
+    expect(missing).toEqual([]);
+  });
 });

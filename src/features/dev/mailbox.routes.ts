@@ -12,6 +12,7 @@ const MailSchema = z.object({
   text: z.string(),
   html: z.string(),
   template: z.string(),
+  opened: z.boolean().openapi({ description: "false: the bodies were sealed with another key; text and html then say so" }),
   status: z.enum(["pending", "sent", "failed"]),
   created_at: z.string(),
 });
@@ -46,17 +47,23 @@ export function registerDevMailbox(app: App): void {
     if (!config.isDevelopment) throw new AppError("not_found", `No route for GET ${c.req.path}`);
     const { to, limit } = c.req.valid("query");
     const rows = await outboxRepo(db).latest(limit, to?.trim().toLowerCase());
-    // Bodies are sealed at rest; the local mailbox shows them opened.
+    // Bodies are sealed at rest; the local mailbox shows them opened, and a row sealed with
+    // another key as such (the rest of the list still loads).
     const items = await Promise.all(
-      rows.map(async (r) => ({
-        id: r.id,
-        to: r.toAddress,
-        subject: r.subject,
-        ...(await openOutboxBodies(c.var.ctx, r)),
-        template: r.template,
-        status: r.status,
-        created_at: r.createdAt.toISOString(),
-      })),
+      rows.map(async (r) => {
+        const { text, html, opened } = await openOutboxBodies(c.var.ctx, r);
+        return {
+          id: r.id,
+          to: r.toAddress,
+          subject: r.subject,
+          text,
+          html,
+          template: r.template,
+          opened,
+          status: r.status,
+          created_at: r.createdAt.toISOString(),
+        };
+      }),
     );
     return c.json({ items }, 200);
   });

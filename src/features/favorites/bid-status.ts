@@ -1,31 +1,40 @@
 /**
- * The bid-status lifecycle of a favorite (seed 000): planning → preparing → submitted → won | lost,
- * and withdrawn from any status. A favorite starts with no status; its first status is `planning`
- * (or `withdrawn`). Setting the current status again is allowed and changes nothing. Every other
- * move, backwards or skipping a step, is refused (422). Pure.
+ * The bid-status lifecycle of a favorite: planning → preparing → submitted → won | lost, and
+ * withdrawn. The lifecycle records what happened (issue 14, point 20), so it refuses only what
+ * contradicts a recorded outcome:
+ * - from no status or an open status (planning, preparing, submitted) any status may be set:
+ *   forward moves may skip steps (a bid submitted offline is recorded directly), and a step set by
+ *   mistake may be corrected;
+ * - a withdrawn bid can be reopened to any status;
+ * - won and lost are recorded outcomes: they move nowhere else (not to the other outcome, not back,
+ *   and not to withdrawn, which would let a second move reopen them).
+ * Setting the current status again is allowed and changes nothing. Pure.
  */
 import type { BID_STATUSES } from "../../db/schema";
 
 export type BidStatus = (typeof BID_STATUSES)[number];
 
-const NEXT: Record<BidStatus | "none", readonly BidStatus[]> = {
-  none: ["planning", "withdrawn"],
-  planning: ["preparing", "withdrawn"],
-  preparing: ["submitted", "withdrawn"],
-  submitted: ["won", "lost", "withdrawn"],
-  won: ["withdrawn"],
-  lost: ["withdrawn"],
-  withdrawn: [],
-};
+const ALL: readonly BidStatus[] = ["planning", "preparing", "submitted", "won", "lost", "withdrawn"];
+const OUTCOMES: readonly BidStatus[] = ["won", "lost"];
 
 /**
  * Whether a favorite may move from `from` (null: no status yet) to `to`.
  *
- * @example canMoveBid("preparing", "submitted") // true
- * @example canMoveBid("planning", "won") // false
+ * @example canMoveBid(null, "submitted") // true
+ * @example canMoveBid("won", "planning") // false
  */
 export function canMoveBid(from: BidStatus | null, to: BidStatus): boolean {
-  return from === to || NEXT[from ?? "none"].includes(to);
+  return from === to || from === null || !OUTCOMES.includes(from);
+}
+
+/**
+ * Why a move is refused, for the 422's detail (null when it is allowed).
+ *
+ * @example bidMoveRefusal("won", "planning") // "The bid's outcome is recorded as won; it cannot move to planning"
+ */
+export function bidMoveRefusal(from: BidStatus | null, to: BidStatus): string | null {
+  if (canMoveBid(from, to)) return null;
+  return `The bid's outcome is recorded as ${from}; it cannot move to ${to}`;
 }
 
 /**
@@ -33,6 +42,5 @@ export function canMoveBid(from: BidStatus | null, to: BidStatus): boolean {
  * applies the move only if the stored status still allows it.
  */
 export function bidSourcesFor(to: BidStatus): { statuses: BidStatus[]; fromNone: boolean } {
-  const statuses = (Object.keys(NEXT) as (BidStatus | "none")[]).filter((s): s is BidStatus => s !== "none" && canMoveBid(s, to));
-  return { statuses, fromNone: canMoveBid(null, to) };
+  return { statuses: ALL.filter((s) => canMoveBid(s, to)), fromNone: canMoveBid(null, to) };
 }

@@ -67,7 +67,8 @@ export function favoritesRepo(db: Db, userId: string) {
     /**
      * Guarded edit: applies only while the stored bid status is one of `bid.from` (so a move is
      * checked against the status it actually leaves, even under concurrent edits). Moving to
-     * `submitted` stamps bid_submitted_at, once.
+     * `submitted` stamps bid_submitted_at, once; moving back to planning or preparing clears it
+     * (the record no longer says the bid went out).
      */
     update: (id: string, fields: FavoriteFields, bid: { to: BidStatus; from: BidStatus[]; fromNone: boolean } | null, now: Date) =>
       db
@@ -78,7 +79,11 @@ export function favoritesRepo(db: Db, userId: string) {
             ? {
                 bidStatus: bid.to,
                 bidSubmittedAt:
-                  bid.to === "submitted" ? sql`CASE WHEN ${favorites.bidStatus} = 'submitted' THEN ${favorites.bidSubmittedAt} ELSE ${now.getTime()} END` : undefined,
+                  bid.to === "submitted"
+                    ? sql`CASE WHEN ${favorites.bidStatus} = 'submitted' THEN ${favorites.bidSubmittedAt} ELSE ${now.getTime()} END`
+                    : bid.to === "planning" || bid.to === "preparing"
+                      ? null
+                      : undefined,
               }
             : {}),
           updatedAt: now,

@@ -31,7 +31,7 @@ export const UpdateFavoriteInput = z
     notes: NotesText.nullish(),
     priority: z.enum(PRIORITIES).nullish(),
     bid_status: z.enum(BID_STATUS_VALUES).optional().openapi({
-      description: "planning → preparing → submitted → won | lost; withdrawn from any status; the first status is planning. Other moves → 422. Moving to submitted sets bid_submitted_at.",
+      description: "planning → preparing → submitted → won | lost, or withdrawn. Any status may be set from no status or an open one (forward moves may skip steps; a bid submitted offline is recorded directly); a withdrawn bid can be reopened; won and lost are recorded outcomes and move nowhere else (422). Moving to submitted sets bid_submitted_at; moving back to planning or preparing clears it.",
     }),
     bid_amount: z.number().nonnegative().finite().nullish(),
   })

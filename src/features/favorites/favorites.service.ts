@@ -4,7 +4,7 @@ import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { auditInsert, auditInsertIf } from "../audit/audit.repo";
-import { bidSourcesFor } from "./bid-status";
+import { bidMoveRefusal, bidSourcesFor } from "./bid-status";
 import { favoritesRepo, tenderRowQuery, type FavoriteFields } from "./favorites.repo";
 import { toFavoriteOut, type AddFavoriteInput, type FavoritesQuery, type UpdateFavoriteInput } from "./favorites.schemas";
 
@@ -80,8 +80,8 @@ export async function updateFavorite(ctx: RequestContext, actor: Actor, id: stri
   if (!favorite || !tender) throw new AppError("not_found", "Favorite not found");
   if (updated.length === 0) {
     const from = favorite.bidStatus;
-    throw new AppError("validation_failed", `A bid cannot move from ${from ?? "no status"} to ${input.bid_status}`, {
-      errors: [{ path: "bid_status", message: `Not allowed from ${from ?? "no status"}` }],
+    throw new AppError("validation_failed", bidMoveRefusal(from, input.bid_status!) ?? `The bid's status changed to ${from ?? "none"} meanwhile; try again`, {
+      errors: [{ path: "bid_status", message: `The outcome is recorded as ${from}` }],
     });
   }
   return toFavoriteOut({ favorite, tender });
