@@ -63,9 +63,10 @@ export function listUserAudit(db: Db, userId: string, opts: { limit: number; bef
 /**
  * One audit row per user of `userIds` (the same action, actor and details), as ONE statement
  * for a batch: the ids travel as one JSON array, so 500 users bind a handful of parameters.
- * A row is written only for a user that exists at that point of the batch.
+ * A row is written only for a user that exists at that point of the batch (and for whom
+ * `condition`, an SQL condition on the user id, holds: the guard of the change it records).
  */
-export function auditInsertForUsers(db: Db, ctx: AuditContext, userIds: readonly string[], entry: Omit<AuditEntry, "userId">) {
+export function auditInsertForUsers(db: Db, ctx: AuditContext, userIds: readonly string[], entry: Omit<AuditEntry, "userId">, condition?: (userId: SQL) => SQL) {
   const base = auditRow(ctx, { ...entry, userId: null });
   const pairs = JSON.stringify(userIds.map((id) => [newId("aud", ctx.now.getTime()), id]));
   return rawStatement(
@@ -74,6 +75,6 @@ export function auditInsertForUsers(db: Db, ctx: AuditContext, userIds: readonly
       SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), ${base.actorId}, ${base.action}, ${JSON.stringify(base.details)},
         ${base.ipAddress}, ${base.userAgent}, ${base.requestId}, ${ctx.now.getTime()}
       FROM json_each(${pairs}) j
-      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = json_extract(j.value, '$[1]'))`,
+      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = json_extract(j.value, '$[1]'))${condition ? sql` AND ${condition(sql`json_extract(j.value, '$[1]')`)}` : sql``}`,
   );
 }
