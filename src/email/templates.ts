@@ -76,10 +76,14 @@ export const emails = {
       ],
       { label: "Set your password", url: p.url },
     ),
-  passwordChanged: (p: { name: string; when: string; ip: string }) =>
+  passwordChanged: (p: { name: string; when: string; ip: string; byAdministrator?: boolean }) =>
     build("password_changed", "Your password was changed", [
       `Hello ${p.name},`,
-      `The password of your keel account was changed at ${p.when} (UTC) from IP ${p.ip}. Your other sessions were signed out.`,
+      p.byAdministrator
+        ? `An administrator replaced the password of your keel account with one from an account import at ${p.when} (UTC). You were signed out everywhere.`
+        : `The password of your keel account was changed at ${p.when} (UTC) from IP ${p.ip}. Your other sessions were signed out.`,
+      // A new password also revokes every API key (README "Passwords and API keys"): a key minted by whoever knew the old password dies with it.
+      "Your API keys were revoked as well: integrations that use them stop working until you create new keys (Account → API keys, or POST /api/v1/me/api-keys).",
       "If this was not you, reset your password at once and contact support.",
     ]),
   newSignIn: (p: { name: string; when: string; ip: string; device: string; location: string | null }) =>

@@ -115,7 +115,14 @@ export function insertJsonRows<T extends SQLiteTable>(db: Db, table: T, rows: re
  * changes only the fields it carries (a field absent from a row keeps its stored value; an
  * explicit null sets NULL). One JSON parameter per chunk of rows.
  */
-export function updateJsonRows<T extends SQLiteTable>(db: Db, table: T, key: keyof T["$inferInsert"] & string, rows: readonly Partial<T["$inferInsert"]>[]) {
+export function updateJsonRows<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  key: keyof T["$inferInsert"] & string,
+  rows: readonly Partial<T["$inferInsert"]>[],
+  /** An extra SQL condition on the row's key column (e.g. "the actor may change this user"), checked by the statement itself. */
+  guard?: (keyColumn: SQL) => SQL,
+) {
   const columns = getTableColumns(table) as Record<string, DriverColumn>;
   const keyCol = columns[key]!;
   return chunk(rows, JSON_ROWS_PER_STATEMENT).flatMap((part) => {
@@ -141,7 +148,9 @@ export function updateJsonRows<T extends SQLiteTable>(db: Db, table: T, key: key
     return [
       rawStatement(
         db,
-        sql`UPDATE ${table} SET ${sets} FROM json_each(${JSON.stringify(json)}) j WHERE ${table}.${sql.identifier(keyCol.name)} = json_extract(j.value, ${`$.${keyCol.name}`})`,
+        sql`UPDATE ${table} SET ${sets} FROM json_each(${JSON.stringify(json)}) j WHERE ${table}.${sql.identifier(keyCol.name)} = json_extract(j.value, ${`$.${keyCol.name}`})${
+          guard ? sql` AND ${guard(sql`${table}.${sql.identifier(keyCol.name)}`)}` : sql``
+        }`,
       ),
     ];
   });

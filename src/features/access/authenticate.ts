@@ -7,7 +7,7 @@ import { revocationOf } from "../../platform/revocation";
 import { looksLikeApiKey, lookupApiKey, recordApiKeyUse } from "../api-keys/api-keys.service";
 import { ipAllowed } from "../api-keys/ip-allow-list";
 import type { Scope } from "../api-keys/scopes";
-import { passwordExpiredNow } from "../auth/password.rules";
+import { isPasswordExpired, passwordExpiredNow } from "../auth/password.rules";
 import { isSessionLive } from "../users/users.repo";
 import { assertTermsAccepted, resolveAccess } from "./access.service";
 
@@ -56,6 +56,10 @@ async function keyFromCredential(ctx: RequestContext, credential: string, scope:
   // The owner's status as D1 had it when the record was cached: holds even if the KV marker was lost.
   if (!record.ownerActive) throw new AppError("account_inactive", "The key's owner is not active");
   if (record.expiresAt !== null && record.expiresAt <= ctx.now.getTime()) throw new AppError("unauthenticated", "API key expired");
+  // Password expiry holds for keys as for sessions: a key cannot outlive its owner's password.
+  if (isPasswordExpired(new Date(record.ownerPasswordChangedAt), ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now)) {
+    throw new AppError("password_expired", "The key owner's password has expired: the owner changes it (POST /api/v1/auth/password/change), then creates new keys");
+  }
   if (!ipAllowed(ctx.ip, record.allowedIps)) throw new AppError("forbidden", "This API key may not be used from this IP address");
   if (!scope) throw noScope();
   if (!record.scopes.includes(scope)) throw new AppError("insufficient_scope", `This route needs the ${scope} scope`);

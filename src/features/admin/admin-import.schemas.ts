@@ -31,7 +31,7 @@ export const ImportUserRow = z
       .optional()
       .openapi({
         description:
-          "The user's existing hash: bcrypt `$2a$/$2b$/$2y$` (cost 4–31), Werkzeug `pbkdf2:sha256|sha512:<iterations>$salt$hex` or `scrypt:N:r:p$salt$hex`, or keel's `$scrypt$ln=…`. The user signs in with the old password and it is rehashed at that login. Without it, a new user is emailed a single-use set-password link and cannot sign in until then",
+          "The user's existing hash: bcrypt `$2a$/$2b$/$2y$` (cost 4–12), Werkzeug `pbkdf2:sha256|sha512:<iterations ≤ 1,000,000>$salt$hex` or `scrypt:N:r:p$salt$hex` (N·r·p ≤ 2^20, ≤ 64 MiB), or keel's `$scrypt$ln=…` (same caps); a costlier hash fails its row with `hash_too_costly`. On an existing user (upsert) only a superuser may change it. The user signs in with the old password and it is rehashed at that login. Without it, a new user is emailed a single-use set-password link and cannot sign in until then",
       }),
   })
   .openapi("ImportUserRow");
@@ -39,7 +39,10 @@ export type ImportUserRow = z.infer<typeof ImportUserRow>;
 
 export const ImportInput = z
   .strictObject({
-    mode: z.enum(IMPORT_MODES).default("skip").openapi({ description: "An existing email: `skip` leaves that user alone, `upsert` updates it" }),
+    mode: z.enum(IMPORT_MODES).default("skip").openapi({
+      description:
+        "An existing email: `skip` leaves that user alone, `upsert` updates it. `upsert` changes an existing user's password hash, status, roles or email verification only when the caller is a superuser; for anyone else a row that would change one of them fails with `forbidden` (values equal to the stored ones are no change). Every user an import creates or changes gets its own `admin.user_imported` audit row naming the caller; a changed hash ends the user's sessions and API keys and emails a \"password changed\" notice",
+    }),
     users: z
       .array(z.unknown())
       .min(1)
@@ -49,7 +52,7 @@ export const ImportInput = z
   .openapi("ImportUsersInput");
 export type ImportInput = z.infer<typeof ImportInput>;
 
-export const IMPORT_FAILURES = ["validation_failed", "invalid_password_hash", "unknown_role", "duplicate_in_request", "forbidden"] as const;
+export const IMPORT_FAILURES = ["validation_failed", "invalid_password_hash", "hash_too_costly", "unknown_role", "duplicate_in_request", "forbidden"] as const;
 export type ImportFailureCode = (typeof IMPORT_FAILURES)[number];
 
 export const ImportResult = z
@@ -63,7 +66,7 @@ export const ImportResult = z
         email: z.string().nullable().openapi({ description: "The row's email as sent, when it had one" }),
         code: z.enum(IMPORT_FAILURES).openapi({
           description:
-            "`validation_failed` (the row does not match ImportUserRow), `invalid_password_hash` (not a recognised, well-formed hash), `unknown_role`, `duplicate_in_request` (an earlier row has the same email), `forbidden` (a role the administrator may not grant, the administrator's own account, or a superuser's account for a non-superuser)",
+            "`validation_failed` (the row does not match ImportUserRow), `invalid_password_hash` (not a recognised, well-formed hash), `hash_too_costly` (well formed, but costlier than a login may verify: bcrypt cost > 12, PBKDF2 > 1,000,000 iterations, scrypt N·r·p > 2^20 or > 64 MiB), `unknown_role`, `duplicate_in_request` (an earlier row has the same email), `forbidden` (a role the administrator may not grant, the administrator's own account, a superuser's account for a non-superuser, or — in upsert mode, unless the caller is a superuser — a change to an existing user's password hash, status, roles or email verification)",
         }),
       }),
     ),

@@ -6,7 +6,10 @@ import { newId } from "../../platform/ids";
 import { enqueueEmails } from "../../email/queue";
 import { accessChanged } from "../access/access.service";
 import { IMPLICIT_ROLE } from "../access/access.repo";
-import { auditInsert } from "../audit/audit.repo";
+import { auditInsert, auditInsertEach } from "../audit/audit.repo";
+import { outboxInsertIf } from "../../email/outbox.repo";
+import { emails } from "../../email/templates";
+import { publishRevokedKeys } from "../api-keys/api-keys.service";
 import { classifyImportedHash } from "../auth/password-hash";
 import { runBatch, type Statement } from "../auth/sessions.service";
 import { profilePatchFrom } from "../profile/profile.service";
@@ -17,12 +20,13 @@ import {
   existingUsersByEmail,
   grantImportedRoles,
   insertImportedUsers,
+  storedHashDiffers,
   updateImportedProfiles,
   updateImportedUsers,
   type ImportedProfile,
   type NewImportedUser,
 } from "./admin-import.repo";
-import { assignableRole, isSuperuserActor, publishEndedSessions, statusChangePlan } from "./admin-lifecycle.service";
+import { assignableRole, isSuperuserActor, publishEndedSessions, statusChangePlan, targetGuard } from "./admin-lifecycle.service";
 import { ImportUserRow, type ImportFailureCode, type ImportInput, type ImportResult } from "./admin-import.schemas";
 import { inviteStatements, NO_PASSWORD } from "./admin-users.service";
 import type { LifecycleAction } from "./admin-users.schemas";
@@ -50,8 +54,10 @@ const emailOf = (raw: unknown) =>
  * POST /admin/users/import. Every row is validated on its own and reported (`failed` with its index
  * and code); the rows that pass are written in ONE batch (users, profiles, preferences, password
  * history, role grants, set-password links for users without a hash, status changes of upserted
- * users, one audit event with the counts), with set-based statements over JSON parameters. An
- * upserted user whose hash changes loses every session in that batch, as with a password change.
+ * users, one audit row per created or changed user and one event with the counts), with set-based
+ * statements over JSON parameters. `upsert` changes an existing user's hash, status, verification
+ * or roles only for a superuser caller (else the row fails `forbidden`). An upserted user whose
+ * hash changes loses every session and API key in that batch and is emailed, as with a password change.
  * Idempotent by email. A concurrent import that creates one of the same emails first → 409
  * `conflict` and nothing of this request is written (retrying it is safe).
  */
@@ -69,7 +75,11 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
     const row = parsed.data;
     if (seen.has(row.email)) return fail(index, row.email, "duplicate_in_request");
     seen.add(row.email);
-    if (row.password_hash !== undefined && classifyImportedHash(row.password_hash) === null) return fail(index, row.email, "invalid_password_hash");
+    if (row.password_hash !== undefined) {
+      const kind = classifyImportedHash(row.password_hash);
+      if (kind === null) return fail(index, row.email, "invalid_password_hash");
+      if (kind === "too_costly") return fail(index, row.email, "hash_too_costly");
+    }
     valid.push({ index, row, roles: [...new Set(row.roles ?? [])].filter((r) => r !== IMPLICIT_ROLE) });
   });
 
@@ -85,6 +95,10 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
   const profileUpdates: (Partial<ImportedProfile> & { userId: string })[] = [];
   const statusTargets = new Map<UserStatus, string[]>();
   const touched: string[] = [];
+  const createdAudit: { userId: string; details: Record<string, unknown> }[] = [];
+  const updatedAudit: { userId: string; details: Record<string, unknown> }[] = [];
+  const hashChanges: { userId: string; passwordHash: string; email: string; fullName: string }[] = [];
+  const superuser = isSuperuserActor(actor);
   let skipped = 0;
 
   for (const { index, row, roles } of valid) {
@@ -101,7 +115,20 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
       continue;
     }
     if (current) {
-      if (current.id === actor.userId || (current.isSuperuser === 1 && !isSuperuserActor(actor))) {
+      if (current.id === actor.userId || (current.isSuperuser === 1 && !superuser)) {
+        fail(index, row.email, "forbidden");
+        continue;
+      }
+      // What only a superuser may change on an existing account: the hash (a takeover), the
+      // status, the verification and the roles. A value equal to the stored one is no change.
+      const held = new Set(JSON.parse(current.roleIds || "[]") as string[]);
+      const change = {
+        password: row.password_hash !== undefined && row.password_hash !== current.passwordHash,
+        status: row.status !== undefined && row.status !== current.status,
+        verified: row.email_verified !== undefined && row.email_verified !== (current.emailVerified === 1),
+        roles: roleIds.filter((id) => !held.has(id)),
+      };
+      if (!superuser && (change.password || change.status || change.verified || change.roles.length > 0)) {
         fail(index, row.email, "forbidden");
         continue;
       }
@@ -110,13 +137,26 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
         fullName: row.full_name,
         phone: row.phone,
         accountType: row.account_type,
-        ...(row.email_verified !== undefined ? { emailVerified: row.email_verified, emailVerifiedAt: row.email_verified ? now : null } : {}),
-        ...(row.password_hash !== undefined ? { passwordHash: row.password_hash, passwordChangedAt: now } : {}),
+        ...(change.verified ? { emailVerified: row.email_verified, emailVerifiedAt: row.email_verified ? now : null } : {}),
+        ...(change.password ? { passwordHash: row.password_hash, passwordChangedAt: now } : {}),
         updatedAt: now,
       });
       if (Object.keys(profile).length) profileUpdates.push({ userId: current.id, ...profile, updatedAt: now });
-      if (row.status) statusTargets.set(row.status, [...(statusTargets.get(row.status) ?? []), current.id]);
-      for (const roleId of roleIds) grants.push({ id: newId("uro", now.getTime()), userId: current.id, roleId, grantedBy: actor.userId, grantedAt: now });
+      if (change.status) statusTargets.set(row.status!, [...(statusTargets.get(row.status!) ?? []), current.id]);
+      for (const roleId of change.roles) grants.push({ id: newId("uro", now.getTime()), userId: current.id, roleId, grantedBy: actor.userId, grantedAt: now });
+      if (change.password) hashChanges.push({ userId: current.id, passwordHash: row.password_hash!, email: current.email, fullName: row.full_name });
+      updatedAudit.push({
+        userId: current.id,
+        details: {
+          mode: input.mode,
+          created: false,
+          fields: Object.keys(row).filter((k) => k !== "email"),
+          password_changed: change.password,
+          ...(change.status ? { status: row.status } : {}),
+          ...(change.verified ? { email_verified: row.email_verified } : {}),
+          ...(change.roles.length ? { roles_granted: roles.filter((r) => change.roles.includes((roleOf.get(r) as { id: string }).id)) } : {}),
+        },
+      });
       touched.push(current.id);
       continue;
     }
@@ -139,26 +179,43 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
     newProfiles.push({ userId: id, ...profile, createdAt: now, updatedAt: now });
     for (const roleId of roleIds) grants.push({ id: newId("uro", now.getTime()), userId: id, roleId, grantedBy: actor.userId, grantedAt: now });
     if (row.password_hash === undefined) invites.push({ id, email: row.email, fullName: row.full_name });
+    createdAudit.push({ userId: id, details: { mode: input.mode, created: true, password_set: row.password_hash !== undefined, ...(roles.length ? { roles_granted: roles } : {}) } });
   }
 
   const inviteParts = await Promise.all(invites.map((u) => inviteStatements(ctx, u)));
   const statusPlans = [...statusTargets].map(([status, ids]) => statusChangePlan(ctx, actor, ACTION_FOR_STATUS[status], ids, { via: "import" }));
   const result: ImportResult = { created: newUsers.length, updated: userUpdates.length, skipped, failed: failed.sort((a, b) => a.index - b.index) };
 
-  // Before the updates: they compare the imported hashes with the stored ones.
-  const sessionEnds = endSessionsOnNewHash(
-    db,
-    userUpdates.flatMap((u) => (u.passwordHash === undefined ? [] : [{ userId: u.id, passwordHash: u.passwordHash }])),
-    now,
+  // Before the updates: they compare the imported hashes with the stored ones. Only a
+  // superuser's rows carry a new hash (see above); the "password changed" email goes out only if
+  // the hash still differs when the batch runs.
+  const sessionEnds = endSessionsOnNewHash(db, hashChanges, now);
+  const changedMails = await Promise.all(
+    hashChanges.map((h) =>
+      outboxInsertIf(
+        ctx,
+        { to: h.email, userId: h.userId, email: emails.passwordChanged({ name: h.fullName, when: now.toISOString(), ip: ctx.ip, byAdministrator: true }) },
+        storedHashDiffers(h.userId, h.passwordHash),
+      ),
+    ),
   );
+  // Every change to an existing user is held by the statement itself: never the caller's own
+  // account, a superuser's only for a superuser (a user made superuser after the read above is
+  // left alone), so no pre-read can be raced into a takeover.
+  const guard = targetGuard(ctx, actor);
   const statements: Statement[] = [
     ...sessionEnds.sessions,
     ...sessionEnds.mfaSteps,
+    ...sessionEnds.apiKeys,
+    ...changedMails.map((m) => m.statement),
     ...insertImportedUsers(db, newUsers, newProfiles, newUsers.map(() => newId("pwh", now.getTime())), now),
-    ...updateImportedUsers(db, userUpdates),
-    ...updateImportedProfiles(db, profileUpdates),
+    // The per-user audit rows of updates are decided before the updates, by the same guard.
+    ...auditInsertEach(db, ctx, updatedAudit, { action: "admin.user_imported", actorId: actor.userId }, guard),
+    ...updateImportedUsers(db, userUpdates, guard),
+    ...updateImportedProfiles(db, profileUpdates, guard),
     ...grantImportedRoles(db, grants),
     ...inviteParts.flatMap((p) => p.statements),
+    ...auditInsertEach(db, ctx, createdAudit, { action: "admin.user_imported", actorId: actor.userId }),
     auditInsert(db, ctx, {
       userId: null,
       actorId: actor.userId,
@@ -180,11 +237,18 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
     throw err;
   }
   const endedSessions = (results.slice(0, sessionEnds.sessions.length) as { id: string; lastUsedAt: Date }[][]).flat();
-  await Promise.all([publishEndedSessions(ctx, endedSessions), ...statusPlans.map((plan, i) => plan.publish(results, planOffsets[i]!))]);
+  const keysStart = sessionEnds.sessions.length + sessionEnds.mfaSteps.length;
+  const revokedKeys = (results.slice(keysStart, keysStart + sessionEnds.apiKeys.length) as { keyHash: string }[][]).flat();
+  await Promise.all([
+    publishEndedSessions(ctx, endedSessions),
+    publishRevokedKeys(ctx, revokedKeys.map((k) => k.keyHash)),
+    ...statusPlans.map((plan, i) => plan.publish(results, planOffsets[i]!)),
+  ]);
   for (const id of touched) {
     accessChanged(id);
     userViewChanged(id);
   }
-  if (inviteParts.length) ctx.waitUntil(enqueueEmails(ctx.env, inviteParts.map((p) => p.outboxId)));
+  const mailIds = [...inviteParts.map((p) => p.outboxId), ...changedMails.map((m) => m.id)];
+  if (mailIds.length) ctx.waitUntil(enqueueEmails(ctx.env, mailIds));
   return result;
 }

@@ -36,7 +36,7 @@ const bulkRoute = securedRoute(auth, {
   tags,
   summary: `Apply one action to up to ${MAX_BULK_IDS} users`,
   description:
-    "Each id is reported: `succeeded`, or `failed` with `not_found` (unknown id; for remove_role also a role the user does not hold) or `forbidden` (the acting administrator itself, or a superuser when the actor is not one). An id's change is never half-applied. `delete` deactivates at once and requests erasure after the grace period (the GDPR path); `assign_role`/`remove_role` also need `admin:roles`. One audit row per changed user.",
+    "Each id is reported: `succeeded`, or `failed` with `not_found` (unknown id; for remove_role also a role the user does not hold) or `forbidden` (the acting administrator itself, or a superuser when the actor is not one), or `conflict` (`delete` of the only owner of an organization that has other members: an organization is never left with members and no owner). These rules hold inside the statements, not only in a read before them. An id's change is never half-applied. `delete` deactivates at once and requests erasure after the grace period (the GDPR path); `assign_role`/`remove_role` also need `admin:roles`. One audit row per changed user.",
   request: jsonBody(BulkInput),
   responses: { 200: jsonResponse(BulkResult, "Outcome per id"), ...problemResponses(400, 413, 422) },
 });

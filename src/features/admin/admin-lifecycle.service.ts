@@ -1,4 +1,5 @@
 import type { UserActor } from "../../platform/actor";
+import { sql } from "drizzle-orm";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
@@ -9,7 +10,18 @@ import { auditInsertForUsers, type AuditAction } from "../audit/audit.repo";
 import { runBatch, type Statement } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
 import type { UserStatus } from "../users/users.tables";
-import { assignRoleTo, loadTargets, removeRoleFrom, revokeApiKeysOf, revokeSessionsOf, setStatuses } from "./admin-lifecycle.repo";
+import {
+  assignRoleTo,
+  loadTargets,
+  mayActOn,
+  removeRoleFrom,
+  revokeApiKeysOf,
+  revokeSessionsOf,
+  setStatuses,
+  soleOwnerWithMembers,
+  type TargetGuard,
+  type TargetRow,
+} from "./admin-lifecycle.repo";
 import { findRole, type RoleRow } from "./admin-roles.repo";
 import type { BulkInput, BulkResult, LifecycleAction } from "./admin-users.schemas";
 
@@ -23,6 +35,17 @@ const AUDIT_OF: Record<LifecycleAction, AuditAction> = {
 
 export const isSuperuserActor = (actor: UserActor) => actor.access.roles.includes("superuser");
 
+/** The SQL form of "the actor may act on this user" (not itself; a superuser only as a superuser), for every statement of an admin change. */
+export const targetGuard = (ctx: RequestContext, actor: UserActor): TargetGuard => mayActOn({ userId: actor.userId, isSuperuser: isSuperuserActor(actor) }, ctx.now);
+
+/** Why the actor may not act on a target it read (null: it may), in the order a client can fix them. */
+export function refusal(actor: UserActor, action: BulkInput["action"], t: TargetRow | undefined): BulkResult["failed"][number]["code"] | null {
+  if (!t) return "not_found";
+  if (t.id === actor.userId || (t.isSuperuser && !isSuperuserActor(actor))) return "forbidden";
+  if (action === "delete" && t.soleOwner) return "conflict";
+  if (action === "remove_role" && !t.hasRole) return "not_found";
+  return null;
+}
 /**
  * Publishes sessions that a batch ended to the edge (KV markers), so their access tokens stop
  * working everywhere. Only a session used within one access-token lifetime can still have a live
@@ -39,19 +62,23 @@ export async function publishEndedSessions(ctx: RequestContext, ended: readonly 
  * once it committed. Deactivate, suspend and delete end every session in D1; after the commit,
  * the user marker (`publishUserBlocked`) makes every access token AND API key of the user fail at
  * once, and the revoked sessions are published so their tokens stay dead after a reactivation.
- * The first statement returns the ids that were changed.
+ * The first statement returns the ids that were changed. Every statement is guarded in SQL by
+ * the superuser line (`targetGuard`) and, for delete, by the last-owner rule: a user who alone
+ * owns an organization with other members is not deleted (nor its sessions or keys touched).
  */
 export function statusChangePlan(ctx: RequestContext, actor: UserActor, action: LifecycleAction, ids: readonly string[], details: Record<string, unknown> = {}) {
   const { db, now } = ctx;
   const idsJson = JSON.stringify(ids);
   const status = STATUS_OF[action];
   const blocks = status !== "active";
+  const allowed = targetGuard(ctx, actor);
+  const guard: TargetGuard = action === "delete" ? (id) => sql`(${allowed(id)} AND NOT ${soleOwnerWithMembers(id)})` : allowed;
   const statements: Statement[] = [
-    setStatuses(db, idsJson, status, { requestDeletion: action === "delete" }, now),
-    auditInsertForUsers(db, ctx, ids, { action: AUDIT_OF[action], actorId: actor.userId, details: { ...details, status } }),
+    setStatuses(db, idsJson, status, { requestDeletion: action === "delete", guard }, now),
+    auditInsertForUsers(db, ctx, ids, { action: AUDIT_OF[action], actorId: actor.userId, details: { ...details, status } }, guard),
   ];
-  if (blocks) statements.push(revokeSessionsOf(db, idsJson, `admin_${action}`, now));
-  if (action === "delete") statements.push(revokeApiKeysOf(db, idsJson, now));
+  if (blocks) statements.push(revokeSessionsOf(db, idsJson, `admin_${action}`, now, guard));
+  if (action === "delete") statements.push(revokeApiKeysOf(db, idsJson, now, guard));
   return {
     statements,
     /** Run after the batch committed, with its results (the plan's statements at `offset`). */
@@ -87,11 +114,13 @@ export async function assignableRole(ctx: RequestContext, actor: UserActor, name
 }
 
 /**
- * POST /admin/users/bulk, and the single-user lifecycle routes (one id). Each id is reported as
- * succeeded or failed (`not_found`: unknown id, or for remove_role a role it does not hold;
- * `forbidden`: the acting administrator itself, or a superuser when the actor is not one). The
- * change of all eligible ids is one batch of set-based statements over a JSON id list, so no id
- * is ever half-changed. One audit row per changed user, with the acting administrator.
+ * POST /admin/users/bulk, and the single-user lifecycle and role routes (one id). Each id is
+ * reported as succeeded or failed (`not_found`: unknown id, or for remove_role a role it does not
+ * hold; `forbidden`: the acting administrator itself, or a superuser when the actor is not one;
+ * `conflict`: delete of the only owner of an organization with other members). The pre-read only
+ * picks the failure codes: the rules hold in the statements themselves. The change of all
+ * eligible ids is one batch of set-based statements over a JSON id list, so no id is ever
+ * half-changed. One audit row per changed user, with the acting administrator.
  */
 export async function applyBulk(ctx: RequestContext, actor: UserActor, input: BulkInput & { expires_at?: Date | null }): Promise<BulkResult> {
   const { db, now } = ctx;
@@ -102,10 +131,8 @@ export async function applyBulk(ctx: RequestContext, actor: UserActor, input: Bu
   const failed: BulkResult["failed"] = [];
   const eligible: string[] = [];
   for (const id of ids) {
-    const t = targets.get(id);
-    if (!t) failed.push({ id, code: "not_found" });
-    else if (id === actor.userId || (t.isSuperuser && !isSuperuserActor(actor))) failed.push({ id, code: "forbidden" });
-    else if (input.action === "remove_role" && !t.hasRole) failed.push({ id, code: "not_found" });
+    const code = refusal(actor, input.action, targets.get(id));
+    if (code) failed.push({ id, code });
     else eligible.push(id);
   }
   if (eligible.length === 0) return { succeeded: [], failed };
@@ -114,17 +141,25 @@ export async function applyBulk(ctx: RequestContext, actor: UserActor, input: Bu
   if (role) {
     const assign = input.action === "assign_role";
     const expiresAt = input.expires_at ?? null;
+    const guard = targetGuard(ctx, actor);
     const change = assign
-      ? assignRoleTo(db, JSON.stringify(eligible.map((id) => [newId("uro", now.getTime()), id])), role.id, actor.userId, expiresAt, now)
-      : removeRoleFrom(db, JSON.stringify(eligible), role.id);
-    const audit = auditInsertForUsers(db, ctx, eligible, {
-      action: assign ? "role.assigned" : "role.removed",
-      actorId: actor.userId,
-      details: { role: role.name, ...(assign ? { expires_at: expiresAt?.toISOString() ?? null } : {}) },
-    });
+      ? assignRoleTo(db, JSON.stringify(eligible.map((id) => [newId("uro", now.getTime()), id])), role.id, actor.userId, expiresAt, now, guard)
+      : removeRoleFrom(db, JSON.stringify(eligible), role.id, guard);
+    const audit = auditInsertForUsers(
+      db,
+      ctx,
+      eligible,
+      {
+        action: assign ? "role.assigned" : "role.removed",
+        actorId: actor.userId,
+        details: { role: role.name, ...(assign ? { expires_at: expiresAt?.toISOString() ?? null } : {}) },
+      },
+      // On removal the audit row goes first, so it also needs the role to be there to remove.
+      assign ? guard : (id) => sql`(${guard(id)} AND EXISTS (SELECT 1 FROM user_roles ar WHERE ar.user_id = ${id} AND ar.role_id = ${role.id}))`,
+    );
     // The audit row goes first on removal (the user still holds the role then), after on grant.
     const results = await runBatch(ctx, assign ? [change, audit] : [audit, change]);
-    succeeded = assign ? eligible : (results[1] as { userId: string }[]).map((r) => r.userId);
+    succeeded = (results[assign ? 0 : 1] as { userId: string }[]).map((r) => r.userId);
     for (const id of succeeded) {
       accessChanged(id);
       userViewChanged(id);
@@ -134,14 +169,21 @@ export async function applyBulk(ctx: RequestContext, actor: UserActor, input: Bu
     succeeded = await plan.publish(await runBatch(ctx, plan.statements), 0);
   }
   const done = new Set(succeeded);
-  for (const id of eligible) if (!done.has(id)) failed.push({ id, code: "not_found" });
+  const missed = eligible.filter((id) => !done.has(id));
+  if (missed.length) {
+    // Changed between the pre-read and the batch (made a superuser, became a sole owner, gone):
+    // the guarded statements left them alone; read again to say why.
+    const now2 = new Map((await loadTargets(db, JSON.stringify(missed), now, role?.name ?? null)).map((t) => [t.id, t]));
+    for (const id of missed) failed.push({ id, code: refusal(actor, input.action, now2.get(id)) ?? "not_found" });
+  }
   return { succeeded: ids.filter((id) => done.has(id)), failed };
 }
 
-/** A lifecycle route on one user: 404 for an unknown id, 403 for oneself or a superuser target. */
+/** A lifecycle route on one user: 404 for an unknown id, 403 for oneself or a superuser target, 409 for a delete that would strand an organization. */
 export async function applyToOne(ctx: RequestContext, actor: UserActor, action: LifecycleAction, id: string): Promise<void> {
   const result = await applyBulk(ctx, actor, { action, user_ids: [id] });
   const failure = result.failed[0];
   if (failure?.code === "not_found") throw new AppError("not_found", "User not found");
+  if (failure?.code === "conflict") throw new AppError("conflict", "This user is the last owner of an organization with other members: make another member owner first");
   if (failure) throw new AppError("forbidden", "Administrators cannot change their own account, and only a superuser changes a superuser");
 }

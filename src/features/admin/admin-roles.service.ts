@@ -123,7 +123,7 @@ export async function removeRoleFromUser(ctx: RequestContext, actor: UserActor, 
   failOne(result.failed[0]?.code);
 }
 
-function failOne(code: "not_found" | "forbidden" | undefined): void {
+function failOne(code: "not_found" | "forbidden" | "conflict" | undefined): void {
   if (code === "not_found") throw new AppError("not_found", "User (or role assignment) not found");
   if (code === "forbidden") throw new AppError("forbidden", "Administrators cannot change their own roles, and only a superuser changes a superuser");
 }

@@ -158,7 +158,15 @@ export type BulkInput = z.infer<typeof BulkInput>;
 export const BulkResult = z
   .object({
     succeeded: z.array(z.string()),
-    failed: z.array(z.object({ id: z.string(), code: z.enum(["not_found", "forbidden"]) })),
+    failed: z.array(
+      z.object({
+        id: z.string(),
+        code: z.enum(["not_found", "forbidden", "conflict"]).openapi({
+          description:
+            "`not_found`: unknown id (for remove_role also a role not held); `forbidden`: the acting administrator itself, or a superuser when the actor is not one; `conflict`: delete of the only owner of an organization that has other members",
+        }),
+      }),
+    ),
   })
   .openapi("AdminBulkResult");
 export type BulkResult = z.infer<typeof BulkResult>;

@@ -14,7 +14,8 @@ import { assertPasswordAcceptable } from "../auth/passwords.service";
 import { runBatch, type Statement } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, insertUserStatements } from "../users/users.repo";
-import { isSuperuserActor, statusChangePlan } from "./admin-lifecycle.service";
+import { isSuperuserActor, statusChangePlan, targetGuard } from "./admin-lifecycle.service";
+import { sql } from "drizzle-orm";
 import { signInGuard } from "../../platform/sign-in-guard";
 import { loginGuardKey } from "../auth/login.service";
 import { mfaGuardKey } from "../auth/mfa.service";
@@ -211,14 +212,19 @@ const ACTION_FOR_STATUS = { active: "activate", inactive: "deactivate", suspende
 export async function updateUserAsAdmin(ctx: RequestContext, actor: UserActor, userId: string, input: UpdateUserInput): Promise<void> {
   const { db, now } = ctx;
   await assertMayChange(ctx, actor, userId);
+  // The read above only picks the answer; the statements hold the rule themselves.
+  const guard = targetGuard(ctx, actor)(sql`${userId}`);
   const fields = { fullName: input.full_name, accountType: input.account_type, emailVerified: input.email_verified };
   const statements: Statement[] = [
-    updateUserFields(db, userId, fields, now),
-    auditInsertIf(db, ctx, { userId, actorId: actor.userId, action: "admin.user_updated", details: { fields: Object.keys(input) } }, userExists(userId)),
+    updateUserFields(db, userId, fields, now, guard),
+    auditInsertIf(db, ctx, { userId, actorId: actor.userId, action: "admin.user_updated", details: { fields: Object.keys(input) } }, sql`${userExists(userId)} AND ${guard}`),
   ];
   const plan = input.status ? statusChangePlan(ctx, actor, ACTION_FOR_STATUS[input.status], [userId]) : null;
   const results = await runBatch(ctx, [...statements, ...(plan?.statements ?? [])]);
-  if ((results[0] as unknown[]).length === 0) throw new AppError("not_found", "User not found");
+  if ((results[0] as unknown[]).length === 0) {
+    await assertMayChange(ctx, actor, userId);
+    throw new AppError("not_found", "User not found");
+  }
   await plan?.publish(results, statements.length);
   userViewChanged(userId);
 }
@@ -226,16 +232,22 @@ export async function updateUserAsAdmin(ctx: RequestContext, actor: UserActor, u
 /**
  * POST /admin/users/{id}/unlock: clears the sign-in lock and failure counts where they are
  * enforced (the SignInGuard objects for the email and for the second factor) and their
- * admin-visible copy on the user row.
+ * admin-visible copy on the user row. Like every admin action: not on oneself, and a
+ * superuser's only by a superuser (403), held by the statements themselves.
  */
 export async function unlockUser(ctx: RequestContext, actor: UserActor, userId: string): Promise<void> {
   const { db } = ctx;
+  await assertMayChange(ctx, actor, userId);
+  const guard = targetGuard(ctx, actor)(sql`${userId}`);
   const [, cleared] = await runBatch(ctx, [
-    auditInsertIf(db, ctx, { userId, actorId: actor.userId, action: "admin.user_unlocked" }, userExists(userId)),
-    clearLoginFailures(db, userId),
+    auditInsertIf(db, ctx, { userId, actorId: actor.userId, action: "admin.user_unlocked" }, sql`${userExists(userId)} AND ${guard}`),
+    clearLoginFailures(db, userId, guard),
   ]);
   const row = (cleared as { id: string; email: string }[])[0];
-  if (!row) throw new AppError("not_found", "User not found");
+  if (!row) {
+    await assertMayChange(ctx, actor, userId);
+    throw new AppError("not_found", "User not found");
+  }
   await Promise.all([signInGuard(ctx.env, loginGuardKey(row.email)).succeed(), signInGuard(ctx.env, mfaGuardKey(userId)).succeed()]);
   userViewChanged(userId);
 }

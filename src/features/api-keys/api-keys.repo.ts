@@ -13,6 +13,13 @@ export function apiKeysRepo(db: Db, userId: string) {
     /** SQL condition: this user's key `id` exists and is not revoked. */
     isLive: (id: string) =>
       sql`EXISTS (SELECT 1 FROM ${apiKeys} WHERE ${apiKeys.id} = ${id} AND ${apiKeys.userId} = ${userId} AND ${apiKeys.revokedAt} IS NULL)`,
+    /** Revokes every live key of this user (a new password); returns their hashes to evict and tombstone the caches. */
+    revokeAll: (now: Date) =>
+      db
+        .update(apiKeys)
+        .set({ revokedAt: now })
+        .where(and(mine, isNull(apiKeys.revokedAt)))
+        .returning({ keyHash: apiKeys.keyHash }),
     /** Guarded revoke: only a live key of this user; returns its hash to evict caches. */
     revoke: (id: string, now: Date) =>
       db
@@ -29,7 +36,7 @@ export function apiKeysRepo(db: Db, userId: string) {
  */
 export const findApiKeyByHash = (db: Db, keyHash: string) =>
   db
-    .select({ ...getTableColumns(apiKeys), ownerStatus: users.status })
+    .select({ ...getTableColumns(apiKeys), ownerStatus: users.status, ownerPasswordChangedAt: users.passwordChangedAt })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .where(eq(apiKeys.keyHash, keyHash))

@@ -33,6 +33,11 @@ const ApiKeyRecord = z.object({
   revoked: z.boolean(),
   /** The owner's status was `active` when the record was read from D1 (at most KV_TTL_SECONDS ago). */
   ownerActive: z.boolean(),
+  /**
+   * When the owner's password was last set (ms): PASSWORD_MAX_AGE_DAYS applies to keys as to
+   * sessions. It only moves with a new password, which revokes every key, so a cached copy is exact.
+   */
+  ownerPasswordChangedAt: z.number(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 
@@ -57,7 +62,7 @@ const unknownHere = new IsolateCache<string, true>();
 /** Keys revoked through this isolate (hash → until): a racing lookup cannot re-cache them here. */
 const revokedHere = new Map<string, number>();
 
-const toRecord = (row: ApiKeyRow & { ownerStatus: string }): ApiKeyRecord => ({
+const toRecord = (row: ApiKeyRow & { ownerStatus: string; ownerPasswordChangedAt: Date }): ApiKeyRecord => ({
   id: row.id,
   userId: row.userId,
   scopes: row.scopes,
@@ -66,6 +71,7 @@ const toRecord = (row: ApiKeyRow & { ownerStatus: string }): ApiKeyRecord => ({
   expiresAt: row.expiresAt?.getTime() ?? null,
   revoked: row.revokedAt !== null,
   ownerActive: row.ownerStatus === "active",
+  ownerPasswordChangedAt: row.ownerPasswordChangedAt.getTime(),
 });
 
 export const looksLikeApiKey = (credential: string) => credential.startsWith(API_KEY_PREFIX);
@@ -190,7 +196,7 @@ export async function lookupApiKey(ctx: RequestContext, key: string): Promise<Ap
 const revokedRecord = (record: ApiKeyRecord | undefined): ApiKeyRecord =>
   record
     ? { ...record, revoked: true }
-    : { id: "", userId: "", scopes: [], allowedIps: null, rateLimitPerHour: 1, expiresAt: null, revoked: true, ownerActive: false };
+    : { id: "", userId: "", scopes: [], allowedIps: null, rateLimitPerHour: 1, expiresAt: null, revoked: true, ownerActive: false, ownerPasswordChangedAt: 0 };
 
 const pendingUsage = new Map<string, { count: number; last: number }>();
 let lastFlush = 0;

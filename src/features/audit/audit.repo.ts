@@ -63,9 +63,10 @@ export function listUserAudit(db: Db, userId: string, opts: { limit: number; bef
 /**
  * One audit row per user of `userIds` (the same action, actor and details), as ONE statement
  * for a batch: the ids travel as one JSON array, so 500 users bind a handful of parameters.
- * A row is written only for a user that exists at that point of the batch.
+ * A row is written only for a user that exists at that point of the batch (and for whom
+ * `condition`, an SQL condition on the user id, holds: the guard of the change it records).
  */
-export function auditInsertForUsers(db: Db, ctx: AuditContext, userIds: readonly string[], entry: Omit<AuditEntry, "userId">) {
+export function auditInsertForUsers(db: Db, ctx: AuditContext, userIds: readonly string[], entry: Omit<AuditEntry, "userId">, condition?: (userId: SQL) => SQL) {
   const base = auditRow(ctx, { ...entry, userId: null });
   const pairs = JSON.stringify(userIds.map((id) => [newId("aud", ctx.now.getTime()), id]));
   return rawStatement(
@@ -74,6 +75,36 @@ export function auditInsertForUsers(db: Db, ctx: AuditContext, userIds: readonly
       SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), ${base.actorId}, ${base.action}, ${JSON.stringify(base.details)},
         ${base.ipAddress}, ${base.userAgent}, ${base.requestId}, ${ctx.now.getTime()}
       FROM json_each(${pairs}) j
-      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = json_extract(j.value, '$[1]'))`,
+      WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = json_extract(j.value, '$[1]'))${condition ? sql` AND ${condition(sql`json_extract(j.value, '$[1]')`)}` : sql``}`,
   );
+}
+
+/**
+ * One audit row per listed user, each with its own details (same action and actor), as set-based
+ * statements of at most 200 users each (one JSON parameter). Like `auditInsertForUsers`, a row is
+ * written only for a user that exists at that point of the batch and for whom `condition` holds.
+ */
+export function auditInsertEach(
+  db: Db,
+  ctx: AuditContext,
+  rows: readonly { userId: string; details: Record<string, unknown> }[],
+  entry: { action: AuditAction; actorId: string },
+  condition?: (userId: SQL) => SQL,
+) {
+  const base = auditRow(ctx, { ...entry, userId: null });
+  const out = [];
+  for (let i = 0; i < rows.length; i += 200) {
+    const part = rows.slice(i, i + 200).map((r) => [newId("aud", ctx.now.getTime()), r.userId, ctx.correlationId ? { ...r.details, correlation_id: ctx.correlationId } : r.details]);
+    out.push(
+      rawStatement(
+        db,
+        sql`INSERT INTO ${auditLog} (id, user_id, actor_id, action, details, ip_address, user_agent, request_id, created_at)
+          SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), ${base.actorId}, ${base.action}, json_extract(j.value, '$[2]'),
+            ${base.ipAddress}, ${base.userAgent}, ${base.requestId}, ${ctx.now.getTime()}
+          FROM json_each(${JSON.stringify(part)}) j
+          WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = json_extract(j.value, '$[1]'))${condition ? sql` AND ${condition(sql`json_extract(j.value, '$[1]')`)}` : sql``}`,
+      ),
+    );
+  }
+  return out;
 }

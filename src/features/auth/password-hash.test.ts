@@ -151,14 +151,15 @@ describe("legacy formats from the seed systems", () => {
     const t0 = performance.now();
     const hex64 = "00".repeat(64);
     const results = await Promise.all([
-      verifyPassword("pw", "pbkdf2:sha256:2000001$salt$" + "00".repeat(32)),
+      verifyPassword("pw", "pbkdf2:sha256:1000001$salt$" + "00".repeat(32)),
       verifyPassword("pw", "pbkdf2:sha256:999999999999$salt$" + "00".repeat(32)),
       verifyPassword("pw", "scrypt:1048576:8:1$salt$" + hex64), // 1 GiB of memory
       verifyPassword("pw", "scrypt:16384:8:1000$salt$" + hex64), // N·r·p far too high
       verifyPassword("pw", "scrypt:1000:8:1$salt$" + hex64), // N not a power of two
       verifyPassword("pw", "$scrypt$ln=30,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$" + "A".repeat(43)),
       verifyPassword("pw", "$2b$31$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"),
-      verifyPassword("pw", "$2b$15$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"),
+      verifyPassword("pw", "$2b$13$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"),
+      verifyPassword("pw", "scrypt:131072:8:1$salt$" + hex64), // 128 MiB: over the 64 MiB cap
     ]);
     for (const r of results) expect(r).toEqual({ ok: false, needsRehash: false });
     expect(performance.now() - t0).toBeLessThan(1000);

@@ -29,11 +29,20 @@ const KEY_BYTES = 32;
 const MiB = 1024 * 1024;
 
 // Caps on attacker-controllable work factors (a stored hash may come from an import or a
-// tampered row): beyond these, verification is refused instead of burning CPU/memory.
-const MAX_SCRYPT_NRP = 2 ** 22;
-const MAX_SCRYPT_MEMORY = 128 * MiB;
-const MAX_PBKDF2_ITERATIONS = 2_000_000;
-const MAX_BCRYPT_COST = 14;
+// tampered row): beyond these, an import fails the row (`hash_too_costly`) and verification is
+// refused instead of burning CPU/memory. Each is the most one login may cost on a production
+// Worker, measured in V8/BoringSSL: keel's own default (scrypt 2^14·8·5, 16 MiB) ≈ 0.2–0.3 s;
+// scrypt N·r·p ≤ 2^20 and ≤ 64 MiB (half a Worker's 128 MB isolate; Werkzeug's default
+// scrypt:32768:8:1 is 32 MiB) ≈ 0.4 s; PBKDF2 ≤ 1,000,000 iterations (Werkzeug's defaults are
+// 600,000 and 1,000,000) ≈ 0.2–0.6 s; bcrypt cost ≤ 12 ≈ 0.3–0.4 s, cost 13 ≈ 0.9 s, 14 ≈ 1.8 s.
+// bcrypt is the one that blocks: bcryptjs is JavaScript, and its async API does not help in a
+// Worker, because it cuts the work into 100 ms slices by `Date.now()`, which a Worker freezes
+// while code runs (timers only advance on I/O), so the whole hash would still run as one slice.
+// Bounding the cost is what keeps a bcrypt verification from holding the isolate for seconds.
+const MAX_SCRYPT_NRP = 2 ** 20;
+const MAX_SCRYPT_MEMORY = 64 * MiB;
+const MAX_PBKDF2_ITERATIONS = 1_000_000;
+export const MAX_BCRYPT_COST = 12;
 
 const FAIL: VerifyResult = Object.freeze({ ok: false, needsRehash: false });
 
@@ -69,6 +78,10 @@ export async function verifyPassword(
   if (stored.startsWith("pbkdf2:") || stored.startsWith("scrypt:")) {
     return legacy(await verifyWerkzeug(password, stored));
   }
+  // Not a hash at all: the marker of an account without a password (created by an administrator
+  // or imported without a hash). Refusing it costs the same hash as an unknown email does, so
+  // neither the answer nor its time tells such an account from a missing one.
+  await verifyDummy(password);
   return FAIL;
 }
 
@@ -245,29 +258,40 @@ const IMPORT_BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 const IMPORT_PBKDF2 = /^pbkdf2:(sha256|sha512):([1-9]\d{0,9})\$([^$]+)\$([0-9a-fA-F]+)$/;
 const IMPORT_WZ_SCRYPT = /^scrypt:([1-9]\d{0,9}):([1-9]\d{0,9}):([1-9]\d{0,9})\$([^$]+)\$([0-9a-fA-F]{128})$/;
 
+/** Well-formed scrypt parameters (N a power of two ≥ 2, r and p ≥ 1), whatever their cost. */
+function scryptParamsWellFormed({ N, r, p }: ScryptParams): boolean {
+  return Number.isInteger(N) && N >= 2 && (N & (N - 1)) === 0 && Number.isInteger(r) && r >= 1 && Number.isInteger(p) && p >= 1;
+}
+
 /**
  * Recognises a password hash brought in by an import, without computing anything: bcrypt
- * (`$2a$/$2b$/$2y$`, cost 4 to MAX_BCRYPT_COST, 53 characters of bcrypt base64; a costlier hash could never be verified at login, so it fails its row), Werkzeug `pbkdf2:sha256|sha512:<iterations>$salt$hex`
- * (digest length matching), Werkzeug `scrypt:N:r:p$salt$hex` and keel's `$scrypt$ln=…` PHC string
- * (parameters within the verification caps). Anything else is `null`: the import fails that row.
+ * (`$2a$/$2b$/$2y$`, 53 characters of bcrypt base64), Werkzeug `pbkdf2:sha256|sha512:<iterations>$salt$hex`
+ * (digest length matching), Werkzeug `scrypt:N:r:p$salt$hex` and keel's `$scrypt$ln=…` PHC string.
+ * `too_costly`: well formed, but its work factor is above what a login verifies (bcrypt cost >
+ * MAX_BCRYPT_COST, PBKDF2 iterations, scrypt N·r·p or memory over the caps above): the user could
+ * never sign in with it, and every attempt would burn a Worker's CPU, so the import fails that row
+ * (`hash_too_costly`). `null`: not a recognised, well-formed hash (`invalid_password_hash`).
  */
-export function classifyImportedHash(s: string): ImportedHashKind | null {
+export function classifyImportedHash(s: string): ImportedHashKind | "too_costly" | null {
   if (typeof s !== "string" || s.length > 1024) return null;
   const b = IMPORT_BCRYPT.exec(s);
   if (b) {
     const cost = Number(b[1]);
-    return cost >= 4 && cost <= MAX_BCRYPT_COST ? "bcrypt" : null;
+    if (cost < 4 || cost > 31) return null;
+    return cost <= MAX_BCRYPT_COST ? "bcrypt" : "too_costly";
   }
   const p = IMPORT_PBKDF2.exec(s);
   if (p) {
     const [, digest, iterations, , hex = ""] = p;
     const keyHex = digest === "sha256" ? 64 : 128;
-    return Number(iterations) <= MAX_PBKDF2_ITERATIONS && hex.length === keyHex ? "werkzeug_pbkdf2" : null;
+    if (hex.length !== keyHex) return null;
+    return Number(iterations) <= MAX_PBKDF2_ITERATIONS ? "werkzeug_pbkdf2" : "too_costly";
   }
   const w = IMPORT_WZ_SCRYPT.exec(s);
   if (w) {
     const params = { N: Number(w[1]), r: Number(w[2]), p: Number(w[3]) };
-    return scryptParamsAllowed(params) ? "werkzeug_scrypt" : null;
+    if (!scryptParamsWellFormed(params)) return null;
+    return scryptParamsAllowed(params) ? "werkzeug_scrypt" : "too_costly";
   }
   const k = PHC_SCRYPT.exec(s);
   if (k) {
@@ -275,8 +299,8 @@ export function classifyImportedHash(s: string): ImportedHashKind | null {
     const params = { N: 2 ** Number(ln), r: Number(r), p: Number(p2) };
     const saltBytes = unb64(salt);
     const key = unb64(hash);
-    const ok = scryptParamsAllowed(params) && saltBytes && key && saltBytes.length >= 8 && key.length >= 16 && key.length <= 64;
-    return ok ? "keel_scrypt" : null;
+    if (!(saltBytes && key && saltBytes.length >= 8 && key.length >= 16 && key.length <= 64) || !scryptParamsWellFormed(params)) return null;
+    return scryptParamsAllowed(params) ? "keel_scrypt" : "too_costly";
   }
   return null;
 }

@@ -12,7 +12,9 @@ const changeRoute = securedRoute({ session: true, fresh: true, allowExpiredPassw
   method: "post",
   path: `${API}/auth/password/change`,
   tags,
-  summary: "Change the password; every other session ends",
+  summary: "Change the password; every other session ends and every API key is revoked",
+  description:
+    "Every other session ends, and every API key of the user is revoked at once (a key made by whoever knew the old password must not outlive it): integrations need new keys from POST /me/api-keys. The \"password changed\" email says so.",
   request: jsonBody(PasswordChangeInput),
   responses: { 204: NoContent, ...problemResponses(400, 401, 403, 422, 429) },
 });
@@ -30,7 +32,9 @@ const resetRoute = createRoute({
   method: "post",
   path: `${API}/auth/password/reset`,
   tags,
-  summary: "Set a new password with the emailed single-use token; every session ends",
+  summary: "Set a new password with the emailed single-use token; every session ends and every API key is revoked",
+  description:
+    "Every session ends and every API key of the user is revoked at once (integrations need new keys from POST /me/api-keys); the \"password changed\" email says so.",
   request: jsonBody(PasswordResetInput),
   responses: { 204: NoContent, ...problemResponses(400, 422) },
 });

@@ -9,6 +9,8 @@ import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../audit/audit.repo";
+import { apiKeysRepo } from "../api-keys/api-keys.repo";
+import { publishRevokedKeys } from "../api-keys/api-keys.service";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, findUserById, markEmailVerified, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
 import { loginGuardKey } from "./login.service";
@@ -55,7 +57,13 @@ async function newPasswordHash(ctx: RequestContext, user: UserWithRoles, newPass
   return hashPassword(newPassword);
 }
 
-/** New hash + history + lockout cleared, sessions ended, "password changed" email, audit: one batch. */
+/**
+ * New hash + history + lockout cleared, sessions ended, every API key revoked, "password changed"
+ * email, audit: one batch. The keys go too (a choice, README "Passwords and API keys"): whoever
+ * knew the old password could have made a key, and a key would outlive the password it came
+ * from; integrators get new keys after a change, and the email says so. The revoked keys are
+ * tombstoned in this isolate and in KV, so they fail on the next request, everywhere.
+ */
 async function replacePassword(
   ctx: RequestContext,
   user: UserWithRoles,
@@ -68,6 +76,7 @@ async function replacePassword(
     userId: user.id,
     email: emails.passwordChanged({ name: user.fullName, when: now.toISOString(), ip: ctx.ip }),
   });
+  let revokedKeys: { keyHash: string }[] = [];
   await endSessions(
     ctx,
     user.id,
@@ -75,13 +84,18 @@ async function replacePassword(
     opts.action === "auth.password_changed" ? "password_changed" : "password_reset",
     { userId: user.id, action: opts.action },
     [
+      apiKeysRepo(db, user.id).revokeAll(now),
       ...(opts.extra ?? []),
       ...setPasswordStatements(db, user.id, hash, Math.max(config.PASSWORD_HISTORY_COUNT, 1), now),
       // A pending second step was opened with the old password: it must not outlive it.
       revokeOneTimeTokens(db, user.id, "mfa_login"),
       mail.statement,
     ],
+    (results) => {
+      revokedKeys = results[0] as { keyHash: string }[];
+    },
   );
+  await publishRevokedKeys(ctx, revokedKeys.map((k) => k.keyHash));
   // The new password is proven: the email's failure count and lock start again.
   await signInGuard(ctx.env, loginGuardKey(user.email)).succeed();
   ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));

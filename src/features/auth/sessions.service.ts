@@ -179,6 +179,8 @@ export async function endSessions(
   reason: string,
   audit: AuditEntry | null,
   extra: Statement[] = [],
+  /** Receives the results of `extra` (same order), once the batch committed. */
+  extraResults?: (results: unknown[]) => void,
 ): Promise<string[]> {
   const { db, now } = ctx;
   const repo = sessionsRepo(db, userId);
@@ -189,6 +191,7 @@ export async function endSessions(
   }
   statements.push(revoke);
   const results = await runBatch(ctx, statements);
+  extraResults?.(results.slice(0, extra.length));
   const ids = (results[results.length - 1] as { id: string }[]).map((r) => r.id);
   await publishRevokedSessions(ctx.env, ctx.config, ids, now.getTime());
   return ids;
