@@ -122,6 +122,10 @@ export const ConfigSchema = z.object({
   INVITATION_TTL_DAYS: int(1, 90).default(7),
   /** Days between DELETE /me (account deactivated at once) and the erasure of its personal data. */
   ACCOUNT_PURGE_DAYS: int(0, 3650).default(30),
+
+  // Tenant boundary (issue 14: shared notes and favorites).
+  /** Notes one user may hold: bounds the storage one account can fill (409 `limit_reached` over it). */
+  MAX_NOTES_PER_USER: int(1, 1_000_000).default(5000),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

@@ -2,7 +2,8 @@ import type { Actor } from "../../platform/actor";
 import { orgRoleAtLeast } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { mostGenerous } from "./orgs.policy";
-import { fellowMemberIds, isFellowMember, orgLimitsOfUser } from "./orgs.repo";
+import { AppError } from "../../platform/errors";
+import { fellowMemberIds, isFellowMember, orgLimitsOfUser, roleIn, SHARING_ROLES } from "./orgs.repo";
 
 /**
  * What other features may ask about organizations (the personalization issue: alerts, saved
@@ -43,3 +44,15 @@ export const sharedWithSql = (authorColumn: Parameters<typeof isFellowMember>[0]
  * organization. A `viewer` reads the organization's shared data but does not create any.
  */
 export const canShare = (actor: Actor): boolean => [...actor.access.memberships.values()].some((role) => orgRoleAtLeast(role, "member"));
+
+/**
+ * Why sharing (a note, a favorite) with `orgId` is refused right now, read from D1: an
+ * organization the actor does not belong to → 404 like any foreign one; a viewer → 403. Null when
+ * the actor may share there (a refusal then had another cause).
+ */
+export async function shareRefusal(ctx: RequestContext, actor: Actor, orgId: string): Promise<AppError | null> {
+  const member = await roleIn(ctx.db, orgId, actor.userId);
+  if (!member) return new AppError("not_found", "Organization not found");
+  if (SHARING_ROLES.includes(member.role)) return null;
+  return new AppError("forbidden", "Sharing needs the owner, admin or member role in the organization (a viewer cannot share)");
+}
