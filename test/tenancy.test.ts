@@ -137,8 +137,24 @@ describe("shared notes and favorites belong to one organization", () => {
     expect(favs.items.map((f) => [f.id, f.organization_id])).toEqual([[a.favoriteId, null]]);
   });
 
-  it("reads join the author's current membership: a membership deleted by any path hides the items at once", async () => {
+  it("deleting an organization leaves its shared notes and favorites with their authors, private", async () => {
     const a = await companyA();
+    expect((await call(`orgs/${a.orgA}`, { method: "DELETE", token: a.owner.token })).status).toBe(204);
+    expect((await myNotesOn(a.victim.token, a.tender)).map((n) => [n.id, n.is_shared, n.organization_id])).toEqual([[a.noteId, false, null]]);
+    const favs = await json<{ items: { id: string; organization_id: string | null }[] }>(await call("me/favorites", { token: a.victim.token }));
+    expect(favs.items.map((f) => [f.id, f.organization_id])).toEqual([[a.favoriteId, null]]);
+  });
+
+  it("reads join the author's and the reader's current membership: a membership deleted by any path counts at once", async () => {
+    const a = await companyA();
+    // The reader: the colleague's grants are cached by this isolate (ACCESS_CACHE_SECONDS), as
+    // another isolate would still hold them after a removal; the reads check D1 themselves.
+    expect(await orgFavorites(a.orgA, a.colleague.token)).toHaveLength(1);
+    await env.DB.prepare("DELETE FROM organization_members WHERE organization_id = ? AND user_id = ?").bind(a.orgA, a.colleague.user.id).run();
+    expect((await tenderNotes(a.colleague.token, a.tender)).notes).toEqual([]);
+    expect(await myNotesOn(a.colleague.token, a.tender)).toEqual([]);
+    expect(await orgFavorites(a.orgA, a.colleague.token)).toEqual([]);
+    // The author.
     await env.DB.prepare("DELETE FROM organization_members WHERE organization_id = ? AND user_id = ?").bind(a.orgA, a.victim.user.id).run();
     expect((await tenderNotes(a.owner.token, a.tender)).notes).toEqual([]);
     expect(await myNotesOn(a.owner.token, a.tender)).toEqual([]);
@@ -242,6 +258,42 @@ describe("shared notes and favorites belong to one organization", () => {
     expect(results.filter((r) => r.status === 201)).toHaveLength(3);
     expect(results.filter((r) => r.status === 409)).toHaveLength(3);
     expect((await myNotesOn(other.token, tender))).toHaveLength(3);
+  });
+});
+
+describe("the migration of notes shared before organization_id", () => {
+  it("maps a shared note to the author's only organization where they may share, else makes it private", async () => {
+    const migrations = (env as unknown as { TEST_MIGRATIONS: { name: string; queries: string[] }[] }).TEST_MIGRATIONS;
+    const backfill = migrations.flatMap((m) => m.queries).filter((q) => /^UPDATE `notes`/.test(q.replace(/^(\s*--[^\n]*\n)*\s*/, "")));
+    expect(backfill.length).toBeGreaterThan(0);
+    const [one, several, viewerOnly, none] = await Promise.all([signedInUser(), signedInUser(), signedInUser(), signedInUser()]);
+    const orgs = Array.from({ length: 4 }, () => `org_${unique("mig")}`);
+    const tender = await aTender();
+    await env.DB.batch([
+      ...orgs.map((id) => env.DB.prepare("INSERT INTO organizations (id, name) VALUES (?, 'Legacy')").bind(id)),
+      ...(
+        [
+          [orgs[0], one.user.id, "member"],
+          [orgs[1], one.user.id, "viewer"],
+          [orgs[1], several.user.id, "admin"],
+          [orgs[2], several.user.id, "owner"],
+          [orgs[3], viewerOnly.user.id, "viewer"],
+        ] as const
+      ).map(([org, user, role]) => env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, ?)").bind(`mem_${unique("mig")}`, org, user, role)),
+      // Rows as the old code wrote them: is_shared = 1, no organization.
+      ...[one, several, viewerOnly, none].map((u) =>
+        env.DB.prepare("INSERT INTO notes (id, user_id, tender_id, note_text, is_shared) VALUES (?, ?, ?, 'legacy', 1)").bind(`note_legacy_${u.user.id}`, u.user.id, tender),
+      ),
+    ]);
+    await env.DB.batch(backfill.map((q) => env.DB.prepare(q)));
+    const rows = await env.DB.prepare("SELECT user_id, is_shared, organization_id FROM notes WHERE id LIKE 'note_legacy_%' AND tender_id = ?").bind(tender).all<{ user_id: string; is_shared: number; organization_id: string | null }>();
+    const byUser = Object.fromEntries(rows.results.map((r) => [r.user_id, [r.is_shared, r.organization_id]]));
+    expect(byUser).toEqual({
+      [one.user.id]: [1, orgs[0]],
+      [several.user.id]: [0, null],
+      [viewerOnly.user.id]: [0, null],
+      [none.user.id]: [0, null],
+    });
   });
 });
 

@@ -1,9 +1,8 @@
 import type { Actor } from "../../platform/actor";
-import { orgRoleAtLeast } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
-import { mostGenerous } from "./orgs.policy";
 import { AppError } from "../../platform/errors";
-import { fellowMemberIds, isFellowMember, orgLimitsOfUser, roleIn, SHARING_ROLES } from "./orgs.repo";
+import { mostGenerous } from "./orgs.policy";
+import { orgLimitsOfUser, roleIn, SHARING_ROLES } from "./orgs.repo";
 
 /**
  * What other features may ask about organizations (the personalization issue: alerts, saved
@@ -22,28 +21,6 @@ export async function limitsFor(ctx: RequestContext, actor: Actor): Promise<{ ma
   const rows = await orgLimitsOfUser(ctx.db, actor.userId);
   return mostGenerous(rows, ctx.config.PLAN_LIMITS.free);
 }
-
-/**
- * The ids of the users whose shared notes the actor may read: the fellow members of every
- * organization the actor belongs to (the actor itself excluded; its own notes are its own).
- * For a query, prefer `sharedWithSql`, which needs no round trip and no bound list.
- */
-export async function sharedWith(ctx: RequestContext, actor: Actor): Promise<string[]> {
-  const rows = await fellowMemberIds(ctx.db, actor.userId);
-  return rows.map((r) => r.userId);
-}
-
-/**
- * SQL condition for another feature's repo: `authorColumn` is a user who shares an organization
- * with the actor. @example where(and(eq(notes.isShared, true), sharedWithSql(notes.userId, actor)))
- */
-export const sharedWithSql = (authorColumn: Parameters<typeof isFellowMember>[0], actor: Actor) => isFellowMember(authorColumn, actor.userId);
-
-/**
- * Whether the actor may create shared data (a shared note): a role of at least `member` in some
- * organization. A `viewer` reads the organization's shared data but does not create any.
- */
-export const canShare = (actor: Actor): boolean => [...actor.access.memberships.values()].some((role) => orgRoleAtLeast(role, "member"));
 
 /**
  * Why sharing (a note, a favorite) with `orgId` is refused right now, read from D1: an

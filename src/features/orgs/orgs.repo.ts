@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { favorites, organizationMembers, organizations, tenders, users } from "../../db/schema";
-import type { OrgRole } from "../../platform/actor";
+import { ORG_ROLES, type OrgRole } from "../../platform/actor";
 import type { Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";
 
@@ -52,20 +52,6 @@ export const orgLimitsOfUser = (db: Db, userId: string) =>
     .from(om)
     .innerJoin(organizations, eq(organizations.id, om.organizationId))
     .where(eq(om.userId, userId));
-
-/** Users who share at least one organization with `userId` (`userId` itself excluded). */
-export const fellowMemberIds = (db: Db, userId: string) =>
-  db
-    .selectDistinct({ userId: sql<string>`b.user_id` })
-    .from(sql`organization_members a JOIN organization_members b ON b.organization_id = a.organization_id`)
-    .where(sql`a.user_id = ${userId} AND b.user_id <> ${userId}`);
-
-/**
- * SQL usable in another feature's WHERE: `column` is the id of a user who shares an organization
- * with `userId` (the same set as `fellowMemberIds`, without a round trip or a bound list).
- */
-export const isFellowMember = (column: SQL | { getSQL(): SQL }, userId: string) =>
-  sql`${column} IN (SELECT b.user_id FROM organization_members a JOIN organization_members b ON b.organization_id = a.organization_id WHERE a.user_id = ${userId})`;
 
 /** The roles that may share notes and favorites with an organization (a viewer only reads). */
 export const SHARING_ROLES: readonly OrgRole[] = ["owner", "admin", "member"];
@@ -236,7 +222,9 @@ export function orgRepo(db: Db, m: OrgMembership) {
         .innerJoin(om, and(eq(om.userId, favorites.userId), inOrg))
         .innerJoin(users, eq(users.id, favorites.userId))
         .innerJoin(tenders, eq(tenders.id, favorites.tenderId))
-        .where(and(eq(favorites.organizationId, orgId), opts.before ? lt(favorites.id, opts.before) : undefined))
+        // The reader's membership too, read here and not from the access cache: a member removed a
+        // moment ago sees nothing, whichever isolate answers.
+        .where(and(eq(favorites.organizationId, orgId), actorHolds(m, ORG_ROLES), opts.before ? lt(favorites.id, opts.before) : undefined))
         .orderBy(desc(favorites.id))
         .limit(opts.limit + 1),
   };
