@@ -98,7 +98,10 @@ export async function updateNote(ctx: RequestContext, actor: Actor, id: string, 
     repo.byId(id),
   ]);
   if (!current) throw new AppError("not_found", "Note not found");
-  if (updated.length === 0) throw (await shareRefusal(ctx, actor, organizationId!)) ?? new AppError("conflict", "The note changed meanwhile; try again");
+  if (updated.length === 0) {
+    // Only a share can be refused (the guard is the right to share with `organizationId`).
+    throw (organizationId ? await shareRefusal(ctx, actor, organizationId) : null) ?? new AppError("conflict", "The note changed meanwhile; try again");
+  }
   return toNoteOut(current, actor.userId);
 }
 

@@ -19,8 +19,8 @@ export const notes = sqliteTable(
       .notNull()
       .default("general"),
     /**
-     * Mirrors `organization_id IS NOT NULL`, written with it (kept for old readers); the sharing
-     * itself is `organization_id`.
+     * Legacy: written as `organization_id IS NOT NULL` but never read (an organization's deletion
+     * nulls `organization_id` and leaves this stale). The sharing itself is `organization_id`.
      */
     isShared: bool("is_shared").notNull().default(false),
     /**
