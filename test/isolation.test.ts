@@ -206,3 +206,46 @@ describe("isolation matrix over every documented route with a path id", () => {
     expect(pending.items).toHaveLength(1);
   });
 });
+
+/**
+ * The organization-scoped reads (issue 14): notes and favorites shared with organization A are
+ * read through GET /tenders/{id}, GET /me/notes?tender_id= and GET /orgs/{id}/favorites, none of
+ * which has A's id in its path. User B (owner of another organization, which A's author has
+ * joined, the throwaway-organization attack) must see none of them, and naming A's organization in
+ * a body must answer exactly like a random organization id.
+ */
+describe("isolation of the organization-scoped reads", () => {
+  it("B sees nothing shared with A's organization, even after A's author joins B's organization; naming A's organization is a random id's 404", async () => {
+    const [a, author, b] = await Promise.all([signedInUser(), signedInUser(), signedInUser()]);
+    const orgOf = async (s: Signed) => (await created<{ id: string }>(await call("orgs", { body: { name: unique("Iso ") }, token: s.token }))).id;
+    const [orgA, orgB] = await Promise.all([orgOf(a), orgOf(b)]);
+    const join = (orgId: string, userId: string) =>
+      env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, 'member')").bind(`mem_${unique("iso")}`, orgId, userId).run();
+    await join(orgA, author.user.id);
+    const tender = await aTender();
+    await created(await call("me/notes", { body: { tender_id: tender, note_text: "A's shared note", organization_id: orgA }, token: author.token }));
+    await created(await call("me/favorites", { body: { tender_id: tender, organization_id: orgA }, token: author.token }));
+    // Positive control: A's owner sees both.
+    expect((await json<{ notes: unknown[] }>(await call(`tenders/${tender}`, { token: a.token }))).notes).toHaveLength(1);
+    expect((await json<{ items: unknown[] }>(await call(`orgs/${orgA}/favorites`, { token: a.token }))).items).toHaveLength(1);
+
+    await join(orgB, author.user.id);
+    const detail = await json<{ notes: unknown[]; notes_total: number }>(await call(`tenders/${tender}`, { token: b.token }));
+    expect([detail.notes, detail.notes_total]).toEqual([[], 0]);
+    expect((await json<{ items: unknown[] }>(await call(`me/notes?tender_id=${tender}`, { token: b.token }))).items).toEqual([]);
+    expect((await json<{ items: unknown[] }>(await call(`orgs/${orgB}/favorites`, { token: b.token }))).items).toEqual([]);
+
+    const bFavorite = await created<{ id: string }>(await call("me/favorites", { body: { tender_id: tender }, token: b.token }));
+    const bodies: [string, string, (org: string) => unknown][] = [
+      ["POST", "me/notes", (org) => ({ tender_id: tender, note_text: "B", organization_id: org })],
+      ["POST", "me/favorites", (org) => ({ tender_id: tender, organization_id: org })],
+      ["PATCH", `me/favorites/${bFavorite.id}`, (org) => ({ organization_id: org })],
+    ];
+    for (const [method, path, body] of bodies) {
+      const foreign = await comparable(await call(path, { method, body: body(orgA), token: b.token }));
+      const random = await comparable(await call(path, { method, body: body(randomLike(orgA)), token: b.token }));
+      expect(foreign.status, `${method} ${path}`).toBe(404);
+      expect(foreign, `${method} ${path}`).toEqual(random);
+    }
+  });
+});

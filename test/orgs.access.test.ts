@@ -4,10 +4,10 @@ import type { Actor } from "../src/platform/actor";
 import type { RequestContext } from "../src/platform/context";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
-import { canShare, limitsFor, sharedWith } from "../src/features/orgs/orgs.access";
+import { limitsFor, shareRefusal } from "../src/features/orgs/orgs.access";
 import { call, signedInUser } from "./helpers/harness";
 
-// The module the personalization features call: limitsFor and sharedWith, against real D1.
+// The module the personalization features call: limitsFor and shareRefusal, against real D1.
 const ctx = () => ({ db: createDb(env.DB), config: getConfig(env), now: new Date() }) as unknown as RequestContext;
 const actorOf = (userId: string, memberships: [string, "owner" | "admin" | "member" | "viewer"][] = []): Actor => ({
   kind: "user",
@@ -37,24 +37,17 @@ describe("orgs.access", () => {
     expect(await limitsFor(ctx(), actorOf(a.user.id))).toEqual({ max_alerts: 200, max_saved_searches: 100 });
   });
 
-  it("sharedWith: the fellow members of every organization of the actor, not the actor nor outsiders", async () => {
+  // Issue 14: `sharedWith` / `canShare` (every fellow member of every organization) are gone: sharing
+  // is with one organization. `shareRefusal` explains a refused share from D1.
+  it("shareRefusal: 404 outside the organization, 403 for a viewer, none for owner/admin/member", async () => {
     const a = await signedInUser();
-    const b = await signedInUser();
-    const c = await signedInUser();
+    const v = await signedInUser();
     const outsider = await signedInUser();
-    const org1 = await orgOf(a.token);
-    const org2 = await orgOf(c.token);
-    await addMember(org1, b.user.id, "member");
-    await addMember(org2, a.user.id, "viewer");
-    await orgOf(outsider.token);
-    expect((await sharedWith(ctx(), actorOf(a.user.id))).sort()).toEqual([b.user.id, c.user.id].sort());
-    expect(await sharedWith(ctx(), actorOf(b.user.id))).toEqual([a.user.id]);
-    expect(await sharedWith(ctx(), actorOf(outsider.user.id))).toEqual([]);
-  });
-
-  it("canShare: a viewer reads shared data but does not create it", () => {
-    expect(canShare(actorOf("u", [["o", "viewer"]]))).toBe(false);
-    expect(canShare(actorOf("u", [["o", "viewer"], ["p", "member"]]))).toBe(true);
-    expect(canShare(actorOf("u"))).toBe(false);
+    const org = await orgOf(a.token);
+    await addMember(org, v.user.id, "viewer");
+    expect(await shareRefusal(ctx(), actorOf(a.user.id), org)).toBeNull();
+    expect((await shareRefusal(ctx(), actorOf(v.user.id), org))?.code).toBe("forbidden");
+    expect((await shareRefusal(ctx(), actorOf(outsider.user.id), org))?.code).toBe("not_found");
+    expect((await shareRefusal(ctx(), actorOf(a.user.id), "org_nope"))?.code).toBe("not_found");
   });
 });

@@ -103,15 +103,19 @@ describe("organizations", () => {
     expect((await auditRows("org.deleted", org.id)).results).toHaveLength(1);
   });
 
-  it("GET /orgs/{id}/favorites lists the members' favorites with who added each, and nobody else's", async () => {
+  // Issue 14 changed this contract: a favorite is private unless shared with the organization
+  // (organization_id); a member's private favorites are no longer listed.
+  it("GET /orgs/{id}/favorites lists the favorites members shared with it, with who added each, and nobody else's", async () => {
     const owner = await signedInUser();
     const org = await newOrg(owner.token);
     const member = await joinedMember(org.id, owner.token, "viewer");
     const outsider = await signedInUser();
     const tender = `tdr_${unique()}`;
     await env.DB.prepare("INSERT INTO tenders (id, external_id, title, state, value) VALUES (?, ?, 'Bridge repair', 'Kerala', 1200000)").bind(tender, tender).run();
-    for (const [i, u] of [member.user, outsider.user].entries()) {
-      await env.DB.prepare("INSERT INTO favorites (id, user_id, tender_id, priority) VALUES (?, ?, ?, 'high')").bind(`fav_${i}_${tender}`, u.id, tender).run();
+    const other = `tdr_${unique()}`;
+    await env.DB.prepare("INSERT INTO tenders (id, external_id, title) VALUES (?, ?, 'Private one')").bind(other, other).run();
+    for (const [i, [u, t, orgId]] of ([[member.user, tender, org.id], [member.user, other, null], [outsider.user, tender, org.id]] as const).entries()) {
+      await env.DB.prepare("INSERT INTO favorites (id, user_id, tender_id, priority, organization_id) VALUES (?, ?, ?, 'high', ?)").bind(`fav_${i}_${tender}`, u.id, t, orgId).run();
     }
     const res = await call(`orgs/${org.id}/favorites`, { token: member.token });
     expect(res.status).toBe(200);

@@ -135,6 +135,9 @@ export const ConfigSchema = z.object({
   RATE_API_KEY_LOOKUP_PER_IP: rate.default({ limit: 60, windowSeconds: 600 }),
   /** Highest rate_limit_per_hour a key may have: a key cannot buy itself an effectively unlimited budget. */
   API_KEY_MAX_RATE_PER_HOUR: int(1, 1_000_000).default(100_000),
+  // Tenant boundary (issue 14: shared notes and favorites).
+  /** Notes one user may hold: bounds the storage one account can fill (409 `limit_reached` over it). */
+  MAX_NOTES_PER_USER: int(1, 1_000_000).default(5000),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

@@ -66,11 +66,19 @@ function withStatement<R>(db: Db, raw: R): R {
  * driver values by each column), so the conditional and the plain insert cannot drift apart.
  */
 export function insertIf<T extends SQLiteTable>(db: Db, table: T, values: T["$inferInsert"], condition: SQL) {
+  return rawStatement(db, insertSelectSql(table, values, condition));
+}
+
+/**
+ * The SQL of `insertIf`, for a statement that goes on (`ON CONFLICT … DO UPDATE …`, `RETURNING …`):
+ * the SELECT always has its WHERE, so SQLite parses a following ON CONFLICT as the upsert clause.
+ */
+export function insertSelectSql<T extends SQLiteTable>(table: T, values: T["$inferInsert"], condition: SQL): SQL {
   const columns = getTableColumns(table) as Record<string, { name: string; mapToDriverValue(v: unknown): unknown }>;
   const entries = Object.entries(values as Record<string, unknown>).filter(([, v]) => v !== undefined);
   const names = sql.join(entries.map(([key]) => sql.identifier(columns[key]!.name)), sql`, `);
   const params = sql.join(entries.map(([key, v]) => sql`${v === null ? null : columns[key]!.mapToDriverValue(v)}`), sql`, `);
-  return rawStatement(db, sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${condition}`);
+  return sql`INSERT INTO ${table} (${names}) SELECT ${params} WHERE ${condition}`;
 }
 
 type DriverColumn = { name: string; default?: unknown; mapToDriverValue(v: unknown): unknown };

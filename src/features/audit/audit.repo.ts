@@ -50,6 +50,15 @@ export function auditInsertIf(db: Db, ctx: AuditContext, entry: AuditEntry, cond
   return insertIf(db, auditLog, auditRow(ctx, entry), condition);
 }
 
+/**
+ * An audit row as the user it is about sees it (/me/activity, /me/export): the IP address and
+ * user agent are the actor's, so they are shown only on the user's own acts (actor = the user),
+ * never those of an administrator or an organization owner who acted on them.
+ */
+export function asSeenBySubject<R extends { userId: string | null; actorId: string | null; ipAddress: string | null; userAgent: string | null }>(row: R): R {
+  return row.actorId !== null && row.actorId === row.userId ? row : { ...row, ipAddress: null, userAgent: null };
+}
+
 /** A user's own audit trail, newest first, keyset-paginated by id (ids sort by time). */
 export function listUserAudit(db: Db, userId: string, opts: { limit: number; before?: string }) {
   return db

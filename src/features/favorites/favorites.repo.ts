@@ -1,6 +1,7 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { favorites, tenders } from "../../db/schema";
-import type { Db } from "../../platform/db";
+import { insertSelectSql, rawSelect, type Db } from "../../platform/db";
+import { maySharePredicate } from "../orgs/orgs.repo";
 import type { BidStatus } from "./bid-status";
 
 export type FavoriteRow = typeof favorites.$inferSelect;
@@ -13,6 +14,8 @@ export interface FavoriteFields {
   notes?: string | null;
   priority?: FavoriteRow["priority"];
   bidAmount?: number | null;
+  /** The organization to share with; null unshares (private). */
+  organizationId?: string | null;
 }
 
 export interface FavoriteFilters {
@@ -30,20 +33,29 @@ export const tenderRowQuery = (db: Db, tenderId: string) => db.select().from(ten
 
 export function favoritesRepo(db: Db, userId: string) {
   const mine = eq(favorites.userId, userId);
+  /** Sharing with `orgId` needs the owner's right to share there, read inside the write. */
+  const shareGuard = (orgId: string | null | undefined) => (orgId ? maySharePredicate(userId, orgId) : sql`1`);
   const withTender = (where: SQL | undefined) =>
     db.select({ favorite: favorites, tender: tenders }).from(favorites).innerJoin(tenders, eq(tenders.id, favorites.tenderId)).where(and(mine, where));
   return {
     /**
      * Saves a tender as a favorite, or updates the given fields of the existing favorite of the
-     * same tender (the unique (user, tender) key makes concurrent saves one row). Returns the id:
-     * the proposed `id` when the row is new.
+     * same tender (the unique (user, tender) key makes concurrent saves one row), in ONE guarded
+     * statement: sharing with an organization needs the right to share there, read inside the
+     * write; refused, nothing is written. Returns the id: the proposed `id` when the row is new.
      */
-    upsert: (id: string, tenderId: string, fields: FavoriteFields, now: Date) =>
-      db
-        .insert(favorites)
-        .values({ id, userId, tenderId, ...fields, tags: fields.tags ?? [], createdAt: now, updatedAt: now })
-        .onConflictDoUpdate({ target: [favorites.userId, favorites.tenderId], set: { ...fields, updatedAt: now } })
-        .returning({ id: favorites.id }),
+    upsert: (id: string, tenderId: string, fields: FavoriteFields, now: Date) => {
+      const columns = getTableColumns(favorites) as Record<string, { name: string }>;
+      const updates = [...Object.keys(fields).filter((k) => fields[k as keyof FavoriteFields] !== undefined), "updatedAt"].map(
+        (key) => sql`${sql.identifier(columns[key]!.name)} = excluded.${sql.identifier(columns[key]!.name)}`,
+      );
+      return rawSelect<{ id: string }>(
+        db,
+        sql`${insertSelectSql(favorites, { id, userId, tenderId, ...fields, tags: fields.tags ?? [], createdAt: now, updatedAt: now }, shareGuard(fields.organizationId))}
+          ON CONFLICT (${sql.identifier(favorites.userId.name)}, ${sql.identifier(favorites.tenderId.name)}) DO UPDATE SET ${sql.join(updates, sql`, `)}
+          RETURNING ${sql.identifier(favorites.id.name)}`,
+      );
+    },
     // Batch reads stay unjoined: D1 batch results are objects keyed by column name, so a join's
     // two `id` columns would collapse. The tender is read by a sibling statement instead.
     rowByTender: (tenderId: string) => db.select().from(favorites).where(and(mine, eq(favorites.tenderId, tenderId))),
@@ -93,15 +105,29 @@ export function favoritesRepo(db: Db, userId: string) {
             mine,
             eq(favorites.id, id),
             bid ? or(bid.from.length ? inArray(favorites.bidStatus, bid.from) : sql`0`, bid.fromNone ? isNull(favorites.bidStatus) : sql`0`) : undefined,
+            shareGuard(fields.organizationId),
           ),
         )
         .returning({ id: favorites.id }),
     /** SQL condition: this user's favorite `id` exists (and, with `updatedAt`, was written at that instant). */
     exists: (id: string, updatedAt?: Date) =>
       sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.id} = ${id} AND ${favorites.userId} = ${userId}${updatedAt ? sql` AND ${favorites.updatedAt} = ${updatedAt.getTime()}` : sql``})`,
+    /** SQL condition: this user's favorite of `tenderId` was written at `updatedAt` (by this batch's save). */
+    existsForTender: (tenderId: string, updatedAt: Date) =>
+      sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.userId} = ${userId} AND ${favorites.tenderId} = ${tenderId} AND ${favorites.updatedAt} = ${updatedAt.getTime()})`,
     remove: (id: string) => db.delete(favorites).where(and(mine, eq(favorites.id, id))).returning({ id: favorites.id }),
   };
 }
+
+/**
+ * Unshares every favorite `userId` shared with `orgId`, when `condition` holds at that point of
+ * the batch (the member removal before it happened): a member's items leave with the member.
+ */
+export const unshareFavoritesStatement = (db: Db, orgId: string, userId: string, condition: SQL) =>
+  db
+    .update(favorites)
+    .set({ organizationId: null })
+    .where(and(eq(favorites.userId, userId), eq(favorites.organizationId, orgId), condition));
 
 /** Departments and states of a user's favorites, for recommendations. */
 export const favoriteSignalsQuery = (db: Db, userId: string) =>

@@ -12,6 +12,17 @@ const Tags = z
   .max(20)
   .transform((tags) => [...new Set(tags)]);
 const NotesText = z.string().max(5000);
+const OrganizationId = z
+  .string()
+  .min(1)
+  .max(64)
+  .nullish()
+  .openapi({
+    description:
+      "Shares the favorite with this one organization (the caller must be its owner, admin or member: a viewer gets 403, an organization " +
+      "the caller does not belong to is 404). Its members see it on GET /orgs/{id}/favorites while the caller belongs to it. Omitted: " +
+      "unchanged (private for a new favorite); null: private.",
+  });
 
 export const AddFavoriteInput = z
   .strictObject({
@@ -20,6 +31,7 @@ export const AddFavoriteInput = z
     tags: Tags.optional(),
     notes: NotesText.nullish(),
     priority: z.enum(PRIORITIES).nullish(),
+    organization_id: OrganizationId,
   })
   .openapi("AddFavoriteInput", { description: "Saving a tender that is already a favorite updates the fields given (200)." });
 export type AddFavoriteInput = z.infer<typeof AddFavoriteInput>;
@@ -34,6 +46,7 @@ export const UpdateFavoriteInput = z
       description: "planning → preparing → submitted → won | lost, or withdrawn. Any status may be set from no status or an open one (forward moves may skip steps; a bid submitted offline is recorded directly); a withdrawn bid can be reopened; won and lost are recorded outcomes and move nowhere else (422). Moving to submitted sets bid_submitted_at; moving back to planning or preparing clears it.",
     }),
     bid_amount: z.number().nonnegative().finite().nullish(),
+    organization_id: OrganizationId,
   })
   .openapi("UpdateFavoriteInput");
 export type UpdateFavoriteInput = z.infer<typeof UpdateFavoriteInput>;
@@ -59,6 +72,7 @@ export const FavoriteSchema = z
     bid_status: z.enum(BID_STATUS_VALUES).nullable(),
     bid_amount: z.number().nullable(),
     bid_submitted_at: z.string().nullable(),
+    organization_id: z.string().nullable().openapi({ description: "The organization the favorite is shared with; null when private" }),
     created_at: z.string(),
     updated_at: z.string(),
     tender: FavoriteTenderSchema,
@@ -79,6 +93,7 @@ export function toFavoriteOut({ favorite: f, tender }: FavoriteWithTender): z.in
     bid_status: f.bidStatus,
     bid_amount: f.bidAmount,
     bid_submitted_at: f.bidSubmittedAt?.toISOString() ?? null,
+    organization_id: f.organizationId,
     created_at: f.createdAt.toISOString(),
     updated_at: f.updatedAt.toISOString(),
     tender: tenderOut,

@@ -3,7 +3,8 @@ import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../audit/audit.repo";
+import { shareRefusal } from "../orgs/orgs.access";
 import { bidMoveRefusal, bidSourcesFor } from "./bid-status";
 import { favoritesRepo, tenderRowQuery, type FavoriteFields } from "./favorites.repo";
 import { toFavoriteOut, type AddFavoriteInput, type FavoritesQuery, type UpdateFavoriteInput } from "./favorites.schemas";
@@ -15,6 +16,7 @@ const fieldsOf = (input: Omit<UpdateFavoriteInput, "bid_status">): FavoriteField
   if (input.notes !== undefined) out.notes = input.notes;
   if (input.priority !== undefined) out.priority = input.priority;
   if (input.bid_amount !== undefined) out.bidAmount = input.bid_amount;
+  if (input.organization_id !== undefined) out.organizationId = input.organization_id;
   return out;
 };
 
@@ -38,8 +40,15 @@ export async function saveFavorite(ctx: RequestContext, actor: Actor, input: Add
       repo.upsert(id, input.tender_id, fieldsOf(input), now),
       repo.rowByTender(input.tender_id),
       tenderRowQuery(db, input.tender_id),
-      auditInsert(db, ctx, { userId: actor.userId, action: "favorite.saved", details: { tender_id: input.tender_id } }),
+      auditInsertIf(
+        db,
+        ctx,
+        { userId: actor.userId, action: "favorite.saved", details: { tender_id: input.tender_id, organization_id: input.organization_id ?? null } },
+        repo.existsForTender(input.tender_id, now),
+      ),
     ]);
+    const refused = !saved && input.organization_id ? await shareRefusal(ctx, actor, input.organization_id) : null;
+    if (refused) throw refused;
     if (!saved || !favorite || !tender) throw new AppError("not_found", "Tender not found");
     return { created: saved.id === id, favorite: toFavoriteOut({ favorite, tender }) };
   } catch (err) {
@@ -78,6 +87,8 @@ export async function updateFavorite(ctx: RequestContext, actor: Actor, id: stri
     repo.tenderOf(id),
   ]);
   if (!favorite || !tender) throw new AppError("not_found", "Favorite not found");
+  const refused = updated.length === 0 && input.organization_id ? await shareRefusal(ctx, actor, input.organization_id) : null;
+  if (refused) throw refused;
   if (updated.length === 0) {
     const from = favorite.bidStatus;
     throw new AppError("validation_failed", bidMoveRefusal(from, input.bid_status!) ?? `The bid's status changed to ${from ?? "none"} meanwhile; try again`, {

@@ -1,5 +1,6 @@
 import { index, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ts, createdAt, updatedAt, json } from "../../db/columns";
+import { organizations } from "../orgs/orgs.tables";
 import { tenders } from "../tenders/tenders.tables";
 import { users } from "../users/users.tables";
 
@@ -24,6 +25,11 @@ export const favorites = sqliteTable(
     bidStatus: text("bid_status", { enum: BID_STATUSES }),
     bidAmount: real("bid_amount"),
     bidSubmittedAt: ts("bid_submitted_at"),
+    /**
+     * The one organization the favorite is shared with (null: private). Its members see it on
+     * /orgs/{id}/favorites while the owner is still a member; deleting the organization unshares it.
+     */
+    organizationId: text("organization_id").references(() => organizations.id, { onDelete: "set null" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -33,5 +39,6 @@ export const favorites = sqliteTable(
     index("favorites_tender_idx").on(t.tenderId),
     index("favorites_user_folder_idx").on(t.userId, t.folder),
     index("favorites_user_bid_status_idx").on(t.userId, t.bidStatus),
+    index("favorites_org_idx").on(t.organizationId, t.id),
   ],
 );

@@ -25,6 +25,7 @@ import {
   users,
 } from "../../db/schema";
 import type { Db } from "../../platform/db";
+import { asSeenBySubject } from "../audit/audit.repo";
 
 export type ExportRow = Record<string, unknown>;
 
@@ -62,8 +63,13 @@ function publicRow(columns: Record<string, Column>, row: Record<string, unknown>
   return out;
 }
 
-/** Every row of `table` whose `owner` column is the user, paged by rowid. */
-function rowsOf<T extends SQLiteTable>(section: string, table: T, owner: Column, opts: { omit?: readonly string[] } = {}): Exporter {
+/** Every row of `table` whose `owner` column is the user, paged by rowid (each row through `view`, if given). */
+function rowsOf<T extends SQLiteTable>(
+  section: string,
+  table: T,
+  owner: Column,
+  opts: { omit?: readonly string[]; view?: (row: T["$inferSelect"]) => T["$inferSelect"] } = {},
+): Exporter {
   const columns = getTableColumns(table) as Record<string, Column>;
   const rowid = sql<number>`${table}.rowid`;
   return {
@@ -76,7 +82,8 @@ function rowsOf<T extends SQLiteTable>(section: string, table: T, owner: Column,
         .where(and(eq(owner, userId), gt(rowid, after)))
         .orderBy(rowid)
         .limit(limit)) as (Record<string, unknown> & { __rowid: number })[];
-      return { rows: rows.map((r) => publicRow(columns, r, opts.omit ?? [])), last: rows.at(-1)?.__rowid ?? null };
+      const view = opts.view ?? ((r) => r);
+      return { rows: rows.map((r) => publicRow(columns, view(r as T["$inferSelect"]), opts.omit ?? [])), last: rows.at(-1)?.__rowid ?? null };
     },
   };
 }
@@ -128,7 +135,8 @@ export const EXPORTERS: readonly Exporter[] = [
   rowsOf("tender_interactions", tenderInteractions, tenderInteractions.userId),
   rowsOf("searches", tenderSearches, tenderSearches.userId),
   rowsOf("engagement", engagementDaily, engagementDaily.userId),
-  rowsOf("audit_events", auditLog, auditLog.userId),
+  // IP address and user agent only on the user's own acts: on others' they are the actor's.
+  rowsOf("audit_events", auditLog, auditLog.userId, { view: asSeenBySubject }),
   // The bodies carry single-use links (tokens): the envelope says what was sent and when.
   rowsOf("emails", emailOutbox, emailOutbox.userId, { omit: ["text_body", "html_body", "provider_message_id", "last_error"] }),
 ];

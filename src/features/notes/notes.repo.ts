@@ -1,45 +1,80 @@
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { notes, organizationMembers } from "../../db/schema";
+import { and, desc, eq, getTableColumns, lt, or, sql, type SQL } from "drizzle-orm";
+import { notes, users } from "../../db/schema";
 import { insertIf, type Db } from "../../platform/db";
+import { maySharePredicate, sharedItemVisible } from "../orgs/orgs.repo";
 
 export type NoteRow = typeof notes.$inferSelect;
 export type NoteType = NoteRow["noteType"];
 
-/**
- * SQL condition: `userId` may share notes, i.e. is a member with a role of at least `member`
- * (owner, admin, member) in at least one organization. Read inside the write, so a demotion to
- * viewer counts at once.
- */
-export const maySharePredicate = (userId: string): SQL =>
-  sql`EXISTS (SELECT 1 FROM ${organizationMembers} WHERE ${organizationMembers.userId} = ${userId} AND ${organizationMembers.role} IN ('owner', 'admin', 'member'))`;
+/** A note with its author's name, as the lists show it. */
+export type NoteView = NoteRow & { authorName: string };
+
+/** SQL condition: the note row is shared with an organization `readerId` belongs to, and its author still does. */
+export const noteSharedWith = (readerId: string): SQL => sharedItemVisible(notes.organizationId, notes.userId, readerId);
+
+/** SQL condition: `readerId` may read the note: their own, or shared with them (`noteSharedWith`). */
+export const noteVisibleTo = (readerId: string): SQL => or(eq(notes.userId, readerId), noteSharedWith(readerId))!;
 
 /** Notes of one user. Every query carries the author. */
 export function notesRepo(db: Db, userId: string) {
   const mine = eq(notes.userId, userId);
-  const shareGuard = (isShared: boolean | undefined) => (isShared ? maySharePredicate(userId) : sql`1`);
+  /** Sharing with `orgId` needs the author's right to share there, read inside the write. */
+  const shareGuard = (orgId: string | null | undefined) => (orgId ? maySharePredicate(userId, orgId) : sql`1`);
   return {
-    /** Inserts the note; a shared one only when the author may share (`meta.changes` = 0 otherwise). */
-    insert: (row: { id: string; tenderId: string; noteText: string; noteType: NoteType; isShared: boolean; now: Date }) =>
+    /**
+     * Inserts the note in ONE guarded statement: only while the author holds fewer than `maxNotes`
+     * notes and, for a shared note, may share with its organization (`meta.changes` = 0 otherwise).
+     */
+    insert: (row: { id: string; tenderId: string; noteText: string; noteType: NoteType; organizationId: string | null; now: Date }, maxNotes: number) =>
       insertIf(
         db,
         notes,
-        { id: row.id, userId, tenderId: row.tenderId, noteText: row.noteText, noteType: row.noteType, isShared: row.isShared, createdAt: row.now, updatedAt: row.now },
-        shareGuard(row.isShared),
+        {
+          id: row.id,
+          userId,
+          tenderId: row.tenderId,
+          noteText: row.noteText,
+          noteType: row.noteType,
+          isShared: row.organizationId !== null,
+          organizationId: row.organizationId,
+          createdAt: row.now,
+          updatedAt: row.now,
+        },
+        sql`(SELECT count(*) FROM ${notes} n WHERE n.user_id = ${userId}) < ${maxNotes} AND ${shareGuard(row.organizationId)}`,
       ),
-    byId: (id: string) => db.select().from(notes).where(and(mine, eq(notes.id, id))),
+    /** This user's note `id`, with the author's name. */
+    byId: (id: string) =>
+      db
+        .select({ ...getTableColumns(notes), authorName: users.fullName })
+        .from(notes)
+        .innerJoin(users, eq(users.id, notes.userId))
+        .where(and(mine, eq(notes.id, id))),
+    /**
+     * Newest first: the user's own notes and, for one tender (`tenderId`), also the notes shared
+     * with the user's organizations (`noteSharedWith`), each with its author's name.
+     */
     list: (opts: { tenderId?: string; before?: string; limit: number }) =>
       db
-        .select()
+        .select({ ...getTableColumns(notes), authorName: users.fullName })
         .from(notes)
-        .where(and(mine, opts.tenderId ? eq(notes.tenderId, opts.tenderId) : undefined, opts.before ? lt(notes.id, opts.before) : undefined))
+        .innerJoin(users, eq(users.id, notes.userId))
+        .where(
+          and(
+            opts.tenderId ? and(eq(notes.tenderId, opts.tenderId), noteVisibleTo(userId)) : mine,
+            opts.before ? lt(notes.id, opts.before) : undefined,
+          ),
+        )
         .orderBy(desc(notes.id))
         .limit(opts.limit + 1),
-    /** Guarded edit: making a note shared needs the right to share, checked in the same statement. */
-    update: (id: string, set: { noteText?: string; noteType?: NoteType; isShared?: boolean }, now: Date) =>
+    /**
+     * Guarded edit: sharing with an organization needs the right to share there, checked in the
+     * same statement; `organizationId: null` unshares.
+     */
+    update: (id: string, set: { noteText?: string; noteType?: NoteType; organizationId?: string | null }, now: Date) =>
       db
         .update(notes)
-        .set({ ...set, updatedAt: now })
-        .where(and(mine, eq(notes.id, id), shareGuard(set.isShared)))
+        .set({ ...set, ...(set.organizationId !== undefined ? { isShared: set.organizationId !== null } : {}), updatedAt: now })
+        .where(and(mine, eq(notes.id, id), shareGuard(set.organizationId)))
         .returning(),
     /** SQL condition: this user's note `id` exists (and, with `updatedAt`, was written at that instant). */
     exists: (id: string, updatedAt?: Date) =>
@@ -47,3 +82,13 @@ export function notesRepo(db: Db, userId: string) {
     remove: (id: string) => db.delete(notes).where(and(mine, eq(notes.id, id))).returning({ id: notes.id }),
   };
 }
+
+/**
+ * Unshares every note `userId` shared with `orgId`, when `condition` holds at that point of the
+ * batch (the member removal before it happened): a member's items leave with the member.
+ */
+export const unshareNotesStatement = (db: Db, orgId: string, userId: string, condition: SQL) =>
+  db
+    .update(notes)
+    .set({ organizationId: null, isShared: false })
+    .where(and(eq(notes.userId, userId), eq(notes.organizationId, orgId), condition));

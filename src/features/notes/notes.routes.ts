@@ -11,16 +11,17 @@ const createRoute = securedRoute({ scope: "write:notes" }, {
   method: "post",
   path: `${API}/me/notes`,
   tags,
-  summary: "Write a note on a tender (optionally shared with the author's organizations)",
+  summary: "Write a note on a tender (optionally shared with one of the author's organizations)",
+  description: "A user holds at most MAX_NOTES_PER_USER notes (default 5,000): over it → 409 limit_reached.",
   request: jsonBody(CreateNoteInput),
-  responses: { 201: jsonResponse(NoteSchema, "Created"), ...problemResponses(400, 404, 422) },
+  responses: { 201: jsonResponse(NoteSchema, "Created"), ...problemResponses(400, 404, 409, 422) },
 });
 
 const listRoute = securedRoute({ scope: "read:notes" }, {
   method: "get",
   path: `${API}/me/notes`,
   tags,
-  summary: "The user's own notes, newest first (?tender_id= for one tender)",
+  summary: "The user's own notes, newest first; with ?tender_id=, also the notes shared with the user's organizations on that tender",
   request: { query: NotesQuery },
   responses: { 200: jsonResponse(NotePage, "A page of notes"), ...problemResponses(422) },
 });

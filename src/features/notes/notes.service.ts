@@ -4,11 +4,15 @@ import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { auditInsertIf } from "../audit/audit.repo";
+import { shareRefusal } from "../orgs/orgs.access";
+import { sharingOrgsOf } from "../orgs/orgs.repo";
 import { notesRepo } from "./notes.repo";
 import { toNoteOut, type CreateNoteInput, type UpdateNoteInput } from "./notes.schemas";
 
 const cannotShare = () =>
   new AppError("forbidden", "Sharing a note needs the owner, admin or member role in an organization (a viewer cannot share)");
+
+const invalidOrg = (message: string) => new AppError("validation_failed", message, { errors: [{ path: "organization_id", message }] });
 
 const isForeignKeyViolation = (err: unknown) => {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
@@ -17,42 +21,88 @@ const isForeignKeyViolation = (err: unknown) => {
   return false;
 };
 
-/** POST /me/notes. The right to share is checked inside the insert (403 when refused); unknown tender → 404. */
+/**
+ * The organization a note is to be shared with (shared/API.md, notes): `organization_id` when
+ * named; otherwise, for `is_shared: true`, the caller's only organization where the caller may
+ * share (none → 403, several → 422). `undefined`: sharing unchanged; `null`: private.
+ */
+async function sharingTarget(ctx: RequestContext, actor: Actor, isShared: boolean | undefined, organizationId: string | null | undefined) {
+  if (organizationId !== undefined) {
+    if (isShared === false && organizationId !== null) throw invalidOrg("is_shared: false contradicts organization_id");
+    return organizationId;
+  }
+  if (isShared === false) return null;
+  if (isShared !== true) return undefined;
+  const orgs = await sharingOrgsOf(ctx.db, actor.userId, 2);
+  if (orgs.length === 0) throw cannotShare();
+  if (orgs.length > 1) throw invalidOrg("You belong to several organizations: name the one to share with");
+  return orgs[0]!.orgId;
+}
+
+/**
+ * POST /me/notes. ONE guarded insert checks the per-user cap (MAX_NOTES_PER_USER → 409
+ * `limit_reached`) and the right to share with the organization (404 / 403); unknown tender → 404.
+ */
 export async function createNote(ctx: RequestContext, actor: Actor, input: CreateNoteInput) {
-  const { db, now } = ctx;
+  const { db, now, config } = ctx;
   const repo = notesRepo(db, actor.userId);
+  const organizationId = (await sharingTarget(ctx, actor, input.is_shared, input.organization_id)) ?? null;
   const id = newId("note", now.getTime());
   try {
     const [, , [row]] = await db.batch([
-      repo.insert({ id, tenderId: input.tender_id, noteText: input.note_text, noteType: input.note_type, isShared: input.is_shared, now }),
-      auditInsertIf(db, ctx, { userId: actor.userId, action: "note.created", details: { note_id: id, tender_id: input.tender_id, is_shared: input.is_shared } }, repo.exists(id)),
+      repo.insert({ id, tenderId: input.tender_id, noteText: input.note_text, noteType: input.note_type, organizationId, now }, config.MAX_NOTES_PER_USER),
+      auditInsertIf(
+        db,
+        ctx,
+        { userId: actor.userId, action: "note.created", details: { note_id: id, tender_id: input.tender_id, organization_id: organizationId } },
+        repo.exists(id),
+      ),
       repo.byId(id),
     ]);
-    if (!row) throw cannotShare();
-    return toNoteOut(row);
+    if (row) return toNoteOut(row, actor.userId);
   } catch (err) {
-    if (isForeignKeyViolation(err)) throw new AppError("not_found", "Tender not found");
+    if (isForeignKeyViolation(err)) throw new AppError("not_found", organizationId ? "Tender or organization not found" : "Tender not found");
     throw err;
   }
+  const refused = organizationId ? await shareRefusal(ctx, actor, organizationId) : null;
+  if (refused) throw refused;
+  throw new AppError("limit_reached", `A user holds at most ${config.MAX_NOTES_PER_USER} notes; delete some first`);
 }
 
 export async function listNotes(ctx: RequestContext, actor: Actor, q: { tender_id?: string; limit: number; cursor?: string }) {
   const rows = await notesRepo(ctx.db, actor.userId).list({ tenderId: q.tender_id, before: decodeCursor(q.cursor), limit: q.limit });
-  return toPage(rows, q.limit, (r) => r.id, toNoteOut);
+  return toPage(rows, q.limit, (r) => r.id, (r) => toNoteOut(r, actor.userId));
 }
 
-/** PATCH /me/notes/{id}: a foreign or missing note → 404; sharing without the right → 403. */
+/** PATCH /me/notes/{id}: a foreign or missing note → 404; sharing where the caller may not → 404 / 403. */
 export async function updateNote(ctx: RequestContext, actor: Actor, id: string, input: UpdateNoteInput) {
   const { db, now } = ctx;
   const repo = notesRepo(db, actor.userId);
+  let organizationId: string | null | undefined;
+  if (input.is_shared === true && input.organization_id === undefined) {
+    // Already shared: stays with its organization; else the default organization.
+    const [current] = await repo.byId(id);
+    if (!current) throw new AppError("not_found", "Note not found");
+    organizationId = current.organizationId ?? (await sharingTarget(ctx, actor, true, undefined));
+  } else {
+    organizationId = await sharingTarget(ctx, actor, input.is_shared, input.organization_id);
+  }
   const [updated, , [current]] = await db.batch([
-    repo.update(id, { noteText: input.note_text, noteType: input.note_type, isShared: input.is_shared }, now),
-    auditInsertIf(db, ctx, { userId: actor.userId, action: "note.updated", details: { note_id: id, is_shared: input.is_shared ?? null } }, repo.exists(id, now)),
+    repo.update(id, { noteText: input.note_text, noteType: input.note_type, organizationId }, now),
+    auditInsertIf(
+      db,
+      ctx,
+      { userId: actor.userId, action: "note.updated", details: { note_id: id, organization_id: organizationId ?? null, sharing_changed: organizationId !== undefined } },
+      repo.exists(id, now),
+    ),
     repo.byId(id),
   ]);
   if (!current) throw new AppError("not_found", "Note not found");
-  if (updated.length === 0) throw cannotShare();
-  return toNoteOut(current);
+  if (updated.length === 0) {
+    // Only a share can be refused (the guard is the right to share with `organizationId`).
+    throw (organizationId ? await shareRefusal(ctx, actor, organizationId) : null) ?? new AppError("conflict", "The note changed meanwhile; try again");
+  }
+  return toNoteOut(current, actor.userId);
 }
 
 export async function deleteNote(ctx: RequestContext, actor: Actor, id: string) {

@@ -3,7 +3,7 @@ import { invitations, organizationMembers, organizations, users } from "../../db
 import type { OrgRole } from "../../platform/actor";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";
-import { actorHolds } from "./orgs.repo";
+import { actorHolds, isMemberSql } from "./orgs.repo";
 
 export type InvitationRow = typeof invitations.$inferSelect;
 
@@ -66,6 +66,25 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
     /** SQL: invitation `id` of this organization is pending. */
     isPending: (id: string, now: Date) =>
       sql`EXISTS (SELECT 1 FROM invitations x WHERE x.id = ${id} AND x.organization_id = ${orgId} AND x.accepted_at IS NULL AND x.revoked_at IS NULL AND x.expires_at > ${now.getTime()})`,
+
+    /**
+     * Revokes the pending invitations `inviterId` sent here that the inviter could no longer send:
+     * every one once the inviter is below admin or gone, an owner invitation once no longer owner.
+     * The inviter's membership is read at that point of the batch, so placed after a guarded role
+     * change or removal it follows exactly what that statement did (nothing, if it was refused).
+     */
+    revokeOutranked: (inviterId: string, now: Date) =>
+      db
+        .update(invitations)
+        .set({ revokedAt: now })
+        .where(
+          and(
+            inOrg,
+            eq(invitations.invitedBy, inviterId),
+            pending(now),
+            sql`(NOT ${isMemberSql(orgId, inviterId, ["owner", "admin"])} OR (${invitations.role} = 'owner' AND NOT ${isMemberSql(orgId, inviterId, ["owner"])}))`,
+          ),
+        ),
 
     /** Guarded revoke: only a pending invitation of this organization, by a still-admin+ actor. */
     revoke: (id: string, now: Date) =>

@@ -1,8 +1,8 @@
 import type { Actor } from "../../platform/actor";
-import { orgRoleAtLeast } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
+import { AppError } from "../../platform/errors";
 import { mostGenerous } from "./orgs.policy";
-import { fellowMemberIds, isFellowMember, orgLimitsOfUser } from "./orgs.repo";
+import { orgLimitsOfUser, roleIn, SHARING_ROLES } from "./orgs.repo";
 
 /**
  * What other features may ask about organizations (the personalization issue: alerts, saved
@@ -23,23 +23,13 @@ export async function limitsFor(ctx: RequestContext, actor: Actor): Promise<{ ma
 }
 
 /**
- * The ids of the users whose shared notes the actor may read: the fellow members of every
- * organization the actor belongs to (the actor itself excluded; its own notes are its own).
- * For a query, prefer `sharedWithSql`, which needs no round trip and no bound list.
+ * Why sharing (a note, a favorite) with `orgId` is refused right now, read from D1: an
+ * organization the actor does not belong to → 404 like any foreign one; a viewer → 403. Null when
+ * the actor may share there (a refusal then had another cause).
  */
-export async function sharedWith(ctx: RequestContext, actor: Actor): Promise<string[]> {
-  const rows = await fellowMemberIds(ctx.db, actor.userId);
-  return rows.map((r) => r.userId);
+export async function shareRefusal(ctx: RequestContext, actor: Actor, orgId: string): Promise<AppError | null> {
+  const member = await roleIn(ctx.db, orgId, actor.userId);
+  if (!member) return new AppError("not_found", "Organization not found");
+  if (SHARING_ROLES.includes(member.role)) return null;
+  return new AppError("forbidden", "Sharing needs the owner, admin or member role in the organization (a viewer cannot share)");
 }
-
-/**
- * SQL condition for another feature's repo: `authorColumn` is a user who shares an organization
- * with the actor. @example where(and(eq(notes.isShared, true), sharedWithSql(notes.userId, actor)))
- */
-export const sharedWithSql = (authorColumn: Parameters<typeof isFellowMember>[0], actor: Actor) => isFellowMember(authorColumn, actor.userId);
-
-/**
- * Whether the actor may create shared data (a shared note): a role of at least `member` in some
- * organization. A `viewer` reads the organization's shared data but does not create any.
- */
-export const canShare = (actor: Actor): boolean => [...actor.access.memberships.values()].some((role) => orgRoleAtLeast(role, "member"));

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { favorites, organizationMembers, organizations, tenders, users } from "../../db/schema";
-import type { OrgRole } from "../../platform/actor";
+import { ORG_ROLES, type OrgRole } from "../../platform/actor";
 import type { Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";
 
@@ -53,19 +53,46 @@ export const orgLimitsOfUser = (db: Db, userId: string) =>
     .innerJoin(organizations, eq(organizations.id, om.organizationId))
     .where(eq(om.userId, userId));
 
-/** Users who share at least one organization with `userId` (`userId` itself excluded). */
-export const fellowMemberIds = (db: Db, userId: string) =>
-  db
-    .selectDistinct({ userId: sql<string>`b.user_id` })
-    .from(sql`organization_members a JOIN organization_members b ON b.organization_id = a.organization_id`)
-    .where(sql`a.user_id = ${userId} AND b.user_id <> ${userId}`);
+/** The roles that may share notes and favorites with an organization (a viewer only reads). */
+export const SHARING_ROLES: readonly OrgRole[] = ["owner", "admin", "member"];
 
 /**
- * SQL usable in another feature's WHERE: `column` is the id of a user who shares an organization
- * with `userId` (the same set as `fellowMemberIds`, without a round trip or a bound list).
+ * SQL condition: `userId` may share with organization `orgId` right now (owner, admin or member),
+ * read inside the guarded write so a removal or a demotion a moment ago counts.
  */
-export const isFellowMember = (column: SQL | { getSQL(): SQL }, userId: string) =>
-  sql`${column} IN (SELECT b.user_id FROM organization_members a JOIN organization_members b ON b.organization_id = a.organization_id WHERE a.user_id = ${userId})`;
+export const maySharePredicate = (userId: string, orgId: string): SQL =>
+  sql`EXISTS (SELECT 1 FROM organization_members s WHERE s.organization_id = ${orgId} AND s.user_id = ${userId} AND s.role IN (${roleList(SHARING_ROLES)}))`;
+
+/**
+ * SQL condition for a read of shared items (notes, favorites): the item's organization
+ * (`orgColumn`) is one `readerId` belongs to (any role: a viewer reads), AND its author
+ * (`authorColumn`) still belongs to it. Both memberships are read from D1 in the same query, so a
+ * member who leaves or is removed stops seeing the organization's items, and stops showing theirs,
+ * at once, whichever path deleted the membership. Two lookups on the (organization, user) unique index.
+ */
+export const sharedItemVisible = (orgColumn: SQL | { getSQL(): SQL }, authorColumn: SQL | { getSQL(): SQL }, readerId: string): SQL =>
+  sql`(${orgColumn} IS NOT NULL
+    AND EXISTS (SELECT 1 FROM organization_members r WHERE r.organization_id = ${orgColumn} AND r.user_id = ${readerId})
+    AND EXISTS (SELECT 1 FROM organization_members w WHERE w.organization_id = ${orgColumn} AND w.user_id = ${authorColumn}))`;
+
+/**
+ * SQL condition: `userId` belongs to `orgId` (at least `roles`, when given). For statements that
+ * follow a guarded membership change in the same batch and must apply only to its outcome.
+ */
+export const isMemberSql = (orgId: string, userId: string, roles?: readonly OrgRole[]): SQL =>
+  sql`EXISTS (SELECT 1 FROM organization_members x WHERE x.organization_id = ${orgId} AND x.user_id = ${userId}${roles ? sql` AND x.role IN (${roleList(roles)})` : sql``})`;
+
+/** The organizations where `userId` may share (owner, admin, member), at most `limit`. */
+export const sharingOrgsOf = (db: Db, userId: string, limit: number) =>
+  db
+    .select({ orgId: om.organizationId })
+    .from(om)
+    .where(and(eq(om.userId, userId), inArray(om.role, [...SHARING_ROLES])))
+    .limit(limit);
+
+/** `userId`'s role in `orgId`, or none (read from D1, to explain a refused share). */
+export const roleIn = (db: Db, orgId: string, userId: string) =>
+  db.select({ role: om.role }).from(om).where(and(eq(om.organizationId, orgId), eq(om.userId, userId))).get();
 
 /**
  * One organization's rows, reachable only with a membership proof (`requireMembership`). Every
@@ -165,7 +192,10 @@ export function orgRepo(db: Db, m: OrgMembership) {
         )
         .returning({ userId: om.userId, role: om.role }),
 
-    /** Favorites of the organization's members with who added each, newest first (keyset before `before`). */
+    /**
+     * The favorites shared with this organization, with who added each, newest first (keyset
+     * before `before`): only those whose owner still belongs to it (the membership join).
+     */
     favorites: (opts: { limit: number; before?: string }) =>
       db
         .select({
@@ -192,7 +222,9 @@ export function orgRepo(db: Db, m: OrgMembership) {
         .innerJoin(om, and(eq(om.userId, favorites.userId), inOrg))
         .innerJoin(users, eq(users.id, favorites.userId))
         .innerJoin(tenders, eq(tenders.id, favorites.tenderId))
-        .where(opts.before ? lt(favorites.id, opts.before) : undefined)
+        // The reader's membership too, read here and not from the access cache: a member removed a
+        // moment ago sees nothing, whichever isolate answers.
+        .where(and(eq(favorites.organizationId, orgId), actorHolds(m, ORG_ROLES), opts.before ? lt(favorites.id, opts.before) : undefined))
         .orderBy(desc(favorites.id))
         .limit(opts.limit + 1),
   };

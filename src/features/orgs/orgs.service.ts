@@ -10,7 +10,10 @@ import type { OrgMembership } from "../access/membership";
 import { auditInsert, auditInsertIf } from "../audit/audit.repo";
 import { runBatch } from "../auth/sessions.service";
 import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
-import { insertOrgStatements, orgRepo, orgsOfUser } from "./orgs.repo";
+import { unshareFavoritesStatement } from "../favorites/favorites.repo";
+import { unshareNotesStatement } from "../notes/notes.repo";
+import { invitationsRepo } from "./invitations.repo";
+import { insertOrgStatements, isMemberSql, orgRepo, orgsOfUser } from "./orgs.repo";
 import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
 
 /**
@@ -141,6 +144,8 @@ export async function changeMemberRole(ctx: RequestContext, m: OrgMembership, us
       { userId, actorId: m.userId, action: "org.member_role_changed", details: { organization_id: m.orgId, role, via_superuser: m.viaSuperuser } },
       previousStatementChanged,
     ),
+    // A member demoted below admin (or from owner) loses the invitations they could no longer send.
+    ...revokeOutrankedInvitations(ctx, m, userId),
   ]);
   const row = (changed as Awaited<ReturnType<typeof repo.changeRole>>)[0];
   if (!row) {
@@ -152,6 +157,23 @@ export async function changeMemberRole(ctx: RequestContext, m: OrgMembership, us
   const r = await repo.memberView(userId);
   if (!r) throw new AppError("not_found", "Member not found");
   return toMemberOut(r);
+}
+
+/**
+ * For a role change's or a removal's batch, after the guarded statement: revokes the pending
+ * invitations `userId` sent that their role no longer allows, audited when there were any.
+ */
+function revokeOutrankedInvitations(ctx: RequestContext, m: OrgMembership, userId: string) {
+  const { db, now } = ctx;
+  return [
+    invitationsRepo(db, m).revokeOutranked(userId, now),
+    auditInsertIf(
+      db,
+      ctx,
+      { userId, actorId: m.userId, action: "org.invitations_revoked", details: { organization_id: m.orgId, reason: "inviter_lost_admin_role" } },
+      previousStatementChanged,
+    ),
+  ] as const;
 }
 
 export const toMemberOut = (r: { userId: string; email: string; fullName: string; role: OrgRole; joinedAt: Date }) => ({
@@ -175,6 +197,7 @@ export async function removeMember(ctx: RequestContext, m: OrgMembership, userId
     return decideRemoval({ actor: actorOf(m, facts.actorRole), self, targetRole: facts.targetRole, otherOwners: facts.otherOwners });
   };
   enforce(await decide());
+  const gone = sql`NOT ${isMemberSql(m.orgId, userId)}`;
   const [removed] = await runBatch(ctx, [
     repo.removeMember(userId),
     auditInsertIf(
@@ -183,6 +206,11 @@ export async function removeMember(ctx: RequestContext, m: OrgMembership, userId
       { userId, actorId: m.userId, action: "org.member_removed", details: { organization_id: m.orgId, left: self, via_superuser: m.viaSuperuser } },
       previousStatementChanged,
     ),
+    // The items they shared with the organization leave with them (private again, not re-shared
+    // if they rejoin); reads also join the author's membership, so no path can leave them shown.
+    unshareNotesStatement(db, m.orgId, userId, gone),
+    unshareFavoritesStatement(db, m.orgId, userId, gone),
+    ...revokeOutrankedInvitations(ctx, m, userId),
   ]);
   if ((removed as unknown[]).length === 0) {
     enforce(await decide());

@@ -1,7 +1,8 @@
-import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
-import { notes, organizationMembers, tenderInteractions, tenderSearches, tenders, userPreferences, users } from "../../db/schema";
+import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { notes, tenderInteractions, tenderSearches, tenders, userPreferences, users } from "../../db/schema";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
+import { noteVisibleTo } from "../notes/notes.repo";
 import type { SEARCH_SOURCES } from "./tenders.tables";
 import { normalizeText } from "./text";
 
@@ -243,10 +244,13 @@ export const tenderByIdQuery = (db: Db, id: string) => db.select().from(tenders)
 
 export const tenderExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${tenders} WHERE ${tenders.id} = ${id})`;
 
+/** Notes embedded in a tender page: the newest this many (`notes_total` counts them all). */
+export const TENDER_PAGE_NOTES = 50;
+
 /**
- * The notes on a tender that `userId` may read: their own, and the shared notes of every user who
- * belongs to an organization the caller belongs to (any role: a viewer reads shared data).
- * Newest first; one query.
+ * The notes on a tender that `userId` may read: their own, and the notes shared with an
+ * organization the caller belongs to (any role: a viewer reads shared data) whose author still
+ * belongs to it (`noteVisibleTo`). The newest TENDER_PAGE_NOTES; one query.
  */
 export const visibleNotesQuery = (db: Db, userId: string, tenderId: string) =>
   db
@@ -256,19 +260,19 @@ export const visibleNotesQuery = (db: Db, userId: string, tenderId: string) =>
       authorName: users.fullName,
       noteText: notes.noteText,
       noteType: notes.noteType,
-      isShared: notes.isShared,
+      organizationId: notes.organizationId,
       createdAt: notes.createdAt,
       updatedAt: notes.updatedAt,
     })
     .from(notes)
     .innerJoin(users, eq(users.id, notes.userId))
-    .where(
-      sql`${notes.tenderId} = ${tenderId} AND (${notes.userId} = ${userId} OR (${notes.isShared} = 1 AND ${notes.userId} IN (
-        SELECT peer.user_id FROM ${organizationMembers} AS mine
-        JOIN ${organizationMembers} AS peer ON peer.organization_id = mine.organization_id
-        WHERE mine.user_id = ${userId})))`,
-    )
-    .orderBy(sql`${notes.createdAt} DESC, ${notes.id} DESC`);
+    .where(and(eq(notes.tenderId, tenderId), noteVisibleTo(userId)))
+    .orderBy(sql`${notes.createdAt} DESC, ${notes.id} DESC`)
+    .limit(TENDER_PAGE_NOTES);
+
+/** How many notes on the tender `userId` may read (the same rule as `visibleNotesQuery`). */
+export const visibleNotesCountQuery = (db: Db, userId: string, tenderId: string) =>
+  db.select({ n: sql<number>`count(*)` }).from(notes).where(and(eq(notes.tenderId, tenderId), noteVisibleTo(userId)));
 
 /** Records that a user opened a tender. */
 export const insertView = (db: Db, v: { userId: string; tenderId: string; source: string; now: Date; deviceType: string | null }) =>

@@ -38,7 +38,7 @@ const getRoute = securedRoute({ scope: "read:tenders" }, {
   method: "get",
   path: `${API}/tenders/{id}`,
   tags,
-  summary: "A tender with the caller's notes and the notes shared in the caller's organizations; records a view",
+  summary: "A tender with the caller's notes and the notes shared with the caller's organizations (newest 50, needs read:notes for API keys); records a view",
   request: { params: IdParam, query: TenderViewQuery },
   responses: { 200: jsonResponse(TenderDetailSchema, "The tender"), ...problemResponses(404, 422) },
 });

@@ -157,6 +157,7 @@ export const TenderNoteSchema = z
     note_text: z.string(),
     note_type: z.enum(["general", "technical", "financial", "risk"]),
     is_shared: z.boolean(),
+    organization_id: z.string().nullable().openapi({ description: "The organization the note is shared with; null when private" }),
     own: z.boolean().openapi({ description: "Written by the caller" }),
     author: z.object({ id: z.string(), full_name: z.string() }),
     created_at: z.string(),
@@ -165,5 +166,10 @@ export const TenderNoteSchema = z
   .openapi("TenderNote");
 
 export const TenderDetailSchema = TenderSchema.extend({
-  notes: z.array(TenderNoteSchema).openapi({ description: "The caller's own notes and the notes members of the caller's organizations shared, newest first" }),
+  notes: z.array(TenderNoteSchema).optional().openapi({
+    description:
+      "The caller's own notes and the notes shared with an organization the caller belongs to (by an author who still belongs to it), the newest 50. " +
+      "Present for sessions and for API keys holding read:notes; read:tenders alone returns no notes.",
+  }),
+  notes_total: z.number().int().optional().openapi({ description: "How many notes the caller may read on this tender (notes holds the newest 50); present with notes" }),
 }).openapi("TenderDetail");

@@ -20,6 +20,7 @@ import {
   upsertTendersStatement,
   UPSERT_ROWS_PER_STATEMENT,
   viewPreferencesQuery,
+  visibleNotesCountQuery,
   visibleNotesQuery,
   type SortColumn,
   type TenderRow,
@@ -257,12 +258,22 @@ export async function listTenders(ctx: RequestContext, actor: Actor, query: List
 }
 
 /**
- * GET /tenders/{id}: the tender, the notes the caller may read and the caller's preferences in
- * one batch; the view is recorded after the response (waitUntil), never delaying it.
+ * Whether the caller may read notes: a session always; an API key only with `read:notes`
+ * (`read:tenders` alone never returns notes).
+ */
+const readsNotes = (actor: Actor) => actor.kind !== "apiKey" || actor.scopes.has("read:notes");
+
+/**
+ * GET /tenders/{id}: the tender, the notes the caller may read (the newest 50, with their count)
+ * and the caller's preferences in one batch; the view is recorded after the response
+ * (waitUntil), never delaying it.
  */
 export async function getTender(ctx: RequestContext, actor: Actor, id: string, source: string) {
   const { db, now } = ctx;
-  const [[row], noteRows, [prefs]] = await db.batch([tenderByIdQuery(db, id), visibleNotesQuery(db, actor.userId, id), viewPreferencesQuery(db, actor.userId)]);
+  const withNotes = readsNotes(actor);
+  const [[row], [prefs], noteRows, [counted]] = withNotes
+    ? await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, actor.userId), visibleNotesQuery(db, actor.userId, id), visibleNotesCountQuery(db, actor.userId, id)])
+    : [...(await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, actor.userId)])), [], []];
   if (!row) throw new AppError("not_found", "Tender not found");
   ctx.waitUntil(
     insertView(db, { userId: actor.userId, tenderId: id, source, now, deviceType: deviceTypeOf(ctx.userAgent) })
@@ -270,18 +281,22 @@ export async function getTender(ctx: RequestContext, actor: Actor, id: string, s
       .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "view not recorded", tender_id: id, error: String(err) }))),
   );
   const highlight = (prefs ?? DEFAULT_VIEW_PREFERENCES).highlightUrgent;
+  const tender = toTenderOut(row, highlight && isUrgent(row.closingDate, now));
+  if (!withNotes) return tender;
   return {
-    ...toTenderOut(row, highlight && isUrgent(row.closingDate, now)),
+    ...tender,
     notes: noteRows.map((n) => ({
       id: n.id,
       note_text: n.noteText,
       note_type: n.noteType,
-      is_shared: n.isShared,
+      is_shared: n.organizationId !== null,
+      organization_id: n.organizationId,
       own: n.userId === actor.userId,
       author: { id: n.userId, full_name: n.authorName },
       created_at: n.createdAt.toISOString(),
       updated_at: n.updatedAt.toISOString(),
     })),
+    notes_total: Number(counted?.n ?? 0),
   };
 }
 

@@ -7,7 +7,7 @@ import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse } from "../../platform/routes";
 import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
 import { requestEmailChange } from "../auth/email-change.service";
-import { listUserAudit } from "../audit/audit.repo";
+import { asSeenBySubject, listUserAudit } from "../audit/audit.repo";
 import { UserSchema } from "./user.public";
 import { currentUserView, userViewChanged } from "./user-view";
 import { updateUserBasics } from "./users.repo";
@@ -33,8 +33,9 @@ const ActivitySchema = z
     id: z.string(),
     action: z.string(),
     details: z.record(z.string(), z.unknown()),
-    ip_address: z.string().nullable(),
-    user_agent: z.string().nullable(),
+    ip_address: z.string().nullable().openapi({ description: "Only on the user's own acts (by_self); null on acts of others on the user" }),
+    user_agent: z.string().nullable().openapi({ description: "Only on the user's own acts (by_self)" }),
+    by_self: z.boolean().openapi({ description: "The user did this themselves (not an administrator or an organization owner)" }),
     created_at: z.string(),
   })
   .openapi("ActivityEvent");
@@ -108,14 +109,18 @@ export function registerMe(app: App): void {
         rows,
         limit,
         (r) => r.id,
-        (r) => ({
-          id: r.id,
-          action: r.action,
-          details: r.details,
-          ip_address: r.ipAddress,
-          user_agent: r.userAgent,
-          created_at: r.createdAt.toISOString(),
-        }),
+        (row) => {
+          const r = asSeenBySubject(row);
+          return {
+            id: r.id,
+            action: r.action,
+            details: r.details,
+            ip_address: r.ipAddress,
+            user_agent: r.userAgent,
+            by_self: r.actorId === r.userId,
+            created_at: r.createdAt.toISOString(),
+          };
+        },
       ),
       200,
     );
