@@ -122,6 +122,17 @@ export const ConfigSchema = z.object({
   INVITATION_TTL_DAYS: int(1, 90).default(7),
   /** Days between DELETE /me (account deactivated at once) and the erasure of its personal data. */
   ACCOUNT_PURGE_DAYS: int(0, 3650).default(30),
+
+  // --- Jobs at scale (issue 14, points 16–17) ---
+  /** Users the digest job reads per batch (one indexed range read, one match query, grouped writes). */
+  DIGEST_BATCH_SIZE: int(1, 2000).default(200),
+  /**
+   * Elapsed ms after which the digest job starts no further batch in this tick (the rest wait 15
+   * minutes): keeps the tick well inside a Cron Trigger's 30 s CPU limit with the other jobs.
+   */
+  DIGEST_TICK_BUDGET_MS: int(1, 600_000).default(10_000),
+  /** Attempts at matching one tender version before the cron parks it (reported in /admin/stats) instead of resending it forever. */
+  MATCH_MAX_ATTEMPTS: int(1, 100).default(5),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {
