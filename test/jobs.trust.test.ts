@@ -5,7 +5,7 @@ import worker from "../src/index";
 import type { Env } from "../src/env";
 import { newId } from "../src/platform/ids";
 import { signedInWithRole } from "./helpers/admin";
-import { call, json, signedInUser, unique } from "./helpers/harness";
+import { call, json, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 // Issue 14, points 16–18: jobs at scale. Digests reach every due user, one failing cron job does
 // not stop the others, a tender that never matches is parked, and an email is "sent" only once a
@@ -280,6 +280,13 @@ describe("a failed email is not sent (point 18)", () => {
     await tick("2026-12-10T00:00:00Z");
     await tick("2026-12-10T03:30:00Z"); // 09:00 in Asia/Kolkata (the default time zone)
     expect((await first<{ n: number }>("SELECT count(*) AS n FROM email_outbox WHERE user_id = ? AND template IN ('alert_match', 'daily_digest', 'weekly_digest')", u.user.id)).n).toBe(1);
+
+    // Verifying the address again lifts it: a verified but suppressed address may ask for a link.
+    const before = Date.now();
+    expect((await call("auth/resend-verification", { body: { email: u.user.email } })).status).toBe(202);
+    const link = tokenFromMail(await waitForMail(u.user.email, "verification", { after: before }));
+    expect((await call("auth/verify-email", { body: { token: link } })).status).toBe(200);
+    expect((await json<{ email_suppressed: unknown }>(await call("me/preferences", { token: u.token }))).email_suppressed).toBeNull();
   });
 
   it("Cloudflare send_email: a refused destination suppresses; a refused sender (our configuration) is retried", async () => {
