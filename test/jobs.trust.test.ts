@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import { newId } from "../src/platform/ids";
+import { createDb } from "../src/platform/db";
+import { dueDigestUsers } from "../src/features/digests/digests.repo";
 import { signedInWithRole } from "./helpers/admin";
 import { call, json, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
@@ -90,6 +92,16 @@ describe("digests at scale (point 16)", () => {
     expect(await sent()).toBe(4);
     await tickWith(tight, "2026-12-08T07:30:00Z");
     expect(await sent()).toBe(5);
+  });
+
+  it("EXPLAIN QUERY PLAN: due users are a range of the partial index on next_digest_at, already in order", async () => {
+    const db = createDb(env.DB);
+    const query = dueDigestUsers(db, new Date(), 200).getQuery();
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).bind(...query.params).all<{ detail: string }>();
+    const plan = results.map((r) => r.detail).join(" | ");
+    expect(plan).toMatch(/SEARCH p USING INDEX user_preferences_next_digest_idx \(next_digest_at<\?\)/);
+    expect(plan).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+    expect(plan).not.toMatch(/SCAN p\b/);
   });
 
   it("a changed digest time or time zone moves next_digest_at (PATCH /me/preferences, PATCH /me/profile)", async () => {
