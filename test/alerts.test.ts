@@ -6,7 +6,7 @@ import { matchPairs, recordMatches, activeAlertIndex, indexStats } from "../src/
 import { tendersByIds } from "../src/features/alerts/alert-matching.repo";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
-import { call, expectProblem, json, signedInUser, unique } from "./helpers/harness";
+import { call, eventually, expectProblem, json, signedInUser, unique } from "./helpers/harness";
 
 const DAY = 86_400_000;
 const db = createDb(env.DB);
@@ -93,12 +93,13 @@ describe("alerts CRUD", () => {
     expect(res.status, await res.clone().text()).toBe(201);
     const alert = await json<Alert>(res);
     expect(alert.total_matches).toBe(2);
-    const matches = await json<{ items: { tender: { id: string }; matched_at: string; notification_status: string }[] }>(
-      await call(`me/alerts/${alert.id}/matches`, { token: a.token }),
-    );
+    const listMatches = async () =>
+      json<{ items: { tender: { id: string }; matched_at: string; notification_status: string }[] }>(await call(`me/alerts/${alert.id}/matches`, { token: a.token }));
+    const matches = await listMatches();
     expect(matches.items.map((m) => m.tender.id).sort()).toEqual([recent1, recent2].sort());
     expect(matches.items.map((m) => m.tender.id)).not.toContain(old);
-    expect(matches.items.every((m) => m.notification_status === "sent")).toBe(true);
+    // `sent` once the email queue delivered them to the provider (issue 14, point 18), not at enqueue.
+    await eventually(async () => expect((await listMatches()).items.every((m) => m.notification_status === "sent")).toBe(true), 15_000);
     expect(await count("SELECT count(*) AS n FROM email_outbox WHERE user_id = ? AND template = 'alert_match'", a.user.id)).toBe(2);
   });
 });
@@ -118,8 +119,9 @@ describe("alert-matching consumer", () => {
     expect(await count("SELECT count(*) AS n FROM alert_matches WHERE alert_id = ?", alert.id)).toBe(1);
     expect(await count("SELECT count(*) AS n FROM notifications WHERE related_alert_id = ?", alert.id)).toBe(1);
     expect(await count("SELECT count(*) AS n FROM email_outbox WHERE user_id = ? AND template = 'alert_match'", a.user.id)).toBe(1);
+    // Counted as sent once the email consumer delivered it (issue 14, point 18).
+    await eventually(async () => expect(await json<Alert>(await call(`me/alerts/${alert.id}`, { token: a.token }))).toMatchObject({ total_matches: 1, total_notifications_sent: 1 }), 15_000);
     const after = await json<Alert>(await call(`me/alerts/${alert.id}`, { token: a.token }));
-    expect(after).toMatchObject({ total_matches: 1, total_notifications_sent: 1 });
     expect(after.last_matched_at).not.toBeNull();
     const mail = await env.DB.prepare("SELECT headers FROM email_outbox WHERE user_id = ? AND template = 'alert_match'").bind(a.user.id).first<{ headers: string }>();
     expect(JSON.parse(mail!.headers)).toMatchObject({ "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" });

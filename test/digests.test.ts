@@ -49,8 +49,11 @@ async function addPending(userId: string, alertId: string, n: number) {
 
 const digestsOf = async (userId: string) =>
   (await env.DB.prepare("SELECT id, template, headers, created_at FROM email_outbox WHERE user_id = ? AND template LIKE '%digest' ORDER BY created_at").bind(userId).all<{ id: string; template: string; headers: string }>()).results;
+/** Matches still waiting for an email: pending, and no outbox email carries them (issue 14, point 18: `sent` comes with delivery). */
 const pendingOf = async (userId: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM alert_matches WHERE user_id = ? AND notification_status = 'pending'").bind(userId).first<{ n: number }>())!.n;
+  (await env.DB.prepare("SELECT count(*) AS n FROM alert_matches WHERE user_id = ? AND notification_status = 'pending' AND outbox_id IS NULL").bind(userId).first<{ n: number }>())!.n;
+const sentOf = async (userId: string) =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM alert_matches WHERE user_id = ? AND notification_status = 'sent'").bind(userId).first<{ n: number }>())!.n;
 
 describe("digests by cron", () => {
   it("sends at 09:00 local in Asia/Kolkata and America/New_York, once, with text+HTML and unsubscribe headers", async () => {
@@ -62,6 +65,8 @@ describe("digests by cron", () => {
     expect(await digestsOf(kolkata.user.id)).toHaveLength(1);
     expect(await digestsOf(ny.user.id)).toHaveLength(0);
     expect(await pendingOf(kolkata.user.id)).toBe(0);
+    // `sent` once the email queue delivered the digest.
+    await eventually(async () => expect(await sentOf(kolkata.user.id)).toBe(2), 15_000);
     await tick("2026-11-23T03:30:00Z"); // rerun of the same tick
     await tick("2026-11-23T03:45:00Z");
     expect(await digestsOf(kolkata.user.id)).toHaveLength(1);

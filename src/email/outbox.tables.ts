@@ -35,3 +35,20 @@ export const emailOutbox = sqliteTable(
     index("email_outbox_to_idx").on(t.toAddress),
   ],
 );
+
+export const SUPPRESSION_REASONS = ["rejected", "bounced"] as const;
+
+/**
+ * Alert and digest mail is not sent to a suppressed address: a provider refused it for good
+ * (permanent rejection). One row per user; it applies while `address` is still the user's email,
+ * so changing the address lifts it, and verifying the address again deletes it.
+ */
+export const emailSuppressions = sqliteTable("email_suppressions", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  address: text("address").notNull(),
+  /** `rejected`: the provider refused the address for good at sending; `bounced`: reserved for bounce reports. */
+  reason: text("reason", { enum: SUPPRESSION_REASONS }).notNull(),
+  createdAt: createdAt(),
+});

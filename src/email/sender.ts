@@ -12,6 +12,33 @@ export interface OutgoingEmail {
   headers?: Record<string, string> | null;
 }
 
+/**
+ * The provider refused this message for good (the address, not keel's configuration or a passing
+ * outage): not retried, and the address is suppressed for alert and digest mail. Any other error
+ * a sender throws is transient: retried with backoff.
+ */
+export class PermanentEmailError extends Error {
+  override readonly name = "PermanentEmailError";
+}
+
+/**
+ * HTTP provider: which 4xx are transient. 401/403 (keel's token or sending domain), 408 and 429
+ * (the provider is busy) and 409 (a concurrent request with the same idempotency key) are not
+ * about the address. Every other 4xx (400 invalid recipient, 422 rejected, 404, 410…) is permanent.
+ * 5xx and network errors are transient.
+ */
+const TRANSIENT_4XX = new Set([401, 403, 408, 409, 425, 429]);
+export const isPermanentHttpStatus = (status: number) => status >= 400 && status < 500 && !TRANSIENT_4XX.has(status);
+
+/**
+ * Cloudflare's send_email binding throws a plain Error. A refused destination ("email to <addr>
+ * not allowed": not a verified destination of the account or the binding; an invalid or
+ * rejected recipient) is permanent; a refused sender ("email from … not allowed") is keel's
+ * configuration, and anything else may pass: transient.
+ */
+export const isPermanentSendEmailError = (message: string) =>
+  /\bemail to\b.*\bnot allowed\b/i.test(message) || /\b(destination|recipient)\b[^.]*\b(not verified|unverified|invalid|rejected|suppressed|does not exist|not allowed)\b/i.test(message);
+
 /** The one port for email delivery; adapters are chosen by EMAIL_PROVIDER. */
 export interface EmailSender {
   readonly name: string;
@@ -37,7 +64,10 @@ export function httpSender(endpoint: string, token: string): EmailSender {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": email.id },
         body: JSON.stringify({ from: email.from, to: [email.to], subject: email.subject, text: email.text, html: email.html, ...(email.headers ? { headers: email.headers } : {}) }),
       });
-      if (!response.ok) throw new Error(`email API answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+      if (!response.ok) {
+        const text = `email API answered ${response.status}: ${(await response.text()).slice(0, 200)}`;
+        throw isPermanentHttpStatus(response.status) ? new PermanentEmailError(text) : new Error(text);
+      }
       const body = (await response.json().catch(() => ({}))) as { id?: string };
       return { messageId: body.id ?? null };
     },
@@ -85,7 +115,13 @@ export function cloudflareSender(binding: SendEmail): EmailSender {
     name: "cloudflare",
     async send(email) {
       const { EmailMessage } = await import("cloudflare:email");
-      await binding.send(new EmailMessage(address(email.from), email.to, buildMime(email)));
+      try {
+        await binding.send(new EmailMessage(address(email.from), email.to, buildMime(email)));
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (isPermanentSendEmailError(message)) throw new PermanentEmailError(message);
+        throw err;
+      }
       return { messageId: `<${email.id}@keel>` };
     },
   };

@@ -1,5 +1,5 @@
 import type { AlertMatchingJob, Env } from "../env";
-import { activeAlertIndex, matchPairs, recordMatches, sendImmediateEmails } from "../features/alerts/alert-matching.service";
+import { activeAlertIndex, matchPairs, recordMatches, sendImmediateEmails, type MatchingContext } from "../features/alerts/alert-matching.service";
 import { tendersByIds } from "../features/alerts/alert-matching.repo";
 import { markTendersMatched } from "../features/tenders/tenders.service";
 import { getConfig } from "../platform/config";
@@ -11,8 +11,11 @@ import { createDb } from "../platform/db";
  * moved), then matches, counters and in-app notifications recorded idempotently per chunk, then
  * immediate emails for the matches still pending, then the tenders' pending-matching marks cleared
  * (the queue outbox: only for the versions it read, so a tender changed meanwhile stays pending).
- * Any error retries the whole batch: everything it already recorded is skipped on the retry (see
- * alert-matching.service.ts), and the marks stay until a run completes.
+ * An error in a batch of several tenders runs them one by one, so one tender whose matching throws
+ * does not keep the others unmatched; it stays pending for the cron (which parks it after
+ * MATCH_MAX_ATTEMPTS). An error of a single tender, or of every tender, retries the batch:
+ * everything already recorded is skipped on the retry (see alert-matching.service.ts), and the
+ * marks stay until a run completes.
  */
 export async function consumeAlertMatchingBatch(batch: MessageBatch<AlertMatchingJob>, env: Env, now = new Date()): Promise<void> {
   const tenderIds = [
@@ -24,17 +27,38 @@ export async function consumeAlertMatchingBatch(batch: MessageBatch<AlertMatchin
   }
   const ctx = { db: createDb(env.DB), env, config: getConfig(env), now };
   try {
-    const [index, tenders] = await Promise.all([activeAlertIndex(ctx), tendersByIds(ctx.db, tenderIds)]);
-    const pairs = matchPairs(index, tenders, now);
-    const inserted = await recordMatches(ctx, pairs);
-    const emailed = await sendImmediateEmails(ctx, { tenderIds });
-    const cleared = await markTendersMatched(ctx.db, tenders);
-    console.log(
-      JSON.stringify({ level: "info", queue: batch.queue, tenders: tenders.length, matches: pairs.length, new_matches: inserted, emails: emailed.length, cleared }),
-    );
+    const counts = await matchTenders(ctx, tenderIds);
+    console.log(JSON.stringify({ level: "info", queue: batch.queue, ...counts }));
     batch.ackAll();
+    return;
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", queue: batch.queue, msg: "alert matching failed; batch retried", error: String(err).slice(0, 500) }));
-    batch.retryAll({ delaySeconds: 30 });
+    if (tenderIds.length === 1) {
+      console.error(JSON.stringify({ level: "error", queue: batch.queue, msg: "alert matching failed; batch retried", tender_id: tenderIds[0], error: String(err).slice(0, 500) }));
+      batch.retryAll({ delaySeconds: 30 });
+      return;
+    }
   }
+  // One bad tender must not hold up the batch: each tender on its own. Those that fail stay
+  // pending; the cron resends them after the grace period, counting attempts, and parks a tender
+  // after MATCH_MAX_ATTEMPTS. If every one failed, the cause is likely not a tender: retry all.
+  const failed: string[] = [];
+  for (const id of tenderIds) {
+    try {
+      await matchTenders(ctx, [id]);
+    } catch (err) {
+      failed.push(id);
+      console.error(JSON.stringify({ level: "error", queue: batch.queue, msg: "alert matching failed for a tender; left pending", tender_id: id, error: String(err).slice(0, 500) }));
+    }
+  }
+  if (failed.length === tenderIds.length) batch.retryAll({ delaySeconds: 30 });
+  else batch.ackAll();
+}
+
+async function matchTenders(ctx: MatchingContext, tenderIds: readonly string[]) {
+  const [index, tenders] = await Promise.all([activeAlertIndex(ctx), tendersByIds(ctx.db, tenderIds)]);
+  const pairs = matchPairs(index, tenders, ctx.now);
+  const inserted = await recordMatches(ctx, pairs);
+  const emailed = await sendImmediateEmails(ctx, { tenderIds });
+  const cleared = await markTendersMatched(ctx.db, tenders);
+  return { tenders: tenders.length, matches: pairs.length, new_matches: inserted, emails: emailed.length, cleared };
 }

@@ -3,6 +3,7 @@ import { outboxRepo } from "../email/outbox.repo";
 import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
 import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { getConfig } from "../platform/config";
+import { safeErrorText } from "../platform/log";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
@@ -17,47 +18,91 @@ export const OUTBOX_RETENTION_DAYS = 30;
 export interface CronReport {
   relayedEmails: number;
   resentTenders: number;
+  parkedTenders: number;
   purged: Record<string, number>;
   erasedAccounts: number;
-  digests: { sent: number; skipped: number };
+  digests: { sent: number; skipped: number; looked: number; batches: number };
+  /** Jobs that threw in this tick (each logged); the others ran. */
+  failed: string[];
 }
 
 /**
  * The scheduled handler's work, every 15 minutes. Each job is idempotent, so a rerun of the same
- * tick (Cron Triggers are at-least-once) changes nothing more.
+ * tick (Cron Triggers are at-least-once) changes nothing more. Each job runs isolated: one that
+ * throws is logged (`cron job failed`, with its name) and the next one still runs; the failed one
+ * is simply tried again at the next tick.
  */
 export async function runScheduled(env: Env, scheduledTime: number): Promise<CronReport> {
   const db = createDb(env.DB);
   const now = new Date(scheduledTime);
   const outbox = outboxRepo(db);
+  const config = getConfig(env);
+  const report: CronReport = {
+    relayedEmails: 0,
+    resentTenders: 0,
+    parkedTenders: 0,
+    purged: {},
+    erasedAccounts: 0,
+    digests: { sent: 0, skipped: 0, looked: 0, batches: 0 },
+    failed: [],
+  };
+  const job = async (name: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      report.failed.push(name);
+      console.error(JSON.stringify({ level: "error", msg: "cron job failed", job: name, scheduled_time: now.toISOString(), error: safeErrorText(err) }));
+    }
+  };
 
   // Outbox relay: an email whose queue send was lost after its batch committed is sent again.
-  const stale = await outbox.stalePending(new Date(scheduledTime - 5 * 60_000), 500);
-  await enqueueEmails(
-    env,
-    stale.map((r) => r.id),
-  );
+  await job("email_relay", async () => {
+    const stale = await outbox.stalePending(new Date(scheduledTime - 5 * 60_000), 500);
+    report.relayedEmails = stale.length;
+    await enqueueEmails(
+      env,
+      stale.map((r) => r.id),
+    );
+  });
 
-  const purged = await purgeExpiredCredentials(db, now);
+  await job("purge_credentials", async () => {
+    Object.assign(report.purged, await purgeExpiredCredentials(db, now));
+  });
   // Retention of the outbox: sent rows (bodies already cleared by real providers) and rows that
   // failed for good (their sealed bodies must not stay around forever).
-  const finished = await outbox.purgeFinishedBefore(new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
-  purged.finished_emails = finished.meta.changes ?? 0;
-  purged.expired_notifications = (await purgeExpiredNotifications(db, now)).meta.changes ?? 0;
+  await job("purge_outbox", async () => {
+    const finished = await outbox.purgeFinishedBefore(new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
+    report.purged.finished_emails = finished.meta.changes ?? 0;
+  });
+  await job("purge_notifications", async () => {
+    report.purged.expired_notifications = (await purgeExpiredNotifications(db, now)).meta.changes ?? 0;
+  });
 
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
-  const erased = await purgeDueAccounts(env, db, getConfig(env), now);
-  purged.anonymised_audit_rows = erased.auditRows;
+  await job("gdpr_erasure", async () => {
+    const erased = await purgeDueAccounts(env, db, config, now);
+    report.purged.anonymised_audit_rows = erased.auditRows;
+    report.erasedAccounts = erased.accounts;
+  });
 
-  // Daily and weekly digests due in each user's own time zone (guarded: a rerun sends nothing twice).
-  const digests = await sendDueDigests({ db, env, config: getConfig(env), now });
+  // Daily and weekly digests due in each user's own time zone, oldest slot first, batches within
+  // the tick's budget (guarded: a rerun sends nothing twice).
+  await job("digests", async () => {
+    report.digests = await sendDueDigests({ db, env, config, now });
+  });
 
   // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.
-  for (const day of [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10))) await rollUpEngagementDay(db, day);
+  await job("engagement_rollup", async () => {
+    for (const day of [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10))) await rollUpEngagementDay(db, day);
+  });
 
   // Queue outbox of tender ingest: tenders still pending alert matching after the grace period
   // (their send was lost, or the consumer gave up on them) are sent again; matching is
-  // idempotent. Last, so a queue outage that fails this send holds up none of the jobs above.
-  const resentTenders = await resendPendingMatching({ db, env, now });
-  return { relayedEmails: stale.length, resentTenders, purged, erasedAccounts: erased.accounts, digests };
+  // idempotent. A tender tried MATCH_MAX_ATTEMPTS times is parked instead.
+  await job("resend_matching", async () => {
+    const { resent, parked } = await resendPendingMatching({ db, env, now }, config.MATCH_MAX_ATTEMPTS);
+    report.resentTenders = resent;
+    report.parkedTenders = parked;
+  });
+  return report;
 }

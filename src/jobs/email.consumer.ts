@@ -1,6 +1,8 @@
 import type { Env, EmailJob } from "../env";
 import { openOutboxBodies, outboxRepo } from "../email/outbox.repo";
-import { createEmailSender } from "../email/sender";
+import { createEmailSender, PermanentEmailError } from "../email/sender";
+import { SUPPRESSIBLE_TEMPLATES, suppressionsRepo } from "../email/suppressions.repo";
+import { matchesDeliveredStatements, matchesUndeliveredStatement } from "../features/alerts/alert-matching.repo";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { safeErrorText } from "../platform/log";
@@ -16,11 +18,19 @@ export const retryDelaySeconds = (attempts: number) => Math.min(900, 10 * 2 ** M
  * delivery; a failed delivery is retried with backoff, and after the last attempt the row is
  * marked failed (the message then moves to the dead-letter queue). A row whose bodies this key
  * cannot open is marked failed at once and acknowledged.
+ *
+ * An email is `sent` only once the provider took it, and so are the alert matches it carries
+ * (alert_matches.outbox_id), in the same batch. A permanent refusal (PermanentEmailError, see
+ * sender.ts) fails the row at once, fails its matches and suppresses the address for alert and
+ * digest mail; an alert or digest row whose address was suppressed meanwhile is not sent at all
+ * (its matches wait for the next digest, once the address is fixed). When the retries run out on
+ * transient errors the matches go back to pending, so the next digest carries them.
  */
 export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env): Promise<void> {
   const config = getConfig(env);
   const db = createDb(env.DB);
   const repo = outboxRepo(db);
+  const suppressions = suppressionsRepo(db);
   const sender = createEmailSender(env, config);
   for (const message of batch.messages) {
     const id = message.body?.outboxId;
@@ -31,6 +41,12 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
     }
     const row = await repo.get(id);
     if (!row || row.status !== "pending") {
+      message.ack();
+      continue;
+    }
+    const carriesMatches = SUPPRESSIBLE_TEMPLATES.has(row.template);
+    if (carriesMatches && row.userId !== null && (await suppressions.isSuppressed(row.userId, row.toAddress))) {
+      await db.batch([repo.markAttemptFailed(row.id, "suppressed: the provider refused this address earlier", true), matchesUndeliveredStatement(db, row.id, false)]);
       message.ack();
       continue;
     }
@@ -46,13 +62,26 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
       }
       const { text, html } = bodies;
       const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html, headers: row.headers });
-      await repo.markSent(row.id, messageId, new Date(), sender.name !== "outbox");
+      const now = new Date();
+      await db.batch([
+        repo.markSent(row.id, messageId, now, sender.name !== "outbox"),
+        ...(carriesMatches ? matchesDeliveredStatements(db, row.id, now, row.template === "alert_match") : []),
+      ] as never);
       message.ack();
     } catch (err) {
-      const final = message.attempts >= EMAIL_MAX_ATTEMPTS;
-      await repo.markAttemptFailed(row.id, safeErrorText(err), final);
-      console.error(JSON.stringify({ level: "warn", queue: batch.queue, outbox_id: row.id, attempt: message.attempts, error: safeErrorText(err) }));
-      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      const permanent = err instanceof PermanentEmailError;
+      const final = permanent || message.attempts >= EMAIL_MAX_ATTEMPTS;
+      await db.batch([
+        repo.markAttemptFailed(row.id, safeErrorText(err), final),
+        ...(final && carriesMatches ? [matchesUndeliveredStatement(db, row.id, permanent)] : []),
+        ...(permanent && row.userId !== null ? [suppressions.suppress(row.userId, row.toAddress, "rejected", new Date())] : []),
+      ] as never);
+      console.error(
+        JSON.stringify({ level: "warn", queue: batch.queue, outbox_id: row.id, attempt: message.attempts, permanent, error: safeErrorText(err) }),
+      );
+      // A permanent refusal is done: retrying cannot deliver it.
+      if (permanent) message.ack();
+      else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }
 }

@@ -138,6 +138,16 @@ export const ConfigSchema = z.object({
   // Tenant boundary (issue 14: shared notes and favorites).
   /** Notes one user may hold: bounds the storage one account can fill (409 `limit_reached` over it). */
   MAX_NOTES_PER_USER: int(1, 1_000_000).default(5000),
+  // --- Jobs at scale (issue 14, points 16–17) ---
+  /** Users the digest job reads per batch (one indexed range read, one match query, grouped writes). */
+  DIGEST_BATCH_SIZE: int(1, 2000).default(200),
+  /**
+   * Elapsed ms after which the digest job starts no further batch in this tick (the rest wait 15
+   * minutes): keeps the tick well inside a Cron Trigger's 30 s CPU limit with the other jobs.
+   */
+  DIGEST_TICK_BUDGET_MS: int(1, 600_000).default(10_000),
+  /** Attempts at matching one tender version before the cron parks it (reported in /admin/stats) instead of resending it forever. */
+  MATCH_MAX_ATTEMPTS: int(1, 100).default(5),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

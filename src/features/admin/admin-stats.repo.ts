@@ -19,16 +19,16 @@ const bucketCase = sql.raw(
 );
 
 /**
- * Every figure of GET /admin/stats in one round trip (one batch, five aggregate queries):
+ * Every figure of GET /admin/stats in one round trip (one batch, six aggregate queries):
  * user totals (one pass over users), logins per UTC day from the audit log (index on
  * action, created_at), new users per UTC day (index on users.created_at), and the engagement
- * roll-ups of `engagement_daily` (index on date).
+ * roll-ups of `engagement_daily` (index on date), and the parked tenders.
  */
 export async function loadStats(db: Db, now: Date, days: number) {
   const since = now.getTime() - days * DAY_MS;
   const firstDay = new Date(now.getTime() - (days - 1) * DAY_MS).toISOString().slice(0, 10);
   const firstDayStart = Date.parse(`${firstDay}T00:00:00Z`);
-  const [totals, logins, engagement, distribution, signups] = await db.batch([
+  const [totals, logins, engagement, distribution, signups, parked] = await db.batch([
     rawSelect<{ total: number; active: number; verified: number; recent: number }>(db, sql`
       SELECT count(*) AS total, coalesce(sum(status = 'active'), 0) AS active,
         coalesce(sum(email_verified = 1), 0) AS verified, coalesce(sum(created_at >= ${since}), 0) AS recent
@@ -48,6 +48,8 @@ export async function loadStats(db: Db, now: Date, days: number) {
       SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, count(*) AS users
       FROM users WHERE created_at >= ${firstDayStart}
       GROUP BY day`),
+    // Tenders whose alert matching failed MATCH_MAX_ATTEMPTS times (partial index on match_parked_at).
+    rawSelect<{ parked: number }>(db, sql`SELECT count(*) AS parked FROM tenders WHERE match_parked_at IS NOT NULL`),
   ]);
-  return { totals: totals[0]!, logins, engagement: engagement[0]!, distribution, signups, firstDay };
+  return { totals: totals[0]!, logins, engagement: engagement[0]!, distribution, signups, parkedTenders: Number(parked[0]?.parked ?? 0), firstDay };
 }

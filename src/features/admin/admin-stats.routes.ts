@@ -30,6 +30,9 @@ const StatsSchema = z
         }),
       })
       .openapi({ description: "From the daily engagement roll-up (engagement_daily), filled by the nightly job" }),
+    parked_tenders: z.number().int().openapi({
+      description: "Tenders whose alert matching failed MATCH_MAX_ATTEMPTS times: no longer resent by the cron; a changed re-ingest tries them again",
+    }),
   })
   .openapi("AdminStats");
 
@@ -53,6 +56,7 @@ async function adminStats(ctx: RequestContext): Promise<z.infer<typeof StatsSche
     active_users: Number(s.totals.active),
     verified_users: Number(s.totals.verified),
     new_users_30d: Number(s.totals.recent),
+    parked_tenders: s.parkedTenders,
     logins_by_day: Array.from({ length: WINDOW_DAYS }, (_, i) => ({ date: dayOf(i), logins: perDay.get(dayOf(i)) ?? 0 })),
     new_users_by_day: Array.from({ length: WINDOW_DAYS }, (_, i) => ({ date: dayOf(i), users: signupsPerDay.get(dayOf(i)) ?? 0 })),
     engagement: {

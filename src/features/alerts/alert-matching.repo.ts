@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { alertMatches, alerts, emailOutbox, notifications, tenders, userPreferences, userProfiles, users } from "../../db/schema";
+import { alertMatches, alerts, emailOutbox, emailSuppressions, notifications, tenders, userPreferences, userProfiles, users } from "../../db/schema";
 import { rawStatement, type Db } from "../../platform/db";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { fromRawTender, tenderColumns, tenderColumnsWithout } from "../tenders/tenders.repo";
@@ -119,21 +119,31 @@ const pendingSelect = sql`SELECT m.id AS match_id, a.id AS alert_id, a.name AS a
   LEFT JOIN ${userPreferences} p ON p.user_id = m.user_id
   LEFT JOIN ${userProfiles} pr ON pr.user_id = m.user_id`;
 
+/** For queries that alias users as `u`: no provider refused the user's current address for good. */
+export const addressNotSuppressed = sql`NOT EXISTS (SELECT 1 FROM ${emailSuppressions} s WHERE s.user_id = u.id AND s.address = u.email)`;
+
+/** A match no email carries yet: pending, and not in an outbox email being delivered. */
+const unclaimed = sql`m.notification_status = 'pending' AND m.outbox_id IS NULL`;
+
 /**
  * Pending matches of active, immediate, email alerts: of these tenders, or of one alert. A retry
  * after a crash between recording and emailing finds them again (they are still pending).
  */
 export const pendingImmediateMatches = (db: Db, of: { tenderIds: readonly string[] } | { alertId: string }) =>
   db.all<PendingMatchRow>(sql`${pendingSelect}
-    WHERE m.notification_status = 'pending' AND a.is_active = 1 AND a.notification_frequency = 'immediate' AND ${hasMethod("email")}
+    WHERE ${unclaimed} AND a.is_active = 1 AND a.notification_frequency = 'immediate' AND ${hasMethod("email")} AND ${addressNotSuppressed}
       AND ${"alertId" in of ? sql`m.alert_id = ${of.alertId}` : sql`m.tender_id IN ${idsIn(of.tenderIds)}`}
     ORDER BY m.id`);
 
 /** Pending matches of the user's alerts that email (for the digest), oldest first. */
-export const pendingDigestMatches = (db: Db, userId: string, limit: number) =>
-  db.all<PendingMatchRow>(sql`${pendingSelect}
-    WHERE m.user_id = ${userId} AND m.notification_status = 'pending' AND ${hasMethod("email")}
-    ORDER BY m.id LIMIT ${limit}`);
+export const pendingDigestMatches = (db: Db, userId: string, limit: number) => pendingDigestMatchesOf(db, [userId], limit);
+
+/** The same for a batch of users in one query: the oldest `limit` per user (window function). */
+export const pendingDigestMatchesOf = (db: Db, userIds: readonly string[], limit: number) =>
+  db.all<PendingMatchRow>(sql`SELECT * FROM (
+      SELECT q.*, row_number() OVER (PARTITION BY q.user_id ORDER BY q.match_id) AS rn FROM (${pendingSelect}
+        WHERE m.user_id IN ${idsIn(userIds)} AND ${unclaimed} AND ${hasMethod("email")} AND ${addressNotSuppressed}) q
+    ) WHERE rn <= ${limit} ORDER BY user_id, match_id`);
 
 /** Alert emails sent (written to the outbox) to these users since `since`, per user. */
 export async function alertEmailsSince(db: Db, userIds: readonly string[], since: Date): Promise<{ user_id: string; created_at: number }[]> {
@@ -142,19 +152,48 @@ export async function alertEmailsSince(db: Db, userIds: readonly string[], since
     WHERE user_id IN ${idsIn(userIds)} AND template = 'alert_match' AND created_at >= ${since.getTime()}`);
 }
 
-/** Guard for an immediate email: the match is still pending (no other consumer sent it). */
+/** Guard for an immediate email: the match is still pending and no other email carries it. */
 export const matchStillPending = (matchId: string) =>
-  sql`EXISTS (SELECT 1 FROM ${alertMatches} WHERE ${alertMatches.id} = ${matchId} AND ${alertMatches.notificationStatus} = 'pending')`;
+  sql`EXISTS (SELECT 1 FROM ${alertMatches} WHERE ${alertMatches.id} = ${matchId} AND ${alertMatches.notificationStatus} = 'pending' AND ${alertMatches.outboxId} IS NULL)`;
 
-/** Marks a pending match sent and counts it on its alert; after the guarded outbox insert in one batch. */
-export function markMatchSentStatements(db: Db, matchId: string, alertId: string, now: Date) {
+/**
+ * Hands pending matches to the outbox email `outboxId`, right after its guarded insert in one batch:
+ * only if that row was written. They stay `pending` until the email consumer delivered it
+ * ({@link matchesDeliveredStatements}); a rerun finds them carried and writes no second email.
+ */
+export const claimMatchesForEmail = (db: Db, matchIds: readonly string[], outboxId: string) =>
+  rawStatement(
+    db,
+    sql`UPDATE ${alertMatches} SET outbox_id = ${outboxId}
+        WHERE id IN ${idsIn(matchIds)} AND notification_status = 'pending' AND outbox_id IS NULL
+          AND EXISTS (SELECT 1 FROM ${emailOutbox} WHERE ${emailOutbox.id} = ${outboxId})`,
+  );
+
+/**
+ * The provider took the email: its matches become `sent` (once: a redelivery finds none pending),
+ * and an immediate alert email counts on its alert, as before.
+ */
+export function matchesDeliveredStatements(db: Db, outboxId: string, now: Date, countOnAlert: boolean) {
   const t = now.getTime();
+  const carried = sql`SELECT alert_id FROM ${alertMatches} WHERE outbox_id = ${outboxId} AND notification_status = 'pending'`;
+  const sent = rawStatement(db, sql`UPDATE ${alertMatches} SET notification_status = 'sent', notified_at = ${t} WHERE outbox_id = ${outboxId} AND notification_status = 'pending'`);
+  if (!countOnAlert) return [sent];
   return [
-    rawStatement(
-      db,
-      sql`UPDATE ${alerts} SET total_notifications_sent = total_notifications_sent + 1, last_notified_at = ${t}
-          WHERE ${alerts.id} = ${alertId} AND ${matchStillPending(matchId)}`,
-    ),
-    rawStatement(db, sql`UPDATE ${alertMatches} SET notification_status = 'sent', notified_at = ${t} WHERE id = ${matchId} AND notification_status = 'pending'`),
-  ] as const;
+    // Before the matches are marked: it counts only what is still pending (a redelivery counts nothing).
+    rawStatement(db, sql`UPDATE ${alerts} SET total_notifications_sent = total_notifications_sent + 1, last_notified_at = ${t} WHERE ${alerts.id} IN (${carried})`),
+    sent,
+  ];
 }
+
+/**
+ * The email failed for good. Rejected by the provider (a bad address): its matches are `failed`.
+ * Otherwise (retries used up, or the address was suppressed before it went out): they go back to
+ * pending without an email, so the next digest carries them.
+ */
+export const matchesUndeliveredStatement = (db: Db, outboxId: string, rejected: boolean) =>
+  rawStatement(
+    db,
+    rejected
+      ? sql`UPDATE ${alertMatches} SET notification_status = 'failed' WHERE outbox_id = ${outboxId} AND notification_status = 'pending'`
+      : sql`UPDATE ${alertMatches} SET outbox_id = NULL WHERE outbox_id = ${outboxId} AND notification_status = 'pending'`,
+  );

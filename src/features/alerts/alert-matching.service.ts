@@ -7,8 +7,10 @@
  *   NOTHING` on (alert, tender), and the counters and notifications follow only the rows that
  *   carry this run's fresh ids, so a redelivered batch, or one retried after a crash halfway,
  *   records nothing twice (the chunks that committed are skipped, the rest are recorded).
- * - Immediate emails go out for matches still `pending`: the outbox row and `sent` are written in
- *   one batch, guarded by "still pending", so a retry finds and sends the rest, never twice.
+ * - Immediate emails go out for matches still `pending` that no email carries: the outbox row and
+ *   the match's `outbox_id` are written in one batch, guarded by "still pending, not carried", so a
+ *   retry finds and sends the rest, never twice. The match becomes `sent` only when the email
+ *   consumer delivered that email to the provider (jobs/email.consumer.ts).
  */
 import type { Env } from "../../env";
 import { outboxInsertIf, type OutboxContext } from "../../email/outbox.repo";
@@ -21,7 +23,7 @@ import type { TenderRow } from "../tenders/tenders.repo";
 import { buildAlertIndex, matchAlerts, type AlertIndex } from "./alert-index";
 import {
   alertEmailsSince,
-  markMatchSentStatements,
+  claimMatchesForEmail,
   matchStillPending,
   pendingImmediateMatches,
   recordMatchesStatements,
@@ -35,7 +37,7 @@ import type { TenderCriteria } from "./criteria.schema";
 
 /** Match rows per recording batch. */
 export const MATCHES_PER_CHUNK = 500;
-/** Immediate emails per batch (each is an outbox insert and two updates). */
+/** Immediate emails per batch (each is an outbox insert and an update). */
 const EMAILS_PER_BATCH = 30;
 /** In-app notifications expire (and are purged by the cron) after this many days. */
 export const NOTIFICATION_TTL_DAYS = 90;
@@ -140,7 +142,7 @@ export async function sendImmediateEmails(ctx: MatchingContext, of: { tenderIds:
         const email = emails.alertMatch({ name: r.full_name, alertName: r.alert_name, tender: tenderLine(ctx.config.PUBLIC_BASE_URL, r), unsubscribeUrl: url, headers });
         return outboxInsertIf(ctx, { to: r.email, userId: r.user_id, email }, matchStillPending(r.match_id)).then((mail) => ({
           id: mail.id,
-          statements: [mail.statement, ...markMatchSentStatements(ctx.db, r.match_id, r.alert_id, ctx.now)],
+          statements: [mail.statement, claimMatchesForEmail(ctx.db, [r.match_id], mail.id)],
         }));
       }),
     );
@@ -150,7 +152,7 @@ export async function sendImmediateEmails(ctx: MatchingContext, of: { tenderIds:
   for (const part of chunk(prepared, EMAILS_PER_BATCH)) {
     const results = (await ctx.db.batch(part.flatMap((p) => p.statements) as never)) as D1Result[];
     part.forEach((p, i) => {
-      if ((results[i * 3]?.meta.changes ?? 0) > 0) written.push(p.id);
+      if ((results[i * 2]?.meta.changes ?? 0) > 0) written.push(p.id);
     });
   }
   await enqueueEmails(ctx.env, written);

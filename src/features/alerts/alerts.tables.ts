@@ -67,6 +67,12 @@ export const alertMatches = sqliteTable(
     matchedAt: ts("matched_at").notNull().default(sql`(unixepoch() * 1000)`),
     notifiedAt: ts("notified_at"),
     notificationStatus: text("notification_status", { enum: MATCH_STATUSES }).notNull().default("pending"),
+    /**
+     * The outbox email that carries this match while it is being delivered: set when the email is
+     * written (the match stays `pending`), `sent` only once the provider took it, released (NULL)
+     * when the email failed for good without a permanent rejection, so the next digest carries it.
+     */
+    outboxId: text("outbox_id"),
     viewedAt: ts("viewed_at"),
     clickedAt: ts("clicked_at"),
   },
@@ -74,6 +80,7 @@ export const alertMatches = sqliteTable(
     uniqueIndex("alert_matches_alert_tender_unique").on(t.alertId, t.tenderId),
     index("alert_matches_alert_idx").on(t.alertId, t.matchedAt),
     index("alert_matches_pending_idx").on(t.userId, t.notificationStatus, t.matchedAt),
+    index("alert_matches_outbox_idx").on(t.outboxId).where(sql`outbox_id IS NOT NULL`),
   ],
 );
 

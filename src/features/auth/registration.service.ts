@@ -7,6 +7,7 @@ import { safeErrorText } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
+import { suppressionsRepo } from "../../email/suppressions.repo";
 import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../audit/audit.repo";
 import { registrationConsents } from "../consents/consents.service";
@@ -95,6 +96,8 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
   await runBatch(ctx, [
     markEmailVerified(db, spent.userId, now),
     auditInsert(db, ctx, { userId: spent.userId, action: "user.email_verified" }),
+    // Verifying the address again lifts a suppression of it (the provider refused it earlier).
+    suppressionsRepo(db).lift(spent.userId),
   ]);
   userViewChanged(spent.userId);
   const user = await findUserById(db, spent.userId, now);
@@ -103,7 +106,8 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
 }
 
 /**
- * Sends a new verification email when the account exists and is unverified. The caller answers
+ * Sends a new verification email when the account exists and is unverified, or its address is
+ * suppressed (verifying it again lifts the suppression). The caller answers
  * 202 either way, and the work runs after the response, so timing does not reveal the account.
  */
 export async function resendVerification(ctx: RequestContext, email: string): Promise<void> {
@@ -113,7 +117,9 @@ export async function resendVerification(ctx: RequestContext, email: string): Pr
   ctx.waitUntil(
     (async () => {
       const user = await findUserByEmail(ctx.db, email, ctx.now);
-      if (!user || user.emailVerified || user.status !== "active") return;
+      if (!user || user.status !== "active") return;
+      // A verified address gets a new link only while alert and digest mail to it is suppressed.
+      if (user.emailVerified && !(await suppressionsRepo(ctx.db).isSuppressed(user.id, user.email))) return;
       const verification = await verificationEmail(ctx, user);
       await runBatch(ctx, verification.statements);
       await enqueueEmails(ctx.env, [verification.outboxId]);

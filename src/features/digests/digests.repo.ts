@@ -1,5 +1,5 @@
 import { and, eq, ne, sql } from "drizzle-orm";
-import { alertMatches, alerts, emailOutbox, userPreferences, userProfiles } from "../../db/schema";
+import { alertMatches, alerts, userPreferences, userProfiles } from "../../db/schema";
 import { rawStatement, type Db } from "../../platform/db";
 
 /** The user's digest is on (frequency other than `never`): the guard of the one-click unsubscribe. */
@@ -10,7 +10,7 @@ export const digestOn = (userId: string) =>
 export const digestFrequency = (db: Db, userId: string) =>
   db.select({ frequency: userPreferences.emailDigestFrequency }).from(userPreferences).where(eq(userPreferences.userId, userId));
 
-/** One-click unsubscribe from the digest: frequency `never`; a digest already off is not written. */
+/** One-click unsubscribe from the digest: frequency `never` (a trigger clears next_digest_at); a digest already off is not written. */
 export const turnDigestOff = (db: Db, userId: string, now: Date) =>
   db
     .update(userPreferences)
@@ -18,39 +18,58 @@ export const turnDigestOff = (db: Db, userId: string, now: Date) =>
     .where(and(eq(userPreferences.userId, userId), ne(userPreferences.emailDigestFrequency, "never")))
     .returning({ userId: userPreferences.userId });
 
+export interface DueDigestRow {
+  user_id: string;
+  frequency: "immediate" | "daily" | "weekly" | "never";
+  digest_time: string;
+  last_sent_at: number | null;
+  /** The next_digest_at this tick read: every write below is guarded by it. */
+  next_at: number;
+  timezone: string | null;
+  /** 1 when a match of an alert that emails waits for an email. */
+  has_pending: 0 | 1;
+}
 
 /**
- * Users who may be due a digest: pending matches of an alert that emails, digest not `never`.
- * Bounded per tick; the rest wait for the next tick (a slot stays due for DIGEST_CATCH_UP_MINUTES).
+ * Users whose digest slot has come (next_digest_at <= now), oldest slot first, at most `limit`:
+ * a range of the partial index on next_digest_at. Each is then either sent its digest or moved to
+ * its next slot, so the next read continues with the users after them.
  */
-export const digestCandidates = (db: Db, limit: number) =>
-  db.all<{ user_id: string; frequency: "immediate" | "daily" | "weekly"; digest_time: string; last_sent_at: number | null; timezone: string | null }>(sql`
-    SELECT p.user_id, p.email_digest_frequency AS frequency, p.email_digest_time AS digest_time, p.last_digest_sent_at AS last_sent_at, pr.timezone
+export const dueDigestUsers = (db: Db, now: Date, limit: number) =>
+  db.all<DueDigestRow>(sql`
+    SELECT p.user_id, p.email_digest_frequency AS frequency, p.email_digest_time AS digest_time, p.last_digest_sent_at AS last_sent_at,
+      p.next_digest_at AS next_at, pr.timezone,
+      EXISTS (SELECT 1 FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id
+              WHERE m.user_id = p.user_id AND m.notification_status = 'pending' AND m.outbox_id IS NULL
+                AND EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = 'email')) AS has_pending
     FROM ${userPreferences} p LEFT JOIN ${userProfiles} pr ON pr.user_id = p.user_id
-    WHERE p.email_digest_frequency <> 'never'
-      AND EXISTS (SELECT 1 FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id
-                  WHERE m.user_id = p.user_id AND m.notification_status = 'pending'
-                    AND EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = 'email'))
-    LIMIT ${limit}`);
+    WHERE p.next_digest_at <= ${now.getTime()}
+    ORDER BY p.next_digest_at LIMIT ${limit}`);
 
 /**
- * The digest's claim, first statement of its batch: stamps last_digest_sent_at only if it is
- * still what this tick read. A concurrent or rerun tick that already sent finds it changed.
+ * The digest's claim, first statement of its group: stamps last_digest_sent_at and moves
+ * next_digest_at to the next slot, only if both are still what this tick read. A concurrent or
+ * rerun tick that already sent (or a preference change meanwhile) finds them changed.
  */
-export const claimDigest = (db: Db, userId: string, lastRead: number | null, now: Date) =>
+export const claimDigest = (db: Db, u: Pick<DueDigestRow, "user_id" | "last_sent_at" | "next_at">, now: Date, next: number | null) =>
   rawStatement(
     db,
-    sql`UPDATE ${userPreferences} SET last_digest_sent_at = ${now.getTime()} WHERE user_id = ${userId} AND last_digest_sent_at IS ${lastRead}`,
+    sql`UPDATE ${userPreferences} SET last_digest_sent_at = ${now.getTime()}, next_digest_at = ${next}
+        WHERE user_id = ${u.user_id} AND last_digest_sent_at IS ${u.last_sent_at} AND next_digest_at IS ${u.next_at}`,
   );
 
 /** Condition for the statement right after {@link claimDigest}: the claim changed a row. */
 export const claimSucceeded = sql`changes() = 1`;
 
-/** Marks the digest's matches sent, only if its outbox row was written in this batch. */
-export const markDigestMatchesSent = (db: Db, matchIds: readonly string[], outboxId: string, now: Date) =>
+/**
+ * Moves users looked at without a digest (not due, nothing pending, "never") to their next slot
+ * (`[user_id, next_at read, next]`; next null = never): one statement, each row guarded by the
+ * value read, so a preference changed meanwhile (next_digest_at = 0) is not overwritten.
+ */
+export const advanceDigests = (db: Db, rows: readonly (readonly [string, number, number | null])[]) =>
   rawStatement(
     db,
-    sql`UPDATE ${alertMatches} SET notification_status = 'sent', notified_at = ${now.getTime()}
-        WHERE id IN (SELECT value FROM json_each(${JSON.stringify(matchIds)})) AND notification_status = 'pending'
-          AND EXISTS (SELECT 1 FROM ${emailOutbox} WHERE ${emailOutbox.id} = ${outboxId})`,
+    sql`UPDATE ${userPreferences} SET next_digest_at = j.value ->> 2
+        FROM json_each(${JSON.stringify(rows)}) AS j
+        WHERE ${userPreferences.userId} = j.value ->> 0 AND ${userPreferences.nextDigestAt} = j.value ->> 1`,
   );

@@ -8,6 +8,7 @@ import {
   isDigestDue,
   isValidTimeZone,
   localTimeParts,
+  nextDigestAt,
   parseLocalTime,
   startOfLocalDay,
 } from "./schedule";
@@ -286,6 +287,37 @@ describe("startOfLocalDay", () => {
         expect(localTimeParts(new Date(start.getTime() - 1000), tz).date < today).toBe(true);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("nextDigestAt (issue 14, point 16)", () => {
+  it("is the next local occurrence of the digest time, strictly after the instant", () => {
+    expect(nextDigestAt({ after: at("2026-03-02T03:00:00Z"), timeZone: IN, digestTime: "09:00", frequency: "daily" })).toEqual(at("2026-03-02T03:30:00Z"));
+    expect(nextDigestAt({ after: at("2026-03-02T03:30:00Z"), timeZone: IN, digestTime: "09:00", frequency: "daily" })).toEqual(at("2026-03-03T03:30:00Z"));
+    // Weekly: Mondays. 2026-03-04 is a Wednesday.
+    expect(nextDigestAt({ after: at("2026-03-04T12:00:00Z"), timeZone: "UTC", digestTime: "08:15", frequency: "weekly" })).toEqual(at("2026-03-09T08:15:00Z"));
+    expect(nextDigestAt({ after: at("2026-03-04T12:00:00Z"), timeZone: "UTC", digestTime: "08:15", frequency: "never" })).toBeNull();
+  });
+
+  it("follows DST: 09:00 New York is 14:00 UTC before the change and 13:00 after; a time in the spring gap is the gap's end", () => {
+    expect(nextDigestAt({ after: at("2026-03-07T15:00:00Z"), timeZone: NY, digestTime: "09:00", frequency: "daily" })).toEqual(at("2026-03-08T13:00:00Z"));
+    expect(nextDigestAt({ after: at("2026-03-06T15:00:00Z"), timeZone: NY, digestTime: "09:00", frequency: "daily" })).toEqual(at("2026-03-07T14:00:00Z"));
+    // 02:30 does not exist on 2026-03-08 in New York: 03:00 EDT = 07:00 UTC.
+    expect(nextDigestAt({ after: at("2026-03-08T05:00:00Z"), timeZone: NY, digestTime: "02:30", frequency: "daily" })).toEqual(at("2026-03-08T07:00:00Z"));
+  });
+
+  it("property: the slot is after the instant, within 8 days, and the digest is due at it", () => {
+    fc.assert(
+      fc.property(instant, fc.constantFrom(...ZONES), clock, fc.constantFrom<DigestFrequency>("daily", "weekly", "immediate"), (after, timeZone, digestTime, frequency) => {
+        const next = nextDigestAt({ after, timeZone, digestTime, frequency })!;
+        expect(next.getTime()).toBeGreaterThan(after.getTime());
+        expect(next.getTime() - after.getTime()).toBeLessThanOrEqual(8 * 86_400_000);
+        expect(isDigestDue({ now: next, timeZone, digestTime, frequency, lastSentAt: null })).toBe(true);
+        // Not due a second earlier if one was sent at `after` (no slot was skipped).
+        expect(isDigestDue({ now: new Date(next.getTime() - 1000), timeZone, digestTime, frequency, lastSentAt: after, catchUpMinutes: 0 })).toBe(false);
+      }),
+      { numRuns: 300 },
     );
   });
 });

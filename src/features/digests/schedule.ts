@@ -257,3 +257,50 @@ export function startOfLocalDay(now: Date, timeZone: string): Date {
   }
   return new Date(hi);
 }
+
+/** The instant the local wall clock of `timeZone` first reads `minutes` on `date` (a time in a spring gap: the gap's end). */
+function instantOfLocal(date: string, minutes: number, timeZone: string): number {
+  const [y, m, d] = date.split("-").map(Number) as [number, number, number];
+  const wall = Date.UTC(y, m - 1, d, 0, minutes);
+  let t = wall - offsetAt(wall, timeZone);
+  t = wall - offsetAt(t, timeZone);
+  const at = localTimeParts(new Date(t), timeZone);
+  if (at.date === date && at.minutes === minutes) return t;
+  // The wall time does not exist (a DST gap): the first whole second whose local time is past it.
+  const reached = (i: number) => {
+    const p = localTimeParts(new Date(i), timeZone);
+    return p.date > date || (p.date === date && p.minutes >= minutes);
+  };
+  let lo = wall - 26 * 3_600_000;
+  let hi = wall + 26 * 3_600_000;
+  while (hi - lo > 1000) {
+    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+    if (reached(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+const shiftDate = (date: string, days: number) => new Date((dayNumber(date) + days) * DAY_MS).toISOString().slice(0, 10);
+
+/**
+ * The first digest slot strictly after `after`: the next local occurrence of `digestTime` (weekly:
+ * on a Monday), as an instant; null for "never". What the digest job stores as `next_digest_at`
+ * after each look at a user, so it reads due users in order instead of scanning them all.
+ * `isDigestDue` stays the rule that decides at the slot (catch-up window, sent since).
+ *
+ * @example nextDigestAt({ after: new Date("2026-03-02T03:30:00Z"), timeZone: "Asia/Kolkata", digestTime: "09:00", frequency: "daily" }) // 2026-03-03T03:30:00.000Z
+ */
+export function nextDigestAt(s: { after: Date; timeZone: string; digestTime: string; frequency: DigestFrequency }): Date | null {
+  if (s.frequency === "never") return null;
+  const digestAt = requireLocalTime(s.digestTime, "email_digest_time");
+  const today = localTimeParts(s.after, s.timeZone).date;
+  for (let k = 0; k <= 8; k++) {
+    const date = shiftDate(today, k);
+    // 1970-01-01 was a Thursday: ISO weekday of a day number.
+    if (s.frequency === "weekly" && ((dayNumber(date) + 3) % 7) + 1 !== 1) continue;
+    const t = instantOfLocal(date, digestAt, s.timeZone);
+    if (t > s.after.getTime()) return new Date(t);
+  }
+  throw new RangeError("no digest slot within 8 days"); // unreachable for a valid zone
+}

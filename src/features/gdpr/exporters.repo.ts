@@ -6,6 +6,7 @@ import {
   apiKeys,
   auditLog,
   emailOutbox,
+  emailSuppressions,
   engagementDaily,
   favorites,
   mfaTotp,
@@ -139,6 +140,7 @@ export const EXPORTERS: readonly Exporter[] = [
   rowsOf("audit_events", auditLog, auditLog.userId, { view: asSeenBySubject }),
   // The bodies carry single-use links (tokens): the envelope says what was sent and when.
   rowsOf("emails", emailOutbox, emailOutbox.userId, { omit: ["text_body", "html_body", "provider_message_id", "last_error"] }),
+  rowsOf("email_suppressions", emailSuppressions, emailSuppressions.userId),
 ];
 
 /**

@@ -133,6 +133,16 @@ export const PreferencesSchema = z
     enable_ai_recommendations: z.boolean().openapi({ default: true }),
     enable_smart_suggestions: z.boolean().openapi({ default: true }),
     preferences_json: z.record(z.string(), z.unknown()),
+    email_suppressed: z
+      .object({
+        reason: z.enum(["rejected", "bounced"]).openapi({ description: "rejected: the email provider refused the address for good when keel sent to it" }),
+        since: z.string().openapi({ description: "ISO 8601" }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "Non-null while alert and digest emails are not sent to the account's address, because the provider refused it. Changing the address, or verifying it again (POST /auth/resend-verification, then the link), lifts it.",
+      }),
     updated_at: z.string(),
   })
   .openapi("Preferences");

@@ -1,6 +1,7 @@
 import type { Actor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
+import { suppressionsRepo } from "../../email/suppressions.repo";
 import { auditInsert, auditInsertIf } from "../audit/audit.repo";
 import { runBatch } from "../auth/sessions.service";
 import { profileRepo, type PreferencesPatch, type PreferencesRow, type ProfilePatch, type ProfileRow } from "./profile.repo";
@@ -36,7 +37,10 @@ export function toProfileOut(row: ProfileRow) {
   };
 }
 
-export function toPreferencesOut(row: PreferencesRow) {
+/** An active suppression of the user's address (email/suppressions.repo.ts), as /me/preferences shows it. */
+export type SuppressionRow = { reason: "rejected" | "bounced"; since: Date } | undefined;
+
+export function toPreferencesOut(row: PreferencesRow, suppressed: SuppressionRow = undefined) {
   return {
     default_view: row.defaultView,
     tenders_per_page: row.tendersPerPage,
@@ -52,6 +56,7 @@ export function toPreferencesOut(row: PreferencesRow) {
     enable_ai_recommendations: row.enableAiRecommendations,
     enable_smart_suggestions: row.enableSmartSuggestions,
     preferences_json: row.preferencesJson,
+    email_suppressed: suppressed ? { reason: suppressed.reason, since: suppressed.since.toISOString() } : null,
     updated_at: row.updatedAt.toISOString(),
   };
 }
@@ -113,9 +118,9 @@ export async function updateProfile(ctx: RequestContext, actor: Actor, input: Up
 }
 
 export async function getPreferences(ctx: RequestContext, actor: Actor) {
-  const row = await profileRepo(ctx.db, actor.userId).getPreferences();
+  const [row, suppressed] = await Promise.all([profileRepo(ctx.db, actor.userId).getPreferences(), suppressionsRepo(ctx.db).active(actor.userId)]);
   if (!row) throw gone();
-  return toPreferencesOut(row);
+  return toPreferencesOut(row, suppressed);
 }
 
 export async function updatePreferences(ctx: RequestContext, actor: Actor, input: UpdatePreferencesInput) {
@@ -144,5 +149,5 @@ export async function updatePreferences(ctx: RequestContext, actor: Actor, input
   ]);
   const row = (updated as PreferencesRow[])[0];
   if (!row) throw gone();
-  return toPreferencesOut(row);
+  return toPreferencesOut(row, await suppressionsRepo(ctx.db).active(actor.userId));
 }

@@ -74,6 +74,9 @@ export function upsertTendersStatement(db: Db, rows: readonly TenderWrite[], now
       ...[...FIELDS, ...SEARCH_FIELDS].map((f) => `${f} = excluded.${f}`),
       "updated_at = max(excluded.updated_at, tenders.updated_at + 1)",
       "match_pending_since = coalesce(tenders.match_pending_since, excluded.match_pending_since)",
+      // A new version gets fresh matching attempts (a parked tender that changed is tried again).
+      "match_attempts = 0",
+      "match_parked_at = NULL",
     ].join(", "),
   );
   const pick = (f: string) => sql.raw(`json_extract(j.value, '$.${f}')`);
@@ -139,6 +142,8 @@ export function fromRawTender(r: RawTender): TenderRow {
     createdAt: new Date(Number(r.created_at)),
     updatedAt: new Date(Number(r.updated_at)),
     matchPendingSince: dateOrNull(r.match_pending_since),
+    matchAttempts: Number(r.match_attempts ?? 0),
+    matchParkedAt: dateOrNull(r.match_parked_at),
   };
 }
 
@@ -157,7 +162,7 @@ export interface MatchedVersion {
 export const clearMatchPendingStatement = (db: Db, matched: readonly MatchedVersion[]) =>
   rawStatement(
     db,
-    sql`UPDATE tenders SET match_pending_since = NULL
+    sql`UPDATE tenders SET match_pending_since = NULL, match_attempts = 0
       FROM json_each(${JSON.stringify(matched.map((m) => [m.id, m.updatedAt.getTime()]))}) AS j
       WHERE tenders.id = j.value ->> 0 AND tenders.updated_at = j.value ->> 1 AND tenders.match_pending_since IS NOT NULL`,
   );
@@ -166,16 +171,28 @@ export const clearMatchPendingStatement = (db: Db, matched: readonly MatchedVers
  * Claims up to `limit` tenders pending matching since before `cutoff`, oldest first, and moves
  * their mark to `now`: the cron's resend. The claim is one statement (a rerun of the same tick
  * finds them claimed), and moving the mark sends each claimed tender to the back of the line, so
- * a tender that fails matching every time cannot hold up the others. The consumer's clear is
- * guarded by updated_at, not by the mark, so this never undoes a match in flight.
+ * a tender that fails matching every time cannot hold up the others. Each claim counts an attempt
+ * (`match_attempts`): the previous one did not finish. The consumer's clear is guarded by
+ * updated_at, not by the mark, so this never undoes a match in flight.
  */
 export const claimStalePendingMatchingQuery = (cutoff: Date, now: Date, limit: number) =>
-  sql`UPDATE tenders SET match_pending_since = ${now.getTime()}
+  sql`UPDATE tenders SET match_pending_since = ${now.getTime()}, match_attempts = match_attempts + 1
     WHERE id IN (SELECT id FROM tenders WHERE match_pending_since <= ${cutoff.getTime()} ORDER BY match_pending_since LIMIT ${limit})
     RETURNING id`;
 
 export const claimStalePendingMatching = (db: Db, cutoff: Date, now: Date, limit: number) =>
   db.all<{ id: string }>(claimStalePendingMatchingQuery(cutoff, now, limit));
+
+/**
+ * Parks the tenders still pending after their `maxAttempts`-th attempt (the first send plus
+ * `maxAttempts - 1` resends): the mark is cleared, so the cron stops resending them, and
+ * `match_parked_at` keeps them visible (GET /admin/stats, `parked_tenders`). Same index range as
+ * the claim, run just before it.
+ */
+export const parkStalePendingMatching = (db: Db, cutoff: Date, now: Date, maxAttempts: number) =>
+  db.all<{ id: string }>(sql`UPDATE tenders SET match_pending_since = NULL, match_parked_at = ${now.getTime()}
+      WHERE match_pending_since <= ${cutoff.getTime()} AND match_attempts + 1 >= ${maxAttempts}
+      RETURNING id`);
 
 export type SortColumn = "closing_date" | "value" | "published_at" | "rank";
 

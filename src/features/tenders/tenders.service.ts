@@ -11,6 +11,7 @@ import { auditInsert } from "../audit/audit.repo";
 import { classifyUpsert, isUrgent, MATCH_RESEND_GRACE_MS, MATCH_RESEND_PER_TICK, matchingSends } from "./ingest";
 import {
   claimStalePendingMatching,
+  parkStalePendingMatching,
   clearMatchPendingStatement,
   DEFAULT_VIEW_PREFERENCES,
   insertSearch,
@@ -101,12 +102,22 @@ async function sendForMatching(env: Env, tenderIds: readonly string[]): Promise<
  * The cron's outbox relay: tenders still pending matching MATCH_RESEND_GRACE_MS after their mark
  * (a lost send, or a consumer that gave up on them) are claimed, at most MATCH_RESEND_PER_TICK,
  * oldest first, and sent again. Safe to repeat: the consumer records nothing twice. If the send
- * fails the claim stays, and the next tick after the grace period tries again.
+ * fails the claim stays, and the next tick after the grace period tries again. A tender still
+ * pending after `maxAttempts` attempts is parked instead (never resent; counted in /admin/stats).
  */
-export async function resendPendingMatching(ctx: { db: Db; env: Env; now: Date }, limit = MATCH_RESEND_PER_TICK): Promise<number> {
-  const claimed = await claimStalePendingMatching(ctx.db, new Date(ctx.now.getTime() - MATCH_RESEND_GRACE_MS), ctx.now, limit);
+export async function resendPendingMatching(
+  ctx: { db: Db; env: Env; now: Date },
+  maxAttempts: number,
+  limit = MATCH_RESEND_PER_TICK,
+): Promise<{ resent: number; parked: number }> {
+  const cutoff = new Date(ctx.now.getTime() - MATCH_RESEND_GRACE_MS);
+  const parked = await parkStalePendingMatching(ctx.db, cutoff, ctx.now, maxAttempts);
+  if (parked.length > 0) {
+    console.error(JSON.stringify({ level: "error", msg: "tenders parked: alert matching failed too often", tenders: parked.map((r) => r.id).slice(0, 50), max_attempts: maxAttempts }));
+  }
+  const claimed = await claimStalePendingMatching(ctx.db, cutoff, ctx.now, limit);
   await sendForMatching(ctx.env, claimed.map((r) => r.id));
-  return claimed.length;
+  return { resent: claimed.length, parked: parked.length };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ts, createdAt, updatedAt } from "../../db/columns";
 import { users } from "../users/users.tables";
 
@@ -35,10 +35,15 @@ export const tenders = sqliteTable(
     // alert-matching consumer once it matched that version; the cron resends what stays set.
     // NULL for every tender that is matched (most rows), so its index is partial.
     matchPendingSince: ts("match_pending_since"),
+    /** Times the cron resent this version for matching (each resend follows an attempt that did not finish). */
+    matchAttempts: integer("match_attempts").notNull().default(0),
+    /** Set (and the pending mark cleared) when matching failed MATCH_MAX_ATTEMPTS times: not resent again. */
+    matchParkedAt: ts("match_parked_at"),
   },
   (t) => [
     uniqueIndex("tenders_external_id_unique").on(t.externalId),
     index("tenders_match_pending_idx").on(t.matchPendingSince).where(sql`match_pending_since IS NOT NULL`),
+    index("tenders_match_parked_idx").on(t.matchParkedAt).where(sql`match_parked_at IS NOT NULL`),
     index("tenders_closing_date_idx").on(t.closingDate),
     index("tenders_published_at_idx").on(t.publishedAt),
     index("tenders_state_idx").on(t.state),

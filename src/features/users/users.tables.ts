@@ -103,7 +103,17 @@ export const userPreferences = sqliteTable(
     preferencesJson: json<Record<string, unknown>>("preferences_json").notNull().default({}),
     /** When the last digest went out, so a rerun of the cron sends nothing twice. */
     lastDigestSentAt: ts("last_digest_sent_at"),
+    /**
+     * When the digest job next looks at this user (ms): the next digest slot in the user's time
+     * zone, computed by the job after each look. 0 = "look at the next tick" (new rows, and set by
+     * a trigger when the digest time, frequency or the profile's time zone changes); NULL = never.
+     */
+    nextDigestAt: integer("next_digest_at").default(0),
     updatedAt: updatedAt(),
   },
-  (t) => [index("user_preferences_digest_idx").on(t.emailDigestFrequency)],
+  (t) => [
+    index("user_preferences_digest_idx").on(t.emailDigestFrequency),
+    // The digest job reads due users in order: WHERE next_digest_at <= now ORDER BY next_digest_at.
+    index("user_preferences_next_digest_idx").on(t.nextDigestAt).where(sql`next_digest_at IS NOT NULL`),
+  ],
 );
