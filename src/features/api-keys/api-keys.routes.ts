@@ -26,7 +26,7 @@ const listKeysRoute = securedRoute({ session: true }, {
   responses: { 200: jsonResponse(z.object({ items: z.array(ApiKeySchema), next_cursor: z.null() }), "Keys"), ...problemResponses(401, 403) },
 });
 
-const revokeKeyRoute = securedRoute({ session: true, fresh: true }, {
+const revokeKeyRoute = securedRoute({ session: true, fresh: true, neverThrottled: true }, {
   method: "delete",
   path: `${API}/me/api-keys/{id}`,
   tags,
