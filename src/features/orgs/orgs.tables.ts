@@ -24,7 +24,10 @@ export const organizations = sqliteTable("organizations", {
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-});
+}, (t) => [
+  // Counts the organizations a user created (MAX_ORGS_CREATED_PER_USER) inside the guarded insert.
+  index("organizations_created_by_idx").on(t.createdBy),
+]);
 
 export const organizationMembers = sqliteTable(
   "organization_members",
@@ -65,5 +68,8 @@ export const invitations = sqliteTable(
   (t) => [
     uniqueIndex("invitations_token_hash_unique").on(t.tokenHash),
     index("invitations_org_email_idx").on(t.organizationId, t.email),
+    // The invitation budgets: per organization per day, per address per week (all states).
+    index("invitations_org_created_idx").on(t.organizationId, t.createdAt),
+    index("invitations_email_created_idx").on(t.email, t.createdAt),
   ],
 );
