@@ -193,6 +193,18 @@ describe("invitations are no mail relay", () => {
     expect((await call(`orgs/${o4.id}/invitations`, { body: { email: `${unique("x")}@example.com` }, token: b.token })).status).toBe(201);
   });
 
+  it("deleting the organizations that sent them does not reset an address's budget", async () => {
+    const target = `${unique("victim")}@example.com`;
+    const spammer = await signedInUser();
+    for (let i = 0; i < 3; i++) {
+      const org = await newOrg(spammer.token);
+      expect((await call(`orgs/${org.id}/invitations`, { body: { email: target }, token: spammer.token })).status).toBe(201);
+      expect((await call(`orgs/${org.id}`, { method: "DELETE", token: spammer.token })).status).toBe(204);
+    }
+    const org = await newOrg(spammer.token);
+    await expectProblem(await call(`orgs/${org.id}/invitations`, { body: { email: target }, token: spammer.token }), 429, "rate_limited");
+  });
+
   it("at most INVITES_PER_ORG_PER_DAY invitations per organization, revoked ones included → 429", async () => {
     const limits = { INVITES_PER_ORG_PER_DAY: "3" };
     const owner = await signedInUser();

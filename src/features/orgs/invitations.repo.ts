@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
-import { invitations, organizationMembers, organizations, users } from "../../db/schema";
+import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/schema";
+import { sha256Hex } from "../../platform/crypto";
 import type { OrgRole } from "../../platform/actor";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";
@@ -18,10 +19,25 @@ export interface InviteBudget {
 const ORG_WINDOW_MS = DAY_MS;
 const ADDRESS_WINDOW_MS = 7 * DAY_MS;
 
-/** SQL: invitations sent by `orgId` (any state: revoked and accepted ones count) since `since`. */
-const sentByOrgSince = (orgId: string, since: number) => sql`(SELECT count(*) FROM invitations r WHERE r.organization_id = ${orgId} AND r.created_at > ${since})`;
-/** SQL: invitations sent to `email` by any organization (any state) since `since`. */
-const sentToAddressSince = (email: string, since: number) => sql`(SELECT count(*) FROM invitations r WHERE r.email = ${email} AND r.created_at > ${since})`;
+/** SQL: invitations sent by `orgId` (any state: revoked and accepted ones count) since `since`, from the ledger. */
+const sentByOrgSince = (orgId: string, since: number) => sql`(SELECT count(*) FROM invitation_sends r WHERE r.organization_id = ${orgId} AND r.created_at > ${since})`;
+/** SQL: invitations sent to `email` by any organization (deleted ones too) since `since`, from the ledger. */
+const sentToAddressSince = (email: string, since: number) =>
+  sql`(SELECT count(*) FROM invitation_sends r WHERE r.email_hash = ${sha256Hex(email)} AND r.created_at > ${since})`;
+
+/**
+ * The ledger statements of an invitation's batch: first `prune` (rows past the longest window
+ * go), then, after the guarded insert, `record` (only if the invitation was written).
+ */
+export const invitationLedger = (db: Db, row: { id: string; organizationId: string; email: string; createdAt: Date }) => ({
+  prune: db.delete(invitationSends).where(lt(invitationSends.createdAt, new Date(row.createdAt.getTime() - ADDRESS_WINDOW_MS))),
+  record: insertIf(
+    db,
+    invitationSends,
+    { id: row.id, organizationId: row.organizationId, emailHash: sha256Hex(row.email), createdAt: row.createdAt },
+    invitationExists(row.id),
+  ),
+});
 
 export type InvitationRow = typeof invitations.$inferSelect;
 
@@ -87,12 +103,11 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
     budgetFreesIn: async (scope: "org" | "address", email: string, now: Date, limit: number): Promise<number> => {
       const windowMs = scope === "org" ? ORG_WINDOW_MS : ADDRESS_WINDOW_MS;
       const since = now.getTime() - windowMs;
-      const inWindow = db
-        .select({ createdAt: invitations.createdAt })
-        .from(invitations)
-        .where(and(scope === "org" ? inOrg : eq(invitations.email, email), gt(invitations.createdAt, new Date(since))))
-        .orderBy(invitations.createdAt);
-      const times = await inWindow;
+      const times = await db
+        .select({ createdAt: invitationSends.createdAt })
+        .from(invitationSends)
+        .where(and(scope === "org" ? eq(invitationSends.organizationId, orgId) : eq(invitationSends.emailHash, sha256Hex(email)), gt(invitationSends.createdAt, new Date(since))))
+        .orderBy(invitationSends.createdAt);
       const frees = times.length >= limit ? times[times.length - limit]!.createdAt.getTime() + windowMs : now.getTime() + 1000;
       return Math.max(1, Math.ceil((frees - now.getTime()) / 1000));
     },

@@ -15,6 +15,7 @@ import { runBatch } from "../auth/sessions.service";
 import {
   findInvitationByHash,
   insertMemberFromInvitation,
+  invitationLedger,
   invitationExists,
   invitationsRepo,
   membershipOf,
@@ -75,8 +76,11 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
     },
     invitationExists(row.id),
   );
-  const [inserted] = await runBatch(ctx, [
+  const ledger = invitationLedger(db, { ...row, organizationId: m.orgId });
+  const [, inserted] = await runBatch(ctx, [
+    ledger.prune,
     repo.insertGuarded(row, now, budget),
+    ledger.record,
     mail.statement,
     auditInsertIf(
       db,
