@@ -66,6 +66,24 @@ describe("RateLimiter Durable Object", () => {
     expect(left).toBe(0);
   });
 
+  it("sliding mode: exactly `limit` per window, kept across eviction, and cleaned up once idle", async () => {
+    const stub = stubFor(unique("sliding"));
+    const req = { limit: 2, windowSeconds: 60, sliding: true };
+    expect((await stub.limit(req)).allowed).toBe(true);
+    expect((await stub.limit(req)).remaining).toBe(0);
+    await evictDurableObject(stub);
+    const refused = await stub.limit(req);
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterSeconds).toBeGreaterThan(55);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+    // Idle past the window and IDLE_CLEANUP_MS: the alarm deletes the log.
+    await runInDurableObject(stub, (instance: RateLimiter) => {
+      (instance as unknown as { logEmptyAt: number }).logEmptyAt = Date.now() - IDLE_CLEANUP_MS - 1;
+    });
+    await runDurableObjectAlarm(stub);
+    expect(await runInDurableObject(stub, async (_: RateLimiter, s) => (await s.storage.list()).size)).toBe(0);
+  });
+
   it("the rateLimit helper throws 429 rate_limited with a retry-after", async () => {
     const key = unique("helper");
     await rateLimit(env, key, { limit: 1, windowSeconds: 60 });

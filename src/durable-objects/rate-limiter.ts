@@ -4,6 +4,13 @@ export interface LimitRequest {
   /** Requests allowed per window (also the burst size). */
   limit: number;
   windowSeconds: number;
+  /**
+   * Count the requests of the last `windowSeconds` exactly (a sliding log of at most `limit`
+   * times) instead of GCRA: never more than `limit` in any window, where GCRA would let one more
+   * through every `window / limit` after a burst. For limits stated as "N per window" over a
+   * long window (RATE_WRITES_PER_USER).
+   */
+  sliding?: boolean;
 }
 
 export interface LimitResult {
@@ -17,6 +24,7 @@ export interface LimitResult {
 }
 
 const TAT_KEY = "tat";
+const LOG_KEY = "log";
 /**
  * A key's storage is deleted once its bucket has been full (no request needing it) for this
  * long. Not at once: a key whose bucket refills between its requests (a generous limit used
@@ -60,6 +68,38 @@ export function takeToken(tat: number | undefined, now: number, request: LimitRe
 }
 
 /**
+ * Sliding log, pure: `log` holds the times (ascending) of the requests allowed in the last
+ * window. Takes one request at `now` if fewer than `limit` remain in the window; when refused,
+ * `retryAfterSeconds` is when enough of them have left the window for one more to pass.
+ */
+export function takeFromLog(log: readonly number[], now: number, request: LimitRequest): { result: LimitResult; log: number[] } {
+  const { limit, windowSeconds } = request;
+  if (!(Number.isInteger(limit) && limit >= 1 && windowSeconds > 0)) {
+    throw new RangeError("limit must be a positive integer and windowSeconds > 0");
+  }
+  const windowMs = windowSeconds * 1000;
+  const live = log.filter((t) => t > now - windowMs);
+  if (live.length >= limit) {
+    // The request at index length - limit must leave the window (at t + window) for one more to fit.
+    const frees = live[live.length - limit]! + windowMs;
+    return {
+      log: live,
+      result: {
+        allowed: false,
+        remaining: 0,
+        retryAfterSeconds: Math.max(1, Math.ceil((frees - now) / 1000)),
+        resetSeconds: Math.ceil((live[live.length - 1]! + windowMs - now) / 1000),
+      },
+    };
+  }
+  live.push(now);
+  return {
+    log: live,
+    result: { allowed: true, remaining: limit - live.length, retryAfterSeconds: 0, resetSeconds: Math.ceil((live[0]! + windowMs - now) / 1000) },
+  };
+}
+
+/**
  * Exact rate limiter, one object per limited key (login per email, API key per hour, …), never
  * one global object. GCRA (a token bucket without a refill timer): `limit` requests may arrive
  * at once, then one more every `window / limit`.
@@ -76,40 +116,63 @@ export function takeToken(tat: number | undefined, now: number, request: LimitRe
  */
 export class RateLimiter extends DurableObject {
   private tat: number | undefined;
+  /** Sliding-log mode: the allowed requests' times, and when the newest leaves its window. */
+  private log: number[] = [];
+  private logEmptyAt = 0;
   private alarmAt = 0;
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
     void ctx.blockConcurrencyWhile(async () => {
       this.tat = await ctx.storage.get<number>(TAT_KEY);
+      const stored = await ctx.storage.get<{ log: number[]; emptyAt: number }>(LOG_KEY);
+      this.log = stored?.log ?? [];
+      this.logEmptyAt = stored?.emptyAt ?? 0;
       this.alarmAt = (await ctx.storage.getAlarm()) ?? 0;
     });
   }
 
-  /** Takes one token if one is available. */
+  /** Takes one token (one place in the window, in sliding mode) if one is available. */
   limit(request: LimitRequest): LimitResult {
     const now = Date.now();
+    if (request.sliding) {
+      const { result, log } = takeFromLog(this.log, now, request);
+      this.log = log;
+      if (!result.allowed) return result;
+      this.logEmptyAt = now + request.windowSeconds * 1000;
+      void this.ctx.storage.put(LOG_KEY, { log, emptyAt: this.logEmptyAt }, { allowUnconfirmed: true });
+      this.scheduleCleanup(this.logEmptyAt);
+      return result;
+    }
     const { result, tat } = takeToken(this.tat, now, request);
     if (!result.allowed || tat === undefined) return result;
     this.tat = tat;
     void this.ctx.storage.put(TAT_KEY, tat, { allowUnconfirmed: true });
-    if (this.alarmAt === 0) {
-      // Clean up once the bucket has been full for a while, so idle keys hold no storage. One
-      // alarm at a time: when it fires while the key is still in use it moves itself, so busy
-      // keys do not pay an alarm write per request.
-      this.alarmAt = tat + IDLE_CLEANUP_MS;
-      void this.ctx.storage.setAlarm(this.alarmAt);
-    }
+    this.scheduleCleanup(tat);
     return result;
   }
 
+  /**
+   * Clean up once the bucket has been full (the log empty) for a while, so idle keys hold no
+   * storage. One alarm at a time: when it fires while the key is still in use it moves itself,
+   * so busy keys do not pay an alarm write per request.
+   */
+  private scheduleCleanup(idleFrom: number): void {
+    if (this.alarmAt !== 0) return;
+    this.alarmAt = idleFrom + IDLE_CLEANUP_MS;
+    void this.ctx.storage.setAlarm(this.alarmAt);
+  }
+
   override async alarm(): Promise<void> {
-    if (this.tat === undefined || this.tat + IDLE_CLEANUP_MS <= Date.now()) {
+    const idleFrom = Math.max(this.tat ?? 0, this.logEmptyAt);
+    if (idleFrom + IDLE_CLEANUP_MS <= Date.now()) {
       this.tat = undefined;
+      this.log = [];
+      this.logEmptyAt = 0;
       this.alarmAt = 0;
       await this.ctx.storage.deleteAll();
     } else {
-      this.alarmAt = this.tat + IDLE_CLEANUP_MS;
+      this.alarmAt = idleFrom + IDLE_CLEANUP_MS;
       await this.ctx.storage.setAlarm(this.alarmAt);
     }
   }

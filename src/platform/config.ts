@@ -148,6 +148,19 @@ export const ConfigSchema = z.object({
   DIGEST_TICK_BUDGET_MS: int(1, 600_000).default(10_000),
   /** Attempts at matching one tender version before the cron parks it (reported in /admin/stats) instead of resending it forever. */
   MATCH_MAX_ATTEMPTS: int(1, 100).default(5),
+  // Abuse limits (issue 14, points 7–9): what one user or organization may cost the service.
+  /** Authenticated writes (POST/PUT/PATCH/DELETE) per user, API keys counted as their owner: bounds what one account can make keel do. */
+  RATE_WRITES_PER_USER: rate.default({ limit: 300, windowSeconds: 600 }),
+  /** Organizations one user may have created (still existing): each is a trial and storage. */
+  MAX_ORGS_CREATED_PER_USER: int(1, 10_000).default(5),
+  /** Unrevoked API keys per user: more than an integrator needs, few enough that keys cannot fill storage. */
+  MAX_API_KEYS_PER_USER: int(1, 10_000).default(25),
+  /** Invitations one organization may send per 24 hours, revoked ones included: no mass mailing through invitations. */
+  INVITES_PER_ORG_PER_DAY: int(1, 100_000).default(50),
+  /** Invitations to one address per 7 days from all organizations together: nobody is spammed through keel. */
+  INVITES_PER_ADDRESS_PER_WEEK: int(1, 1000).default(3),
+  /** Days a new organization's `team` trial lasts before its limits fall back to `free`. */
+  TRIAL_DAYS: int(0, 365).default(14),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & {

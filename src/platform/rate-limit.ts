@@ -6,6 +6,8 @@ import { AppError } from "./errors";
 export interface Rate {
   limit: number;
   windowSeconds: number;
+  /** Count the last window exactly (sliding log) instead of GCRA; see LimitRequest.sliding. */
+  sliding?: boolean;
 }
 
 /**
@@ -15,7 +17,7 @@ export interface Rate {
  */
 export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ remaining: number; resetSeconds: number; nextSeconds: number }> {
   const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
-  const result = await stub.limit({ limit: rate.limit, windowSeconds: rate.windowSeconds });
+  const result = await stub.limit({ limit: rate.limit, windowSeconds: rate.windowSeconds, ...(rate.sliding ? { sliding: true } : {}) });
   if (!result.allowed) {
     throw new AppError("rate_limited", "Too many requests; retry later", { retryAfter: result.retryAfterSeconds });
   }
@@ -32,3 +34,16 @@ export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ re
  */
 export const rateLimitIp = (ctx: Pick<RequestContext, "env" | "ip" | "config">, name: string, rate: Rate) =>
   rateLimit(ctx.env, `${name}:ip:${ipLimitKey(ctx.ip, ctx.config.RATE_IPV6_PREFIX)}`, rate);
+
+/**
+ * One authenticated write of `userId` (an API key counts as its owner) against
+ * RATE_WRITES_PER_USER, counted exactly over the last window (never more than N in any window). With `refuse: false` the write is counted while budget remains but never
+ * refused (writes that only take access away).
+ */
+export async function rateLimitWrites(ctx: Pick<RequestContext, "env" | "config">, userId: string, opts: { refuse: boolean }): Promise<void> {
+  try {
+    await rateLimit(ctx.env, `writes:user:${userId}`, { ...ctx.config.RATE_WRITES_PER_USER, sliding: true });
+  } catch (err) {
+    if (opts.refuse || !(err instanceof AppError && err.code === "rate_limited")) throw err;
+  }
+}

@@ -4,6 +4,7 @@ import type { Actor, OrgRole, UserActor } from "../../platform/actor";
 import type { AppEnv } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { problemResponses } from "../../platform/problem";
+import { rateLimitWrites } from "../../platform/rate-limit";
 import type { Scope } from "../api-keys/scopes";
 import { hasPermission, type Permission } from "./access.service";
 import { authenticateActor, type SessionRequirement } from "./authenticate";
@@ -23,6 +24,12 @@ interface Common {
    */
   orgRole?: OrgRole;
   orgParam?: string;
+  /**
+   * A write that only takes access away (logout, ending a session, revoking an API key): it
+   * counts against RATE_WRITES_PER_USER but is never refused by it, so a stolen credential that
+   * spends the user's write budget cannot keep the owner from shutting it out.
+   */
+  neverThrottled?: true;
 }
 
 /** A route for a signed-in person only: API keys are refused (403 `insufficient_scope`). */
@@ -36,11 +43,15 @@ type VariablesFor<A extends Auth> = { actor: ActorFor<A> } & (A extends { orgRol
 
 type Spec = Omit<RouteConfig, "security" | "middleware">;
 
+const WRITE_METHODS: ReadonlySet<string> = new Set(["post", "put", "patch", "delete"]);
+
 /**
  * Declares a secured route once: the OpenAPI `security` and its 401/403/404/429 problem
  * responses, and the middleware that enforces exactly that, come from the same `auth` object,
  * so what is documented is what is enforced. The handler's `c.var.actor` is narrowed to the kind
- * of route (`UserActor` for session routes).
+ * of route (`UserActor` for session routes). Every write (POST, PUT, PATCH, DELETE) takes one
+ * request from the user's RATE_WRITES_PER_USER budget (an API key spends its owner's) right
+ * after authentication, before validation and the handler: 429 `rate_limited` with `Retry-After`.
  *
  * @example
  * const route = securedRoute({ scope: "read:favorites" }, { method: "get", path: `${API}/me/favorites`, responses: {…} });
@@ -48,7 +59,13 @@ type Spec = Omit<RouteConfig, "security" | "middleware">;
  * const orgRoute = securedRoute({ session: true, orgRole: "admin" }, { path: `${API}/orgs/{id}/invitations`, … });
  */
 export function securedRoute<const A extends Auth, const R extends Spec>(auth: A, route: R) {
-  const statuses: (401 | 403 | 404 | 429)[] = [401, 403, ...(auth.scope ? [429 as const] : []), ...(auth.orgRole ? [404 as const] : [])];
+  const isWrite = WRITE_METHODS.has(route.method);
+  const statuses: (401 | 403 | 404 | 429)[] = [
+    401,
+    403,
+    ...(auth.scope || (isWrite && !auth.neverThrottled) ? [429 as const] : []),
+    ...(auth.orgRole ? [404 as const] : []),
+  ];
   const middleware: MiddlewareHandler<AppEnv & { Variables: VariablesFor<A> }> = async function secured(c, next) {
     const ctx = c.var.ctx;
     const actor = await authenticateActor(
@@ -56,6 +73,7 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
       { authorization: c.req.header("Authorization"), apiKey: c.req.header("X-API-Key"), set: (k, v) => c.header(k, v) },
       auth,
     );
+    if (isWrite) await rateLimitWrites(ctx, actor.userId, { refuse: !auth.neverThrottled });
     if (auth.permission && !(await hasPermission(ctx, actor, auth.permission))) {
       throw new AppError("forbidden", `This needs the ${auth.permission} permission`);
     }

@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, isNull, sql } from "drizzle-orm";
 import { apiKeys, users } from "../../db/schema";
-import type { Db } from "../../platform/db";
+import { insertIf, type Db } from "../../platform/db";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -8,7 +8,15 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export function apiKeysRepo(db: Db, userId: string) {
   const mine = eq(apiKeys.userId, userId);
   return {
-    insert: (row: Omit<typeof apiKeys.$inferInsert, "userId">) => db.insert(apiKeys).values({ ...row, userId }),
+    /**
+     * Inserts a key in ONE guarded statement, only while the user holds fewer than `max`
+     * unrevoked keys (expired ones included: they are listed until revoked). `meta.changes` tells
+     * whether it was written; concurrent creates cannot pass the cap.
+     */
+    insertWithinCap: (row: Omit<typeof apiKeys.$inferInsert, "userId">, max: number) =>
+      insertIf(db, apiKeys, { ...row, userId }, sql`(SELECT count(*) FROM api_keys c WHERE c.user_id = ${userId} AND c.revoked_at IS NULL) < ${max}`),
+    /** SQL condition: this user's key `id` exists (for the audit row of its creation). */
+    exists: (id: string) => sql`EXISTS (SELECT 1 FROM api_keys x WHERE x.id = ${id} AND x.user_id = ${userId})`,
     list: () => db.select().from(apiKeys).where(and(mine, isNull(apiKeys.revokedAt))).orderBy(desc(apiKeys.id)),
     /** SQL condition: this user's key `id` exists and is not revoked. */
     isLive: (id: string) =>

@@ -12,10 +12,10 @@ const createKeyRoute = securedRoute({ session: true, fresh: true }, {
   method: "post",
   path: `${API}/me/api-keys`,
   tags,
-  summary: "Create an API key (the key is shown once)",
+  summary: "Create an API key (the key is shown once); 409 limit_reached beyond MAX_API_KEYS_PER_USER unrevoked keys",
   // Creating credentials is sensitive: the session is checked in D1.
   request: jsonBody(CreateApiKeyInput),
-  responses: { 201: jsonResponse(CreatedApiKeySchema, "Created"), ...problemResponses(400, 401, 403, 422) },
+  responses: { 201: jsonResponse(CreatedApiKeySchema, "Created"), ...problemResponses(400, 401, 403, 409, 422) },
 });
 
 const listKeysRoute = securedRoute({ session: true }, {
@@ -26,7 +26,7 @@ const listKeysRoute = securedRoute({ session: true }, {
   responses: { 200: jsonResponse(z.object({ items: z.array(ApiKeySchema), next_cursor: z.null() }), "Keys"), ...problemResponses(401, 403) },
 });
 
-const revokeKeyRoute = securedRoute({ session: true, fresh: true }, {
+const revokeKeyRoute = securedRoute({ session: true, fresh: true, neverThrottled: true }, {
   method: "delete",
   path: `${API}/me/api-keys/{id}`,
   tags,

@@ -8,7 +8,7 @@ import { IsolateCache } from "../../platform/isolate-cache";
 import { rateLimitIp } from "../../platform/rate-limit";
 import { newId } from "../../platform/ids";
 import { hasPermission } from "../access/access.service";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../audit/audit.repo";
 import { addApiKeyUsage, apiKeysRepo, findApiKeyByHash, type ApiKeyRow } from "./api-keys.repo";
 import type { CreateApiKeyInput } from "./api-keys.schemas";
 import { PRIVILEGED_SCOPES, type Scope } from "./scopes";
@@ -78,7 +78,8 @@ export const looksLikeApiKey = (credential: string) => credential.startsWith(API
 
 /**
  * Creates a key for the signed-in user. The key is returned once; only its SHA-256 is stored.
- * `write:tenders` needs the admin:system permission (403 `forbidden` otherwise).
+ * `write:tenders` needs the admin:system permission (403 `forbidden` otherwise). At most
+ * MAX_API_KEYS_PER_USER unrevoked keys (409 `limit_reached`), enforced by the guarded insert.
  */
 export async function createApiKey(ctx: RequestContext, actor: UserActor, input: CreateApiKeyInput) {
   const { db, now, config } = ctx;
@@ -106,10 +107,16 @@ export async function createApiKey(ctx: RequestContext, actor: UserActor, input:
     expiresAt: input.expires_at ? new Date(input.expires_at) : null,
     createdAt: now,
   };
-  await db.batch([
-    apiKeysRepo(db, userId).insert(row),
-    auditInsert(db, ctx, { userId, action: "api_key.created", details: { key_id: row.id, name: row.name, scopes: row.scopes } }),
+  const repo = apiKeysRepo(db, userId);
+  const [inserted] = await db.batch([
+    repo.insertWithinCap(row, config.MAX_API_KEYS_PER_USER),
+    auditInsertIf(db, ctx, { userId, action: "api_key.created", details: { key_id: row.id, name: row.name, scopes: row.scopes } }, repo.exists(row.id)),
   ]);
+  if ((inserted as D1Result).meta.changes === 0) {
+    throw new AppError("limit_reached", `A user can hold at most ${config.MAX_API_KEYS_PER_USER} API keys; revoke one you no longer use`, {
+      fields: { limit: config.MAX_API_KEYS_PER_USER },
+    });
+  }
   return { key, row: { ...row, userId, revokedAt: null, lastUsedAt: null, useCount: 0 } satisfies Omit<ApiKeyRow, "ownerStatus"> };
 }
 

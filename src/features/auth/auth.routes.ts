@@ -93,7 +93,7 @@ const refreshRoute = createRoute({
   },
 });
 
-const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true, allowOutdatedTerms: true }, {
+const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true, allowOutdatedTerms: true, neverThrottled: true }, {
   method: "post",
   path: `${API}/auth/logout`,
   tags,
@@ -101,7 +101,7 @@ const logoutRoute = securedRoute({ session: true, allowExpiredPassword: true, al
   responses: { 204: NoContent, ...problemResponses(401, 403) },
 });
 
-const logoutAllRoute = securedRoute({ session: true, allowExpiredPassword: true, allowOutdatedTerms: true }, {
+const logoutAllRoute = securedRoute({ session: true, allowExpiredPassword: true, allowOutdatedTerms: true, neverThrottled: true }, {
   method: "post",
   path: `${API}/auth/logout-all`,
   tags,

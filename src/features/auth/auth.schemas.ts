@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PlainTextName } from "../../platform/plain-text";
 import { UserSchema } from "../users/user.public";
 
 /** Emails are compared lowercased and trimmed everywhere. */
@@ -15,8 +16,8 @@ export const EmailInput = z
 const PasswordInput = z.string().min(1, "Required").max(1024).openapi({ example: "correct horse battery staple" });
 const TokenInput = z.string().min(16).max(512);
 
-/** A person's full name, as registration, the profile and administration take it. */
-export const FullNameInput = z.string().trim().min(1).max(200);
+/** A person's full name, as registration, the profile and administration take it (it goes into emails: plain text). */
+export const FullNameInput = PlainTextName.max(200);
 
 /** A phone number in a loose international form (digits, spaces, brackets, dots, dashes, a leading +). */
 export const PhoneInput = z

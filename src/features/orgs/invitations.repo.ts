@@ -1,9 +1,43 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
-import { invitations, organizationMembers, organizations, users } from "../../db/schema";
+import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/schema";
+import { sha256Hex } from "../../platform/crypto";
 import type { OrgRole } from "../../platform/actor";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";
-import { actorHolds, isMemberSql } from "./orgs.repo";
+import { actorHolds, isMemberSql, maxUsersInForce } from "./orgs.repo";
+
+const DAY_MS = 86_400_000;
+
+/** The per-organization and per-address invitation budgets, and the free plan's seats (config). */
+export interface InviteBudget {
+  freeMaxUsers: number;
+  perOrgPerDay: number;
+  perAddressPerWeek: number;
+}
+
+/** The invitation windows: one organization's last 24 hours, one address's last 7 days. */
+const ORG_WINDOW_MS = DAY_MS;
+const ADDRESS_WINDOW_MS = 7 * DAY_MS;
+
+/** SQL: invitations sent by `orgId` (any state: revoked and accepted ones count) since `since`, from the ledger. */
+const sentByOrgSince = (orgId: string, since: number) => sql`(SELECT count(*) FROM invitation_sends r WHERE r.organization_id = ${orgId} AND r.created_at > ${since})`;
+/** SQL: invitations sent to `email` by any organization (deleted ones too) since `since`, from the ledger. */
+const sentToAddressSince = (email: string, since: number) =>
+  sql`(SELECT count(*) FROM invitation_sends r WHERE r.email_hash = ${sha256Hex(email)} AND r.created_at > ${since})`;
+
+/**
+ * The ledger statements of an invitation's batch: first `prune` (rows past the longest window
+ * go), then, after the guarded insert, `record` (only if the invitation was written).
+ */
+export const invitationLedger = (db: Db, row: { id: string; organizationId: string; email: string; createdAt: Date }) => ({
+  prune: db.delete(invitationSends).where(lt(invitationSends.createdAt, new Date(row.createdAt.getTime() - ADDRESS_WINDOW_MS))),
+  record: insertIf(
+    db,
+    invitationSends,
+    { id: row.id, organizationId: row.organizationId, emailHash: sha256Hex(row.email), createdAt: row.createdAt },
+    invitationExists(row.id),
+  ),
+});
 
 export type InvitationRow = typeof invitations.$inferSelect;
 
@@ -20,31 +54,38 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
   return {
     /**
      * Inserts the invitation in ONE guarded statement (`INSERT … SELECT … WHERE`): it is written
-     * only while members + pending invitations < the organization's `max_users`, the email is
-     * neither a member nor already invited, and the actor is still admin+ (owner for an owner
-     * invitation). Concurrent invitations are serialised by D1, so the limit cannot be passed by
-     * racing. `meta.changes` of the result tells whether it was written.
+     * only while members + pending invitations < the organization's `max_users` in force (the
+     * free plan's once its trial or subscription ended), the organization sent fewer than
+     * `perOrgPerDay` invitations in the last 24 hours and the address got fewer than
+     * `perAddressPerWeek` from all organizations in the last 7 days (revoked ones included), the
+     * email is neither a member nor already invited, and the actor is still admin+ (owner for an
+     * owner invitation). Concurrent invitations are serialised by D1, so no limit can be passed
+     * by racing. `meta.changes` of the result tells whether it was written.
      */
-    insertGuarded: (row: Omit<typeof invitations.$inferInsert, "organizationId">, now: Date) =>
+    insertGuarded: (row: Omit<typeof invitations.$inferInsert, "organizationId">, now: Date, budget: InviteBudget) =>
       insertIf(
         db,
         invitations,
         { ...row, organizationId: orgId },
         sql`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})
             + (SELECT count(*) FROM invitations i WHERE i.organization_id = ${orgId} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})
-            < (SELECT o.max_users FROM organizations o WHERE o.id = ${orgId})
+            < ${maxUsersInForce(orgId, now, budget.freeMaxUsers)}
+          AND ${sentByOrgSince(orgId, now.getTime() - ORG_WINDOW_MS)} < ${budget.perOrgPerDay}
+          AND ${sentToAddressSince(row.email, now.getTime() - ADDRESS_WINDOW_MS)} < ${budget.perAddressPerWeek}
           AND NOT EXISTS (SELECT 1 FROM organization_members a JOIN users u ON u.id = a.user_id WHERE a.organization_id = ${orgId} AND u.email = ${row.email})
           AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = ${orgId} AND i.email = ${row.email} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})
           AND ${actorHolds(m, row.role === "owner" ? ["owner"] : ["owner", "admin"])}`,
       ),
 
     /** Why a guarded insert wrote nothing: the numbers it compared. */
-    inviteFacts: async (email: string, now: Date) => {
+    inviteFacts: async (email: string, now: Date, budget: InviteBudget) => {
       const [counts] = await db
         .select({
           members: sql<number>`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})`,
           pending: sql<number>`(SELECT count(*) FROM invitations i WHERE i.organization_id = ${orgId} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})`,
-          maxUsers: organizations.maxUsers,
+          maxUsers: sql<number>`${maxUsersInForce(orgId, now, budget.freeMaxUsers)}`,
+          sentByOrg: sql<number>`${sentByOrgSince(orgId, now.getTime() - ORG_WINDOW_MS)}`,
+          sentToAddress: sql<number>`${sentToAddressSince(email, now.getTime() - ADDRESS_WINDOW_MS)}`,
           isMember: sql<number>`EXISTS (SELECT 1 FROM organization_members a JOIN users u ON u.id = a.user_id WHERE a.organization_id = ${orgId} AND u.email = ${email})`,
           isInvited: sql<number>`EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = ${orgId} AND i.email = ${email} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})`,
           actorRole: sql<OrgRole | null>`(SELECT a.role FROM organization_members a WHERE a.organization_id = ${orgId} AND a.user_id = ${m.userId})`,
@@ -52,6 +93,23 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
         .from(organizations)
         .where(eq(organizations.id, orgId));
       return counts;
+    },
+
+    /**
+     * Seconds until one more invitation fits a spent budget: until the invitation whose leaving
+     * the window brings the count below `limit` leaves it (`Retry-After`; waiting it is enough
+     * unless others are sent meanwhile).
+     */
+    budgetFreesIn: async (scope: "org" | "address", email: string, now: Date, limit: number): Promise<number> => {
+      const windowMs = scope === "org" ? ORG_WINDOW_MS : ADDRESS_WINDOW_MS;
+      const since = now.getTime() - windowMs;
+      const times = await db
+        .select({ createdAt: invitationSends.createdAt })
+        .from(invitationSends)
+        .where(and(scope === "org" ? eq(invitationSends.organizationId, orgId) : eq(invitationSends.emailHash, sha256Hex(email)), gt(invitationSends.createdAt, new Date(since))))
+        .orderBy(invitationSends.createdAt);
+      const frees = times.length >= limit ? times[times.length - limit]!.createdAt.getTime() + windowMs : now.getTime() + 1000;
+      return Math.max(1, Math.ceil((frees - now.getTime()) / 1000));
     },
 
     /** Pending invitations, newest first (keyset before `before`). */
@@ -106,11 +164,12 @@ export const findInvitationByHash = (db: Db, tokenHash: string) =>
     .get();
 
 /**
- * SQL: the organization has a seat for `userId`: fewer members than its `max_users` now, or the
- * user is a member already (accepting then adds nobody).
+ * SQL: the organization has a seat for `userId`: fewer members than its `max_users` in force now
+ * (the free plan's once its trial or subscription ended), or the user is a member already
+ * (accepting then adds nobody).
  */
-const hasSeatFor = (orgId: string, userId: string) => sql`(
-  (SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId}) < (SELECT o.max_users FROM organizations o WHERE o.id = ${orgId})
+const hasSeatFor = (orgId: string, userId: string, now: Date, freeMaxUsers: number) => sql`(
+  (SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId}) < ${maxUsersInForce(orgId, now, freeMaxUsers)}
   OR EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${orgId} AND a.user_id = ${userId}))`;
 
 /**
@@ -121,19 +180,19 @@ const hasSeatFor = (orgId: string, userId: string) => sql`(
  * invitations accepted at once for the last seat fill it once (SQLite runs one write at a time,
  * and the count is read inside the statement whose batch then adds the member).
  */
-export const spendInvitation = (db: Db, invitation: InvitationRow, userId: string, email: string, now: Date) =>
+export const spendInvitation = (db: Db, invitation: InvitationRow, userId: string, email: string, now: Date, freeMaxUsers: number) =>
   db
     .update(invitations)
     .set({ acceptedAt: now })
-    .where(and(eq(invitations.id, invitation.id), eq(invitations.email, email), pending(now), hasSeatFor(invitation.organizationId, userId)))
+    .where(and(eq(invitations.id, invitation.id), eq(invitations.email, email), pending(now), hasSeatFor(invitation.organizationId, userId, now, freeMaxUsers)))
     .returning();
 
-/** The organization's seats, to explain a refused acceptance. */
-export const seatsOf = (db: Db, orgId: string) =>
+/** The organization's seats in force at `now`, to explain a refused acceptance. */
+export const seatsOf = (db: Db, orgId: string, now: Date, freeMaxUsers: number) =>
   db
     .select({
       plan: organizations.subscriptionPlan,
-      maxUsers: organizations.maxUsers,
+      maxUsers: sql<number>`${maxUsersInForce(orgId, now, freeMaxUsers)}`,
       members: sql<number>`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})`,
     })
     .from(organizations)

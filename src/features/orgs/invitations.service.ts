@@ -15,6 +15,7 @@ import { runBatch } from "../auth/sessions.service";
 import {
   findInvitationByHash,
   insertMemberFromInvitation,
+  invitationLedger,
   invitationExists,
   invitationsRepo,
   membershipOf,
@@ -23,7 +24,7 @@ import {
   spentAt,
   userEmail,
 } from "./invitations.repo";
-import { decideInvite } from "./orgs.policy";
+import { decideInvite, planInForce } from "./orgs.policy";
 import { orgRepo } from "./orgs.repo";
 import { toInvitationOut, type CreateInvitationInput } from "./orgs.schemas";
 import { enforce } from "./orgs.service";
@@ -38,12 +39,14 @@ const invalidToken = (detail: string) =>
  * Invites `email` with `role` (admin+; an owner invitation only from an owner). The invitation,
  * its email (transactional outbox) and the audit row are one batch, and the invitation insert is
  * one guarded statement: 409 `limit_reached` when members + pending invitations would exceed the
- * plan's `max_users`, 409 `conflict` when the email is already a member or already invited.
+ * `max_users` in force, 409 `conflict` when the email is already a member or already invited,
+ * 429 `rate_limited` past INVITES_PER_ORG_PER_DAY or INVITES_PER_ADDRESS_PER_WEEK.
  * Only the SHA-256 of the emailed token is stored.
  */
 export async function inviteMember(ctx: RequestContext, m: OrgMembership, input: z.infer<typeof CreateInvitationInput>) {
   const { db, now, config } = ctx;
   const repo = invitationsRepo(db, m);
+  const budget = { freeMaxUsers: config.PLAN_LIMITS.free.max_users, perOrgPerDay: config.INVITES_PER_ORG_PER_DAY, perAddressPerWeek: config.INVITES_PER_ADDRESS_PER_WEEK };
   enforce(decideInvite({ actor: { role: m.role, viaSuperuser: m.viaSuperuser }, role: input.role }));
   const [org, inviter] = await Promise.all([orgRepo(db, m).get(), userEmail(db, m.userId)]);
   if (!org) throw new AppError("not_found", "Organization not found");
@@ -73,8 +76,11 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
     },
     invitationExists(row.id),
   );
-  const [inserted] = await runBatch(ctx, [
-    repo.insertGuarded(row, now),
+  const ledger = invitationLedger(db, { ...row, organizationId: m.orgId });
+  const [, inserted] = await runBatch(ctx, [
+    ledger.prune,
+    repo.insertGuarded(row, now, budget),
+    ledger.record,
     mail.statement,
     auditInsertIf(
       db,
@@ -84,12 +90,23 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
     ),
   ]);
   if ((inserted as D1Result).meta.changes === 0) {
-    const facts = await repo.inviteFacts(input.email, now);
+    const facts = await repo.inviteFacts(input.email, now, budget);
     if (!facts) throw new AppError("not_found", "Organization not found");
     enforce(decideInvite({ actor: { role: facts.actorRole, viaSuperuser: m.viaSuperuser }, role: input.role }));
+    if (Number(facts.sentByOrg) >= budget.perOrgPerDay) {
+      throw new AppError("rate_limited", `An organization may send ${budget.perOrgPerDay} invitations a day (revoked ones included)`, {
+        retryAfter: await repo.budgetFreesIn("org", input.email, now, budget.perOrgPerDay),
+      });
+    }
+    if (Number(facts.sentToAddress) >= budget.perAddressPerWeek) {
+      throw new AppError("rate_limited", `This address received ${budget.perAddressPerWeek} invitations this week; no more can be sent to it for now`, {
+        retryAfter: await repo.budgetFreesIn("address", input.email, now, budget.perAddressPerWeek),
+      });
+    }
     if (facts.isMember) throw new AppError("conflict", "This email already belongs to a member");
     if (facts.isInvited) throw new AppError("conflict", "This email already has a pending invitation; revoke it to send a new one");
-    throw new AppError("limit_reached", `The ${org.subscriptionPlan} plan allows ${facts.maxUsers} users (members and pending invitations)`, {
+    const plan = planInForce(org, now) ? `The ${org.subscriptionPlan} plan` : `The ${org.subscriptionPlan} plan has ended: the free plan`;
+    throw new AppError("limit_reached", `${plan} allows ${facts.maxUsers} users (members and pending invitations)`, {
       fields: { limit: facts.maxUsers, members: facts.members, pending_invitations: facts.pending },
     });
   }
@@ -141,7 +158,7 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
   };
   check();
   const [spent] = await runBatch(ctx, [
-    spendInvitation(db, inv, actor.userId, me.email, now),
+    spendInvitation(db, inv, actor.userId, me.email, now, ctx.config.PLAN_LIMITS.free.max_users),
     insertMemberFromInvitation(db, { memberId: newId("mem", now.getTime()), invitation: inv, userId: actor.userId, now }),
     auditInsertIf(
       db,
@@ -156,7 +173,7 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
     if (!again) throw invalidToken("The invitation link is invalid");
     Object.assign(inv, again.invitation);
     check();
-    const seats = await seatsOf(db, inv.organizationId);
+    const seats = await seatsOf(db, inv.organizationId, now, ctx.config.PLAN_LIMITS.free.max_users);
     if (!seats) throw invalidToken("The invitation link is invalid");
     throw new AppError("limit_reached", `The organization is full: the ${seats.plan} plan allows ${seats.maxUsers} users. The invitation stays valid until it expires`, {
       fields: { limit: seats.maxUsers, members: seats.members },

@@ -1,7 +1,7 @@
 import type { Actor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { mostGenerous } from "./orgs.policy";
+import { limitsInForce, mostGenerous } from "./orgs.policy";
 import { orgLimitsOfUser, roleIn, SHARING_ROLES } from "./orgs.repo";
 
 /**
@@ -13,13 +13,18 @@ import { orgLimitsOfUser, roleIn, SHARING_ROLES } from "./orgs.repo";
 /**
  * The plan limits that apply to the actor (a user, or an API key's owner): the most generous of
  * each limit across the user's organizations, or the `free` plan's limits outside any organization.
- * Each organization's limits are the ones stored when its plan was set (see README, "Plans").
+ * Each organization's limits are the ones stored when its plan was set (see README, "Plans"),
+ * or the `free` plan's once its trial or subscription ended (`limitsInForce`).
  *
  * @example const { max_alerts } = await limitsFor(ctx, actor); // then INSERT … WHERE (count) < max_alerts
  */
 export async function limitsFor(ctx: RequestContext, actor: Actor): Promise<{ max_alerts: number; max_saved_searches: number }> {
+  const free = ctx.config.PLAN_LIMITS.free;
   const rows = await orgLimitsOfUser(ctx.db, actor.userId);
-  return mostGenerous(rows, ctx.config.PLAN_LIMITS.free);
+  return mostGenerous(
+    rows.map((r) => limitsInForce(r, ctx.now, free)),
+    free,
+  );
 }
 
 /**

@@ -10,22 +10,22 @@ import { adminOrg, adminOrgMembers, adminUpdateOrg, allOrgs, orgExists, type Org
 import { toMemberOut } from "./orgs.service";
 import { toOrgOut, type AdminOrgQuery, type AdminUpdateOrgInput } from "./orgs.schemas";
 
-const toAdminOrgOut = (row: OrgRow, memberCount: number) => {
-  const { role: _role, ...out } = toOrgOut(row, null);
+const toAdminOrgOut = (ctx: RequestContext, row: OrgRow, memberCount: number) => {
+  const { role: _role, ...out } = toOrgOut(row, null, { now: ctx.now, free: ctx.config.PLAN_LIMITS.free });
   return { ...out, member_count: memberCount };
 };
 
 /** Every organization (permission-guarded by the route), by id, optionally filtered by name and plan. */
 export async function adminListOrgs(ctx: RequestContext, query: z.infer<typeof AdminOrgQuery>) {
   const rows = await allOrgs(ctx.db, { limit: query.limit, after: decodeCursor(query.cursor), q: query.q, plan: query.subscription_plan });
-  return toPage(rows, query.limit, (r) => r.org.id, (r) => toAdminOrgOut(r.org, Number(r.memberCount)));
+  return toPage(rows, query.limit, (r) => r.org.id, (r) => toAdminOrgOut(ctx, r.org, Number(r.memberCount)));
 }
 
 /** One organization with its member count (GET /admin/orgs/{id}). */
 export async function adminGetOrg(ctx: RequestContext, id: string) {
   const row = await adminOrg(ctx.db, id);
   if (!row) throw new AppError("not_found", "Organization not found");
-  return toAdminOrgOut(row.org, Number(row.memberCount));
+  return toAdminOrgOut(ctx, row.org, Number(row.memberCount));
 }
 
 /** An organization's members (GET /admin/orgs/{id}/members); an unknown organization → 404. */
@@ -53,5 +53,5 @@ export async function adminUpdateOrgSubscription(ctx: RequestContext, admin: Use
   ]);
   const row = (updated as OrgRow[])[0];
   if (!row) throw new AppError("not_found", "Organization not found");
-  return toOrgOut(row, null);
+  return toOrgOut(row, null, { now: ctx.now, free: ctx.config.PLAN_LIMITS.free });
 }

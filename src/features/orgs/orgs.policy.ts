@@ -71,6 +71,24 @@ export function mostGenerous(orgLimits: readonly Pick<PlanLimits, "max_alerts" |
   };
 }
 
+/**
+ * Whether an organization's plan is in force at `now`: its subscription is `active` or
+ * `trialing` and not past `subscription_ends_at`. When not, the organization has the `free`
+ * plan's limits (its data is kept; new items over those limits are refused) until renewed.
+ */
+export const planInForce = (org: { subscriptionStatus: string; subscriptionEndsAt: Date | null }, now: Date): boolean =>
+  (org.subscriptionStatus === "active" || org.subscriptionStatus === "trialing") && (org.subscriptionEndsAt === null || org.subscriptionEndsAt.getTime() > now.getTime());
+
+/** The limits an organization has at `now`: its stored plan limits, or `free`'s once its plan lapsed. */
+export function limitsInForce(
+  org: { subscriptionStatus: string; subscriptionEndsAt: Date | null; max_users: number; max_alerts: number; max_saved_searches: number },
+  now: Date,
+  free: PlanLimits,
+): PlanLimits {
+  if (planInForce(org, now)) return { max_users: org.max_users, max_alerts: org.max_alerts, max_saved_searches: org.max_saved_searches };
+  return { ...free };
+}
+
 /** The limit columns an organization takes when its plan is set. */
 export const limitsOfPlan = (limits: Record<Plan, PlanLimits>, plan: Plan) => ({
   maxUsers: limits[plan].max_users,

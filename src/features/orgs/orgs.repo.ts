@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { favorites, organizationMembers, organizations, tenders, users } from "../../db/schema";
 import { ORG_ROLES, type OrgRole } from "../../platform/actor";
-import type { Db } from "../../platform/db";
+import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";
 
 export type OrgRow = typeof organizations.$inferSelect;
@@ -26,13 +26,37 @@ export function actorHolds(m: OrgMembership, roles: readonly OrgRole[]): SQL {
 const otherOwners = (orgId: string, userId: string) =>
   sql`(SELECT count(*) FROM organization_members o WHERE o.organization_id = ${orgId} AND o.role = 'owner' AND o.user_id <> ${userId})`;
 
-/** A new organization and its owner's membership, for one batch. */
-export function insertOrgStatements(db: Db, org: NewOrg & { id: string }, owner: { memberId: string; userId: string }, now: Date) {
+/**
+ * A new organization and its owner's membership, for one batch. The organization is inserted in
+ * ONE guarded statement, only while the owner has created fewer than `maxCreated` organizations
+ * that still exist (concurrent creates are serialised by D1, so the cap cannot be raced); the
+ * membership follows only if it was. `meta.changes` of the first result tells whether it was.
+ */
+export function insertOrgStatements(db: Db, org: NewOrg & { id: string }, owner: { memberId: string; userId: string }, now: Date, maxCreated: number) {
   return [
-    db.insert(organizations).values(org),
-    db.insert(om).values({ id: owner.memberId, organizationId: org.id, userId: owner.userId, role: "owner", joinedAt: now }),
+    insertIf(db, organizations, org, sql`(SELECT count(*) FROM organizations c WHERE c.created_by = ${owner.userId}) < ${maxCreated}`),
+    insertIf(db, om, { id: owner.memberId, organizationId: org.id, userId: owner.userId, role: "owner", joinedAt: now }, orgExists(org.id)),
   ] as const;
 }
+
+/** How many existing organizations `userId` created (to explain a refused create). */
+export const orgsCreatedBy = async (db: Db, userId: string) =>
+  Number((await db.select({ n: sql<number>`count(*)` }).from(organizations).where(eq(organizations.createdBy, userId)).get())?.n ?? 0);
+
+/**
+ * SQL: the plan of organization row `o` is in force at `now` (status `active` or `trialing`, and
+ * not past `subscription_ends_at`); otherwise the organization has the `free` plan's limits.
+ * The SQL twin of `planInForce` in orgs.policy.
+ */
+const planInForceSql = (now: Date) =>
+  sql`(o.subscription_status IN ('active', 'trialing') AND (o.subscription_ends_at IS NULL OR o.subscription_ends_at > ${now.getTime()}))`;
+
+/**
+ * SQL: organization `orgId`'s `max_users` in force at `now`: its plan's, or `freeMaxUsers` once
+ * its trial or subscription ended. Every guarded statement that counts seats reads this.
+ */
+export const maxUsersInForce = (orgId: string, now: Date, freeMaxUsers: number) =>
+  sql`(SELECT CASE WHEN ${planInForceSql(now)} THEN o.max_users ELSE ${freeMaxUsers} END FROM organizations o WHERE o.id = ${orgId})`;
 
 /** The organizations `userId` belongs to, with the user's role, by id (keyset after `after`). */
 export function orgsOfUser(db: Db, userId: string, opts: { limit: number; after?: string }) {
@@ -45,10 +69,16 @@ export function orgsOfUser(db: Db, userId: string, opts: { limit: number; after?
     .limit(opts.limit + 1);
 }
 
-/** The plan limits of every organization `userId` belongs to (one indexed query). */
+/** The plan limits and subscription state of every organization `userId` belongs to (one indexed query). */
 export const orgLimitsOfUser = (db: Db, userId: string) =>
   db
-    .select({ max_alerts: organizations.maxAlerts, max_saved_searches: organizations.maxSavedSearches })
+    .select({
+      max_users: organizations.maxUsers,
+      max_alerts: organizations.maxAlerts,
+      max_saved_searches: organizations.maxSavedSearches,
+      subscriptionStatus: organizations.subscriptionStatus,
+      subscriptionEndsAt: organizations.subscriptionEndsAt,
+    })
     .from(om)
     .innerJoin(organizations, eq(organizations.id, om.organizationId))
     .where(eq(om.userId, userId));

@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { ORG_ROLES, type OrgRole } from "../../platform/actor";
-import { PLANS } from "../../platform/config";
+import { PLANS, type PlanLimits } from "../../platform/config";
 import { pageOf } from "../../platform/pagination";
+import { PlainTextName } from "../../platform/plain-text";
 import type { InvitationRow } from "./invitations.repo";
+import { limitsInForce, planInForce } from "./orgs.policy";
 import type { OrgRow } from "./orgs.repo";
 
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
@@ -14,14 +16,14 @@ const OrgRoleSchema = z.enum(ORG_ROLES).openapi({ description: "owner > admin > 
 
 export const CreateOrgInput = z
   .strictObject({
-    name: z.string().trim().min(1).max(300),
+    name: PlainTextName,
     org_type: z.enum(ORG_TYPES).optional(),
   })
   .openapi("CreateOrgInput");
 
 export const UpdateOrgInput = z
   .strictObject({
-    name: z.string().trim().min(1).max(300).optional(),
+    name: PlainTextName.optional(),
     org_type: z.enum(ORG_TYPES).nullable().optional(),
     billing_email: z.email().max(254).toLowerCase().nullable().optional(),
     billing_address: z.string().trim().max(1000).nullable().optional(),
@@ -40,7 +42,11 @@ export const OrgSchema = z
     subscription_status: z.string(),
     subscription_starts_at: z.string().nullable(),
     subscription_ends_at: z.string().nullable(),
-    max_users: z.number().int(),
+    plan_in_force: z.boolean().openapi({
+      description:
+        "Whether the plan's limits apply now: `subscription_status` is active or trialing and `subscription_ends_at` has not passed. When false, the max_* fields are the free plan's until renewed",
+    }),
+    max_users: z.number().int().openapi({ description: "The limits in force now (the free plan's once a trial or subscription has ended)" }),
     max_alerts: z.number().int(),
     max_saved_searches: z.number().int(),
     role: OrgRoleSchema.nullable().openapi({ description: "The caller's role; null for a superuser acting in an organization it does not belong to" }),
@@ -49,7 +55,9 @@ export const OrgSchema = z
   })
   .openapi("Organization");
 
-export function toOrgOut(row: OrgRow, role: OrgRole | null): z.infer<typeof OrgSchema> {
+/** The organization as the API shows it, with the limits in force at `at.now` (`free` once its plan lapsed). */
+export function toOrgOut(row: OrgRow, role: OrgRole | null, at: { now: Date; free: PlanLimits }): z.infer<typeof OrgSchema> {
+  const limits = limitsInForce({ ...row, max_users: row.maxUsers, max_alerts: row.maxAlerts, max_saved_searches: row.maxSavedSearches }, at.now, at.free);
   return {
     id: row.id,
     name: row.name,
@@ -60,9 +68,10 @@ export function toOrgOut(row: OrgRow, role: OrgRole | null): z.infer<typeof OrgS
     subscription_status: row.subscriptionStatus,
     subscription_starts_at: iso(row.subscriptionStartsAt),
     subscription_ends_at: iso(row.subscriptionEndsAt),
-    max_users: row.maxUsers,
-    max_alerts: row.maxAlerts,
-    max_saved_searches: row.maxSavedSearches,
+    plan_in_force: planInForce(row, at.now),
+    max_users: limits.max_users,
+    max_alerts: limits.max_alerts,
+    max_saved_searches: limits.max_saved_searches,
     role,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),

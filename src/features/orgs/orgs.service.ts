@@ -7,13 +7,13 @@ import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { accessChanged } from "../access/access.service";
 import type { OrgMembership } from "../access/membership";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../audit/audit.repo";
 import { runBatch } from "../auth/sessions.service";
 import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
 import { unshareFavoritesStatement } from "../favorites/favorites.repo";
 import { unshareNotesStatement } from "../notes/notes.repo";
 import { invitationsRepo } from "./invitations.repo";
-import { insertOrgStatements, isMemberSql, orgRepo, orgsOfUser } from "./orgs.repo";
+import { insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser } from "./orgs.repo";
 import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
 
 /**
@@ -34,9 +34,18 @@ export function enforce(decision: Decision): void {
 /** The role to show the caller: none for a superuser acting across organizations. */
 export const shownRole = (m: OrgMembership): OrgRole | null => (m.viaSuperuser ? null : m.role);
 
+/** What `toOrgOut` needs to show the limits in force now. */
+const at = (ctx: RequestContext) => ({ now: ctx.now, free: ctx.config.PLAN_LIMITS.free });
+
+const DAY_MS = 86_400_000;
+
 const actorOf = (m: OrgMembership, actorRole: OrgRole | null): OrgActor => ({ role: actorRole, viaSuperuser: m.viaSuperuser });
 
-/** Creates an organization on plan `team`; the creator becomes its owner. Org + membership + audit in one batch. */
+/**
+ * Creates an organization on a `team` trial of TRIAL_DAYS; the creator becomes its owner. Org +
+ * membership + audit in one batch, the org insert guarded by MAX_ORGS_CREATED_PER_USER (409
+ * `limit_reached` beyond it).
+ */
 export async function createOrg(ctx: RequestContext, actor: UserActor, input: z.infer<typeof CreateOrgInput>) {
   const { db, now, config } = ctx;
   const plan = "team" as const;
@@ -45,32 +54,39 @@ export async function createOrg(ctx: RequestContext, actor: UserActor, input: z.
     name: input.name,
     orgType: input.org_type ?? null,
     subscriptionPlan: plan,
-    subscriptionStatus: "active",
+    subscriptionStatus: "trialing",
     subscriptionStartsAt: now,
+    subscriptionEndsAt: new Date(now.getTime() + config.TRIAL_DAYS * DAY_MS),
     ...limitsOfPlan(config.PLAN_LIMITS, plan),
     createdBy: actor.userId,
     createdAt: now,
     updatedAt: now,
   };
-  await runBatch(ctx, [
-    ...insertOrgStatements(db, org, { memberId: newId("mem", now.getTime()), userId: actor.userId }, now),
-    auditInsert(db, ctx, { userId: actor.userId, action: "org.created", details: { organization_id: org.id, name: org.name, plan } }),
+  const [inserted] = await runBatch(ctx, [
+    ...insertOrgStatements(db, org, { memberId: newId("mem", now.getTime()), userId: actor.userId }, now, config.MAX_ORGS_CREATED_PER_USER),
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "org.created", details: { organization_id: org.id, name: org.name, plan, trial_ends_at: org.subscriptionEndsAt.toISOString() } }, orgExists(org.id)),
   ]);
+  if ((inserted as D1Result).meta.changes === 0) {
+    const created = await orgsCreatedBy(db, actor.userId);
+    throw new AppError("limit_reached", `A user can create at most ${config.MAX_ORGS_CREATED_PER_USER} organizations`, {
+      fields: { limit: config.MAX_ORGS_CREATED_PER_USER, created },
+    });
+  }
   accessChanged(actor.userId);
   const row = await orgRepo(db, { orgId: org.id } as OrgMembership).get();
-  return toOrgOut(row!, "owner");
+  return toOrgOut(row!, "owner", at(ctx));
 }
 
 /** The caller's organizations with the caller's role, by id. */
 export async function listMyOrgs(ctx: RequestContext, actor: UserActor, page: { limit: number; cursor?: string }) {
   const rows = await orgsOfUser(ctx.db, actor.userId, { limit: page.limit, after: decodeCursor(page.cursor) });
-  return toPage(rows, page.limit, (r) => r.org.id, (r) => toOrgOut(r.org, r.role));
+  return toPage(rows, page.limit, (r) => r.org.id, (r) => toOrgOut(r.org, r.role, at(ctx)));
 }
 
 export async function getOrg(ctx: RequestContext, m: OrgMembership) {
   const row = await orgRepo(ctx.db, m).get();
   if (!row) throw orgNotFound();
-  return toOrgOut(row, shownRole(m));
+  return toOrgOut(row, shownRole(m), at(ctx));
 }
 
 /** Admin+: name, org_type, billing_email, billing_address. */
@@ -94,7 +110,7 @@ export async function updateOrg(ctx: RequestContext, m: OrgMembership, input: z.
   ]);
   const row = (updated as Awaited<ReturnType<typeof repo.update>>)[0];
   if (!row) throw new AppError("forbidden", "Updating the organization needs the admin role");
-  return toOrgOut(row, shownRole(m));
+  return toOrgOut(row, shownRole(m), at(ctx));
 }
 
 

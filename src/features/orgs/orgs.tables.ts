@@ -24,7 +24,10 @@ export const organizations = sqliteTable("organizations", {
   createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-});
+}, (t) => [
+  // Counts the organizations a user created (MAX_ORGS_CREATED_PER_USER) inside the guarded insert.
+  index("organizations_created_by_idx").on(t.createdBy),
+]);
 
 export const organizationMembers = sqliteTable(
   "organization_members",
@@ -65,5 +68,29 @@ export const invitations = sqliteTable(
   (t) => [
     uniqueIndex("invitations_token_hash_unique").on(t.tokenHash),
     index("invitations_org_email_idx").on(t.organizationId, t.email),
+  ],
+);
+
+/**
+ * Every invitation sent in the last 7 days, for the invitation budgets (INVITES_PER_ORG_PER_DAY,
+ * INVITES_PER_ADDRESS_PER_WEEK). A ledger of its own, without foreign keys, so deleting the
+ * organization (whose invitations cascade away) does not reset the budgets; the address is kept
+ * only as its SHA-256. Written in the invitation's batch; rows older than 7 days are deleted by
+ * the next invitation's batch (no cron).
+ */
+export const invitationSends = sqliteTable(
+  "invitation_sends",
+  {
+    /** The invitation's id. */
+    id: text("id").primaryKey(),
+    organizationId: text("organization_id").notNull(),
+    /** SHA-256 of the lowercased address. */
+    emailHash: text("email_hash").notNull(),
+    createdAt: ts("created_at").notNull(),
+  },
+  (t) => [
+    index("invitation_sends_email_created_idx").on(t.emailHash, t.createdAt),
+    index("invitation_sends_org_created_idx").on(t.organizationId, t.createdAt),
+    index("invitation_sends_created_idx").on(t.createdAt),
   ],
 );

@@ -31,7 +31,7 @@ const listRoute = securedRoute({ session: true }, {
   responses: { 200: jsonResponse(z.object({ items: z.array(SessionSchema), next_cursor: z.null() }), "Sessions"), ...problemResponses(401, 403) },
 });
 
-const deleteRoute = securedRoute({ session: true, fresh: true }, {
+const deleteRoute = securedRoute({ session: true, fresh: true, neverThrottled: true }, {
   method: "delete",
   path: `${API}/me/sessions/{id}`,
   tags,
