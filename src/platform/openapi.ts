@@ -18,9 +18,12 @@ const DOCS_HTML = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>keel API reference</title>
+    <link rel="icon" href="data:," />
   </head>
   <body>
-    <div id="app"><p>Loading the API reference. The OpenAPI document itself is at <a href="/openapi.json">/openapi.json</a>.</p></div>
+    <p id="docs-loading">Loading the API reference. The OpenAPI document itself is at <a href="/openapi.json">/openapi.json</a>.</p>
+    <div id="app"></div>
+    <script src="/static/docs/before.js"></script>
     <script src="/static/docs/scalar.js"></script>
     <script src="/static/docs/init.js"></script>
   </body>

@@ -8,6 +8,9 @@
     if (app) app.setAttribute("data-state", "bundle-missing");
     return;
   }
+  // #app stays empty for Scalar (content in it would be a hydration mismatch); the notice goes.
+  var loading = document.getElementById("docs-loading");
+  if (loading) loading.remove();
   Scalar.createApiReference("#app", {
     url: "/openapi.json",
     withDefaultFonts: false,
