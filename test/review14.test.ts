@@ -127,3 +127,27 @@ describe("review 14: unsubscribe replays", () => {
     expect({ status: replay.status, frequency: prefs.email_digest_frequency }).toEqual({ status: 400, frequency: "daily" });
   });
 });
+
+describe("review 14: Retry-After of a refused invitation", () => {
+  it("when both the organization's daily budget and the address's weekly budget are spent, Retry-After covers the later one", async () => {
+    const target = `${unique("victim")}@example.net`;
+    // Three organizations of one user spend the address's weekly budget (3).
+    const { token: other } = await signedInUser();
+    for (let i = 0; i < 3; i++) {
+      const org = await json<{ id: string }>(await call("orgs", { body: { name: unique("Filler ") }, token: other }));
+      const res = await call(`orgs/${org.id}/invitations`, { body: { email: target, role: "member" }, token: other });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
+    // Another organization spends its own daily budget (1 here) on someone else.
+    const cfg = { INVITES_PER_ORG_PER_DAY: "1" };
+    const { token } = await signedInUser();
+    const org = await json<{ id: string }>(await callWithConfig(cfg, "orgs", { body: { name: unique("Spent ") }, token }));
+    expect((await callWithConfig(cfg, `orgs/${org.id}/invitations`, { body: { email: `${unique("x")}@example.net`, role: "member" }, token })).status).toBe(201);
+
+    const refused = await callWithConfig(cfg, `orgs/${org.id}/invitations`, { body: { email: target, role: "member" }, token });
+    expect(refused.status).toBe(429);
+    // Retry-After says ~1 day (the org's budget); a client that waits that long is refused again
+    // for the address, whose budget frees only ~7 days after the first of its invitations.
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(6 * 86_400);
+  });
+});
