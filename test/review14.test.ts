@@ -2,16 +2,19 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signUnsubscribeToken } from "../src/features/alerts/unsubscribe-token";
 import { getConfig } from "../src/platform/config";
+import { auditRows, grantInD1, signedInWithRole } from "./helpers/admin";
 import {
   call,
   callWithConfig,
   createUser,
   expectProblem,
   json,
+  mailbox,
   OTHER_PASSWORD,
   randomIp,
   signedInUser,
   unique,
+  waitForMail,
   type TestUser,
 } from "./helpers/harness";
 
@@ -149,5 +152,22 @@ describe("review 14: Retry-After of a refused invitation", () => {
     // Retry-After says ~1 day (the org's budget); a client that waits that long is refused again
     // for the address, whose budget frees only ~7 days after the first of its invitations.
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(6 * 86_400);
+  });
+});
+
+describe("review 14: the superuser line on resend-invite", () => {
+  it("an admin:users-only admin cannot mail a new set-password link to a superuser's account; a superuser can", async () => {
+    const admin = await signedInWithRole("admin");
+    const root = await signedInWithRole("superuser");
+    const email = `${unique("rootinvite")}@example.com`;
+    const made = await json<{ id: string }>(await call("admin/users", { body: { email, full_name: "Future Root" }, token: root.token }));
+    await waitForMail(email, "account_invite");
+    await grantInD1(made.id, "superuser");
+    // The link sets the account's password: whoever receives it takes over a superuser.
+    await expectProblem(await call(`admin/users/${made.id}/resend-invite`, { method: "POST", token: admin.token }), 403, "forbidden");
+    expect(await auditRows(made.id, "admin.invite_resent")).toHaveLength(0);
+    expect((await mailbox(email)).filter((m) => m.template === "account_invite")).toHaveLength(1);
+    expect((await call(`admin/users/${made.id}/resend-invite`, { method: "POST", token: root.token })).status).toBe(202);
+    expect(await auditRows(made.id, "admin.invite_resent")).toHaveLength(1);
   });
 });
