@@ -248,5 +248,8 @@ export async function userForInvite(db: Db, userId: string) {
     .get();
 }
 
+/** SQL condition: the user has not set a password yet (the `NO_PASSWORD` marker, see userForInvite). */
+export const stillPasswordless = (userId: string) => sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.passwordHash} LIKE '!%')`;
+
 /** SQL condition: the user exists (guards an audit row in the same batch as a change to it). */
 export const userExists = (userId: string) => sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId})`;

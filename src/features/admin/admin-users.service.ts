@@ -3,7 +3,7 @@ import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { isUniqueViolation } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import { outboxInsert } from "../../email/outbox.repo";
+import { outboxInsert, outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails, tokenLink } from "../../email/templates";
 import { IMPLICIT_ROLE } from "../access/access.repo";
@@ -15,11 +15,11 @@ import { runBatch, type Statement } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, insertUserStatements } from "../users/users.repo";
 import { isSuperuserActor, statusChangePlan, targetGuard } from "./admin-lifecycle.service";
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { signInGuard } from "../../platform/sign-in-guard";
 import { loginGuardKey } from "../auth/login.service";
 import { mfaGuardKey } from "../auth/mfa.service";
-import { clearLoginFailures, isSuperuser, loadAdminUser, searchUsers, updateUserFields, userExists, userForInvite, type UserListRow } from "./admin-users.repo";
+import { clearLoginFailures, isSuperuser, loadAdminUser, searchUsers, stillPasswordless, updateUserFields, userExists, userForInvite, type UserListRow } from "./admin-users.repo";
 import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAction, UpdateUserInput } from "./admin-users.schemas";
 
 /**
@@ -133,19 +133,20 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
 }
 
 /** The set-password link for a password-less account: token + email, as statements for a batch (admin creation, resend and the import). */
-export async function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
+export async function inviteStatements(ctx: RequestContext, user: { id: string; email: string; fullName: string }, onlyIf?: SQL) {
   const { db, now, config } = ctx;
   const issued = issueOneTimeToken(
     db,
     // `verifies_email`: the link reached the inbox, so setting the password also verifies it.
-    { userId: user.id, purpose: "password_reset", ttlMs: config.ADMIN_INVITE_TTL_HOURS * HOUR_MS, data: { verifies_email: true } },
+    { userId: user.id, purpose: "password_reset", ttlMs: config.ADMIN_INVITE_TTL_HOURS * HOUR_MS, data: { verifies_email: true }, onlyIf },
     now,
   );
-  const mail = await outboxInsert(ctx, {
+  const message = {
     to: user.email,
     userId: user.id,
     email: emails.accountInvite({ name: user.fullName, url: tokenLink(config, "reset-password", issued.token), hours: config.ADMIN_INVITE_TTL_HOURS }),
-  });
+  };
+  const mail = onlyIf ? await outboxInsertIf(ctx, message, onlyIf) : await outboxInsert(ctx, message);
   return { statements: [...issued.statements, mail.statement] as Statement[], outboxId: mail.id };
 }
 
@@ -189,11 +190,21 @@ export async function createUserAsAdmin(ctx: RequestContext, actor: UserActor, i
 
 /** POST /admin/users/{id}/resend-invite: a new set-password link (earlier ones stop working). */
 export async function resendInvite(ctx: RequestContext, actor: UserActor, userId: string): Promise<void> {
-  const user = await userForInvite(ctx.db, userId);
+  const { db } = ctx;
+  const user = await userForInvite(db, userId);
   if (!user) throw new AppError("not_found", "User not found");
+  // Like every admin action: not on oneself, and a superuser's account only by a superuser.
+  await assertMayChange(ctx, actor, userId);
   if (user.passwordSet === 1) throw new AppError("conflict", "This user has already set a password");
-  const invite = await inviteStatements(ctx, user);
-  await runBatch(ctx, [...invite.statements, auditInsert(ctx.db, ctx, { userId, actorId: actor.userId, action: "admin.invite_resent" })]);
+  // The reads above only pick the answer; every statement holds the rule itself.
+  const guard = sql`${userExists(userId)} AND ${targetGuard(ctx, actor)(sql`${userId}`)} AND ${stillPasswordless(userId)}`;
+  const invite = await inviteStatements(ctx, user, guard);
+  const results = await runBatch(ctx, [...invite.statements, auditInsertIf(db, ctx, { userId, actorId: actor.userId, action: "admin.invite_resent" }, guard)]);
+  if ((results[invite.statements.length - 1] as D1Result).meta.changes === 0) {
+    await assertMayChange(ctx, actor, userId);
+    if (!(await userForInvite(db, userId))) throw new AppError("not_found", "User not found");
+    throw new AppError("conflict", "This user has already set a password");
+  }
   ctx.waitUntil(enqueueEmails(ctx.env, [invite.outboxId]));
 }
 

@@ -5,8 +5,8 @@
  *
  * - Something already off writes nothing (no audit row, no updated_at); a turned-off email needs
  *   no alerts version bump at all (the matching index reads criteria and is_active only).
- * - A token issued before the user turned that alert's email back on is refused (400), so a
- *   replayed or prefetched old link cannot undo the user's later choice.
+ * - A token issued before the user turned that alert's email (or the digest) back on is refused
+ *   (400), so a replayed or prefetched old link cannot undo the user's later choice.
  */
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -32,10 +32,10 @@ export interface UnsubscribePreview {
 
 const invalidLink = () =>
   new AppError("validation_failed", "The unsubscribe link is not valid", { status: 400, errors: [{ path: "token", message: "invalid or not signed by keel" }] });
-const supersededLink = () =>
-  new AppError("validation_failed", "This unsubscribe link is no longer valid: the alert's email was turned back on after it was sent", {
+const supersededLink = (what = "the alert's email") =>
+  new AppError("validation_failed", `This unsubscribe link is no longer valid: ${what} was turned back on after it was sent`, {
     status: 400,
-    errors: [{ path: "token", message: "issued before the alert's email was turned back on" }],
+    errors: [{ path: "token", message: `issued before ${what} was turned back on` }],
   });
 
 async function verified(ctx: RequestContext, token: string): Promise<VerifiedUnsubscribe> {
@@ -52,6 +52,7 @@ export async function previewUnsubscribe(ctx: RequestContext, token: string): Pr
   const target = await verified(ctx, token);
   if (!("alertId" in target)) {
     const [prefs] = await digestFrequency(ctx.db, target.userId);
+    if ((prefs?.resumedAt?.getTime() ?? 0) > target.issuedAt) throw supersededLink("the digest");
     return { target: "digest", alert_id: null, alert_name: null, email_on: prefs !== undefined && prefs.frequency !== "never" };
   }
   const [alert] = await alertEmailState(ctx.db, target.userId, target.alertId);
@@ -80,9 +81,12 @@ export async function unsubscribe(ctx: RequestContext, token: string): Promise<U
     if (updated.length === 0 && resumedAfter(alert, issuedAt)) throw supersededLink();
     return { unsubscribed: "alert", alert_id: alertId };
   }
-  await db.batch([
-    auditInsertIf(db, ctx, { userId: target.userId, action: "alert.digest_unsubscribed" }, digestOn(target.userId)),
-    turnDigestOff(db, target.userId, now),
+  const { userId, issuedAt } = target;
+  const [, updated, [prefs]] = await db.batch([
+    auditInsertIf(db, ctx, { userId, action: "alert.digest_unsubscribed" }, digestOn(userId, issuedAt)),
+    turnDigestOff(db, userId, issuedAt, now),
+    digestFrequency(db, userId),
   ]);
+  if (updated.length === 0 && (prefs?.resumedAt?.getTime() ?? 0) > issuedAt) throw supersededLink("the digest");
   return { unsubscribed: "digest", alert_id: null };
 }

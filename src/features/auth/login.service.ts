@@ -10,7 +10,7 @@ import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { openSession, runBatch } from "./sessions.service";
-import { deviceGuardKey, issueDeviceToken, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
+import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 
@@ -55,8 +55,10 @@ async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | 
  * A valid `device_token` (see device-token.ts) of this very user swaps the email's guard for the
  * device's own (its own failures, lock and per-email-sized rate): a lock someone else set on the
  * email does not keep out a device that signed in before, and the device's success does not lift
- * that lock for anyone else. A token of another user is found out after the lookup: its
- * reservation is given back and the attempt is judged by the email's guard, as without a token.
+ * that lock for anyone else. A token of another user, or one issued before the password was
+ * last changed or reset, is found out after the lookup: its reservation is given back and the
+ * attempt is judged by the email's guard, as without a token. All of a user's devices together
+ * get one budget of failures (userDevicesGuardKey) on top of each device's own.
  */
 export async function login(ctx: RequestContext, input: { email: string; password: string; device_name?: string; device_token?: string }) {
   const { db, now, config, env } = ctx;
@@ -69,11 +71,26 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   let [reservation, user] = await ctx.timed("lookup", () =>
     reserveAttemptBeside(env, guardKey, rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), attempt, findUserByEmail(db, input.email, now)),
   );
-  if (device && device.userId !== user?.id) {
+  if (device && !deviceOfUser(device, user)) {
+    // Another user's token, or one earned with a password since changed or reset: no device.
     await signInGuard(env, guardKey).release(config.LOCKOUT_THRESHOLD);
     device = null;
     guardKey = loginGuardKey(input.email);
     reservation = await reserveAttempt(env, guardKey, attempt);
+  }
+  // A known device's attempt also counts in the guard all of this user's devices share, so the
+  // devices together get one budget of failures, not one each (see userDevicesGuardKey).
+  const devicesKey = device ? userDevicesGuardKey(device.userId) : null;
+  if (devicesKey) {
+    try {
+      const shared = await reserveAttempt(env, devicesKey, { now: attempt.now, threshold: attempt.threshold, lockMs: attempt.lockMs });
+      if (reservation.lockedUntil === null && shared.lockedUntil !== null) reservation = { ...reservation, lockedUntil: shared.lockedUntil };
+    } catch (err) {
+      await signInGuard(env, guardKey)
+        .release(config.LOCKOUT_THRESHOLD)
+        .catch(() => {});
+      throw err;
+    }
   }
   const verdict = await ctx.timed("hash", () =>
     user ? verifyPassword(input.password, user.passwordHash) : verifyDummy(input.password).then((ok) => ({ ok, needsRehash: false })),
@@ -92,13 +109,15 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   try {
     return await signedIn(ctx, user, verdict.needsRehash, input, device);
   } finally {
-    ctx.waitUntil(
-      signInGuard(env, guardKey)
-        .succeed()
-        .catch((err) =>
-          console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "resetting the sign-in guard failed", error: safeErrorText(err) })),
-        ),
-    );
+    for (const key of devicesKey ? [guardKey, devicesKey] : [guardKey]) {
+      ctx.waitUntil(
+        signInGuard(env, key)
+          .succeed()
+          .catch((err) =>
+            console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "resetting the sign-in guard failed", error: safeErrorText(err) })),
+          ),
+      );
+    }
   }
 }
 
@@ -137,7 +156,7 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
     return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
   }
   const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
-  return withDeviceToken(tokens, issueDeviceToken(ctx, user.id, device?.deviceId));
+  return withDeviceToken(tokens, issueDeviceToken(ctx, user, device?.deviceId));
 }
 
 /**
@@ -164,5 +183,5 @@ export async function verifyMfaLogin(ctx: RequestContext, input: { mfa_token: st
   const data = spent.data as { device_name?: string | null; device_id?: string | null };
   const extra = input.backup_code !== undefined ? [auditInsert(db, ctx, { userId: user.id, action: "mfa.backup_code_used" })] : [];
   const tokens = await openSession(ctx, user, { deviceName: data.device_name ?? null, method, extra });
-  return withDeviceToken(tokens, issueDeviceToken(ctx, user.id, data.device_id));
+  return withDeviceToken(tokens, issueDeviceToken(ctx, user, data.device_id));
 }

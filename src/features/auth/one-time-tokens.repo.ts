@@ -1,7 +1,7 @@
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, type SQL } from "drizzle-orm";
 import { oneTimeTokens, type OneTimePurpose } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../platform/crypto";
-import type { Db } from "../../platform/db";
+import { insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
 /**
@@ -11,11 +11,11 @@ import { newId } from "../../platform/ids";
  */
 export function issueOneTimeToken(
   db: Db,
-  p: { userId: string; purpose: OneTimePurpose; ttlMs: number; data?: Record<string, unknown>; replace?: boolean },
+  p: { userId: string; purpose: OneTimePurpose; ttlMs: number; data?: Record<string, unknown>; replace?: boolean; onlyIf?: SQL },
   now: Date,
 ) {
   const token = randomToken(32);
-  const insert = db.insert(oneTimeTokens).values({
+  const values = {
     id: newId("ott", now.getTime()),
     userId: p.userId,
     purpose: p.purpose,
@@ -23,8 +23,10 @@ export function issueOneTimeToken(
     data: p.data ?? {},
     expiresAt: new Date(now.getTime() + p.ttlMs),
     createdAt: now,
-  });
-  const removeEarlier = db.delete(oneTimeTokens).where(and(eq(oneTimeTokens.userId, p.userId), eq(oneTimeTokens.purpose, p.purpose)));
+  };
+  // `onlyIf`: both statements are guarded by it (a caller's rule held by the statements themselves).
+  const insert = p.onlyIf ? insertIf(db, oneTimeTokens, values, p.onlyIf) : db.insert(oneTimeTokens).values(values);
+  const removeEarlier = db.delete(oneTimeTokens).where(and(eq(oneTimeTokens.userId, p.userId), eq(oneTimeTokens.purpose, p.purpose), p.onlyIf));
   return { token, statements: p.replace === false ? [insert] : [removeEarlier, insert] };
 }
 

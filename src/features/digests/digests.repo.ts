@@ -2,20 +2,32 @@ import { and, eq, ne, sql } from "drizzle-orm";
 import { alertMatches, alerts, userPreferences, userProfiles } from "../../db/schema";
 import { rawStatement, type Db } from "../../platform/db";
 
-/** The user's digest is on (frequency other than `never`): the guard of the one-click unsubscribe. */
-export const digestOn = (userId: string) =>
-  sql`EXISTS (SELECT 1 FROM ${userPreferences} WHERE ${userPreferences.userId} = ${userId} AND ${userPreferences.emailDigestFrequency} <> 'never')`;
+/** SQL: the digest was not turned back on after `issuedAt` (an unsubscribe token of that time still speaks for the user). */
+const notResumedSince = (issuedAt: number) => sql`(${userPreferences.digestResumedAt} IS NULL OR ${userPreferences.digestResumedAt} <= ${issuedAt})`;
 
-/** The user's digest frequency (the unsubscribe preview). */
+/**
+ * The user's digest is on (frequency other than `never`) and was not turned back on after the
+ * token's `issuedAt`: the guard of the one-click unsubscribe.
+ */
+export const digestOn = (userId: string, issuedAt: number) =>
+  sql`EXISTS (SELECT 1 FROM ${userPreferences} WHERE ${userPreferences.userId} = ${userId} AND ${userPreferences.emailDigestFrequency} <> 'never' AND ${notResumedSince(issuedAt)})`;
+
+/** The user's digest frequency and when it was last turned back on (the unsubscribe preview). */
 export const digestFrequency = (db: Db, userId: string) =>
-  db.select({ frequency: userPreferences.emailDigestFrequency }).from(userPreferences).where(eq(userPreferences.userId, userId));
+  db
+    .select({ frequency: userPreferences.emailDigestFrequency, resumedAt: userPreferences.digestResumedAt })
+    .from(userPreferences)
+    .where(eq(userPreferences.userId, userId));
 
-/** One-click unsubscribe from the digest: frequency `never` (a trigger clears next_digest_at); a digest already off is not written. */
-export const turnDigestOff = (db: Db, userId: string, now: Date) =>
+/**
+ * One-click unsubscribe from the digest: frequency `never` (a trigger clears next_digest_at); a
+ * digest already off is not written, nor one turned back on after the token was issued.
+ */
+export const turnDigestOff = (db: Db, userId: string, issuedAt: number, now: Date) =>
   db
     .update(userPreferences)
     .set({ emailDigestFrequency: "never", updatedAt: now })
-    .where(and(eq(userPreferences.userId, userId), ne(userPreferences.emailDigestFrequency, "never")))
+    .where(and(eq(userPreferences.userId, userId), ne(userPreferences.emailDigestFrequency, "never"), notResumedSince(issuedAt)))
     .returning({ userId: userPreferences.userId });
 
 export interface DueDigestRow {

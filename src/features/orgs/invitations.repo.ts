@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/schema";
 import { sha256Hex } from "../../platform/crypto";
 import type { OrgRole } from "../../platform/actor";
@@ -11,6 +11,8 @@ const DAY_MS = 86_400_000;
 /** The per-organization and per-address invitation budgets, and the free plan's seats (config). */
 export interface InviteBudget {
   freeMaxUsers: number;
+  /** The organization's creator (its deleted organizations' sends count here too); null when unknown. */
+  creatorId: string | null;
   perOrgPerDay: number;
   perAddressPerWeek: number;
 }
@@ -21,6 +23,17 @@ const ADDRESS_WINDOW_MS = 7 * DAY_MS;
 
 /** SQL: invitations sent by `orgId` (any state: revoked and accepted ones count) since `since`, from the ledger. */
 const sentByOrgSince = (orgId: string, since: number) => sql`(SELECT count(*) FROM invitation_sends r WHERE r.organization_id = ${orgId} AND r.created_at > ${since})`;
+/**
+ * SQL: invitations counted against organization `orgId`'s daily budget since `since`: its own,
+ * and those of its creator's organizations that were deleted since (from the ledger), so deleting
+ * an organization and creating another does not renew the budget. Live organizations of the same
+ * creator keep their own budgets (bounded by MAX_ORGS_CREATED_PER_USER).
+ */
+const chargedToOrgSince = (orgId: string, creatorId: string | null, since: number) =>
+  creatorId === null
+    ? sentByOrgSince(orgId, since)
+    : sql`(SELECT count(*) FROM invitation_sends r WHERE r.created_at > ${since} AND (r.organization_id = ${orgId}
+        OR (r.creator_id = ${creatorId} AND NOT EXISTS (SELECT 1 FROM organizations d WHERE d.id = r.organization_id))))`;
 /** SQL: invitations sent to `email` by any organization (deleted ones too) since `since`, from the ledger. */
 const sentToAddressSince = (email: string, since: number) =>
   sql`(SELECT count(*) FROM invitation_sends r WHERE r.email_hash = ${sha256Hex(email)} AND r.created_at > ${since})`;
@@ -29,12 +42,12 @@ const sentToAddressSince = (email: string, since: number) =>
  * The ledger statements of an invitation's batch: first `prune` (rows past the longest window
  * go), then, after the guarded insert, `record` (only if the invitation was written).
  */
-export const invitationLedger = (db: Db, row: { id: string; organizationId: string; email: string; createdAt: Date }) => ({
+export const invitationLedger = (db: Db, row: { id: string; organizationId: string; creatorId: string | null; email: string; createdAt: Date }) => ({
   prune: db.delete(invitationSends).where(lt(invitationSends.createdAt, new Date(row.createdAt.getTime() - ADDRESS_WINDOW_MS))),
   record: insertIf(
     db,
     invitationSends,
-    { id: row.id, organizationId: row.organizationId, emailHash: sha256Hex(row.email), createdAt: row.createdAt },
+    { id: row.id, organizationId: row.organizationId, emailHash: sha256Hex(row.email), creatorId: row.creatorId, createdAt: row.createdAt },
     invitationExists(row.id),
   ),
 });
@@ -56,7 +69,8 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
      * Inserts the invitation in ONE guarded statement (`INSERT … SELECT … WHERE`): it is written
      * only while members + pending invitations < the organization's `max_users` in force (the
      * free plan's once its trial or subscription ended), the organization sent fewer than
-     * `perOrgPerDay` invitations in the last 24 hours and the address got fewer than
+     * `perOrgPerDay` invitations in the last 24 hours (its creator's deleted organizations'
+     * included, see chargedToOrgSince), and the address got fewer than
      * `perAddressPerWeek` from all organizations in the last 7 days (revoked ones included), the
      * email is neither a member nor already invited, and the actor is still admin+ (owner for an
      * owner invitation). Concurrent invitations are serialised by D1, so no limit can be passed
@@ -70,7 +84,7 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
         sql`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})
             + (SELECT count(*) FROM invitations i WHERE i.organization_id = ${orgId} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})
             < ${maxUsersInForce(orgId, now, budget.freeMaxUsers)}
-          AND ${sentByOrgSince(orgId, now.getTime() - ORG_WINDOW_MS)} < ${budget.perOrgPerDay}
+          AND ${chargedToOrgSince(orgId, budget.creatorId, now.getTime() - ORG_WINDOW_MS)} < ${budget.perOrgPerDay}
           AND ${sentToAddressSince(row.email, now.getTime() - ADDRESS_WINDOW_MS)} < ${budget.perAddressPerWeek}
           AND NOT EXISTS (SELECT 1 FROM organization_members a JOIN users u ON u.id = a.user_id WHERE a.organization_id = ${orgId} AND u.email = ${row.email})
           AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = ${orgId} AND i.email = ${row.email} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})
@@ -84,7 +98,7 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
           members: sql<number>`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${orgId})`,
           pending: sql<number>`(SELECT count(*) FROM invitations i WHERE i.organization_id = ${orgId} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})`,
           maxUsers: sql<number>`${maxUsersInForce(orgId, now, budget.freeMaxUsers)}`,
-          sentByOrg: sql<number>`${sentByOrgSince(orgId, now.getTime() - ORG_WINDOW_MS)}`,
+          sentByOrg: sql<number>`${chargedToOrgSince(orgId, budget.creatorId, now.getTime() - ORG_WINDOW_MS)}`,
           sentToAddress: sql<number>`${sentToAddressSince(email, now.getTime() - ADDRESS_WINDOW_MS)}`,
           isMember: sql<number>`EXISTS (SELECT 1 FROM organization_members a JOIN users u ON u.id = a.user_id WHERE a.organization_id = ${orgId} AND u.email = ${email})`,
           isInvited: sql<number>`EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = ${orgId} AND i.email = ${email} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})`,
@@ -100,13 +114,19 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
      * the window brings the count below `limit` leaves it (`Retry-After`; waiting it is enough
      * unless others are sent meanwhile).
      */
-    budgetFreesIn: async (scope: "org" | "address", email: string, now: Date, limit: number): Promise<number> => {
+    budgetFreesIn: async (scope: "org" | "address", email: string, now: Date, budget: InviteBudget): Promise<number> => {
       const windowMs = scope === "org" ? ORG_WINDOW_MS : ADDRESS_WINDOW_MS;
+      const limit = scope === "org" ? budget.perOrgPerDay : budget.perAddressPerWeek;
+      const fromDeletedOfCreator =
+        budget.creatorId === null
+          ? undefined
+          : and(eq(invitationSends.creatorId, budget.creatorId), sql`NOT EXISTS (SELECT 1 FROM organizations d WHERE d.id = ${invitationSends.organizationId})`);
+      const which = scope === "org" ? or(eq(invitationSends.organizationId, orgId), fromDeletedOfCreator) : eq(invitationSends.emailHash, sha256Hex(email));
       const since = now.getTime() - windowMs;
       const times = await db
         .select({ createdAt: invitationSends.createdAt })
         .from(invitationSends)
-        .where(and(scope === "org" ? eq(invitationSends.organizationId, orgId) : eq(invitationSends.emailHash, sha256Hex(email)), gt(invitationSends.createdAt, new Date(since))))
+        .where(and(which, gt(invitationSends.createdAt, new Date(since))))
         .orderBy(invitationSends.createdAt);
       const frees = times.length >= limit ? times[times.length - limit]!.createdAt.getTime() + windowMs : now.getTime() + 1000;
       return Math.max(1, Math.ceil((frees - now.getTime()) / 1000));

@@ -14,7 +14,7 @@ const inviteRoute = securedRoute({ session: true, orgRole: "admin" }, {
   tags,
   summary: "Invite by email (admin+): a single-use link valid INVITATION_TTL_DAYS (default 7)",
   description:
-    "409 `limit_reached` when members + pending invitations would exceed the `max_users` in force (the free plan's once the trial or subscription ended); 409 `conflict` when the email is already a member or has a pending invitation; 429 `rate_limited` (with `Retry-After`) past INVITES_PER_ORG_PER_DAY invitations from the organization in 24 hours or INVITES_PER_ADDRESS_PER_WEEK to the address from all organizations in 7 days, revoked ones included. Only an owner invites an owner.",
+    "409 `limit_reached` when members + pending invitations would exceed the `max_users` in force (the free plan's once the trial or subscription ended); 409 `conflict` when the email is already a member or has a pending invitation; 429 `rate_limited` (with a `Retry-After` covering every spent budget) past INVITES_PER_ORG_PER_DAY invitations from the organization in 24 hours (the sends of its creator's organizations deleted since count too) or INVITES_PER_ADDRESS_PER_WEEK to the address from all organizations in 7 days, revoked ones included. Only an owner invites an owner.",
   request: { params: IdParam, ...jsonBody(CreateInvitationInput) },
   responses: { 201: jsonResponse(InvitationSchema, "Invitation sent"), ...problemResponses(400, 409, 413, 422) },
 });

@@ -40,16 +40,22 @@ const invalidToken = (detail: string) =>
  * its email (transactional outbox) and the audit row are one batch, and the invitation insert is
  * one guarded statement: 409 `limit_reached` when members + pending invitations would exceed the
  * `max_users` in force, 409 `conflict` when the email is already a member or already invited,
- * 429 `rate_limited` past INVITES_PER_ORG_PER_DAY or INVITES_PER_ADDRESS_PER_WEEK.
+ * 429 `rate_limited` past INVITES_PER_ORG_PER_DAY (per organization, its creator's deleted
+ * organizations' sends included) or INVITES_PER_ADDRESS_PER_WEEK; `Retry-After` covers every spent budget.
  * Only the SHA-256 of the emailed token is stored.
  */
 export async function inviteMember(ctx: RequestContext, m: OrgMembership, input: z.infer<typeof CreateInvitationInput>) {
   const { db, now, config } = ctx;
   const repo = invitationsRepo(db, m);
-  const budget = { freeMaxUsers: config.PLAN_LIMITS.free.max_users, perOrgPerDay: config.INVITES_PER_ORG_PER_DAY, perAddressPerWeek: config.INVITES_PER_ADDRESS_PER_WEEK };
   enforce(decideInvite({ actor: { role: m.role, viaSuperuser: m.viaSuperuser }, role: input.role }));
   const [org, inviter] = await Promise.all([orgRepo(db, m).get(), userEmail(db, m.userId)]);
   if (!org) throw new AppError("not_found", "Organization not found");
+  const budget = {
+    freeMaxUsers: config.PLAN_LIMITS.free.max_users,
+    creatorId: org.createdBy,
+    perOrgPerDay: config.INVITES_PER_ORG_PER_DAY,
+    perAddressPerWeek: config.INVITES_PER_ADDRESS_PER_WEEK,
+  };
 
   const token = randomToken(32);
   const row = {
@@ -76,7 +82,7 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
     },
     invitationExists(row.id),
   );
-  const ledger = invitationLedger(db, { ...row, organizationId: m.orgId });
+  const ledger = invitationLedger(db, { ...row, organizationId: m.orgId, creatorId: org.createdBy });
   const [, inserted] = await runBatch(ctx, [
     ledger.prune,
     repo.insertGuarded(row, now, budget),
@@ -93,15 +99,22 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
     const facts = await repo.inviteFacts(input.email, now, budget);
     if (!facts) throw new AppError("not_found", "Organization not found");
     enforce(decideInvite({ actor: { role: facts.actorRole, viaSuperuser: m.viaSuperuser }, role: input.role }));
-    if (Number(facts.sentByOrg) >= budget.perOrgPerDay) {
-      throw new AppError("rate_limited", `An organization may send ${budget.perOrgPerDay} invitations a day (revoked ones included)`, {
-        retryAfter: await repo.budgetFreesIn("org", input.email, now, budget.perOrgPerDay),
-      });
-    }
-    if (Number(facts.sentToAddress) >= budget.perAddressPerWeek) {
-      throw new AppError("rate_limited", `This address received ${budget.perAddressPerWeek} invitations this week; no more can be sent to it for now`, {
-        retryAfter: await repo.budgetFreesIn("address", input.email, now, budget.perAddressPerWeek),
-      });
+    // Every spent budget is named, and Retry-After is the latest of their waits: a client that
+    // waits only for the first would be refused again by the next.
+    const spent = [
+      Number(facts.sentByOrg) >= budget.perOrgPerDay && {
+        scope: "org" as const,
+        why: `an organization may send ${budget.perOrgPerDay} invitations a day (revoked ones and those of its creator's organizations deleted since included)`,
+      },
+      Number(facts.sentToAddress) >= budget.perAddressPerWeek && {
+        scope: "address" as const,
+        why: `this address received ${budget.perAddressPerWeek} invitations this week; no more can be sent to it for now`,
+      },
+    ].filter((b) => b !== false);
+    if (spent.length > 0) {
+      const waits = await Promise.all(spent.map((b) => repo.budgetFreesIn(b.scope, input.email, now, budget)));
+      const detail = spent.map((b) => b.why).join("; ");
+      throw new AppError("rate_limited", detail.charAt(0).toUpperCase() + detail.slice(1), { retryAfter: Math.max(...waits) });
     }
     if (facts.isMember) throw new AppError("conflict", "This email already belongs to a member");
     if (facts.isInvited) throw new AppError("conflict", "This email already has a pending invitation; revoke it to send a new one");

@@ -26,16 +26,39 @@ export function actorHolds(m: OrgMembership, roles: readonly OrgRole[]): SQL {
 const otherOwners = (orgId: string, userId: string) =>
   sql`(SELECT count(*) FROM organization_members o WHERE o.organization_id = ${orgId} AND o.role = 'owner' AND o.user_id <> ${userId})`;
 
+/** When `userId`'s trial started (their first organization's creation), or null while unused. */
+export const trialStartedAt = async (db: Db, userId: string): Promise<Date | null> =>
+  (await db.select({ at: users.trialStartedAt }).from(users).where(eq(users.id, userId)).get())?.at ?? null;
+
 /**
- * A new organization and its owner's membership, for one batch. The organization is inserted in
- * ONE guarded statement, only while the owner has created fewer than `maxCreated` organizations
- * that still exist (concurrent creates are serialised by D1, so the cap cannot be raced); the
- * membership follows only if it was. `meta.changes` of the first result tells whether it was.
+ * A new organization and its owner's membership, for one batch. The organization is inserted by
+ * ONE of two guarded statements, only while the owner has created fewer than `maxCreated`
+ * organizations that still exist (concurrent creates are serialised by D1, so the cap cannot be
+ * raced): `trial` (when given) only while the owner's trial start is still `trialStartedAt` as
+ * read (NULL: unused), else `after` (the same organization without a trial). A first trial is
+ * then marked as started, and the membership follows only if the organization was written.
+ * `meta.changes` of the first two results tells which (if any) was.
  */
-export function insertOrgStatements(db: Db, org: NewOrg & { id: string }, owner: { memberId: string; userId: string }, now: Date, maxCreated: number) {
+export function insertOrgStatements(
+  db: Db,
+  org: { trial: (NewOrg & { id: string }) | null; after: NewOrg & { id: string } },
+  owner: { memberId: string; userId: string; trialStartedAt: Date | null },
+  now: Date,
+  maxCreated: number,
+) {
+  const underCap = sql`(SELECT count(*) FROM organizations c WHERE c.created_by = ${owner.userId}) < ${maxCreated}`;
+  const trialAsRead = owner.trialStartedAt
+    ? sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${owner.userId} AND u.trial_started_at = ${owner.trialStartedAt.getTime()})`
+    : sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${owner.userId} AND u.trial_started_at IS NULL)`;
+  const id = org.after.id;
   return [
-    insertIf(db, organizations, org, sql`(SELECT count(*) FROM organizations c WHERE c.created_by = ${owner.userId}) < ${maxCreated}`),
-    insertIf(db, om, { id: owner.memberId, organizationId: org.id, userId: owner.userId, role: "owner", joinedAt: now }, orgExists(org.id)),
+    insertIf(db, organizations, org.trial ?? org.after, org.trial ? sql`${underCap} AND ${trialAsRead}` : sql`0`),
+    insertIf(db, organizations, org.after, sql`${underCap} AND NOT ${orgExists(id)}`),
+    db
+      .update(users)
+      .set({ trialStartedAt: now })
+      .where(and(eq(users.id, owner.userId), sql`${users.trialStartedAt} IS NULL`, sql`EXISTS (SELECT 1 FROM organizations x WHERE x.id = ${id} AND x.subscription_status = 'trialing')`)),
+    insertIf(db, om, { id: owner.memberId, organizationId: id, userId: owner.userId, role: "owner", joinedAt: now }, orgExists(id)),
   ] as const;
 }
 

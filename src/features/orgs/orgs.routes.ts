@@ -16,7 +16,7 @@ const createRoute = securedRoute({ session: true }, {
   method: "post",
   path: `${API}/orgs`,
   tags,
-  summary: "Create an organization on a `team` trial (TRIAL_DAYS); the caller becomes its owner",
+  summary: "Create an organization on the creator's one `team` trial (TRIAL_DAYS from their first organization; after it, on `free`); the caller becomes its owner",
   description: "409 `limit_reached` when the caller already created MAX_ORGS_CREATED_PER_USER organizations (default 5) that still exist.",
   request: jsonBody(CreateOrgInput),
   responses: { 201: jsonResponse(OrgSchema, "Created"), ...problemResponses(400, 409, 413, 422) },

@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { OrgRole, UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -13,7 +13,7 @@ import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgA
 import { unshareFavoritesStatement } from "../favorites/favorites.repo";
 import { unshareNotesStatement } from "../notes/notes.repo";
 import { invitationsRepo } from "./invitations.repo";
-import { insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser } from "./orgs.repo";
+import { insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser, trialStartedAt } from "./orgs.repo";
 import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
 
 /**
@@ -42,38 +42,48 @@ const DAY_MS = 86_400_000;
 const actorOf = (m: OrgMembership, actorRole: OrgRole | null): OrgActor => ({ role: actorRole, viaSuperuser: m.viaSuperuser });
 
 /**
- * Creates an organization on a `team` trial of TRIAL_DAYS; the creator becomes its owner. Org +
- * membership + audit in one batch, the org insert guarded by MAX_ORGS_CREATED_PER_USER (409
- * `limit_reached` beyond it).
+ * Creates an organization; the creator becomes its owner. A user gets ONE `team` trial of
+ * TRIAL_DAYS, starting with their first organization: organizations created while it runs share
+ * its end, later ones (even after deleting every earlier one) start on the `free` plan
+ * (`subscription_status` `active`, no end). Org + trial mark + membership + audit in one batch,
+ * the org insert guarded by MAX_ORGS_CREATED_PER_USER (409 `limit_reached` beyond it) and the
+ * trial by the user's row as read (see insertOrgStatements).
  */
 export async function createOrg(ctx: RequestContext, actor: UserActor, input: z.infer<typeof CreateOrgInput>) {
   const { db, now, config } = ctx;
-  const plan = "team" as const;
-  const org = {
+  const started = await trialStartedAt(db, actor.userId);
+  const base = {
     id: newId("org", now.getTime()),
     name: input.name,
     orgType: input.org_type ?? null,
-    subscriptionPlan: plan,
-    subscriptionStatus: "trialing",
     subscriptionStartsAt: now,
-    subscriptionEndsAt: new Date(now.getTime() + config.TRIAL_DAYS * DAY_MS),
-    ...limitsOfPlan(config.PLAN_LIMITS, plan),
     createdBy: actor.userId,
     createdAt: now,
     updatedAt: now,
   };
-  const [inserted] = await runBatch(ctx, [
-    ...insertOrgStatements(db, org, { memberId: newId("mem", now.getTime()), userId: actor.userId }, now, config.MAX_ORGS_CREATED_PER_USER),
-    auditInsertIf(db, ctx, { userId: actor.userId, action: "org.created", details: { organization_id: org.id, name: org.name, plan, trial_ends_at: org.subscriptionEndsAt.toISOString() } }, orgExists(org.id)),
+  const trialEnds = new Date((started ?? now).getTime() + config.TRIAL_DAYS * DAY_MS);
+  // A first trial of 0 days still starts (and lapses at once), as before; a used one never restarts.
+  const trial =
+    !started || trialEnds > now
+      ? { ...base, subscriptionPlan: "team" as const, subscriptionStatus: "trialing", subscriptionEndsAt: trialEnds, ...limitsOfPlan(config.PLAN_LIMITS, "team") }
+      : null;
+  const after = { ...base, subscriptionPlan: "free" as const, subscriptionStatus: "active", subscriptionEndsAt: null, ...limitsOfPlan(config.PLAN_LIMITS, "free") };
+  const isTrial = sql`EXISTS (SELECT 1 FROM organizations x WHERE x.id = ${base.id} AND x.subscription_status = 'trialing')`;
+  const audit = (details: Record<string, unknown>, condition: SQL) =>
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "org.created", details: { organization_id: base.id, name: base.name, ...details } }, condition);
+  const [asTrial, asFree] = await runBatch(ctx, [
+    ...insertOrgStatements(db, { trial, after }, { memberId: newId("mem", now.getTime()), userId: actor.userId, trialStartedAt: started }, now, config.MAX_ORGS_CREATED_PER_USER),
+    audit({ plan: "team", trial_ends_at: trialEnds.toISOString() }, isTrial),
+    audit({ plan: "free", trial_ends_at: null, reason: "trial already used" }, sql`${orgExists(base.id)} AND NOT ${isTrial}`),
   ]);
-  if ((inserted as D1Result).meta.changes === 0) {
+  if ((asTrial as D1Result).meta.changes === 0 && (asFree as D1Result).meta.changes === 0) {
     const created = await orgsCreatedBy(db, actor.userId);
     throw new AppError("limit_reached", `A user can create at most ${config.MAX_ORGS_CREATED_PER_USER} organizations`, {
       fields: { limit: config.MAX_ORGS_CREATED_PER_USER, created },
     });
   }
   accessChanged(actor.userId);
-  const row = await orgRepo(db, { orgId: org.id } as OrgMembership).get();
+  const row = await orgRepo(db, { orgId: base.id } as OrgMembership).get();
   return toOrgOut(row!, "owner", at(ctx));
 }
 

@@ -86,9 +86,16 @@ export const invitationSends = sqliteTable(
     organizationId: text("organization_id").notNull(),
     /** SHA-256 of the lowercased address. */
     emailHash: text("email_hash").notNull(),
+    /**
+     * The sending organization's creator: once that organization is deleted, its sends still
+     * count against the daily budget of the creator's other organizations, so deleting and
+     * re-creating an organization does not renew INVITES_PER_ORG_PER_DAY.
+     */
+    creatorId: text("creator_id"),
     createdAt: ts("created_at").notNull(),
   },
   (t) => [
+    index("invitation_sends_creator_created_idx").on(t.creatorId, t.createdAt),
     index("invitation_sends_email_created_idx").on(t.emailHash, t.createdAt),
     index("invitation_sends_org_created_idx").on(t.organizationId, t.createdAt),
     index("invitation_sends_created_idx").on(t.createdAt),

@@ -45,7 +45,14 @@ export function profileRepo(db: Db, userId: string) {
     updatePreferences: (patch: PreferencesPatch, now: Date) =>
       db
         .update(userPreferences)
-        .set({ ...patch, updatedAt: now })
+        .set({
+          ...patch,
+          // Turning the digest back on (from `never`) refuses unsubscribe links issued before now.
+          ...(patch.emailDigestFrequency !== undefined && patch.emailDigestFrequency !== "never"
+            ? { digestResumedAt: sql`CASE WHEN ${userPreferences.emailDigestFrequency} = 'never' THEN ${now.getTime()} ELSE ${userPreferences.digestResumedAt} END` }
+            : {}),
+          updatedAt: now,
+        })
         .where(minePrefs)
         .returning(),
   };

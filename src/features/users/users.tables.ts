@@ -33,6 +33,11 @@ export const users = sqliteTable(
     passwordChangedAt: ts("password_changed_at").notNull().default(sql`(unixepoch() * 1000)`),
     /** GDPR erasure: set by DELETE /me; personal data is erased after the grace period. */
     deletionRequestedAt: ts("deletion_requested_at"),
+    /**
+     * When the user's one organization trial started (their first organization). Kept on the
+     * user, so deleting that organization and creating another gives no second trial.
+     */
+    trialStartedAt: ts("trial_started_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -109,6 +114,11 @@ export const userPreferences = sqliteTable(
      * a trigger when the digest time, frequency or the profile's time zone changes); NULL = never.
      */
     nextDigestAt: integer("next_digest_at").default(0),
+    /**
+     * When the digest was last turned back on (frequency from `never` to another): an
+     * unsubscribe token issued before it is refused, so a replayed link cannot undo that choice.
+     */
+    digestResumedAt: ts("digest_resumed_at"),
     updatedAt: updatedAt(),
   },
   (t) => [
