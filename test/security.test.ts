@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, expectProblem, json, signedInUser } from "./helpers/harness";
+import { call, callWithConfig, expectProblem, json, login, signedInUser } from "./helpers/harness";
 
 interface Operation {
   security?: Record<string, string[]>[];
@@ -37,6 +37,34 @@ describe("security suite over every documented route", () => {
       const res = await call(op.path, { method: op.method, apiKey: created.key, ...(["POST", "PATCH", "PUT"].includes(op.method) ? { body: {} } : {}) });
       expect(`${op.method} ${op.path} → ${res.status}`).toBe(`${op.method} ${op.path} → 403`);
       await expectProblem(res, 403, "insufficient_scope");
+    }
+  });
+
+  // Abuse costs the abuser (issue 14, point 7): a new write route joins the per-user write limit
+  // by construction. The exceptions are the writes that take access away from a thief (they are
+  // counted, never refused), and they are named here so that a new exception is a decision.
+  it("every secured write route answers 429 once the caller's write budget is spent; only the access-removing ones still pass", async () => {
+    const neverRefused = ["POST /api/v1/auth/logout", "POST /api/v1/auth/logout-all", "DELETE /api/v1/me/sessions/x_missing", "DELETE /api/v1/me/api-keys/x_missing"];
+    const writes = (await operations()).filter((o) => o.security.length > 0 && ["POST", "PUT", "PATCH", "DELETE"].includes(o.method));
+    expect(writes.length).toBeGreaterThan(40);
+    const { user, token } = await signedInUser();
+    const config = { RATE_WRITES_PER_USER: "1/600" };
+    // The one write the budget allows.
+    expect((await callWithConfig(config, "me/notifications/read-all", { method: "POST", token })).status).toBe(204);
+    const name = (op: { method: string; path: string }) => `${op.method} ${op.path}`;
+    for (const op of writes.filter((o) => !neverRefused.includes(name(o)))) {
+      const res = await callWithConfig(config, op.path, { method: op.method, token, ...(["POST", "PATCH", "PUT"].includes(op.method) ? { body: {} } : {}) });
+      expect(`${name(op)} → ${res.status}`).toBe(`${name(op)} → 429`);
+      await expectProblem(res, 429, "rate_limited");
+      expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    }
+    // Each on a session of its own (logging out ends the one it runs on): still not refused.
+    expect(writes.filter((o) => neverRefused.includes(name(o))).map(name).sort()).toEqual([...neverRefused].sort());
+    for (const op of writes.filter((o) => neverRefused.includes(name(o)))) {
+      const fresh = (await login(user)).access_token;
+      const res = await callWithConfig(config, op.path, { method: op.method, token: fresh, ...(op.method === "POST" ? { body: {} } : {}) });
+      expect(`${name(op)} → ${res.status}`).not.toBe(`${name(op)} → 429`);
+      expect(res.status).toBeLessThan(500);
     }
   });
 
