@@ -118,11 +118,11 @@ describe("scheduled handler", () => {
     await env.DB.prepare("UPDATE email_outbox SET status = 'sent' WHERE id = ?").bind(ids.sent).run();
     await env.DB.prepare("UPDATE email_outbox SET status = 'failed' WHERE id = ?").bind(ids.failed).run();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 29 * 86_400_000, cron: "*/15 * * * *" }), env);
-    expect(await outboxRow(ids.failed)).toBeDefined();
+    expect((await outboxRow(ids.failed))?.status).toBe("failed");
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 31 * 86_400_000, cron: "*/15 * * * *" }), env);
     expect(await outboxRow(ids.sent)).toBeUndefined();
     expect(await outboxRow(ids.failed)).toBeUndefined();
-    expect((await outboxRow(ids.pending))?.status).toBeDefined();
+    expect((await outboxRow(ids.pending))?.status).toBe("pending");
   });
 
   it("purges expired one-time tokens and relays stale pending emails, idempotently", async () => {
