@@ -104,6 +104,16 @@ describe("two-step login", () => {
     expect(used?.n).toBe(2);
   });
 
+  it("two concurrent second steps with the same backup code: exactly one wins", async () => {
+    const { user, backupCodes } = await userWithTotp();
+    const steps = [await passwordStep(user), await passwordStep(user)];
+    const results = await Promise.all(steps.map((mfa_token) => verify({ mfa_token, backup_code: backupCodes[0]! })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+    await expectProblem(results.find((r) => r.status === 401)!, 401, "invalid_mfa_code");
+    const used = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE user_id = ? AND action = 'mfa.backup_code_used'").bind(user.id).first<{ n: number }>();
+    expect(used?.n).toBe(1);
+  });
+
   it("an unknown or expired mfa_token → 401", async () => {
     const { user, secret } = await userWithTotp();
     const mfaToken = await passwordStep(user);

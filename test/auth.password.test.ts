@@ -130,6 +130,22 @@ describe("forgot and reset", () => {
     await expectProblem(await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(secret, nowS()) }, ip: randomIp() }), 401, "unauthenticated");
   });
 
+  it("two concurrent resets with the same token: exactly one wins, and its password is the one that works", async () => {
+    const user = await createUser();
+    expect((await call("auth/password/forgot", { body: { email: user.email }, ip: randomIp() })).status).toBe(202);
+    const token = tokenFromMail(await waitForMail(user.email, "password_reset"));
+    const passwords = [OTHER_PASSWORD, `${OTHER_PASSWORD}-second`];
+    const results = await Promise.all(passwords.map((new_password) => call("auth/password/reset", { body: { token, new_password }, ip: randomIp() })));
+    expect(results.map((r) => r.status).sort()).toEqual([204, 400]);
+    const winner = results.findIndex((r) => r.status === 204);
+    await expectProblem(results[1 - winner]!, 400, "validation_failed");
+    const loginWith = (password: string) => call("auth/login", { body: { email: user.email, password }, ip: randomIp() });
+    expect((await loginWith(passwords[winner]!)).status).toBe(200);
+    await expectProblem(await loginWith(passwords[1 - winner]!), 401, "invalid_credentials");
+    const resets = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE user_id = ? AND action = 'auth.password_reset'").bind(user.id).first<{ n: number }>();
+    expect(resets?.n).toBe(1);
+  });
+
   it("an expired reset token → 400", async () => {
     const user = await createUser();
     await call("auth/password/forgot", { body: { email: user.email } });
