@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { userSearchSql } from "../src/features/admin/admin-users.repo";
 import { AdminUserSearchQuery } from "../src/features/admin/admin-users.schemas";
-import { grantInD1, signedInWithRole } from "./helpers/admin";
+import { signedInWithRole } from "./helpers/admin";
+import { grantRole } from "./helpers/fixtures";
 import { call, expectProblem, json, unique } from "./helpers/harness";
 
 interface Page {
@@ -55,7 +56,7 @@ describe("GET /admin/users", () => {
 
     expect((await search(`q=${tag}&status=suspended`)).items.map((u) => u.id)).toEqual([b]);
     expect((await search(`q=${tag}&account_type=premium`)).items.map((u) => u.id)).toEqual([b]);
-    await grantInD1(c!, "moderator");
+    await grantRole(c!, "moderator");
     expect((await search(`q=${tag}&role=moderator`)).items.map((u) => u.id)).toEqual([c]);
     const byRole = await search(`role=moderator`);
     expect(byRole.items.map((u) => u.id)).toContain(c);

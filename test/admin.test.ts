@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { apiKeyFor, auditRows, grantInD1, signedInWithRole } from "./helpers/admin";
+import { apiKeyFor, auditRows, signedInWithRole } from "./helpers/admin";
+import { grantRole } from "./helpers/fixtures";
 import { call, createUser, expectProblem, json, login, signedInUser, STRONG_PASSWORD, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 interface Op {
@@ -159,7 +160,7 @@ describe("user lifecycle", () => {
   it("the admin view shows roles with expiry, sessions, 2FA and lock state, and no secret", async () => {
     const admin = await signedInWithRole("admin");
     const { user, token } = await signedInUser();
-    await grantInD1(user.id, "moderator", Date.now() + 86_400_000);
+    await grantRole(user.id, "moderator", Date.now() + 86_400_000);
     const key = await apiKeyFor(token, ["read:profile", "read:favorites"]);
     const res = await call(`admin/users/${user.id}`, { token: admin.token });
     const body = await res.text();

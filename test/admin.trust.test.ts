@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
-import { apiKeyFor, auditRows, grantInD1, signedInWithRole } from "./helpers/admin";
+import { apiKeyFor, auditRows, signedInWithRole } from "./helpers/admin";
+import { grantRole } from "./helpers/fixtures";
 import { call, createUser, expectProblem, json, login, randomIp, signedInUser, unique, waitForMail } from "./helpers/harness";
 
 // Issue 14, points 4–6: import cannot take over accounts, admin actions respect the superuser
@@ -135,7 +136,7 @@ describe("admin actions respect the superuser line (issue 14.5)", () => {
     }
     await expectProblem(await call(`admin/users/${id}`, { method: "PATCH", body: { full_name: "Pwned" }, token: admin.token }), 403, "forbidden");
     await expectProblem(await call(`admin/users/${id}/roles`, { body: { role: "moderator" }, token: admin.token }), 403, "forbidden");
-    await grantInD1(id, "moderator");
+    await grantRole(id, "moderator");
     await expectProblem(await call(`admin/users/${id}/roles/moderator`, { method: "DELETE", token: admin.token }), 403, "forbidden");
     for (const action of ["activate", "deactivate", "suspend", "delete"]) {
       const res = await json<BulkResult>(await bulk(admin.token, { action, user_ids: [id] }));
