@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { expireOneTimeTokens } from "./helpers/fixtures";
 import { call, callWithConfig, codeAt, expectProblem, json, login, randomIp, signedInUser, waitForMail, type TestUser, type Tokens } from "./helpers/harness";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -117,7 +118,7 @@ describe("two-step login", () => {
   it("an unknown or expired mfa_token → 401", async () => {
     const { user, secret } = await userWithTotp();
     const mfaToken = await passwordStep(user);
-    await env.DB.prepare("UPDATE one_time_tokens SET expires_at = ? WHERE user_id = ? AND purpose = 'mfa_login'").bind(Date.now() - 1, user.id).run();
+    await expireOneTimeTokens(user.id, "mfa_login");
     await expectProblem(await verify({ mfa_token: mfaToken, code: await codeAt(secret, now()) }), 401, "unauthenticated");
     await expectProblem(await verify({ mfa_token: "B".repeat(43), code: "123456" }), 401, "unauthenticated");
   });
