@@ -50,6 +50,29 @@ export const revokeRoles = (userId: string) => env.DB.prepare("DELETE FROM user_
 // ---------------------------------------------------------------------------
 // Users
 
+/** A user row written straight to D1, without a password (as an import or an administrator creates one). */
+export async function insertUser(fields: { id?: string; email: string; full_name: string; status?: string; account_type?: string; created_at?: number }): Promise<string> {
+  const id = fields.id ?? newId("usr");
+  await insert("users", { password_hash: "!none", ...fields, id });
+  return id;
+}
+
+/** `n` users in one statement (fast setup for bulk cases); returns their ids, in order. */
+export async function insertUsers(n: number): Promise<string[]> {
+  const tag = unique("b");
+  const ids = Array.from({ length: n }, (_, i) => `usr_${tag}_${String(i).padStart(3, "0")}`);
+  await env.DB.prepare(
+    `INSERT INTO users (id, email, password_hash, full_name) SELECT value, value || '@bulk.example.com', '!none', 'Bulk ' || value FROM json_each(?)`,
+  )
+    .bind(JSON.stringify(ids))
+    .run();
+  return ids;
+}
+
+/** A day of engagement for the user, as the analytics job records it. */
+export const recordEngagement = (userId: string, date: string, fields: { login_count: number; engagement_score: number }) =>
+  insert("engagement_daily", { user_id: userId, date, ...fields });
+
 export const setUserStatus = (userId: string, status: "active" | "suspended" | "inactive") => update("users", "id", userId, { status });
 
 export const setEmailVerified = (userId: string, verified: boolean) => update("users", "id", userId, { email_verified: verified ? 1 : 0 });
@@ -110,6 +133,10 @@ export async function orgWithMembers(members: [userId: string, role: OrgRole][],
   for (const [userId, role] of members) await addMember(id, userId, role);
   return id;
 }
+
+/** Changes a member's role in D1 (no owner rules, no unsharing). */
+export const setMemberRole = (orgId: string, userId: string, role: OrgRole) =>
+  env.DB.prepare("UPDATE organization_members SET role = ? WHERE organization_id = ? AND user_id = ?").bind(role, orgId, userId).run();
 
 /** Removes a membership by a path other than the API (as a bulk job or an operator would). */
 export const deleteMembership = (orgId: string, userId: string) =>
@@ -178,6 +205,17 @@ export async function insertAlert(
 /** A match of `tenderId` for the alert, not yet delivered. */
 export const insertAlertMatch = (alertId: string, tenderId: string, userId: string) =>
   insert("alert_matches", { id: newId("amt"), alert_id: alertId, tender_id: tenderId, user_id: userId });
+
+/** A note written straight to D1 (no per-user write limit, any timestamps); returns its id. */
+export async function insertNote(
+  userId: string,
+  tenderId: string,
+  fields: { id?: string; note_text?: string; created_at?: number; updated_at?: number } = {},
+): Promise<string> {
+  const id = fields.id ?? newId("note");
+  await insert("notes", { note_text: "note", ...fields, id, user_id: userId, tender_id: tenderId });
+  return id;
+}
 
 export interface NotificationFields {
   id?: string;
