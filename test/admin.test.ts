@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { apiKeyFor, auditRows, signedInWithRole } from "./helpers/admin";
-import { grantRole } from "./helpers/fixtures";
+import { grantRole, recordEngagement } from "./helpers/fixtures";
 import { call, createUser, expectProblem, json, login, signedInUser, STRONG_PASSWORD, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 interface Op {
@@ -258,9 +258,8 @@ describe("GET /admin/audit and /admin/stats", () => {
     const admin = await signedInWithRole("admin");
     const u = await createUser();
     const today = new Date().toISOString().slice(0, 10);
-    await env.DB.prepare("INSERT INTO engagement_daily (user_id, date, login_count, engagement_score) VALUES (?, ?, 1, 30), (?, ?, 1, 5)")
-      .bind(u.id, today, admin.user.id, today)
-      .run();
+    await recordEngagement(u.id, today, { login_count: 1, engagement_score: 30 });
+    await recordEngagement(admin.user.id, today, { login_count: 1, engagement_score: 5 });
     const stats = await json<{
       total_users: number;
       verified_users: number;

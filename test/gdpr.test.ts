@@ -5,7 +5,7 @@ import worker from "../src/index";
 import { EXPORTERS, NOT_EXPORTED } from "../src/features/gdpr/exporters.repo";
 import { auditRowsToAnonymise, eraseAccountStatements } from "../src/features/gdpr/gdpr.repo";
 import { createDb } from "../src/platform/db";
-import { insertFavorite, insertTender, orgWithMembers, setMemberRole, type OrgRole } from "./helpers/fixtures";
+import { insertAuditRow, insertFavorite, insertInvitation, insertTender, orgWithMembers, setMemberRole, type OrgRole } from "./helpers/fixtures";
 import { call, eventually, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 const DAY = 86_400_000;
@@ -208,15 +208,9 @@ describe("purge (cron)", () => {
       { billingEmail: newEmail },
     );
     const soloOrg = await orgWith([[user.id, "owner"]]);
-    await d1()
-      .prepare("INSERT INTO invitations (id, organization_id, email, token_hash, invited_by, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .bind(unique("inv_"), sharedOrg, newEmail, unique("h"), partner.user.id, Date.now() + 7 * DAY)
-      .run();
+    await insertInvitation(sharedOrg, newEmail, partner.user.id);
     // A row about someone else that quotes the address (e.g. the partner invited it).
-    await d1()
-      .prepare("INSERT INTO audit_log (id, user_id, actor_id, action, details, ip_address) VALUES (?, ?, ?, 'org.invitation_created', ?, '198.51.100.7')")
-      .bind(unique("aud_"), partner.user.id, partner.user.id, JSON.stringify({ email: newEmail, org_id: sharedOrg }))
-      .run();
+    await insertAuditRow(partner.user.id, { action: "org.invitation_created", actor_id: partner.user.id, details: { email: newEmail, org_id: sharedOrg }, ip_address: "198.51.100.7" });
 
     expect((await call("me", { method: "DELETE", token, body: { password: user.password } })).status).toBe(202);
     const { results: before } = await d1().prepare("SELECT id, action FROM audit_log WHERE user_id = ? ORDER BY id").bind(user.id).all<{ id: string; action: string }>();

@@ -83,6 +83,12 @@ export const setPasswordHash = (userId: string, hash: string) => update("users",
 /** Moves the user's last password change `days` into the past. */
 export const agePassword = (userId: string, days: number) => update("users", "id", userId, { password_changed_at: Date.now() - days * DAY });
 
+/** Sets columns of the user's preferences row in D1 (no validation, no derived schedule recomputed by the service). */
+export const setPreferences = (userId: string, fields: Row) => update("user_preferences", "user_id", userId, fields);
+
+/** Sets columns of the user's profile row in D1. */
+export const setProfile = (userId: string, fields: Row) => update("user_profiles", "user_id", userId, fields);
+
 // ---------------------------------------------------------------------------
 // Sessions and tokens
 
@@ -134,6 +140,13 @@ export async function orgWithMembers(members: [userId: string, role: OrgRole][],
   return id;
 }
 
+/** A pending invitation written straight to D1 (no email, no budget); returns its id. */
+export async function insertInvitation(orgId: string, email: string, invitedBy: string, expiresAt = Date.now() + 7 * DAY): Promise<string> {
+  const id = unique("inv_");
+  await insert("invitations", { id, organization_id: orgId, email, token_hash: unique("h"), invited_by: invitedBy, expires_at: expiresAt });
+  return id;
+}
+
 /** Changes a member's role in D1 (no owner rules, no unsharing). */
 export const setMemberRole = (orgId: string, userId: string, role: OrgRole) =>
   env.DB.prepare("UPDATE organization_members SET role = ? WHERE organization_id = ? AND user_id = ?").bind(role, orgId, userId).run();
@@ -144,6 +157,30 @@ export const deleteMembership = (orgId: string, userId: string) =>
 
 /** Sets an organization's plan and limits, as billing would. */
 export const setOrgPlan = (orgId: string, fields: Omit<OrgFields, "id" | "name" | "billing_email">) => update("organizations", "id", orgId, { ...fields });
+
+// ---------------------------------------------------------------------------
+// Audit and email
+
+/** An audit row written straight to D1 (`details` as an object). */
+export const insertAuditRow = (userId: string, fields: { action: string; actor_id?: string; details?: unknown; ip_address?: string }) =>
+  insert("audit_log", {
+    id: unique("aud_"),
+    user_id: userId,
+    action: fields.action,
+    actor_id: fields.actor_id,
+    details: fields.details === undefined ? undefined : JSON.stringify(fields.details),
+    ip_address: fields.ip_address,
+  });
+
+/** A bare outbox row created at `createdAt`, not yet handed to the email queue. */
+export async function insertOutboxRow(createdAt: number): Promise<string> {
+  const id = newId("eml");
+  await insert("email_outbox", { id, to_address: "x@example.com", subject: "s", text_body: "", html_body: "", template: "test", created_at: createdAt });
+  return id;
+}
+
+/** Sets an outbox row's delivery status, as the email consumer would. */
+export const setOutboxStatus = (outboxId: string, status: "pending" | "sent" | "failed") => update("email_outbox", "id", outboxId, { status });
 
 // ---------------------------------------------------------------------------
 // Tenders, favorites, alerts, notifications
@@ -171,6 +208,9 @@ export async function insertTender(fields: TenderFields = {}): Promise<string> {
 
 /** A tender closing in `days` days (30 by default). */
 export const closingIn = (days = 30) => Date.now() + days * DAY;
+
+/** Moves a tender's last update to `at` (as if written by an isolate whose clock ran elsewhere). */
+export const setTenderUpdatedAt = (tenderId: string, at: number) => update("tenders", "id", tenderId, { updated_at: at });
 
 export interface FavoriteFields {
   id?: string;
@@ -201,6 +241,14 @@ export async function insertAlert(
   });
   return id;
 }
+
+/** A recorded interaction with a tender (a view from an alert email, …). */
+export const insertInteraction = (userId: string, tenderId: string, fields: { interaction_type: string; source?: string }) =>
+  insert("tender_interactions", { id: newId("int"), user_id: userId, tender_id: tenderId, ...fields });
+
+/** Changes how often the alert notifies, in D1. */
+export const setAlertFrequency = (alertId: string, frequency: "immediate" | "daily_digest" | "weekly_digest") =>
+  update("alerts", "id", alertId, { notification_frequency: frequency });
 
 /** A match of `tenderId` for the alert, not yet delivered. */
 export const insertAlertMatch = (alertId: string, tenderId: string, userId: string) =>

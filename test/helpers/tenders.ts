@@ -62,6 +62,3 @@ export async function listTenders(token: string, query: Record<string, string>) 
   expect(res.status, await res.clone().text()).toBe(200);
   return json<{ items: TenderOut[]; next_cursor: string | null }>(res);
 }
-
-export const setPreferences = (userId: string, sets: string, ...values: unknown[]) =>
-  env.DB.prepare(`UPDATE user_preferences SET ${sets} WHERE user_id = ?`).bind(...values, userId).run();
