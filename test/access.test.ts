@@ -1,17 +1,12 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { grantRole } from "./helpers/fixtures";
 import { call, expectProblem, signedInUser } from "./helpers/harness";
-
-const grant = (userId: string, role: string, expiresAt: number | null) =>
-  env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id, expires_at) VALUES (?, ?, ?, ?)")
-    .bind(`uro_${userId}_${role}`, userId, `role_${role}`, expiresAt)
-    .run();
 
 // The Actor carries effective permissions; a write:tenders key needs admin:system at creation.
 describe("effective permissions", () => {
   it("an expired role grants nothing, with no job needed", async () => {
     const { user, token } = await signedInUser();
-    await grant(user.id, "admin", Date.now() - 1000);
+    await grantRole(user.id, "admin", Date.now() - 1000);
     await expectProblem(await call("me/api-keys", { body: { name: "ingest", scopes: ["write:tenders"] }, token }), 403, "forbidden");
   });
 
@@ -19,7 +14,7 @@ describe("effective permissions", () => {
     const { user, token } = await signedInUser();
     // Warm the per-isolate access cache with the user's grants before the role exists.
     await expectProblem(await call("me/api-keys", { body: { name: "ingest", scopes: ["write:tenders"] }, token }), 403, "forbidden");
-    await grant(user.id, "admin", Date.now() + 3_600_000);
+    await grantRole(user.id, "admin", Date.now() + 3_600_000);
     expect((await call("me/api-keys", { body: { name: "ingest", scopes: ["write:tenders"] }, token })).status).toBe(201);
   });
 });

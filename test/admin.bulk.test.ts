@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { insertUsers } from "./helpers/fixtures";
 import { apiKeyFor, signedInWithRole } from "./helpers/admin";
-import { call, expectProblem, json, signedInUser, unique } from "./helpers/harness";
+import { call, expectProblem, json, signedInUser } from "./helpers/harness";
 
 interface BulkResult {
   succeeded: string[];
@@ -11,16 +12,7 @@ interface BulkResult {
 const bulk = (token: string, body: unknown) => call("admin/users/bulk", { body, token });
 
 /** `n` users written straight into D1 in one statement (fast setup for the 500-id case). */
-async function usersInD1(n: number): Promise<string[]> {
-  const tag = unique("b");
-  const ids = Array.from({ length: n }, (_, i) => `usr_${tag}_${String(i).padStart(3, "0")}`);
-  await env.DB.prepare(
-    `INSERT INTO users (id, email, password_hash, full_name) SELECT value, value || '@bulk.example.com', '!none', 'Bulk ' || value FROM json_each(?)`,
-  )
-    .bind(JSON.stringify(ids))
-    .run();
-  return ids;
-}
+const usersInD1 = insertUsers;
 
 const countWhere = async (ids: string[], where: string) =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM users WHERE id IN (SELECT value FROM json_each(?)) AND ${where}`).bind(JSON.stringify(ids)).first<{ n: number }>())!.n;

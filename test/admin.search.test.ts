@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { userSearchSql } from "../src/features/admin/admin-users.repo";
 import { AdminUserSearchQuery } from "../src/features/admin/admin-users.schemas";
-import { grantInD1, signedInWithRole } from "./helpers/admin";
+import { signedInWithRole } from "./helpers/admin";
+import { grantRole, insertUser } from "./helpers/fixtures";
 import { call, expectProblem, json, unique } from "./helpers/harness";
 
 interface Page {
@@ -14,19 +15,11 @@ interface Page {
 
 /** Users with chosen names, straight into D1 (the FTS triggers index them like any insert). */
 async function seed(rows: { email: string; name: string; status?: string; account_type?: string; created_at?: number }[]) {
-  const ids = rows.map(() => `usr_${unique("s")}`);
-  await env.DB.batch(
-    rows.map((r, i) =>
-      env.DB.prepare("INSERT INTO users (id, email, password_hash, full_name, status, account_type, created_at) VALUES (?, ?, '!none', ?, ?, ?, ?)").bind(
-        ids[i],
-        r.email,
-        r.name,
-        r.status ?? "active",
-        r.account_type ?? "free",
-        r.created_at ?? Date.now() + i,
-      ),
-    ),
-  );
+  const ids: string[] = [];
+  const now = Date.now();
+  for (const [i, r] of rows.entries()) {
+    ids.push(await insertUser({ id: `usr_${unique("s")}`, email: r.email, full_name: r.name, status: r.status ?? "active", account_type: r.account_type ?? "free", created_at: r.created_at ?? now + i }));
+  }
   return ids;
 }
 
@@ -55,7 +48,7 @@ describe("GET /admin/users", () => {
 
     expect((await search(`q=${tag}&status=suspended`)).items.map((u) => u.id)).toEqual([b]);
     expect((await search(`q=${tag}&account_type=premium`)).items.map((u) => u.id)).toEqual([b]);
-    await grantInD1(c!, "moderator");
+    await grantRole(c!, "moderator");
     expect((await search(`q=${tag}&role=moderator`)).items.map((u) => u.id)).toEqual([c]);
     const byRole = await search(`role=moderator`);
     expect(byRole.items.map((u) => u.id)).toContain(c);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { apiKeyFor, auditRows, grantInD1, signedInWithRole } from "./helpers/admin";
+import { apiKeyFor, auditRows, signedInWithRole } from "./helpers/admin";
+import { grantRole, recordEngagement } from "./helpers/fixtures";
 import { call, createUser, expectProblem, json, login, signedInUser, STRONG_PASSWORD, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 interface Op {
@@ -159,7 +160,7 @@ describe("user lifecycle", () => {
   it("the admin view shows roles with expiry, sessions, 2FA and lock state, and no secret", async () => {
     const admin = await signedInWithRole("admin");
     const { user, token } = await signedInUser();
-    await grantInD1(user.id, "moderator", Date.now() + 86_400_000);
+    await grantRole(user.id, "moderator", Date.now() + 86_400_000);
     const key = await apiKeyFor(token, ["read:profile", "read:favorites"]);
     const res = await call(`admin/users/${user.id}`, { token: admin.token });
     const body = await res.text();
@@ -257,9 +258,8 @@ describe("GET /admin/audit and /admin/stats", () => {
     const admin = await signedInWithRole("admin");
     const u = await createUser();
     const today = new Date().toISOString().slice(0, 10);
-    await env.DB.prepare("INSERT INTO engagement_daily (user_id, date, login_count, engagement_score) VALUES (?, ?, 1, 30), (?, ?, 1, 5)")
-      .bind(u.id, today, admin.user.id, today)
-      .run();
+    await recordEngagement(u.id, today, { login_count: 1, engagement_score: 30 });
+    await recordEngagement(admin.user.id, today, { login_count: 1, engagement_score: 5 });
     const stats = await json<{
       total_users: number;
       verified_users: number;

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
-import { apiKeyFor, auditRows, grantInD1, signedInWithRole } from "./helpers/admin";
+import { apiKeyFor, auditRows, signedInWithRole } from "./helpers/admin";
+import { customRole, grantRole, orgWithMembers } from "./helpers/fixtures";
 import { call, createUser, expectProblem, json, login, randomIp, signedInUser, unique, waitForMail } from "./helpers/harness";
 
 // Issue 14, points 4–6: import cannot take over accounts, admin actions respect the superuser
@@ -25,11 +26,9 @@ const storedHash = async (email: string) =>
 
 /** A signed-in user whose only role carries `admin:users` alone (a custom role made in D1). */
 async function usersOnlyAdmin() {
-  const roleId = unique("role_users_only_");
-  await env.DB.prepare("INSERT INTO roles (id, name, description) VALUES (?, ?, 'admin:users only')").bind(roleId, roleId).run();
-  await env.DB.prepare("INSERT INTO role_permissions (role_id, permission_id) VALUES (?, 'perm_admin_users')").bind(roleId).run();
+  const role = await customRole(["perm_admin_users"], "admin:users only");
   const signed = await signedInUser();
-  await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, ?)").bind(unique("uro_"), signed.user.id, roleId).run();
+  await grantRole(signed.user.id, role);
   return signed;
 }
 
@@ -135,7 +134,7 @@ describe("admin actions respect the superuser line (issue 14.5)", () => {
     }
     await expectProblem(await call(`admin/users/${id}`, { method: "PATCH", body: { full_name: "Pwned" }, token: admin.token }), 403, "forbidden");
     await expectProblem(await call(`admin/users/${id}/roles`, { body: { role: "moderator" }, token: admin.token }), 403, "forbidden");
-    await grantInD1(id, "moderator");
+    await grantRole(id, "moderator");
     await expectProblem(await call(`admin/users/${id}/roles/moderator`, { method: "DELETE", token: admin.token }), 403, "forbidden");
     for (const action of ["activate", "deactivate", "suspend", "delete"]) {
       const res = await json<BulkResult>(await bulk(admin.token, { action, user_ids: [id] }));
@@ -166,17 +165,9 @@ describe("admin actions respect the superuser line (issue 14.5)", () => {
     const member = await createUser();
     const coOwned = await createUser();
     const lonely = await createUser();
-    const org = unique("org_");
-    const org2 = unique("org_");
-    const org3 = unique("org_");
-    await env.DB.prepare("INSERT INTO organizations (id, name) VALUES (?, 'Owned'), (?, 'Co-owned'), (?, 'Alone')").bind(org, org2, org3).run();
-    const add = (o: string, u: string, role: string) =>
-      env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, ?)").bind(unique("mem_"), o, u, role).run();
-    await add(org, owner.id, "owner");
-    await add(org, member.id, "member");
-    await add(org2, coOwned.id, "owner");
-    await add(org2, owner.id, "owner");
-    await add(org3, lonely.id, "owner");
+    await orgWithMembers([[owner.id, "owner"], [member.id, "member"]], { name: "Owned" });
+    await orgWithMembers([[coOwned.id, "owner"], [owner.id, "owner"]], { name: "Co-owned" });
+    await orgWithMembers([[lonely.id, "owner"]], { name: "Alone" });
 
     const res = await json<BulkResult>(await bulk(admin.token, { action: "delete", user_ids: [owner.id, coOwned.id, lonely.id] }));
     expect(res).toEqual({ succeeded: [coOwned.id, lonely.id], failed: [{ id: owner.id, code: "conflict" }] });

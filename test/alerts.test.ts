@@ -6,6 +6,7 @@ import { matchPairs, recordMatches, activeAlertIndex, indexStats } from "../src/
 import { tendersByIds } from "../src/features/alerts/alert-matching.repo";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
+import { closingIn, insertTender } from "./helpers/fixtures";
 import { call, eventually, expectProblem, json, signedInUser, unique } from "./helpers/harness";
 
 const DAY = 86_400_000;
@@ -26,14 +27,17 @@ interface Alert {
 
 /** A tender straight into D1 (the consumer is driven by hand here, not by the ingest route). */
 async function aTender(title: string, extra: { state?: string; value?: number; updatedAt?: number } = {}): Promise<string> {
-  const id = `tnd_${unique("al")}`;
   const updated = extra.updatedAt ?? Date.now();
-  await env.DB.prepare(
-    "INSERT INTO tenders (id, external_id, title, department, state, value, closing_date, created_at, updated_at) VALUES (?, ?, ?, 'Public Works', ?, ?, ?, ?, ?)",
-  )
-    .bind(id, unique("ext"), title, extra.state ?? "Bihar", extra.value ?? 1_000_000, Date.now() + 30 * DAY, updated, updated)
-    .run();
-  return id;
+  return insertTender({
+    id: `tnd_${unique("al")}`,
+    title,
+    department: "Public Works",
+    state: extra.state ?? "Bihar",
+    value: extra.value ?? 1_000_000,
+    closing_date: closingIn(30),
+    created_at: updated,
+    updated_at: updated,
+  });
 }
 
 const createAlert = (token: string, body: Record<string, unknown>) => call("me/alerts", { body: { name: "a", ...body }, token });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fromBase64 } from "../src/platform/crypto";
+import { closingIn, insertTender } from "./helpers/fixtures";
 import { auditRows } from "./helpers/admin";
 import { call, callWithConfig, expectProblem, json, signedInUser, unique } from "./helpers/harness";
 
@@ -22,13 +23,16 @@ const count = async (sql: string, ...binds: unknown[]) => (await env.DB.prepare(
 const createAlert = (token: string, body: Record<string, unknown>) => call("me/alerts", { body: { name: "a", ...body }, token });
 
 async function aTender(title: string, updatedAt = Date.now()): Promise<string> {
-  const id = `tnd_${unique("tr")}`;
-  await env.DB.prepare(
-    "INSERT INTO tenders (id, external_id, title, department, state, value, closing_date, created_at, updated_at) VALUES (?, ?, ?, 'Public Works', 'Bihar', 1000000, ?, ?, ?)",
-  )
-    .bind(id, unique("ext"), title, Date.now() + 30 * DAY, updatedAt, updatedAt)
-    .run();
-  return id;
+  return insertTender({
+    id: `tnd_${unique("tr")}`,
+    title,
+    department: "Public Works",
+    state: "Bihar",
+    value: 1_000_000,
+    closing_date: closingIn(30),
+    created_at: updatedAt,
+    updated_at: updatedAt,
+  });
 }
 
 /** A user with an alert that emailed a match, and the one-click token from that email's header. */
@@ -93,11 +97,8 @@ describe("the first match of a new alert is bounded", () => {
   it("still finds a keyword that only the description holds", async () => {
     const a = await signedInUser();
     const word = unique("indesc");
-    const id = `tnd_${unique("tr")}`;
     const now = Date.now();
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title, description, state, closing_date, created_at, updated_at) VALUES (?, ?, 'Road works', ?, 'Bihar', ?, ?, ?)")
-      .bind(id, unique("ext"), `Includes a ${word} survey`, now + 30 * DAY, now, now)
-      .run();
+    const id = await insertTender({ id: `tnd_${unique("tr")}`, title: "Road works", description: `Includes a ${word} survey`, state: "Bihar", closing_date: now + 30 * DAY, created_at: now, updated_at: now });
     const alert = await json<Alert>(await createAlert(a.token, { criteria: { keywords: [word] }, notification_methods: ["in_app"] }));
     expect(alert.total_matches).toBe(1);
     // ...and an exclude that only the description holds still excludes.

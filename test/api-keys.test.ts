@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/platform/crypto";
+import { grantRole, setUserStatus } from "./helpers/fixtures";
 import { call, expectProblem, json, signedInUser } from "./helpers/harness";
 
 interface CreatedKey {
@@ -53,7 +54,7 @@ describe("POST /me/api-keys", () => {
   it("write:tenders needs the admin:system permission", async () => {
     const { user, token } = await signedInUser();
     await expectProblem(await call("me/api-keys", { body: { name: "ingest", scopes: ["write:tenders"] }, token }), 403, "forbidden");
-    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${user.id}`, user.id).run();
+    await grantRole(user.id, "admin");
     expect((await call("me/api-keys", { body: { name: "ingest", scopes: ["write:tenders"] }, token })).status).toBe(201);
   });
 });
@@ -144,7 +145,7 @@ describe("authenticating with an API key", () => {
   it("a suspended owner's keys stop even when the KV marker was never written", async () => {
     const { user, token } = await signedInUser();
     const { key } = await createKey(token, {});
-    await env.DB.prepare("UPDATE users SET status = 'suspended' WHERE id = ?").bind(user.id).run();
+    await setUserStatus(user.id, "suspended");
     await expectProblem(await call("me", { token: key }), 403, "account_inactive");
   });
 

@@ -3,6 +3,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from "
 import { describe, expect, it } from "vitest";
 import { runInDurableObject } from "cloudflare:test";
 import { loginGuardKey } from "../src/features/auth/login.service";
+import { setUserStatus } from "./helpers/fixtures";
 import { call, callWithConfig, createUser, eventually, expectProblem, json, login, mailbox, randomIp, unique } from "./helpers/harness";
 
 const auditActions = async (userId: string) =>
@@ -187,7 +188,7 @@ describe("POST /auth/login", () => {
 
   it("refuses inactive and suspended accounts with 403 account_inactive (only after the password is proven)", async () => {
     const user = await createUser();
-    await env.DB.prepare("UPDATE users SET status = 'suspended' WHERE id = ?").bind(user.id).run();
+    await setUserStatus(user.id, "suspended");
     await expectProblem(await call("auth/login", { body: { email: user.email, password: "wrong-password-here" }, ip: randomIp() }), 401, "invalid_credentials");
     await expectProblem(await call("auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() }), 403, "account_inactive");
   });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { expireOneTimeTokens } from "./helpers/fixtures";
 import { call, callWithConfig, codeAt, expectProblem, json, login, randomIp, signedInUser, waitForMail, type TestUser, type Tokens } from "./helpers/harness";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -104,10 +105,20 @@ describe("two-step login", () => {
     expect(used?.n).toBe(2);
   });
 
+  it("two concurrent second steps with the same backup code: exactly one wins", async () => {
+    const { user, backupCodes } = await userWithTotp();
+    const steps = [await passwordStep(user), await passwordStep(user)];
+    const results = await Promise.all(steps.map((mfa_token) => verify({ mfa_token, backup_code: backupCodes[0]! })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
+    await expectProblem(results.find((r) => r.status === 401)!, 401, "invalid_mfa_code");
+    const used = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE user_id = ? AND action = 'mfa.backup_code_used'").bind(user.id).first<{ n: number }>();
+    expect(used?.n).toBe(1);
+  });
+
   it("an unknown or expired mfa_token → 401", async () => {
     const { user, secret } = await userWithTotp();
     const mfaToken = await passwordStep(user);
-    await env.DB.prepare("UPDATE one_time_tokens SET expires_at = ? WHERE user_id = ? AND purpose = 'mfa_login'").bind(Date.now() - 1, user.id).run();
+    await expireOneTimeTokens(user.id, "mfa_login");
     await expectProblem(await verify({ mfa_token: mfaToken, code: await codeAt(secret, now()) }), 401, "unauthenticated");
     await expectProblem(await verify({ mfa_token: "B".repeat(43), code: "123456" }), 401, "unauthenticated");
   });

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { agePassword, expireOneTimeTokens, setPasswordHash } from "./helpers/fixtures";
 import {
   call,
   callWithConfig,
@@ -130,11 +131,27 @@ describe("forgot and reset", () => {
     await expectProblem(await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(secret, nowS()) }, ip: randomIp() }), 401, "unauthenticated");
   });
 
+  it("two concurrent resets with the same token: exactly one wins, and its password is the one that works", async () => {
+    const user = await createUser();
+    expect((await call("auth/password/forgot", { body: { email: user.email }, ip: randomIp() })).status).toBe(202);
+    const token = tokenFromMail(await waitForMail(user.email, "password_reset"));
+    const passwords = [OTHER_PASSWORD, `${OTHER_PASSWORD}-second`];
+    const results = await Promise.all(passwords.map((new_password) => call("auth/password/reset", { body: { token, new_password }, ip: randomIp() })));
+    expect(results.map((r) => r.status).sort()).toEqual([204, 400]);
+    const winner = results.findIndex((r) => r.status === 204);
+    await expectProblem(results[1 - winner]!, 400, "validation_failed");
+    const loginWith = (password: string) => call("auth/login", { body: { email: user.email, password }, ip: randomIp() });
+    expect((await loginWith(passwords[winner]!)).status).toBe(200);
+    await expectProblem(await loginWith(passwords[1 - winner]!), 401, "invalid_credentials");
+    const resets = await env.DB.prepare("SELECT count(*) AS n FROM audit_log WHERE user_id = ? AND action = 'auth.password_reset'").bind(user.id).first<{ n: number }>();
+    expect(resets?.n).toBe(1);
+  });
+
   it("an expired reset token → 400", async () => {
     const user = await createUser();
     await call("auth/password/forgot", { body: { email: user.email } });
     const token = tokenFromMail(await waitForMail(user.email, "password_reset"));
-    await env.DB.prepare("UPDATE one_time_tokens SET expires_at = ? WHERE user_id = ? AND purpose = 'password_reset'").bind(Date.now() - 1, user.id).run();
+    await expireOneTimeTokens(user.id, "password_reset");
     await expectProblem(await call("auth/password/reset", { body: { token, new_password: OTHER_PASSWORD } }), 400, "validation_failed");
   });
 
@@ -159,7 +176,7 @@ describe("hashes", () => {
     ];
     for (const imported of imports) {
       const user = await createUser();
-      await env.DB.prepare("UPDATE users SET password_hash = ? WHERE id = ?").bind(imported.hash, user.id).run();
+      await setPasswordHash(user.id, imported.hash);
       await expectProblem(await call("auth/login", { body: { email: user.email, password: "not-it" }, ip: randomIp() }), 401, "invalid_credentials");
       expect((await call("auth/login", { body: { email: user.email, password: imported.password }, ip: randomIp() })).status).toBe(200);
       expect(await storedHash(user.id)).toMatch(/^\$scrypt\$ln=14,r=8,p=5\$/);
@@ -173,7 +190,7 @@ describe("hashes", () => {
 describe("password expiry (PASSWORD_MAX_AGE_DAYS, off by default)", () => {
   it("is off by default: an old password still logs in normally", async () => {
     const user = await createUser();
-    await env.DB.prepare("UPDATE users SET password_changed_at = ? WHERE id = ?").bind(Date.now() - 400 * 86_400_000, user.id).run();
+    await agePassword(user.id, 400);
     const tokens = await login(user);
     expect(tokens.password_expired).toBe(false);
   });
@@ -181,7 +198,7 @@ describe("password expiry (PASSWORD_MAX_AGE_DAYS, off by default)", () => {
   it("when on: login answers tokens with password_expired, every route but password change answers 403 until changed", async () => {
     const policy = { PASSWORD_MAX_AGE_DAYS: "90" };
     const user = await createUser();
-    await env.DB.prepare("UPDATE users SET password_changed_at = ? WHERE id = ?").bind(Date.now() - 91 * 86_400_000, user.id).run();
+    await agePassword(user.id, 91);
     const res = await callWithConfig(policy, "auth/login", { body: { email: user.email, password: STRONG_PASSWORD }, ip: randomIp() });
     expect(res.status).toBe(200);
     const tokens = await json<Tokens>(res);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/platform/crypto";
+import { expireOneTimeTokens } from "./helpers/fixtures";
 import {
   call,
   createUser,
@@ -117,7 +118,7 @@ describe("email verification", () => {
   it("an expired or unknown token → 400 validation_failed", async () => {
     const user = await createUser({ verified: false });
     const token = tokenFromMail(await waitForMail(user.email, "verification"));
-    await env.DB.prepare("UPDATE one_time_tokens SET expires_at = ? WHERE user_id = ?").bind(Date.now() - 1, user.id).run();
+    await expireOneTimeTokens(user.id);
     await expectProblem(await call("auth/verify-email", { body: { token } }), 400, "validation_failed");
     await expectProblem(await call("auth/verify-email", { body: { token: "x".repeat(43) } }), 400, "validation_failed");
   });

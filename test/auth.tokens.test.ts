@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { importJWK, SignJWT, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { publishUserBlocked } from "../src/platform/revocation";
+import { expireRefreshTokens, setSessionCreatedAt, setUserStatus } from "./helpers/fixtures";
 import { call, createUser, expectProblem, json, login, signedInUser, type Tokens } from "./helpers/harness";
 
 const refresh = (refresh_token: string) => call("auth/refresh", { body: { refresh_token } });
@@ -57,7 +58,7 @@ describe("refresh tokens", () => {
     const day = 86_400_000;
     // Started 89 days ago: a refresh works, but the session now ends at day 90, not 30 days from now.
     const createdAt = Date.now() - 89 * day;
-    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(createdAt, tokens.session_id).run();
+    await setSessionCreatedAt(tokens.session_id, createdAt);
     const res = await refresh(tokens.refresh_token);
     expect(res.status).toBe(200);
     const next = await json<Tokens>(res);
@@ -67,13 +68,13 @@ describe("refresh tokens", () => {
     expect(rt!.e).toBe(createdAt + 90 * day);
 
     // A day later it is past its lifetime: even a fresh refresh token is refused.
-    await env.DB.prepare("UPDATE sessions SET created_at = ? WHERE id = ?").bind(Date.now() - 91 * day, tokens.session_id).run();
+    await setSessionCreatedAt(tokens.session_id, Date.now() - 91 * day);
     await expectProblem(await refresh(next.refresh_token), 401, "unauthenticated");
   });
 
   it("an expired refresh token → 401 token_expired; an unknown one → 401 unauthenticated", async () => {
     const { tokens } = await signedInUser();
-    await env.DB.prepare("UPDATE refresh_tokens SET expires_at = ? WHERE session_id = ?").bind(Date.now() - 1, tokens.session_id).run();
+    await expireRefreshTokens(tokens.session_id);
     await expectProblem(await refresh(tokens.refresh_token), 401, "token_expired");
     await expectProblem(await refresh("A".repeat(43)), 401, "unauthenticated");
   });
@@ -100,7 +101,7 @@ describe("access tokens", () => {
 
   it("a deactivated user's tokens are refused at once (403 account_inactive)", async () => {
     const { user, token } = await signedInUser();
-    await env.DB.prepare("UPDATE users SET status = 'inactive' WHERE id = ?").bind(user.id).run();
+    await setUserStatus(user.id, "inactive");
     await publishUserBlocked(env, user.id, "inactive");
     await expectProblem(await call("me", { token }), 403, "account_inactive");
     expect(await env.CACHE.get(`ub:${user.id}`)).toBe("inactive");

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { agePassword } from "./helpers/fixtures";
 import { apiKeyFor, signedInWithRole } from "./helpers/admin";
 import {
   call,
@@ -77,7 +78,7 @@ describe("password expiry applies to API keys (issue 14.14)", () => {
     expect((await callWithConfig(policy, "me", { apiKey: key })).status).toBe(200);
     const other = await createUser();
     const otherKey = await apiKeyFor((await json<{ access_token: string }>(await call("auth/login", { body: { email: other.email, password: STRONG_PASSWORD }, ip: randomIp() }))).access_token);
-    await env.DB.prepare("UPDATE users SET password_changed_at = ? WHERE id = ?").bind(Date.now() - 91 * 86_400_000, other.id).run();
+    await agePassword(other.id, 91);
     await expectProblem(await callWithConfig(policy, "me", { apiKey: otherKey }), 403, "password_expired");
     // Off by default: the same key works.
     expect((await call("me", { apiKey: otherKey })).status).toBe(200);

@@ -27,7 +27,8 @@ describe("D1 schema (migrations applied)", () => {
     await db.insert(favorites).values({ id: favId, userId, tenderId, tags: ["roads", "bihar"], priority: "high" });
     const row = await db.select().from(favorites).where(eq(favorites.id, favId)).get();
     expect(row?.tags).toEqual(["roads", "bihar"]);
-    expect(row?.createdAt).toBeInstanceOf(Date);
+    // A millisecond timestamp read back as the instant it was written (not 1970, not ×1000).
+    expect(Math.abs(row!.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
     const user = await db.select().from(users).where(eq(users.id, userId)).get();
     expect(user).toMatchObject({ emailVerified: false, status: "active", accountType: "free", twoFactorEnabled: false });
   });

@@ -8,31 +8,24 @@ import { sendDueDigests } from "../src/features/digests/digests.service";
 import { rollUpEngagementDaySql } from "../src/features/analytics/engagement.repo";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
-import { newId } from "../src/platform/ids";
+import { closingIn, insertAlert, insertAlertMatch, insertFavorite, insertInteraction, insertTender, setAlertFrequency, setPreferences, setProfile } from "./helpers/fixtures";
 import { call, eventually, json, signedInUser, unique } from "./helpers/harness";
 import { ingest, tenderAdmin } from "./helpers/tenders";
 
-const DAY = 86_400_000;
 const tick = (iso: string) => worker.scheduled(createScheduledController({ scheduledTime: Date.parse(iso), cron: "*/15 * * * *" }), env);
 
 /** A user with a digest schedule, one immediate email+in_app alert and `n` pending matches. */
 async function userWithPending(opts: { tz: string; frequency?: string; time?: string; n?: number; quiet?: [string, string]; max?: number }) {
   const { user } = await signedInUser();
-  await env.DB.batch([
-    env.DB.prepare("UPDATE user_profiles SET timezone = ? WHERE user_id = ?").bind(opts.tz, user.id),
-    env.DB.prepare("UPDATE user_preferences SET email_digest_frequency = ?, email_digest_time = ?, quiet_hours_start = ?, quiet_hours_end = ?, max_alerts_per_day = ? WHERE user_id = ?").bind(
-      opts.frequency ?? "daily",
-      opts.time ?? "09:00",
-      opts.quiet?.[0] ?? null,
-      opts.quiet?.[1] ?? null,
-      opts.max ?? 50,
-      user.id,
-    ),
-  ]);
-  const alertId = newId("alr");
-  await env.DB.prepare("INSERT INTO alerts (id, user_id, name, criteria, notification_methods) VALUES (?, ?, 'Bridges', '{\"keywords\":[\"bridge\"]}', '[\"email\",\"in_app\"]')")
-    .bind(alertId, user.id)
-    .run();
+  await setProfile(user.id, { timezone: opts.tz });
+  await setPreferences(user.id, {
+    email_digest_frequency: opts.frequency ?? "daily",
+    email_digest_time: opts.time ?? "09:00",
+    quiet_hours_start: opts.quiet?.[0] ?? null,
+    quiet_hours_end: opts.quiet?.[1] ?? null,
+    max_alerts_per_day: opts.max ?? 50,
+  });
+  const alertId = await insertAlert(user.id, { name: "Bridges", criteria: { keywords: ["bridge"] }, notification_methods: ["email", "in_app"] });
   await addPending(user.id, alertId, opts.n ?? 2);
   return { user, alertId };
 }
@@ -40,10 +33,8 @@ async function userWithPending(opts: { tz: string; frequency?: string; time?: st
 async function addPending(userId: string, alertId: string, n: number) {
   for (let i = 0; i < n; i++) {
     const tenderId = `tnd_${unique("dg")}`;
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO tenders (id, external_id, title, department, value, closing_date) VALUES (?, ?, ?, 'Roads Dept', 2500000, ?)").bind(tenderId, unique("ext"), `Bridge ${tenderId}`, Date.now() + 20 * DAY),
-      env.DB.prepare("INSERT INTO alert_matches (id, alert_id, tender_id, user_id) VALUES (?, ?, ?, ?)").bind(newId("amt"), alertId, tenderId, userId),
-    ]);
+    await insertTender({ id: tenderId, title: `Bridge ${tenderId}`, department: "Roads Dept", value: 2_500_000, closing_date: closingIn(20) });
+    await insertAlertMatch(alertId, tenderId, userId);
   }
 }
 
@@ -121,7 +112,7 @@ describe("digests by cron", () => {
   it("quiet hours across midnight and the daily cap defer immediate emails to the digest", async () => {
     const ctx = (iso: string) => ({ db: createDb(env.DB), env, config: getConfig(env), now: new Date(iso) });
     const quiet = await userWithPending({ tz: "Asia/Kolkata", quiet: ["22:00", "07:00"], n: 1 });
-    await env.DB.prepare("UPDATE alerts SET notification_frequency = 'immediate' WHERE id = ?").bind(quiet.alertId).run();
+    await setAlertFrequency(quiet.alertId, "immediate");
     // 23:30 IST and 06:30 IST (next day) are inside; 07:30 is outside.
     expect(await sendImmediateEmails(ctx("2026-11-22T18:00:00Z"), { alertId: quiet.alertId })).toHaveLength(0);
     expect(await sendImmediateEmails(ctx("2026-11-23T01:00:00Z"), { alertId: quiet.alertId })).toHaveLength(0);
@@ -144,10 +135,8 @@ describe("engagement roll-up", () => {
     const u = await userWithPending({ tz: "Asia/Kolkata", n: 2, frequency: "never" });
     const day = new Date().toISOString().slice(0, 10);
     const tender = (await env.DB.prepare("SELECT tender_id FROM alert_matches WHERE user_id = ? LIMIT 1").bind(u.user.id).first<{ tender_id: string }>())!.tender_id;
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO tender_interactions (id, user_id, tender_id, interaction_type, source) VALUES (?, ?, ?, 'view', 'alert')").bind(newId("int"), u.user.id, tender),
-      env.DB.prepare("INSERT INTO favorites (id, user_id, tender_id) VALUES (?, ?, ?)").bind(newId("fav"), u.user.id, tender),
-    ]);
+    await insertInteraction(u.user.id, tender, { interaction_type: "view", source: "alert" });
+    await insertFavorite(u.user.id, tender);
     const now = Date.now();
     await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "*/15 * * * *" }), env);
     await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "*/15 * * * *" }), env);

@@ -5,19 +5,16 @@ import worker from "../src/index";
 import { EXPORTERS, NOT_EXPORTED } from "../src/features/gdpr/exporters.repo";
 import { auditRowsToAnonymise, eraseAccountStatements } from "../src/features/gdpr/gdpr.repo";
 import { createDb } from "../src/platform/db";
+import { insertAuditRow, insertFavorite, insertInvitation, insertTender, orgWithMembers, setMemberRole, type OrgRole } from "./helpers/fixtures";
 import { call, eventually, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 const DAY = 86_400_000;
 const d1 = () => env.DB;
 
 /** An organization with members, written straight to D1 (the orgs routes are another feature). */
-async function orgWith(members: [userId: string, role: "owner" | "admin" | "member" | "viewer"][], extra: { billingEmail?: string } = {}) {
+function orgWith(members: [userId: string, role: OrgRole][], extra: { billingEmail?: string } = {}) {
   const id = unique("org_");
-  await d1().prepare("INSERT INTO organizations (id, name, billing_email) VALUES (?, ?, ?)").bind(id, `Org ${id}`, extra.billingEmail ?? null).run();
-  for (const [userId, role] of members) {
-    await d1().prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, ?)").bind(unique("mem_"), id, userId, role).run();
-  }
-  return id;
+  return orgWithMembers(members, { id, name: `Org ${id}`, billing_email: extra.billingEmail ?? null });
 }
 
 async function tablesWithColumn(column: string): Promise<string[]> {
@@ -180,7 +177,7 @@ describe("DELETE /me", () => {
     expect((problem as unknown as { organization_ids: string[] }).organization_ids).toEqual([orgId]);
     expect((await call("me", { token })).status).toBe(200);
 
-    await d1().prepare("UPDATE organization_members SET role = 'owner' WHERE organization_id = ? AND user_id = ?").bind(orgId, other.user.id).run();
+    await setMemberRole(orgId, other.user.id, "owner");
     expect((await call("me", { method: "DELETE", token, body: { password: user.password } })).status).toBe(202);
   });
 });
@@ -198,9 +195,7 @@ describe("purge (cron)", () => {
     expect((await call("auth/verify-email", { body: { token: tokenFromMail(await waitForMail(newEmail, "email_change")) } })).status).toBe(200);
     await waitForMail(user.email, "email_changed");
     await call("me/api-keys", { token, body: { name: "ci", scopes: ["read:profile"] } });
-    const tenderId = unique("tnd_");
-    await d1().prepare("INSERT INTO tenders (id, external_id, title) VALUES (?, ?, 'Bridge')").bind(tenderId, tenderId).run();
-    await d1().prepare("INSERT INTO favorites (id, user_id, tender_id, notes) VALUES (?, ?, ?, 'ask Test Person')").bind(unique("fav_"), user.id, tenderId).run();
+    await insertFavorite(user.id, await insertTender({ title: "Bridge" }), { notes: "ask Test Person" });
     // A search (recorded after the response): the event outlives the account, without its user.
     expect((await call("tenders?q=Bridge", { token })).status).toBe(200);
     const searchesOf = async () => (await d1().prepare("SELECT count(*) AS n FROM tender_searches WHERE user_id = ?").bind(user.id).first<{ n: number }>())!.n;
@@ -213,15 +208,9 @@ describe("purge (cron)", () => {
       { billingEmail: newEmail },
     );
     const soloOrg = await orgWith([[user.id, "owner"]]);
-    await d1()
-      .prepare("INSERT INTO invitations (id, organization_id, email, token_hash, invited_by, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .bind(unique("inv_"), sharedOrg, newEmail, unique("h"), partner.user.id, Date.now() + 7 * DAY)
-      .run();
+    await insertInvitation(sharedOrg, newEmail, partner.user.id);
     // A row about someone else that quotes the address (e.g. the partner invited it).
-    await d1()
-      .prepare("INSERT INTO audit_log (id, user_id, actor_id, action, details, ip_address) VALUES (?, ?, ?, 'org.invitation_created', ?, '198.51.100.7')")
-      .bind(unique("aud_"), partner.user.id, partner.user.id, JSON.stringify({ email: newEmail, org_id: sharedOrg }))
-      .run();
+    await insertAuditRow(partner.user.id, { action: "org.invitation_created", actor_id: partner.user.id, details: { email: newEmail, org_id: sharedOrg }, ip_address: "198.51.100.7" });
 
     expect((await call("me", { method: "DELETE", token, body: { password: user.password } })).status).toBe(202);
     const { results: before } = await d1().prepare("SELECT id, action FROM audit_log WHERE user_id = ? ORDER BY id").bind(user.id).all<{ id: string; action: string }>();

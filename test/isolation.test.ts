@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { addMember, closingIn, insertNotification, insertTender } from "./helpers/fixtures";
 import { call, json, signedInUser, unique } from "./helpers/harness";
 
 /**
@@ -45,11 +45,7 @@ const orgOnly: Prepare = async (w) => ({ params: { id: w.orgA } });
 
 /** A tender row, straight into D1 (tenders are platform data; the ingest route has its own tests). */
 async function aTender(): Promise<string> {
-  const id = `tnd_${unique("iso")}`;
-  await env.DB.prepare("INSERT INTO tenders (id, external_id, title, closing_date) VALUES (?, ?, 'Isolation bridge works', ?)")
-    .bind(id, unique("ext"), Date.now() + 30 * 86_400_000)
-    .run();
-  return id;
+  return insertTender({ id: `tnd_${unique("iso")}`, title: "Isolation bridge works", closing_date: closingIn(30) });
 }
 const favoriteOfA: Prepare = async (w) =>
   ({ params: { id: (await created<{ id: string }>(await call("me/favorites", { body: { tender_id: await aTender() }, token: w.a.token }))).id }, body: { folder: "B was here" } });
@@ -92,9 +88,7 @@ const MATRIX: Record<string, Prepare> = {
   "DELETE /api/v1/me/alerts/{id}": alertOfA,
   "GET /api/v1/me/alerts/{id}/matches": alertOfA,
   "POST /api/v1/me/notifications/{id}/read": async (w) => {
-    const id = `ntf_${unique("iso")}`;
-    await env.DB.prepare("INSERT INTO notifications (id, user_id, type, title, message) VALUES (?, ?, 'alert_match', 't', 'm')").bind(id, w.a.user.id).run();
-    return { params: { id } };
+    return { params: { id: await insertNotification(w.a.user.id, { id: `ntf_${unique("iso")}` }) } };
   },
 };
 
@@ -160,9 +154,7 @@ describe("isolation matrix over every documented route with a path id", () => {
     const [a, aMember, b] = await Promise.all([signedInUser(), signedInUser(), signedInUser()]);
     const orgOf = async (s: Signed) => (await created<{ id: string }>(await call("orgs", { body: { name: unique("Iso ") }, token: s.token }))).id;
     const [orgA, orgB] = await Promise.all([orgOf(a), orgOf(b)]);
-    await env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, 'member')")
-      .bind(`mem_iso_${aMember.user.id}`, orgA, aMember.user.id)
-      .run();
+    await addMember(orgA, aMember.user.id, "member");
     world = { a, aMember, orgA, b, orgB };
   });
 
@@ -219,9 +211,7 @@ describe("isolation of the organization-scoped reads", () => {
     const [a, author, b] = await Promise.all([signedInUser(), signedInUser(), signedInUser()]);
     const orgOf = async (s: Signed) => (await created<{ id: string }>(await call("orgs", { body: { name: unique("Iso ") }, token: s.token }))).id;
     const [orgA, orgB] = await Promise.all([orgOf(a), orgOf(b)]);
-    const join = (orgId: string, userId: string) =>
-      env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, 'member')").bind(`mem_${unique("iso")}`, orgId, userId).run();
-    await join(orgA, author.user.id);
+    await addMember(orgA, author.user.id, "member");
     const tender = await aTender();
     await created(await call("me/notes", { body: { tender_id: tender, note_text: "A's shared note", organization_id: orgA }, token: author.token }));
     await created(await call("me/favorites", { body: { tender_id: tender, organization_id: orgA }, token: author.token }));
@@ -229,7 +219,7 @@ describe("isolation of the organization-scoped reads", () => {
     expect((await json<{ notes: unknown[] }>(await call(`tenders/${tender}`, { token: a.token }))).notes).toHaveLength(1);
     expect((await json<{ items: unknown[] }>(await call(`orgs/${orgA}/favorites`, { token: a.token }))).items).toHaveLength(1);
 
-    await join(orgB, author.user.id);
+    await addMember(orgB, author.user.id, "member");
     const detail = await json<{ notes: unknown[]; notes_total: number }>(await call(`tenders/${tender}`, { token: b.token }));
     expect([detail.notes, detail.notes_total]).toEqual([[], 0]);
     expect((await json<{ items: unknown[] }>(await call(`me/notes?tender_id=${tender}`, { token: b.token }))).items).toEqual([]);

@@ -11,6 +11,7 @@ import { retryDelaySeconds } from "../src/jobs/email.consumer";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
 import { newId } from "../src/platform/ids";
+import { setOutboxStatus } from "./helpers/fixtures";
 import type { Env } from "../src/env";
 
 const db = createDb(env.DB);
@@ -115,14 +116,14 @@ describe("scheduled handler", () => {
   // Issue 10, point 5: failed rows (sealed bodies) do not stay forever.
   it("purges sent and failed outbox rows after the retention period, but not pending ones", async () => {
     const ids = { sent: await queueMail(), failed: await queueMail(), pending: await queueMail() };
-    await env.DB.prepare("UPDATE email_outbox SET status = 'sent' WHERE id = ?").bind(ids.sent).run();
-    await env.DB.prepare("UPDATE email_outbox SET status = 'failed' WHERE id = ?").bind(ids.failed).run();
+    await setOutboxStatus(ids.sent, "sent");
+    await setOutboxStatus(ids.failed, "failed");
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 29 * 86_400_000, cron: "*/15 * * * *" }), env);
-    expect(await outboxRow(ids.failed)).toBeDefined();
+    expect((await outboxRow(ids.failed))?.status).toBe("failed");
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now() + 31 * 86_400_000, cron: "*/15 * * * *" }), env);
     expect(await outboxRow(ids.sent)).toBeUndefined();
     expect(await outboxRow(ids.failed)).toBeUndefined();
-    expect((await outboxRow(ids.pending))?.status).toBeDefined();
+    expect((await outboxRow(ids.pending))?.status).toBe("pending");
   });
 
   it("purges expired one-time tokens and relays stale pending emails, idempotently", async () => {

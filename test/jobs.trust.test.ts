@@ -3,9 +3,9 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
-import { newId } from "../src/platform/ids";
 import { createDb } from "../src/platform/db";
 import { dueDigestUsers } from "../src/features/digests/digests.repo";
+import { closingIn, insertAlert, insertAlertMatch, insertOutboxRow, insertTender } from "./helpers/fixtures";
 import { signedInWithRole } from "./helpers/admin";
 import { call, json, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
@@ -46,10 +46,7 @@ const digestCounts = async (prefix: string) =>
 
 describe("digests at scale (point 16)", () => {
   it("1,500 users whose digest times fall in the same hour each get exactly one digest over that hour's ticks, behind 600 users due later", async () => {
-    const tenderId = newId("tnd");
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title, department, closing_date) VALUES (?, ?, 'Bulk bridge', 'Roads', ?)")
-      .bind(tenderId, unique("ext"), Date.parse("2026-12-30T00:00:00Z"))
-      .run();
+    const tenderId = await insertTender({ title: "Bulk bridge", department: "Roads", closing_date: Date.parse("2026-12-30T00:00:00Z") });
     // Seeded first (lower rowids): users with pending matches whose digest is due in the evening.
     // Today's unordered LIMIT 500 keeps taking them and never reaches the others.
     const later = `usr_later${unique()}_`;
@@ -72,10 +69,7 @@ describe("digests at scale (point 16)", () => {
   }, 120_000);
 
   it("takes due users oldest first, one batch per tick when the budget is spent, and the next tick continues", async () => {
-    const tenderId = newId("tnd");
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title, closing_date) VALUES (?, ?, 'Budget bridge', ?)")
-      .bind(tenderId, unique("ext"), Date.parse("2026-12-30T00:00:00Z"))
-      .run();
+    const tenderId = await insertTender({ title: "Budget bridge", closing_date: Date.parse("2026-12-30T00:00:00Z") });
     const prefix = `usr_budget${unique()}_`;
     await seedDigestUsers(prefix, 5, () => "07:00", tenderId);
     const tight = { ...env, DIGEST_BATCH_SIZE: "2", DIGEST_TICK_BUDGET_MS: "1" } as Env;
@@ -122,13 +116,7 @@ describe("digests at scale (point 16)", () => {
 });
 
 /** A tender pending matching since `since` (the queue outbox mark), matching the alert's keyword. */
-async function pendingTender(title: string, since: number) {
-  const id = newId("tnd");
-  await env.DB.prepare("INSERT INTO tenders (id, external_id, title, closing_date, match_pending_since) VALUES (?, ?, ?, ?, ?)")
-    .bind(id, unique("ext"), title, Date.now() + 30 * DAY, since)
-    .run();
-  return id;
-}
+const pendingTender = (title: string, since: number) => insertTender({ title, closing_date: closingIn(30), match_pending_since: since });
 
 describe("cron isolation and parked tenders (point 17)", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -137,9 +125,7 @@ describe("cron isolation and parked tenders (point 17)", () => {
     const stale = Date.now() - 60 * 60_000;
     const tenderId = await pendingTender(`Isolated ${unique()}`, stale);
     // A stale outbox row makes the first job (the relay) hand it to the email queue, which is down.
-    await env.DB.prepare("INSERT INTO email_outbox (id, to_address, subject, text_body, html_body, template, created_at) VALUES (?, 'x@example.com', 's', '', '', 'test', ?)")
-      .bind(newId("eml"), stale)
-      .run();
+    await insertOutboxRow(stale);
     const sentForMatching: unknown[] = [];
     const broken = {
       ...env,
@@ -158,11 +144,8 @@ describe("cron isolation and parked tenders (point 17)", () => {
 
   it("a tender whose matching fails MATCH_MAX_ATTEMPTS times is parked, counted in /admin/stats, and no longer resent", async () => {
     // A broken row: a state that is not text (a blob) makes matching of this tender throw.
-    const id = newId("tnd");
     const t0 = Date.now();
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title, state, closing_date, match_pending_since) VALUES (?, ?, 'Broken', ?, ?, ?)")
-      .bind(id, unique("ext"), new Uint8Array([1, 2, 3]).buffer, t0 + 30 * DAY, t0)
-      .run();
+    const id = await insertTender({ title: "Broken", state: new Uint8Array([1, 2, 3]).buffer, closing_date: t0 + 30 * DAY, match_pending_since: t0 });
     const good = await pendingTender(`Healthy ${unique()}`, t0);
     const resent: string[][] = [];
     const queue = {
@@ -212,13 +195,9 @@ describe("cron isolation and parked tenders (point 17)", () => {
 /** A user with an immediate email alert and one pending match (quiet hours off). */
 async function userWithImmediateMatch() {
   const { user, token } = await signedInUser();
-  const alertId = newId("alr");
-  const tenderId = newId("tnd");
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO alerts (id, user_id, name, criteria, notification_methods) VALUES (?, ?, 'Now', '{\"keywords\":[\"now\"]}', '[\"email\"]')").bind(alertId, user.id),
-    env.DB.prepare("INSERT INTO tenders (id, external_id, title, closing_date) VALUES (?, ?, 'Now bridge', ?)").bind(tenderId, unique("ext"), Date.now() + 30 * DAY),
-    env.DB.prepare("INSERT INTO alert_matches (id, alert_id, tender_id, user_id) VALUES (?, ?, ?, ?)").bind(newId("amt"), alertId, tenderId, user.id),
-  ]);
+  const alertId = await insertAlert(user.id, { name: "Now", criteria: { keywords: ["now"] }, notification_methods: ["email"] });
+  const tenderId = await insertTender({ title: "Now bridge", closing_date: closingIn(30) });
+  await insertAlertMatch(alertId, tenderId, user.id);
   return { user, token, alertId, tenderId };
 }
 
@@ -283,11 +262,8 @@ describe("a failed email is not sent (point 18)", () => {
     expect(Date.parse(prefs.email_suppressed!.since)).not.toBeNaN();
 
     // No more alert or digest mail to it: a new match and the next digest write nothing.
-    const tenderId = newId("tnd");
-    await env.DB.batch([
-      env.DB.prepare("INSERT INTO tenders (id, external_id, title, closing_date) VALUES (?, ?, 'Now again', ?)").bind(tenderId, unique("ext"), Date.now() + 30 * DAY),
-      env.DB.prepare("INSERT INTO alert_matches (id, alert_id, tender_id, user_id) VALUES (?, ?, ?, ?)").bind(newId("amt"), u.alertId, tenderId, u.user.id),
-    ]);
+    const tenderId = await insertTender({ title: "Now again", closing_date: closingIn(30) });
+    await insertAlertMatch(u.alertId, tenderId, u.user.id);
     await matchAndQueue(tenderId);
     await tick("2026-12-10T00:00:00Z");
     await tick("2026-12-10T03:30:00Z"); // 09:00 in Asia/Kolkata (the default time zone)

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { type OrgRole, orgWithMembers, setMemberRole } from "./helpers/fixtures";
 import { call, expectProblem, json, signedInUser, unique } from "./helpers/harness";
 import { ingest, tenderAdmin, tenderId } from "./helpers/tenders";
 
@@ -18,16 +18,7 @@ async function aTender() {
   return tenderId(ext);
 }
 
-async function org(members: [userId: string, role: string][]) {
-  const orgId = unique("org_");
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO organizations (id, name) VALUES (?, ?)").bind(orgId, "Org"),
-    ...members.map(([userId, role]) =>
-      env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, ?)").bind(unique("om_"), orgId, userId, role),
-    ),
-  ]);
-  return orgId;
-}
+const org = (members: [userId: string, role: OrgRole][]) => orgWithMembers(members);
 
 const write = (token: string, body: Record<string, unknown>) => call("me/notes", { body, token });
 const notesOn = async (token: string, tender: string) =>
@@ -78,7 +69,7 @@ describe("notes", () => {
     const loner = await signedInUser();
     const member = await signedInUser();
     await org([[viewer.user.id, "viewer"]]);
-    await org([[member.user.id, "member"]]);
+    const memberOrg = await org([[member.user.id, "member"]]);
     await expectProblem(await write(viewer.token, { tender_id: tender, note_text: "x", is_shared: true }), 403, "forbidden");
     await expectProblem(await write(loner.token, { tender_id: tender, note_text: "x", is_shared: true }), 403, "forbidden");
     const own = await json<Note>(await write(viewer.token, { tender_id: tender, note_text: "private is fine" }));
@@ -87,7 +78,7 @@ describe("notes", () => {
 
     const shared = await json<Note>(await write(member.token, { tender_id: tender, note_text: "ok", is_shared: true }));
     expect(shared.is_shared).toBe(true);
-    await env.DB.prepare("UPDATE organization_members SET role = 'viewer' WHERE user_id = ?").bind(member.user.id).run();
+    await setMemberRole(memberOrg, member.user.id, "viewer");
     await expectProblem(await write(member.token, { tender_id: tender, note_text: "again", is_shared: true }), 403, "forbidden");
   });
 });

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { newId } from "../src/platform/ids";
+import { insertNotification } from "./helpers/fixtures";
 import { call, expectProblem, json, signedInUser } from "./helpers/harness";
 
 interface Page {
@@ -13,11 +13,7 @@ interface Page {
 
 async function notify(userId: string, title: string, opts: { read?: boolean; expiresAt?: number | null; at?: number } = {}) {
   const at = opts.at ?? Date.now();
-  const id = newId("ntf", at);
-  await env.DB.prepare("INSERT INTO notifications (id, user_id, type, title, message, is_read, created_at, expires_at) VALUES (?, ?, 'alert_match', ?, 'm', ?, ?, ?)")
-    .bind(id, userId, title, opts.read ? 1 : 0, at, opts.expiresAt === undefined ? at + 86_400_000 : opts.expiresAt)
-    .run();
-  return id;
+  return insertNotification(userId, { title, is_read: opts.read ?? false, created_at: at, expires_at: opts.expiresAt === undefined ? at + 86_400_000 : opts.expiresAt });
 }
 
 describe("notifications", () => {

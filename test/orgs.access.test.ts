@@ -5,6 +5,7 @@ import type { RequestContext } from "../src/platform/context";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";
 import { limitsFor, shareRefusal } from "../src/features/orgs/orgs.access";
+import { addMember, setOrgPlan } from "./helpers/fixtures";
 import { call, signedInUser } from "./helpers/harness";
 
 // The module the personalization features call: limitsFor and shareRefusal, against real D1.
@@ -20,9 +21,6 @@ const actorOf = (userId: string, memberships: [string, "owner" | "admin" | "memb
 async function orgOf(token: string) {
   return ((await (await call("orgs", { body: { name: "Org" }, token })).json()) as { id: string }).id;
 }
-async function addMember(orgId: string, userId: string, role: string) {
-  await env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, ?)").bind(`mem_${orgId}_${userId}`, orgId, userId, role).run();
-}
 
 describe("orgs.access", () => {
   it("limitsFor: free limits outside any organization, the most generous plan across organizations", async () => {
@@ -32,7 +30,7 @@ describe("orgs.access", () => {
     expect(await limitsFor(ctx(), actorOf(a.user.id))).toEqual({ max_alerts: 50, max_saved_searches: 25 });
     const b = await signedInUser();
     const business = await orgOf(b.token);
-    await env.DB.prepare("UPDATE organizations SET subscription_plan = 'business', max_alerts = 200, max_saved_searches = 100 WHERE id = ?").bind(business).run();
+    await setOrgPlan(business, { subscription_plan: "business", max_alerts: 200, max_saved_searches: 100 });
     await addMember(business, a.user.id, "viewer");
     expect(await limitsFor(ctx(), actorOf(a.user.id))).toEqual({ max_alerts: 200, max_saved_searches: 100 });
   });

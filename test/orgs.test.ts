@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { expireInvitation, grantRole, insertFavorite, insertTender, setEmailVerified } from "./helpers/fixtures";
 import { call, callWithConfig, createUser, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 interface Org {
@@ -87,8 +88,7 @@ describe("organizations", () => {
     const org = await newOrg(owner.token);
     const admin = await joinedMember(org.id, owner.token, "admin");
     await invite(org.id, owner.token, `${unique("pending")}@example.com`);
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title) VALUES (?, ?, 'Road works')").bind(`tdr_${admin.user.id}`, `ext_${admin.user.id}`).run();
-    await env.DB.prepare("INSERT INTO favorites (id, user_id, tender_id) VALUES (?, ?, ?)").bind(`fav_${admin.user.id}`, admin.user.id, `tdr_${admin.user.id}`).run();
+    await insertFavorite(admin.user.id, await insertTender({ title: "Road works" }));
 
     await expectProblem(await call(`orgs/${org.id}`, { method: "DELETE", token: admin.token }), 403, "forbidden");
     expect((await call(`orgs/${org.id}`, { method: "DELETE", token: owner.token })).status).toBe(204);
@@ -110,12 +110,10 @@ describe("organizations", () => {
     const org = await newOrg(owner.token);
     const member = await joinedMember(org.id, owner.token, "viewer");
     const outsider = await signedInUser();
-    const tender = `tdr_${unique()}`;
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title, state, value) VALUES (?, ?, 'Bridge repair', 'Kerala', 1200000)").bind(tender, tender).run();
-    const other = `tdr_${unique()}`;
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title) VALUES (?, ?, 'Private one')").bind(other, other).run();
+    const tender = await insertTender({ title: "Bridge repair", state: "Kerala", value: 1200000 });
+    const other = await insertTender({ title: "Private one" });
     for (const [i, [u, t, orgId]] of ([[member.user, tender, org.id], [member.user, other, null], [outsider.user, tender, org.id]] as const).entries()) {
-      await env.DB.prepare("INSERT INTO favorites (id, user_id, tender_id, priority, organization_id) VALUES (?, ?, ?, 'high', ?)").bind(`fav_${i}_${tender}`, u.id, t, orgId).run();
+      await insertFavorite(u.id, t, { id: `fav_${i}_${tender}`, priority: "high", organization_id: orgId });
     }
     const res = await call(`orgs/${org.id}/favorites`, { token: member.token });
     expect(res.status).toBe(200);
@@ -169,9 +167,9 @@ describe("invitations", () => {
     const { token } = await invite(org.id, owner.token, invited.email);
     await expectProblem(await call("invitations/accept", { body: { token }, token: other.token }), 403, "forbidden");
     // Same address, not verified: the address is not proven to be the invitee's.
-    await env.DB.prepare("UPDATE users SET email_verified = 1 WHERE id = ?").bind(invited.id).run();
+    await setEmailVerified(invited.id, true);
     const session = await login(invited);
-    await env.DB.prepare("UPDATE users SET email_verified = 0 WHERE id = ?").bind(invited.id).run();
+    await setEmailVerified(invited.id, false);
     await expectProblem(await call("invitations/accept", { body: { token }, token: session.access_token }), 403, "forbidden");
     expect((await members(org.id, owner.token)).map((m) => m.user_id)).toEqual([owner.user.id]);
   });
@@ -208,7 +206,7 @@ describe("invitations", () => {
     const org = await newOrg(owner.token);
     const invitee = await signedInUser();
     const { token, invitation } = await invite(org.id, owner.token, invitee.user.email);
-    await env.DB.prepare("UPDATE invitations SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, invitation.id).run();
+    await expireInvitation(invitation.id);
     await expectProblem(await call("invitations/accept", { body: { token }, token: invitee.token }), 400, "validation_failed");
     expect((await members(org.id, owner.token)).map((m) => m.user_id)).toEqual([owner.user.id]);
   });
@@ -345,7 +343,7 @@ describe("isolation between organizations and the superuser", () => {
     const owner = await signedInUser();
     const org = await newOrg(owner.token);
     const root = await signedInUser();
-    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_superuser')").bind(`uro_${root.user.id}`, root.user.id).run();
+    await grantRole(root.user.id, "superuser");
     const res = await call(`orgs/${org.id}`, { token: root.token });
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({ id: org.id, role: null });
@@ -371,7 +369,7 @@ describe("administrators and plans", () => {
     const owner = await signedInUser();
     const org = await newOrg(owner.token);
     const admin = await signedInUser();
-    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${admin.user.id}`, admin.user.id).run();
+    await grantRole(admin.user.id, "admin");
     await expectProblem(await call(`admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "free" }, token: owner.token }), 403, "forbidden");
     await expectProblem(await call(`admin/orgs/org_${unique()}`, { method: "PATCH", body: { subscription_plan: "free" }, token: admin.token }), 404, "not_found");
     const res = await call(`admin/orgs/${org.id}`, {
@@ -400,7 +398,7 @@ describe("administrators and plans", () => {
     const secondInvite = await invite(org.id, owner.token, second.user.email);
     // The plan shrinks to 2 users after both were sent: 1 member, so the org is at limit − 1.
     const admin = await signedInUser();
-    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${admin.user.id}`, admin.user.id).run();
+    await grantRole(admin.user.id, "admin");
     const smallPlan = JSON.stringify({ business: { max_users: 2, max_alerts: 200, max_saved_searches: 100 } });
     const patched = await callWithConfig({ PLAN_LIMITS: smallPlan }, `admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "business" }, token: admin.token });
     expect(await json(patched)).toMatchObject({ max_users: 2 });
@@ -425,7 +423,7 @@ describe("administrators and plans", () => {
     const tokens: string[] = [];
     for (const i of invitees) tokens.push((await invite(org.id, owner.token, i.user.email)).token);
     const admin = await signedInUser();
-    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${admin.user.id}`, admin.user.id).run();
+    await grantRole(admin.user.id, "admin");
     const smallPlan = JSON.stringify({ business: { max_users: 2, max_alerts: 200, max_saved_searches: 100 } });
     expect((await callWithConfig({ PLAN_LIMITS: smallPlan }, `admin/orgs/${org.id}`, { method: "PATCH", body: { subscription_plan: "business" }, token: admin.token })).status).toBe(200);
     const results = await Promise.all(invitees.map((i, n) => call("invitations/accept", { body: { token: tokens[n] }, token: i.token })));
@@ -438,7 +436,7 @@ describe("administrators and plans", () => {
     const org = await newOrg(owner.token);
     const member = await joinedMember(org.id, owner.token);
     const admin = await signedInUser();
-    await env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id) VALUES (?, ?, 'role_admin')").bind(`uro_${admin.user.id}`, admin.user.id).run();
+    await grantRole(admin.user.id, "admin");
 
     expect(await json(await call(`admin/orgs/${org.id}`, { token: admin.token }))).toMatchObject({ id: org.id, name: org.name, member_count: 2, subscription_plan: "team" });
     const first = await json<{ items: { user_id: string; email: string; role: string }[]; next_cursor: string | null }>(await call(`admin/orgs/${org.id}/members?limit=1`, { token: admin.token }));

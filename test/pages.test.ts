@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { insertTender } from "./helpers/fixtures";
 import {
   BASE,
   call,
@@ -186,9 +187,7 @@ describe("/unsubscribe page", () => {
     const user = await signedInUser();
     const word = unique("unsubpage");
     const now = Date.now();
-    await env.DB.prepare("INSERT INTO tenders (id, external_id, title, department, state, value, closing_date, created_at, updated_at) VALUES (?, ?, ?, 'Public Works', 'Bihar', 1000000, ?, ?, ?)")
-      .bind(`tnd_${unique("up")}`, unique("ext"), `${word} bridge`, now + 30 * 86_400_000, now, now)
-      .run();
+    await insertTender({ id: `tnd_${unique("up")}`, title: `${word} bridge`, department: "Public Works", state: "Bihar", value: 1_000_000, closing_date: now + 30 * 86_400_000, created_at: now, updated_at: now });
     const alert = await json<{ id: string }>(await call("me/alerts", { body: { name: `Bridges ${word}`, criteria: { keywords: [word] }, notification_methods: ["email", "in_app"] }, token: user.token }));
     const mail = await waitForMail(user.user.email, "alert_match");
     const link = new URL(/(\S+\/unsubscribe\?token=\S+)/.exec(mail.text)![1]!);

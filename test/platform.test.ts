@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { ERRORS } from "../src/platform/errors";
+import { Hono } from "hono";
+import { AppError, ERRORS, type ErrorCode } from "../src/platform/errors";
+import { onError } from "../src/platform/problem";
 import wranglerToml from "../wrangler.toml?raw";
 import docsScript from "../public/static/docs/init.js?raw";
 import { call, callWithConfig, createUser, expectProblem, json, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
@@ -175,11 +177,31 @@ describe("error shapes (RFC 9457)", () => {
     await expectProblem(await call("me", { method: "PATCH", body: { bogus: 1 } }), 401, "unauthenticated");
   });
 
-  it("every documented code maps to one status", () => {
-    expect(ERRORS.validation_failed.status).toBe(422);
-    expect(ERRORS.rate_limited.status).toBe(429);
-    expect(ERRORS.account_locked.status).toBe(423);
-    expect(ERRORS.limit_reached.status).toBe(409);
+  it("every error code answers the status the public contract gives it, as a problem document", async () => {
+    // The statuses of shared/API.md ("Codes used by this contract"), written here, not read from ERRORS.
+    const contract: Record<string, number> = {
+      validation_failed: 422, unauthenticated: 401, invalid_credentials: 401, token_expired: 401, token_reused: 401,
+      mfa_required: 401, invalid_mfa_code: 401, email_not_verified: 403, account_inactive: 403, password_expired: 403,
+      terms_update_required: 403, forbidden: 403, insufficient_scope: 403, not_found: 404, conflict: 409,
+      limit_reached: 409, payload_too_large: 413, weak_password: 422, password_reused: 422, account_locked: 423,
+      rate_limited: 429, internal_error: 500, service_unavailable: 503,
+    };
+    // A code added to keel needs its contract status here first.
+    expect(Object.keys(ERRORS).sort()).toEqual(Object.keys(contract).sort());
+    const app = new Hono();
+    app.onError(onError);
+    app.get("/throw/:code", (c) => {
+      throw new AppError(c.req.param("code") as ErrorCode, "thrown by the test", { retryAfter: 7 });
+    });
+    const answered: Record<string, number> = {};
+    for (const code of Object.keys(contract)) {
+      const res = await app.request(`/throw/${code}`);
+      answered[code] = res.status;
+      const body = await json<{ status: number; code: string }>(res);
+      expect({ code, type: res.headers.get("content-type"), body: [body.status, body.code] }).toEqual({ code, type: "application/problem+json", body: [res.status, code] });
+      expect(res.headers.get("retry-after"), code).toBe("7");
+    }
+    expect(answered).toEqual(contract);
   });
 
   it("outside development /dev/mailbox is 404 like any unknown route, and no Server-Timing is sent", async () => {

@@ -1,7 +1,7 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { setPreferences } from "./helpers/fixtures";
 import { call, json, signedInUser, unique } from "./helpers/harness";
-import { inDays, ingest, setPreferences, tenderAdmin, tenderId } from "./helpers/tenders";
+import { inDays, ingest, tenderAdmin, tenderId } from "./helpers/tenders";
 
 interface Recs {
   items: { tender: { external_id: string }; score: number; reasons: string[] }[];
@@ -23,9 +23,8 @@ describe("GET /me/recommendations", () => {
       { external_id: `${word}-5`, title: `${word} already favorite`, state, department: dept },
       { external_id: `${word}-6`, title: "Same department as a favorite", department: dept, state: "Nowhere" },
     ]);
-    await env.DB.prepare("UPDATE user_profiles SET specializations = ?, operating_states = ?, min_tender_value = ?, max_tender_value = ? WHERE user_id = ?")
-      .bind(JSON.stringify([word]), JSON.stringify([state]), 1_000_000, 10_000_000, user.id)
-      .run();
+    const profile = { specializations: [word], operating_states: [state], min_tender_value: 1_000_000, max_tender_value: 10_000_000 };
+    expect((await call("me/profile", { method: "PATCH", body: profile, token })).status).toBe(200);
     expect((await call("me/favorites", { body: { tender_id: await tenderId(`${word}-5`) }, token })).status).toBe(201);
 
     const res = await call("me/recommendations?limit=50", { token });
@@ -38,7 +37,7 @@ describe("GET /me/recommendations", () => {
     expect(mine[3]!.reasons).toEqual([`department of your favorites: ${dept}`]);
     expect(mine[0]!.score).toBeGreaterThan(mine[1]!.score);
 
-    await setPreferences(user.id, "enable_ai_recommendations = 0");
+    await setPreferences(user.id, { enable_ai_recommendations: 0 });
     const off = await json<Recs>(await call("me/recommendations", { token }));
     expect(off.items).toEqual([]);
     expect(off.reason).toContain("enable_ai_recommendations");

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { type OrgRole, orgWithMembers } from "./helpers/fixtures";
 import { call, expectProblem, json, signedInUser, unique } from "./helpers/harness";
 import { inDays, ingest, tenderAdmin } from "./helpers/tenders";
 
@@ -13,14 +14,7 @@ interface SavedSearch {
 const create = (token: string, query: Record<string, unknown>, name = "s") => call("me/saved-searches", { body: { name, query }, token });
 
 /** An organization with the given saved-search limit, and `userId` in it with `role`. */
-async function joinOrg(userId: string, maxSavedSearches: number, role = "member") {
-  const orgId = unique("org_");
-  await env.DB.batch([
-    env.DB.prepare("INSERT INTO organizations (id, name, max_saved_searches) VALUES (?, ?, ?)").bind(orgId, "Org", maxSavedSearches),
-    env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, ?)").bind(unique("om_"), orgId, userId, role),
-  ]);
-  return orgId;
-}
+const joinOrg = (userId: string, maxSavedSearches: number, role: OrgRole = "member") => orgWithMembers([[userId, role]], { max_saved_searches: maxSavedSearches });
 
 describe("saved searches", () => {
   it("runs with the one matcher (keywords, excludes, states), counting each run", async () => {

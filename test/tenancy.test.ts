@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { addMember, closingIn, deleteMembership, insertNote, insertOrg, insertTender, setOrgPlan } from "./helpers/fixtures";
 import { call, callWithConfig, expectProblem, json, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 import { apiKeyFor } from "./helpers/admin";
 
@@ -34,11 +35,7 @@ interface OrgFavorite {
 }
 
 async function aTender(): Promise<string> {
-  const id = `tnd_${unique("ten")}`;
-  await env.DB.prepare("INSERT INTO tenders (id, external_id, title, closing_date) VALUES (?, ?, 'Tenancy bridge works', ?)")
-    .bind(id, unique("ext"), Date.now() + 30 * 86_400_000)
-    .run();
-  return id;
+  return insertTender({ id: `tnd_${unique("ten")}`, title: "Tenancy bridge works", closing_date: closingIn(30) });
 }
 
 async function newOrg(token: string): Promise<string> {
@@ -150,12 +147,12 @@ describe("shared notes and favorites belong to one organization", () => {
     // The reader: the colleague's grants are cached by this isolate (ACCESS_CACHE_SECONDS), as
     // another isolate would still hold them after a removal; the reads check D1 themselves.
     expect(await orgFavorites(a.orgA, a.colleague.token)).toHaveLength(1);
-    await env.DB.prepare("DELETE FROM organization_members WHERE organization_id = ? AND user_id = ?").bind(a.orgA, a.colleague.user.id).run();
+    await deleteMembership(a.orgA, a.colleague.user.id);
     expect((await tenderNotes(a.colleague.token, a.tender)).notes).toEqual([]);
     expect(await myNotesOn(a.colleague.token, a.tender)).toEqual([]);
     expect(await orgFavorites(a.orgA, a.colleague.token)).toEqual([]);
     // The author.
-    await env.DB.prepare("DELETE FROM organization_members WHERE organization_id = ? AND user_id = ?").bind(a.orgA, a.victim.user.id).run();
+    await deleteMembership(a.orgA, a.victim.user.id);
     expect((await tenderNotes(a.owner.token, a.tender)).notes).toEqual([]);
     expect(await myNotesOn(a.owner.token, a.tender)).toEqual([]);
     expect(await orgFavorites(a.orgA, a.owner.token)).toEqual([]);
@@ -224,18 +221,9 @@ describe("shared notes and favorites belong to one organization", () => {
     const { user, token } = await signedInUser();
     const tender = await aTender();
     const base = Date.now() - 100_000;
-    await env.DB.batch(
-      Array.from({ length: 55 }, (_, i) =>
-        env.DB.prepare("INSERT INTO notes (id, user_id, tender_id, note_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)").bind(
-          `note_cap_${String(i).padStart(3, "0")}_${user.id}`,
-          user.id,
-          tender,
-          `n${i}`,
-          base + i,
-          base + i,
-        ),
-      ),
-    );
+    for (let i = 0; i < 55; i++) {
+      await insertNote(user.id, tender, { id: `note_cap_${String(i).padStart(3, "0")}_${user.id}`, note_text: `n${i}`, created_at: base + i, updated_at: base + i });
+    }
     const page = await tenderNotes(token, tender);
     expect(page.notes_total).toBe(55);
     expect(page.notes).toHaveLength(50);
@@ -269,18 +257,18 @@ describe("the migration of notes shared before organization_id", () => {
     const [one, several, viewerOnly, none] = await Promise.all([signedInUser(), signedInUser(), signedInUser(), signedInUser()]);
     const orgs = Array.from({ length: 4 }, () => `org_${unique("mig")}`);
     const tender = await aTender();
+    for (const id of orgs) await insertOrg({ id, name: "Legacy" });
+    for (const [org, user, role] of [
+      [orgs[0]!, one.user.id, "member"],
+      [orgs[1]!, one.user.id, "viewer"],
+      [orgs[1]!, several.user.id, "admin"],
+      [orgs[2]!, several.user.id, "owner"],
+      [orgs[3]!, viewerOnly.user.id, "viewer"],
+    ] as const) {
+      await addMember(org, user, role);
+    }
     await env.DB.batch([
-      ...orgs.map((id) => env.DB.prepare("INSERT INTO organizations (id, name) VALUES (?, 'Legacy')").bind(id)),
-      ...(
-        [
-          [orgs[0], one.user.id, "member"],
-          [orgs[1], one.user.id, "viewer"],
-          [orgs[1], several.user.id, "admin"],
-          [orgs[2], several.user.id, "owner"],
-          [orgs[3], viewerOnly.user.id, "viewer"],
-        ] as const
-      ).map(([org, user, role]) => env.DB.prepare("INSERT INTO organization_members (id, organization_id, user_id, role) VALUES (?, ?, ?, ?)").bind(`mem_${unique("mig")}`, org, user, role)),
-      // Rows as the old code wrote them: is_shared = 1, no organization.
+      // Rows as the old code wrote them: is_shared = 1, no organization (raw: no fixture writes the old shape).
       ...[one, several, viewerOnly, none].map((u) =>
         env.DB.prepare("INSERT INTO notes (id, user_id, tender_id, note_text, is_shared) VALUES (?, ?, ?, 'legacy', 1)").bind(`note_legacy_${u.user.id}`, u.user.id, tender),
       ),
@@ -336,7 +324,7 @@ describe("pending invitations die with the inviter's power", () => {
   it("demoting an admin below admin, or removing one, revokes the invitations they sent that are still pending", async () => {
     const owner = await signedInUser();
     const orgA = await newOrg(owner.token);
-    await env.DB.prepare("UPDATE organizations SET max_users = 25 WHERE id = ?").bind(orgA).run();
+    await setOrgPlan(orgA, { max_users: 25 });
     const [admin1, admin2] = await Promise.all([signedInUser(), signedInUser()]);
     await joinByInvitation(orgA, owner.token, admin1, "admin");
     await joinByInvitation(orgA, owner.token, admin2, "admin");

@@ -7,6 +7,7 @@ import type { Env } from "../src/env";
 import { MATCH_RESEND_GRACE_MS, MATCH_RESEND_PER_TICK } from "../src/features/tenders/ingest";
 import { claimStalePendingMatchingQuery, clearMatchPendingStatement } from "../src/features/tenders/tenders.repo";
 import { createDb } from "../src/platform/db";
+import { setTenderUpdatedAt } from "./helpers/fixtures";
 import { call, callWithConfig, eventually, json, signedInUser, unique } from "./helpers/harness";
 import { inDays, ingest, tenderAdmin, tenderId } from "./helpers/tenders";
 
@@ -150,7 +151,7 @@ describe("tender ingest → alert matching: the queue outbox", () => {
     const id = await tenderId(externalId);
     // As if the first version had been written by an isolate whose clock runs an hour ahead.
     const ahead = Date.now() + 3_600_000;
-    await env.DB.prepare("UPDATE tenders SET updated_at = ? WHERE id = ?").bind(ahead, id).run();
+    await setTenderUpdatedAt(id, ahead);
     await ingestWith(queueDown, admin.key, [{ external_id: externalId, title: "Clock skew, version 2" }]);
     const row = await env.DB.prepare("SELECT updated_at FROM tenders WHERE id = ?").bind(id).first<{ updated_at: number }>();
     expect(row!.updated_at).toBe(ahead + 1);

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { revokeRoles, setPreferences } from "./helpers/fixtures";
 import { call, callWithConfig, expectProblem, json, signedInUser, unique } from "./helpers/harness";
-import { inDays, ingest, listTenders, setPreferences, tenderAdmin, tenderId } from "./helpers/tenders";
+import { inDays, ingest, listTenders, tenderAdmin, tenderId } from "./helpers/tenders";
 
 describe("POST /tenders (bulk upsert)", () => {
   it("inserts, then counts only real changes, and the FTS index follows an update", async () => {
@@ -59,7 +60,7 @@ describe("POST /tenders (bulk upsert)", () => {
     const noCache = { ACCESS_CACHE_SECONDS: "0" };
     const body = { tenders: [{ external_id: unique("k"), title: "Key check" }] };
     expect((await callWithConfig(noCache, "tenders", { body, headers: { "x-api-key": admin.key } })).status).toBe(200);
-    await env.DB.prepare("DELETE FROM user_roles WHERE user_id = ?").bind(admin.user.id).run();
+    await revokeRoles(admin.user.id);
     await expectProblem(await callWithConfig(noCache, "tenders", { body, headers: { "x-api-key": admin.key } }), 403, "forbidden");
   });
 });
@@ -152,7 +153,7 @@ describe("GET /tenders: preferences take effect", () => {
     await ingest(key, [1, 2, 3].map((i) => ({ external_id: `${state}-${i}`, title: `T${i}`, state, value: i * 10, closing_date: inDays(10 - i) })));
     const ext = (p: { items: { external_id: string }[] }) => p.items.map((t) => t.external_id.slice(state.length + 1));
     expect(ext(await listTenders(token, { states: state }))).toEqual(["3", "2", "1"]); // closing_date default
-    await setPreferences(user.id, "tenders_per_page = ?, default_sort = ?", 2, "value");
+    await setPreferences(user.id, { tenders_per_page: 2, default_sort: "value" });
     const page = await listTenders(token, { states: state });
     expect(ext(page)).toEqual(["3", "2"]);
     expect(page.next_cursor).not.toBeNull();
@@ -172,7 +173,7 @@ describe("GET /tenders: preferences take effect", () => {
       Object.fromEntries((await listTenders(token, { states: state, ...q })).items.map((t) => [t.external_id.slice(state.length + 1), t.urgent]));
     expect(await view()).toEqual({ soon: true, late: false });
     expect(await view({ include_expired: "true" })).toEqual({ old: false, soon: true, late: false });
-    await setPreferences(user.id, "show_expired_tenders = 1, highlight_urgent_tenders = 0");
+    await setPreferences(user.id, { show_expired_tenders: 1, highlight_urgent_tenders: 0 });
     expect(await view()).toEqual({ old: false, soon: false, late: false });
     expect(await view({ include_expired: "false" })).toEqual({ soon: false, late: false });
   });

@@ -1,16 +1,11 @@
 import { env } from "cloudflare:workers";
+import { grantRole } from "./fixtures";
 import { call, json, signedInUser } from "./harness";
-
-/** Grants a built-in role directly in D1 (how the first administrator of a deployment is made). */
-export const grantInD1 = (userId: string, role: "admin" | "superuser" | "moderator", expiresAt: number | null = null) =>
-  env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id, expires_at) VALUES (?, ?, ?, ?)")
-    .bind(`uro_${userId}_${role}`, userId, `role_${role}`, expiresAt)
-    .run();
 
 /** A signed-in user holding `role`, granted in D1. */
 export async function signedInWithRole(role: "admin" | "superuser" = "admin") {
   const signed = await signedInUser();
-  await grantInD1(signed.user.id, role);
+  await grantRole(signed.user.id, role);
   return signed;
 }
 

@@ -1,10 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { grantRole } from "./fixtures";
 import { call, callWithConfig, json, signedInUser, unique } from "./harness";
-
-/** Grants a built-in role directly in D1 (the admin routes live on another branch). */
-export const grantRole = (userId: string, role: string, expiresAt: number | null = null) =>
-  env.DB.prepare("INSERT INTO user_roles (id, user_id, role_id, expires_at) VALUES (?, ?, ?, ?)").bind(`uro_${userId}_${role}`, userId, `role_${role}`, expiresAt).run();
 
 /** A signed-in administrator (admin role → admin:system) with an ingest API key. */
 export async function tenderAdmin() {
@@ -65,6 +62,3 @@ export async function listTenders(token: string, query: Record<string, string>) 
   expect(res.status, await res.clone().text()).toBe(200);
   return json<{ items: TenderOut[]; next_cursor: string | null }>(res);
 }
-
-export const setPreferences = (userId: string, sets: string, ...values: unknown[]) =>
-  env.DB.prepare(`UPDATE user_preferences SET ${sets} WHERE user_id = ?`).bind(...values, userId).run();

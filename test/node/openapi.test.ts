@@ -19,9 +19,28 @@ describe("OpenAPI document", () => {
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     for (const route of served) expect(documented).toContain(route);
 
-    // Every secured operation documents 401 as a problem document.
+    // The public login documents what it answers: credentials refused (401), locked (423).
     const login = doc.paths["/api/v1/auth/login"]!.post!;
     expect(Object.keys(login.responses)).toEqual(expect.arrayContaining(["200", "401", "422", "423", "429"]));
+  });
+
+  // securedRoute documents what its middleware answers: 401 without valid credentials, 403 when the
+  // credentials lack a scope or permission (or an API key calls a session-only route).
+  it("every secured operation documents 401 and 403", async () => {
+    const res = await newApp().request("/openapi.json", {}, { ENVIRONMENT: "development", DB: {} });
+    type Operation = { security?: Record<string, string[]>[]; responses: Record<string, unknown> };
+    const doc = (await res.json()) as { paths: Record<string, Record<string, Operation>> };
+    const secured = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => (op.security ?? []).some((requirement) => Object.keys(requirement).length > 0))
+        .map(([method, op]) => ({ name: `${method} ${path}`, op })),
+    );
+    // Most of the API is secured; an empty or tiny selection means the predicate is wrong.
+    expect(secured.length).toBeGreaterThan(70);
+    expect(secured.map((s) => s.name)).toEqual(expect.arrayContaining(["get /api/v1/me", "delete /api/v1/me/api-keys/{id}", "get /api/v1/admin/users"]));
+    expect(secured.map((s) => s.name)).not.toContain("post /api/v1/auth/login");
+    const missing = secured.flatMap(({ name, op }) => ["401", "403"].filter((status) => !op.responses[status]).map((status) => `${name} ${status}`));
+    expect(missing).toEqual([]);
   });
 
   // Issue 14, point 19: what the global middleware, the error handler and the validators can

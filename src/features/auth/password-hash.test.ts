@@ -167,8 +167,27 @@ describe("legacy formats from the seed systems", () => {
 });
 
 describe("verifyDummy", () => {
-  it("always resolves false and does comparable work", async () => {
-    expect(await verifyDummy("anything")).toBe(false);
-    expect(await verifyDummy("")).toBe(false);
+  // It exists so that an unknown email costs what a wrong password costs: a verification against
+  // a DEFAULT_SCRYPT hash. Measured against the real thing (median of interleaved runs, after the
+  // first call has built the dummy hash); skipping or cheapening the work makes it far faster.
+  it("costs about as much as verifying a wrong password against a DEFAULT hash", async () => {
+    const stored = await hashPassword("the-real-password", DEFAULT_SCRYPT);
+    await verifyDummy("warm-up");
+    const time = async (f: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await f();
+      return performance.now() - t0;
+    };
+    const real: number[] = [];
+    const dummy: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      real.push(await time(() => verifyPassword("a-wrong-password", stored)));
+      dummy.push(await time(() => verifyDummy("a-wrong-password")));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log(`verifyPassword (wrong, DEFAULT): ${median(real).toFixed(0)} ms; verifyDummy: ${median(dummy).toFixed(0)} ms`);
+    expect(median(real)).toBeGreaterThan(20); // the clock advances and DEFAULT is real work
+    expect(median(dummy)).toBeGreaterThan(0.5 * median(real));
+    expect(median(dummy)).toBeLessThan(2 * median(real));
   });
 });
