@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { signUnsubscribeToken } from "../src/features/alerts/unsubscribe-token";
 import { getConfig } from "../src/platform/config";
-import { auditRows, grantInD1, signedInWithRole } from "./helpers/admin";
+import { auditRows, signedInWithRole } from "./helpers/admin";
+import { grantRole } from "./helpers/fixtures";
 import {
   call,
   callWithConfig,
@@ -162,7 +163,7 @@ describe("review 14: the superuser line on resend-invite", () => {
     const email = `${unique("rootinvite")}@example.com`;
     const made = await json<{ id: string }>(await call("admin/users", { body: { email, full_name: "Future Root" }, token: root.token }));
     await waitForMail(email, "account_invite");
-    await grantInD1(made.id, "superuser");
+    await grantRole(made.id, "superuser");
     // The link sets the account's password: whoever receives it takes over a superuser.
     await expectProblem(await call(`admin/users/${made.id}/resend-invite`, { method: "POST", token: admin.token }), 403, "forbidden");
     expect(await auditRows(made.id, "admin.invite_resent")).toHaveLength(0);
