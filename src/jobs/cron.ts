@@ -10,8 +10,8 @@ import { purgeExpiredNotifications } from "../features/notifications/notificatio
 import { sendDueDigests } from "../features/digests/digests.service";
 import { rollUpEngagementDay } from "../features/analytics/engagement.repo";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
+import { MINUTE, DAY } from "../platform/time";
 
-const DAY = 86_400_000;
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
 
@@ -57,7 +57,7 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
 
   // Outbox relay: an email whose queue send was lost after its batch committed is sent again.
   await job("email_relay", async () => {
-    const stale = await outbox.stalePending(new Date(scheduledTime - 5 * 60_000), 500);
+    const stale = await outbox.stalePending(new Date(scheduledTime - 5 * MINUTE), 500);
     report.relayedEmails = stale.length;
     await enqueueEmails(
       env,

@@ -11,6 +11,7 @@ import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { openSession, runBatch } from "./sessions.service";
 import { deviceGuardKey, issueDeviceToken, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
+import { MINUTE } from "../../platform/time";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 
@@ -62,7 +63,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   const { db, now, config, env } = ctx;
   let device = verifyDeviceToken(ctx, input.device_token);
   let guardKey = device ? deviceGuardKey(device) : loginGuardKey(input.email);
-  const attempt = { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000, rate: config.RATE_LOGIN_PER_EMAIL };
+  const attempt = { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * MINUTE, rate: config.RATE_LOGIN_PER_EMAIL };
   // The user lookup (a read) runs beside both limits, which stay strictly in order: the email's
   // guard is asked only once the per-IP limit has let the caller through, so a caller refused
   // per IP spends nothing of the email's budget; nothing is hashed before both have answered.

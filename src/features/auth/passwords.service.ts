@@ -18,6 +18,7 @@ import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken, revokeOneTime
 import { hashPassword, verifyPassword } from "./password-hash";
 import { checkPassword } from "./password-policy";
 import { endSessions, runBatch, type Statement } from "./sessions.service";
+import { MINUTE } from "../../platform/time";
 
 /** Throws 422 `weak_password` listing every rule the password breaks. */
 export function assertPasswordAcceptable(config: Config, password: string, context: { email: string; fullName: string }): void {
@@ -132,7 +133,7 @@ export async function forgotPassword(ctx: RequestContext, email: string): Promis
       const { db, now, config } = ctx;
       const user = await findUserByEmail(db, email, now);
       if (!user || user.status !== "active") return;
-      const issued = issueOneTimeToken(db, { userId: user.id, purpose: "password_reset", ttlMs: config.PASSWORD_RESET_TTL_MINUTES * 60_000 }, now);
+      const issued = issueOneTimeToken(db, { userId: user.id, purpose: "password_reset", ttlMs: config.PASSWORD_RESET_TTL_MINUTES * MINUTE }, now);
       const mail = await outboxInsert(ctx, {
           to: user.email,
           userId: user.id,

@@ -21,15 +21,14 @@ import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword } from "./password-hash";
 import { assertPasswordAcceptable } from "./passwords.service";
 import { runBatch, type Statement } from "./sessions.service";
-
-const HOUR_MS = 3_600_000;
+import { HOUR } from "../../platform/time";
 
 /** The verification email and its single-use token, as statements for the caller's batch. */
 async function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
   const { config, now, db } = ctx;
   const issued = issueOneTimeToken(
     db,
-    { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR_MS },
+    { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR },
     now,
   );
   const mail = await outboxInsert(ctx, {

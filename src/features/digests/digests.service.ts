@@ -18,12 +18,12 @@ import { tenderLine, type MatchingContext } from "../alerts/alert-matching.servi
 import { signUnsubscribeToken, unsubscribeParts } from "../alerts/unsubscribe-token";
 import { isDigestDue, nextDigestAt } from "./schedule";
 import { advanceDigests, claimDigest, claimSucceeded, dueDigestUsers, type DueDigestRow } from "./digests.repo";
+import { DAY } from "../../platform/time";
 
 /** Tenders listed in one digest; older pending matches beyond it go into the next one. */
 export const DIGEST_MAX_TENDERS = 50;
 /** Digests written per D1 batch (three statements each). */
 const DIGESTS_PER_WRITE = 50;
-const DAY = 86_400_000;
 
 export interface DigestReport {
   sent: number;
