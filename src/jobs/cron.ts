@@ -3,7 +3,7 @@ import { outboxRepo } from "../email/outbox.repo";
 import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
 import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { getConfig } from "../platform/config";
-import { safeErrorText } from "../platform/log";
+import { log } from "../platform/log";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
@@ -51,7 +51,7 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
       await run();
     } catch (err) {
       report.failed.push(name);
-      console.error(JSON.stringify({ level: "error", msg: "cron job failed", job: name, scheduled_time: now.toISOString(), error: safeErrorText(err) }));
+      log.error("cron job failed", { job: name, scheduled_time: now.toISOString() }, err);
     }
   };
 

@@ -1,5 +1,5 @@
 import type { UserActor } from "../../platform/actor";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import * as z from "zod";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
@@ -237,6 +237,6 @@ export async function flushApiKeyUsage(ctx: Pick<RequestContext, "db" | "now">):
       const cur = pendingUsage.get(id) ?? { count: 0, last: 0 };
       pendingUsage.set(id, { count: cur.count + u.count, last: Math.max(cur.last, u.last) });
     }
-    console.error(JSON.stringify({ level: "error", msg: "api key usage flush failed", error: safeErrorText(err) }));
+    log.error("api key usage flush failed", {}, err);
   }
 }

@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
 import { auditInsert } from "../audit/audit.repo";
@@ -82,7 +82,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   if (!user || !verdict.ok) {
     ctx.waitUntil(
       recordPasswordFailure(ctx, user, input.email, reservation, device).catch((err) =>
-        console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "recording a failed login failed", error: safeErrorText(err) })),
+        log.error("recording a failed login failed", { request_id: ctx.requestId }, err),
       ),
     );
     throw invalidCredentials();
@@ -97,7 +97,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
       signInGuard(env, guardKey)
         .succeed()
         .catch((err) =>
-          console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "resetting the sign-in guard failed", error: safeErrorText(err) })),
+          log.error("resetting the sign-in guard failed", { request_id: ctx.requestId }, err),
         ),
     );
   }

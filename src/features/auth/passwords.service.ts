@@ -2,7 +2,7 @@ import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { signInGuard } from "../../platform/sign-in-guard";
 import { outboxInsert } from "../../email/outbox.repo";
@@ -145,7 +145,7 @@ export async function forgotPassword(ctx: RequestContext, email: string): Promis
       });
       await runBatch(ctx, [...issued.statements, mail.statement, auditInsert(db, ctx, { userId: user.id, action: "auth.password_reset_requested" })]);
       await enqueueEmails(ctx.env, [mail.id]);
-    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "forgot password failed", error: safeErrorText(err) }))),
+    })().catch((err) => log.error("forgot password failed", {}, err)),
   );
 }
 

@@ -3,7 +3,7 @@ import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { isUniqueViolation } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
@@ -122,6 +122,6 @@ export async function resendVerification(ctx: RequestContext, email: string): Pr
       const verification = await verificationEmail(ctx, user);
       await runBatch(ctx, verification.statements);
       await enqueueEmails(ctx.env, [verification.outboxId]);
-    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "resend verification failed", error: safeErrorText(err) }))),
+    })().catch((err) => log.error("resend verification failed", {}, err)),
   );
 }

@@ -19,6 +19,7 @@ import { signUnsubscribeToken, unsubscribeParts } from "../alerts/unsubscribe-to
 import { isDigestDue, nextDigestAt } from "./schedule";
 import { advanceDigests, claimDigest, claimSucceeded, dueDigestUsers, type DueDigestRow } from "./digests.repo";
 import { DAY } from "../../platform/time";
+import { log } from "../../platform/log";
 
 /** Tenders listed in one digest; older pending matches beyond it go into the next one. */
 export const DIGEST_MAX_TENDERS = 50;
@@ -71,7 +72,7 @@ async function digestBatch(ctx: MatchingContext, due: readonly DueDigestRow[]): 
       else advance.push([u.user_id, u.next_at, next]);
     } catch (err) {
       // An invalid stored time zone or time (validated on write; old rows): looked at again in a day.
-      console.warn(JSON.stringify({ level: "warn", msg: "digest skipped: invalid schedule", user_id: u.user_id, error: String(err) }));
+      log.warn("digest skipped: invalid schedule", { user_id: u.user_id }, err);
       skipped++;
       advance.push([u.user_id, u.next_at, ctx.now.getTime() + DAY]);
     }
