@@ -3,7 +3,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { Env } from "../env";
 import type { Config } from "./config";
-import { base64url, fromBase64 } from "./crypto";
+import { fromBase64, toBase64url } from "./encoding";
 import { AppError } from "./errors";
 import { log } from "./log";
 
@@ -26,7 +26,7 @@ function master(env: Env, config: Config): { master: Uint8Array; aes: Promise<Cr
     if (!config.isDevelopment) throw missingSecret("DATA_ENCRYPTION_KEY");
     if (!ephemeral) {
       log.warn("DATA_ENCRYPTION_KEY is not set: using a random key for this isolate (development only; `npm start` writes one to .dev.vars)");
-      ephemeral = base64url(crypto.getRandomValues(new Uint8Array(32)));
+      ephemeral = toBase64url(crypto.getRandomValues(new Uint8Array(32)));
     }
     source = ephemeral;
   }
@@ -53,7 +53,7 @@ export async function seal(env: Env, config: Config, plaintext: string, context:
     key,
     new TextEncoder().encode(plaintext),
   );
-  return `v1.${base64url(iv)}.${base64url(new Uint8Array(ct))}`;
+  return `v1.${toBase64url(iv)}.${toBase64url(new Uint8Array(ct))}`;
 }
 
 /**
