@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
-import { api, ApiError, query } from "../api";
-import { ConfirmButton, ErrorNotice, Link, Notice, useLoad, when } from "../ui";
+import { api, query } from "../api";
+import { ConfirmButton, ErrorNotice, Link, Notice, useLoad, when, useAction } from "../ui";
 
 const PLANS = ["free", "team", "business", "enterprise"] as const;
 
@@ -67,7 +67,7 @@ export function OrgDetailView({ id }: { id: string }) {
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const members = useLoad(() => api<{ items: Member[]; next_cursor: string | null }>("GET", `/admin/orgs/${encodeURIComponent(id)}/members${query({ limit: 100, cursor })}`), [id, cursor]);
   const [plan, setPlan] = useState<string>("");
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [saved, setSaved] = useState<string | null>(null);
   const o = org.data;
   return (
@@ -102,14 +102,10 @@ export function OrgDetailView({ id }: { id: string }) {
                 label="Change plan"
                 question={`Move ${o.name} to ${plan}?`}
                 onConfirm={async () => {
-                  setError(null);
-                  try {
+                  await run(async () => {
                     await api("PATCH", `/admin/orgs/${encodeURIComponent(id)}`, { subscription_plan: plan });
                     setSaved(plan);
-                    org.reload();
-                  } catch (err) {
-                    setError(err as ApiError);
-                  }
+                  }, org);
                 }}
               />
             ) : null}

@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
-import { api, ApiError, query } from "../api";
-import { ConfirmButton, ErrorNotice, Field, formValues, Link, Notice, useLoad, when } from "../ui";
+import { api, query } from "../api";
+import { ConfirmButton, ErrorNotice, Field, formValues, Link, Notice, useLoad, when, useAction } from "../ui";
 import { AuditTable, type AuditEvent } from "./audit";
 
 type Dict = Record<string, unknown>;
@@ -56,21 +56,16 @@ export function UserDetailView({ id }: { id: string }) {
   const audit = useLoad(() => api<{ items: AuditEvent[] }>("GET", `/admin/audit${query({ user_id: id, limit: 10 })}`), [id]);
   // The roles that exist (GET /admin/roles), to pick from; "user" is implicit and held by all.
   const roleList = useLoad(() => api<{ items: { name: string; description: string | null }[] }>("GET", "/admin/roles"), []);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [message, setMessage] = useState<string | null>(null);
 
   const u = loaded.data ? ((loaded.data.user as Dict | undefined) ?? loaded.data) : undefined;
   const act = async (label: string, work: () => Promise<unknown>) => {
-    setError(null);
     setMessage(null);
-    try {
+    await run(async () => {
       await work();
       setMessage(`${label}: done for ${String(u?.email ?? id)}.`);
-      loaded.reload();
-      audit.reload();
-    } catch (err) {
-      setError(err as ApiError);
-    }
+    }, loaded, audit);
   };
 
   const roles = u ? arr(loaded.data?.role_assignments ?? u.role_assignments ?? u.roles).map(roleOf) : [];
