@@ -22,4 +22,9 @@ describe("committed generated files", () => {
       rmSync(out, { force: true });
     }
   });
+
+  it("console/src/api-types.ts is what `npm run types:api` (openapi-typescript over /openapi.json) writes", () => {
+    const check = () => execSync("node scripts/gen-api-types.mjs --check", { cwd: root, stdio: "pipe" });
+    expect(check, "stale: run `npm run types:api` and commit console/src/api-types.ts").not.toThrow();
+  });
 });

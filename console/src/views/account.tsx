@@ -3,6 +3,7 @@ import { api, updateUser, type Session, type User } from "../api";
 import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/features/api-keys/scopes";
 import { qrSvg } from "../qr";
 import { ConfirmButton, ErrorNotice, Field, formValues, Notice, useLoad, when, useAction } from "../ui";
+import type { ApiKey, CreatedApiKey, SessionRow } from "../dto";
 
 // The API's own scope list (a dependency-free module), less the privileged scopes a user needs a
 // platform permission for: one list, so the console cannot drift from what the API accepts.
@@ -249,16 +250,6 @@ function TwoFactorSection({ user }: { user: User }) {
   );
 }
 
-interface SessionRow {
-  id: string;
-  device_name: string | null;
-  ip_address: string | null;
-  user_agent: string | null;
-  created_at: string;
-  last_used_at: string;
-  current: boolean;
-}
-
 function SessionsSection() {
   const loaded = useLoad(() => api<{ items: SessionRow[] }>("GET", "/me/sessions"), []);
   const { error, run } = useAction();
@@ -309,19 +300,9 @@ function SessionsSection() {
   );
 }
 
-interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-}
-
 function ApiKeysSection() {
   const loaded = useLoad(() => api<{ items: ApiKey[] }>("GET", "/me/api-keys"), []);
-  const [created, setCreated] = useState<(ApiKey & { key: string }) | null>(null);
+  const [created, setCreated] = useState<CreatedApiKey | null>(null);
   const { error, run } = useAction();
   return (
     <section aria-labelledby="h-keys">

@@ -1,26 +1,9 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
 import { ConfirmButton, ErrorNotice, Link, Notice, useLoad, when, useAction } from "../ui";
+import type { Member, Org } from "../dto";
 
 const PLANS = ["free", "team", "business", "enterprise"] as const;
-
-interface Org {
-  id: string;
-  name: string;
-  subscription_plan: string;
-  subscription_status?: string;
-  max_users?: number;
-  member_count?: number;
-  created_at?: string;
-}
-
-interface Member {
-  user_id: string;
-  email: string;
-  full_name: string;
-  role: string;
-  joined_at: string;
-}
 
 export function OrgsView() {
   const [cursor, setCursor] = useState<string | undefined>(undefined);

@@ -1,7 +1,9 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
 import { ConfirmButton, ErrorNotice, Field, formValues, Link, Notice, useLoad, when, useAction } from "../ui";
-import { AuditTable, type AuditEvent } from "./audit";
+import { AuditTable } from "./audit";
+import type { AuditEvent } from "../dto";
+import type { ApiKey as ApiKeyRow, SessionRow } from "../dto";
 
 type Dict = Record<string, unknown>;
 
@@ -25,29 +27,6 @@ function summary(v: unknown): { count: number; lastUsed: string | null; list: Di
 }
 
 const arr = (v: unknown): Dict[] => (Array.isArray(v) ? (v as Dict[]) : []);
-
-/** A live session as the admin view lists it (`sessions_list`). */
-interface SessionRow {
-  id: string;
-  device_name: string | null;
-  ip_address: string | null;
-  country: string | null;
-  city: string | null;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-}
-
-/** A live API key as the admin view lists it (`api_keys_list`): name and prefix, never the key. */
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-}
 
 const where = (s: SessionRow) => [s.city, s.country].filter(Boolean).join(", ") || "—";
 

@@ -1,21 +1,10 @@
 import { useState } from "hono/jsx/dom";
-import { api, query, type User } from "../api";
+import { api, query } from "../api";
 import { ConfirmButton, ErrorNotice, Field, formValues, Link, navigate, Select, useLoad, useLocation, when, useAction } from "../ui";
+import type { BulkResult, UserPage } from "../dto";
 
 const PAGE_SIZE = 25;
 const BULK_ACTIONS = ["activate", "deactivate", "suspend", "assign_role", "remove_role", "delete"] as const;
-
-interface UserPage {
-  items: User[];
-  total: number;
-  page: number;
-  page_size: number;
-}
-
-export interface BulkResult {
-  succeeded: string[];
-  failed: { id: string; code: string }[];
-}
 
 /** The per-id outcome of an action on several users (or one). */
 export function ResultList({ result }: { result: BulkResult }) {
