@@ -1,4 +1,3 @@
-import type { ConfigVars } from "./platform/config";
 
 /** Messages on the `email` queue: the id of an outbox row to deliver. */
 export interface EmailJob {
@@ -13,12 +12,13 @@ export interface AlertMatchingJob {
 /**
  * Bindings and variables of the Worker: what `npm run types:env` (`wrangler types`) generates from
  * wrangler.toml into worker-configuration.d.ts (`WranglerEnv`, committed so typechecks need no
- * wrangler run), with the queues' message types, the optional bindings and secrets, and every
- * config variable of `platform/config.ts` (all strings; parsed and validated once per isolate).
+ * wrangler run), with the queues' message types, the optional bindings and secrets; every config
+ * variable of `platform/config.ts` is added there (`ConfigVars`: optional strings, parsed and
+ * validated once per isolate), so this file imports nothing above it.
  * Secrets come from `wrangler secret put` or, locally, `.dev.vars` written by `npm start`.
  * No index signature: reading a variable that is neither bound nor configured does not compile.
  */
-export interface Env extends Omit<WranglerEnv, "EMAIL_QUEUE" | "ALERT_MATCHING_QUEUE">, Omit<ConfigVars, keyof WranglerEnv> {
+export interface Env extends Omit<WranglerEnv, "EMAIL_QUEUE" | "ALERT_MATCHING_QUEUE"> {
   EMAIL_QUEUE: Queue<EmailJob>;
   ALERT_MATCHING_QUEUE: Queue<AlertMatchingJob>;
   /** Optional Cloudflare Email Routing binding, used when EMAIL_PROVIDER=cloudflare. */

@@ -168,6 +168,12 @@ export type ConfigVar = keyof typeof ConfigSchema.shape;
 export type ConfigVars = { readonly [K in ConfigVar]?: string };
 const CONFIG_VARS = Object.keys(ConfigSchema.shape) as ConfigVar[];
 
+// Every config variable is a key of Env (declared here, beside the schema that names them), so
+// getConfig reads them by name and Env needs no index signature.
+declare module "../env" {
+  interface Env extends Omit<ConfigVars, keyof WranglerEnv> {}
+}
+
 export type Config = z.infer<typeof ConfigSchema> & {
   isDevelopment: boolean;
 };
