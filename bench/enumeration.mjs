@@ -7,81 +7,22 @@
 // limits relaxed so no answer is a 423/429), registers REAL_USERS accounts, then sends PAIRS
 // sequential pairs (wrong password, unknown email) in alternating order at concurrency 1, and
 // prints a table of p50/p90 latencies and of the Server-Timing phases. The server is stopped at the end.
-import { spawn, spawnSync } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { serverTiming } from "./lib/report.mjs";
+import { applyMigrations, HOST, RELAXED, root, startServer, stopServer, varArgs, waitFor, writeSecrets } from "./lib/server.mjs";
+import { fmt, quantile } from "./lib/stats.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const stateDir = path.join(root, ".wrangler", "bench-enum-state");
-const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
-const HOST = "127.0.0.1";
 const PORT = Number(process.env.BENCH_PORT ?? 8851);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 80);
 const WARMUP = 6;
 const REAL_USERS = 8;
 const TARGET_MS = 5;
-const RELAXED = "100000000/60";
 const log = (msg) => console.error(`[bench:enumeration] ${msg}`);
 
-const wranglerEnv = () => ({
-  ...process.env,
-  PATH: `${path.dirname(wranglerBin)}${path.delimiter}${process.env.PATH ?? ""}`,
-  CI: "true",
-  WRANGLER_SEND_METRICS: "false",
-  NO_COLOR: "1",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-});
-
-function prepare() {
-  fs.rmSync(stateDir, { recursive: true, force: true });
-  fs.mkdirSync(stateDir, { recursive: true });
-  const jwk = { ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }), kid: `enum-${randomBytes(3).toString("hex")}` };
-  const envFile = path.join(stateDir, "bench.env");
-  fs.writeFileSync(envFile, `JWT_SIGNING_KEYS='${JSON.stringify([jwk])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
-  const persist = path.join(stateDir, "d1");
-  const res = spawnSync(wranglerBin, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: root, env: wranglerEnv(), encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`migrations failed: ${res.stderr}`);
-  return { envFile, persist };
-}
-
-function startServer({ envFile, persist }) {
-  const vars = {
-    ENVIRONMENT: "development", // Server-Timing phases
-    LOCKOUT_THRESHOLD: "100",
-    RATE_LOGIN_PER_IP: RELAXED,
-    RATE_LOGIN_PER_EMAIL: RELAXED,
-    RATE_REGISTER_PER_IP: RELAXED,
-  };
-  const args = ["dev", "--ip", HOST, "--port", String(PORT), "--persist-to", persist, "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false"];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const out = fs.openSync(path.join(stateDir, "server.log"), "a");
-  const child = spawn(wranglerBin, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", out, out], detached: true });
-  const stop = () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      /* gone */
-    }
-  };
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => (stop(), process.exit(130)));
-  process.on("exit", stop);
-  return stop;
-}
-
 const base = `http://${HOST}:${PORT}`;
-async function waitReady() {
-  for (let i = 0; i < 180; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`server did not start; see ${path.join(stateDir, "server.log")}`);
-}
 
 async function login(email, password) {
   const started = performance.now();
@@ -89,19 +30,25 @@ async function login(email, password) {
   await res.arrayBuffer();
   const ms = performance.now() - started;
   if (res.status !== 401) throw new Error(`expected 401, got ${res.status}`);
-  const phases = Object.fromEntries([...(res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
-  return { ms, phases };
+  return { ms, phases: serverTiming(res) };
 }
 
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-
 async function main() {
-  const stop = startServer(prepare());
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  const envFile = writeSecrets(path.join(stateDir, "bench.env"), `enum-${randomBytes(3).toString("hex")}`);
+  const persist = path.join(stateDir, "d1");
+  applyMigrations(persist);
+  const vars = {
+    ENVIRONMENT: "development", // Server-Timing phases
+    LOCKOUT_THRESHOLD: "100",
+    RATE_LOGIN_PER_IP: RELAXED,
+    RATE_LOGIN_PER_EMAIL: RELAXED,
+    RATE_REGISTER_PER_IP: RELAXED,
+  };
+  const args = ["dev", "--ip", HOST, "--port", String(PORT), "--persist-to", persist, "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false", ...varArgs(vars)];
+  const server = startServer("api", args, { logFile: path.join(stateDir, "server.log") });
   try {
-    await waitReady();
+    await waitFor(`${base}/health`, { server, timeoutMs: 90_000, what: "wrangler dev" });
     const users = [];
     for (let i = 0; i < REAL_USERS; i++) {
       const email = `enum-${i}-${randomBytes(3).toString("hex")}@keel.test`;
@@ -126,8 +73,8 @@ async function main() {
       }
     }
     const row = (name, xs) => {
-      const phase = (p) => quantile(xs.map((x) => x.phases[p] ?? NaN).filter((v) => !Number.isNaN(v)), 0.5)?.toFixed(1) ?? "–";
-      return [name, xs.length, quantile(xs.map((x) => x.ms), 0.5).toFixed(1), quantile(xs.map((x) => x.ms), 0.9).toFixed(1), phase("lookup"), phase("hash"), phase("app")];
+      const phase = (p) => fmt(quantile(xs.map((x) => x.phases[p] ?? NaN), 0.5), 1, "–");
+      return [name, xs.length, fmt(quantile(xs.map((x) => x.ms), 0.5)), fmt(quantile(xs.map((x) => x.ms), 0.9)), phase("lookup"), phase("hash"), phase("app")];
     };
     const rows = [row("wrong password (real account)", samples.wrong), row("unknown email", samples.unknown)];
     const diff = Math.abs(Number(rows[0][2]) - Number(rows[1][2]));
@@ -141,7 +88,7 @@ async function main() {
     console.log(`median of paired differences (wrong − unknown): ${paired.toFixed(1)} ms`);
     process.exitCode = diff <= TARGET_MS ? 0 : 1;
   } finally {
-    stop();
+    await stopServer(server.pid);
   }
 }
 

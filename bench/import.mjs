@@ -12,18 +12,14 @@
 //      created), then again (second pass: everything skipped, the idempotent rerun);
 //   5. a markdown table on stdout.
 import bcrypt from "bcryptjs";
-import { spawn, spawnSync } from "node:child_process";
-import { generateKeyPairSync, pbkdf2Sync, randomBytes, scryptSync } from "node:crypto";
+import { pbkdf2Sync, randomBytes, scryptSync } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { applyMigrations, HOST, root, startServer, stopServer, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 import { main as importUsers } from "../scripts/import-users.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const stateDir = path.join(root, ".wrangler", "bench-import");
-const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
-const HOST = "127.0.0.1";
 const PORT = Number(process.env.BENCH_IMPORT_PORT ?? 8895);
 const USERS = Number(process.env.BENCH_IMPORT_USERS ?? 100_000);
 const CHUNK = Number(process.env.BENCH_IMPORT_CHUNK ?? 1000);
@@ -31,17 +27,6 @@ const ADMIN_EMAIL = "import-admin@bench.keel.test";
 const ADMIN_PASSWORD = "keel-import-bench-passphrase";
 const base = `http://${HOST}:${PORT}`;
 const log = (m) => process.stderr.write(`[bench:import] ${m}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-
-function wranglerOnce(args, what) {
-  const res = spawnSync(wranglerBin, args, { cwd: root, env, encoding: "utf8", timeout: 180_000, maxBuffer: 64 * 1024 * 1024 });
-  if (res.error || res.status !== 0) {
-    process.stderr.write(`${res.stdout ?? ""}${res.stderr ?? ""}`);
-    throw new Error(`${what} failed`);
-  }
-}
 
 const b64 = (buf) => buf.toString("base64").replace(/=+$/, "");
 function adminSql() {
@@ -82,33 +67,13 @@ function generate(file) {
   fs.closeSync(out);
 }
 
-async function waitForHealth(child) {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("wrangler dev exited; see .wrangler/bench-import/api.log");
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await sleep(300);
-  }
-  throw new Error("wrangler dev did not come up");
-}
-
 async function run() {
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true });
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const envFile = path.join(stateDir, "bench.env");
-  fs.writeFileSync(
-    envFile,
-    `JWT_SIGNING_KEYS='${JSON.stringify([{ ...privateKey.export({ format: "jwk" }), kid: "bench-import" }])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`,
-    { mode: 0o600 },
-  );
+  const envFile = writeSecrets(path.join(stateDir, "bench.env"), "bench-import");
   const persist = path.join(stateDir, "d1");
   log("migrations and administrator");
-  wranglerOnce(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], "migrations");
+  applyMigrations(persist);
   const sqlFile = path.join(stateDir, "admin.sql");
   fs.writeFileSync(sqlFile, adminSql());
   wranglerOnce(["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", sqlFile], "admin insert");
@@ -125,24 +90,14 @@ async function run() {
   wranglerOnce(["deploy", "--dry-run", "--outdir", outdir], "wrangler deploy --dry-run");
 
   log(`starting wrangler dev on ${base}`);
-  const logFd = fs.openSync(path.join(stateDir, "api.log"), "a");
-  const child = spawn(
-    wranglerBin,
+  const server = startServer(
+    "api",
     ["dev", path.join(outdir, "index.js"), "--no-bundle", "--config", path.join(root, "wrangler.toml"), "--ip", HOST, "--port", String(PORT), "--inspector-port", String(PORT + 1), "--persist-to", persist, "--env-file", envFile,
       "--show-interactive-dev-session=false", "--log-level", "warn", "--var", "ENVIRONMENT:development", "--var", `PUBLIC_BASE_URL:${base}`],
-    { cwd: root, env, stdio: ["ignore", logFd, logFd], detached: true },
+    { logFile: path.join(stateDir, "api.log") },
   );
-  const stop = () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      /* gone */
-    }
-  };
-  process.on("exit", stop);
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(128 + (os.constants.signals[sig] ?? 1)));
   try {
-    await waitForHealth(child);
+    await waitFor(`${base}/health`, { server, timeoutMs: 120_000, what: "wrangler dev" });
     const login = await fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }) });
     if (!login.ok) throw new Error(`admin login: ${login.status} ${await login.text()}`);
     const { access_token: token } = await login.json();
@@ -163,7 +118,7 @@ async function run() {
       `\nbench:import, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, chunks of ${CHUNK}, local wrangler dev (D1 on local SQLite); generating the file took ${generateSeconds.toFixed(1)} s\n\n${rows.join("\n")}\n`,
     );
   } finally {
-    stop();
+    await stopServer(server.pid);
   }
 }
 

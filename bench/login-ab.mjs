@@ -15,66 +15,25 @@
 // default cost, so the run is short and the (noisy) hash does not dominate the CPU figure;
 // append "@shm" to a version to keep its local D1/Durable Object state in /dev/shm (no disk
 // fsync); PROFILE=file.cpuprofile writes a V8 CPU profile of the first version's worker isolate.
-import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { serverTiming } from "./lib/report.mjs";
+import { applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { fmt as fmtN, quantile } from "./lib/stats.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
-const HOST = "127.0.0.1";
 const LOGINS = Number(process.env.LOGINS ?? 60);
 const FAST_HASH = process.env.FAST_HASH === "1";
 const WARMUP = 8;
-const RELAXED = "100000000/60";
 const log = (m) => console.error(`[bench:login-ab] ${m}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const wranglerEnv = () => ({
-  ...process.env,
-  PATH: `${path.dirname(wranglerBin)}${path.delimiter}${process.env.PATH ?? ""}`,
-  CI: "true",
-  WRANGLER_SEND_METRICS: "false",
-  NO_COLOR: "1",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-});
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-const quantile = (xs, q) => {
-  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.ceil(pos)] - s[lo]) * (pos - lo);
-};
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "keel-login-ab-"));
-const children = [];
-const cleanup = () => {
-  for (const c of children) {
-    try {
-      process.kill(-c.pid, "SIGTERM");
-    } catch {
-      /* gone */
-    }
-  }
-  children.length = 0;
-};
 process.on("exit", () => {
-  cleanup();
   fs.rmSync(scratch, { recursive: true, force: true });
   for (const d of shmDirs) fs.rmSync(d, { recursive: true, force: true });
 });
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
 const shmDirs = [];
 
 /** The bundle (index.js) of a version: a directory holding one, or a git ref to bundle. */
@@ -91,8 +50,7 @@ function bundleOf(version, i) {
     execFileSync("tar", ["-x", "-C", tree], { input: archive });
     fs.symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"));
     fs.mkdirSync(path.join(tree, "public"));
-    const res = spawnSync(wranglerBin, ["deploy", "--dry-run", "--outdir", out], { cwd: tree, env: wranglerEnv(), encoding: "utf8" });
-    if (res.status !== 0) throw new Error(`bundling ${version} failed: ${res.error?.message ?? ""}\n${res.stdout}\n${res.stderr}`);
+    wranglerOnce(["deploy", "--dry-run", "--outdir", out], `bundling ${version}`, { cwd: tree });
   }
   const file = path.join(out, "index.js");
   if (FAST_HASH) {
@@ -111,32 +69,18 @@ async function start(version, i) {
   const stateDir = onShm ? path.join("/dev/shm", `keel-login-ab-${process.pid}-${i}`) : path.join(scratch, `state-${i}`);
   if (onShm) shmDirs.push(stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
-  const jwk = { ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }), kid: `ab-${i}` };
-  const envFile = path.join(scratch, `env-${i}`);
-  fs.writeFileSync(envFile, `JWT_SIGNING_KEYS='${JSON.stringify([jwk])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  const envFile = writeSecrets(path.join(scratch, `env-${i}`), `ab-${i}`);
   const persist = path.join(stateDir, "d1");
-  const res = spawnSync(wranglerBin, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: root, env: wranglerEnv(), encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`migrations failed: ${res.stderr}`);
+  applyMigrations(persist);
   const port = await freePort();
   const inspectorPort = await freePort();
   const base = `http://${HOST}:${port}`;
   const args = ["dev", path.join(bundle, "index.js"), "--no-bundle", "--config", path.join(root, "wrangler.toml"), "--ip", HOST, "--port", String(port)];
   args.push("--inspector-port", String(inspectorPort), "--persist-to", persist, "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false");
-  for (const [k, v] of Object.entries({ ENVIRONMENT: "development", RATE_LOGIN_PER_IP: RELAXED, RATE_LOGIN_PER_EMAIL: RELAXED, RATE_REGISTER_PER_IP: RELAXED, PUBLIC_BASE_URL: base })) {
-    args.push("--var", `${k}:${v}`);
-  }
-  const out = fs.openSync(path.join(scratch, `server-${i}.log`), "a");
-  const child = spawn(wranglerBin, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", out, out], detached: true });
-  children.push(child);
-  for (let t = 0; t < 240; t++) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return { base, name: version, pgid: child.pid, inspectorPort };
-    } catch {
-      /* not yet */
-    }
-    await sleep(500);
-  }
-  throw new Error(`server for ${version} did not start; see ${path.join(scratch, `server-${i}.log`)}`);
+  args.push(...varArgs({ ENVIRONMENT: "development", RATE_LOGIN_PER_IP: RELAXED, RATE_LOGIN_PER_EMAIL: RELAXED, RATE_REGISTER_PER_IP: RELAXED, PUBLIC_BASE_URL: base }));
+  const server = startServer(version, args, { logFile: path.join(scratch, `server-${i}.log`) });
+  await waitFor(`${base}/health`, { server, timeoutMs: 120_000, what: `server for ${version}` });
+  return { base, name: version, pgid: server.pid, inspectorPort };
 }
 
 async function json(base, method, p, body) {
@@ -171,7 +115,7 @@ async function timedLogin(base, user) {
   await res.arrayBuffer();
   const wall = performance.now() - t0;
   if (res.status !== 200) throw new Error(`login: ${res.status}`);
-  const phases = Object.fromEntries([...(res.headers.get("server-timing") ?? "").matchAll(/([\w-]+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+  const phases = serverTiming(res);
   return { wall, ...phases, "app − hash": phases.app - phases.hash };
 }
 
@@ -239,10 +183,10 @@ for (let i = 0; i < WARMUP + LOGINS; i++) {
 }
 if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
 const cpuPerLogin = servers.map((s, k) => ((workerdCpu(s.pgid) - cpuStart[k]) * 1000) / LOGINS);
-cleanup();
+await stopAll();
 
 const keys = [...new Set(samples.flat().flatMap((x) => Object.keys(x)))];
-const fmt = (v) => (Number.isFinite(v) ? v.toFixed(1) : "–");
+const fmt = (v) => fmtN(v, 1, "–");
 console.log(`| version | n | ${keys.map((k) => `${k} p50`).join(" | ")} | app − hash p25–p75 | workerd CPU ms/login |`);
 console.log(`|---|---|${keys.map(() => "---").join("|")}|---|---|`);
 for (const [k, s] of servers.entries()) {

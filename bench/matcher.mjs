@@ -14,17 +14,15 @@
 //
 // Knobs (env): BENCH_REPS (default 9), BENCH_SQL_QUERIES (default 500),
 // BENCH_SEED (default 1; alerts use seed + 1). Writes bench/results-matcher.md. Not part of `npm test`.
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { applyMigrations, root, startServer, stopServer, waitFor } from "./lib/server.mjs";
+import { median, mean } from "./lib/stats.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const stateDir = path.join(root, ".wrangler", "bench-matcher");
 const persist = path.join(stateDir, "state");
 const config = path.join(root, "bench", "matcher.wrangler.toml");
-const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const resultsFile = path.join(root, "bench", "results-matcher.md");
 const REPS = Number(process.env.BENCH_REPS ?? 9);
 const SQL_QUERIES = Number(process.env.BENCH_SQL_QUERIES ?? 500);
@@ -32,19 +30,7 @@ const SEED = Number(process.env.BENCH_SEED ?? 1);
 const TENDERS = 1_000;
 const ALERTS = 10_000;
 const log = (msg) => console.error(`[bench:matcher] ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
-let server = null;
-const killGroup = (pid, sig) => {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    /* gone */
-  }
-};
-process.on("exit", () => server && killGroup(server.pid, "SIGKILL"));
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => process.exit(130));
 
 function portFree(port) {
   return new Promise((resolve) => {
@@ -66,47 +52,25 @@ async function get(base, pathname, method = "GET") {
   return JSON.parse(text);
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const f = (v, d = 1) => v.toFixed(d);
 
 async function main() {
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true });
   log("applying migrations to the scratch D1");
-  const mig = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--config", config, "--persist-to", persist], {
-    cwd: root, env, encoding: "utf8", timeout: 120_000,
-  });
-  if (mig.status !== 0) throw new Error(`migrations failed:\n${mig.stdout}\n${mig.stderr}`);
+  applyMigrations(persist, ["--config", config]);
 
   const port = await pickPort();
   const base = `http://127.0.0.1:${port}`;
-  const logFile = path.join(stateDir, "worker.log");
-  const out = fs.openSync(logFile, "a");
   log(`starting the bench worker on ${base}`);
-  server = spawn(
-    wrangler,
+  const server = startServer(
+    "matcher",
     ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 10),
       "--persist-to", persist, "--show-interactive-dev-session=false", "--log-level", "warn"],
-    { cwd: root, env, stdio: ["ignore", out, out], detached: true },
+    { logFile: path.join(stateDir, "worker.log") },
   );
-  fs.closeSync(out);
   try {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (server.exitCode !== null) throw new Error(`worker exited:\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`);
-      try {
-        if ((await fetch(`${base}/ping`, { signal: AbortSignal.timeout(3000) })).status === 200) break;
-      } catch {
-        /* not up yet */
-      }
-      if (Date.now() > deadline) throw new Error(`worker not ready:\n${fs.readFileSync(logFile, "utf8").slice(-2000)}`);
-      await sleep(500);
-    }
+    await waitFor(`${base}/ping`, { server, what: "the bench worker" });
     const q = `tenders=${TENDERS}&alerts=${ALERTS}&seed=${SEED}`;
     log(`matching (${REPS} repetitions)`);
     const run = await get(base, `/run?${q}&reps=${REPS}`);
@@ -154,11 +118,7 @@ async function main() {
     fs.writeFileSync(resultsFile, table);
     log(`wrote ${path.relative(root, resultsFile)}`);
   } finally {
-    killGroup(server.pid, "SIGTERM");
-    const deadline = Date.now() + 5000;
-    while (server.exitCode === null && server.signalCode === null && Date.now() < deadline) await sleep(100);
-    killGroup(server.pid, "SIGKILL");
-    server = null;
+    await stopServer(server.pid);
   }
 }
 

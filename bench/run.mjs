@@ -19,21 +19,17 @@
 // BENCH_LOGIN_DURATION (s, default 10), BENCH_LOGIN_CONNECTIONS (default 2), BENCH_RATE and
 // BENCH_APIKEY_RATE (see below). A run takes about 80 s.
 import autocannon from "autocannon";
-import { spawn, spawnSync } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { table } from "./lib/report.mjs";
+import { freePort, HOST, root, serverPids, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { fmt, quantile, round } from "./lib/stats.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const benchDir = path.join(root, "bench");
 const stateDir = path.join(root, ".wrangler", "bench-state");
 const resultsFile = path.join(benchDir, "results.md");
-const binDir = path.join(root, "node_modules", ".bin");
-const wranglerBin = path.join(binDir, "wrangler");
-const HOST = "127.0.0.1";
 const UA = "keel-bench/1";
 
 const num = (name, def, min, max) => {
@@ -72,150 +68,7 @@ const TARGET_LOGIN_OVERHEAD_MS = 10;
 const log = (msg) => console.error(`[bench] ${msg}`);
 
 // ---------------------------------------------------------------------------------------------
-// Child processes (always cleaned up)
-
-/** @type {Map<number, {name: string, child: import("node:child_process").ChildProcess, exited: Promise<void>}>} */
-const servers = new Map();
-
-function wranglerEnv() {
-  return {
-    ...process.env,
-    PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
-    CI: "true",
-    WRANGLER_SEND_METRICS: "false",
-    NO_COLOR: "1",
-    // no outbound fetch of the Request.cf placeholder (offline machines just log a warning)
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  };
-}
-
-/** Runs a one-shot wrangler command; throws with its output on failure. */
-function wranglerOnce(args, what) {
-  const res = spawnSync(wranglerBin, args, {
-    cwd: root,
-    env: wranglerEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-    encoding: "utf8",
-    timeout: 120_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (res.error || res.status !== 0) {
-    process.stderr.write(res.stdout ?? "");
-    process.stderr.write(res.stderr ?? "");
-    throw new Error(`${what} failed (${res.error?.message ?? `exit ${res.status ?? res.signal}`})`);
-  }
-  return res;
-}
-
-function groupAlive(pid) {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    /* already gone */
-  }
-}
-
-/** Starts `wrangler <args>` in its own process group, logging to <stateDir>/<name>.log. */
-function startServer(name, args) {
-  const logFile = path.join(stateDir, `${name}.log`);
-  const out = fs.openSync(logFile, "a");
-  const child = spawn(wranglerBin, args, { cwd: root, env: wranglerEnv(), stdio: ["ignore", out, out], detached: true });
-  fs.closeSync(out);
-  const exited = new Promise((resolve) => child.once("exit", () => resolve()));
-  servers.set(child.pid, { name, child, exited, logFile });
-  return { pid: child.pid, child, logFile };
-}
-
-/** SIGTERM the server's process group, then SIGKILL whatever is left after 5 s. */
-async function stopServer(pid) {
-  const s = servers.get(pid);
-  if (!s) return;
-  killGroup(pid, "SIGTERM");
-  const deadline = Date.now() + 5000;
-  while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (groupAlive(pid)) killGroup(pid, "SIGKILL");
-  await Promise.race([s.exited, sleep(2000)]);
-  servers.delete(pid);
-}
-
-async function stopAll() {
-  await Promise.all([...servers.keys()].map((pid) => stopServer(pid)));
-}
-
-function killAllNow() {
-  for (const pid of servers.keys()) killGroup(pid, "SIGKILL");
-  servers.clear();
-}
-
-process.on("exit", killAllNow);
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(sig, () => {
-    log(`${sig}: stopping servers`);
-    killAllNow();
-    process.exit(128 + (os.constants.signals[sig] ?? 1));
-  });
-}
-// `npm run` wraps us in `sh -c`; if npm is killed we may be orphaned: treat that like SIGTERM.
-const parentPid = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parentPid) {
-    killAllNow();
-    process.exit(143);
-  }
-}, 1000).unref();
-
-// ---------------------------------------------------------------------------------------------
 // Helpers
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, HOST, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tail(file, lines = 40) {
-  try {
-    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
-
-async function waitFor(url, { server, timeoutMs = 90_000, what }) {
-  const deadline = Date.now() + timeoutMs;
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null || server.child.signalCode !== null) {
-      throw new Error(`${what} exited early:\n${tail(server.logFile)}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-      if (res.status === 200) return;
-      last = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
-    } catch (err) {
-      last = err.cause?.code ?? err.message;
-    }
-    await sleep(500);
-  }
-  throw new Error(`${what} not ready after ${timeoutMs / 1000}s (${last}):\n${tail(server.logFile)}`);
-}
 
 async function api(base, method, pathname, { body, headers = {}, expect = [200] } = {}) {
   const res = await fetch(base + pathname, {
@@ -227,18 +80,6 @@ async function api(base, method, pathname, { body, headers = {}, expect = [200] 
   const text = await res.text();
   if (!expect.includes(res.status)) throw new Error(`${method} ${pathname} → ${res.status} (expected ${expect.join("/")}): ${text.slice(0, 400)}`);
   return text ? JSON.parse(text) : null;
-}
-
-const round = (v, d = 1) => (Number.isFinite(v) ? Number(v.toFixed(d)) : NaN);
-const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "n/a");
-
-function quantile(values, q) {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,7 +108,7 @@ function cpuSnapshot() {
     const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
     const total = fields.reduce((a, b) => a + b, 0);
     const busy = total - fields[3] - fields[4]; // minus idle and iowait
-    const groups = new Set(servers.keys());
+    const groups = new Set(serverPids());
     let ours = 0;
     for (const entry of fs.readdirSync("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
@@ -338,18 +179,7 @@ function mergeRounds(rounds) {
 function prepareState() {
   fs.rmSync(stateDir, { recursive: true, force: true });
   fs.mkdirSync(stateDir, { recursive: true });
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = { ...privateKey.export({ format: "jwk" }), kid: `bench-${randomBytes(3).toString("hex")}` };
-  const jwks = JSON.stringify([jwk]);
-  if (jwks.includes("'")) throw new Error("unexpected quote in generated JWK");
-  const envFile = path.join(stateDir, "bench.env");
-  // With --env-file, wrangler does not read the project's .dev.vars.
-  fs.writeFileSync(
-    envFile,
-    `# generated by bench/run.mjs; throwaway secrets for the bench server\nJWT_SIGNING_KEYS='${jwks}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`,
-    { mode: 0o600 },
-  );
-  return envFile;
+  return writeSecrets(path.join(stateDir, "bench.env"));
 }
 
 async function startApi(envFile) {
@@ -398,7 +228,7 @@ async function startApi(envFile) {
     `PUBLIC_BASE_URL:${base}`,
   ];
   log(`starting wrangler dev on ${base}`);
-  const server = startServer("api", args);
+  const server = startServer("api", args, { logFile: path.join(stateDir, "api.log") });
   await waitFor(`${base}/health`, { server, what: "wrangler dev (api)" });
   log("api ready (/health = 200)");
   return { base, server };
@@ -624,7 +454,7 @@ async function startHashWorker() {
     "--show-interactive-dev-session=false",
     "--log-level",
     "warn",
-  ]);
+  ], { logFile: path.join(stateDir, "hash.log") });
   await waitFor(`${base}/ping`, { server, what: "wrangler dev (hash worker)" });
   await api(base, "GET", "/?n=1"); // warm-up (first scrypt call, lazy init)
   return { base, server };
@@ -645,12 +475,6 @@ async function stopHashWorker(server) {
 
 // ---------------------------------------------------------------------------------------------
 // 5. report
-
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
-  return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
-}
 
 function report({ results, loginC1, hash, serverErrors, pairs, warmupIssues, overheadRounds, inWorker }) {
   const byName = Object.fromEntries(results.map((r) => [r.name, r]));

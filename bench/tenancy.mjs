@@ -8,40 +8,23 @@
 // Knobs: BENCH_DURATION (seconds per scenario, default 8), BENCH_CONNECTIONS (default 10),
 // SEED_USERS (default 100,000; passed to bench/seed-users.mjs). Prints a table and writes it to
 // bench/results-tenancy.md. Not part of `npm test`.
-import { spawn, spawnSync } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { freePort, HOST, RELAXED, root, startServer as startWrangler, stopServer, varArgs, waitFor, wranglerBin as wrangler, wranglerEnv, writeSecrets } from "./lib/server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const stateDir = path.join(root, ".wrangler", "bench-tenancy");
 const persist = path.join(stateDir, "d1");
-const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ADMIN = { email: "admin@bench.keel.test", password: "keel-bench-operator-passphrase" };
-const RELAXED = "100000000/60";
 const log = (msg) => console.error(`[bench:tenancy] ${msg}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false", PATH: `${path.join(root, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` };
 
 function run(cmd, args, what, extraEnv = {}) {
-  const res = spawnSync(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ["ignore", "inherit", "inherit"], timeout: 1_800_000 });
+  const res = spawnSync(cmd, args, { cwd: root, env: wranglerEnv(extraEnv), stdio: ["ignore", "inherit", "inherit"], timeout: 1_800_000 });
   if (res.status !== 0) throw new Error(`${what} failed (exit ${res.status ?? res.signal})`);
 }
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 
 function seed() {
   const marker = path.join(stateDir, "seeded");
@@ -57,24 +40,14 @@ function seed() {
 }
 
 async function startServer() {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const jwk = { ...privateKey.export({ format: "jwk" }), kid: `bench-${randomBytes(3).toString("hex")}` };
-  const envFile = path.join(stateDir, "bench.env");
-  fs.writeFileSync(envFile, `JWT_SIGNING_KEYS='${JSON.stringify([jwk])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  const envFile = writeSecrets(path.join(stateDir, "bench.env"));
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", persist, "--env-file", envFile,
-    "--show-interactive-dev-session=false", "--log-level", "warn", "--var", "ENVIRONMENT:development", "--var", `RATE_LOGIN_PER_IP:${RELAXED}`, "--var", `RATE_LOGIN_PER_EMAIL:${RELAXED}`];
-  const out = fs.openSync(path.join(stateDir, "server.log"), "w");
-  const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", out, out], detached: true });
-  const stop = () => { try { process.kill(-child.pid, "SIGKILL"); } catch { /* gone */ } };
-  process.on("exit", stop);
-  for (let i = 0; i < 180; i++) {
-    try { if ((await fetch(`${base}/health`)).ok) return { base, stop }; } catch { /* not up yet */ }
-    await sleep(500);
-  }
-  stop();
-  throw new Error(`wrangler dev did not start; see ${path.join(stateDir, "server.log")}`);
+  const base = `http://${HOST}:${port}`;
+  const args = ["dev", "--ip", HOST, "--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", persist, "--env-file", envFile,
+    "--show-interactive-dev-session=false", "--log-level", "warn", ...varArgs({ ENVIRONMENT: "development", RATE_LOGIN_PER_IP: RELAXED, RATE_LOGIN_PER_EMAIL: RELAXED })];
+  const server = startWrangler("api", args, { logFile: path.join(stateDir, "server.log") });
+  await waitFor(`${base}/health`, { server, what: "wrangler dev" });
+  return { base, stop: () => stopServer(server.pid) };
 }
 
 async function cannon(name, url, headers) {
@@ -109,5 +82,5 @@ try {
   console.log(table);
   fs.writeFileSync(path.join(root, "bench", "results-tenancy.md"), `${table}\n`);
 } finally {
-  stop();
+  await stop();
 }

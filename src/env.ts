@@ -1,5 +1,3 @@
-import type { RateLimiter } from "./durable-objects/rate-limiter";
-import type { SignInGuard } from "./durable-objects/sign-in-guard";
 
 /** Messages on the `email` queue: the id of an outbox row to deliver. */
 export interface EmailJob {
@@ -12,16 +10,15 @@ export interface AlertMatchingJob {
 }
 
 /**
- * Bindings and variables of the Worker. `[vars]` in wrangler.toml hold policies (strings, parsed
- * and validated once per isolate by `platform/config.ts`); secrets come from `wrangler secret put`
- * or, locally, `.dev.vars` written by `npm start`.
+ * Bindings and variables of the Worker: what `npm run types:env` (`wrangler types`) generates from
+ * wrangler.toml into worker-configuration.d.ts (`WranglerEnv`, committed so typechecks need no
+ * wrangler run), with the queues' message types, the optional bindings and secrets; every config
+ * variable of `platform/config.ts` is added there (`ConfigVars`: optional strings, parsed and
+ * validated once per isolate), so this file imports nothing above it.
+ * Secrets come from `wrangler secret put` or, locally, `.dev.vars` written by `npm start`.
+ * No index signature: reading a variable that is neither bound nor configured does not compile.
  */
-export interface Env {
-  DB: D1Database;
-  CACHE: KVNamespace;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  /** Sign-in failure and lock state: per normalised email (passwords) and per user (second factors). */
-  SIGN_IN_GUARD: DurableObjectNamespace<SignInGuard>;
+export interface Env extends Omit<WranglerEnv, "EMAIL_QUEUE" | "ALERT_MATCHING_QUEUE"> {
   EMAIL_QUEUE: Queue<EmailJob>;
   ALERT_MATCHING_QUEUE: Queue<AlertMatchingJob>;
   /** Optional Cloudflare Email Routing binding, used when EMAIL_PROVIDER=cloudflare. */
@@ -34,7 +31,4 @@ export interface Env {
   DATA_ENCRYPTION_KEY?: string;
   /** Bearer token for EMAIL_PROVIDER=http. */
   EMAIL_API_TOKEN?: string;
-
-  // Vars (all strings; see platform/config.ts for meaning and defaults)
-  [key: string]: unknown;
 }

@@ -3,6 +3,7 @@ import type { AlertMatchingJob, EmailJob, Env } from "./env";
 import { runScheduled } from "./jobs/cron";
 import { consumeEmailBatch } from "./jobs/email.consumer";
 import { consumeAlertMatchingBatch } from "./jobs/alert-matching.consumer";
+import { log } from "./platform/log";
 
 export { RateLimiter } from "./durable-objects/rate-limiter";
 export { SignInGuard } from "./durable-objects/sign-in-guard";
@@ -19,13 +20,13 @@ export default {
       case "alert-matching":
         return consumeAlertMatchingBatch(batch as MessageBatch<AlertMatchingJob>, env);
       default:
-        console.warn(JSON.stringify({ level: "warn", msg: "no consumer for queue", queue: batch.queue, count: batch.messages.length }));
+        log.warn("no consumer for queue", { queue: batch.queue, count: batch.messages.length });
         batch.retryAll({ delaySeconds: 300 });
     }
   },
 
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     const report = await runScheduled(env, controller.scheduledTime);
-    console.log(JSON.stringify({ level: "info", msg: "cron done", cron: controller.cron, ...report }));
+    log.info("cron done", { cron: controller.cron, ...report });
   },
 } satisfies ExportedHandler<Env, EmailJob | AlertMatchingJob>;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { fromBase64 } from "../src/platform/crypto";
+import { fromBase64 } from "../src/platform/encoding";
 import { closingIn, insertTender } from "./helpers/fixtures";
 import { auditRows } from "./helpers/admin";
 import { call, callWithConfig, expectProblem, json, signedInUser, unique } from "./helpers/harness";

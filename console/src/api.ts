@@ -4,33 +4,9 @@
 // token as an HttpOnly cookie for POST /api/v1/auth/login alone: the browser sends it back on the
 // next sign-in (same-origin credentials), so a lock a stranger set on the email by guessing does
 // not keep this browser out. Nothing here reads or stores it.
+import type { CookieTokens, FieldError, User } from "./dto";
 
-export interface User {
-  id: string;
-  email: string;
-  email_verified: boolean;
-  full_name: string;
-  phone: string | null;
-  status: "active" | "inactive" | "suspended";
-  account_type: string;
-  two_factor_enabled: boolean;
-  roles: string[];
-  created_at: string;
-  last_login_at: string | null;
-}
-
-interface CookieTokens {
-  access_token: string;
-  expires_in: number;
-  session_id: string;
-  user: User;
-  password_expired: boolean;
-}
-
-export interface FieldError {
-  path: string;
-  message: string;
-}
+export type { FieldError, User };
 
 /** A problem document (RFC 9457) from the API. */
 export class ApiError extends Error {

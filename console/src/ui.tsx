@@ -71,6 +71,28 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }
 
+/**
+ * The error state and runner of a console action: `run(work, ...loaded)` clears the last error,
+ * runs `work`, then reloads what it changed; a failure is kept in `error` as an ApiError (an
+ * ErrorNotice shows it, `error.field(name)` beside its input; a failed fetch is code `network`).
+ * Resolves whether the action succeeded.
+ */
+export function useAction() {
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = async (work: () => Promise<unknown>, ...loaded: Pick<Loaded<unknown>, "reload">[]): Promise<boolean> => {
+    setError(null);
+    try {
+      await work();
+      for (const l of loaded) l.reload();
+      return true;
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, "network", String(err)));
+      return false;
+    }
+  };
+  return { error, setError, run };
+}
+
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);

@@ -1,4 +1,5 @@
 import type { Config } from "../platform/config";
+import { toBase64, utf8Bytes } from "../platform/encoding";
 import type { Env } from "../env";
 
 export interface OutgoingEmail {
@@ -74,13 +75,8 @@ export function httpSender(endpoint: string, token: string): EmailSender {
   };
 }
 
-const mimeHeader = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${btoa(String.fromCharCode(...new TextEncoder().encode(value)))}?=`);
-const base64Lines = (value: string) => {
-  const bytes = new TextEncoder().encode(value);
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return (btoa(bin).match(/.{1,76}/g) ?? []).join("\r\n");
-};
+const mimeHeader = (value: string) => (/^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${toBase64(utf8Bytes(value))}?=`);
+const base64Lines = (value: string) => (toBase64(utf8Bytes(value)).match(/.{1,76}/g) ?? []).join("\r\n");
 const address = (value: string) => value.match(/<([^>]+)>/)?.[1] ?? value.trim();
 
 /** Builds a multipart/alternative MIME message (text + HTML) for Cloudflare's send_email binding. */

@@ -4,6 +4,7 @@ import { tendersByIds } from "../features/alerts/alert-matching.repo";
 import { markTendersMatched } from "../features/tenders/tenders.service";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
+import { log } from "../platform/log";
 
 /**
  * The `alert-matching` queue consumer: the tenders of the batch (one json_each query) against the
@@ -28,12 +29,12 @@ export async function consumeAlertMatchingBatch(batch: MessageBatch<AlertMatchin
   const ctx = { db: createDb(env.DB), env, config: getConfig(env), now };
   try {
     const counts = await matchTenders(ctx, tenderIds);
-    console.log(JSON.stringify({ level: "info", queue: batch.queue, ...counts }));
+    log.info("alert matching done", { queue: batch.queue, ...counts });
     batch.ackAll();
     return;
   } catch (err) {
     if (tenderIds.length === 1) {
-      console.error(JSON.stringify({ level: "error", queue: batch.queue, msg: "alert matching failed; batch retried", tender_id: tenderIds[0], error: String(err).slice(0, 500) }));
+      log.error("alert matching failed; batch retried", { queue: batch.queue, tender_id: tenderIds[0] }, err);
       batch.retryAll({ delaySeconds: 30 });
       return;
     }
@@ -47,7 +48,7 @@ export async function consumeAlertMatchingBatch(batch: MessageBatch<AlertMatchin
       await matchTenders(ctx, [id]);
     } catch (err) {
       failed.push(id);
-      console.error(JSON.stringify({ level: "error", queue: batch.queue, msg: "alert matching failed for a tender; left pending", tender_id: id, error: String(err).slice(0, 500) }));
+      log.error("alert matching failed for a tender; left pending", { queue: batch.queue, tender_id: id }, err);
     }
   }
   if (failed.length === tenderIds.length) batch.retryAll({ delaySeconds: 30 });

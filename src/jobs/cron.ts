@@ -3,15 +3,15 @@ import { outboxRepo } from "../email/outbox.repo";
 import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
 import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { getConfig } from "../platform/config";
-import { safeErrorText } from "../platform/log";
+import { log } from "../platform/log";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
 import { sendDueDigests } from "../features/digests/digests.service";
 import { rollUpEngagementDay } from "../features/analytics/engagement.repo";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
+import { MINUTE, DAY } from "../platform/time";
 
-const DAY = 86_400_000;
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
 
@@ -51,13 +51,13 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
       await run();
     } catch (err) {
       report.failed.push(name);
-      console.error(JSON.stringify({ level: "error", msg: "cron job failed", job: name, scheduled_time: now.toISOString(), error: safeErrorText(err) }));
+      log.error("cron job failed", { job: name, scheduled_time: now.toISOString() }, err);
     }
   };
 
   // Outbox relay: an email whose queue send was lost after its batch committed is sent again.
   await job("email_relay", async () => {
-    const stale = await outbox.stalePending(new Date(scheduledTime - 5 * 60_000), 500);
+    const stale = await outbox.stalePending(new Date(scheduledTime - 5 * MINUTE), 500);
     report.relayedEmails = stale.length;
     await enqueueEmails(
       env,

@@ -5,7 +5,7 @@ import { SUPPRESSIBLE_TEMPLATES, suppressionsRepo } from "../email/suppressions.
 import { matchesDeliveredStatements, matchesUndeliveredStatement } from "../features/alerts/alert-matching.repo";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
-import { safeErrorText } from "../platform/log";
+import { log, safeErrorText } from "../platform/log";
 
 /** Matches `max_retries` of the email consumer in wrangler.toml. */
 export const EMAIL_MAX_ATTEMPTS = 8;
@@ -35,7 +35,7 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
   for (const message of batch.messages) {
     const id = message.body?.outboxId;
     if (typeof id !== "string") {
-      console.error(JSON.stringify({ level: "error", queue: batch.queue, msg: "malformed email job", id: message.id }));
+      log.error("malformed email job", { queue: batch.queue, id: message.id });
       message.ack();
       continue;
     }
@@ -56,7 +56,7 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
         // No later attempt can open it (sealed with an earlier key): failed for good, at once,
         // and the rest of the batch goes on.
         await repo.markAttemptFailed(row.id, bodies.reason, true);
-        console.error(JSON.stringify({ level: "error", queue: batch.queue, outbox_id: row.id, error: bodies.reason }));
+        log.error("outbox email cannot be opened", { queue: batch.queue, outbox_id: row.id }, bodies.reason);
         message.ack();
         continue;
       }
@@ -76,9 +76,7 @@ export async function consumeEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
         ...(final && carriesMatches ? [matchesUndeliveredStatement(db, row.id, permanent)] : []),
         ...(permanent && row.userId !== null ? [suppressions.suppress(row.userId, row.toAddress, "rejected", new Date())] : []),
       ] as never);
-      console.error(
-        JSON.stringify({ level: "warn", queue: batch.queue, outbox_id: row.id, attempt: message.attempts, permanent, error: safeErrorText(err) }),
-      );
+      log.warn("email send failed", { queue: batch.queue, outbox_id: row.id, attempt: message.attempts, permanent }, err);
       // A permanent refusal is done: retrying cannot deliver it.
       if (permanent) message.ack();
       else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });

@@ -163,6 +163,17 @@ export const ConfigSchema = z.object({
   TRIAL_DAYS: int(0, 365).default(14),
 });
 
+/** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */
+export type ConfigVar = keyof typeof ConfigSchema.shape;
+export type ConfigVars = { readonly [K in ConfigVar]?: string };
+const CONFIG_VARS = Object.keys(ConfigSchema.shape) as ConfigVar[];
+
+// Every config variable is a key of Env (declared here, beside the schema that names them), so
+// getConfig reads them by name and Env needs no index signature.
+declare module "../env" {
+  interface Env extends Omit<ConfigVars, keyof WranglerEnv> {}
+}
+
 export type Config = z.infer<typeof ConfigSchema> & {
   isDevelopment: boolean;
 };
@@ -176,9 +187,9 @@ const cache = new WeakMap<object, Config>();
 export function getConfig(env: Env): Config {
   const hit = cache.get(env);
   if (hit) return hit;
-  const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(ConfigSchema.shape)) {
-    const value = env[key];
+  const raw: Partial<Record<ConfigVar, string>> = {};
+  for (const key of CONFIG_VARS) {
+    const value: unknown = env[key];
     if (typeof value === "string" && value !== "") raw[key] = value;
   }
   const parsed = ConfigSchema.safeParse(raw);

@@ -1,25 +1,11 @@
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-
-/** URL-safe base64 without padding. */
-export function base64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-export function fromBase64(value: string): Uint8Array {
-  const normal = value.replace(/-/g, "+").replace(/_/g, "/");
-  const bin = atob(normal + "=".repeat((4 - (normal.length % 4)) % 4));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
+import { toBase64url } from "./encoding";
 
 /** A random opaque token with `bytes` bytes of entropy (default 32 = 256 bits). */
 export function randomToken(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return toBase64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 /**

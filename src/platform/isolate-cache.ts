@@ -1,6 +1,7 @@
 /**
  * A bounded per-isolate cache with a time-to-live per entry: the one shape behind every
- * in-memory cache of keel (user views, API-key records, access grants).
+ * in-memory cache of keel (user views, API-key records and tombstones, unknown keys, access
+ * grants, revocation markers).
  *
  * Isolate memory is per location and per isolate, and an isolate can be evicted at any time, so a
  * cache here only ever saves a round trip: D1 stays the truth, and whoever changes the underlying
@@ -23,7 +24,7 @@ export class IsolateCache<K, V> {
     return undefined;
   }
 
-  /** Keeps `value` until `now + ttlMs`; a TTL of 0 or less stores nothing. */
+  /** Keeps `value` until `now + ttlMs` (`Infinity`: until deleted); a TTL of 0 or less stores nothing. */
   set(key: K, value: V, now: number, ttlMs: number): void {
     if (ttlMs <= 0) return;
     this.entries.delete(key);

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import type { Config } from "./config";
 import { AppError } from "./errors";
 import { missingSecret } from "./secrets";
+import { log } from "./log";
 
 const ALG = "EdDSA";
 
@@ -55,7 +56,7 @@ async function importKeySet(source: string): Promise<KeySet> {
 /** Development without `.dev.vars`: a key per isolate, with a warning. Refused elsewhere. */
 async function ephemeralKeySet(config: Config): Promise<KeySet> {
   if (!config.isDevelopment) throw missingSecret("JWT_SIGNING_KEYS");
-  console.warn("JWT_SIGNING_KEYS is not set: using an ephemeral signing key (development only)");
+  log.warn("JWT_SIGNING_KEYS is not set: using an ephemeral signing key (development only)");
   const { privateKey, publicKey } = await generateKeyPair(ALG, { crv: "Ed25519", extractable: true });
   const kid = `dev-${Date.now()}`;
   const pub = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };

@@ -1,4 +1,67 @@
 /**
+ * One structured logger: a line is one JSON object `{ level, msg, ...fields }` on the console
+ * method of its level (Workers Logs index them by field). Logs hold no personal data:
+ * - the thrown value, the optional last argument, is logged as `error: safeErrorText(err)` (and,
+ *   at level error, `stack: safeStack(err)`), never as the message of a drizzle error with its
+ *   bound parameters;
+ * - fields are ids, counts, names and flags; a field named like personal data or a secret
+ *   (email, address, ip, token, password, secret, key material) is written as "[redacted]";
+ * - email addresses inside any string are replaced by "[email]".
+ */
+export type LogValue = string | number | boolean | null | undefined | readonly LogValue[] | { readonly [name: string]: LogValue };
+export type LogFields = Readonly<Record<string, LogValue>>;
+export type LogLevel = "info" | "warn" | "error";
+
+export interface Logger {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields, err?: unknown): void;
+  error(msg: string, fields?: LogFields, err?: unknown): void;
+  /** A logger whose lines all carry `fields` (e.g. `{ request_id }`, `{ queue }`). */
+  with(fields: LogFields): Logger;
+}
+
+const SINK: Record<LogLevel, (line: string) => void> = {
+  info: (line) => console.log(line),
+  warn: (line) => console.warn(line),
+  error: (line) => console.error(line),
+};
+
+/** Field names whose values are personal data or secrets; logged as "[redacted]". */
+export const REDACTED_FIELD = /(^|_)(e?mail|address|ip|token|password|secret|cookie|authorization|key_?material)($|_)/i;
+
+/** The JSON line for one entry (exported for tests). */
+export function logLine(level: LogLevel, msg: string, fields: LogFields = {}, ...err: [unknown?]): string {
+  const out: Record<string, unknown> = { level, msg: scrub(msg) };
+  Object.assign(out, clean(fields));
+  if (err.length) {
+    out.error = safeErrorText(err[0]);
+    const stack = level === "error" ? safeStack(err[0]) : undefined;
+    if (stack) out.stack = stack;
+  }
+  return JSON.stringify(out);
+}
+
+function clean(value: LogValue): unknown {
+  if (typeof value === "string") return scrub(value);
+  if (Array.isArray(value)) return value.map(clean);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, v] of Object.entries(value as Record<string, LogValue>)) out[name] = REDACTED_FIELD.test(name) ? "[redacted]" : clean(v);
+  return out;
+}
+
+function logger(bound: LogFields): Logger {
+  const emit =
+    (level: LogLevel) =>
+    (msg: string, fields?: LogFields, ...err: [unknown?]) =>
+      SINK[level](logLine(level, msg, { ...bound, ...fields }, ...err));
+  return { info: emit("info"), warn: emit("warn"), error: emit("error"), with: (fields) => logger({ ...bound, ...fields }) };
+}
+
+/** The logger; `log.with({ request_id })` for lines of one request or job. */
+export const log: Logger = logger({});
+
+/**
  * Text of an error that is safe to log: no bound SQL parameters (drizzle's query errors put
  * them, i.e. emails, hashes and tokens, into the message and hence the stack), no email
  * addresses. The SQL text and the driver's own reason (e.g. "UNIQUE constraint failed") stay.

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { textFromBase64, textToBase64url } from "./encoding";
 
 /** `?limit=` (default 25, max 100) and `?cursor=` (opaque), as every list of the contract takes. */
 export const PageQuery = z.object({
@@ -8,13 +9,16 @@ export const PageQuery = z.object({
 
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
-/** Cursors are base64url of the last item's sort key: opaque to clients, trivial to decode. */
-export const encodeCursor = (key: string) => btoa(key).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+/**
+ * Cursors are base64url of the last item's sort key: opaque to clients, trivial to decode. Keys
+ * are ASCII (ids, numbers), so UTF-8 here equals the Latin-1 of the `btoa` this replaced.
+ */
+export const encodeCursor = (key: string) => textToBase64url(key);
 
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (!cursor) return undefined;
   try {
-    return atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    return textFromBase64(cursor);
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, ERRORS, type ErrorCode, type FieldError } from "./errors";
-import { safeErrorText, safeStack } from "./log";
+import { log } from "./log";
 
 /** RFC 9457 problem document, as every 4xx/5xx of keel answers. */
 export const ProblemSchema = z
@@ -65,10 +65,8 @@ export function onError(err: Error, c: Context): Response {
       );
     }
   }
-  console.error(
-    // No bound SQL parameters (emails, hashes, tokens) in logs: drizzle puts them in the message.
-    JSON.stringify({ level: "error", request_id: c.get("requestId"), path: c.req.path, error: safeErrorText(err), stack: safeStack(err) }),
-  );
+  // No bound SQL parameters (emails, hashes, tokens) in logs: the logger writes safeErrorText.
+  log.error("unhandled error", { request_id: c.get("requestId"), path: c.req.path }, err);
   return problemResponse(c, new AppError("internal_error", "An unexpected error occurred"));
 }
 

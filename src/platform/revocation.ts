@@ -1,5 +1,7 @@
 import type { Env } from "../env";
 import type { Config } from "./config";
+import { IsolateCache } from "./isolate-cache";
+import { SECOND } from "./time";
 
 /**
  * Edge view of revocations. D1 is the truth (sessions.revoked_at, users.status); KV carries
@@ -14,14 +16,8 @@ import type { Config } from "./config";
  * answer. The isolate that revokes refuses at once (the in-memory set below), and sensitive
  * operations check D1 itself.
  */
-const revokedHere = new Map<string, number>(); // marker key → expiry (ms)
-const clearedUntil = new Map<string, number>(); // "sid|uid" → trust "not revoked" until (ms)
-const MAX_ENTRIES = 10_000;
-
-function remember<K>(map: Map<K, number>, key: K, until: number): void {
-  if (map.size >= MAX_ENTRIES) map.clear();
-  map.set(key, until);
-}
+const revokedHere = new IsolateCache<string, true>(10_000); // marker key, until it expires
+const clearedUntil = new IsolateCache<string, true>(10_000); // "sid|uid": trusted "not revoked"
 
 const sessionKey = (sid: string) => `rs:${sid}`;
 const userKey = (uid: string) => `ub:${uid}`;
@@ -29,7 +25,7 @@ const userKey = (uid: string) => `ub:${uid}`;
 /** Publishes revoked sessions to this isolate and to KV. */
 export async function publishRevokedSessions(env: Env, config: Config, sessionIds: readonly string[], now: number): Promise<void> {
   const ttl = config.ACCESS_TOKEN_TTL_SECONDS + 60;
-  for (const sid of sessionIds) remember(revokedHere, sessionKey(sid), now + ttl * 1000);
+  for (const sid of sessionIds) revokedHere.set(sessionKey(sid), true, now, ttl * SECOND);
   clearedUntil.clear();
   await Promise.all(sessionIds.map((sid) => env.CACHE.put(sessionKey(sid), "1", { expirationTtl: ttl })));
 }
@@ -38,7 +34,7 @@ export async function publishRevokedSessions(env: Env, config: Config, sessionId
 export async function publishUserBlocked(env: Env, userId: string, status: string | null): Promise<void> {
   clearedUntil.clear();
   if (status) {
-    remember(revokedHere, userKey(userId), Number.MAX_SAFE_INTEGER);
+    revokedHere.set(userKey(userId), true, 0, Infinity); // until reactivation
     await env.CACHE.put(userKey(userId), status);
   } else {
     revokedHere.delete(userKey(userId));
@@ -56,15 +52,10 @@ export async function revocationOf(
 ): Promise<"session_revoked" | "user_inactive" | null> {
   const uKey = userKey(userId);
   const sKey = sessionId ? sessionKey(sessionId) : null;
-  const u = revokedHere.get(uKey);
-  if (u !== undefined && u > now) return "user_inactive";
-  if (sKey) {
-    const s = revokedHere.get(sKey);
-    if (s !== undefined && s > now) return "session_revoked";
-  }
+  if (revokedHere.get(uKey, now)) return "user_inactive";
+  if (sKey && revokedHere.get(sKey, now)) return "session_revoked";
   const cacheKey = `${sessionId ?? ""}|${userId}`;
-  const trusted = clearedUntil.get(cacheKey);
-  if (trusted !== undefined && trusted > now) return null;
+  if (clearedUntil.get(cacheKey, now)) return null;
 
   const [userMarker, sessionMarker] = await Promise.all([
     env.CACHE.get(uKey),
@@ -72,6 +63,6 @@ export async function revocationOf(
   ]);
   if (userMarker !== null) return "user_inactive";
   if (sessionMarker !== null) return "session_revoked";
-  if (config.REVOCATION_CACHE_SECONDS > 0) remember(clearedUntil, cacheKey, now + config.REVOCATION_CACHE_SECONDS * 1000);
+  clearedUntil.set(cacheKey, true, now, config.REVOCATION_CACHE_SECONDS * SECOND);
   return null;
 }

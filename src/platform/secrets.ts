@@ -3,8 +3,9 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { utf8ToBytes } from "@noble/hashes/utils.js";
 import type { Env } from "../env";
 import type { Config } from "./config";
-import { base64url, fromBase64 } from "./crypto";
+import { fromBase64, toBase64url } from "./encoding";
 import { AppError } from "./errors";
+import { log } from "./log";
 
 let cached: { source: string; master: Uint8Array; aes: Promise<CryptoKey> } | undefined;
 /** Development without .dev.vars: a random key per isolate (never a fixed one), with a warning. */
@@ -15,7 +16,7 @@ let ephemeral: string | undefined;
  * answer 503, never fall back to a key someone could guess.
  */
 export function missingSecret(name: string): AppError {
-  console.error(JSON.stringify({ level: "error", msg: `${name} secret is not set: refusing to sign or encrypt with a guessable key`, secret: name }));
+  log.error(`${name} secret is not set: refusing to sign or encrypt with a guessable key`, { variable: name });
   return new AppError("service_unavailable", "The service is not configured");
 }
 
@@ -24,8 +25,8 @@ function master(env: Env, config: Config): { master: Uint8Array; aes: Promise<Cr
   if (!source) {
     if (!config.isDevelopment) throw missingSecret("DATA_ENCRYPTION_KEY");
     if (!ephemeral) {
-      console.warn("DATA_ENCRYPTION_KEY is not set: using a random key for this isolate (development only; `npm start` writes one to .dev.vars)");
-      ephemeral = base64url(crypto.getRandomValues(new Uint8Array(32)));
+      log.warn("DATA_ENCRYPTION_KEY is not set: using a random key for this isolate (development only; `npm start` writes one to .dev.vars)");
+      ephemeral = toBase64url(crypto.getRandomValues(new Uint8Array(32)));
     }
     source = ephemeral;
   }
@@ -52,7 +53,7 @@ export async function seal(env: Env, config: Config, plaintext: string, context:
     key,
     new TextEncoder().encode(plaintext),
   );
-  return `v1.${base64url(iv)}.${base64url(new Uint8Array(ct))}`;
+  return `v1.${toBase64url(iv)}.${toBase64url(new Uint8Array(ct))}`;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { useState } from "hono/jsx/dom";
-import { api, ApiError, updateUser, type Session, type User } from "../api";
+import { api, updateUser, type Session, type User } from "../api";
 import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/features/api-keys/scopes";
 import { qrSvg } from "../qr";
-import { ConfirmButton, ErrorNotice, Field, formValues, Notice, useLoad, when } from "../ui";
+import { ConfirmButton, ErrorNotice, Field, formValues, Notice, useLoad, when, useAction } from "../ui";
+import type { ApiKey, CreatedApiKey, SessionRow } from "../dto";
 
 // The API's own scope list (a dependency-free module), less the privileged scopes a user needs a
 // platform permission for: one list, so the console cannot drift from what the API accepts.
@@ -11,7 +12,7 @@ const SCOPES = API_KEY_SCOPES.filter((s) => !(s in PRIVILEGED_SCOPES));
 type Scalar = string | number | boolean | null;
 
 function ProfileSection({ user }: { user: User }) {
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [saved, setSaved] = useState(false);
   return (
     <section aria-labelledby="h-profile">
@@ -28,14 +29,11 @@ function ProfileSection({ user }: { user: User }) {
       <form
         onSubmit={async (e: Event) => {
           const v = formValues(e);
-          setError(null);
           setSaved(false);
-          try {
+          await run(async () => {
             updateUser(await api<User>("PATCH", "/me", { full_name: v.full_name, ...(v.phone ? { phone: v.phone } : {}) }));
             setSaved(true);
-          } catch (err) {
-            setError(err as ApiError);
-          }
+          });
         }}
       >
         <div class="row">
@@ -56,7 +54,7 @@ function ProfileSection({ user }: { user: User }) {
  */
 function SettingsSection({ title, path, id, skip = [] }: { title: string; path: string; id: string; skip?: string[] }) {
   const loaded = useLoad(() => api<Record<string, unknown>>("GET", path), [path]);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [saved, setSaved] = useState(false);
   const data = loaded.data;
   const isTextList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
@@ -91,15 +89,11 @@ function SettingsSection({ title, path, id, skip = [] }: { title: string; path: 
                 patch[k] = raw === "" ? null : typeof old === "number" ? Number(raw) : raw;
               }
             }
-            setError(null);
             setSaved(false);
-            try {
+            await run(async () => {
               await api("PATCH", path, patch);
               setSaved(true);
-              loaded.reload();
-            } catch (err) {
-              setError(err as ApiError);
-            }
+            }, loaded);
           }}
         >
           <ErrorNotice error={error} />
@@ -130,7 +124,7 @@ function SettingsSection({ title, path, id, skip = [] }: { title: string; path: 
 }
 
 function PasswordSection() {
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [done, setDone] = useState(false);
   return (
     <section aria-labelledby="h-password">
@@ -144,15 +138,12 @@ function PasswordSection() {
       <form
         onSubmit={async (e: Event) => {
           const v = formValues(e);
-          setError(null);
           setDone(false);
-          try {
+          await run(async () => {
             await api("POST", "/auth/password/change", { current_password: v.current_password, new_password: v.new_password });
             setDone(true);
             (e.currentTarget as HTMLFormElement | null)?.reset();
-          } catch (err) {
-            setError(err as ApiError);
-          }
+          });
         }}
       >
         <div class="row">
@@ -168,15 +159,8 @@ function PasswordSection() {
 function TwoFactorSection({ user }: { user: User }) {
   const [setup, setSetup] = useState<{ secret: string; otpauth_url: string } | null>(null);
   const [codes, setCodes] = useState<string[] | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const act = async (work: () => Promise<void>) => {
-    setError(null);
-    try {
-      await work();
-    } catch (err) {
-      setError(err as ApiError);
-    }
-  };
+  const { error, run } = useAction();
+  const act = (work: () => Promise<void>) => run(work);
   const refreshUser = async () => updateUser(await api<User>("GET", "/me"));
 
   return (
@@ -266,19 +250,9 @@ function TwoFactorSection({ user }: { user: User }) {
   );
 }
 
-interface SessionRow {
-  id: string;
-  device_name: string | null;
-  ip_address: string | null;
-  user_agent: string | null;
-  created_at: string;
-  last_used_at: string;
-  current: boolean;
-}
-
 function SessionsSection() {
   const loaded = useLoad(() => api<{ items: SessionRow[] }>("GET", "/me/sessions"), []);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   return (
     <section aria-labelledby="h-sessions">
       <h2 id="h-sessions">Sessions</h2>
@@ -311,12 +285,9 @@ function SessionsSection() {
                     question="End this session?"
                     danger
                     onConfirm={async () => {
-                      try {
+                      await run(async () => {
                         await api("DELETE", `/me/sessions/${encodeURIComponent(s.id)}`);
-                        loaded.reload();
-                      } catch (err) {
-                        setError(err as ApiError);
-                      }
+                      }, loaded);
                     }}
                   />
                 )}
@@ -329,20 +300,10 @@ function SessionsSection() {
   );
 }
 
-interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-}
-
 function ApiKeysSection() {
   const loaded = useLoad(() => api<{ items: ApiKey[] }>("GET", "/me/api-keys"), []);
-  const [created, setCreated] = useState<(ApiKey & { key: string }) | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  const { error, run } = useAction();
   return (
     <section aria-labelledby="h-keys">
       <h2 id="h-keys">API keys</h2>
@@ -364,13 +325,9 @@ function ApiKeysSection() {
           const v = formValues(e);
           const form = e.currentTarget as HTMLFormElement;
           const scopes = SCOPES.filter((s) => (form.elements.namedItem(`scope-${s}`) as HTMLInputElement | null)?.checked);
-          setError(null);
-          try {
+          await run(async () => {
             setCreated(await api("POST", "/me/api-keys", { name: v.name, scopes }));
-            loaded.reload();
-          } catch (err) {
-            setError(err as ApiError);
-          }
+          }, loaded);
         }}
       >
         <Field idPrefix="key" name="name" label="Key name" required errors={error?.field("name")} />
@@ -414,12 +371,9 @@ function ApiKeysSection() {
                   question={`Revoke ${k.name}?`}
                   danger
                   onConfirm={async () => {
-                    try {
+                    await run(async () => {
                       await api("DELETE", `/me/api-keys/${encodeURIComponent(k.id)}`);
-                      loaded.reload();
-                    } catch (err) {
-                      setError(err as ApiError);
-                    }
+                    }, loaded);
                   }}
                 />
               </td>

@@ -1,16 +1,7 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
 import { ErrorNotice, Field, formValues, Link, navigate, useLoad, useLocation, when } from "../ui";
-
-export interface AuditEvent {
-  id: string;
-  user_id?: string | null;
-  actor_id?: string | null;
-  action: string;
-  details?: unknown;
-  ip_address?: string | null;
-  created_at: string;
-}
+import type { AuditEvent } from "../dto";
 
 export function AuditTable({ items }: { items: AuditEvent[] }) {
   return (

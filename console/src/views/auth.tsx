@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
-import { ApiError, publicPost, signIn, verifySecondFactor } from "../api";
-import { ErrorNotice, Field, formValues, Link, navigate, Notice } from "../ui";
+import { publicPost, signIn, verifySecondFactor } from "../api";
+import { ErrorNotice, Field, formValues, Link, navigate, Notice, useAction } from "../ui";
 
 function afterSignIn() {
   const next = new URLSearchParams(location.search).get("next");
@@ -10,19 +10,13 @@ function afterSignIn() {
 export function SignInView() {
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const [useBackup, setUseBackup] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run: act } = useAction();
   const [busy, setBusy] = useState(false);
 
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, "network", String(err)));
-    } finally {
-      setBusy(false);
-    }
+    await act(work);
+    setBusy(false);
   };
 
   if (mfaToken) {
@@ -83,7 +77,7 @@ export function SignInView() {
 }
 
 export function RegisterView() {
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
   if (done) {
     return (
@@ -105,13 +99,10 @@ export function RegisterView() {
       <form
         onSubmit={async (e: Event) => {
           const v = formValues(e);
-          setError(null);
-          try {
+          await run(async () => {
             await publicPost("/auth/register", { email: v.email, password: v.password, full_name: v.full_name });
             setDone(v.email ?? "");
-          } catch (err) {
-            setError(err as ApiError);
-          }
+          });
         }}
       >
         <Field name="full_name" label="Full name" autocomplete="name" required errors={error?.field("full_name")} />
@@ -136,7 +127,7 @@ export function RegisterView() {
 
 export function ForgotView() {
   const [sent, setSent] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   return (
     <section>
       <h1>Reset your password</h1>
@@ -149,13 +140,10 @@ export function ForgotView() {
         <form
           onSubmit={async (e: Event) => {
             const v = formValues(e);
-            setError(null);
-            try {
+            await run(async () => {
               await publicPost("/auth/password/forgot", { email: v.email });
               setSent(true);
-            } catch (err) {
-              setError(err as ApiError);
-            }
+            });
           }}
         >
           <Field name="email" label="Email" type="email" autocomplete="email" required />

@@ -1,26 +1,9 @@
 import { useState } from "hono/jsx/dom";
-import { api, ApiError, query } from "../api";
-import { ConfirmButton, ErrorNotice, Link, Notice, useLoad, when } from "../ui";
+import { api, query } from "../api";
+import { ConfirmButton, ErrorNotice, Link, Notice, useLoad, when, useAction } from "../ui";
+import type { Member, Org } from "../dto";
 
 const PLANS = ["free", "team", "business", "enterprise"] as const;
-
-interface Org {
-  id: string;
-  name: string;
-  subscription_plan: string;
-  subscription_status?: string;
-  max_users?: number;
-  member_count?: number;
-  created_at?: string;
-}
-
-interface Member {
-  user_id: string;
-  email: string;
-  full_name: string;
-  role: string;
-  joined_at: string;
-}
 
 export function OrgsView() {
   const [cursor, setCursor] = useState<string | undefined>(undefined);
@@ -67,7 +50,7 @@ export function OrgDetailView({ id }: { id: string }) {
   const [cursor, setCursor] = useState<string | undefined>(undefined);
   const members = useLoad(() => api<{ items: Member[]; next_cursor: string | null }>("GET", `/admin/orgs/${encodeURIComponent(id)}/members${query({ limit: 100, cursor })}`), [id, cursor]);
   const [plan, setPlan] = useState<string>("");
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [saved, setSaved] = useState<string | null>(null);
   const o = org.data;
   return (
@@ -102,14 +85,10 @@ export function OrgDetailView({ id }: { id: string }) {
                 label="Change plan"
                 question={`Move ${o.name} to ${plan}?`}
                 onConfirm={async () => {
-                  setError(null);
-                  try {
+                  await run(async () => {
                     await api("PATCH", `/admin/orgs/${encodeURIComponent(id)}`, { subscription_plan: plan });
                     setSaved(plan);
-                    org.reload();
-                  } catch (err) {
-                    setError(err as ApiError);
-                  }
+                  }, org);
                 }}
               />
             ) : null}

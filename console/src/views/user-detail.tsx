@@ -1,7 +1,9 @@
 import { useState } from "hono/jsx/dom";
-import { api, ApiError, query } from "../api";
-import { ConfirmButton, ErrorNotice, Field, formValues, Link, Notice, useLoad, when } from "../ui";
-import { AuditTable, type AuditEvent } from "./audit";
+import { api, query } from "../api";
+import { ConfirmButton, ErrorNotice, Field, formValues, Link, Notice, useLoad, when, useAction } from "../ui";
+import { AuditTable } from "./audit";
+import type { AuditEvent } from "../dto";
+import type { ApiKey as ApiKeyRow, SessionRow } from "../dto";
 
 type Dict = Record<string, unknown>;
 
@@ -26,29 +28,6 @@ function summary(v: unknown): { count: number; lastUsed: string | null; list: Di
 
 const arr = (v: unknown): Dict[] => (Array.isArray(v) ? (v as Dict[]) : []);
 
-/** A live session as the admin view lists it (`sessions_list`). */
-interface SessionRow {
-  id: string;
-  device_name: string | null;
-  ip_address: string | null;
-  country: string | null;
-  city: string | null;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-}
-
-/** A live API key as the admin view lists it (`api_keys_list`): name and prefix, never the key. */
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-}
-
 const where = (s: SessionRow) => [s.city, s.country].filter(Boolean).join(", ") || "—";
 
 export function UserDetailView({ id }: { id: string }) {
@@ -56,21 +35,16 @@ export function UserDetailView({ id }: { id: string }) {
   const audit = useLoad(() => api<{ items: AuditEvent[] }>("GET", `/admin/audit${query({ user_id: id, limit: 10 })}`), [id]);
   // The roles that exist (GET /admin/roles), to pick from; "user" is implicit and held by all.
   const roleList = useLoad(() => api<{ items: { name: string; description: string | null }[] }>("GET", "/admin/roles"), []);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
   const [message, setMessage] = useState<string | null>(null);
 
   const u = loaded.data ? ((loaded.data.user as Dict | undefined) ?? loaded.data) : undefined;
   const act = async (label: string, work: () => Promise<unknown>) => {
-    setError(null);
     setMessage(null);
-    try {
+    await run(async () => {
       await work();
       setMessage(`${label}: done for ${String(u?.email ?? id)}.`);
-      loaded.reload();
-      audit.reload();
-    } catch (err) {
-      setError(err as ApiError);
-    }
+    }, loaded, audit);
   };
 
   const roles = u ? arr(loaded.data?.role_assignments ?? u.role_assignments ?? u.roles).map(roleOf) : [];

@@ -1,21 +1,10 @@
 import { useState } from "hono/jsx/dom";
-import { api, ApiError, query, type User } from "../api";
-import { ConfirmButton, ErrorNotice, Field, formValues, Link, navigate, Select, useLoad, useLocation, when } from "../ui";
+import { api, query } from "../api";
+import { ConfirmButton, ErrorNotice, Field, formValues, Link, navigate, Select, useLoad, useLocation, when, useAction } from "../ui";
+import type { BulkResult, UserPage } from "../dto";
 
 const PAGE_SIZE = 25;
 const BULK_ACTIONS = ["activate", "deactivate", "suspend", "assign_role", "remove_role", "delete"] as const;
-
-interface UserPage {
-  items: User[];
-  total: number;
-  page: number;
-  page_size: number;
-}
-
-export interface BulkResult {
-  succeeded: string[];
-  failed: { id: string; code: string }[];
-}
 
 /** The per-id outcome of an action on several users (or one). */
 export function ResultList({ result }: { result: BulkResult }) {
@@ -54,7 +43,7 @@ export function UsersView() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulk, setBulk] = useState<{ action: string; role: string }>({ action: "suspend", role: "" });
   const [result, setResult] = useState<BulkResult | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, run } = useAction();
 
   const go = (next: Partial<typeof filters>) => navigate(`/console/users${query({ ...filters, ...next })}`);
   const items = loaded.data?.items ?? [];
@@ -109,8 +98,7 @@ export function UsersView() {
             question={`${bulk.action.replace("_", " ")} ${selected.size} user(s)?`}
             danger={bulk.action !== "activate" && bulk.action !== "assign_role"}
             onConfirm={async () => {
-              setError(null);
-              try {
+              await run(async () => {
                 setResult(
                   await api<BulkResult>("POST", "/admin/users/bulk", {
                     action: bulk.action,
@@ -119,10 +107,7 @@ export function UsersView() {
                   }),
                 );
                 setSelected(new Set());
-                loaded.reload();
-              } catch (err) {
-                setError(err as ApiError);
-              }
+              }, loaded);
             }}
           />
         ) : null}

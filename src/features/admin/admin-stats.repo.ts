@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { rawSelect, type Db } from "../../platform/db";
-
-const DAY_MS = 86_400_000;
+import { DAY } from "../../platform/time";
 
 /** Score buckets of the engagement distribution (a user's average daily score over the window). */
 export const SCORE_BUCKETS = [
@@ -25,8 +24,8 @@ const bucketCase = sql.raw(
  * roll-ups of `engagement_daily` (index on date), and the parked tenders.
  */
 export async function loadStats(db: Db, now: Date, days: number) {
-  const since = now.getTime() - days * DAY_MS;
-  const firstDay = new Date(now.getTime() - (days - 1) * DAY_MS).toISOString().slice(0, 10);
+  const since = now.getTime() - days * DAY;
+  const firstDay = new Date(now.getTime() - (days - 1) * DAY).toISOString().slice(0, 10);
   const firstDayStart = Date.parse(`${firstDay}T00:00:00Z`);
   const [totals, logins, engagement, distribution, signups, parked] = await db.batch([
     rawSelect<{ total: number; active: number; verified: number; recent: number }>(db, sql`

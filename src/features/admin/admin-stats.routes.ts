@@ -4,9 +4,9 @@ import { problemResponses } from "../../platform/problem";
 import { API, jsonResponse } from "../../platform/routes";
 import { securedRoute } from "../access/secured-route";
 import { loadStats, SCORE_BUCKETS } from "./admin-stats.repo";
+import { DAY } from "../../platform/time";
 
 const WINDOW_DAYS = 30;
-const DAY_MS = 86_400_000;
 
 const StatsSchema = z
   .object({
@@ -50,7 +50,7 @@ async function adminStats(ctx: RequestContext): Promise<z.infer<typeof StatsSche
   const first = Date.parse(`${s.firstDay}T00:00:00Z`);
   const byBucket = new Map(s.distribution.map((r) => [r.bucket, Number(r.users)]));
   const signupsPerDay = new Map(s.signups.map((r) => [r.day, Number(r.users)]));
-  const dayOf = (i: number) => new Date(first + i * DAY_MS).toISOString().slice(0, 10);
+  const dayOf = (i: number) => new Date(first + i * DAY).toISOString().slice(0, 10);
   return {
     total_users: Number(s.totals.total),
     active_users: Number(s.totals.active),

@@ -21,6 +21,7 @@ import { loginGuardKey } from "../auth/login.service";
 import { mfaGuardKey } from "../auth/mfa.service";
 import { clearLoginFailures, isSuperuser, loadAdminUser, searchUsers, stillPasswordless, updateUserFields, userExists, userForInvite, type UserListRow } from "./admin-users.repo";
 import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAction, UpdateUserInput } from "./admin-users.schemas";
+import { HOUR } from "../../platform/time";
 
 /**
  * The stored "hash" of an account created without a password. It is not a hash format, so every
@@ -28,7 +29,6 @@ import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAct
  * sign in until the emailed set-password link (a `password_reset` token) replaces it.
  */
 export const NO_PASSWORD = "!no-password";
-const HOUR_MS = 3_600_000;
 
 const iso = (v: Date | number | null | undefined) => (v === null || v === undefined ? null : new Date(v).toISOString());
 
@@ -138,7 +138,7 @@ export async function inviteStatements(ctx: RequestContext, user: { id: string; 
   const issued = issueOneTimeToken(
     db,
     // `verifies_email`: the link reached the inbox, so setting the password also verifies it.
-    { userId: user.id, purpose: "password_reset", ttlMs: config.ADMIN_INVITE_TTL_HOURS * HOUR_MS, data: { verifies_email: true }, onlyIf },
+    { userId: user.id, purpose: "password_reset", ttlMs: config.ADMIN_INVITE_TTL_HOURS * HOUR, data: { verifies_email: true }, onlyIf },
     now,
   );
   const message = {

@@ -34,6 +34,7 @@ import { activeAlertsQuery, alertsVersionQuery } from "./alerts.repo";
 import { prepareTender } from "./match";
 import { signUnsubscribeToken, unsubscribeParts } from "./unsubscribe-token";
 import type { TenderCriteria } from "./criteria.schema";
+import { DAY } from "../../platform/time";
 
 /** Match rows per recording batch. */
 export const MATCHES_PER_CHUNK = 500;
@@ -41,7 +42,6 @@ export const MATCHES_PER_CHUNK = 500;
 const EMAILS_PER_BATCH = 30;
 /** In-app notifications expire (and are purged by the cron) after this many days. */
 export const NOTIFICATION_TTL_DAYS = 90;
-const DAY = 86_400_000;
 
 export interface IndexedAlertRef {
   id: string;

@@ -11,6 +11,7 @@ import { matchPairs, recordMatches, sendImmediateEmails } from "./alert-matching
 import { alertsRepo, bumpAlertsVersion, bumpAlertsVersionIf, type AlertWrite } from "./alerts.repo";
 import { compileCriteria, toFtsQuery } from "./match";
 import { toAlertMatchOut, toAlertOut, type CreateAlertInput, type UpdateAlertInput } from "./alerts.schemas";
+import { DAY } from "../../platform/time";
 
 /** How far back a new immediate alert is matched at once. */
 export const FIRST_MATCH_DAYS = 7;
@@ -61,7 +62,7 @@ function firstMatchTenders(ctx: RequestContext, criteria: AlertWrite["criteria"]
   // Keywords without a word match nothing (the schema refuses them; fail closed on stored rows).
   if (compiled.keywords && fts === null) return Promise.resolve([]);
   return firstMatchCandidates(ctx.db, {
-    since: new Date(ctx.now.getTime() - FIRST_MATCH_DAYS * 86_400_000),
+    since: new Date(ctx.now.getTime() - FIRST_MATCH_DAYS * DAY),
     limit: ctx.config.ALERT_BACKFILL_MAX,
     fts,
     excludeFts: toFtsQuery(compiled.excludes),

@@ -24,14 +24,13 @@
  */
 import type { TenderCriteria } from "../../db/schema";
 import { normalizeLabel, normalizeText, tokenize, WORD_CHAR_CLASS } from "../tenders/text";
-
-const DAY_MS = 86_400_000;
+import { DAY } from "../../platform/time";
 
 /** Milliseconds of each `closing_date_range`; "any" sets no constraint. */
 export const CLOSING_RANGE_MS = {
-  next_7_days: 7 * DAY_MS,
-  next_30_days: 30 * DAY_MS,
-  next_90_days: 90 * DAY_MS,
+  next_7_days: 7 * DAY,
+  next_30_days: 30 * DAY,
+  next_90_days: 90 * DAY,
 } as const;
 
 /** One keyword, parsed: the whole words and the prefixes that must all occur in the tender. */

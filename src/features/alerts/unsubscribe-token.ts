@@ -13,6 +13,7 @@ import { tokenLink, type LinkConfig } from "../../email/templates";
 import type { Env } from "../../env";
 import type { Config } from "../../platform/config";
 import { hmacHex, timingSafeEqualStr } from "../../platform/crypto";
+import { textFromBase64 } from "../../platform/encoding";
 import { derivedKey, open, seal } from "../../platform/secrets";
 
 export type UnsubscribeTarget = { userId: string; alertId: string } | { userId: string; digest: true };
@@ -49,8 +50,7 @@ export async function verifyUnsubscribeToken(env: Env, config: Config, token: st
     const [payload, mac, extra] = token.split(".");
     if (!payload || !mac || extra !== undefined) return null;
     if (!timingSafeEqualStr(mac, hmacHex(v1Key, payload))) return null;
-    const b64 = payload.replace(/-/g, "+").replace(/_/g, "/");
-    return toTarget(JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)))) as Record<string, unknown>, 0);
+    return toTarget(JSON.parse(textFromBase64(payload)) as Record<string, unknown>, 0);
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { alertMatches, auditLog, engagementDaily, favorites, tenderInteractions, tenderSearches } from "../../db/schema";
 import type { Db } from "../../platform/db";
+import { DAY } from "../../platform/time";
 
 /** Weights of the engagement score: a favorite says more than a view, a view more than a login. */
 export const ENGAGEMENT_WEIGHTS = { login: 1, search: 0.5, view: 1, favorite: 3, alert: 0.25 } as const;
@@ -18,7 +19,7 @@ export const rollUpEngagementDay = (db: Db, day: string) => db.run(rollUpEngagem
 /** The roll-up statement of one day (exported for its query-plan test). */
 export function rollUpEngagementDaySql(day: string) {
   const from = Date.parse(`${day}T00:00:00Z`);
-  const to = from + 86_400_000;
+  const to = from + DAY;
   const w = ENGAGEMENT_WEIGHTS;
   return sql`
     INSERT INTO ${engagementDaily} (user_id, date, login_count, search_count, tender_views, favorites_added, alerts_triggered, engagement_score)

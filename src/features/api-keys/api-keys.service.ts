@@ -1,10 +1,11 @@
 import type { UserActor } from "../../platform/actor";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import * as z from "zod";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { IsolateCache } from "../../platform/isolate-cache";
+import { MINUTE, SECOND } from "../../platform/time";
 import { rateLimitIp } from "../../platform/rate-limit";
 import { newId } from "../../platform/ids";
 import { hasPermission } from "../access/access.service";
@@ -49,7 +50,7 @@ const kvKey = (hash: string) => `ak:${hash}`;
 const kvRevokedKey = (hash: string) => `akr:${hash}`;
 /** Outlives any `ak:` entry a racing lookup could still write (KV_TTL_SECONDS after it read D1). */
 const TOMBSTONE_TTL_SECONDS = 2 * KV_TTL_SECONDS + 60;
-const memory = new Map<string, { record: ApiKeyRecord; until: number }>();
+const memory = new IsolateCache<string, ApiKeyRecord>(10_000);
 /**
  * Negative cache: a presented key that D1 does not know, per isolate and in KV, so repeating it
  * costs no D1 read. Keys are 256 random bits: a key created later never has a remembered hash.
@@ -57,10 +58,10 @@ const memory = new Map<string, { record: ApiKeyRecord; until: number }>();
 const kvUnknownKey = (hash: string) => `akn:${hash}`;
 /** KV's shortest TTL. */
 const UNKNOWN_KV_TTL_SECONDS = 60;
-const UNKNOWN_MEMORY_TTL_MS = 60_000;
+const UNKNOWN_MEMORY_TTL_MS = MINUTE;
 const unknownHere = new IsolateCache<string, true>();
 /** Keys revoked through this isolate (hash → until): a racing lookup cannot re-cache them here. */
-const revokedHere = new Map<string, number>();
+const revokedHere = new IsolateCache<string, true>(10_000);
 
 const toRecord = (row: ApiKeyRow & { ownerStatus: string; ownerPasswordChangedAt: Date }): ApiKeyRecord => ({
   id: row.id,
@@ -146,11 +147,10 @@ export async function revokeApiKey(ctx: RequestContext, actor: UserActor, id: st
  * tombstoned here and in KV, so no cache (nor a lookup racing the revoke) serves them as live.
  */
 export async function publishRevokedKeys(ctx: Pick<RequestContext, "env" | "now">, keyHashes: readonly string[]): Promise<void> {
-  const until = ctx.now.getTime() + TOMBSTONE_TTL_SECONDS * 1000;
+  const now = ctx.now.getTime();
   for (const hash of keyHashes) {
     memory.delete(hash);
-    if (revokedHere.size >= 10_000) revokedHere.clear();
-    revokedHere.set(hash, until);
+    revokedHere.set(hash, true, now, TOMBSTONE_TTL_SECONDS * SECOND);
   }
   await Promise.all(
     keyHashes.flatMap((hash) => [
@@ -168,10 +168,9 @@ export async function publishRevokedKeys(ctx: Pick<RequestContext, "env" | "now"
 export async function lookupApiKey(ctx: RequestContext, key: string): Promise<ApiKeyRecord | null> {
   const hash = sha256Hex(key);
   const now = ctx.now.getTime();
-  const revokedUntil = revokedHere.get(hash);
-  if (revokedUntil !== undefined && revokedUntil > now) return revokedRecord(memory.get(hash)?.record);
-  const hit = memory.get(hash);
-  if (hit && hit.until > now) return hit.record;
+  if (revokedHere.get(hash, now)) return revokedRecord(memory.get(hash, now));
+  const hit = memory.get(hash, now);
+  if (hit) return hit;
   const [cached, tombstone] = await Promise.all([
     ctx.env.CACHE.get(kvKey(hash), "json").then((v) => ApiKeyRecord.safeParse(v)),
     ctx.env.CACHE.get(kvRevokedKey(hash)),
@@ -194,8 +193,7 @@ export async function lookupApiKey(ctx: RequestContext, key: string): Promise<Ap
     ctx.waitUntil(ctx.env.CACHE.put(kvKey(hash), JSON.stringify(record), { expirationTtl: KV_TTL_SECONDS }));
   }
   if (tombstone !== null) record = revokedRecord(record);
-  if (memory.size > 10_000) memory.clear();
-  memory.set(hash, { record, until: now + MEMORY_TTL_MS });
+  memory.set(hash, record, now, MEMORY_TTL_MS);
   return record;
 }
 
@@ -237,6 +235,6 @@ export async function flushApiKeyUsage(ctx: Pick<RequestContext, "db" | "now">):
       const cur = pendingUsage.get(id) ?? { count: 0, last: 0 };
       pendingUsage.set(id, { count: cur.count + u.count, last: Math.max(cur.last, u.last) });
     }
-    console.error(JSON.stringify({ level: "error", msg: "api key usage flush failed", error: safeErrorText(err) }));
+    log.error("api key usage flush failed", {}, err);
   }
 }

@@ -5,6 +5,7 @@ import { hmacHex, randomToken, timingSafeEqualStr } from "../../platform/crypto"
 import { API } from "../../platform/routes";
 import { derivedKey } from "../../platform/secrets";
 import { deliverTokens } from "./refresh-cookie";
+import { DAY } from "../../platform/time";
 
 // Device tokens (OWASP "Slow Down Online Guessing Attacks with Device Cookies"): a successful
 // sign-in hands the device a token; a later login that sends it back is judged by that device's
@@ -56,7 +57,7 @@ export function verifyDeviceToken(ctx: RequestContext, token: string | undefined
   if (!m) return null;
   const [, userId, deviceId, issued, version, given] = m as unknown as [string, string, string, string, string, string];
   const issuedMs = parseInt(issued, 36) * 1000;
-  if (!(issuedMs + ctx.config.DEVICE_TOKEN_TTL_DAYS * 86_400_000 > ctx.now.getTime())) return null;
+  if (!(issuedMs + ctx.config.DEVICE_TOKEN_TTL_DAYS * DAY > ctx.now.getTime())) return null;
   return timingSafeEqualStr(mac(ctx, userId, deviceId, issued, version), given) ? { userId, deviceId, passwordVersion: version } : null;
 }
 

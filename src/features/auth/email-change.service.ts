@@ -13,8 +13,8 @@ import { changeEmail, findUserByEmail, findUserById, userHasEmail } from "../use
 import { issueOneTimeToken } from "./one-time-tokens.repo";
 import { verifyPassword } from "./password-hash";
 import { runBatch } from "./sessions.service";
+import { HOUR } from "../../platform/time";
 
-const HOUR_MS = 3_600_000;
 /** Each attempt costs a password hash: bounded per user, before hashing. */
 const EMAIL_CHANGE_RATE = { limit: 10, windowSeconds: 3600 };
 
@@ -46,7 +46,7 @@ export async function requestEmailChange(ctx: RequestContext, actor: UserActor, 
   if (await findUserByEmail(db, input.new_email, now)) throw taken();
 
   const hours = config.EMAIL_VERIFICATION_TTL_HOURS;
-  const issued = issueOneTimeToken(db, { userId: user.id, purpose: "email_change", ttlMs: hours * HOUR_MS, data: { new_email: input.new_email } }, now);
+  const issued = issueOneTimeToken(db, { userId: user.id, purpose: "email_change", ttlMs: hours * HOUR, data: { new_email: input.new_email } }, now);
   const mail = await outboxInsert(ctx, {
     to: input.new_email,
     userId: user.id,

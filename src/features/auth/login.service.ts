@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
 import { auditInsert } from "../audit/audit.repo";
@@ -11,6 +11,7 @@ import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { openSession, runBatch } from "./sessions.service";
 import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
+import { MINUTE } from "../../platform/time";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 
@@ -64,7 +65,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   const { db, now, config, env } = ctx;
   let device = verifyDeviceToken(ctx, input.device_token);
   let guardKey = device ? deviceGuardKey(device) : loginGuardKey(input.email);
-  const attempt = { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000, rate: config.RATE_LOGIN_PER_EMAIL };
+  const attempt = { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * MINUTE, rate: config.RATE_LOGIN_PER_EMAIL };
   // The user lookup (a read) runs beside both limits, which stay strictly in order: the email's
   // guard is asked only once the per-IP limit has let the caller through, so a caller refused
   // per IP spends nothing of the email's budget; nothing is hashed before both have answered.
@@ -98,7 +99,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   if (!user || !verdict.ok) {
     ctx.waitUntil(
       recordPasswordFailure(ctx, user, input.email, reservation, device).catch((err) =>
-        console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "recording a failed login failed", error: safeErrorText(err) })),
+        log.error("recording a failed login failed", { request_id: ctx.requestId }, err),
       ),
     );
     throw invalidCredentials();
@@ -113,9 +114,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
       ctx.waitUntil(
         signInGuard(env, key)
           .succeed()
-          .catch((err) =>
-            console.error(JSON.stringify({ level: "error", request_id: ctx.requestId, msg: "resetting the sign-in guard failed", error: safeErrorText(err) })),
-          ),
+          .catch((err) => log.error("resetting the sign-in guard failed", { request_id: ctx.requestId }, err)),
       );
     }
   }

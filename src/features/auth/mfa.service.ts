@@ -14,6 +14,7 @@ import { mfaRepo } from "./mfa.repo";
 import { verifyPassword } from "./password-hash";
 import { runBatch, type Statement } from "./sessions.service";
 import { base32Decode, base32Encode, generateBackupCodes, matchTotpStep, normalizeBackupCode, otpauthUrl } from "./totp";
+import { MINUTE, HOUR } from "../../platform/time";
 
 const sealContext = (userId: string) => `totp:${userId}`;
 
@@ -94,7 +95,7 @@ export async function guardSecondFactor<T>(ctx: RequestContext, user: GuardedUse
   const reservation = await reserveAttempt(
     env,
     key,
-    { now: now.getTime(), threshold: config.MFA_LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * 60_000, maxLockMs: config.MFA_LOCKOUT_MAX_HOURS * 3_600_000 },
+    { now: now.getTime(), threshold: config.MFA_LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * MINUTE, maxLockMs: config.MFA_LOCKOUT_MAX_HOURS * HOUR },
     "Too many wrong authentication codes",
   );
   let result: T;

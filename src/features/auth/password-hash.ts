@@ -7,6 +7,7 @@
 import { Buffer } from "node:buffer";
 import { pbkdf2, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 import bcrypt from "bcryptjs";
+import { fromBase64, toBase64NoPad } from "../../platform/encoding";
 
 /** scrypt cost parameters: N (CPU/memory cost, power of two), r (block size), p (parallelism). */
 export interface ScryptParams {
@@ -238,14 +239,16 @@ function normalizedBytes(password: string): Buffer {
   return Buffer.from(password.normalize("NFKC"), "utf8");
 }
 
-function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64").replace(/=+$/, "");
-}
+const b64 = toBase64NoPad;
 
-// Buffer's decoder silently skips junk, so only accept input that round-trips exactly.
-function unb64(s: string): Buffer | undefined {
-  const bytes = Buffer.from(s, "base64");
-  return b64(bytes) === s ? bytes : undefined;
+// Only input that round-trips exactly: standard alphabet, no padding, no white space.
+function unb64(s: string): Uint8Array | undefined {
+  try {
+    const bytes = fromBase64(s);
+    return b64(bytes) === s ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------

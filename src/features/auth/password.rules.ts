@@ -1,12 +1,11 @@
 import type { Config } from "../../platform/config";
 import type { Db } from "../../platform/db";
 import { passwordChangedAt } from "../users/users.repo";
-
-const DAY_MS = 86_400_000;
+import { DAY } from "../../platform/time";
 
 /** Pure: whether a password set at `changedAt` has expired at `now` (0 days = never). */
 export function isPasswordExpired(changedAt: Date, maxAgeDays: number, now: Date): boolean {
-  return maxAgeDays > 0 && now.getTime() - changedAt.getTime() >= maxAgeDays * DAY_MS;
+  return maxAgeDays > 0 && now.getTime() - changedAt.getTime() >= maxAgeDays * DAY;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { signInGuard } from "../../platform/sign-in-guard";
 import { outboxInsert } from "../../email/outbox.repo";
@@ -18,6 +18,7 @@ import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken, revokeOneTime
 import { hashPassword, verifyPassword } from "./password-hash";
 import { checkPassword } from "./password-policy";
 import { endSessions, runBatch, type Statement } from "./sessions.service";
+import { MINUTE } from "../../platform/time";
 
 /** Throws 422 `weak_password` listing every rule the password breaks. */
 export function assertPasswordAcceptable(config: Config, password: string, context: { email: string; fullName: string }): void {
@@ -132,7 +133,7 @@ export async function forgotPassword(ctx: RequestContext, email: string): Promis
       const { db, now, config } = ctx;
       const user = await findUserByEmail(db, email, now);
       if (!user || user.status !== "active") return;
-      const issued = issueOneTimeToken(db, { userId: user.id, purpose: "password_reset", ttlMs: config.PASSWORD_RESET_TTL_MINUTES * 60_000 }, now);
+      const issued = issueOneTimeToken(db, { userId: user.id, purpose: "password_reset", ttlMs: config.PASSWORD_RESET_TTL_MINUTES * MINUTE }, now);
       const mail = await outboxInsert(ctx, {
           to: user.email,
           userId: user.id,
@@ -144,7 +145,7 @@ export async function forgotPassword(ctx: RequestContext, email: string): Promis
       });
       await runBatch(ctx, [...issued.statements, mail.statement, auditInsert(db, ctx, { userId: user.id, action: "auth.password_reset_requested" })]);
       await enqueueEmails(ctx.env, [mail.id]);
-    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "forgot password failed", error: safeErrorText(err) }))),
+    })().catch((err) => log.error("forgot password failed", {}, err)),
   );
 }
 

@@ -3,7 +3,7 @@ import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { isUniqueViolation } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
@@ -21,15 +21,14 @@ import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword } from "./password-hash";
 import { assertPasswordAcceptable } from "./passwords.service";
 import { runBatch, type Statement } from "./sessions.service";
-
-const HOUR_MS = 3_600_000;
+import { HOUR } from "../../platform/time";
 
 /** The verification email and its single-use token, as statements for the caller's batch. */
 async function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
   const { config, now, db } = ctx;
   const issued = issueOneTimeToken(
     db,
-    { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR_MS },
+    { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR },
     now,
   );
   const mail = await outboxInsert(ctx, {
@@ -123,6 +122,6 @@ export async function resendVerification(ctx: RequestContext, email: string): Pr
       const verification = await verificationEmail(ctx, user);
       await runBatch(ctx, verification.statements);
       await enqueueEmails(ctx.env, [verification.outboxId]);
-    })().catch((err) => console.error(JSON.stringify({ level: "error", msg: "resend verification failed", error: safeErrorText(err) }))),
+    })().catch((err) => log.error("resend verification failed", {}, err)),
   );
 }

@@ -26,8 +26,7 @@ import { userViewChanged } from "../users/user-view";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
 import { isPasswordExpired } from "./password.rules";
 import { termsUpdateRequired } from "../access/access.service";
-
-const DAY_MS = 86_400_000;
+import { DAY } from "../../platform/time";
 
 export type Statement = BatchItem<"sqlite">;
 
@@ -42,7 +41,7 @@ export async function runBatch(ctx: RequestContext, statements: Statement[]) {
  * use, but never past SESSION_MAX_DAYS after it began: refreshing cannot keep it alive forever.
  */
 const sessionExpiry = (config: RequestContext["config"], createdAt: Date, now: Date) =>
-  new Date(Math.min(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY_MS, createdAt.getTime() + config.SESSION_MAX_DAYS * DAY_MS));
+  new Date(Math.min(now.getTime() + config.REFRESH_TOKEN_TTL_DAYS * DAY, createdAt.getTime() + config.SESSION_MAX_DAYS * DAY));
 
 /** "Patna, IN" / "IN" for the "new sign-in" email; null when the edge did not say. */
 const locationLabel = (geo: RequestContext["geo"]) => (geo.country ? (geo.city ? `${geo.city}, ${geo.country}` : geo.country) : null);

@@ -18,12 +18,13 @@ import { tenderLine, type MatchingContext } from "../alerts/alert-matching.servi
 import { signUnsubscribeToken, unsubscribeParts } from "../alerts/unsubscribe-token";
 import { isDigestDue, nextDigestAt } from "./schedule";
 import { advanceDigests, claimDigest, claimSucceeded, dueDigestUsers, type DueDigestRow } from "./digests.repo";
+import { DAY } from "../../platform/time";
+import { log } from "../../platform/log";
 
 /** Tenders listed in one digest; older pending matches beyond it go into the next one. */
 export const DIGEST_MAX_TENDERS = 50;
 /** Digests written per D1 batch (three statements each). */
 const DIGESTS_PER_WRITE = 50;
-const DAY = 86_400_000;
 
 export interface DigestReport {
   sent: number;
@@ -71,7 +72,7 @@ async function digestBatch(ctx: MatchingContext, due: readonly DueDigestRow[]): 
       else advance.push([u.user_id, u.next_at, next]);
     } catch (err) {
       // An invalid stored time zone or time (validated on write; old rows): looked at again in a day.
-      console.warn(JSON.stringify({ level: "warn", msg: "digest skipped: invalid schedule", user_id: u.user_id, error: String(err) }));
+      log.warn("digest skipped: invalid schedule", { user_id: u.user_id }, err);
       skipped++;
       advance.push([u.user_id, u.next_at, ctx.now.getTime() + DAY]);
     }

@@ -11,6 +11,7 @@
  * it when it is written (isValidTimeZone, parseLocalTime), and let the cron skip and log a row
  * that still fails rather than guess.
  */
+import { HOUR, DAY } from "../../platform/time";
 
 /** A moment as read on the wall clock of a time zone. */
 export interface LocalTimeParts {
@@ -148,8 +149,7 @@ export interface DigestSchedule {
  */
 export const DIGEST_CATCH_UP_MINUTES = 6 * 60;
 
-const DAY_MS = 86_400_000;
-const dayNumber = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY_MS;
+const dayNumber = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / DAY;
 
 /**
  * Whether the user's digest should go out at this cron tick. The digest's slot is the latest
@@ -249,7 +249,7 @@ export function startOfLocalDay(now: Date, timeZone: string): Date {
   // America/Santiago): the day starts at the first second whose local date is today.
   // Whole seconds (offsets change on whole seconds), so the bisection steps are at least 1 s.
   let hi = Math.floor(now.getTime() / 1000) * 1000;
-  let lo = hi - 50 * 3_600_000; // surely on an earlier local date
+  let lo = hi - 50 * HOUR; // surely on an earlier local date
   while (hi - lo > 1000) {
     const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
     if (localTimeParts(new Date(mid), timeZone).date < date) lo = mid;
@@ -271,8 +271,8 @@ function instantOfLocal(date: string, minutes: number, timeZone: string): number
     const p = localTimeParts(new Date(i), timeZone);
     return p.date > date || (p.date === date && p.minutes >= minutes);
   };
-  let lo = wall - 26 * 3_600_000;
-  let hi = wall + 26 * 3_600_000;
+  let lo = wall - 26 * HOUR;
+  let hi = wall + 26 * HOUR;
   while (hi - lo > 1000) {
     const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
     if (reached(mid)) hi = mid;
@@ -281,7 +281,7 @@ function instantOfLocal(date: string, minutes: number, timeZone: string): number
   return hi;
 }
 
-const shiftDate = (date: string, days: number) => new Date((dayNumber(date) + days) * DAY_MS).toISOString().slice(0, 10);
+const shiftDate = (date: string, days: number) => new Date((dayNumber(date) + days) * DAY).toISOString().slice(0, 10);
 
 /**
  * The first digest slot strictly after `after`: the next local occurrence of `digestTime` (weekly:

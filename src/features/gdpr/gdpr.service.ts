@@ -15,8 +15,8 @@ import { findUserById } from "../users/users.repo";
 import { EXPORTERS } from "./exporters.repo";
 import { accountRepo, anonymiseAuditRow, auditRowsToAnonymise, dueAccounts, eraseAccountStatements, orgsBlockingDeletion, type DueAccount } from "./gdpr.repo";
 import { scrubDetails } from "./gdpr.rules";
+import { DAY } from "../../platform/time";
 
-const DAY_MS = 86_400_000;
 /** Password attempts on DELETE /me, per user, before any hashing. */
 const DELETE_RATE = { limit: 10, windowSeconds: 3600 };
 const EXPORT_RATE = { limit: 10, windowSeconds: 3600 };
@@ -116,7 +116,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
   return {
     status: "inactive" as const,
     deletion_requested_at: now.toISOString(),
-    purge_after: new Date(now.getTime() + config.ACCOUNT_PURGE_DAYS * DAY_MS).toISOString(),
+    purge_after: new Date(now.getTime() + config.ACCOUNT_PURGE_DAYS * DAY).toISOString(),
   };
 }
 
@@ -127,7 +127,7 @@ const PURGE_ACCOUNTS_PER_TICK = 10;
 const AUDIT_ROWS_PER_TICK = 1000;
 const AUDIT_ROWS_PER_BATCH = 50;
 /** Invitations live 7 days: an address can be quoted in the audit log that long before sign-up. */
-const INVITATION_WINDOW_MS = 8 * DAY_MS;
+const INVITATION_WINDOW_MS = 8 * DAY;
 
 const SYSTEM = { ip: "", userAgent: "", requestId: "cron" } as const;
 
@@ -138,7 +138,7 @@ const SYSTEM = { ip: "", userAgent: "", requestId: "cron" } as const;
  * account not finished this tick is resumed on the next.
  */
 export async function purgeDueAccounts(env: Env, db: Db, config: Config, now: Date): Promise<{ accounts: number; auditRows: number }> {
-  const cutoff = new Date(now.getTime() - config.ACCOUNT_PURGE_DAYS * DAY_MS);
+  const cutoff = new Date(now.getTime() - config.ACCOUNT_PURGE_DAYS * DAY);
   const due = await dueAccounts(db, cutoff, PURGE_ACCOUNTS_PER_TICK);
   let budget = AUDIT_ROWS_PER_TICK;
   let accounts = 0;

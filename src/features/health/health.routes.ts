@@ -1,4 +1,4 @@
-import { safeErrorText } from "../../platform/log";
+import { log } from "../../platform/log";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -27,7 +27,7 @@ async function check(name: string, probe: () => Promise<unknown>): Promise<[stri
     await probe();
     return [name, "ok"];
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "health check failed", check: name, error: safeErrorText(err) }));
+    log.error("health check failed", { check: name }, err);
     return [name, "failed"];
   }
 }

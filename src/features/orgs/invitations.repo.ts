@@ -5,8 +5,7 @@ import type { OrgRole } from "../../platform/actor";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";
 import { actorHolds, isMemberSql, maxUsersInForce } from "./orgs.repo";
-
-const DAY_MS = 86_400_000;
+import { DAY } from "../../platform/time";
 
 /** The per-organization and per-address invitation budgets, and the free plan's seats (config). */
 export interface InviteBudget {
@@ -18,8 +17,8 @@ export interface InviteBudget {
 }
 
 /** The invitation windows: one organization's last 24 hours, one address's last 7 days. */
-const ORG_WINDOW_MS = DAY_MS;
-const ADDRESS_WINDOW_MS = 7 * DAY_MS;
+const ORG_WINDOW_MS = DAY;
+const ADDRESS_WINDOW_MS = 7 * DAY;
 
 /** SQL: invitations sent by `orgId` (any state: revoked and accepted ones count) since `since`, from the ledger. */
 const sentByOrgSince = (orgId: string, since: number) => sql`(SELECT count(*) FROM invitation_sends r WHERE r.organization_id = ${orgId} AND r.created_at > ${since})`;

@@ -28,8 +28,7 @@ import { decideInvite, planInForce } from "./orgs.policy";
 import { orgRepo } from "./orgs.repo";
 import { toInvitationOut, type CreateInvitationInput } from "./orgs.schemas";
 import { enforce } from "./orgs.service";
-
-const DAY_MS = 86_400_000;
+import { DAY } from "../../platform/time";
 
 /** An invitation that can no longer be accepted: 400 `validation_failed`, like other spent or expired links. */
 const invalidToken = (detail: string) =>
@@ -64,7 +63,7 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
     role: input.role,
     tokenHash: sha256Hex(token),
     invitedBy: m.userId,
-    expiresAt: new Date(now.getTime() + config.INVITATION_TTL_DAYS * DAY_MS),
+    expiresAt: new Date(now.getTime() + config.INVITATION_TTL_DAYS * DAY),
     createdAt: now,
   };
   const mail = await outboxInsertIf(

@@ -15,6 +15,7 @@ import { unshareNotesStatement } from "../notes/notes.repo";
 import { invitationsRepo } from "./invitations.repo";
 import { insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser, trialStartedAt } from "./orgs.repo";
 import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
+import { DAY } from "../../platform/time";
 
 /**
  * SQL condition for an audit row placed right after a guarded UPDATE/DELETE in the same batch:
@@ -37,7 +38,6 @@ export const shownRole = (m: OrgMembership): OrgRole | null => (m.viaSuperuser ?
 /** What `toOrgOut` needs to show the limits in force now. */
 const at = (ctx: RequestContext) => ({ now: ctx.now, free: ctx.config.PLAN_LIMITS.free });
 
-const DAY_MS = 86_400_000;
 
 const actorOf = (m: OrgMembership, actorRole: OrgRole | null): OrgActor => ({ role: actorRole, viaSuperuser: m.viaSuperuser });
 
@@ -61,7 +61,7 @@ export async function createOrg(ctx: RequestContext, actor: UserActor, input: z.
     createdAt: now,
     updatedAt: now,
   };
-  const trialEnds = new Date((started ?? now).getTime() + config.TRIAL_DAYS * DAY_MS);
+  const trialEnds = new Date((started ?? now).getTime() + config.TRIAL_DAYS * DAY);
   // A first trial of 0 days still starts (and lapses at once), as before; a used one never restarts.
   const trial =
     !started || trialEnds > now

@@ -2,6 +2,7 @@ import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from "drizzle-o
 import { oneTimeTokens, refreshTokens, sessions, userDevices } from "../../db/schema";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
+import { DAY } from "../../platform/time";
 
 export type SessionRow = typeof sessions.$inferSelect;
 
@@ -108,8 +109,6 @@ export function upsertDevice(db: Db, userId: string, fingerprint: string, now: D
 }
 
 // ─── housekeeping ──────────────────────────────────────────────────────────────────────────
-
-const DAY = 86_400_000;
 
 /**
  * Deletes what can no longer be used: expired one-time tokens, refresh tokens past expiry,

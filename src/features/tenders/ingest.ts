@@ -3,6 +3,7 @@
  * `alert-matching` queue messages that carry them. No I/O.
  */
 import type { AlertMatchingJob } from "../../env";
+import { MINUTE, DAY } from "../../platform/time";
 
 /** A row of the upsert's RETURNING: only rows that were inserted or actually changed come back. */
 export interface UpsertReturned {
@@ -50,7 +51,7 @@ export function matchingSends(tenderIds: readonly string[]): { body: AlertMatchi
  * queue's delivery plus the consumer's retries of a batch (30 s apart), so the resend is for sends
  * that were lost, not for messages still on their way.
  */
-export const MATCH_RESEND_GRACE_MS = 10 * 60_000;
+export const MATCH_RESEND_GRACE_MS = 10 * MINUTE;
 /**
  * Tenders resent per cron tick (every 15 minutes): 50 messages of 100 ids, one `sendBatch` far
  * under its 256 KB limit, and one indexed UPDATE of as many rows.
@@ -58,7 +59,7 @@ export const MATCH_RESEND_GRACE_MS = 10 * 60_000;
 export const MATCH_RESEND_PER_TICK = 5_000;
 
 /** Days ahead in which an open tender counts as urgent (API.md, `highlight_urgent_tenders`). */
-export const URGENT_WITHIN_MS = 7 * 86_400_000;
+export const URGENT_WITHIN_MS = 7 * DAY;
 
 /** Whether a tender closes within the next 7 days (and has not closed yet). */
 export function isUrgent(closingDate: Date | null, now: Date): boolean {

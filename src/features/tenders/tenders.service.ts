@@ -29,6 +29,7 @@ import {
   type ViewPreferences,
 } from "./tenders.repo";
 import { toTenderOut, type ListTendersQuery, type TenderInput, type TenderOut, type TenderSort } from "./tenders.schemas";
+import { log } from "../../platform/log";
 
 const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
 
@@ -86,9 +87,7 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
     await sendForMatching(ctx.env, tenderIds);
   } catch (err) {
     // Committed and marked pending: the cron's resend delivers them (README, consistency windows).
-    console.error(
-      JSON.stringify({ level: "error", msg: "alert-matching send failed; the cron resends", request_id: ctx.requestId, tenders: tenderIds.length, error: String(err).slice(0, 500) }),
-    );
+    log.error("alert-matching send failed; the cron resends", { request_id: ctx.requestId, tenders: tenderIds.length }, err);
   }
   return { inserted: inserted.length, updated: updated.length, tenderIds };
 }
@@ -113,7 +112,7 @@ export async function resendPendingMatching(
   const cutoff = new Date(ctx.now.getTime() - MATCH_RESEND_GRACE_MS);
   const parked = await parkStalePendingMatching(ctx.db, cutoff, ctx.now, maxAttempts);
   if (parked.length > 0) {
-    console.error(JSON.stringify({ level: "error", msg: "tenders parked: alert matching failed too often", tenders: parked.map((r) => r.id).slice(0, 50), max_attempts: maxAttempts }));
+    log.error("tenders parked: alert matching failed too often", { tenders: parked.map((r) => r.id).slice(0, 50), max_attempts: maxAttempts });
   }
   const claimed = await claimStalePendingMatching(ctx.db, cutoff, ctx.now, limit);
   await sendForMatching(ctx.env, claimed.map((r) => r.id));
@@ -247,7 +246,7 @@ export async function listTenders(ctx: RequestContext, actor: Actor, query: List
     ctx.waitUntil(
       insertSearch(db, { userId: actor.userId, source: "query", deviceType: deviceTypeOf(ctx.userAgent), now })
         .run()
-        .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "search not recorded", error: String(err) }))),
+        .catch((err: unknown) => log.error("search not recorded", {}, err)),
     );
   }
   const prefs = await viewPreferences(ctx, actor.userId);
@@ -289,7 +288,7 @@ export async function getTender(ctx: RequestContext, actor: Actor, id: string, s
   ctx.waitUntil(
     insertView(db, { userId: actor.userId, tenderId: id, source, now, deviceType: deviceTypeOf(ctx.userAgent) })
       .run()
-      .catch((err: unknown) => console.error(JSON.stringify({ level: "error", msg: "view not recorded", tender_id: id, error: String(err) }))),
+      .catch((err: unknown) => log.error("view not recorded", { tender_id: id }, err)),
   );
   const highlight = (prefs ?? DEFAULT_VIEW_PREFERENCES).highlightUrgent;
   const tender = toTenderOut(row, highlight && isUrgent(row.closingDate, now));

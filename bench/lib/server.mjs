@@ -1,0 +1,191 @@
+// What every bench script needs to run keel (or a bench worker) under `wrangler dev` on this
+// machine: wrangler's environment (offline, no telemetry), one-shot wrangler commands, throwaway
+// secrets, free ports, and servers in their own process groups that are always stopped (on
+// exit, error, signal, or when `npm run` that started us goes away).
+import { spawn, spawnSync } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const binDir = path.join(root, "node_modules", ".bin");
+export const wranglerBin = path.join(binDir, "wrangler");
+export const HOST = "127.0.0.1";
+/** Rate limits ("limit/windowSeconds") so a bench measures work, not 429s. */
+export const RELAXED = "100000000/60";
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function wranglerEnv(extra = {}) {
+  return {
+    ...process.env,
+    PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+    CI: "true",
+    WRANGLER_SEND_METRICS: "false",
+    NO_COLOR: "1",
+    // no outbound fetch of the Request.cf placeholder (offline machines just log a warning)
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    ...extra,
+  };
+}
+
+/** Runs a one-shot wrangler command (from `cwd`, default the repository); throws with its output on failure. */
+export function wranglerOnce(args, what, { cwd = root, timeoutMs = 180_000 } = {}) {
+  const res = spawnSync(wranglerBin, args, {
+    cwd,
+    env: wranglerEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (res.error || res.status !== 0) {
+    process.stderr.write(res.stdout ?? "");
+    process.stderr.write(res.stderr ?? "");
+    throw new Error(`${what} failed (${res.error?.message ?? `exit ${res.status ?? res.signal}`})`);
+  }
+  return res;
+}
+
+/** `wrangler d1 migrations apply` into a scratch state. */
+export const applyMigrations = (persist, extraArgs = []) =>
+  wranglerOnce(["d1", "migrations", "apply", "DB", "--local", ...extraArgs, "--persist-to", persist], "wrangler d1 migrations apply");
+
+/**
+ * Writes an env file with throwaway secrets (an Ed25519 JWK and a data key) for `--env-file`;
+ * with it, wrangler does not read the project's .dev.vars.
+ */
+export function writeSecrets(file, kid = `bench-${randomBytes(3).toString("hex")}`) {
+  const jwks = JSON.stringify([{ ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }), kid }]);
+  if (jwks.includes("'")) throw new Error("unexpected quote in generated JWK");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `# throwaway secrets for a bench server\nJWT_SIGNING_KEYS='${jwks}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** `--var NAME:value` arguments. */
+export const varArgs = (vars) => Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, HOST, () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers (always cleaned up)
+
+/** @type {Map<number, {name: string, child: import("node:child_process").ChildProcess, exited: Promise<void>, logFile: string}>} */
+const servers = new Map();
+
+function groupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+function killAllNow() {
+  for (const pid of servers.keys()) killGroup(pid, "SIGKILL");
+  servers.clear();
+}
+
+let guarded = false;
+function guard() {
+  if (guarded) return;
+  guarded = true;
+  process.on("exit", killAllNow);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(sig, () => {
+      console.error(`[bench] ${sig}: stopping servers`);
+      killAllNow();
+      process.exit(128 + (os.constants.signals[sig] ?? 1));
+    });
+  }
+  // `npm run` wraps us in `sh -c`; if npm is killed we may be orphaned: treat that like SIGTERM.
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) {
+      killAllNow();
+      process.exit(143);
+    }
+  }, 1000).unref();
+}
+
+/** Starts `wrangler <args>` (or `cmd`) in its own process group, logging to `logFile`. */
+export function startServer(name, args, { logFile, cwd = root, env = wranglerEnv(), cmd = wranglerBin } = {}) {
+  guard();
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", out, out], detached: true });
+  fs.closeSync(out);
+  const exited = new Promise((resolve) => child.once("exit", () => resolve()));
+  servers.set(child.pid, { name, child, exited, logFile });
+  return { pid: child.pid, child, logFile };
+}
+
+/** SIGTERM the server's process group, then SIGKILL whatever is left after 5 s. */
+export async function stopServer(pid) {
+  const s = servers.get(pid);
+  if (!s) return;
+  killGroup(pid, "SIGTERM");
+  const deadline = Date.now() + 5000;
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (groupAlive(pid)) killGroup(pid, "SIGKILL");
+  await Promise.race([s.exited, sleep(2000)]);
+  servers.delete(pid);
+}
+
+export async function stopAll() {
+  await Promise.all([...servers.keys()].map((pid) => stopServer(pid)));
+}
+
+/** Polls `url` until it answers 200; fails early (with the log's tail) when the server exits. */
+export async function waitFor(url, { server, timeoutMs = 90_000, what = server.logFile }) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) {
+      throw new Error(`${what} exited early:\n${tail(server.logFile)}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (res.status === 200) return;
+      last = `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`;
+    } catch (err) {
+      last = err.cause?.code ?? err.message;
+    }
+    await sleep(500);
+  }
+  throw new Error(`${what} not ready after ${timeoutMs / 1000}s (${last}):\n${tail(server.logFile)}`);
+}
+
+/** Process group ids of the running servers (for CPU accounting). */
+export const serverPids = () => [...servers.keys()];
