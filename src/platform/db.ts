@@ -1,16 +1,15 @@
 import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "../db/schema";
 
 export type Db = ReturnType<typeof createDb>;
 
 const clients = new WeakMap<D1Database, ReturnType<typeof build>>();
-const build = (d1: D1Database) => drizzle(d1, { schema });
+const build = (d1: D1Database) => drizzle(d1);
 
 /**
- * The only place a drizzle client is built: once per binding object (per isolate), since
- * building one walks the whole schema.
+ * The only place a drizzle client is built: once per binding object (per isolate). It carries no
+ * schema (no `db.query`): repositories import their tables from db/tables.
  */
 export function createDb(d1: D1Database) {
   let db = clients.get(d1);

@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, or, sql, type SQL } from "drizzle-orm";
-import { organizationMembers, organizations, roles, userConsents, userRoles } from "../../db/schema";
+import { organizationMembers, organizations, roles, userConsents, userRoles } from "../../db/tables";
 import type { OrgRole } from "../../platform/actor";
 import type { Db } from "../../platform/db";
 

@@ -14,7 +14,7 @@ import { classifyImportedHash } from "../auth/password-hash";
 import { runBatch, type Statement } from "../auth/sessions.service";
 import { profilePatchFrom } from "../profile/profile.service";
 import { userViewChanged } from "../users/user-view";
-import type { UserStatus } from "../users/users.tables";
+import type { UserStatus } from "../../db/tables";
 import {
   endSessionsOnNewHash,
   existingUsersByEmail,

@@ -9,7 +9,7 @@ import { IMPLICIT_ROLE } from "../access/access.repo";
 import { auditInsertForUsers, type AuditAction } from "../audit/audit.repo";
 import { runBatch, type Statement } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
-import type { UserStatus } from "../users/users.tables";
+import type { UserStatus } from "../../db/tables";
 import {
   assignRoleTo,
   loadTargets,

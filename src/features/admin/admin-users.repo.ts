@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, isNull, max, sql, type SQL } from "drizzle-orm";
-import { apiKeys, organizationMembers, organizations, roles, sessions, userProfiles, userRoles, users } from "../../db/schema";
+import { apiKeys, organizationMembers, organizations, roles, sessions, userProfiles, userRoles, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import type { AdminUserSearchQuery, UserSort } from "./admin-users.schemas";
 import { IMPLICIT_ROLE } from "../access/access.repo";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BENCH_NOW, generateAlerts, generateTenders } from "../../../bench/matcher-data";
-import type { TenderCriteria } from "../../db/schema";
+import type { TenderCriteria } from "../../db/tables";
 import type { AlertLike } from "./alert-index";
 import { buildAlertIndex, candidatesFor, describeAlertIndex, matchAlerts, matchAlertsNaive } from "./alert-index";
 import type { TenderFields } from "./match";

@@ -32,7 +32,7 @@
  * The index is immutable after building except for scratch arrays (marks within one synchronous
  * call) and the term cache, so one index can serve a whole isolate.
  */
-import type { TenderCriteria } from "../../db/schema";
+import type { TenderCriteria } from "../../db/tables";
 import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "./match";
 import { compileCriteria, matchesTender } from "./match";
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { alertMatches, alerts, emailOutbox, emailSuppressions, notifications, tenders, userPreferences, userProfiles, users } from "../../db/schema";
+import { alertMatches, alerts, emailOutbox, emailSuppressions, notifications, tenders, userPreferences, userProfiles, users } from "../../db/tables";
 import { rawStatement, type Db } from "../../platform/db";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { fromRawTender, tenderColumns, tenderColumnsWithout } from "../tenders/tenders.repo";

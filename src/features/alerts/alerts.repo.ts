@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { alertMatches, alerts, alertsVersion, tenders } from "../../db/schema";
+import { alertMatches, alerts, alertsVersion, tenders } from "../../db/tables";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
 import type { TenderCriteria } from "./criteria.schema";
 

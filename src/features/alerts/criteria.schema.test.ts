@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { TenderCriteria as StoredCriteria } from "../../db/schema";
+import type { TenderCriteria as StoredCriteria } from "../../db/tables";
 import { zodFieldErrors } from "../../platform/problem";
 import { TenderCriteria } from "./criteria.schema";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { TenderCriteria } from "../../db/schema";
+import type { TenderCriteria } from "../../db/tables";
 import { normalizeText } from "../tenders/text";
 import type { TenderFields } from "./match";
 import {

@@ -22,7 +22,7 @@
  *   fails any `closing_date_range` other than "any". `next_N_days` means
  *   `now <= closing_date <= now + N × 24 h`, so a tender that has closed fails it.
  */
-import type { TenderCriteria } from "../../db/schema";
+import type { TenderCriteria } from "../../db/tables";
 import { normalizeLabel, normalizeText, tokenize, WORD_CHAR_CLASS } from "../tenders/text";
 
 const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
 import { and, desc, eq, getTableColumns, isNull, sql } from "drizzle-orm";
-import { apiKeys, users } from "../../db/schema";
+import { apiKeys, users } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

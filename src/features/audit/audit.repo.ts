@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { auditLog } from "../../db/schema";
+import { auditLog } from "../../db/tables";
 import type { RequestContext } from "../../platform/context";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";

@@ -6,7 +6,7 @@ import { accessChanged } from "../access/access.service";
 import { auditInsert } from "../audit/audit.repo";
 import { runBatch } from "../auth/sessions.service";
 import { consentInserts } from "./consents.repo";
-import type { ConsentKind } from "./consents.tables";
+import type { ConsentKind } from "../../db/tables";
 
 type Versions = { TERMS_VERSION: string; PRIVACY_VERSION: string };
 

@@ -1,5 +1,5 @@
 import { and, eq, ne, sql } from "drizzle-orm";
-import { alertMatches, alerts, userPreferences, userProfiles } from "../../db/schema";
+import { alertMatches, alerts, userPreferences, userProfiles } from "../../db/tables";
 import { rawStatement, type Db } from "../../platform/db";
 
 /** The user's digest is on (frequency other than `never`): the guard of the one-click unsubscribe. */

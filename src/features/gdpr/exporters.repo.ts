@@ -24,7 +24,7 @@ import {
   userProfiles,
   userRoles,
   users,
-} from "../../db/schema";
+} from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { asSeenBySubject } from "../audit/audit.repo";
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
-import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/schema";
+import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/tables";
 import { sha256Hex } from "../../platform/crypto";
 import type { OrgRole } from "../../platform/actor";
 import { insertIf, type Db } from "../../platform/db";

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
-import { favorites, organizationMembers, organizations, tenders, users } from "../../db/schema";
+import { favorites, organizationMembers, organizations, tenders, users } from "../../db/tables";
 import { ORG_ROLES, type OrgRole } from "../../platform/actor";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../access/membership";

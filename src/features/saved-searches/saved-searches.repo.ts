@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { savedSearches } from "../../db/schema";
+import { savedSearches } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
 import type { TenderCriteria } from "../alerts/criteria.schema";
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import type { users } from "../../db/schema";
+import type { users } from "../../db/tables";
 
 /** The public view of a user: never a hash, secret or token. */
 export const UserSchema = z

@@ -1,5 +1,5 @@
 import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
-import { passwordHistory, userPreferences, userProfiles, users } from "../../db/schema";
+import { passwordHistory, userPreferences, userProfiles, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { IMPLICIT_ROLE, latestConsentSql } from "../access/access.repo";

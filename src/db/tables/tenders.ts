@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, updatedAt } from "../../db/columns";
-import { users } from "../users/users.tables";
+import { ts, createdAt, updatedAt } from "../columns";
+import { users } from "./users";
 
 export const tenders = sqliteTable(
   "tenders",

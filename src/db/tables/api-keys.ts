@@ -1,6 +1,6 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, json } from "../../db/columns";
-import { users } from "../users/users.tables";
+import { ts, createdAt, json } from "../columns";
+import { users } from "./users";
 
 export const apiKeys = sqliteTable(
   "api_keys",

@@ -1,7 +1,7 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, updatedAt, json } from "../../db/columns";
-import type { TenderCriteria } from "../alerts/alerts.tables";
-import { users } from "../users/users.tables";
+import { ts, createdAt, updatedAt, json } from "../columns";
+import type { TenderCriteria } from "./alerts";
+import { users } from "./users";
 
 export const savedSearches = sqliteTable(
   "saved_searches",

@@ -1,6 +1,6 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, json } from "../db/columns";
-import { users } from "../features/users/users.tables";
+import { ts, createdAt, json } from "../columns";
+import { users } from "./users";
 
 export const OUTBOX_STATUSES = ["pending", "sent", "failed"] as const;
 

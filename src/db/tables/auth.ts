@@ -1,6 +1,6 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, updatedAt, bool, json } from "../../db/columns";
-import { users } from "../users/users.tables";
+import { ts, createdAt, updatedAt, bool, json } from "../columns";
+import { users } from "./users";
 
 export const passwordHistory = sqliteTable(
   "password_history",

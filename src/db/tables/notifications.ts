@@ -1,8 +1,8 @@
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, bool } from "../../db/columns";
-import { alerts } from "../alerts/alerts.tables";
-import { tenders } from "../tenders/tenders.tables";
-import { users } from "../users/users.tables";
+import { ts, createdAt, bool } from "../columns";
+import { alerts } from "./alerts";
+import { tenders } from "./tenders";
+import { users } from "./users";
 
 export const notifications = sqliteTable(
   "notifications",

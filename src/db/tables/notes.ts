@@ -1,8 +1,8 @@
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { createdAt, updatedAt, bool } from "../../db/columns";
-import { organizations } from "../orgs/orgs.tables";
-import { tenders } from "../tenders/tenders.tables";
-import { users } from "../users/users.tables";
+import { createdAt, updatedAt, bool } from "../columns";
+import { organizations } from "./orgs";
+import { tenders } from "./tenders";
+import { users } from "./users";
 
 export const notes = sqliteTable(
   "notes",

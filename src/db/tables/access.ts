@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, bool } from "../../db/columns";
-import { users } from "../users/users.tables";
+import { ts, createdAt, bool } from "../columns";
+import { users } from "./users";
 
 export const roles = sqliteTable(
   "roles",

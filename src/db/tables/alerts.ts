@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, updatedAt, bool, json } from "../../db/columns";
-import { tenders } from "../tenders/tenders.tables";
-import { users } from "../users/users.tables";
+import { ts, createdAt, updatedAt, bool, json } from "../columns";
+import { tenders } from "./tenders";
+import { users } from "./users";
 
 /** Alert criteria and saved-search queries share this shape (shared/API.md). */
 export interface TenderCriteria {

@@ -1,6 +1,6 @@
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { createdAt, json } from "../../db/columns";
-import { users } from "../users/users.tables";
+import { createdAt, json } from "../columns";
+import { users } from "./users";
 
 export const auditLog = sqliteTable(
   "audit_log",

@@ -1,8 +1,8 @@
 import { index, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, updatedAt, json } from "../../db/columns";
-import { organizations } from "../orgs/orgs.tables";
-import { tenders } from "../tenders/tenders.tables";
-import { users } from "../users/users.tables";
+import { ts, createdAt, updatedAt, json } from "../columns";
+import { organizations } from "./orgs";
+import { tenders } from "./tenders";
+import { users } from "./users";
 
 export const FAVORITE_PRIORITIES = ["high", "medium", "low"] as const;
 

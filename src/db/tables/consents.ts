@@ -1,6 +1,6 @@
 import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { ts } from "../../db/columns";
-import { users } from "../users/users.tables";
+import { ts } from "../columns";
+import { users } from "./users";
 
 export const CONSENT_KINDS = ["terms", "privacy"] as const;
 export type ConsentKind = (typeof CONSENT_KINDS)[number];

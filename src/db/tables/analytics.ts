@@ -1,5 +1,5 @@
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { users } from "../users/users.tables";
+import { users } from "./users";
 
 export const engagementDaily = sqliteTable(
   "engagement_daily",

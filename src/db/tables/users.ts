@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, updatedAt, bool, json } from "../../db/columns";
+import { ts, createdAt, updatedAt, bool, json } from "../columns";
 
 export const USER_STATUSES = ["active", "inactive", "suspended"] as const;
 

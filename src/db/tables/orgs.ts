@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { ts, createdAt, updatedAt } from "../../db/columns";
+import { ts, createdAt, updatedAt } from "../columns";
 import { ORG_ROLES } from "../../platform/actor";
-import { users } from "../users/users.tables";
+import { users } from "./users";
 
 export { ORG_ROLES, type OrgRole } from "../../platform/actor";
 
