@@ -1,5 +1,6 @@
 import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 
 export type Db = ReturnType<typeof createDb>;
@@ -18,6 +19,20 @@ export function createDb(d1: D1Database) {
     clients.set(d1, db);
   }
   return db;
+}
+
+/** One statement of a batch: a drizzle query, or a raw one from `rawStatement`/`insertIf`. */
+export type Statement = BatchItem<"sqlite">;
+
+/**
+ * Runs statements as one D1 transaction. The result is a tuple typed per statement (a
+ * `.returning()` gives its rows, a plain write its run result), so callers destructure it
+ * without casts. An empty list runs nothing.
+ * @example const [, inserted] = await runBatch(ctx, [auditInsert(…), db.insert(t).values(v).returning()]);
+ */
+export async function runBatch<const T extends readonly Statement[]>(ctx: { db: Db }, statements: T): Promise<BatchResponse<T>> {
+  if (statements.length === 0) return [] as unknown as BatchResponse<T>;
+  return ctx.db.batch(statements as unknown as readonly [Statement, ...Statement[]]) as Promise<BatchResponse<T>>;
 }
 
 /**

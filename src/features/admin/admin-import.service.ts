@@ -1,7 +1,7 @@
 import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { isUniqueViolation } from "../../platform/db";
+import { isUniqueViolation, runBatch, type Statement } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { enqueueEmails } from "../../email/queue";
 import { accessChanged } from "../access/access.service";
@@ -11,7 +11,6 @@ import { outboxInsertIf } from "../../email/outbox.repo";
 import { emails } from "../../email/templates";
 import { publishRevokedKeys } from "../api-keys/api-keys.service";
 import { classifyImportedHash } from "../auth/password-hash";
-import { runBatch, type Statement } from "../auth/sessions.service";
 import { profilePatchFrom } from "../profile/profile.service";
 import { userViewChanged } from "../users/user-view";
 import type { UserStatus } from "../../db/tables";

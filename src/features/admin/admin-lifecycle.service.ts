@@ -1,3 +1,4 @@
+import { runBatch, type Statement } from "../../platform/db";
 import type { UserActor } from "../../platform/actor";
 import { sql } from "drizzle-orm";
 import type { RequestContext } from "../../platform/context";
@@ -7,7 +8,6 @@ import { publishRevokedSessions, publishUserBlocked } from "../../platform/revoc
 import { accessChanged, hasPermission } from "../access/access.service";
 import { IMPLICIT_ROLE } from "../access/access.repo";
 import { auditInsertForUsers, type AuditAction } from "../audit/audit.repo";
-import { runBatch, type Statement } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
 import type { UserStatus } from "../../db/tables";
 import {
@@ -82,7 +82,7 @@ export function statusChangePlan(ctx: RequestContext, actor: UserActor, action: 
   return {
     statements,
     /** Run after the batch committed, with its results (the plan's statements at `offset`). */
-    async publish(results: unknown[], offset: number) {
+    async publish(results: readonly unknown[], offset: number) {
       const changed = (results[offset] as { id: string }[]).map((r) => r.id);
       const sessionsEnded = blocks ? (results[offset + 2] as { id: string; lastUsedAt: Date }[]) : [];
       await Promise.all([...changed.map((id) => publishUserBlocked(ctx.env, id, blocks ? status : null)), publishEndedSessions(ctx, sessionsEnded)]);

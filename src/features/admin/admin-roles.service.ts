@@ -1,12 +1,11 @@
 import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { isUniqueViolation } from "../../platform/db";
+import { isUniqueViolation, runBatch } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { accessChanged, allAccessChanged, PERMISSIONS } from "../access/access.service";
 import { IMPLICIT_ROLE } from "../access/access.repo";
 import { auditInsert } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
 import { applyBulk } from "./admin-lifecycle.service";
 import { deleteRoleStatements, findAssignment, findRole, insertRoleStatements, listRoles, replacePermissionsStatements, type RoleRow } from "./admin-roles.repo";

@@ -1,7 +1,7 @@
 import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { isUniqueViolation } from "../../platform/db";
+import { isUniqueViolation, runBatch, type Statement } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { outboxInsert } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
@@ -11,7 +11,6 @@ import { auditInsert, auditInsertIf } from "../audit/audit.repo";
 import { issueOneTimeToken } from "../auth/one-time-tokens.repo";
 import { hashPassword } from "../auth/password-hash";
 import { assertPasswordAcceptable } from "../auth/passwords.service";
-import { runBatch, type Statement } from "../auth/sessions.service";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, insertUserStatements } from "../users/users.repo";
 import { isSuperuserActor, statusChangePlan, targetGuard } from "./admin-lifecycle.service";

@@ -16,7 +16,7 @@ import type { Env } from "../../env";
 import { outboxInsertIf, type OutboxContext } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails, type TenderLine } from "../../email/templates";
-import { chunk } from "../../platform/db";
+import { chunk, runBatch, type Statement } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { decideImmediateEmail, startOfLocalDay } from "../digests/schedule";
 import type { TenderRow } from "../tenders/tenders.repo";
@@ -120,7 +120,7 @@ export async function sendImmediateEmails(ctx: MatchingContext, of: { tenderIds:
   for (const r of pending) if (!dayStart.has(r.user_id)) dayStart.set(r.user_id, safe(() => startOfLocalDay(ctx.now, zone(r)).getTime(), ctx.now.getTime() - DAY));
   for (const s of sent) if (s.created_at >= (dayStart.get(s.user_id) ?? Infinity)) sentToday.set(s.user_id, (sentToday.get(s.user_id) ?? 0) + 1);
 
-  const statements: Promise<{ id: string; statements: unknown[] }>[] = [];
+  const statements: Promise<{ id: string; statements: Statement[] }>[] = [];
   for (const r of pending) {
     const decision = safe(
       () =>
@@ -150,7 +150,7 @@ export async function sendImmediateEmails(ctx: MatchingContext, of: { tenderIds:
   const prepared = await Promise.all(statements);
   const written: string[] = [];
   for (const part of chunk(prepared, EMAILS_PER_BATCH)) {
-    const results = (await ctx.db.batch(part.flatMap((p) => p.statements) as never)) as D1Result[];
+    const results = (await runBatch(ctx, part.flatMap((p) => p.statements))) as D1Result[];
     part.forEach((p, i) => {
       if ((results[i * 2]?.meta.changes ?? 0) > 0) written.push(p.id);
     });

@@ -1,3 +1,4 @@
+import { runBatch } from "../../platform/db";
 import type { UserActor } from "../../platform/actor";
 import { safeErrorText } from "../../platform/log";
 import * as z from "zod";
@@ -230,7 +231,7 @@ export async function flushApiKeyUsage(ctx: Pick<RequestContext, "db" | "now">):
   pendingUsage.clear();
   const statements = entries.map(([id, u]) => addApiKeyUsage(ctx.db, id, u.count, new Date(u.last)));
   try {
-    await ctx.db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+    await runBatch(ctx, statements);
   } catch (err) {
     // Put the counts back; the next flush retries them.
     for (const [id, u] of entries) {

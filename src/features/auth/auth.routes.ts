@@ -18,7 +18,7 @@ import {
 } from "./auth.schemas";
 import { login, verifyMfaLogin } from "./login.service";
 import { register, resendVerification, verifyEmail } from "./registration.service";
-import { endSessions, refreshSession } from "./sessions.service";
+import { endSessions, refreshSession } from "../sessions/sessions.service";
 import { registerMfa } from "./mfa.routes";
 import { registerPasswords } from "./passwords.routes";
 import { UserSchema } from "../users/user.public";

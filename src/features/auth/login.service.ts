@@ -1,3 +1,4 @@
+import { runBatch } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -9,7 +10,7 @@ import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, typ
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
-import { openSession, runBatch } from "./sessions.service";
+import { openSession } from "../sessions/sessions.service";
 import { deviceGuardKey, issueDeviceToken, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");

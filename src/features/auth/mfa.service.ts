@@ -1,3 +1,4 @@
+import { runBatch, type Statement } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { hmacHex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -12,7 +13,6 @@ import { userViewChanged } from "../users/user-view";
 import { findUserById, setTwoFactorEnabled, setTwoFactorEnabledIf } from "../users/users.repo";
 import { mfaRepo } from "./mfa.repo";
 import { verifyPassword } from "./password-hash";
-import { runBatch, type Statement } from "./sessions.service";
 import { base32Decode, base32Encode, generateBackupCodes, matchTotpStep, normalizeBackupCode, otpauthUrl } from "./totp";
 
 const sealContext = (userId: string) => `totp:${userId}`;
@@ -160,7 +160,7 @@ export async function enableTotp(ctx: RequestContext, userId: string, code: stri
       ...repo.replaceBackupCodesIf(backup.hashes, now, enabled),
       auditInsertIf(db, ctx, { userId, action: "mfa.enabled", details: { method: "totp" } }, enabled),
     ]);
-    if ((done as unknown[]).length === 0) throw new AppError("invalid_mfa_code", "The code is wrong, was already used, or the secret was replaced by a new setup");
+    if (done.length === 0) throw new AppError("invalid_mfa_code", "The code is wrong, was already used, or the secret was replaced by a new setup");
   });
   userViewChanged(userId);
   return { backup_codes: backup.codes };

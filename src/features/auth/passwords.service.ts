@@ -1,3 +1,4 @@
+import { runBatch, type Statement } from "../../platform/db";
 import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
@@ -17,7 +18,7 @@ import { loginGuardKey } from "./login.service";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken, revokeOneTimeTokens } from "./one-time-tokens.repo";
 import { hashPassword, verifyPassword } from "./password-hash";
 import { checkPassword } from "./password-policy";
-import { endSessions, runBatch, type Statement } from "./sessions.service";
+import { endSessions } from "../sessions/sessions.service";
 
 /** Throws 422 `weak_password` listing every rule the password breaks. */
 export function assertPasswordAcceptable(config: Config, password: string, context: { email: string; fullName: string }): void {

@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { isUniqueViolation } from "../../platform/db";
+import { isUniqueViolation, runBatch, type Statement } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { safeErrorText } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
@@ -20,7 +20,6 @@ import { applyEmailChange } from "./email-change.service";
 import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword } from "./password-hash";
 import { assertPasswordAcceptable } from "./passwords.service";
-import { runBatch, type Statement } from "./sessions.service";
 
 const HOUR_MS = 3_600_000;
 

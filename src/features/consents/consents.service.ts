@@ -1,10 +1,10 @@
+import { runBatch } from "../../platform/db";
 import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError, type FieldError } from "../../platform/errors";
 import type { Db } from "../../platform/db";
 import { accessChanged } from "../access/access.service";
 import { auditInsert } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
 import { consentInserts } from "./consents.repo";
 import type { ConsentKind } from "../../db/tables";
 

@@ -12,7 +12,7 @@
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails } from "../../email/templates";
-import { chunk } from "../../platform/db";
+import { chunk, runBatch } from "../../platform/db";
 import { claimMatchesForEmail, pendingDigestMatchesOf, type PendingMatchRow } from "../alerts/alert-matching.repo";
 import { tenderLine, type MatchingContext } from "../alerts/alert-matching.service";
 import { signUnsubscribeToken, unsubscribeParts } from "../alerts/unsubscribe-token";
@@ -121,7 +121,7 @@ async function digestBatch(ctx: MatchingContext, due: readonly DueDigestRow[]): 
   const outboxIds: string[] = [];
   const groups = writes.filter((w) => w !== null);
   for (const part of chunk(groups, DIGESTS_PER_WRITE)) {
-    const results = (await ctx.db.batch(part.flatMap((p) => p.statements) as never)) as D1Result[];
+    const results = (await runBatch(ctx, part.flatMap((p) => p.statements))) as D1Result[];
     part.forEach((p, i) => {
       if ((results[i * 3 + 1]?.meta.changes ?? 0) > 0) outboxIds.push(p.id);
     });

@@ -1,3 +1,4 @@
+import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
 import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
@@ -11,7 +12,6 @@ import { emails, tokenLink } from "../../email/templates";
 import { accessChanged } from "../access/access.service";
 import type { OrgMembership } from "../access/membership";
 import { auditInsertIf } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
 import {
   findInvitationByHash,
   insertMemberFromInvitation,
@@ -132,7 +132,7 @@ export async function revokeInvitation(ctx: RequestContext, m: OrgMembership, in
     ),
     repo.revoke(invitationId, now),
   ]);
-  if ((revoked as unknown[]).length === 0) throw new AppError("not_found", "Invitation not found");
+  if (revoked.length === 0) throw new AppError("not_found", "Invitation not found");
 }
 
 /**
@@ -167,7 +167,7 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
       spentAt(inv.id, now),
     ),
   ]);
-  if ((spent as unknown[]).length === 0) {
+  if (spent.length === 0) {
     // Spent or revoked by a concurrent request, or no seat left: report its state now.
     const again = await findInvitationByHash(db, sha256Hex(token));
     if (!again) throw invalidToken("The invitation link is invalid");

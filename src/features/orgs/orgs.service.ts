@@ -1,3 +1,4 @@
+import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { OrgRole, UserActor } from "../../platform/actor";
@@ -8,7 +9,6 @@ import { decodeCursor, toPage } from "../../platform/pagination";
 import { accessChanged } from "../access/access.service";
 import type { OrgMembership } from "../access/membership";
 import { auditInsertIf } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
 import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
 import { unshareFavoritesStatement } from "../favorites/favorites.repo";
 import { unshareNotesStatement } from "../notes/notes.repo";
@@ -131,7 +131,7 @@ export async function deleteOrg(ctx: RequestContext, m: OrgMembership): Promise<
     ),
     repo.remove(),
   ]);
-  if ((removed as { id: string }[]).length === 0) throw new AppError("forbidden", "Only an owner deletes the organization");
+  if (removed.length === 0) throw new AppError("forbidden", "Only an owner deletes the organization");
   for (const { userId } of members) accessChanged(userId);
 }
 
@@ -228,7 +228,7 @@ export async function removeMember(ctx: RequestContext, m: OrgMembership, userId
     unshareFavoritesStatement(db, m.orgId, userId, gone),
     ...revokeOutrankedInvitations(ctx, m, userId),
   ]);
-  if ((removed as unknown[]).length === 0) {
+  if (removed.length === 0) {
     enforce(await decide());
     throw new AppError("conflict", "The membership changed meanwhile; try again");
   }

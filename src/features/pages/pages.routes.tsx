@@ -6,7 +6,7 @@ import { authenticateActor } from "../access/authenticate";
 import { login, verifyMfaLogin } from "../auth/login.service";
 import { resetPassword } from "../auth/passwords.service";
 import { verifyEmail } from "../auth/registration.service";
-import { endSessions } from "../auth/sessions.service";
+import { endSessions } from "../sessions/sessions.service";
 import { describeUnsubscribe, unsubscribe } from "../alerts/unsubscribe.service";
 import { acceptInvitation } from "../orgs/invitations.service";
 import { Field, Notice, Page, sendPage } from "./page-layout";

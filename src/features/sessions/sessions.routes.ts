@@ -4,7 +4,7 @@ import type { App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonResponse, NoContent } from "../../platform/routes";
-import { endSessions, listSessions } from "../auth/sessions.service";
+import { endSessions, listSessions } from "./sessions.service";
 
 const tags = ["Sessions"];
 

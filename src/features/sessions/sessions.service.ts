@@ -1,7 +1,7 @@
-import type { BatchItem } from "drizzle-orm/batch";
 import type { UserActor } from "../../platform/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
+import { runBatch, type Statement } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { signAccessToken } from "../../platform/jwt";
@@ -20,22 +20,14 @@ import {
   spendRefreshToken,
   touchSession,
   upsertDevice,
-} from "../sessions/sessions.repo";
+} from "./sessions.repo";
 import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
-import { isPasswordExpired } from "./password.rules";
+import { isPasswordExpired } from "../auth/password.rules";
 import { termsUpdateRequired } from "../access/access.service";
 
 const DAY_MS = 86_400_000;
-
-export type Statement = BatchItem<"sqlite">;
-
-/** Runs statements as one D1 transaction (drizzle's batch wants a non-empty tuple). */
-export async function runBatch(ctx: RequestContext, statements: Statement[]) {
-  if (statements.length === 0) return [];
-  return ctx.db.batch(statements as [Statement, ...Statement[]]);
-}
 
 /**
  * When a session (and its newest refresh token) expires: REFRESH_TOKEN_TTL_DAYS after its last
