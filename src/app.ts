@@ -8,6 +8,7 @@ import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerPages } from "./features/pages/pages.routes";
 import { registerMe } from "./features/users/me.routes";
+import { registerEmailChange } from "./features/auth/email-change.routes";
 import { registerConsents } from "./features/consents/consents.routes";
 import { registerProfile } from "./features/profile/profile.routes";
 import { registerGdpr } from "./features/gdpr/gdpr.routes";
@@ -114,6 +115,7 @@ export function newApp() {
   registerPages(app);
   registerAuth(app);
   registerMe(app);
+  registerEmailChange(app);
   registerConsents(app);
   registerProfile(app);
   registerGdpr(app);

@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ts, createdAt, updatedAt } from "../columns";
-import { ORG_ROLES } from "../../platform/actor";
+import { ORG_ROLES } from "../org-roles";
 import { users } from "./users";
 
-export { ORG_ROLES, type OrgRole } from "../../platform/actor";
+export { ORG_ROLES, type OrgRole } from "../org-roles";
 
 export const organizations = sqliteTable("organizations", {
   id: text("id").primaryKey(),

@@ -4,7 +4,7 @@ import { AppError } from "../../platform/errors";
 import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import { listAudit } from "./admin-audit.repo";
 
 const AuditQuery = PageQuery.extend({

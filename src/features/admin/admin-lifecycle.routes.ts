@@ -1,7 +1,7 @@
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import { UserSchema } from "../users/user.public";
 import { currentUserView, userViewChanged } from "../users/user-view";
 import { applyBulk, applyToOne } from "./admin-lifecycle.service";

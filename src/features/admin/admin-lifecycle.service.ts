@@ -1,13 +1,13 @@
 import { runBatch, type Statement } from "../../platform/db";
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import { sql } from "drizzle-orm";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { publishRevokedSessions, publishUserBlocked } from "../../platform/revocation";
-import { accessChanged, hasPermission } from "../access/access.service";
-import { IMPLICIT_ROLE } from "../access/access.repo";
-import { auditInsertForUsers, type AuditAction } from "../audit/audit.repo";
+import { accessChanged, hasPermission } from "../../identity/grants";
+import { IMPLICIT_ROLE } from "../../identity/grants.repo";
+import { auditInsertForUsers, type AuditAction } from "../../audit/audit.repo";
 import { userViewChanged } from "../users/user-view";
 import type { UserStatus } from "../../db/tables";
 import {

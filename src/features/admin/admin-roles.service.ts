@@ -1,11 +1,11 @@
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { isUniqueViolation, runBatch } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import { accessChanged, allAccessChanged, PERMISSIONS } from "../access/access.service";
-import { IMPLICIT_ROLE } from "../access/access.repo";
-import { auditInsert } from "../audit/audit.repo";
+import { accessChanged, allAccessChanged, PERMISSIONS } from "../../identity/grants";
+import { IMPLICIT_ROLE } from "../../identity/grants.repo";
+import { auditInsert } from "../../audit/audit.repo";
 import { userViewChanged } from "../users/user-view";
 import { applyBulk } from "./admin-lifecycle.service";
 import { deleteRoleStatements, findAssignment, findRole, insertRoleStatements, listRoles, replacePermissionsStatements, type RoleRow } from "./admin-roles.repo";

@@ -1,5 +1,5 @@
+import { EmailInput, FullNameInput, PhoneInput } from "../users/users.schemas";
 import { z } from "@hono/zod-openapi";
-import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
 import { UserSchema } from "../users/user.public";
 
 const isoDate = z.iso.datetime({ offset: true });

@@ -1,4 +1,4 @@
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { isUniqueViolation, runBatch, type Statement } from "../../platform/db";
@@ -6,8 +6,8 @@ import { newId } from "../../platform/ids";
 import { outboxInsert } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails, tokenLink } from "../../email/templates";
-import { IMPLICIT_ROLE } from "../access/access.repo";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { IMPLICIT_ROLE } from "../../identity/grants.repo";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { issueOneTimeToken } from "../auth/one-time-tokens.repo";
 import { hashPassword } from "../auth/password-hash";
 import { assertPasswordAcceptable } from "../auth/passwords.service";

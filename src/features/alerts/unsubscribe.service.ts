@@ -10,7 +10,7 @@
  */
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { digestFrequency, digestOn, turnDigestOff } from "../digests/digests.repo";
 import { alertEmailState, alertEmailUnsubscribable, turnAlertEmailOff } from "./alerts.repo";
 import { verifyUnsubscribeToken, type VerifiedUnsubscribe } from "./unsubscribe-token";

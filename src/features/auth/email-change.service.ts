@@ -1,4 +1,4 @@
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { isUniqueViolation, runBatch } from "../../platform/db";
@@ -6,7 +6,7 @@ import { rateLimit } from "../../platform/rate-limit";
 import { outboxInsert, outboxInsertIf } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";
 import { changeEmail, findUserByEmail, findUserById, userHasEmail } from "../users/users.repo";

@@ -5,7 +5,7 @@ import { AppError } from "../../platform/errors";
 import { safeErrorText } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
-import { auditInsert } from "../audit/audit.repo";
+import { auditInsert } from "../../audit/audit.repo";
 import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";

@@ -8,7 +8,7 @@ import { reserveAttempt, signInGuard, type Reservation } from "../../platform/si
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { userViewChanged } from "../users/user-view";
 import { findUserById, setTwoFactorEnabled, setTwoFactorEnabledIf } from "../users/users.repo";
 import { mfaRepo } from "./mfa.repo";

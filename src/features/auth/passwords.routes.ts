@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, NoContent } from "../../platform/routes";

@@ -1,3 +1,4 @@
+import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch, type Statement } from "../../platform/db";
 import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
@@ -9,9 +10,8 @@ import { signInGuard } from "../../platform/sign-in-guard";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert } from "../audit/audit.repo";
+import { auditInsert } from "../../audit/audit.repo";
 import { apiKeysRepo } from "../api-keys/api-keys.repo";
-import { publishRevokedKeys } from "../api-keys/api-keys.service";
 import { userViewChanged } from "../users/user-view";
 import { findUserByEmail, findUserById, markEmailVerified, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
 import { loginGuardKey } from "./login.service";

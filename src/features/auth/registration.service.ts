@@ -9,7 +9,7 @@ import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { suppressionsRepo } from "../../email/suppressions.repo";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert } from "../audit/audit.repo";
+import { auditInsert } from "../../audit/audit.repo";
 import { registrationConsents } from "../consents/consents.service";
 import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";

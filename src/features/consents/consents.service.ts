@@ -1,10 +1,10 @@
 import { runBatch } from "../../platform/db";
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError, type FieldError } from "../../platform/errors";
 import type { Db } from "../../platform/db";
-import { accessChanged } from "../access/access.service";
-import { auditInsert } from "../audit/audit.repo";
+import { accessChanged } from "../../identity/grants";
+import { auditInsert } from "../../audit/audit.repo";
 import { consentInserts } from "./consents.repo";
 import type { ConsentKind } from "../../db/tables";
 

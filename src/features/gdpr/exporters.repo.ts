@@ -26,7 +26,7 @@ import {
   users,
 } from "../../db/tables";
 import type { Db } from "../../platform/db";
-import { asSeenBySubject } from "../audit/audit.repo";
+import { asSeenBySubject } from "../../audit/audit.repo";
 
 export type ExportRow = Record<string, unknown>;
 

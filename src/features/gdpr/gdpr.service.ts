@@ -1,5 +1,6 @@
+import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch } from "../../platform/db";
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
 import type { Db } from "../../platform/db";
@@ -7,8 +8,7 @@ import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { publishUserBlocked } from "../../platform/revocation";
 import type { Env } from "../../env";
-import { publishRevokedKeys } from "../api-keys/api-keys.service";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { verifyPassword } from "../auth/password-hash";
 import { endSessions } from "../sessions/sessions.service";
 import { userViewChanged } from "../users/user-view";

@@ -1,6 +1,6 @@
 import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -9,9 +9,9 @@ import { decodeCursor, toPage } from "../../platform/pagination";
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails, tokenLink } from "../../email/templates";
-import { accessChanged } from "../access/access.service";
-import type { OrgMembership } from "../access/membership";
-import { auditInsertIf } from "../audit/audit.repo";
+import { accessChanged } from "../../identity/grants";
+import type { OrgMembership } from "../../identity/membership";
+import { auditInsertIf } from "../../audit/audit.repo";
 import {
   findInvitationByHash,
   insertMemberFromInvitation,

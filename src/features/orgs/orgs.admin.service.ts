@@ -1,10 +1,10 @@
 import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { limitsOfPlan } from "./orgs.policy";
 import { adminOrg, adminOrgMembers, adminUpdateOrg, allOrgs, orgExists, type OrgRow } from "./orgs.repo";
 import { toMemberOut } from "./orgs.service";

@@ -1,4 +1,4 @@
-import { orgRoleAtLeast, type OrgRole } from "../../platform/actor";
+import { orgRoleAtLeast, type OrgRole } from "../../identity/actor";
 import type { Plan, PlanLimits } from "../../platform/config";
 
 /**

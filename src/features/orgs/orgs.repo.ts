@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { favorites, organizationMembers, organizations, tenders, users } from "../../db/tables";
-import { ORG_ROLES, type OrgRole } from "../../platform/actor";
+import { ORG_ROLES, type OrgRole } from "../../identity/actor";
 import { insertIf, type Db } from "../../platform/db";
-import type { OrgMembership } from "../access/membership";
+import type { OrgMembership } from "../../identity/membership";
 
 export type OrgRow = typeof organizations.$inferSelect;
 export type NewOrg = typeof organizations.$inferInsert;

@@ -1,14 +1,14 @@
 import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
-import type { OrgRole, UserActor } from "../../platform/actor";
+import type { OrgRole, UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { accessChanged } from "../access/access.service";
-import type { OrgMembership } from "../access/membership";
-import { auditInsertIf } from "../audit/audit.repo";
+import { accessChanged } from "../../identity/grants";
+import type { OrgMembership } from "../../identity/membership";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
 import { unshareFavoritesStatement } from "../favorites/favorites.repo";
 import { unshareNotesStatement } from "../notes/notes.repo";

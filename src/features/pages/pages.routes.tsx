@@ -2,7 +2,7 @@ import type { Context, Next } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { authenticateActor } from "../access/authenticate";
+import { authenticateActor } from "../../identity/authenticate";
 import { login, verifyMfaLogin } from "../auth/login.service";
 import { resetPassword } from "../auth/passwords.service";
 import { verifyEmail } from "../auth/registration.service";

@@ -1,9 +1,9 @@
 import { runBatch } from "../../platform/db";
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { suppressionsRepo } from "../../email/suppressions.repo";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { profileRepo, type PreferencesPatch, type PreferencesRow, type ProfilePatch, type ProfileRow } from "./profile.repo";
 import { profileCompletion } from "./profile.rules";
 import type { UpdatePreferencesInput, UpdateProfileInput } from "./profile.schemas";

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonResponse } from "../../platform/routes";

@@ -1,4 +1,4 @@
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { toFtsQuery } from "../alerts/match";
 import { favoriteSignalsQuery } from "../favorites/favorites.repo";

@@ -1,4 +1,4 @@
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { PageQuery } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";

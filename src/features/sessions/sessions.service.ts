@@ -1,4 +1,4 @@
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { runBatch, type Statement } from "../../platform/db";
@@ -9,7 +9,7 @@ import { publishRevokedSessions } from "../../platform/revocation";
 import { emails } from "../../email/templates";
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert, auditInsertIf, type AuditEntry } from "../audit/audit.repo";
+import { auditInsert, auditInsertIf, type AuditEntry } from "../../audit/audit.repo";
 import {
   findRefreshToken,
   insertRefreshToken,
@@ -24,8 +24,8 @@ import {
 import { toUserOut } from "../users/user.public";
 import { userViewChanged } from "../users/user-view";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
-import { isPasswordExpired } from "../auth/password.rules";
-import { termsUpdateRequired } from "../access/access.service";
+import { isPasswordExpired } from "../../identity/password-age";
+import { termsUpdateRequired } from "../../identity/grants";
 
 const DAY_MS = 86_400_000;
 

@@ -1,4 +1,4 @@
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse } from "../../platform/routes";

@@ -1,9 +1,9 @@
-import { orgRoleAtLeast, type Actor, type OrgRole } from "../../platform/actor";
-import type { RequestContext } from "../../platform/context";
-import { AppError } from "../../platform/errors";
+import { orgRoleAtLeast, type Actor, type OrgRole } from "./actor";
+import type { RequestContext } from "../platform/context";
+import { AppError } from "../platform/errors";
 import { auditInsert } from "../audit/audit.repo";
-import { organizationExists } from "./access.repo";
-import { resolveAccess } from "./access.service";
+import { organizationExists } from "./grants.repo";
+import { resolveAccess } from "./grants";
 
 declare const proven: unique symbol;
 

@@ -1,6 +1,6 @@
-/** Roles inside an organization, strongest first (shared/API.md, Organizations). */
-export const ORG_ROLES = ["owner", "admin", "member", "viewer"] as const;
-export type OrgRole = (typeof ORG_ROLES)[number];
+import { ORG_ROLES, type OrgRole } from "../db/org-roles";
+
+export { ORG_ROLES, type OrgRole };
 
 /** Whether `role` is at least `required` (owner > admin > member > viewer). */
 export const orgRoleAtLeast = (role: OrgRole, required: OrgRole) => ORG_ROLES.indexOf(role) <= ORG_ROLES.indexOf(required);

@@ -1,8 +1,8 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { auditLog } from "../../db/tables";
-import type { RequestContext } from "../../platform/context";
-import { insertIf, rawStatement, type Db } from "../../platform/db";
-import { newId } from "../../platform/ids";
+import { auditLog } from "../db/tables";
+import type { RequestContext } from "../platform/context";
+import { insertIf, rawStatement, type Db } from "../platform/db";
+import { newId } from "../platform/ids";
 
 /**
  * Every audited action is `<domain>.<event>` (`auth.login_failed`, `org.member_removed`, …): stable

@@ -1,15 +1,15 @@
-import type { Actor, ApiKeyActor, UserActor } from "../../platform/actor";
-import type { RequestContext } from "../../platform/context";
-import { AppError } from "../../platform/errors";
-import { verifyAccessToken } from "../../platform/jwt";
-import { rateLimit } from "../../platform/rate-limit";
-import { revocationOf } from "../../platform/revocation";
-import { looksLikeApiKey, lookupApiKey, recordApiKeyUse } from "../api-keys/api-keys.service";
-import { ipAllowed } from "../api-keys/ip-allow-list";
-import type { Scope } from "../api-keys/scopes";
-import { isPasswordExpired, passwordExpiredNow } from "../auth/password.rules";
-import { isSessionLive } from "../users/users.repo";
-import { assertTermsAccepted, resolveAccess } from "./access.service";
+import { isSessionLive } from "./credentials.repo";
+import { looksLikeApiKey, lookupApiKey, recordApiKeyUse } from "./api-key-credentials";
+import type { Actor, ApiKeyActor, UserActor } from "./actor";
+import type { RequestContext } from "../platform/context";
+import { AppError } from "../platform/errors";
+import { verifyAccessToken } from "../platform/jwt";
+import { rateLimit } from "../platform/rate-limit";
+import { revocationOf } from "../platform/revocation";
+import { ipAllowed } from "./ip-allow-list";
+import type { Scope } from "./scopes";
+import { isPasswordExpired, passwordExpiredNow } from "./password-age";
+import { assertTermsAccepted, resolveAccess } from "./grants";
 
 export interface SessionRequirement {
   /** Check the session and the user's status in D1, not only the edge cache (sensitive operations). */

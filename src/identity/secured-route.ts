@@ -1,12 +1,12 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import type { Actor, OrgRole, UserActor } from "../../platform/actor";
-import type { AppEnv } from "../../platform/context";
-import { AppError } from "../../platform/errors";
-import { problemResponses } from "../../platform/problem";
-import { rateLimitWrites } from "../../platform/rate-limit";
-import type { Scope } from "../api-keys/scopes";
-import { hasPermission, type Permission } from "./access.service";
+import type { Actor, OrgRole, UserActor } from "./actor";
+import type { AppEnv } from "../platform/context";
+import { AppError } from "../platform/errors";
+import { problemResponses } from "../platform/problem";
+import { rateLimitWrites } from "../platform/rate-limit";
+import type { Scope } from "./scopes";
+import { hasPermission, type Permission } from "./grants";
 import { authenticateActor, type SessionRequirement } from "./authenticate";
 import { requireMembership, type OrgMembership } from "./membership";
 

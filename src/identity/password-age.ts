@@ -1,6 +1,6 @@
-import type { Config } from "../../platform/config";
-import type { Db } from "../../platform/db";
-import { passwordChangedAt } from "../users/users.repo";
+import { passwordChangedAt } from "./credentials.repo";
+import type { Config } from "../platform/config";
+import type { Db } from "../platform/db";
 
 const DAY_MS = 86_400_000;
 

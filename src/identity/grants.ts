@@ -1,8 +1,8 @@
-import type { Access, Actor, OrgRole } from "../../platform/actor";
-import type { RequestContext } from "../../platform/context";
-import { AppError } from "../../platform/errors";
-import { IsolateCache } from "../../platform/isolate-cache";
-import { IMPLICIT_ROLE, loadGrants, type Grants } from "./access.repo";
+import type { Access, Actor, OrgRole } from "./actor";
+import type { RequestContext } from "../platform/context";
+import { AppError } from "../platform/errors";
+import { IsolateCache } from "../platform/isolate-cache";
+import { IMPLICIT_ROLE, loadGrants, type Grants } from "./grants.repo";
 
 /** Every permission of the built-in set (shared/API.md, Administration). */
 export const PERMISSIONS = ["read:own", "write:own", "read:all", "write:all", "admin:users", "admin:roles", "admin:audit", "admin:system"] as const;

@@ -1,7 +1,7 @@
 import { and, eq, isNotNull, or, sql, type SQL } from "drizzle-orm";
-import { organizationMembers, organizations, roles, userConsents, userRoles } from "../../db/tables";
-import type { OrgRole } from "../../platform/actor";
-import type { Db } from "../../platform/db";
+import { organizationMembers, organizations, roles, userConsents, userRoles } from "../db/tables";
+import type { OrgRole } from "./actor";
+import type { Db } from "../platform/db";
 
 /** A role the user holds (the implicit `user` role included), with its permissions and expiry. */
 export interface RoleGrant {
