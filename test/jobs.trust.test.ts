@@ -5,7 +5,7 @@ import worker from "../src/index";
 import type { Env } from "../src/env";
 import { newId } from "../src/platform/ids";
 import { createDb } from "../src/platform/db";
-import { dueDigestUsers } from "../src/features/digests/digests.repo";
+import { dueDigestUsers } from "../src/features/alert-delivery/digests.repo";
 import { signedInWithRole } from "./helpers/admin";
 import { call, json, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 

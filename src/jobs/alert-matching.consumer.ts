@@ -1,5 +1,6 @@
+import { sendImmediateEmails } from "../features/alert-delivery/immediate.service";
 import type { AlertMatchingJob, Env } from "../env";
-import { activeAlertIndex, matchPairs, recordMatches, sendImmediateEmails, type MatchingContext } from "../features/alerts/alert-matching.service";
+import { activeAlertIndex, matchPairs, recordMatches, type MatchingContext } from "../features/alerts/alert-matching.service";
 import { tendersByIds } from "../features/alerts/alert-matching.repo";
 import { markTendersMatched } from "../features/tenders/tenders.service";
 import { getConfig } from "../platform/config";

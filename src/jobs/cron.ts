@@ -7,7 +7,7 @@ import { safeErrorText } from "../platform/log";
 import { createDb } from "../platform/db";
 import { enqueueEmails } from "../email/queue";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
-import { sendDueDigests } from "../features/digests/digests.service";
+import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { rollUpEngagementDay } from "../features/analytics/engagement.repo";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 

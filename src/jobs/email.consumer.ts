@@ -1,8 +1,8 @@
+import { matchesDeliveredStatements, matchesUndeliveredStatement } from "../features/alert-delivery/delivery.repo";
 import type { Env, EmailJob } from "../env";
 import { openOutboxBodies, outboxRepo } from "../email/outbox.repo";
 import { createEmailSender, PermanentEmailError } from "../email/sender";
 import { SUPPRESSIBLE_TEMPLATES, suppressionsRepo } from "../email/suppressions.repo";
-import { matchesDeliveredStatements, matchesUndeliveredStatement } from "../features/alerts/alert-matching.repo";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { safeErrorText } from "../platform/log";

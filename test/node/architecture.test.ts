@@ -118,7 +118,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   // The 1:1 rows are created with the account (users.repo), then edited by profile.
   userProfiles: [repo("features/profile/profile.repo.ts"), repo("features/users/users.repo.ts")],
   // Preferences are edited by profile; the digest schedule (next/last digest) is delivery state kept on the same row.
-  userPreferences: [repo("features/profile/profile.repo.ts"), repo("features/users/users.repo.ts"), repo("features/digests/digests.repo.ts")],
+  userPreferences: [repo("features/profile/profile.repo.ts"), repo("features/users/users.repo.ts"), repo("features/alert-delivery/digests.repo.ts")],
   roles: [repo("features/admin/admin-roles.repo.ts")],
   rolePermissions: [repo("features/admin/admin-roles.repo.ts")],
   permissions: [],
@@ -140,9 +140,11 @@ const TABLE_OWNERS: Record<string, string[]> = {
   tenderInteractions: [repo("features/tenders/tenders.repo.ts")],
   tenderSearches: [repo("features/tenders/tenders.repo.ts")],
   favorites: [repo("features/favorites/favorites.repo.ts")],
-  alerts: [repo("features/alerts/alerts.repo.ts"), repo("features/alerts/alert-matching.repo.ts")],
+  // Alerts are edited by alerts, counted by matching and delivery, and lose their email channel by one-click unsubscribe.
+  alerts: [repo("features/alerts/alerts.repo.ts"), repo("features/alerts/alert-matching.repo.ts"), repo("features/alert-delivery/delivery.repo.ts")],
   alertsVersion: [repo("features/alerts/alerts.repo.ts")],
-  alertMatches: [repo("features/alerts/alert-matching.repo.ts")],
+  // Matching records matches; delivery claims them for an email and records the outcome.
+  alertMatches: [repo("features/alerts/alert-matching.repo.ts"), repo("features/alert-delivery/delivery.repo.ts")],
   savedSearches: [repo("features/saved-searches/saved-searches.repo.ts")],
   notes: [repo("features/notes/notes.repo.ts")],
   notifications: [repo("features/notifications/notifications.repo.ts")],

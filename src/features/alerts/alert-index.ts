@@ -33,8 +33,8 @@
  * call) and the term cache, so one index can serve a whole isolate.
  */
 import type { TenderCriteria } from "../../db/tables";
-import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "./match";
-import { compileCriteria, matchesTender } from "./match";
+import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "../tenders/match";
+import { compileCriteria, matchesTender } from "../tenders/match";
 
 /** What the index needs of an alert; any extra fields are carried through to the results. */
 export interface AlertLike {

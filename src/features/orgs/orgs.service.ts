@@ -10,8 +10,7 @@ import { accessChanged } from "../../identity/grants";
 import type { OrgMembership } from "../../identity/membership";
 import { auditInsertIf } from "../../audit/audit.repo";
 import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
-import { unshareFavoritesStatement } from "../favorites/favorites.repo";
-import { unshareNotesStatement } from "../notes/notes.repo";
+import { departureStatements } from "./member-departure";
 import { invitationsRepo } from "./invitations.repo";
 import { insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser } from "./orgs.repo";
 import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
@@ -224,8 +223,7 @@ export async function removeMember(ctx: RequestContext, m: OrgMembership, userId
     ),
     // The items they shared with the organization leave with them (private again, not re-shared
     // if they rejoin); reads also join the author's membership, so no path can leave them shown.
-    unshareNotesStatement(db, m.orgId, userId, gone),
-    unshareFavoritesStatement(db, m.orgId, userId, gone),
+    ...departureStatements(db, m.orgId, userId, gone),
     ...revokeOutrankedInvitations(ctx, m, userId),
   ]);
   if (removed.length === 0) {

@@ -7,7 +7,7 @@ import { login, verifyMfaLogin } from "../auth/login.service";
 import { resetPassword } from "../auth/passwords.service";
 import { verifyEmail } from "../auth/registration.service";
 import { endSessions } from "../sessions/sessions.service";
-import { describeUnsubscribe, unsubscribe } from "../alerts/unsubscribe.service";
+import { describeUnsubscribe, unsubscribe } from "../alert-delivery/unsubscribe.service";
 import { acceptInvitation } from "../orgs/invitations.service";
 import { Field, Notice, Page, sendPage } from "./page-layout";
 import { formFields, InvitationAcceptForm, InvitationMfaForm, InvitationSignInForm, ResetPasswordForm, UnsubscribeForm, VerifyEmailForm } from "./pages.schemas";

@@ -5,8 +5,8 @@ import type { Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, encodeCursor } from "../../platform/pagination";
-import type { TenderCriteria } from "../alerts/criteria.schema";
-import { CLOSING_RANGE_MS, compileCriteria, matchesTender, prepareTender, toFtsQuery } from "../alerts/match";
+import type { TenderCriteria } from "./criteria.schema";
+import { CLOSING_RANGE_MS, compileCriteria, matchesTender, prepareTender, toFtsQuery } from "./match";
 import { auditInsert } from "../../audit/audit.repo";
 import { classifyUpsert, isUrgent, MATCH_RESEND_GRACE_MS, MATCH_RESEND_PER_TICK, matchingSends } from "./ingest";
 import {

@@ -8,11 +8,11 @@
  * - A token issued before the user turned that alert's email back on is refused (400), so a
  *   replayed or prefetched old link cannot undo the user's later choice.
  */
+import { alertEmailState, alertEmailUnsubscribable, turnAlertEmailOff } from "./delivery.repo";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { auditInsertIf } from "../../audit/audit.repo";
-import { digestFrequency, digestOn, turnDigestOff } from "../digests/digests.repo";
-import { alertEmailState, alertEmailUnsubscribable, turnAlertEmailOff } from "./alerts.repo";
+import { digestFrequency, digestOn, turnDigestOff } from "./digests.repo";
 import { verifyUnsubscribeToken, type VerifiedUnsubscribe } from "./unsubscribe-token";
 
 export interface UnsubscribeResult {

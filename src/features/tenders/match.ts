@@ -23,7 +23,7 @@
  *   `now <= closing_date <= now + N × 24 h`, so a tender that has closed fails it.
  */
 import type { TenderCriteria } from "../../db/tables";
-import { normalizeLabel, normalizeText, tokenize, WORD_CHAR_CLASS } from "../tenders/text";
+import { normalizeLabel, normalizeText, tokenize, WORD_CHAR_CLASS } from "./text";
 
 const DAY_MS = 86_400_000;
 

@@ -9,13 +9,14 @@
  * together, so a rerun or a concurrent tick never sends twice, and a crash before the commit loses
  * nothing. The matches become `sent` when the email consumer delivered the email.
  */
+import { tenderLine } from "./immediate.service";
+import { claimMatchesForEmail, pendingDigestMatchesOf, type PendingMatchRow } from "./delivery.repo";
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails } from "../../email/templates";
 import { chunk, runBatch } from "../../platform/db";
-import { claimMatchesForEmail, pendingDigestMatchesOf, type PendingMatchRow } from "../alerts/alert-matching.repo";
-import { tenderLine, type MatchingContext } from "../alerts/alert-matching.service";
-import { signUnsubscribeToken, unsubscribeParts } from "../alerts/unsubscribe-token";
+import type { DeliveryContext } from "./delivery.context";
+import { signUnsubscribeToken, unsubscribeParts } from "./unsubscribe-token";
 import { isDigestDue, nextDigestAt } from "./schedule";
 import { advanceDigests, claimDigest, claimSucceeded, dueDigestUsers, type DueDigestRow } from "./digests.repo";
 
@@ -37,7 +38,7 @@ export interface DigestReport {
  * Sends the digests due at `ctx.now`. Batches continue while the tick's budget (real elapsed time,
  * not the injected clock) lasts and a full batch came back; what is left stays due for the next tick.
  */
-export async function sendDueDigests(ctx: MatchingContext, opts: { batchSize?: number; budgetMs?: number } = {}): Promise<DigestReport> {
+export async function sendDueDigests(ctx: DeliveryContext, opts: { batchSize?: number; budgetMs?: number } = {}): Promise<DigestReport> {
   const batchSize = opts.batchSize ?? ctx.config.DIGEST_BATCH_SIZE;
   const budgetMs = opts.budgetMs ?? ctx.config.DIGEST_TICK_BUDGET_MS;
   const started = Date.now();
@@ -55,7 +56,7 @@ export async function sendDueDigests(ctx: MatchingContext, opts: { batchSize?: n
   return report;
 }
 
-async function digestBatch(ctx: MatchingContext, due: readonly DueDigestRow[]): Promise<{ sent: number; skipped: number }> {
+async function digestBatch(ctx: DeliveryContext, due: readonly DueDigestRow[]): Promise<{ sent: number; skipped: number }> {
   let skipped = 0;
   const advance: [string, number, number | null][] = [];
   const toSend: { u: DueDigestRow; next: number | null }[] = [];

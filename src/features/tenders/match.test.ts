@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { TenderCriteria } from "../../db/tables";
-import { normalizeText } from "../tenders/text";
+import { normalizeText } from "./text";
 import type { TenderFields } from "./match";
 import {
   compileCriteria,
