@@ -44,6 +44,25 @@ describe("architecture rules", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("jobs import no repo: each calls a service verb", () => {
+    const offenders = sources
+      .filter(({ file }) => file.startsWith(`jobs${path.sep}`))
+      .flatMap(({ file, text }) => importsOf(text).map((spec) => [file, resolved(file, spec)] as const))
+      .filter(([, target]) => /\.repo$/.test(target) || target.startsWith(path.join("db", "tables")));
+    expect(offenders).toEqual([]);
+  });
+
+  // DESIGN.md, layering: no folder imports one above it, so no two folders import each other.
+  it("folders import each other in no cycle", () => {
+    expect(folderCycles()).toEqual([]);
+  });
+
+  // Scope brands are minted only by identity: a cast elsewhere would forge a scope.
+  it("no cast to a scope brand (Owner, OrgMembership) outside identity", () => {
+    const offenders = sources.filter(({ file, text }) => !file.startsWith(`identity${path.sep}`) && /\bas\s+(Owner|OrgMembership)\b/.test(text));
+    expect(offenders.map((o) => o.file)).toEqual([]);
+  });
+
   it("routes are declared through securedRoute or as documented public routes, never with hand-written security", () => {
     const offenders = sources.filter(({ file, text }) => /\.routes\.tsx?$/.test(file) && /\bsecurity\s*:/.test(text));
     expect(offenders.map((o) => o.file)).toEqual([]);
@@ -82,6 +101,47 @@ describe("architecture rules", () => {
     expect(offenders.map((o) => o.file)).toEqual([]);
   });
 });
+
+// ─── folder graph ─────────────────────────────────────────────────────────────────────────
+
+/** A file's folder: features/<name>, or the top folder of src (src/*.ts files are their own). */
+const folderOf = (file: string) => {
+  const parts = file.split(path.sep);
+  if (parts.length === 1) return parts[0]!.replace(/\.tsx?$/, "");
+  return parts[0] === "features" && parts.length > 2 ? `features/${parts[1]}` : parts[0]!;
+};
+
+/** Strongly connected groups of more than one folder in the relative-import graph (Tarjan). */
+function folderCycles(): string[][] {
+  const edges = new Map<string, Set<string>>();
+  for (const { file, text } of sources) {
+    for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s*["'](\.[^'"]+)["']|import\(\s*["'](\.[^'"]+)["']\s*\)/g)) {
+      const target = path.normalize(path.join(path.dirname(file), m[1] ?? m[2]!));
+      if (target.startsWith("..")) continue;
+      const a = folderOf(file), b = folderOf(`${target}.ts`);
+      if (a === b) continue;
+      if (!edges.has(a)) edges.set(a, new Set());
+      edges.get(a)!.add(b);
+    }
+  }
+  let next = 0;
+  const index = new Map<string, number>(), low = new Map<string, number>(), onStack = new Set<string>(), stack: string[] = [], groups: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, next); low.set(v, next); next++; stack.push(v); onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) { visit(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)); }
+      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const group: string[] = [];
+      let w: string;
+      do { w = stack.pop()!; onStack.delete(w); group.push(w); } while (w !== v);
+      if (group.length > 1) groups.push(group.sort());
+    }
+  };
+  for (const v of edges.keys()) if (!index.has(v)) visit(v);
+  return groups;
+}
 
 // ─── table ownership ────────────────────────────────────────────────────────────────────────
 

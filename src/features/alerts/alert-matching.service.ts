@@ -10,14 +10,16 @@
  * - Immediate emails (alert-delivery/immediate.service.ts) go out for matches still `pending` that no email carries: the outbox row and
  *   the match's `outbox_id` are written in one batch, guarded by "still pending, not carried", so a
  *   retry finds and sends the rest, never twice. The match becomes `sent` only when the email
- *   consumer delivered that email to the provider (jobs/email.consumer.ts).
+ *   consumer delivered that email to the provider (alert-delivery/email-delivery.service.ts).
  */
 import { chunk } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import type { DeliveryContext } from "../alert-delivery/delivery.context";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { buildAlertIndex, matchAlerts, type AlertIndex } from "./alert-index";
-import { recordMatchesStatements, type MatchPair } from "./alert-matching.repo";
+import { recordMatchesStatements, tendersByIds, type MatchPair } from "./alert-matching.repo";
+import { sendImmediateEmails } from "../alert-delivery/immediate.service";
+import { markTendersMatched } from "../tenders/tenders.service";
 import { activeAlertsQuery, alertsVersionQuery } from "./alerts.repo";
 import { prepareTender } from "../tenders/match";
 import type { TenderCriteria } from "../tenders/criteria.schema";
@@ -77,4 +79,18 @@ export async function recordMatches(ctx: MatchingContext, pairs: readonly MatchP
     inserted += insert.meta.changes ?? 0;
   }
   return inserted;
+}
+
+/**
+ * One matching run over these tenders (the `alert-matching` consumer's verb): the index against
+ * the tenders, the matches recorded, immediate emails for what is still pending, then the
+ * tenders' pending-matching marks cleared for the versions read.
+ */
+export async function matchTenders(ctx: MatchingContext, tenderIds: readonly string[]) {
+  const [index, tenders] = await Promise.all([activeAlertIndex(ctx), tendersByIds(ctx.db, tenderIds)]);
+  const pairs = matchPairs(index, tenders, ctx.now);
+  const inserted = await recordMatches(ctx, pairs);
+  const emailed = await sendImmediateEmails(ctx, { tenderIds });
+  const cleared = await markTendersMatched(ctx.db, tenders);
+  return { tenders: tenders.length, matches: pairs.length, new_matches: inserted, emails: emailed.length, cleared };
 }

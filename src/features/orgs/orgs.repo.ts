@@ -128,6 +128,9 @@ export const roleIn = (db: Db, orgId: string, userId: string) =>
  * One organization's rows, reachable only with a membership proof (`requireMembership`). Every
  * query carries the organization id of the proof.
  */
+/** The organization just created by this request (no membership to scope by yet: its creator is its owner). */
+export const createdOrg = (db: Db, orgId: string) => db.select().from(organizations).where(eq(organizations.id, orgId)).get();
+
 export function orgRepo(db: Db, m: OrgMembership) {
   const orgId = m.orgId;
   const inOrg = eq(om.organizationId, orgId);

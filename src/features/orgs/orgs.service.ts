@@ -12,7 +12,7 @@ import { auditInsertIf } from "../../audit/audit.repo";
 import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
 import { departureStatements } from "./member-departure";
 import { invitationsRepo } from "./invitations.repo";
-import { insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser } from "./orgs.repo";
+import { createdOrg, insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser } from "./orgs.repo";
 import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
 
 /**
@@ -72,7 +72,7 @@ export async function createOrg(ctx: RequestContext, actor: UserActor, input: z.
     });
   }
   accessChanged(actor.userId);
-  const row = await orgRepo(db, { orgId: org.id } as OrgMembership).get();
+  const row = await createdOrg(db, org.id);
   return toOrgOut(row!, "owner", at(ctx));
 }
 

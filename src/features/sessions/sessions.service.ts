@@ -1,7 +1,7 @@
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
-import { runBatch, type Statement } from "../../platform/db";
+import { runBatch, type Db, type Statement } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { signAccessToken } from "../../platform/jwt";
@@ -15,6 +15,7 @@ import {
   insertRefreshToken,
   isNewDeviceForReturningUser,
   isNewCountryForReturningUser,
+  purgeExpiredCredentials,
   sessionForRefresh,
   sessionsRepo,
   spendRefreshToken,
@@ -203,4 +204,9 @@ export async function listSessions(ctx: RequestContext, actor: UserActor) {
     city: s.city,
     current: s.id === actor.sessionId,
   }));
+}
+
+/** Cron: deletes credentials that can no longer be used (see `purgeExpiredCredentials` in the repo). Counts per kind. */
+export async function purgeUnusableCredentials(ctx: { db: Db; now: Date }): Promise<Record<string, number>> {
+  return purgeExpiredCredentials(ctx.db, ctx.now);
 }
