@@ -3,7 +3,7 @@ import type { App, RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonResponse } from "../../platform/routes";
+import { API, jsonResponse } from "../../platform/route-helpers";
 import { securedRoute } from "../../identity/secured-route";
 import { listAudit } from "./admin-audit.repo";
 

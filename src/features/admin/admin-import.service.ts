@@ -12,7 +12,7 @@ import { outboxInsertIf } from "../../email/outbox.repo";
 import { emails } from "../../email/templates";
 import { classifyImportedHash } from "../auth/password-hash";
 import { profilePatchFrom } from "../profile/profile.service";
-import { userViewChanged } from "../users/user-view";
+import { userViewChanged } from "../users/user-view-cache";
 import type { UserStatus } from "../../db/tables";
 import {
   endSessionsOnNewHash,

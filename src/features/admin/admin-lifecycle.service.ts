@@ -8,7 +8,7 @@ import { publishRevokedSessions, publishUserBlocked } from "../../platform/revoc
 import { accessChanged, hasPermission } from "../../identity/grants";
 import { IMPLICIT_ROLE } from "../../identity/grants.repo";
 import { auditInsertForUsers, type AuditAction } from "../../audit/audit.repo";
-import { userViewChanged } from "../users/user-view";
+import { userViewChanged } from "../users/user-view-cache";
 import type { UserStatus } from "../../db/tables";
 import {
   assignRoleTo,

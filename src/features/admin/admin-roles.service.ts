@@ -6,7 +6,7 @@ import { newId } from "../../platform/ids";
 import { accessChanged, allAccessChanged, PERMISSIONS } from "../../identity/grants";
 import { IMPLICIT_ROLE } from "../../identity/grants.repo";
 import { auditInsert } from "../../audit/audit.repo";
-import { userViewChanged } from "../users/user-view";
+import { userViewChanged } from "../users/user-view-cache";
 import { applyBulk } from "./admin-lifecycle.service";
 import { deleteRoleStatements, findAssignment, findRole, insertRoleStatements, listRoles, replacePermissionsStatements, type RoleRow } from "./admin-roles.repo";
 import type { CreateRoleInput, RoleOut } from "./admin-roles.schemas";

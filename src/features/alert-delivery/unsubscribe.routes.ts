@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonResponse } from "../../platform/routes";
+import { API, jsonResponse } from "../../platform/route-helpers";
 import { previewUnsubscribe, unsubscribe } from "./unsubscribe.service";
 
 const UnsubscribeQuery = z.object({ token: z.string().min(1).max(1000) });

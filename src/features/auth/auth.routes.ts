@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { API, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { AppError } from "../../platform/errors";
 import {
   CookieTokensSchema,
@@ -21,7 +21,7 @@ import { register, resendVerification, verifyEmail } from "./registration.servic
 import { endSessions, refreshSession } from "../sessions/sessions.service";
 import { registerMfa } from "./mfa.routes";
 import { registerPasswords } from "./passwords.routes";
-import { UserSchema } from "../users/user.public";
+import { UserSchema } from "../users/user.schema";
 import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "./refresh-cookie";
 import { deliverSignIn, deviceTokenFromCookie } from "./device-token";
 

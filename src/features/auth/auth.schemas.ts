@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { UserSchema } from "../users/user.public";
+import { UserSchema } from "../users/user.schema";
 import { EmailInput, FullNameInput, PhoneInput } from "../users/users.schemas";
 
 // Policy (length, common passwords …) is checked by the service and answers `weak_password`;

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody } from "../../platform/routes";
+import { API, jsonBody } from "../../platform/route-helpers";
 import { EmailInput } from "../users/users.schemas";
 import { requestEmailChange } from "./email-change.service";
 

@@ -4,7 +4,7 @@ import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { safeErrorText } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
-import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
+import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
 import { auditInsert } from "../../audit/audit.repo";
 import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, NoContent } from "../../platform/routes";
+import { API, jsonBody, NoContent } from "../../platform/route-helpers";
 import { securedRoute } from "../../identity/secured-route";
 import { recordConsents } from "./consents.service";
 

@@ -11,7 +11,7 @@ import type { Env } from "../../env";
 import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { verifyPassword } from "../auth/password-hash";
 import { endSessions } from "../sessions/sessions.service";
-import { userViewChanged } from "../users/user-view";
+import { userViewChanged } from "../users/user-view-cache";
 import { findUserById } from "../users/users.repo";
 import { EXPORTERS } from "./exporters.repo";
 import { accountRepo, anonymiseAuditRow, auditRowsToAnonymise, dueAccounts, eraseAccountStatements, orgsBlockingDeletion, type DueAccount } from "./gdpr.repo";

@@ -1,7 +1,7 @@
 import type { App } from "../../platform/context";
 import { PageQuery } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { securedRoute } from "../../identity/secured-route";
 import { registerInvitations } from "./invitations.routes";
 import { registerAdminOrgs } from "./orgs.admin.routes";

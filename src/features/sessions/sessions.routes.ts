@@ -3,7 +3,7 @@ import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonResponse, NoContent } from "../../platform/routes";
+import { API, IdParam, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { endSessions, listSessions } from "./sessions.service";
 
 const tags = ["Sessions"];

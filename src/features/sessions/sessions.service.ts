@@ -22,8 +22,8 @@ import {
   touchSession,
   upsertDevice,
 } from "./sessions.repo";
-import { toUserOut } from "../users/user.public";
-import { userViewChanged } from "../users/user-view";
+import { toUserOut } from "../users/user.schema";
+import { userViewChanged } from "../users/user-view-cache";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
 import { isPasswordExpired } from "../../identity/password-age";
 import { termsUpdateRequired } from "../../identity/grants";

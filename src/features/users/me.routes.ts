@@ -3,8 +3,8 @@ import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { PageQuery, pageOf } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse } from "../../platform/routes";
-import { UserSchema } from "./user.public";
+import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
+import { UserSchema } from "./user.schema";
 import { FullNameInput, PhoneInput } from "./users.schemas";
 import { getMe, listMyActivity, updateMe } from "./users.service";
 

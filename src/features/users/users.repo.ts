@@ -3,7 +3,7 @@ import { passwordHistory, userPreferences, userProfiles, users } from "../../db/
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { IMPLICIT_ROLE, latestConsentSql } from "../../identity/grants.repo";
-import type { UserRow } from "./user.public";
+import type { UserRow } from "./user.schema";
 
 
 /** Effective role names of `users.id` at `now`, as a JSON array (one subquery, no N+1). */

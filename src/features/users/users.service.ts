@@ -3,7 +3,7 @@ import { asSeenBySubject, listUserAudit } from "../../audit/audit.repo";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { currentUserView, userViewChanged } from "./user-view";
+import { currentUserView, userViewChanged } from "./user-view-cache";
 import { updateUserBasics } from "./users.repo";
 
 /** GET /me: the signed-in user, as the API shows it. */

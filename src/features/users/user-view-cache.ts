@@ -1,6 +1,6 @@
 import type { RequestContext } from "../../platform/context";
 import { IsolateCache } from "../../platform/isolate-cache";
-import { toUserOut, type UserOut } from "./user.public";
+import { toUserOut, type UserOut } from "./user.schema";
 import { findUserById } from "./users.repo";
 
 /**
