@@ -56,9 +56,6 @@ export function decideInvite(p: { actor: OrgActor; role: OrgRole }): Decision {
   return ok;
 }
 
-/** The org roles that may perform a change whose rule is "admin+, and owner when owners are involved". */
-export const rolesAllowed = (ownersInvolved: boolean): OrgRole[] => (ownersInvolved ? ["owner"] : ["owner", "admin"]);
-
 /**
  * The plan limits that apply to a user: the most generous of each limit across the plans of the
  * organizations the user belongs to, or the `free` plan's limits outside any organization.
