@@ -25,7 +25,7 @@
  *   match must be checked in full: report the rate next to the ratio.
  */
 import type { TenderCriteria } from "../src/db/schema";
-import type { TenderFields } from "../src/features/alerts/match";
+import type { TenderFields } from "../src/features/tenders/match";
 
 /** The "now" the generated closing dates are relative to. */
 export const BENCH_NOW = new Date("2026-03-02T06:00:00Z");

@@ -18,7 +18,7 @@
  * divides.
  */
 import { buildAlertIndex, candidatesFor, matchAlerts, matchAlertsNaive } from "../src/features/alerts/alert-index";
-import { compileCriteria, prepareTender, toFtsQuery } from "../src/features/alerts/match";
+import { compileCriteria, prepareTender, toFtsQuery } from "../src/features/tenders/match";
 import { createDb } from "../src/platform/db";
 import { searchTenders } from "../src/features/tenders/tenders.repo";
 import { BENCH_NOW, generateAlerts, generateTenders } from "./matcher-data";

@@ -8,17 +8,21 @@ import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerPages } from "./features/pages/pages.routes";
 import { registerMe } from "./features/users/me.routes";
+import { registerEmailChange } from "./features/auth/email-change.routes";
 import { registerConsents } from "./features/consents/consents.routes";
 import { registerProfile } from "./features/profile/profile.routes";
 import { registerGdpr } from "./features/gdpr/gdpr.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerOrgs } from "./features/orgs/orgs.routes";
+import { onMemberDeparture } from "./features/orgs/member-departure";
+import { unshareNotesStatement } from "./features/notes/notes.repo";
+import { unshareFavoritesStatement } from "./features/favorites/favorites.repo";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
 import { registerAlerts } from "./features/alerts/alerts.routes";
-import { registerUnsubscribe } from "./features/alerts/unsubscribe.routes";
+import { registerUnsubscribe } from "./features/alert-delivery/unsubscribe.routes";
 import { registerNotifications } from "./features/notifications/notifications.routes";
 import { registerNotes } from "./features/notes/notes.routes";
 import { registerRecommendations } from "./features/recommendations/recommendations.routes";
@@ -46,6 +50,10 @@ const EVERY_OPERATION_ANSWERS = {
 } as const;
 
 /** Builds the Hono app: global middleware in the order of DESIGN.md, then every feature. */
+// Organizations know no sharing feature: the features that share items with them say here what a
+// member's removal also does (unshare that member's notes and favorites, in the same batch).
+onMemberDeparture(unshareNotesStatement, unshareFavoritesStatement);
+
 export function newApp() {
   const app = createRouter();
 
@@ -114,6 +122,7 @@ export function newApp() {
   registerPages(app);
   registerAuth(app);
   registerMe(app);
+  registerEmailChange(app);
   registerConsents(app);
   registerProfile(app);
   registerGdpr(app);

@@ -171,7 +171,7 @@ describe("one-click unsubscribe: safe against scanners and replays", () => {
 
   it("the digest token: already off writes nothing", async () => {
     const a = await signedInUser();
-    const { signUnsubscribeToken } = await import("../src/features/alerts/unsubscribe-token");
+    const { signUnsubscribeToken } = await import("../src/features/alert-delivery/unsubscribe-token");
     const { getConfig } = await import("../src/platform/config");
     const token = await signUnsubscribeToken(env, getConfig(env), { userId: a.user.id, digest: true }, new Date());
     expect(await json(await call(`unsubscribe?token=${token}`))).toMatchObject({ target: "digest", alert_id: null });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { favorites, roles, sessions, tenders, users } from "../src/db/schema";
+import { favorites, roles, sessions, tenders, users } from "../src/db/tables";
 import { createDb } from "../src/platform/db";
 import { newId } from "../src/platform/ids";
 

@@ -1,10 +1,10 @@
+import { sendImmediateEmails } from "../src/features/alert-delivery/immediate.service";
 import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { sendImmediateEmails } from "../src/features/alerts/alert-matching.service";
-import { sendDueDigests } from "../src/features/digests/digests.service";
+import { sendDueDigests } from "../src/features/alert-delivery/digests.service";
 import { rollUpEngagementDaySql } from "../src/features/analytics/engagement.repo";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { emailOutbox, oneTimeTokens, users } from "../src/db/schema";
+import { emailOutbox, oneTimeTokens, users } from "../src/db/tables";
 import worker from "../src/index";
 import { outboxInsert } from "../src/email/outbox.repo";
 import { emails } from "../src/email/templates";

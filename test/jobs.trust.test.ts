@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import { createDb } from "../src/platform/db";
-import { dueDigestUsers } from "../src/features/digests/digests.repo";
+import { dueDigestUsers } from "../src/features/alert-delivery/digests.repo";
 import { closingIn, insertAlert, insertAlertMatch, insertOutboxRow, insertTender } from "./helpers/fixtures";
 import { signedInWithRole } from "./helpers/admin";
 import { call, json, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";

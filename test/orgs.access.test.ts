@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Actor } from "../src/platform/actor";
+import type { Actor } from "../src/identity/actor";
 import type { RequestContext } from "../src/platform/context";
 import { getConfig } from "../src/platform/config";
 import { createDb } from "../src/platform/db";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { signUnsubscribeToken } from "../src/features/alerts/unsubscribe-token";
+import { signUnsubscribeToken } from "../src/features/alert-delivery/unsubscribe-token";
 import { getConfig } from "../src/platform/config";
 import { auditRows, signedInWithRole } from "./helpers/admin";
 import { grantRole } from "./helpers/fixtures";

@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AttemptRequest, SignInGuard } from "../src/durable-objects/sign-in-guard";
 import { AppError } from "../src/platform/errors";
-import { reserveAttemptBeside } from "../src/platform/sign-in-guard";
+import { reserveAttemptBeside } from "../src/platform/sign-in-guard-client";
 import { unique } from "./helpers/harness";
 
 const stubFor = (key: string) => env.SIGN_IN_GUARD.get(env.SIGN_IN_GUARD.idFromName(key));

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
-import { emailOutbox } from "../db/schema";
+import { emailOutbox } from "../db/tables";
 import type { RequestContext } from "../platform/context";
 import { insertIf, type Db } from "../platform/db";
 import { open, seal, UnopenableSecretError } from "../platform/secrets";

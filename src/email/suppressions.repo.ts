@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import { emailSuppressions, users } from "../db/schema";
+import { emailSuppressions, users } from "../db/tables";
 import { rawStatement, type Db } from "../platform/db";
 
 /** Templates that stop going to a suppressed address (alerts and digests; account mail still goes). */

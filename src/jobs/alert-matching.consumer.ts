@@ -1,7 +1,5 @@
 import type { AlertMatchingJob, Env } from "../env";
-import { activeAlertIndex, matchPairs, recordMatches, sendImmediateEmails, type MatchingContext } from "../features/alerts/alert-matching.service";
-import { tendersByIds } from "../features/alerts/alert-matching.repo";
-import { markTendersMatched } from "../features/tenders/tenders.service";
+import { matchTenders } from "../features/alerts/alert-matching.service";
 import { getConfig } from "../platform/config";
 import { createDb } from "../platform/db";
 import { log } from "../platform/log";
@@ -53,13 +51,4 @@ export async function consumeAlertMatchingBatch(batch: MessageBatch<AlertMatchin
   }
   if (failed.length === tenderIds.length) batch.retryAll({ delaySeconds: 30 });
   else batch.ackAll();
-}
-
-async function matchTenders(ctx: MatchingContext, tenderIds: readonly string[]) {
-  const [index, tenders] = await Promise.all([activeAlertIndex(ctx), tendersByIds(ctx.db, tenderIds)]);
-  const pairs = matchPairs(index, tenders, ctx.now);
-  const inserted = await recordMatches(ctx, pairs);
-  const emailed = await sendImmediateEmails(ctx, { tenderIds });
-  const cleared = await markTendersMatched(ctx.db, tenders);
-  return { tenders: tenders.length, matches: pairs.length, new_matches: inserted, emails: emailed.length, cleared };
 }

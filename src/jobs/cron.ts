@@ -1,14 +1,13 @@
 import type { Env } from "../env";
-import { outboxRepo } from "../email/outbox.repo";
-import { purgeExpiredCredentials } from "../features/sessions/sessions.repo";
+import { purgeFinishedEmails, relayStaleEmails } from "../email/outbox.service";
+import { purgeUnusableCredentials } from "../features/sessions/sessions.service";
 import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { getConfig } from "../platform/config";
 import { log } from "../platform/log";
 import { createDb } from "../platform/db";
-import { enqueueEmails } from "../email/queue";
-import { purgeExpiredNotifications } from "../features/notifications/notifications.repo";
-import { sendDueDigests } from "../features/digests/digests.service";
-import { rollUpEngagementDay } from "../features/analytics/engagement.repo";
+import { purgeExpiredNotifications } from "../features/notifications/notifications.service";
+import { sendDueDigests } from "../features/alert-delivery/digests.service";
+import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
 
@@ -35,7 +34,6 @@ export interface CronReport {
 export async function runScheduled(env: Env, scheduledTime: number): Promise<CronReport> {
   const db = createDb(env.DB);
   const now = new Date(scheduledTime);
-  const outbox = outboxRepo(db);
   const config = getConfig(env);
   const report: CronReport = {
     relayedEmails: 0,
@@ -57,25 +55,19 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
 
   // Outbox relay: an email whose queue send was lost after its batch committed is sent again.
   await job("email_relay", async () => {
-    const stale = await outbox.stalePending(new Date(scheduledTime - 5 * MINUTE), 500);
-    report.relayedEmails = stale.length;
-    await enqueueEmails(
-      env,
-      stale.map((r) => r.id),
-    );
+    report.relayedEmails = await relayStaleEmails({ db, env }, new Date(scheduledTime - 5 * MINUTE));
   });
 
   await job("purge_credentials", async () => {
-    Object.assign(report.purged, await purgeExpiredCredentials(db, now));
+    Object.assign(report.purged, await purgeUnusableCredentials({ db, now }));
   });
   // Retention of the outbox: sent rows (bodies already cleared by real providers) and rows that
   // failed for good (their sealed bodies must not stay around forever).
   await job("purge_outbox", async () => {
-    const finished = await outbox.purgeFinishedBefore(new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
-    report.purged.finished_emails = finished.meta.changes ?? 0;
+    report.purged.finished_emails = await purgeFinishedEmails({ db }, new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
   });
   await job("purge_notifications", async () => {
-    report.purged.expired_notifications = (await purgeExpiredNotifications(db, now)).meta.changes ?? 0;
+    report.purged.expired_notifications = await purgeExpiredNotifications({ db, now });
   });
 
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
@@ -93,7 +85,7 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
 
   // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.
   await job("engagement_rollup", async () => {
-    for (const day of [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10))) await rollUpEngagementDay(db, day);
+    await rollUpEngagement({ db }, [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10)));
   });
 
   // Queue outbox of tender ingest: tenders still pending alert matching after the grace period

@@ -119,7 +119,7 @@ export const ConfigSchema = z.object({
   REVOCATION_CACHE_SECONDS: int(0, 60).default(10),
   /** Seconds an isolate may serve a cached public User view (GET /me); 0 disables the cache. */
   USER_CACHE_SECONDS: int(0, 60).default(5),
-  /** Seconds an isolate may keep a user's roles, permissions and memberships (features/access). */
+  /** Seconds an isolate may keep a user's roles, permissions and memberships (identity/grants.ts). */
   ACCESS_CACHE_SECONDS: int(0, 60).default(10),
   /** Limits per subscription plan; an organization takes its plan's limits when the plan is set. */
   PLAN_LIMITS: planLimits.default(DEFAULT_PLAN_LIMITS),

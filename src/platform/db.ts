@@ -1,16 +1,16 @@
 import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "../db/schema";
 
 export type Db = ReturnType<typeof createDb>;
 
 const clients = new WeakMap<D1Database, ReturnType<typeof build>>();
-const build = (d1: D1Database) => drizzle(d1, { schema });
+const build = (d1: D1Database) => drizzle(d1);
 
 /**
- * The only place a drizzle client is built: once per binding object (per isolate), since
- * building one walks the whole schema.
+ * The only place a drizzle client is built: once per binding object (per isolate). It carries no
+ * schema (no `db.query`): repositories import their tables from db/tables.
  */
 export function createDb(d1: D1Database) {
   let db = clients.get(d1);
@@ -19,6 +19,20 @@ export function createDb(d1: D1Database) {
     clients.set(d1, db);
   }
   return db;
+}
+
+/** One statement of a batch: a drizzle query, or a raw one from `rawStatement`/`insertIf`. */
+export type Statement = BatchItem<"sqlite">;
+
+/**
+ * Runs statements as one D1 transaction. The result is a tuple typed per statement (a
+ * `.returning()` gives its rows, a plain write its run result), so callers destructure it
+ * without casts. An empty list runs nothing.
+ * @example const [, inserted] = await runBatch(ctx, [auditInsert(…), db.insert(t).values(v).returning()]);
+ */
+export async function runBatch<const T extends readonly Statement[]>(ctx: { db: Db }, statements: T): Promise<BatchResponse<T>> {
+  if (statements.length === 0) return [] as unknown as BatchResponse<T>;
+  return ctx.db.batch(statements as unknown as readonly [Statement, ...Statement[]]) as Promise<BatchResponse<T>>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
 import { api, updateUser, type Session, type User } from "../api";
-import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/features/api-keys/scopes";
+import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/identity/scopes";
 import { qrSvg } from "../qr";
 import { ConfirmButton, ErrorNotice, Field, formValues, Notice, useLoad, when, useAction } from "../ui";
 import type { ApiKey, CreatedApiKey, SessionRow } from "../dto";

@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, like, lt, or, sql, type SQL } from "drizzle-orm";
-import { auditLog } from "../../db/schema";
+import { auditLog } from "../../db/tables";
 import type { Db } from "../../platform/db";
 
 export interface AuditFilter {

@@ -3,8 +3,8 @@ import type { App, RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, jsonResponse } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { listAudit } from "./admin-audit.repo";
 
 const AuditQuery = PageQuery.extend({

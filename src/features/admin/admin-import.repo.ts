@@ -1,5 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
-import { apiKeys, oneTimeTokens, passwordHistory, sessions, userPreferences, userProfiles, userRoles, users } from "../../db/schema";
+import { apiKeys, oneTimeTokens, passwordHistory, sessions, userPreferences, userProfiles, userRoles, users } from "../../db/tables";
 import { chunk, insertJsonRows, updateJsonRows, type Db } from "../../platform/db";
 
 /**

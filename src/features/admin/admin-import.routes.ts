@@ -1,7 +1,7 @@
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { ImportInput, ImportResult, ImportUserRow } from "./admin-import.schemas";
 import { importUsers } from "./admin-import.service";
 

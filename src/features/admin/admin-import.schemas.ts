@@ -1,7 +1,7 @@
+import { EmailInput, FullNameInput, PhoneInput } from "../users/users.schemas";
 import { z } from "@hono/zod-openapi";
-import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
 import { UpdateProfileInput } from "../profile/profile.schemas";
-import { UserSchema } from "../users/user.public";
+import { UserSchema } from "../users/user.schema";
 
 export const MAX_IMPORT_ROWS = 1000;
 export const IMPORT_MODES = ["skip", "upsert"] as const;

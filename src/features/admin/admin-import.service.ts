@@ -1,20 +1,19 @@
-import type { UserActor } from "../../platform/actor";
+import { publishRevokedKeys } from "../../identity/api-key-credentials";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { isUniqueViolation } from "../../platform/db";
+import { isUniqueViolation, runBatch, type Statement } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { enqueueEmails } from "../../email/queue";
-import { accessChanged } from "../access/access.service";
-import { IMPLICIT_ROLE } from "../access/access.repo";
-import { auditInsert, auditInsertEach } from "../audit/audit.repo";
+import { accessChanged } from "../../identity/grants";
+import { IMPLICIT_ROLE } from "../../identity/grants.repo";
+import { auditInsert, auditInsertEach } from "../../audit/audit.repo";
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { emails } from "../../email/templates";
-import { publishRevokedKeys } from "../api-keys/api-keys.service";
 import { classifyImportedHash } from "../auth/password-hash";
-import { runBatch, type Statement } from "../auth/sessions.service";
 import { profilePatchFrom } from "../profile/profile.service";
-import { userViewChanged } from "../users/user-view";
-import type { UserStatus } from "../users/users.tables";
+import { userViewChanged } from "../users/user-view-cache";
+import type { UserStatus } from "../../db/tables";
 import {
   endSessionsOnNewHash,
   existingUsersByEmail,

@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
-import { apiKeys, organizationMembers, sessions, userRoles, users } from "../../db/schema";
+import { apiKeys, organizationMembers, sessions, userRoles, users } from "../../db/tables";
 import { rawSelect, type Db } from "../../platform/db";
-import type { UserStatus } from "../users/users.tables";
+import type { UserStatus } from "../../db/tables";
 
 // Set-based statements over a list of user ids passed as ONE JSON array (`json_each`), so a
 // request of 500 ids binds a handful of parameters (D1 allows 100 per statement) and every id's

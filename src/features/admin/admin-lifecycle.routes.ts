@@ -1,9 +1,9 @@
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
-import { UserSchema } from "../users/user.public";
-import { currentUserView, userViewChanged } from "../users/user-view";
+import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
+import { UserSchema } from "../users/user.schema";
+import { currentUserView, userViewChanged } from "../users/user-view-cache";
 import { applyBulk, applyToOne } from "./admin-lifecycle.service";
 import { BulkInput, BulkResult, MAX_BULK_IDS, UserIdParam, type LifecycleAction } from "./admin-users.schemas";
 import { unlockUser } from "./admin-users.service";

@@ -1,15 +1,15 @@
-import type { UserActor } from "../../platform/actor";
+import { runBatch, type Statement } from "../../platform/db";
+import type { UserActor } from "../../identity/actor";
 import { sql } from "drizzle-orm";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { publishRevokedSessions, publishUserBlocked } from "../../platform/revocation";
-import { accessChanged, hasPermission } from "../access/access.service";
-import { IMPLICIT_ROLE } from "../access/access.repo";
-import { auditInsertForUsers, type AuditAction } from "../audit/audit.repo";
-import { runBatch, type Statement } from "../auth/sessions.service";
-import { userViewChanged } from "../users/user-view";
-import type { UserStatus } from "../users/users.tables";
+import { accessChanged, hasPermission } from "../../identity/grants";
+import { IMPLICIT_ROLE } from "../../identity/grants.repo";
+import { auditInsertForUsers, type AuditAction } from "../../audit/audit.repo";
+import { userViewChanged } from "../users/user-view-cache";
+import type { UserStatus } from "../../db/tables";
 import {
   assignRoleTo,
   loadTargets,
@@ -82,7 +82,7 @@ export function statusChangePlan(ctx: RequestContext, actor: UserActor, action: 
   return {
     statements,
     /** Run after the batch committed, with its results (the plan's statements at `offset`). */
-    async publish(results: unknown[], offset: number) {
+    async publish(results: readonly unknown[], offset: number) {
       const changed = (results[offset] as { id: string }[]).map((r) => r.id);
       const sessionsEnded = blocks ? (results[offset + 2] as { id: string; lastUsedAt: Date }[]) : [];
       await Promise.all([...changed.map((id) => publishUserBlocked(ctx.env, id, blocks ? status : null)), publishEndedSessions(ctx, sessionsEnded)]);

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import { roles, userRoles } from "../../db/schema";
+import { roles, userRoles } from "../../db/tables";
 import { rawStatement, type Db } from "../../platform/db";
 
 export interface RoleRow {

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { AssignRoleInput, CreateRoleInput, ReplacePermissionsInput, RoleNameParam, RoleSchema, UserRoleParams } from "./admin-roles.schemas";
 import { assignRoleToUser, createRole, deleteRole, listRolesAsAdmin, removeRoleFromUser, replaceRolePermissions } from "./admin-roles.service";
 import { UserIdParam } from "./admin-users.schemas";

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PERMISSIONS } from "../access/access.service";
+import { PERMISSIONS } from "../../identity/grants";
 
 const Permissions = z
   .array(z.enum(PERMISSIONS))

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { App, RequestContext } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, jsonResponse } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { loadStats, SCORE_BUCKETS } from "./admin-stats.repo";
 import { DAY } from "../../platform/time";
 

@@ -1,8 +1,8 @@
 import { and, count, desc, eq, gt, isNull, max, sql, type SQL } from "drizzle-orm";
-import { apiKeys, organizationMembers, organizations, roles, sessions, userProfiles, userRoles, users } from "../../db/schema";
+import { apiKeys, organizationMembers, organizations, roles, sessions, userProfiles, userRoles, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import type { AdminUserSearchQuery, UserSort } from "./admin-users.schemas";
-import { IMPLICIT_ROLE } from "../access/access.repo";
+import { IMPLICIT_ROLE } from "../../identity/grants.repo";
 
 /** The columns of a user an administrator sees (never the hash), with effective roles as JSON. */
 const LIST_COLUMNS = `u.id, u.email, u.email_verified, u.full_name, u.phone, u.status, u.account_type,

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { AdminUserPage, AdminUserSearchQuery, AdminUserView, CreateUserInput, UpdateUserInput, UserIdParam } from "./admin-users.schemas";
 import { adminUserView, createUserAsAdmin, resendInvite, searchUsersAsAdmin, updateUserAsAdmin } from "./admin-users.service";
 

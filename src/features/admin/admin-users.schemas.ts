@@ -1,6 +1,6 @@
+import { EmailInput, FullNameInput, PhoneInput } from "../users/users.schemas";
 import { z } from "@hono/zod-openapi";
-import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
-import { UserSchema } from "../users/user.public";
+import { UserSchema } from "../users/user.schema";
 
 const isoDate = z.iso.datetime({ offset: true });
 const Status = UserSchema.shape.status;

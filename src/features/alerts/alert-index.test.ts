@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BENCH_NOW, generateAlerts, generateTenders } from "../../../bench/matcher-data";
-import type { TenderCriteria } from "../../db/schema";
+import type { TenderCriteria } from "../../db/tables";
 import type { AlertLike } from "./alert-index";
 import { buildAlertIndex, candidatesFor, describeAlertIndex, matchAlerts, matchAlertsNaive } from "./alert-index";
-import type { TenderFields } from "./match";
-import { compileCriteria, matchesTender, prepareTender } from "./match";
+import type { TenderFields } from "../tenders/match";
+import { compileCriteria, matchesTender, prepareTender } from "../tenders/match";
 
 const NOW = new Date("2026-03-02T06:00:00Z");
 const DAY = 86_400_000;

@@ -32,9 +32,9 @@
  * The index is immutable after building except for scratch arrays (marks within one synchronous
  * call) and the term cache, so one index can serve a whole isolate.
  */
-import type { TenderCriteria } from "../../db/schema";
-import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "./match";
-import { compileCriteria, matchesTender } from "./match";
+import type { TenderCriteria } from "../../db/tables";
+import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "../tenders/match";
+import { compileCriteria, matchesTender } from "../tenders/match";
 
 /** What the index needs of an alert; any extra fields are carried through to the results. */
 export interface AlertLike {

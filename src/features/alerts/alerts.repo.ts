@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { alertMatches, alerts, alertsVersion, tenders } from "../../db/schema";
+import { alertMatches, alerts, alertsVersion, tenders } from "../../db/tables";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
-import type { TenderCriteria } from "./criteria.schema";
+import type { TenderCriteria } from "../tenders/criteria.schema";
 
 export type AlertRow = typeof alerts.$inferSelect;
 export type AlertWrite = Pick<AlertRow, "name" | "description" | "criteria" | "notificationMethods" | "notificationFrequency" | "isActive">;
@@ -45,32 +45,6 @@ export const activeAlertsQuery = (db: Db) =>
     .from(alerts)
     .where(eq(alerts.isActive, true));
 
-/**
- * The one-click unsubscribe may act on this alert: the owner's, email among its methods, and the
- * email not turned back on after the token was issued. The guard of the update and its audit row.
- */
-export const alertEmailUnsubscribable = (userId: string, alertId: string, issuedAt: number) =>
-  sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${alertId} AND ${alerts.userId} = ${userId}
-      AND EXISTS (SELECT 1 FROM json_each(${alerts.notificationMethods}) WHERE value = 'email')
-      AND (${alerts.emailResumedAt} IS NULL OR ${alerts.emailResumedAt} <= ${issuedAt}))`;
-
-/** One-click unsubscribe: removes "email" from the alert's notification methods, under {@link alertEmailUnsubscribable}. */
-export const turnAlertEmailOff = (db: Db, userId: string, alertId: string, issuedAt: number, now: Date) =>
-  db
-    .update(alerts)
-    .set({
-      notificationMethods: sql`(SELECT json_group_array(value) FROM json_each(${alerts.notificationMethods}) WHERE value <> 'email')`,
-      updatedAt: now,
-    })
-    .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId), alertEmailUnsubscribable(userId, alertId, issuedAt)))
-    .returning({ id: alerts.id });
-
-/** What an unsubscribe token's alert looks like now (owner in the where). */
-export const alertEmailState = (db: Db, userId: string, alertId: string) =>
-  db
-    .select({ name: alerts.name, isActive: alerts.isActive, notificationMethods: alerts.notificationMethods, emailResumedAt: alerts.emailResumedAt })
-    .from(alerts)
-    .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId)));
 
 /** Alerts of one user. Every query carries the owner. */
 export function alertsRepo(db: Db, userId: string) {

@@ -1,8 +1,8 @@
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { PageQuery } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { AlertMatchPage, AlertPage, AlertSchema, CreateAlertInput, UpdateAlertInput } from "./alerts.schemas";
 import { createAlert, deleteAlert, getAlert, listAlertMatches, listAlerts, updateAlert } from "./alerts.service";
 

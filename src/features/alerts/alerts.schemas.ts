@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { pageOf } from "../../platform/pagination";
 import { TenderSchema, toTenderOut } from "../tenders/tenders.schemas";
 import type { TenderRow } from "../tenders/tenders.repo";
-import { TenderCriteria } from "./criteria.schema";
+import { TenderCriteria } from "../tenders/criteria.schema";
 import type { AlertRow } from "./alerts.repo";
 
 export const NOTIFICATION_METHODS = ["email", "in_app"] as const;

@@ -1,15 +1,16 @@
-import type { Actor } from "../../platform/actor";
+import { sendImmediateEmails } from "../alert-delivery/immediate.service";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { limitsFor } from "../orgs/orgs.access";
 import { buildAlertIndex } from "./alert-index";
 import { firstMatchCandidates } from "./alert-matching.repo";
-import { matchPairs, recordMatches, sendImmediateEmails } from "./alert-matching.service";
+import { matchPairs, recordMatches } from "./alert-matching.service";
 import { alertsRepo, bumpAlertsVersion, bumpAlertsVersionIf, type AlertWrite } from "./alerts.repo";
-import { compileCriteria, toFtsQuery } from "./match";
+import { compileCriteria, toFtsQuery } from "../tenders/match";
 import { toAlertMatchOut, toAlertOut, type CreateAlertInput, type UpdateAlertInput } from "./alerts.schemas";
 import { DAY } from "../../platform/time";
 

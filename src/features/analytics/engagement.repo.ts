@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { alertMatches, auditLog, engagementDaily, favorites, tenderInteractions, tenderSearches } from "../../db/schema";
+import { alertMatches, auditLog, engagementDaily, favorites, tenderInteractions, tenderSearches } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { DAY } from "../../platform/time";
 

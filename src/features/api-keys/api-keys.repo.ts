@@ -1,5 +1,5 @@
-import { and, desc, eq, getTableColumns, isNull, sql } from "drizzle-orm";
-import { apiKeys, users } from "../../db/schema";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { apiKeys } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -37,25 +37,3 @@ export function apiKeysRepo(db: Db, userId: string) {
         .returning({ id: apiKeys.id, keyHash: apiKeys.keyHash }),
   };
 }
-
-/**
- * Lookup by hash for authentication (not user-scoped: the key is the credential), with the
- * owner's status from D1, so a deactivated owner's keys stop even if the KV marker was lost.
- */
-export const findApiKeyByHash = (db: Db, keyHash: string) =>
-  db
-    .select({ ...getTableColumns(apiKeys), ownerStatus: users.status, ownerPasswordChangedAt: users.passwordChangedAt })
-    .from(apiKeys)
-    .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(eq(apiKeys.keyHash, keyHash))
-    .get();
-
-/** Adds batched usage: `count` more uses, last one at `lastUsedAt`. */
-export const addApiKeyUsage = (db: Db, id: string, count: number, lastUsedAt: Date) =>
-  db
-    .update(apiKeys)
-    .set({
-      useCount: sql`${apiKeys.useCount} + ${count}`,
-      lastUsedAt: sql`max(coalesce(${apiKeys.lastUsedAt}, 0), ${lastUsedAt.getTime()})`,
-    })
-    .where(eq(apiKeys.id, id));

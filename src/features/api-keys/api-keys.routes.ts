@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { ApiKeySchema, CreateApiKeyInput, CreatedApiKeySchema, toApiKeyOut } from "./api-keys.schemas";
 import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys.service";
 

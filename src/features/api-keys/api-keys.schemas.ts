@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { ApiKeyRow } from "./api-keys.repo";
-import { isValidIpOrCidr } from "./ip-allow-list";
-import { API_KEY_SCOPES } from "./scopes";
+import { isValidIpOrCidr } from "../../identity/ip-allow-list";
+import { API_KEY_SCOPES } from "../../identity/scopes";
 
 export const CreateApiKeyInput = z
   .strictObject({

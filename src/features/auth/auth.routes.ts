@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { API, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { AppError } from "../../platform/errors";
 import {
   CookieTokensSchema,
@@ -18,10 +18,10 @@ import {
 } from "./auth.schemas";
 import { login, verifyMfaLogin } from "./login.service";
 import { register, resendVerification, verifyEmail } from "./registration.service";
-import { endSessions, refreshSession } from "./sessions.service";
+import { endSessions, refreshSession } from "../sessions/sessions.service";
 import { registerMfa } from "./mfa.routes";
 import { registerPasswords } from "./passwords.routes";
-import { UserSchema } from "../users/user.public";
+import { UserSchema } from "../users/user.schema";
 import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "./refresh-cookie";
 import { deliverSignIn, deviceTokenFromCookie } from "./device-token";
 

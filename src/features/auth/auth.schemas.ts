@@ -1,29 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { PlainTextName } from "../../platform/plain-text";
-import { UserSchema } from "../users/user.public";
-
-/** Emails are compared lowercased and trimmed everywhere. */
-export const EmailInput = z
-  .string()
-  .trim()
-  .max(254)
-  .pipe(z.email({ message: "Enter a valid email address" }))
-  .transform((e) => e.toLowerCase())
-  .openapi({ example: "ada@example.com", type: "string", format: "email" });
+import { UserSchema } from "../users/user.schema";
+import { EmailInput, FullNameInput, PhoneInput } from "../users/users.schemas";
 
 // Policy (length, common passwords …) is checked by the service and answers `weak_password`;
 // this bound only keeps absurd inputs away from the hasher.
 const PasswordInput = z.string().min(1, "Required").max(1024).openapi({ example: "correct horse battery staple" });
 const TokenInput = z.string().min(16).max(512);
-
-/** A person's full name, as registration, the profile and administration take it (it goes into emails: plain text). */
-export const FullNameInput = PlainTextName.max(200);
-
-/** A phone number in a loose international form (digits, spaces, brackets, dots, dashes, a leading +). */
-export const PhoneInput = z
-  .string()
-  .trim()
-  .regex(/^\+?[0-9 ().-]{5,20}$/, "Enter a phone number");
 
 export const RegisterInput = z
   .strictObject({

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, RequestContext } from "../../platform/context";
 import { hmacHex, randomToken, timingSafeEqualStr } from "../../platform/crypto";
-import { API } from "../../platform/routes";
+import { API } from "../../platform/route-helpers";
 import { derivedKey } from "../../platform/secrets";
 import { deliverTokens } from "./refresh-cookie";
 import { DAY } from "../../platform/time";

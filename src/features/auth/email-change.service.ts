@@ -1,18 +1,17 @@
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { isUniqueViolation } from "../../platform/db";
+import { isUniqueViolation, runBatch } from "../../platform/db";
 import { rateLimit } from "../../platform/rate-limit";
 import { outboxInsert, outboxInsertIf } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
-import { toUserOut } from "../users/user.public";
-import { userViewChanged } from "../users/user-view";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
+import { toUserOut } from "../users/user.schema";
+import { userViewChanged } from "../users/user-view-cache";
 import { changeEmail, findUserByEmail, findUserById, userHasEmail } from "../users/users.repo";
 import { issueOneTimeToken } from "./one-time-tokens.repo";
 import { verifyPassword } from "./password-hash";
-import { runBatch } from "./sessions.service";
 import { HOUR } from "../../platform/time";
 
 /** Each attempt costs a password hash: bounded per user, before hashing. */
@@ -85,7 +84,7 @@ export async function applyEmailChange(ctx: RequestContext, spent: { userId: str
       notice.statement,
       auditInsertIf(db, ctx, { userId: user.id, action: "user.email_changed", details: { old_email: user.email, new_email: newEmail } }, moved),
     ]);
-    changed = results[0] as { id: string }[];
+    changed = results[0];
   } catch (err) {
     if (isUniqueViolation(err, "users.email")) throw taken();
     throw err;

@@ -1,17 +1,18 @@
+import { runBatch } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
-import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard";
-import { auditInsert } from "../audit/audit.repo";
+import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
+import { auditInsert } from "../../audit/audit.repo";
 import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
-import { openSession, runBatch } from "./sessions.service";
-import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 import { MINUTE } from "../../platform/time";
+import { openSession } from "../sessions/sessions.service";
+import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 

@@ -1,5 +1,5 @@
 import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
-import { mfaBackupCodes, mfaTotp } from "../../db/schema";
+import { mfaBackupCodes, mfaTotp } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 

@@ -1,8 +1,8 @@
 
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { API, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { BackupCodesSchema, TotpCodeInput, TotpDisableInput, TotpSetupSchema } from "./auth.schemas";
 import { disableTotp, enableTotp, regenerateBackupCodes, setupTotp } from "./mfa.service";
 

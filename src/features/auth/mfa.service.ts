@@ -1,18 +1,18 @@
+import { runBatch, type Statement } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { hmacHex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { derivedKey, open, seal } from "../../platform/secrets";
-import { reserveAttempt, signInGuard, type Reservation } from "../../platform/sign-in-guard";
+import { reserveAttempt, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
-import { userViewChanged } from "../users/user-view";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
+import { userViewChanged } from "../users/user-view-cache";
 import { findUserById, setTwoFactorEnabled, setTwoFactorEnabledIf } from "../users/users.repo";
 import { mfaRepo } from "./mfa.repo";
 import { verifyPassword } from "./password-hash";
-import { runBatch, type Statement } from "./sessions.service";
 import { base32Decode, base32Encode, generateBackupCodes, matchTotpStep, normalizeBackupCode, otpauthUrl } from "./totp";
 import { MINUTE, HOUR } from "../../platform/time";
 
@@ -161,7 +161,7 @@ export async function enableTotp(ctx: RequestContext, userId: string, code: stri
       ...repo.replaceBackupCodesIf(backup.hashes, now, enabled),
       auditInsertIf(db, ctx, { userId, action: "mfa.enabled", details: { method: "totp" } }, enabled),
     ]);
-    if ((done as unknown[]).length === 0) throw new AppError("invalid_mfa_code", "The code is wrong, was already used, or the secret was replaced by a new setup");
+    if (done.length === 0) throw new AppError("invalid_mfa_code", "The code is wrong, was already used, or the secret was replaced by a new setup");
   });
   userViewChanged(userId);
   return { backup_codes: backup.codes };

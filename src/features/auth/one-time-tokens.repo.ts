@@ -1,5 +1,5 @@
 import { and, eq, gt, type SQL } from "drizzle-orm";
-import { oneTimeTokens, type OneTimePurpose } from "../../db/schema";
+import { oneTimeTokens, type OneTimePurpose } from "../../db/tables";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";

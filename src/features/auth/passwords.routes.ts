@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, NoContent } from "../../platform/routes";
+import { API, jsonBody, NoContent } from "../../platform/route-helpers";
 import { EmailOnlyInput, PasswordChangeInput, PasswordResetInput } from "./auth.schemas";
 import { changePassword, forgotPassword, resetPassword } from "./passwords.service";
 

@@ -1,24 +1,25 @@
+import { publishRevokedKeys } from "../../identity/api-key-credentials";
+import { runBatch, type Statement } from "../../platform/db";
 import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
-import { signInGuard } from "../../platform/sign-in-guard";
+import { signInGuard } from "../../platform/sign-in-guard-client";
 import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert } from "../audit/audit.repo";
+import { auditInsert } from "../../audit/audit.repo";
 import { apiKeysRepo } from "../api-keys/api-keys.repo";
-import { publishRevokedKeys } from "../api-keys/api-keys.service";
-import { userViewChanged } from "../users/user-view";
+import { userViewChanged } from "../users/user-view-cache";
 import { findUserByEmail, findUserById, markEmailVerified, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
 import { loginGuardKey } from "./login.service";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken, revokeOneTimeTokens } from "./one-time-tokens.repo";
 import { hashPassword, verifyPassword } from "./password-hash";
 import { checkPassword } from "./password-policy";
-import { endSessions, runBatch, type Statement } from "./sessions.service";
 import { MINUTE } from "../../platform/time";
+import { endSessions } from "../sessions/sessions.service";
 
 /** Throws 422 `weak_password` listing every rule the password breaks. */
 export function assertPasswordAcceptable(config: Config, password: string, context: { email: string; fullName: string }): void {

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../../platform/context";
 import { AppError } from "../../platform/errors";
-import { API } from "../../platform/routes";
+import { API } from "../../platform/route-helpers";
 
 // Refresh-token delivery in a cookie, for browser clients such as keel's console: the refresh
 // token never reaches a script (HttpOnly), is sent only over HTTPS (Secure; browsers also treat

@@ -1,7 +1,7 @@
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { isUniqueViolation } from "../../platform/db";
+import { isUniqueViolation, runBatch, type Statement } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
@@ -9,10 +9,10 @@ import { outboxInsert } from "../../email/outbox.repo";
 import { emails, tokenLink } from "../../email/templates";
 import { suppressionsRepo } from "../../email/suppressions.repo";
 import { enqueueEmails } from "../../email/queue";
-import { auditInsert } from "../audit/audit.repo";
+import { auditInsert } from "../../audit/audit.repo";
 import { registrationConsents } from "../consents/consents.service";
-import { toUserOut } from "../users/user.public";
-import { userViewChanged } from "../users/user-view";
+import { toUserOut } from "../users/user.schema";
+import { userViewChanged } from "../users/user-view-cache";
 import { findUserByEmail, findUserById, insertUserStatements, markEmailVerified } from "../users/users.repo";
 import type { RegisterInput } from "./auth.schemas";
 import type { z } from "@hono/zod-openapi";
@@ -20,7 +20,6 @@ import { applyEmailChange } from "./email-change.service";
 import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword } from "./password-hash";
 import { assertPasswordAcceptable } from "./passwords.service";
-import { runBatch, type Statement } from "./sessions.service";
 import { HOUR } from "../../platform/time";
 
 /** The verification email and its single-use token, as statements for the caller's batch. */

@@ -1,7 +1,7 @@
-import { userConsents } from "../../db/schema";
+import { userConsents } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import type { ConsentKind } from "./consents.tables";
+import type { ConsentKind } from "../../db/tables";
 
 /** Acceptances of one user, as inserts for the caller's batch (append-only history). */
 export function consentInserts(db: Db, userId: string, accepted: readonly { kind: ConsentKind; version: string }[], ip: string | null, now: Date) {

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, NoContent } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, jsonBody, NoContent } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { recordConsents } from "./consents.service";
 
 const Version = z.string().trim().min(1).max(64);

@@ -1,12 +1,12 @@
-import type { UserActor } from "../../platform/actor";
+import { runBatch } from "../../platform/db";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError, type FieldError } from "../../platform/errors";
 import type { Db } from "../../platform/db";
-import { accessChanged } from "../access/access.service";
-import { auditInsert } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
+import { accessChanged } from "../../identity/grants";
+import { auditInsert } from "../../audit/audit.repo";
 import { consentInserts } from "./consents.repo";
-import type { ConsentKind } from "./consents.tables";
+import type { ConsentKind } from "../../db/tables";
 
 type Versions = { TERMS_VERSION: string; PRIVACY_VERSION: string };
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BID_STATUSES } from "../../db/schema";
+import { BID_STATUSES } from "../../db/tables";
 import { bidMoveRefusal, bidSourcesFor, canMoveBid, type BidStatus } from "./bid-status";
 
 const status = fc.constantFrom(...BID_STATUSES);

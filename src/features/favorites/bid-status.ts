@@ -10,7 +10,7 @@
  *   and not to withdrawn, which would let a second move reopen them).
  * Setting the current status again is allowed and changes nothing. Pure.
  */
-import type { BID_STATUSES } from "../../db/schema";
+import type { BID_STATUSES } from "../../db/tables";
 
 export type BidStatus = (typeof BID_STATUSES)[number];
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, getTableColumns, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
-import { favorites, tenders } from "../../db/schema";
+import { favorites, tenders } from "../../db/tables";
 import { insertSelectSql, rawSelect, type Db } from "../../platform/db";
 import { maySharePredicate } from "../orgs/orgs.repo";
 import type { BidStatus } from "./bid-status";

@@ -1,9 +1,9 @@
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { shareRefusal } from "../orgs/orgs.access";
 import { bidMoveRefusal, bidSourcesFor } from "./bid-status";
 import { favoritesRepo, tenderRowQuery, type FavoriteFields } from "./favorites.repo";

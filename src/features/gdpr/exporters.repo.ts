@@ -24,9 +24,9 @@ import {
   userProfiles,
   userRoles,
   users,
-} from "../../db/schema";
+} from "../../db/tables";
 import type { Db } from "../../platform/db";
-import { asSeenBySubject } from "../audit/audit.repo";
+import { asSeenBySubject } from "../../audit/audit.repo";
 
 export type ExportRow = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
-import { apiKeys, auditLog, emailOutbox, invitations, organizationMembers, organizations, users } from "../../db/schema";
+import { apiKeys, auditLog, emailOutbox, invitations, organizationMembers, organizations, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
 
 /**

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse } from "../../platform/routes";
+import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
 import { EXPORTERS } from "./exporters.repo";
 import { exportAccount, requestAccountDeletion } from "./gdpr.service";
 

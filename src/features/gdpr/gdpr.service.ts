@@ -1,4 +1,6 @@
-import type { UserActor } from "../../platform/actor";
+import { publishRevokedKeys } from "../../identity/api-key-credentials";
+import { runBatch } from "../../platform/db";
+import type { UserActor } from "../../identity/actor";
 import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
 import type { Db } from "../../platform/db";
@@ -6,11 +8,10 @@ import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { publishUserBlocked } from "../../platform/revocation";
 import type { Env } from "../../env";
-import { publishRevokedKeys } from "../api-keys/api-keys.service";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { verifyPassword } from "../auth/password-hash";
-import { endSessions, runBatch, type Statement } from "../auth/sessions.service";
-import { userViewChanged } from "../users/user-view";
+import { endSessions } from "../sessions/sessions.service";
+import { userViewChanged } from "../users/user-view-cache";
 import { findUserById } from "../users/users.repo";
 import { EXPORTERS } from "./exporters.repo";
 import { accountRepo, anonymiseAuditRow, auditRowsToAnonymise, dueAccounts, eraseAccountStatements, orgsBlockingDeletion, type DueAccount } from "./gdpr.repo";
@@ -96,7 +97,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
     repo.revokeAllApiKeysIf(now, requested),
     auditInsertIf(db, ctx, { userId: actor.userId, action: "gdpr.deletion_requested", details: { purge_after_days: config.ACCOUNT_PURGE_DAYS } }, requested),
   ]);
-  if ((deactivated as { id: string }[]).length === 0) {
+  if (deactivated.length === 0) {
     const blocking = await orgsBlockingDeletion(db, actor.userId);
     if (blocking.length > 0) {
       throw new AppError("conflict", "You are the last owner of an organization with other members: transfer ownership first", {
@@ -163,7 +164,7 @@ async function anonymiseAudit(db: Db, account: DueAccount, budget: number): Prom
     const page = await auditRowsToAnonymise(db, account.id, Math.min(AUDIT_ROWS_PER_BATCH, budget - rows));
     if (page.length === 0) return { rows, finished: true };
     const personal = [account.email, account.fullName, account.phone];
-    await db.batch(page.map((r) => anonymiseAuditRow(db, r.id, scrubDetails(r.details, personal))) as unknown as [Statement, ...Statement[]]);
+    await runBatch({ db }, page.map((r) => anonymiseAuditRow(db, r.id, scrubDetails(r.details, personal))));
     rows += page.length;
   }
   return { rows, finished: (await auditRowsToAnonymise(db, account.id, 1)).length === 0 };
@@ -173,6 +174,7 @@ async function eraseAccount(db: Db, account: DueAccount, cutoff: Date, now: Date
   const statements = eraseAccountStatements(db, account, cutoff, INVITATION_WINDOW_MS);
   // The event of the erasure itself: no personal field, the account id only.
   const audit = auditInsert(db, { ...SYSTEM, now }, { userId: null, actorId: null, action: "gdpr.account_purged", details: { account_id: account.id } });
-  const results = await db.batch([...statements, audit] as unknown as [Statement, ...Statement[]]);
-  return (results[statements.length - 1] as { id: string }[]).length > 0;
+  // The user row's deletion is the last of the erasure statements (its `returning` says whether it happened).
+  const [, , , , , , removed] = await runBatch({ db }, [...statements, audit]);
+  return removed.length > 0;
 }

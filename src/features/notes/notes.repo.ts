@@ -1,5 +1,5 @@
 import { and, desc, eq, getTableColumns, lt, or, sql, type SQL } from "drizzle-orm";
-import { notes, users } from "../../db/schema";
+import { notes, users } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
 import { maySharePredicate, sharedItemVisible } from "../orgs/orgs.repo";
 

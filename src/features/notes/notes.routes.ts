@@ -1,7 +1,7 @@
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { CreateNoteInput, NotePage, NoteSchema, NotesQuery, UpdateNoteInput } from "./notes.schemas";
 import { createNote, deleteNote, listNotes, updateNote } from "./notes.service";
 

@@ -1,5 +1,5 @@
 import { and, count, desc, eq, gt, isNull, lt, lte, or } from "drizzle-orm";
-import { notifications } from "../../db/schema";
+import { notifications } from "../../db/tables";
 import type { Db } from "../../platform/db";
 
 export type NotificationRow = typeof notifications.$inferSelect;

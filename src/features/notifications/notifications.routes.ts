@@ -1,7 +1,7 @@
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonResponse, NoContent } from "../../platform/routes";
+import { API, IdParam, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { ListNotificationsQuery, NotificationPage } from "./notifications.schemas";
 import { listNotifications, markAllNotificationsRead, markNotificationRead } from "./notifications.service";
 

@@ -1,8 +1,9 @@
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { notificationsRepo } from "./notifications.repo";
+import type { Db } from "../../platform/db";
+import { notificationsRepo, purgeExpiredNotifications as purgeExpired } from "./notifications.repo";
 import { toNotificationOut } from "./notifications.schemas";
 
 /** GET /me/notifications: newest first, expired ones hidden, with the unread count (one batch). */
@@ -21,4 +22,9 @@ export async function markNotificationRead(ctx: RequestContext, actor: Actor, id
 
 export async function markAllNotificationsRead(ctx: RequestContext, actor: Actor) {
   await notificationsRepo(ctx.db, actor.userId, ctx.now).markAllRead();
+}
+
+/** Cron: deletes notifications past their expiry. Returns how many. */
+export async function purgeExpiredNotifications(ctx: { db: Db; now: Date }): Promise<number> {
+  return (await purgeExpired(ctx.db, ctx.now)).meta.changes ?? 0;
 }

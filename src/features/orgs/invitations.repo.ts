@@ -1,9 +1,9 @@
 import { and, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
-import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/schema";
+import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/tables";
 import { sha256Hex } from "../../platform/crypto";
-import type { OrgRole } from "../../platform/actor";
+import type { OrgRole } from "../../identity/actor";
 import { insertIf, type Db } from "../../platform/db";
-import type { OrgMembership } from "../access/membership";
+import type { OrgMembership } from "../../identity/membership";
 import { actorHolds, isMemberSql, maxUsersInForce } from "./orgs.repo";
 import { DAY } from "../../platform/time";
 

@@ -1,5 +1,6 @@
+import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -8,10 +9,9 @@ import { decodeCursor, toPage } from "../../platform/pagination";
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails, tokenLink } from "../../email/templates";
-import { accessChanged } from "../access/access.service";
-import type { OrgMembership } from "../access/membership";
-import { auditInsertIf } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
+import { accessChanged } from "../../identity/grants";
+import type { OrgMembership } from "../../identity/membership";
+import { auditInsertIf } from "../../audit/audit.repo";
 import {
   findInvitationByHash,
   insertMemberFromInvitation,
@@ -144,7 +144,7 @@ export async function revokeInvitation(ctx: RequestContext, m: OrgMembership, in
     ),
     repo.revoke(invitationId, now),
   ]);
-  if ((revoked as unknown[]).length === 0) throw new AppError("not_found", "Invitation not found");
+  if (revoked.length === 0) throw new AppError("not_found", "Invitation not found");
 }
 
 /**
@@ -179,7 +179,7 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
       spentAt(inv.id, now),
     ),
   ]);
-  if ((spent as unknown[]).length === 0) {
+  if (spent.length === 0) {
     // Spent or revoked by a concurrent request, or no seat left: report its state now.
     const again = await findInvitationByHash(db, sha256Hex(token));
     if (!again) throw invalidToken("The invitation link is invalid");

@@ -1,4 +1,4 @@
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { limitsInForce, mostGenerous } from "./orgs.policy";

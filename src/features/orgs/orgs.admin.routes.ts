@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonBody, jsonResponse } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, IdParam, jsonBody, jsonResponse } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { adminGetOrg, adminListOrgMembers, adminListOrgs, adminUpdateOrgSubscription } from "./orgs.admin.service";
 import { AdminOrgPage, AdminOrgQuery, AdminOrgSchema, AdminUpdateOrgInput, MemberPage, OrgSchema } from "./orgs.schemas";
 

@@ -1,10 +1,10 @@
+import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
-import type { UserActor } from "../../platform/actor";
+import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { auditInsertIf } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { limitsOfPlan } from "./orgs.policy";
 import { adminOrg, adminOrgMembers, adminUpdateOrg, allOrgs, orgExists, type OrgRow } from "./orgs.repo";
 import { toMemberOut } from "./orgs.service";
@@ -51,7 +51,7 @@ export async function adminUpdateOrgSubscription(ctx: RequestContext, admin: Use
     auditInsertIf(db, ctx, { userId: null, actorId: admin.userId, action: "admin.org_updated", details: { organization_id: id, ...input } }, orgExists(id)),
     adminUpdateOrg(db, id, patch, now),
   ]);
-  const row = (updated as OrgRow[])[0];
+  const row = updated[0];
   if (!row) throw new AppError("not_found", "Organization not found");
   return toOrgOut(row, null, { now: ctx.now, free: ctx.config.PLAN_LIMITS.free });
 }

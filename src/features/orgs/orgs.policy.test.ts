@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ORG_ROLES, type OrgRole } from "../../platform/actor";
+import { ORG_ROLES, type OrgRole } from "../../identity/actor";
 import { ConfigSchema, DEFAULT_PLAN_LIMITS } from "../../platform/config";
 import { decideInvite, decideRemoval, decideRoleChange, limitsOfPlan, mostGenerous, type OrgActor } from "./orgs.policy";
 

@@ -1,4 +1,4 @@
-import { orgRoleAtLeast, type OrgRole } from "../../platform/actor";
+import { orgRoleAtLeast, type OrgRole } from "../../identity/actor";
 import type { Plan, PlanLimits } from "../../platform/config";
 
 /**
@@ -55,9 +55,6 @@ export function decideInvite(p: { actor: OrgActor; role: OrgRole }): Decision {
   if (p.role === "owner" && !isOwner(p.actor)) return no("forbidden", "Only an owner invites an owner");
   return ok;
 }
-
-/** The org roles that may perform a change whose rule is "admin+, and owner when owners are involved". */
-export const rolesAllowed = (ownersInvolved: boolean): OrgRole[] => (ownersInvolved ? ["owner"] : ["owner", "admin"]);
 
 /**
  * The plan limits that apply to a user: the most generous of each limit across the plans of the

@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
-import { favorites, organizationMembers, organizations, tenders, users } from "../../db/schema";
-import { ORG_ROLES, type OrgRole } from "../../platform/actor";
+import { favorites, organizationMembers, organizations, tenders, users } from "../../db/tables";
+import { markTrialStartedIf } from "../users/users.repo";
+import { ORG_ROLES, type OrgRole } from "../../identity/actor";
 import { insertIf, type Db } from "../../platform/db";
-import type { OrgMembership } from "../access/membership";
+import type { OrgMembership } from "../../identity/membership";
 
 export type OrgRow = typeof organizations.$inferSelect;
 export type NewOrg = typeof organizations.$inferInsert;
@@ -54,10 +55,7 @@ export function insertOrgStatements(
   return [
     insertIf(db, organizations, org.trial ?? org.after, org.trial ? sql`${underCap} AND ${trialAsRead}` : sql`0`),
     insertIf(db, organizations, org.after, sql`${underCap} AND NOT ${orgExists(id)}`),
-    db
-      .update(users)
-      .set({ trialStartedAt: now })
-      .where(and(eq(users.id, owner.userId), sql`${users.trialStartedAt} IS NULL`, sql`EXISTS (SELECT 1 FROM organizations x WHERE x.id = ${id} AND x.subscription_status = 'trialing')`)),
+    markTrialStartedIf(db, owner.userId, now, sql`EXISTS (SELECT 1 FROM organizations x WHERE x.id = ${id} AND x.subscription_status = 'trialing')`),
     insertIf(db, om, { id: owner.memberId, organizationId: id, userId: owner.userId, role: "owner", joinedAt: now }, orgExists(id)),
   ] as const;
 }
@@ -151,6 +149,9 @@ export const roleIn = (db: Db, orgId: string, userId: string) =>
  * One organization's rows, reachable only with a membership proof (`requireMembership`). Every
  * query carries the organization id of the proof.
  */
+/** The organization just created by this request (no membership to scope by yet: its creator is its owner). */
+export const createdOrg = (db: Db, orgId: string) => db.select().from(organizations).where(eq(organizations.id, orgId)).get();
+
 export function orgRepo(db: Db, m: OrgMembership) {
   const orgId = m.orgId;
   const inOrg = eq(om.organizationId, orgId);

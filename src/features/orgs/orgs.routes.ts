@@ -1,8 +1,8 @@
 import type { App } from "../../platform/context";
 import { PageQuery } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/routes";
-import { securedRoute } from "../access/secured-route";
+import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
+import { securedRoute } from "../../identity/secured-route";
 import { registerInvitations } from "./invitations.routes";
 import { registerAdminOrgs } from "./orgs.admin.routes";
 import { ChangeRoleInput, CreateOrgInput, MemberPage, MemberParams, MemberSchema, OrgFavoritePage, OrgPage, OrgSchema, UpdateOrgInput } from "./orgs.schemas";

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ORG_ROLES, type OrgRole } from "../../platform/actor";
+import { ORG_ROLES, type OrgRole } from "../../identity/actor";
 import { PLANS, type PlanLimits } from "../../platform/config";
 import { pageOf } from "../../platform/pagination";
 import { PlainTextName } from "../../platform/plain-text";

@@ -1,19 +1,18 @@
+import { runBatch } from "../../platform/db";
 import type { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
-import type { OrgRole, UserActor } from "../../platform/actor";
+import type { OrgRole, UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { accessChanged } from "../access/access.service";
-import type { OrgMembership } from "../access/membership";
-import { auditInsertIf } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
+import { accessChanged } from "../../identity/grants";
+import type { OrgMembership } from "../../identity/membership";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { decideRemoval, decideRoleChange, limitsOfPlan, type Decision, type OrgActor } from "./orgs.policy";
-import { unshareFavoritesStatement } from "../favorites/favorites.repo";
-import { unshareNotesStatement } from "../notes/notes.repo";
+import { departureStatements } from "./member-departure";
 import { invitationsRepo } from "./invitations.repo";
-import { insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser, trialStartedAt } from "./orgs.repo";
+import { createdOrg, insertOrgStatements, isMemberSql, orgExists, orgRepo, orgsCreatedBy, orgsOfUser, trialStartedAt } from "./orgs.repo";
 import { toOrgOut, type CreateOrgInput, type UpdateOrgInput } from "./orgs.schemas";
 import { DAY } from "../../platform/time";
 
@@ -83,7 +82,7 @@ export async function createOrg(ctx: RequestContext, actor: UserActor, input: z.
     });
   }
   accessChanged(actor.userId);
-  const row = await orgRepo(db, { orgId: base.id } as OrgMembership).get();
+  const row = await createdOrg(db, base.id);
   return toOrgOut(row!, "owner", at(ctx));
 }
 
@@ -141,7 +140,7 @@ export async function deleteOrg(ctx: RequestContext, m: OrgMembership): Promise<
     ),
     repo.remove(),
   ]);
-  if ((removed as { id: string }[]).length === 0) throw new AppError("forbidden", "Only an owner deletes the organization");
+  if (removed.length === 0) throw new AppError("forbidden", "Only an owner deletes the organization");
   for (const { userId } of members) accessChanged(userId);
 }
 
@@ -234,11 +233,10 @@ export async function removeMember(ctx: RequestContext, m: OrgMembership, userId
     ),
     // The items they shared with the organization leave with them (private again, not re-shared
     // if they rejoin); reads also join the author's membership, so no path can leave them shown.
-    unshareNotesStatement(db, m.orgId, userId, gone),
-    unshareFavoritesStatement(db, m.orgId, userId, gone),
+    ...departureStatements(db, m.orgId, userId, gone),
     ...revokeOutrankedInvitations(ctx, m, userId),
   ]);
-  if ((removed as unknown[]).length === 0) {
+  if (removed.length === 0) {
     enforce(await decide());
     throw new AppError("conflict", "The membership changed meanwhile; try again");
   }

@@ -1,5 +1,5 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
-import { userPreferences, userProfiles } from "../../db/schema";
+import { userPreferences, userProfiles } from "../../db/tables";
 import type { Db } from "../../platform/db";
 
 export type ProfileRow = typeof userProfiles.$inferSelect;

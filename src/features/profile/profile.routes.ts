@@ -1,7 +1,7 @@
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse } from "../../platform/routes";
+import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
 import { PreferencesSchema, ProfileSchema, UpdatePreferencesInput, UpdateProfileInput } from "./profile.schemas";
 import { getPreferences, getProfile, updatePreferences, updateProfile } from "./profile.service";
 

@@ -1,9 +1,9 @@
-import type { Actor } from "../../platform/actor";
+import { runBatch } from "../../platform/db";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { suppressionsRepo } from "../../email/suppressions.repo";
-import { auditInsert, auditInsertIf } from "../audit/audit.repo";
-import { runBatch } from "../auth/sessions.service";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { profileRepo, type PreferencesPatch, type PreferencesRow, type ProfilePatch, type ProfileRow } from "./profile.repo";
 import { profileCompletion } from "./profile.rules";
 import type { UpdatePreferencesInput, UpdateProfileInput } from "./profile.schemas";
@@ -106,7 +106,7 @@ export async function updateProfile(ctx: RequestContext, actor: Actor, input: Up
     repo.updateProfile(patch, ctx.now),
     auditInsertIf(ctx.db, ctx, { userId: actor.userId, action: "user.profile_updated", details: { fields: Object.keys(input).sort() } }, repo.profileWrittenAt(ctx.now)),
   ]);
-  const row = (updated as ProfileRow[])[0];
+  const row = updated[0];
   if (!row) {
     if (!(await repo.getProfile())) throw gone();
     const path = "minTenderValue" in patch ? "min_tender_value" : "max_tender_value";
@@ -147,7 +147,7 @@ export async function updatePreferences(ctx: RequestContext, actor: Actor, input
     profileRepo(ctx.db, actor.userId).updatePreferences(patch, ctx.now),
     auditInsert(ctx.db, ctx, { userId: actor.userId, action: "user.preferences_updated", details: { fields: Object.keys(input).sort() } }),
   ]);
-  const row = (updated as PreferencesRow[])[0];
+  const row = updated[0];
   if (!row) throw gone();
   return toPreferencesOut(row, await suppressionsRepo(ctx.db).active(actor.userId));
 }

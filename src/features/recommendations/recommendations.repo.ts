@@ -1,5 +1,5 @@
 import { desc, eq, sql, type SQL } from "drizzle-orm";
-import { tenderInteractions, tenders, userProfiles } from "../../db/schema";
+import { tenderInteractions, tenders, userProfiles } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { fromRawTender, tenderColumns, type TenderRow } from "../tenders/tenders.repo";
 

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonResponse } from "../../platform/routes";
+import { API, jsonResponse } from "../../platform/route-helpers";
 import { TenderSchema } from "../tenders/tenders.schemas";
 import { recommend } from "./recommendations.service";
 

@@ -1,6 +1,6 @@
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
-import { toFtsQuery } from "../alerts/match";
+import { toFtsQuery } from "../tenders/match";
 import { favoriteSignalsQuery } from "../favorites/favorites.repo";
 import { isUrgent } from "../tenders/ingest";
 import { DEFAULT_VIEW_PREFERENCES, viewPreferencesQuery } from "../tenders/tenders.repo";

@@ -3,7 +3,7 @@
  * keyword rule is the matcher's (match.ts), so "keyword: bridge" means exactly what an alert with
  * that keyword would match.
  */
-import { compileKeyword, matchesKeyword, prepareTender, type CompiledKeyword, type TenderFields } from "../alerts/match";
+import { compileKeyword, matchesKeyword, prepareTender, type CompiledKeyword, type TenderFields } from "../tenders/match";
 import { normalizeLabel } from "../tenders/text";
 
 export interface Signals {

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { savedSearches } from "../../db/schema";
+import { savedSearches } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
-import type { TenderCriteria } from "../alerts/criteria.schema";
+import type { TenderCriteria } from "../tenders/criteria.schema";
 
 export type SavedSearchRow = typeof savedSearches.$inferSelect;
 

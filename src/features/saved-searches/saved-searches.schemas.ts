@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PageQuery, pageOf } from "../../platform/pagination";
-import { TenderCriteria } from "../alerts/criteria.schema";
+import { TenderCriteria } from "../tenders/criteria.schema";
 import { TenderSchema } from "../tenders/tenders.schemas";
 import type { SavedSearchRow } from "./saved-searches.repo";
 

@@ -1,9 +1,9 @@
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import { auditInsertIf } from "../audit/audit.repo";
+import { auditInsertIf } from "../../audit/audit.repo";
 import { DEFAULT_VIEW_PREFERENCES, insertSearchIf, viewPreferencesQuery } from "../tenders/tenders.repo";
 import { deviceTypeOf, searchWithCriteria } from "../tenders/tenders.service";
 import { limitsFor } from "../orgs/orgs.access";

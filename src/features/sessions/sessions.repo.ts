@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
-import { oneTimeTokens, refreshTokens, sessions, userDevices } from "../../db/schema";
+import { oneTimeTokens, refreshTokens, sessions, userDevices } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { DAY } from "../../platform/time";

@@ -1,10 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
+import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { problemResponses } from "../../platform/problem";
-import { API, IdParam, jsonResponse, NoContent } from "../../platform/routes";
-import { endSessions, listSessions } from "../auth/sessions.service";
+import { API, IdParam, jsonResponse, NoContent } from "../../platform/route-helpers";
+import { endSessions, listSessions } from "./sessions.service";
 
 const tags = ["Sessions"];
 

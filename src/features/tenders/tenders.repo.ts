@@ -1,9 +1,9 @@
 import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
-import { notes, tenderInteractions, tenderSearches, tenders, userPreferences, users } from "../../db/schema";
+import { notes, tenderInteractions, tenderSearches, tenders, userPreferences, users } from "../../db/tables";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { noteVisibleTo } from "../notes/notes.repo";
-import type { SEARCH_SOURCES } from "./tenders.tables";
+import type { SEARCH_SOURCES } from "../../db/tables";
 import { normalizeText } from "./text";
 
 /** The normalised copies of title and description, which only tenders_fts needs. */

@@ -1,13 +1,13 @@
 import type { Env } from "../../env";
-import type { Actor } from "../../platform/actor";
+import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import type { Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, encodeCursor } from "../../platform/pagination";
-import type { TenderCriteria } from "../alerts/criteria.schema";
-import { CLOSING_RANGE_MS, compileCriteria, matchesTender, prepareTender, toFtsQuery } from "../alerts/match";
-import { auditInsert } from "../audit/audit.repo";
+import type { TenderCriteria } from "./criteria.schema";
+import { CLOSING_RANGE_MS, compileCriteria, matchesTender, prepareTender, toFtsQuery } from "./match";
+import { auditInsert } from "../../audit/audit.repo";
 import { classifyUpsert, isUrgent, MATCH_RESEND_GRACE_MS, MATCH_RESEND_PER_TICK, matchingSends } from "./ingest";
 import {
   claimStalePendingMatching,

@@ -1,16 +1,12 @@
 import { z } from "@hono/zod-openapi";
-import { securedRoute } from "../access/secured-route";
-import type { App, RequestContext } from "../../platform/context";
-import { AppError } from "../../platform/errors";
-import { decodeCursor, PageQuery, pageOf, toPage } from "../../platform/pagination";
+import { securedRoute } from "../../identity/secured-route";
+import type { App } from "../../platform/context";
+import { PageQuery, pageOf } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
-import { API, jsonBody, jsonResponse } from "../../platform/routes";
-import { EmailInput, FullNameInput, PhoneInput } from "../auth/auth.schemas";
-import { requestEmailChange } from "../auth/email-change.service";
-import { asSeenBySubject, listUserAudit } from "../audit/audit.repo";
-import { UserSchema } from "./user.public";
-import { currentUserView, userViewChanged } from "./user-view";
-import { updateUserBasics } from "./users.repo";
+import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
+import { UserSchema } from "./user.schema";
+import { FullNameInput, PhoneInput } from "./users.schemas";
+import { getMe, listMyActivity, updateMe } from "./users.service";
 
 const tags = ["Me"];
 
@@ -20,13 +16,6 @@ const UpdateMeInput = z
     phone: PhoneInput.nullable().optional(),
   })
   .openapi("UpdateMeInput");
-
-const ChangeEmailInput = z
-  .strictObject({
-    new_email: EmailInput,
-    password: z.string().min(1, "Required").max(1024),
-  })
-  .openapi("ChangeEmailInput");
 
 const ActivitySchema = z
   .object({
@@ -57,17 +46,6 @@ const patchMeRoute = securedRoute({ scope: "write:profile" }, {
   responses: { 200: jsonResponse(UserSchema, "The updated user"), ...problemResponses(400, 401, 403, 422, 429) },
 });
 
-const changeEmailRoute = securedRoute({ session: true, fresh: true }, {
-  method: "post",
-  path: `${API}/me/email`,
-  tags,
-  summary: "Change the email address: a confirmation link goes to the new address",
-  description:
-    "Needs the password. Nothing changes until POST /auth/verify-email is called with the token of the link sent to the new address; the old address is then told. A newer request replaces the older link.",
-  request: jsonBody(ChangeEmailInput),
-  responses: { 202: { description: "Confirmation link sent to the new address" }, ...problemResponses(400, 401, 403, 409, 422, 429) },
-});
-
 const activityRoute = securedRoute({ session: true }, {
   method: "get",
   path: `${API}/me/activity`,
@@ -77,52 +55,8 @@ const activityRoute = securedRoute({ session: true }, {
   responses: { 200: jsonResponse(pageOf(ActivitySchema), "Audit events"), ...problemResponses(401, 403, 422) },
 });
 
-async function loadUser(c: { var: { ctx: RequestContext } }, userId: string) {
-  const user = await currentUserView(c.var.ctx, userId);
-  if (!user) throw new AppError("unauthenticated", "Session has ended");
-  return user;
-}
-
 export function registerMe(app: App): void {
-  app.openapi(getMeRoute, async (c) => c.json(await loadUser(c, c.var.actor.userId), 200));
-  app.openapi(patchMeRoute, async (c) => {
-    const input = c.req.valid("json");
-    const { db, now } = c.var.ctx;
-    const patch: { fullName?: string; phone?: string | null } = {};
-    if (input.full_name !== undefined) patch.fullName = input.full_name;
-    if (input.phone !== undefined) patch.phone = input.phone;
-    if (Object.keys(patch).length > 0) {
-      await updateUserBasics(db, c.var.actor.userId, patch, now);
-      userViewChanged(c.var.actor.userId);
-    }
-    return c.json(await loadUser(c, c.var.actor.userId), 200);
-  });
-  app.openapi(changeEmailRoute, async (c) => {
-    await requestEmailChange(c.var.ctx, c.var.actor, c.req.valid("json"));
-    return c.body(null, 202);
-  });
-  app.openapi(activityRoute, async (c) => {
-    const { limit, cursor } = c.req.valid("query");
-    const rows = await listUserAudit(c.var.ctx.db, c.var.actor.userId, { limit, before: decodeCursor(cursor) });
-    return c.json(
-      toPage(
-        rows,
-        limit,
-        (r) => r.id,
-        (row) => {
-          const r = asSeenBySubject(row);
-          return {
-            id: r.id,
-            action: r.action,
-            details: r.details,
-            ip_address: r.ipAddress,
-            user_agent: r.userAgent,
-            by_self: r.actorId === r.userId,
-            created_at: r.createdAt.toISOString(),
-          };
-        },
-      ),
-      200,
-    );
-  });
+  app.openapi(getMeRoute, async (c) => c.json(await getMe(c.var.ctx, c.var.actor), 200));
+  app.openapi(patchMeRoute, async (c) => c.json(await updateMe(c.var.ctx, c.var.actor, c.req.valid("json")), 200));
+  app.openapi(activityRoute, async (c) => c.json(await listMyActivity(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
 }

@@ -1,9 +1,9 @@
 import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
-import { passwordHistory, userPreferences, userProfiles, users } from "../../db/schema";
+import { passwordHistory, userPreferences, userProfiles, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
-import { IMPLICIT_ROLE, latestConsentSql } from "../access/access.repo";
-import type { UserRow } from "./user.public";
+import { IMPLICIT_ROLE, latestConsentSql } from "../../identity/grants.repo";
+import type { UserRow } from "./user.schema";
 
 
 /** Effective role names of `users.id` at `now`, as a JSON array (one subquery, no N+1). */
@@ -77,10 +77,6 @@ export function recordLoginFailure(db: Db, userId: string, failures: number, loc
     .where(eq(users.id, userId));
 }
 
-export async function passwordChangedAt(db: Db, userId: string): Promise<Date | undefined> {
-  const row = await db.select({ changedAt: users.passwordChangedAt }).from(users).where(eq(users.id, userId)).get();
-  return row?.changedAt;
-}
 
 /** Replaces the hash in place (transparent upgrade of an old or imported hash). */
 export const setPasswordHash = (db: Db, userId: string, hash: string) =>
@@ -126,6 +122,10 @@ export function recentPasswordHashes(db: Db, userId: string, count: number) {
     .limit(count);
 }
 
+/** Stamps the user's one organization trial as started, once (NULL before), when `condition` holds. */
+export const markTrialStartedIf = (db: Db, userId: string, now: Date, condition: SQL) =>
+  db.update(users).set({ trialStartedAt: now }).where(and(eq(users.id, userId), sql`${users.trialStartedAt} IS NULL`, condition));
+
 export function markEmailVerified(db: Db, userId: string, now: Date) {
   return db.update(users).set({ emailVerified: true, emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId));
 }
@@ -149,14 +149,6 @@ export function updateUserBasics(db: Db, userId: string, patch: { fullName?: str
     .where(eq(users.id, userId));
 }
 
-/** Whether the user is active and (when `sessionId` is given) that session is live, read from D1. */
-export async function isSessionLive(db: Db, userId: string, sessionId: string, now: Date): Promise<boolean> {
-  const row = await db.run(sql`
-    SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.id = ${sessionId} AND s.user_id = ${userId} AND s.revoked_at IS NULL
-      AND s.expires_at > ${now.getTime()} AND u.status = 'active'`);
-  return row.results.length > 0;
-}
 
 
 /**

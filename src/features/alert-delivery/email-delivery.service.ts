@@ -1,0 +1,85 @@
+import { matchesDeliveredStatements, matchesUndeliveredStatement } from "./delivery.repo";
+import type { Env, EmailJob } from "../../env";
+import { openOutboxBodies, outboxRepo } from "../../email/outbox.repo";
+import { createEmailSender, PermanentEmailError } from "../../email/sender";
+import { SUPPRESSIBLE_TEMPLATES, suppressionsRepo } from "../../email/suppressions.repo";
+import { getConfig } from "../../platform/config";
+import { createDb } from "../../platform/db";
+import { log, safeErrorText } from "../../platform/log";
+
+/** Matches `max_retries` of the email consumer in wrangler.toml. */
+export const EMAIL_MAX_ATTEMPTS = 8;
+
+/** Exponential backoff: 10 s, 20 s, 40 s … capped at 15 minutes. */
+export const retryDelaySeconds = (attempts: number) => Math.min(900, 10 * 2 ** Math.max(0, attempts - 1));
+
+/**
+ * Delivers outbox rows. At-least-once safe: a row already sent is acknowledged without a second
+ * delivery; a failed delivery is retried with backoff, and after the last attempt the row is
+ * marked failed (the message then moves to the dead-letter queue). A row whose bodies this key
+ * cannot open is marked failed at once and acknowledged.
+ *
+ * An email is `sent` only once the provider took it, and so are the alert matches it carries
+ * (alert_matches.outbox_id), in the same batch. A permanent refusal (PermanentEmailError, see
+ * sender.ts) fails the row at once, fails its matches and suppresses the address for alert and
+ * digest mail; an alert or digest row whose address was suppressed meanwhile is not sent at all
+ * (its matches wait for the next digest, once the address is fixed). When the retries run out on
+ * transient errors the matches go back to pending, so the next digest carries them.
+ */
+export async function deliverEmailBatch(batch: MessageBatch<EmailJob>, env: Env): Promise<void> {
+  const config = getConfig(env);
+  const db = createDb(env.DB);
+  const repo = outboxRepo(db);
+  const suppressions = suppressionsRepo(db);
+  const sender = createEmailSender(env, config);
+  for (const message of batch.messages) {
+    const id = message.body?.outboxId;
+    if (typeof id !== "string") {
+      log.error("malformed email job", { queue: batch.queue, id: message.id });
+      message.ack();
+      continue;
+    }
+    const row = await repo.get(id);
+    if (!row || row.status !== "pending") {
+      message.ack();
+      continue;
+    }
+    const carriesMatches = SUPPRESSIBLE_TEMPLATES.has(row.template);
+    if (carriesMatches && row.userId !== null && (await suppressions.isSuppressed(row.userId, row.toAddress))) {
+      await db.batch([repo.markAttemptFailed(row.id, "suppressed: the provider refused this address earlier", true), matchesUndeliveredStatement(db, row.id, false)]);
+      message.ack();
+      continue;
+    }
+    try {
+      const bodies = await openOutboxBodies({ env, config }, row);
+      if (!bodies.opened) {
+        // No later attempt can open it (sealed with an earlier key): failed for good, at once,
+        // and the rest of the batch goes on.
+        await repo.markAttemptFailed(row.id, bodies.reason, true);
+        log.error("outbox email cannot be opened", { queue: batch.queue, outbox_id: row.id }, bodies.reason);
+        message.ack();
+        continue;
+      }
+      const { text, html } = bodies;
+      const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html, headers: row.headers });
+      const now = new Date();
+      await db.batch([
+        repo.markSent(row.id, messageId, now, sender.name !== "outbox"),
+        ...(carriesMatches ? matchesDeliveredStatements(db, row.id, now, row.template === "alert_match") : []),
+      ] as never);
+      message.ack();
+    } catch (err) {
+      const permanent = err instanceof PermanentEmailError;
+      const final = permanent || message.attempts >= EMAIL_MAX_ATTEMPTS;
+      await db.batch([
+        repo.markAttemptFailed(row.id, safeErrorText(err), final),
+        ...(final && carriesMatches ? [matchesUndeliveredStatement(db, row.id, permanent)] : []),
+        ...(permanent && row.userId !== null ? [suppressions.suppress(row.userId, row.toAddress, "rejected", new Date())] : []),
+      ] as never);
+      log.warn("email send failed", { queue: batch.queue, outbox_id: row.id, attempt: message.attempts, permanent }, err);
+      // A permanent refusal is done: retrying cannot deliver it.
+      if (permanent) message.ack();
+      else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import { ORG_ROLES, type OrgRole } from "../db/org-roles";
+
+export { ORG_ROLES, type OrgRole };
+
+/** Whether `role` is at least `required` (owner > admin > member > viewer). */
+export const orgRoleAtLeast = (role: OrgRole, required: OrgRole) => ORG_ROLES.indexOf(role) <= ORG_ROLES.indexOf(required);
+
+/**
+ * What a user may do, resolved once per request by authentication: effective platform roles and
+ * permissions (expired role assignments excluded) and organization memberships.
+ */
+export interface Access {
+  /** Effective role names, the implicit `user` first. */
+  roles: readonly string[];
+  permissions: ReadonlySet<string>;
+  /** Organization id → the user's role in it. */
+  memberships: ReadonlyMap<string, OrgRole>;
+  /** The latest terms / privacy versions the user accepted (null: never). */
+  consents: { readonly terms: string | null; readonly privacy: string | null };
+}
+
+/** A person signed in with an access token: the session is known. */
+export interface UserActor {
+  kind: "user";
+  userId: string;
+  sessionId: string;
+  /** The access token said the password had expired when it was issued. */
+  passwordExpired: boolean;
+  access: Access;
+}
+
+/** An integrator's API key: it acts as its owner, within its scopes. */
+export interface ApiKeyActor {
+  kind: "apiKey";
+  userId: string;
+  keyId: string;
+  scopes: ReadonlySet<string>;
+  access: Access;
+}
+
+/** Who is calling. Only authentication builds one; services take it to scope every query. */
+export type Actor = UserActor | ApiKeyActor;
