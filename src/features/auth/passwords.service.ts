@@ -1,3 +1,5 @@
+import { ownerOf, systemOwner, type Owner } from "../../identity/owner";
+import type { UserActor } from "../../identity/actor";
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch, type Statement } from "../../platform/db";
 import type { Config } from "../../platform/config";
@@ -68,6 +70,7 @@ async function newPasswordHash(ctx: RequestContext, user: UserWithRoles, newPass
  */
 async function replacePassword(
   ctx: RequestContext,
+  owner: Owner,
   user: UserWithRoles,
   hash: string,
   opts: { keepSession: string | null; action: "auth.password_changed" | "auth.password_reset"; extra?: Statement[] },
@@ -81,12 +84,12 @@ async function replacePassword(
   let revokedKeys: { keyHash: string }[] = [];
   await endSessions(
     ctx,
-    user.id,
+    owner,
     opts.keepSession ? { allExcept: opts.keepSession } : {},
     opts.action === "auth.password_changed" ? "password_changed" : "password_reset",
     { userId: user.id, action: opts.action },
     [
-      apiKeysRepo(db, user.id).revokeAll(now),
+      apiKeysRepo(db, owner).revokeAll(now),
       ...(opts.extra ?? []),
       ...setPasswordStatements(db, user.id, hash, Math.max(config.PASSWORD_HISTORY_COUNT, 1), now),
       // A pending second step was opened with the old password: it must not outlive it.
@@ -106,10 +109,10 @@ async function replacePassword(
 /** POST /auth/password/change: current password required; every other session ends. */
 export async function changePassword(
   ctx: RequestContext,
-  userId: string,
-  sessionId: string,
+  actor: UserActor,
   input: { current_password: string; new_password: string },
 ): Promise<void> {
+  const { userId, sessionId } = actor;
   // Each attempt costs a password hash: bound them per user.
   await rateLimit(ctx.env, `password-change:user:${userId}`, { limit: 10, windowSeconds: 3600 });
   const user = await findUserById(ctx.db, userId, ctx.now);
@@ -118,7 +121,7 @@ export async function changePassword(
     throw new AppError("invalid_credentials", "The current password is not correct");
   }
   const hash = await newPasswordHash(ctx, user, input.new_password);
-  await replacePassword(ctx, user, hash, { keepSession: sessionId, action: "auth.password_changed" });
+  await replacePassword(ctx, ownerOf(actor), user, hash, { keepSession: sessionId, action: "auth.password_changed" });
 }
 
 /**
@@ -172,6 +175,6 @@ export async function resetPassword(ctx: RequestContext, input: { token: string;
   // A set-password link for an account an administrator created: it reached the inbox, so
   // setting the password also verifies the email.
   const verifies = spent.data.verifies_email === true && !user.emailVerified;
-  await replacePassword(ctx, user, hash, { keepSession: null, action: "auth.password_reset", extra: verifies ? [markEmailVerified(db, user.id, now)] : [] });
+  await replacePassword(ctx, systemOwner(user.id, "token-link"), user, hash, { keepSession: null, action: "auth.password_reset", extra: verifies ? [markEmailVerified(db, user.id, now)] : [] });
   if (verifies) userViewChanged(user.id);
 }

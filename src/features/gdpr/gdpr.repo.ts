@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { apiKeys, auditLog, emailOutbox, invitations, organizationMembers, organizations, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
@@ -23,7 +24,7 @@ export async function orgsBlockingDeletion(db: Db, userId: string): Promise<stri
 }
 
 /** The account's own repo for erasure: built with the owner, every statement scoped to it. */
-export function accountRepo(db: Db, userId: string) {
+export function accountRepo(db: Db, userId: Owner) {
   return {
     /**
      * Deactivates the account for erasure, in one guarded statement: only an active account

@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch } from "../../platform/db";
 import type { UserActor } from "../../identity/actor";
@@ -90,7 +91,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
   if (!user) throw new AppError("unauthenticated", "Session has ended");
   if (!(await verifyPassword(password, user.passwordHash)).ok) throw new AppError("invalid_credentials", "The password is not correct");
 
-  const repo = accountRepo(db, actor.userId);
+  const repo = accountRepo(db, ownerOf(actor));
   const requested = repo.deletionRequestedAt(now);
   const [deactivated, keys] = await runBatch(ctx, [
     repo.requestDeletion(now),
@@ -113,7 +114,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
     publishRevokedKeys(ctx, (keys as { keyHash: string }[]).map((k) => k.keyHash)),
   ]);
   userViewChanged(actor.userId);
-  await endSessions(ctx, actor.userId, {}, "account_deleted", null);
+  await endSessions(ctx, ownerOf(actor), {}, "account_deleted", null);
   return {
     status: "inactive" as const,
     deletion_requested_at: now.toISOString(),

@@ -1,3 +1,4 @@
+import { ownerOf, systemOwner, type Owner } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
@@ -97,7 +98,7 @@ export async function openSession(
     ...(country
       ? [auditInsertIf(db, ctx, { userId: user.id, action: "auth.new_country", details: { country, city, session_id: sessionId } }, isNewCountryForReturningUser(user.id, country))]
       : []),
-    sessionsRepo(db, user.id).insert(
+    sessionsRepo(db, systemOwner(user.id, "sign-in")).insert(
       { id: sessionId, deviceName: opts.deviceName, ipAddress: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), country, city, expiresAt },
       now,
     ),
@@ -131,7 +132,7 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
   if (!spent) {
     const row = await findRefreshToken(db, hash);
     if (row?.usedAt) {
-      const repo = sessionsRepo(db, row.userId);
+      const repo = sessionsRepo(db, systemOwner(row.userId, "sign-in"));
       await runBatch(ctx, [
         auditInsert(db, ctx, { userId: row.userId, action: "auth.refresh_reused", details: { session_id: row.sessionId } }),
         repo.revoke(row.sessionId, "refresh_token_reused", now),
@@ -166,7 +167,7 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
  */
 export async function endSessions(
   ctx: RequestContext,
-  userId: string,
+  userId: Owner,
   which: { only: string } | { allExcept?: string },
   reason: string,
   audit: AuditEntry | null,
@@ -190,7 +191,7 @@ export async function endSessions(
 }
 
 export async function listSessions(ctx: RequestContext, actor: UserActor) {
-  const rows = await sessionsRepo(ctx.db, actor.userId).listActive(ctx.now);
+  const rows = await sessionsRepo(ctx.db, ownerOf(actor)).listActive(ctx.now);
   return rows.map((s) => ({
     id: s.id,
     device_name: s.deviceName,
