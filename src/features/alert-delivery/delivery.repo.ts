@@ -62,7 +62,7 @@ export const pendingImmediateMatches = (db: Db, of: { tenderIds: readonly string
 export const pendingDigestMatches = (db: Db, userId: Owner, limit: number) => pendingDigestMatchesOf(db, [userId], limit);
 
 /** The same for a batch of users in one query: the oldest `limit` per user (window function). */
-export const pendingDigestMatchesOf = (db: Db, userIds: readonly string[], limit: number) =>
+export const pendingDigestMatchesOf = (db: Db, userIds: readonly Owner[], limit: number) =>
   db.all<PendingMatchRow>(sql`SELECT * FROM (
       SELECT q.*, row_number() OVER (PARTITION BY q.user_id ORDER BY q.match_id) AS rn FROM (${pendingSelect}
         WHERE m.user_id IN ${idsIn(userIds)} AND ${unclaimed} AND ${hasMethod("email")} AND ${addressNotSuppressed}) q
