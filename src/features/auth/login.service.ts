@@ -149,7 +149,7 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
       ...issued.statements,
       ...(rehash
         ? [
-            setPasswordHash(db, user.id, rehash),
+            setPasswordHash(db, systemOwner(user.id, "sign-in"), rehash),
             auditInsert(db, ctx, { userId: user.id, action: "auth.password_rehashed", details: { reason: "parameters upgraded" } }),
           ]
         : []),

@@ -93,7 +93,7 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
     throw invalidVerification();
   }
   await runBatch(ctx, [
-    markEmailVerified(db, spent.userId, now),
+    markEmailVerified(db, systemOwner(spent.userId, "token-link"), now),
     auditInsert(db, ctx, { userId: spent.userId, action: "user.email_verified" }),
     // Verifying the address again lifts a suppression of it (the provider refused it earlier).
     suppressionsRepo(db).lift(spent.userId),

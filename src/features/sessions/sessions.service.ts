@@ -69,6 +69,7 @@ export async function openSession(
   opts: { deviceName: string | null; rehash?: string; method: "password" | "totp" | "backup_code"; extra?: Statement[] },
 ) {
   const { db, now, config } = ctx;
+  const owner = systemOwner(user.id, "sign-in");
   const sessionId = newId("ses", now.getTime());
   const refreshToken = randomToken(32);
   const expiresAt = sessionExpiry(config, now, now);
@@ -98,12 +99,12 @@ export async function openSession(
     ...(country
       ? [auditInsertIf(db, ctx, { userId: user.id, action: "auth.new_country", details: { country, city, session_id: sessionId } }, isNewCountryForReturningUser(user.id, country))]
       : []),
-    sessionsRepo(db, systemOwner(user.id, "sign-in")).insert(
+    sessionsRepo(db, owner).insert(
       { id: sessionId, deviceName: opts.deviceName, ipAddress: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), country, city, expiresAt },
       now,
     ),
     insertRefreshToken(db, { sessionId, userId: user.id, tokenHash: sha256Hex(refreshToken), expiresAt }, now),
-    recordLoginSuccess(db, user.id, ctx.ip, now, opts.rehash),
+    recordLoginSuccess(db, owner, ctx.ip, now, opts.rehash),
     upsertDevice(db, user.id, fingerprint, now),
     auditInsert(db, ctx, { userId: user.id, action: "auth.login_succeeded", details: { session_id: sessionId, method: opts.method } }),
   ];
