@@ -293,7 +293,7 @@ export const visibleNotesCountQuery = (db: Db, userId: Owner, tenderId: string) 
   db.select({ n: sql<number>`count(*)` }).from(notes).where(and(eq(notes.tenderId, tenderId), noteVisibleTo(userId)));
 
 /** Records that a user opened a tender. */
-export const insertView = (db: Db, v: { userId: string; tenderId: string; source: string; now: Date; deviceType: string | null }) =>
+export const insertView = (db: Db, v: { userId: Owner; tenderId: string; source: string; now: Date; deviceType: string | null }) =>
   db.insert(tenderInteractions).values({
     id: newId("tiv", v.now.getTime()),
     userId: v.userId,

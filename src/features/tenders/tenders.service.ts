@@ -287,7 +287,7 @@ export async function getTender(ctx: RequestContext, actor: Actor, id: string, s
     : [...(await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, ownerOf(actor))])), [], []];
   if (!row) throw new AppError("not_found", "Tender not found");
   ctx.waitUntil(
-    insertView(db, { userId: actor.userId, tenderId: id, source, now, deviceType: deviceTypeOf(ctx.userAgent) })
+    insertView(db, { userId: ownerOf(actor), tenderId: id, source, now, deviceType: deviceTypeOf(ctx.userAgent) })
       .run()
       .catch((err: unknown) => log.error("view not recorded", { tender_id: id }, err)),
   );
