@@ -57,9 +57,13 @@ describe("architecture rules", () => {
     expect(folderCycles()).toEqual([]);
   });
 
-  // Scope brands are minted only by identity: a cast elsewhere would forge a scope.
+  // Scope brands are minted only by identity (ownerOf, systemOwner, requireMembership): a cast
+  // elsewhere would forge a scope. Caught: `x as Owner`, `x as unknown as Owner`, `<Owner>x`, and
+  // a renamed import (`Owner as O`) that would let `as O` slip by.
   it("no cast to a scope brand (Owner, OrgMembership) outside identity", () => {
-    const offenders = sources.filter(({ file, text }) => !file.startsWith(`identity${path.sep}`) && /\bas\s+(Owner|OrgMembership)\b/.test(text));
+    const brand = "(?:Owner|OrgMembership)";
+    const forges = [new RegExp(`\\bas\\s+${brand}\\b`), new RegExp(`(?<![\\w$.\\]])<${brand}>`), new RegExp(`\\b${brand}\\s+as\\s+[\\w$]`)];
+    const offenders = sources.filter(({ file, text }) => !file.startsWith(`identity${path.sep}`) && forges.some((re) => re.test(text)));
     expect(offenders.map((o) => o.file)).toEqual([]);
   });
 

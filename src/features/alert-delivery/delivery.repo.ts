@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, eq, sql } from "drizzle-orm";
 import { alertMatches, alerts, emailOutbox, emailSuppressions, tenders, userPreferences, userProfiles, users } from "../../db/tables";
 import { rawStatement, type Db } from "../../platform/db";
@@ -58,10 +59,10 @@ export const pendingImmediateMatches = (db: Db, of: { tenderIds: readonly string
     ORDER BY m.id`);
 
 /** Pending matches of the user's alerts that email (for the digest), oldest first. */
-export const pendingDigestMatches = (db: Db, userId: string, limit: number) => pendingDigestMatchesOf(db, [userId], limit);
+export const pendingDigestMatches = (db: Db, userId: Owner, limit: number) => pendingDigestMatchesOf(db, [userId], limit);
 
 /** The same for a batch of users in one query: the oldest `limit` per user (window function). */
-export const pendingDigestMatchesOf = (db: Db, userIds: readonly string[], limit: number) =>
+export const pendingDigestMatchesOf = (db: Db, userIds: readonly Owner[], limit: number) =>
   db.all<PendingMatchRow>(sql`SELECT * FROM (
       SELECT q.*, row_number() OVER (PARTITION BY q.user_id ORDER BY q.match_id) AS rn FROM (${pendingSelect}
         WHERE m.user_id IN ${idsIn(userIds)} AND ${unclaimed} AND ${hasMethod("email")} AND ${addressNotSuppressed}) q
@@ -130,7 +131,7 @@ export const alertEmailUnsubscribable = (userId: string, alertId: string, issued
       AND (${alerts.emailResumedAt} IS NULL OR ${alerts.emailResumedAt} <= ${issuedAt}))`;
 
 /** One-click unsubscribe: removes "email" from the alert's notification methods, under {@link alertEmailUnsubscribable}. */
-export const turnAlertEmailOff = (db: Db, userId: string, alertId: string, issuedAt: number, now: Date) =>
+export const turnAlertEmailOff = (db: Db, userId: Owner, alertId: string, issuedAt: number, now: Date) =>
   db
     .update(alerts)
     .set({
@@ -141,7 +142,7 @@ export const turnAlertEmailOff = (db: Db, userId: string, alertId: string, issue
     .returning({ id: alerts.id });
 
 /** What an unsubscribe token's alert looks like now (owner in the where). */
-export const alertEmailState = (db: Db, userId: string, alertId: string) =>
+export const alertEmailState = (db: Db, userId: Owner, alertId: string) =>
   db
     .select({ name: alerts.name, isActive: alerts.isActive, notificationMethods: alerts.notificationMethods, emailResumedAt: alerts.emailResumedAt })
     .from(alerts)

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, eq, ne, sql } from "drizzle-orm";
 import { alertMatches, alerts, userPreferences, userProfiles } from "../../db/tables";
 import { rawStatement, type Db } from "../../platform/db";
@@ -13,7 +14,7 @@ export const digestOn = (userId: string, issuedAt: number) =>
   sql`EXISTS (SELECT 1 FROM ${userPreferences} WHERE ${userPreferences.userId} = ${userId} AND ${userPreferences.emailDigestFrequency} <> 'never' AND ${notResumedSince(issuedAt)})`;
 
 /** The user's digest frequency and when it was last turned back on (the unsubscribe preview). */
-export const digestFrequency = (db: Db, userId: string) =>
+export const digestFrequency = (db: Db, userId: Owner) =>
   db
     .select({ frequency: userPreferences.emailDigestFrequency, resumedAt: userPreferences.digestResumedAt })
     .from(userPreferences)
@@ -23,7 +24,7 @@ export const digestFrequency = (db: Db, userId: string) =>
  * One-click unsubscribe from the digest: frequency `never` (a trigger clears next_digest_at); a
  * digest already off is not written, nor one turned back on after the token was issued.
  */
-export const turnDigestOff = (db: Db, userId: string, issuedAt: number, now: Date) =>
+export const turnDigestOff = (db: Db, userId: Owner, issuedAt: number, now: Date) =>
   db
     .update(userPreferences)
     .set({ emailDigestFrequency: "never", updatedAt: now })

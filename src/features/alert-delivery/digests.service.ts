@@ -9,6 +9,7 @@
  * together, so a rerun or a concurrent tick never sends twice, and a crash before the commit loses
  * nothing. The matches become `sent` when the email consumer delivered the email.
  */
+import { systemOwner } from "../../identity/owner";
 import { tenderLine } from "./immediate.service";
 import { claimMatchesForEmail, pendingDigestMatchesOf, type PendingMatchRow } from "./delivery.repo";
 import { outboxInsertIf } from "../../email/outbox.repo";
@@ -81,7 +82,7 @@ async function digestBatch(ctx: DeliveryContext, due: readonly DueDigestRow[]): 
 
   const byUser = new Map<string, PendingMatchRow[]>();
   if (toSend.length > 0) {
-    for (const m of await pendingDigestMatchesOf(ctx.db, toSend.map((s) => s.u.user_id), DIGEST_MAX_TENDERS)) {
+    for (const m of await pendingDigestMatchesOf(ctx.db, toSend.map((s) => systemOwner(s.u.user_id, "cron")), DIGEST_MAX_TENDERS)) {
       const list = byUser.get(m.user_id);
       if (list) list.push(m);
       else byUser.set(m.user_id, [m]);

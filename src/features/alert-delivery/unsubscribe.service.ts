@@ -8,6 +8,7 @@
  * - A token issued before the user turned that alert's email (or the digest) back on is refused
  *   (400), so a replayed or prefetched old link cannot undo the user's later choice.
  */
+import { systemOwner, type Owner } from "../../identity/owner";
 import { alertEmailState, alertEmailUnsubscribable, turnAlertEmailOff } from "./delivery.repo";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -38,10 +39,11 @@ const supersededLink = (what = "the alert's email") =>
     errors: [{ path: "token", message: `issued before ${what} was turned back on` }],
   });
 
-async function verified(ctx: RequestContext, token: string): Promise<VerifiedUnsubscribe> {
+/** The token's target, with its owner: the signed link vouches for the user. */
+async function verified(ctx: RequestContext, token: string): Promise<VerifiedUnsubscribe & { owner: Owner }> {
   const target = await verifyUnsubscribeToken(ctx.env, ctx.config, token);
   if (!target) throw invalidLink();
-  return target;
+  return { ...target, owner: systemOwner(target.userId, "token-link") };
 }
 
 type AlertState = Awaited<ReturnType<typeof alertEmailState>>[number];
@@ -51,11 +53,11 @@ const resumedAfter = (alert: AlertState | undefined, issuedAt: number) => (alert
 export async function previewUnsubscribe(ctx: RequestContext, token: string): Promise<UnsubscribePreview> {
   const target = await verified(ctx, token);
   if (!("alertId" in target)) {
-    const [prefs] = await digestFrequency(ctx.db, target.userId);
+    const [prefs] = await digestFrequency(ctx.db, target.owner);
     if ((prefs?.resumedAt?.getTime() ?? 0) > target.issuedAt) throw supersededLink("the digest");
     return { target: "digest", alert_id: null, alert_name: null, email_on: prefs !== undefined && prefs.frequency !== "never" };
   }
-  const [alert] = await alertEmailState(ctx.db, target.userId, target.alertId);
+  const [alert] = await alertEmailState(ctx.db, target.owner, target.alertId);
   if (resumedAfter(alert, target.issuedAt)) throw supersededLink();
   return { target: "alert", alert_id: target.alertId, alert_name: alert?.name ?? null, email_on: alert ? alert.isActive && alert.notificationMethods.includes("email") : false };
 }
@@ -71,7 +73,7 @@ export async function unsubscribe(ctx: RequestContext, token: string): Promise<U
   const target = await verified(ctx, token);
   const { db, now } = ctx;
   if ("alertId" in target) {
-    const { userId, alertId, issuedAt } = target;
+    const { owner: userId, alertId, issuedAt } = target;
     // The audit row first, under the update's own guard: only a change leaves a trace.
     const [, updated, [alert]] = await db.batch([
       auditInsertIf(db, ctx, { userId, action: "alert.email_unsubscribed", details: { alert_id: alertId } }, alertEmailUnsubscribable(userId, alertId, issuedAt)),
@@ -81,7 +83,7 @@ export async function unsubscribe(ctx: RequestContext, token: string): Promise<U
     if (updated.length === 0 && resumedAfter(alert, issuedAt)) throw supersededLink();
     return { unsubscribed: "alert", alert_id: alertId };
   }
-  const { userId, issuedAt } = target;
+  const { owner: userId, issuedAt } = target;
   const [, updated, [prefs]] = await db.batch([
     auditInsertIf(db, ctx, { userId, action: "alert.digest_unsubscribed" }, digestOn(userId, issuedAt)),
     turnDigestOff(db, userId, issuedAt, now),

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { alertMatches, alerts, alertsVersion, tenders } from "../../db/tables";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
@@ -47,7 +48,7 @@ export const activeAlertsQuery = (db: Db) =>
 
 
 /** Alerts of one user. Every query carries the owner. */
-export function alertsRepo(db: Db, userId: string) {
+export function alertsRepo(db: Db, userId: Owner) {
   const mine = eq(alerts.userId, userId);
   return {
     /** Inserts only while the user has fewer than `limit` alerts, in one statement (see saved searches). */

@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import { sendImmediateEmails } from "../alert-delivery/immediate.service";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -27,7 +28,7 @@ export const FIRST_MATCH_DAYS = 7;
 export async function createAlert(ctx: RequestContext, actor: Actor, input: CreateAlertInput) {
   const { db, now } = ctx;
   const { max_alerts: maxAlerts } = await limitsFor(ctx, actor);
-  const repo = alertsRepo(db, actor.userId);
+  const repo = alertsRepo(db, ownerOf(actor));
   const id = newId("alr", now.getTime());
   const write: AlertWrite = {
     name: input.name,
@@ -71,12 +72,12 @@ function firstMatchTenders(ctx: RequestContext, criteria: AlertWrite["criteria"]
 }
 
 export async function listAlerts(ctx: RequestContext, actor: Actor, q: { limit: number; cursor?: string }) {
-  const rows = await alertsRepo(ctx.db, actor.userId).list({ before: decodeCursor(q.cursor), limit: q.limit });
+  const rows = await alertsRepo(ctx.db, ownerOf(actor)).list({ before: decodeCursor(q.cursor), limit: q.limit });
   return toPage(rows, q.limit, (r) => r.id, toAlertOut);
 }
 
 export async function getAlert(ctx: RequestContext, actor: Actor, id: string) {
-  const [row] = await alertsRepo(ctx.db, actor.userId).byId(id);
+  const [row] = await alertsRepo(ctx.db, ownerOf(actor)).byId(id);
   if (!row) throw new AppError("not_found", "Alert not found");
   return toAlertOut(row);
 }
@@ -84,7 +85,7 @@ export async function getAlert(ctx: RequestContext, actor: Actor, id: string) {
 /** PATCH /me/alerts/{id}: criteria, when given, are replaced whole. */
 export async function updateAlert(ctx: RequestContext, actor: Actor, id: string, input: UpdateAlertInput) {
   const { db, now } = ctx;
-  const repo = alertsRepo(db, actor.userId);
+  const repo = alertsRepo(db, ownerOf(actor));
   const set: Partial<AlertWrite> = {
     ...(input.name !== undefined ? { name: input.name } : {}),
     ...(input.description !== undefined ? { description: input.description } : {}),
@@ -107,7 +108,7 @@ export async function updateAlert(ctx: RequestContext, actor: Actor, id: string,
 
 export async function deleteAlert(ctx: RequestContext, actor: Actor, id: string) {
   const { db } = ctx;
-  const repo = alertsRepo(db, actor.userId);
+  const repo = alertsRepo(db, ownerOf(actor));
   const [, , removed] = await db.batch([
     auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.deleted", details: { alert_id: id } }, repo.exists(id)),
     bumpAlertsVersionIf(db, repo.exists(id)),
@@ -118,7 +119,7 @@ export async function deleteAlert(ctx: RequestContext, actor: Actor, id: string)
 
 /** GET /me/alerts/{id}/matches: newest first, the tender embedded; 404 for another user's alert. */
 export async function listAlertMatches(ctx: RequestContext, actor: Actor, id: string, q: { limit: number; cursor?: string }) {
-  const repo = alertsRepo(ctx.db, actor.userId);
+  const repo = alertsRepo(ctx.db, ownerOf(actor));
   // Two reads, not one batch: drizzle maps a joined select wrongly inside a D1 batch (duplicate column names).
   const [alert] = await repo.byId(id);
   if (!alert) throw new AppError("not_found", "Alert not found");

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { apiKeys } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
@@ -5,7 +6,7 @@ import { insertIf, type Db } from "../../platform/db";
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 /** API keys of one user. Every query carries the owner, so a foreign id is simply not found. */
-export function apiKeysRepo(db: Db, userId: string) {
+export function apiKeysRepo(db: Db, userId: Owner) {
   const mine = eq(apiKeys.userId, userId);
   return {
     /**

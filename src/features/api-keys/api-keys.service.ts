@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
 import { API_KEY_PREFIX, flushApiKeyUsage, publishRevokedKeys } from "../../identity/api-key-credentials";
 import { hasPermission } from "../../identity/grants";
@@ -19,7 +20,7 @@ const VISIBLE_PREFIX_LENGTH = 12;
  */
 export async function createApiKey(ctx: RequestContext, actor: UserActor, input: CreateApiKeyInput) {
   const { db, now, config } = ctx;
-  const userId = actor.userId;
+  const userId = ownerOf(actor);
   if (input.rate_limit_per_hour !== undefined && input.rate_limit_per_hour > config.API_KEY_MAX_RATE_PER_HOUR) {
     throw new AppError("validation_failed", `rate_limit_per_hour may be at most ${config.API_KEY_MAX_RATE_PER_HOUR}`, {
       errors: [{ path: "rate_limit_per_hour", message: `Must be at most ${config.API_KEY_MAX_RATE_PER_HOUR} (API_KEY_MAX_RATE_PER_HOUR)` }],
@@ -58,13 +59,13 @@ export async function createApiKey(ctx: RequestContext, actor: UserActor, input:
 
 export async function listApiKeys(ctx: RequestContext, actor: UserActor) {
   await flushApiKeyUsage(ctx);
-  return apiKeysRepo(ctx.db, actor.userId).list();
+  return apiKeysRepo(ctx.db, ownerOf(actor)).list();
 }
 
 /** Revokes a key of this user; a foreign or unknown id is `not_found`. Caches are evicted. */
 export async function revokeApiKey(ctx: RequestContext, actor: UserActor, id: string): Promise<void> {
   const { db } = ctx;
-  const userId = actor.userId;
+  const userId = ownerOf(actor);
   const repo = apiKeysRepo(db, userId);
   // The audit row is written first, and only if the key is live, so a revoke of a foreign or
   // missing id leaves no trace; the guarded update then revokes it in the same transaction.

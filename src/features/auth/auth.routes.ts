@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import { createRoute, z } from "@hono/zod-openapi";
 import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
@@ -142,13 +143,13 @@ export function registerAuth(app: App): void {
   });
   app.openapi(logoutRoute, async (c) => {
     const actor = c.var.actor;
-    await endSessions(c.var.ctx, actor.userId, { only: actor.sessionId }, "logout", { userId: actor.userId, action: "auth.logout" });
+    await endSessions(c.var.ctx, ownerOf(actor), { only: actor.sessionId }, "logout", { userId: actor.userId, action: "auth.logout" });
     clearRefreshCookie(c);
     return c.body(null, 204);
   });
   app.openapi(logoutAllRoute, async (c) => {
     const actor = c.var.actor;
-    await endSessions(c.var.ctx, actor.userId, {}, "logout_all", { userId: actor.userId, action: "auth.logout_all" });
+    await endSessions(c.var.ctx, ownerOf(actor), {}, "logout_all", { userId: actor.userId, action: "auth.logout_all" });
     clearRefreshCookie(c);
     return c.body(null, 204);
   });

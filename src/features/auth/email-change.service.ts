@@ -1,3 +1,4 @@
+import { systemOwner } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -80,7 +81,7 @@ export async function applyEmailChange(ctx: RequestContext, spent: { userId: str
   let changed: { id: string }[];
   try {
     const results = await runBatch(ctx, [
-      changeEmail(db, user.id, newEmail, now),
+      changeEmail(db, systemOwner(user.id, "token-link"), newEmail, now),
       notice.statement,
       auditInsertIf(db, ctx, { userId: user.id, action: "user.email_changed", details: { old_email: user.email, new_email: newEmail } }, moved),
     ]);

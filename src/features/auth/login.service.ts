@@ -1,3 +1,4 @@
+import { systemOwner } from "../../identity/owner";
 import { runBatch } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
@@ -148,7 +149,7 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
       ...issued.statements,
       ...(rehash
         ? [
-            setPasswordHash(db, user.id, rehash),
+            setPasswordHash(db, systemOwner(user.id, "sign-in"), rehash),
             auditInsert(db, ctx, { userId: user.id, action: "auth.password_rehashed", details: { reason: "parameters upgraded" } }),
           ]
         : []),
@@ -175,8 +176,9 @@ export async function verifyMfaLogin(ctx: RequestContext, input: { mfa_token: st
   assertMayLogIn(ctx, user);
 
   const method = input.code !== undefined ? "totp" : "backup_code";
+  const owner = systemOwner(user.id, "sign-in");
   await guardSecondFactor(ctx, user, method, () =>
-    input.code !== undefined ? spendTotpCode(ctx, user.id, input.code) : spendBackupCode(ctx, user.id, input.backup_code ?? ""),
+    input.code !== undefined ? spendTotpCode(ctx, owner, input.code) : spendBackupCode(ctx, owner, input.backup_code ?? ""),
   );
   const spent = await consumeOneTimeToken(db, input.mfa_token, "mfa_login", now);
   if (!spent) throw new AppError("unauthenticated", "The MFA token was already used; sign in again");

@@ -1,10 +1,11 @@
+import type { Owner } from "../../identity/owner";
 import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { mfaBackupCodes, mfaTotp } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
 /** A user's TOTP secret and backup codes; every statement carries the owner. */
-export function mfaRepo(db: Db, userId: string) {
+export function mfaRepo(db: Db, userId: Owner) {
   const mine = eq(mfaTotp.userId, userId);
   return {
     get: () => db.select().from(mfaTotp).where(mine).get(),

@@ -1,4 +1,5 @@
 
+import { ownerOf } from "../../identity/owner";
 import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
@@ -49,16 +50,16 @@ const backupCodesRoute = securedRoute({ session: true, fresh: true }, {
 
 export function registerMfa(app: App): void {
   app.openapi(setupRoute, async (c) => {
-    return c.json(await setupTotp(c.var.ctx, c.var.actor.userId), 200);
+    return c.json(await setupTotp(c.var.ctx, ownerOf(c.var.actor)), 200);
   });
   app.openapi(enableRoute, async (c) => {
-    return c.json(await enableTotp(c.var.ctx, c.var.actor.userId, c.req.valid("json").code), 200);
+    return c.json(await enableTotp(c.var.ctx, ownerOf(c.var.actor), c.req.valid("json").code), 200);
   });
   app.openapi(disableRoute, async (c) => {
-    await disableTotp(c.var.ctx, c.var.actor.userId, c.req.valid("json"));
+    await disableTotp(c.var.ctx, ownerOf(c.var.actor), c.req.valid("json"));
     return c.body(null, 204);
   });
   app.openapi(backupCodesRoute, async (c) => {
-    return c.json(await regenerateBackupCodes(c.var.ctx, c.var.actor.userId, c.req.valid("json").code), 200);
+    return c.json(await regenerateBackupCodes(c.var.ctx, ownerOf(c.var.actor), c.req.valid("json").code), 200);
   });
 }

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { runBatch, type Statement } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { hmacHex } from "../../platform/crypto";
@@ -28,7 +29,7 @@ function freshBackupCodes(ctx: RequestContext) {
 }
 
 /** POST /auth/mfa/totp/setup: a new pending secret (encrypted at rest), replaced until enabled. */
-export async function setupTotp(ctx: RequestContext, userId: string) {
+export async function setupTotp(ctx: RequestContext, userId: Owner) {
   const user = await findUserById(ctx.db, userId, ctx.now);
   if (!user) throw new AppError("unauthenticated");
   if (user.twoFactorEnabled) throw new AppError("conflict", "Two-factor authentication is already enabled; disable it first");
@@ -41,7 +42,7 @@ export async function setupTotp(ctx: RequestContext, userId: string) {
  * Checks a TOTP code against the user's secret (pending when `enabled` is false) without
  * spending it. Wrong or replayed → 401 `invalid_mfa_code`.
  */
-async function checkTotpCode(ctx: RequestContext, userId: string, code: string, enabled: boolean) {
+async function checkTotpCode(ctx: RequestContext, userId: Owner, code: string, enabled: boolean) {
   const row = await mfaRepo(ctx.db, userId).get();
   if (!row || row.enabled !== enabled) {
     throw enabled
@@ -60,14 +61,14 @@ async function checkTotpCode(ctx: RequestContext, userId: string, code: string, 
  * Verifies a TOTP code for the user's enabled secret and spends its time step, so the same code
  * cannot be used twice. Wrong or replayed → 401 `invalid_mfa_code`.
  */
-export async function spendTotpCode(ctx: RequestContext, userId: string, code: string): Promise<void> {
+export async function spendTotpCode(ctx: RequestContext, userId: Owner, code: string): Promise<void> {
   const { step } = await checkTotpCode(ctx, userId, code, true);
   const [spent] = await mfaRepo(ctx.db, userId).useStep(step, true, ctx.now);
   if (!spent) throw new AppError("invalid_mfa_code", "The code is wrong or was already used");
 }
 
 /** Spends one backup code (guarded). */
-export async function spendBackupCode(ctx: RequestContext, userId: string, code: string): Promise<void> {
+export async function spendBackupCode(ctx: RequestContext, userId: Owner, code: string): Promise<void> {
   const [spent] = await mfaRepo(ctx.db, userId).useBackupCode(hashBackupCode(ctx, code), ctx.now);
   if (!spent) throw new AppError("invalid_mfa_code", "The backup code is wrong or was already used");
 }
@@ -146,7 +147,7 @@ const limitCodeAttempts = (ctx: RequestContext, userId: string) =>
  * is one guarded statement on the very secret the code was checked against; the rest of the
  * batch applies only if it did.
  */
-export async function enableTotp(ctx: RequestContext, userId: string, code: string) {
+export async function enableTotp(ctx: RequestContext, userId: Owner, code: string) {
   await limitCodeAttempts(ctx, userId);
   const user = await signedInUser(ctx, userId);
   const { db, now } = ctx;
@@ -168,7 +169,7 @@ export async function enableTotp(ctx: RequestContext, userId: string, code: stri
 }
 
 /** POST /auth/mfa/totp/disable: needs a current code or the password. */
-export async function disableTotp(ctx: RequestContext, userId: string, proof: { code?: string; password?: string }): Promise<void> {
+export async function disableTotp(ctx: RequestContext, userId: Owner, proof: { code?: string; password?: string }): Promise<void> {
   await limitCodeAttempts(ctx, userId);
   const user = await signedInUser(ctx, userId);
   if (!user.twoFactorEnabled) throw new AppError("conflict", "Two-factor authentication is not enabled");
@@ -189,7 +190,7 @@ export async function disableTotp(ctx: RequestContext, userId: string, proof: { 
 }
 
 /** POST /auth/mfa/backup-codes: a valid code replaces every backup code. */
-export async function regenerateBackupCodes(ctx: RequestContext, userId: string, code: string) {
+export async function regenerateBackupCodes(ctx: RequestContext, userId: Owner, code: string) {
   await limitCodeAttempts(ctx, userId);
   const user = await signedInUser(ctx, userId);
   await guardSecondFactor(ctx, user, "totp", () => spendTotpCode(ctx, userId, code));

@@ -42,7 +42,7 @@ const resetRoute = createRoute({
 export function registerPasswords(app: App): void {
   app.openapi(changeRoute, async (c) => {
     const actor = c.var.actor;
-    await changePassword(c.var.ctx, actor.userId, actor.sessionId, c.req.valid("json"));
+    await changePassword(c.var.ctx, actor, c.req.valid("json"));
     return c.body(null, 204);
   });
   app.openapi(forgotRoute, async (c) => {

@@ -1,3 +1,5 @@
+import { ownerOf, systemOwner, type Owner } from "../../identity/owner";
+import type { UserActor } from "../../identity/actor";
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch, type Statement } from "../../platform/db";
 import type { Config } from "../../platform/config";
@@ -39,7 +41,7 @@ export function assertPasswordAcceptable(config: Config, password: string, conte
  * Throws 422 `password_reused` when `password` matches one of the last N hashes (current
  * included). Costs one password verification per remembered hash: acceptable on this rare path.
  */
-async function assertNotReused(ctx: RequestContext, userId: string, password: string): Promise<void> {
+async function assertNotReused(ctx: RequestContext, userId: Owner, password: string): Promise<void> {
   const count = ctx.config.PASSWORD_HISTORY_COUNT;
   if (count === 0) return;
   const hashes = await recentPasswordHashes(ctx.db, userId, count);
@@ -53,9 +55,9 @@ async function assertNotReused(ctx: RequestContext, userId: string, password: st
 }
 
 /** Policy, history, then the hash of an acceptable new password. */
-async function newPasswordHash(ctx: RequestContext, user: UserWithRoles, newPassword: string): Promise<string> {
+async function newPasswordHash(ctx: RequestContext, owner: Owner, user: UserWithRoles, newPassword: string): Promise<string> {
   assertPasswordAcceptable(ctx.config, newPassword, { email: user.email, fullName: user.fullName });
-  await assertNotReused(ctx, user.id, newPassword);
+  await assertNotReused(ctx, owner, newPassword);
   return hashPassword(newPassword);
 }
 
@@ -68,6 +70,7 @@ async function newPasswordHash(ctx: RequestContext, user: UserWithRoles, newPass
  */
 async function replacePassword(
   ctx: RequestContext,
+  owner: Owner,
   user: UserWithRoles,
   hash: string,
   opts: { keepSession: string | null; action: "auth.password_changed" | "auth.password_reset"; extra?: Statement[] },
@@ -81,14 +84,14 @@ async function replacePassword(
   let revokedKeys: { keyHash: string }[] = [];
   await endSessions(
     ctx,
-    user.id,
+    owner,
     opts.keepSession ? { allExcept: opts.keepSession } : {},
     opts.action === "auth.password_changed" ? "password_changed" : "password_reset",
     { userId: user.id, action: opts.action },
     [
-      apiKeysRepo(db, user.id).revokeAll(now),
+      apiKeysRepo(db, owner).revokeAll(now),
       ...(opts.extra ?? []),
-      ...setPasswordStatements(db, user.id, hash, Math.max(config.PASSWORD_HISTORY_COUNT, 1), now),
+      ...setPasswordStatements(db, owner, hash, Math.max(config.PASSWORD_HISTORY_COUNT, 1), now),
       // A pending second step was opened with the old password: it must not outlive it.
       revokeOneTimeTokens(db, user.id, "mfa_login"),
       mail.statement,
@@ -106,10 +109,10 @@ async function replacePassword(
 /** POST /auth/password/change: current password required; every other session ends. */
 export async function changePassword(
   ctx: RequestContext,
-  userId: string,
-  sessionId: string,
+  actor: UserActor,
   input: { current_password: string; new_password: string },
 ): Promise<void> {
+  const { userId, sessionId } = actor;
   // Each attempt costs a password hash: bound them per user.
   await rateLimit(ctx.env, `password-change:user:${userId}`, { limit: 10, windowSeconds: 3600 });
   const user = await findUserById(ctx.db, userId, ctx.now);
@@ -117,8 +120,9 @@ export async function changePassword(
   if (!(await verifyPassword(input.current_password, user.passwordHash)).ok) {
     throw new AppError("invalid_credentials", "The current password is not correct");
   }
-  const hash = await newPasswordHash(ctx, user, input.new_password);
-  await replacePassword(ctx, user, hash, { keepSession: sessionId, action: "auth.password_changed" });
+  const owner = ownerOf(actor);
+  const hash = await newPasswordHash(ctx, owner, user, input.new_password);
+  await replacePassword(ctx, owner, user, hash, { keepSession: sessionId, action: "auth.password_changed" });
 }
 
 /**
@@ -166,12 +170,13 @@ export async function resetPassword(ctx: RequestContext, input: { token: string;
   if (!pending) throw invalidResetToken();
   const user = await findUserById(db, pending.userId, now);
   if (!user) throw invalidResetToken();
-  const hash = await newPasswordHash(ctx, user, input.new_password);
+  const owner = systemOwner(user.id, "token-link");
+  const hash = await newPasswordHash(ctx, owner, user, input.new_password);
   const spent = await consumeOneTimeToken(db, input.token, "password_reset", now);
   if (!spent) throw invalidResetToken();
   // A set-password link for an account an administrator created: it reached the inbox, so
   // setting the password also verifies the email.
   const verifies = spent.data.verifies_email === true && !user.emailVerified;
-  await replacePassword(ctx, user, hash, { keepSession: null, action: "auth.password_reset", extra: verifies ? [markEmailVerified(db, user.id, now)] : [] });
+  await replacePassword(ctx, owner, user, hash, { keepSession: null, action: "auth.password_reset", extra: verifies ? [markEmailVerified(db, owner, now)] : [] });
   if (verifies) userViewChanged(user.id);
 }

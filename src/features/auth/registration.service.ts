@@ -1,3 +1,4 @@
+import { systemOwner } from "../../identity/owner";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -53,7 +54,7 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
   if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
 
   const id = newId("usr", now.getTime());
-  const consents = registrationConsents(ctx, db, id, input);
+  const consents = registrationConsents(ctx, db, systemOwner(id, "sign-up"), input);
   const passwordHash = await hashPassword(input.password);
   const verification = await verificationEmail(ctx, { id, email: input.email, fullName: input.full_name });
   try {
@@ -92,7 +93,7 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
     throw invalidVerification();
   }
   await runBatch(ctx, [
-    markEmailVerified(db, spent.userId, now),
+    markEmailVerified(db, systemOwner(spent.userId, "token-link"), now),
     auditInsert(db, ctx, { userId: spent.userId, action: "user.email_verified" }),
     // Verifying the address again lifts a suppression of it (the provider refused it earlier).
     suppressionsRepo(db).lift(spent.userId),

@@ -1,3 +1,4 @@
+import { ownerOf, type Owner } from "../../identity/owner";
 import { runBatch } from "../../platform/db";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -23,7 +24,7 @@ export function trackedDocuments(config: Versions): { kind: ConsentKind; version
  * `privacy_accepted: true` are required (422 otherwise); returns the consent rows and audit entry
  * for the registration batch (the current versions, accepted now).
  */
-export function registrationConsents(ctx: RequestContext, db: Db, userId: string, input: { terms_accepted?: boolean; privacy_accepted?: boolean }) {
+export function registrationConsents(ctx: RequestContext, db: Db, userId: Owner, input: { terms_accepted?: boolean; privacy_accepted?: boolean }) {
   const docs = trackedDocuments(ctx.config);
   const errors: FieldError[] = docs
     .filter((d) => (d.kind === "terms" ? input.terms_accepted : input.privacy_accepted) !== true)
@@ -53,7 +54,7 @@ export async function recordConsents(ctx: RequestContext, actor: UserActor, inpu
   }
   if (errors.length) throw new AppError("validation_failed", "Accept exactly the current versions", { errors });
   await runBatch(ctx, [
-    ...consentInserts(ctx.db, actor.userId, docs, ctx.ip, ctx.now),
+    ...consentInserts(ctx.db, ownerOf(actor), docs, ctx.ip, ctx.now),
     auditInsert(ctx.db, ctx, { userId: actor.userId, action: "user.consent_recorded", details: Object.fromEntries(docs.map((d) => [`${d.kind}_version`, d.version])) }),
   ]);
   accessChanged(actor.userId);

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, desc, eq, getTableColumns, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { favorites, tenders } from "../../db/tables";
 import { insertSelectSql, rawSelect, type Db } from "../../platform/db";
@@ -31,7 +32,7 @@ export interface FavoriteFilters {
 /** Favorites of one user. Every query carries the owner, so a foreign id is simply not found. */
 export const tenderRowQuery = (db: Db, tenderId: string) => db.select().from(tenders).where(eq(tenders.id, tenderId));
 
-export function favoritesRepo(db: Db, userId: string) {
+export function favoritesRepo(db: Db, userId: Owner) {
   const mine = eq(favorites.userId, userId);
   /** Sharing with `orgId` needs the owner's right to share there, read inside the write. */
   const shareGuard = (orgId: string | null | undefined) => (orgId ? maySharePredicate(userId, orgId) : sql`1`);
@@ -130,7 +131,7 @@ export const unshareFavoritesStatement = (db: Db, orgId: string, userId: string,
     .where(and(eq(favorites.userId, userId), eq(favorites.organizationId, orgId), condition));
 
 /** Departments and states of a user's favorites, for recommendations. */
-export const favoriteSignalsQuery = (db: Db, userId: string) =>
+export const favoriteSignalsQuery = (db: Db, userId: Owner) =>
   db
     .select({ tenderId: favorites.tenderId, department: tenders.department, state: tenders.state })
     .from(favorites)

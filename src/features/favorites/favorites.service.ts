@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -33,7 +34,7 @@ const isForeignKeyViolation = (err: unknown) => {
  */
 export async function saveFavorite(ctx: RequestContext, actor: Actor, input: AddFavoriteInput) {
   const { db, now } = ctx;
-  const repo = favoritesRepo(db, actor.userId);
+  const repo = favoritesRepo(db, ownerOf(actor));
   const id = newId("fav", now.getTime());
   try {
     const [[saved], [favorite], [tender]] = await db.batch([
@@ -58,7 +59,7 @@ export async function saveFavorite(ctx: RequestContext, actor: Actor, input: Add
 }
 
 export async function listFavorites(ctx: RequestContext, actor: Actor, q: FavoritesQuery) {
-  const rows = await favoritesRepo(ctx.db, actor.userId).list({
+  const rows = await favoritesRepo(ctx.db, ownerOf(actor)).list({
     folder: q.folder,
     priority: q.priority,
     bidStatus: q.bid_status,
@@ -76,7 +77,7 @@ export async function listFavorites(ctx: RequestContext, actor: Actor, q: Favori
  */
 export async function updateFavorite(ctx: RequestContext, actor: Actor, id: string, input: UpdateFavoriteInput) {
   const { db, now } = ctx;
-  const repo = favoritesRepo(db, actor.userId);
+  const repo = favoritesRepo(db, ownerOf(actor));
   const sources = input.bid_status ? bidSourcesFor(input.bid_status) : null;
   const bid = input.bid_status && sources ? { to: input.bid_status, from: sources.statuses, fromNone: sources.fromNone } : null;
   const [updated, , [favorite], [tender]] = await db.batch([
@@ -100,7 +101,7 @@ export async function updateFavorite(ctx: RequestContext, actor: Actor, id: stri
 
 export async function removeFavorite(ctx: RequestContext, actor: Actor, id: string) {
   const { db } = ctx;
-  const repo = favoritesRepo(db, actor.userId);
+  const repo = favoritesRepo(db, ownerOf(actor));
   // The audit row first, and only if the favorite is this user's, so a foreign id leaves no trace.
   const [, removed] = await db.batch([
     auditInsertIf(db, ctx, { userId: actor.userId, action: "favorite.removed", details: { favorite_id: id } }, repo.exists(id)),

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, eq, getTableColumns, getTableName, gt, sql, type Column } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import {
@@ -45,7 +46,7 @@ export interface ExportPage {
 export interface Exporter {
   section: string;
   tables: readonly string[];
-  page(db: Db, userId: string, after: number, limit: number): Promise<ExportPage>;
+  page(db: Db, userId: Owner, after: number, limit: number): Promise<ExportPage>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { apiKeys, auditLog, emailOutbox, invitations, organizationMembers, organizations, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
@@ -13,7 +14,7 @@ const soleOwnerWithMembers = (userId: string) => sql`EXISTS (
     AND EXISTS (SELECT 1 FROM ${organizationMembers} p WHERE p.organization_id = m.organization_id AND p.user_id <> ${userId}))`;
 
 /** Organizations the user alone owns while others are members (for the 409's detail). */
-export async function orgsBlockingDeletion(db: Db, userId: string): Promise<string[]> {
+export async function orgsBlockingDeletion(db: Db, userId: Owner): Promise<string[]> {
   const rows = await db.all<{ id: string }>(sql`
     SELECT m.organization_id AS id FROM ${organizationMembers} m
     WHERE m.user_id = ${userId} AND m.role = 'owner'
@@ -23,7 +24,7 @@ export async function orgsBlockingDeletion(db: Db, userId: string): Promise<stri
 }
 
 /** The account's own repo for erasure: built with the owner, every statement scoped to it. */
-export function accountRepo(db: Db, userId: string) {
+export function accountRepo(db: Db, userId: Owner) {
   return {
     /**
      * Deactivates the account for erasure, in one guarded statement: only an active account
@@ -94,7 +95,7 @@ const auditOf = (userId: string): SQL => or(eq(auditLog.userId, userId), eq(audi
  * IP and user agent and leaves no `@` in its details, so each row is returned once: the purge
  * can stop anywhere (bounded per tick) and resume on the next tick.
  */
-export const auditRowsToAnonymise = (db: Db, userId: string, limit: number) =>
+export const auditRowsToAnonymise = (db: Db, userId: Owner, limit: number) =>
   db
     .select({ id: auditLog.id, details: auditLog.details })
     .from(auditLog)

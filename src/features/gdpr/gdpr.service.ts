@@ -1,3 +1,4 @@
+import { ownerOf, systemOwner } from "../../identity/owner";
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch } from "../../platform/db";
 import type { UserActor } from "../../identity/actor";
@@ -56,7 +57,7 @@ export async function exportAccount(ctx: RequestContext, actor: UserActor): Prom
       }
       let chunk = "";
       if (after === 0 && firstRow) chunk += `${index > 0 ? "," : ""}${JSON.stringify(exporter.section)}:[`;
-      const page = await exporter.page(db, actor.userId, after, EXPORT_PAGE);
+      const page = await exporter.page(db, ownerOf(actor), after, EXPORT_PAGE);
       for (const row of page.rows) {
         chunk += `${firstRow ? "" : ","}${JSON.stringify(row)}`;
         firstRow = false;
@@ -90,7 +91,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
   if (!user) throw new AppError("unauthenticated", "Session has ended");
   if (!(await verifyPassword(password, user.passwordHash)).ok) throw new AppError("invalid_credentials", "The password is not correct");
 
-  const repo = accountRepo(db, actor.userId);
+  const repo = accountRepo(db, ownerOf(actor));
   const requested = repo.deletionRequestedAt(now);
   const [deactivated, keys] = await runBatch(ctx, [
     repo.requestDeletion(now),
@@ -98,7 +99,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
     auditInsertIf(db, ctx, { userId: actor.userId, action: "gdpr.deletion_requested", details: { purge_after_days: config.ACCOUNT_PURGE_DAYS } }, requested),
   ]);
   if (deactivated.length === 0) {
-    const blocking = await orgsBlockingDeletion(db, actor.userId);
+    const blocking = await orgsBlockingDeletion(db, ownerOf(actor));
     if (blocking.length > 0) {
       throw new AppError("conflict", "You are the last owner of an organization with other members: transfer ownership first", {
         fields: { organization_ids: blocking },
@@ -113,7 +114,7 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
     publishRevokedKeys(ctx, (keys as { keyHash: string }[]).map((k) => k.keyHash)),
   ]);
   userViewChanged(actor.userId);
-  await endSessions(ctx, actor.userId, {}, "account_deleted", null);
+  await endSessions(ctx, ownerOf(actor), {}, "account_deleted", null);
   return {
     status: "inactive" as const,
     deletion_requested_at: now.toISOString(),
@@ -159,15 +160,16 @@ export async function purgeDueAccounts(env: Env, db: Db, config: Config, now: Da
 }
 
 async function anonymiseAudit(db: Db, account: DueAccount, budget: number): Promise<{ rows: number; finished: boolean }> {
+  const owner = systemOwner(account.id, "cron");
   let rows = 0;
   while (rows < budget) {
-    const page = await auditRowsToAnonymise(db, account.id, Math.min(AUDIT_ROWS_PER_BATCH, budget - rows));
+    const page = await auditRowsToAnonymise(db, owner, Math.min(AUDIT_ROWS_PER_BATCH, budget - rows));
     if (page.length === 0) return { rows, finished: true };
     const personal = [account.email, account.fullName, account.phone];
     await runBatch({ db }, page.map((r) => anonymiseAuditRow(db, r.id, scrubDetails(r.details, personal))));
     rows += page.length;
   }
-  return { rows, finished: (await auditRowsToAnonymise(db, account.id, 1)).length === 0 };
+  return { rows, finished: (await auditRowsToAnonymise(db, owner, 1)).length === 0 };
 }
 
 async function eraseAccount(db: Db, account: DueAccount, cutoff: Date, now: Date): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, desc, eq, getTableColumns, lt, or, sql, type SQL } from "drizzle-orm";
 import { notes, users } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
@@ -16,7 +17,7 @@ export const noteSharedWith = (readerId: string): SQL => sharedItemVisible(notes
 export const noteVisibleTo = (readerId: string): SQL => or(eq(notes.userId, readerId), noteSharedWith(readerId))!;
 
 /** Notes of one user. Every query carries the author. */
-export function notesRepo(db: Db, userId: string) {
+export function notesRepo(db: Db, userId: Owner) {
   const mine = eq(notes.userId, userId);
   /** Sharing with `orgId` needs the author's right to share there, read inside the write. */
   const shareGuard = (orgId: string | null | undefined) => (orgId ? maySharePredicate(userId, orgId) : sql`1`);

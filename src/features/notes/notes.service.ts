@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -45,7 +46,7 @@ async function sharingTarget(ctx: RequestContext, actor: Actor, isShared: boolea
  */
 export async function createNote(ctx: RequestContext, actor: Actor, input: CreateNoteInput) {
   const { db, now, config } = ctx;
-  const repo = notesRepo(db, actor.userId);
+  const repo = notesRepo(db, ownerOf(actor));
   const organizationId = (await sharingTarget(ctx, actor, input.is_shared, input.organization_id)) ?? null;
   const id = newId("note", now.getTime());
   try {
@@ -70,14 +71,14 @@ export async function createNote(ctx: RequestContext, actor: Actor, input: Creat
 }
 
 export async function listNotes(ctx: RequestContext, actor: Actor, q: { tender_id?: string; limit: number; cursor?: string }) {
-  const rows = await notesRepo(ctx.db, actor.userId).list({ tenderId: q.tender_id, before: decodeCursor(q.cursor), limit: q.limit });
+  const rows = await notesRepo(ctx.db, ownerOf(actor)).list({ tenderId: q.tender_id, before: decodeCursor(q.cursor), limit: q.limit });
   return toPage(rows, q.limit, (r) => r.id, (r) => toNoteOut(r, actor.userId));
 }
 
 /** PATCH /me/notes/{id}: a foreign or missing note → 404; sharing where the caller may not → 404 / 403. */
 export async function updateNote(ctx: RequestContext, actor: Actor, id: string, input: UpdateNoteInput) {
   const { db, now } = ctx;
-  const repo = notesRepo(db, actor.userId);
+  const repo = notesRepo(db, ownerOf(actor));
   let organizationId: string | null | undefined;
   if (input.is_shared === true && input.organization_id === undefined) {
     // Already shared: stays with its organization; else the default organization.
@@ -107,7 +108,7 @@ export async function updateNote(ctx: RequestContext, actor: Actor, id: string, 
 
 export async function deleteNote(ctx: RequestContext, actor: Actor, id: string) {
   const { db } = ctx;
-  const repo = notesRepo(db, actor.userId);
+  const repo = notesRepo(db, ownerOf(actor));
   const [, removed] = await db.batch([
     auditInsertIf(db, ctx, { userId: actor.userId, action: "note.deleted", details: { note_id: id } }, repo.exists(id)),
     repo.remove(id),

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, count, desc, eq, gt, isNull, lt, lte, or } from "drizzle-orm";
 import { notifications } from "../../db/tables";
 import type { Db } from "../../platform/db";
@@ -5,7 +6,7 @@ import type { Db } from "../../platform/db";
 export type NotificationRow = typeof notifications.$inferSelect;
 
 /** Notifications of one user; expired ones (expires_at passed) are hidden everywhere. */
-export function notificationsRepo(db: Db, userId: string, now: Date) {
+export function notificationsRepo(db: Db, userId: Owner, now: Date) {
   const visible = and(eq(notifications.userId, userId), or(isNull(notifications.expiresAt), gt(notifications.expiresAt, now)));
   return {
     list: (opts: { before?: string; limit: number; unreadOnly: boolean }) =>

@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import type { Context, Next } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv, App } from "../../platform/context";
@@ -297,7 +298,7 @@ function registerAcceptInvitation(app: App): void {
         // The session existed only to accept: it ends whatever the answer.
         const endPageSession = async () => {
           deleteCookie(c, INVITE_COOKIE, INVITE_COOKIE_OPTS);
-          await endSessions(c.var.ctx, userActor.userId, { only: userActor.sessionId }, "logout", { userId: userActor.userId, action: "auth.logout" });
+          await endSessions(c.var.ctx, ownerOf(userActor), { only: userActor.sessionId }, "logout", { userId: userActor.userId, action: "auth.logout" });
         };
         let joined;
         try {

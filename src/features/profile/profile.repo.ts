@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import { userPreferences, userProfiles } from "../../db/tables";
 import type { Db } from "../../platform/db";
@@ -11,7 +12,7 @@ export type PreferencesPatch = Partial<Omit<typeof userPreferences.$inferInsert,
  * The signed-in user's profile and preferences (one row each, created with the user in the
  * registration batch). Every statement carries the owner.
  */
-export function profileRepo(db: Db, userId: string) {
+export function profileRepo(db: Db, userId: Owner) {
   const mine = eq(userProfiles.userId, userId);
   const minePrefs = eq(userPreferences.userId, userId);
 

@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import { runBatch } from "../../platform/db";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -62,7 +63,7 @@ export function toPreferencesOut(row: PreferencesRow, suppressed: SuppressionRow
 }
 
 export async function getProfile(ctx: RequestContext, actor: Actor) {
-  const row = await profileRepo(ctx.db, actor.userId).getProfile();
+  const row = await profileRepo(ctx.db, ownerOf(actor)).getProfile();
   if (!row) throw gone();
   return toProfileOut(row);
 }
@@ -97,7 +98,7 @@ export function profilePatchFrom(input: UpdateProfileInput): ProfilePatch {
 
 /** Only the fields sent change; null clears a nullable field. min ≤ max holds after the write. */
 export async function updateProfile(ctx: RequestContext, actor: Actor, input: UpdateProfileInput) {
-  const repo = profileRepo(ctx.db, actor.userId);
+  const repo = profileRepo(ctx.db, ownerOf(actor));
   const patch = profilePatchFrom(input);
   if (Object.keys(patch).length === 0) return getProfile(ctx, actor);
 
@@ -118,7 +119,7 @@ export async function updateProfile(ctx: RequestContext, actor: Actor, input: Up
 }
 
 export async function getPreferences(ctx: RequestContext, actor: Actor) {
-  const [row, suppressed] = await Promise.all([profileRepo(ctx.db, actor.userId).getPreferences(), suppressionsRepo(ctx.db).active(actor.userId)]);
+  const [row, suppressed] = await Promise.all([profileRepo(ctx.db, ownerOf(actor)).getPreferences(), suppressionsRepo(ctx.db).active(actor.userId)]);
   if (!row) throw gone();
   return toPreferencesOut(row, suppressed);
 }
@@ -144,7 +145,7 @@ export async function updatePreferences(ctx: RequestContext, actor: Actor, input
   set("preferencesJson", input.preferences_json as Record<string, unknown> | undefined);
   if (Object.keys(patch).length === 0) return getPreferences(ctx, actor);
   const [updated] = await runBatch(ctx, [
-    profileRepo(ctx.db, actor.userId).updatePreferences(patch, ctx.now),
+    profileRepo(ctx.db, ownerOf(actor)).updatePreferences(patch, ctx.now),
     auditInsert(ctx.db, ctx, { userId: actor.userId, action: "user.preferences_updated", details: { fields: Object.keys(input).sort() } }),
   ]);
   const row = updated[0];

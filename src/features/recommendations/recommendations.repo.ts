@@ -1,10 +1,11 @@
+import type { Owner } from "../../identity/owner";
 import { desc, eq, sql, type SQL } from "drizzle-orm";
 import { tenderInteractions, tenders, userProfiles } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { fromRawTender, tenderColumns, type TenderRow } from "../tenders/tenders.repo";
 
 /** The profile fields that recommendations read. */
-export const profileSignalsQuery = (db: Db, userId: string) =>
+export const profileSignalsQuery = (db: Db, userId: Owner) =>
   db
     .select({
       industrySector: userProfiles.industrySector,
@@ -19,7 +20,7 @@ export const profileSignalsQuery = (db: Db, userId: string) =>
     .limit(1);
 
 /** Departments and states of the tenders the user viewed most recently. */
-export const viewSignalsQuery = (db: Db, userId: string) =>
+export const viewSignalsQuery = (db: Db, userId: Owner) =>
   db
     .select({ tenderId: tenderInteractions.tenderId, department: tenders.department, state: tenders.state })
     .from(tenderInteractions)

@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { toFtsQuery } from "../tenders/match";
@@ -25,10 +26,10 @@ const countBy = (labels: (string | null)[]) => {
 export async function recommend(ctx: RequestContext, actor: Actor, limit: number) {
   const { db, now } = ctx;
   const [[prefsRow], [profile], favorites, views] = await db.batch([
-    viewPreferencesQuery(db, actor.userId),
-    profileSignalsQuery(db, actor.userId),
-    favoriteSignalsQuery(db, actor.userId),
-    viewSignalsQuery(db, actor.userId),
+    viewPreferencesQuery(db, ownerOf(actor)),
+    profileSignalsQuery(db, ownerOf(actor)),
+    favoriteSignalsQuery(db, ownerOf(actor)),
+    viewSignalsQuery(db, ownerOf(actor)),
   ]);
   const prefs = prefsRow ?? DEFAULT_VIEW_PREFERENCES;
   if (!prefs.aiRecommendations) {

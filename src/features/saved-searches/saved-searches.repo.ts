@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { savedSearches } from "../../db/tables";
 import { insertIf, type Db } from "../../platform/db";
@@ -7,7 +8,7 @@ export type SavedSearchRow = typeof savedSearches.$inferSelect;
 
 /** The most generous alert and saved-search limits across the organizations the user belongs to (null: in none). */
 /** Saved searches of one user. Every query carries the owner. */
-export function savedSearchesRepo(db: Db, userId: string) {
+export function savedSearchesRepo(db: Db, userId: Owner) {
   const mine = eq(savedSearches.userId, userId);
   return {
     /**

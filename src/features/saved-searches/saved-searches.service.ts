@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
@@ -14,7 +15,7 @@ import { toSavedSearchOut, type CreateSavedSearchInput } from "./saved-searches.
 export async function createSavedSearch(ctx: RequestContext, actor: Actor, input: CreateSavedSearchInput) {
   const { db, now } = ctx;
   const { max_saved_searches: maxSavedSearches } = await limitsFor(ctx, actor);
-  const repo = savedSearchesRepo(db, actor.userId);
+  const repo = savedSearchesRepo(db, ownerOf(actor));
   const id = newId("srch", now.getTime());
   const [inserted, , [row]] = await db.batch([
     repo.insertWithinLimit({ id, name: input.name, query: input.query, now }, maxSavedSearches),
@@ -28,13 +29,13 @@ export async function createSavedSearch(ctx: RequestContext, actor: Actor, input
 }
 
 export async function listSavedSearches(ctx: RequestContext, actor: Actor, q: { limit: number; cursor?: string }) {
-  const rows = await savedSearchesRepo(ctx.db, actor.userId).list({ before: decodeCursor(q.cursor), limit: q.limit });
+  const rows = await savedSearchesRepo(ctx.db, ownerOf(actor)).list({ before: decodeCursor(q.cursor), limit: q.limit });
   return toPage(rows, q.limit, (r) => r.id, toSavedSearchOut);
 }
 
 export async function deleteSavedSearch(ctx: RequestContext, actor: Actor, id: string) {
   const { db } = ctx;
-  const repo = savedSearchesRepo(db, actor.userId);
+  const repo = savedSearchesRepo(db, ownerOf(actor));
   const [, removed] = await db.batch([
     auditInsertIf(db, ctx, { userId: actor.userId, action: "saved_search.deleted", details: { saved_search_id: id } }, repo.exists(id)),
     repo.remove(id),
@@ -50,12 +51,12 @@ export async function deleteSavedSearch(ctx: RequestContext, actor: Actor, id: s
  */
 export async function runSavedSearch(ctx: RequestContext, actor: Actor, id: string, q: { limit?: number; cursor?: string }) {
   const { db, now } = ctx;
-  const repo = savedSearchesRepo(db, actor.userId);
+  const repo = savedSearchesRepo(db, ownerOf(actor));
   const [[search], [prefsRow]] = q.cursor
-    ? await db.batch([repo.byId(id), viewPreferencesQuery(db, actor.userId)])
+    ? await db.batch([repo.byId(id), viewPreferencesQuery(db, ownerOf(actor))])
     : await db.batch([
         repo.recordRun(id, now),
-        viewPreferencesQuery(db, actor.userId),
+        viewPreferencesQuery(db, ownerOf(actor)),
         insertSearchIf(db, { userId: actor.userId, source: "saved_search", deviceType: deviceTypeOf(ctx.userAgent), now }, repo.exists(id)),
       ]);
   if (!search) throw new AppError("not_found", "Saved search not found");

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
 import { oneTimeTokens, refreshTokens, sessions, userDevices } from "../../db/tables";
 import type { Db } from "../../platform/db";
@@ -18,7 +19,7 @@ export interface NewSession {
 }
 
 /** Sessions of one user; every statement carries the owner. */
-export function sessionsRepo(db: Db, userId: string) {
+export function sessionsRepo(db: Db, userId: Owner) {
   const mine = eq(sessions.userId, userId);
   return {
     insert: (s: Omit<NewSession, "userId">, now: Date) =>

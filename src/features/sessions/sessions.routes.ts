@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import { z } from "@hono/zod-openapi";
 import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
@@ -49,7 +50,7 @@ export function registerSessions(app: App): void {
   app.openapi(deleteRoute, async (c) => {
     const actor = c.var.actor;
     const { id } = c.req.valid("param");
-    const ended = await endSessions(c.var.ctx, actor.userId, { only: id }, "revoked_by_user", {
+    const ended = await endSessions(c.var.ctx, ownerOf(actor), { only: id }, "revoked_by_user", {
       userId: actor.userId,
       action: "auth.session_revoked",
       details: { session_id: id },

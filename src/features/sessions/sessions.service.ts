@@ -1,3 +1,4 @@
+import { ownerOf, systemOwner, type Owner } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
@@ -68,6 +69,7 @@ export async function openSession(
   opts: { deviceName: string | null; rehash?: string; method: "password" | "totp" | "backup_code"; extra?: Statement[] },
 ) {
   const { db, now, config } = ctx;
+  const owner = systemOwner(user.id, "sign-in");
   const sessionId = newId("ses", now.getTime());
   const refreshToken = randomToken(32);
   const expiresAt = sessionExpiry(config, now, now);
@@ -97,12 +99,12 @@ export async function openSession(
     ...(country
       ? [auditInsertIf(db, ctx, { userId: user.id, action: "auth.new_country", details: { country, city, session_id: sessionId } }, isNewCountryForReturningUser(user.id, country))]
       : []),
-    sessionsRepo(db, user.id).insert(
+    sessionsRepo(db, owner).insert(
       { id: sessionId, deviceName: opts.deviceName, ipAddress: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), country, city, expiresAt },
       now,
     ),
     insertRefreshToken(db, { sessionId, userId: user.id, tokenHash: sha256Hex(refreshToken), expiresAt }, now),
-    recordLoginSuccess(db, user.id, ctx.ip, now, opts.rehash),
+    recordLoginSuccess(db, owner, ctx.ip, now, opts.rehash),
     upsertDevice(db, user.id, fingerprint, now),
     auditInsert(db, ctx, { userId: user.id, action: "auth.login_succeeded", details: { session_id: sessionId, method: opts.method } }),
   ];
@@ -131,7 +133,7 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
   if (!spent) {
     const row = await findRefreshToken(db, hash);
     if (row?.usedAt) {
-      const repo = sessionsRepo(db, row.userId);
+      const repo = sessionsRepo(db, systemOwner(row.userId, "sign-in"));
       await runBatch(ctx, [
         auditInsert(db, ctx, { userId: row.userId, action: "auth.refresh_reused", details: { session_id: row.sessionId } }),
         repo.revoke(row.sessionId, "refresh_token_reused", now),
@@ -166,7 +168,7 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
  */
 export async function endSessions(
   ctx: RequestContext,
-  userId: string,
+  userId: Owner,
   which: { only: string } | { allExcept?: string },
   reason: string,
   audit: AuditEntry | null,
@@ -190,7 +192,7 @@ export async function endSessions(
 }
 
 export async function listSessions(ctx: RequestContext, actor: UserActor) {
-  const rows = await sessionsRepo(ctx.db, actor.userId).listActive(ctx.now);
+  const rows = await sessionsRepo(ctx.db, ownerOf(actor)).listActive(ctx.now);
   return rows.map((s) => ({
     id: s.id,
     device_name: s.deviceName,

@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { notes, tenderInteractions, tenderSearches, tenders, userPreferences, users } from "../../db/tables";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
@@ -109,7 +110,7 @@ export const DEFAULT_VIEW_PREFERENCES: ViewPreferences = {
 };
 
 /** The user's list preferences (one indexed read; usable in a batch). */
-export const viewPreferencesQuery = (db: Db, userId: string) =>
+export const viewPreferencesQuery = (db: Db, userId: Owner) =>
   db
     .select({
       tendersPerPage: userPreferences.tendersPerPage,
@@ -269,7 +270,7 @@ export const TENDER_PAGE_NOTES = 50;
  * organization the caller belongs to (any role: a viewer reads shared data) whose author still
  * belongs to it (`noteVisibleTo`). The newest TENDER_PAGE_NOTES; one query.
  */
-export const visibleNotesQuery = (db: Db, userId: string, tenderId: string) =>
+export const visibleNotesQuery = (db: Db, userId: Owner, tenderId: string) =>
   db
     .select({
       id: notes.id,
@@ -288,11 +289,11 @@ export const visibleNotesQuery = (db: Db, userId: string, tenderId: string) =>
     .limit(TENDER_PAGE_NOTES);
 
 /** How many notes on the tender `userId` may read (the same rule as `visibleNotesQuery`). */
-export const visibleNotesCountQuery = (db: Db, userId: string, tenderId: string) =>
+export const visibleNotesCountQuery = (db: Db, userId: Owner, tenderId: string) =>
   db.select({ n: sql<number>`count(*)` }).from(notes).where(and(eq(notes.tenderId, tenderId), noteVisibleTo(userId)));
 
 /** Records that a user opened a tender. */
-export const insertView = (db: Db, v: { userId: string; tenderId: string; source: string; now: Date; deviceType: string | null }) =>
+export const insertView = (db: Db, v: { userId: Owner; tenderId: string; source: string; now: Date; deviceType: string | null }) =>
   db.insert(tenderInteractions).values({
     id: newId("tiv", v.now.getTime()),
     userId: v.userId,

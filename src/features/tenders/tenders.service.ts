@@ -1,3 +1,4 @@
+import { ownerOf, type Owner } from "../../identity/owner";
 import type { Env } from "../../env";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -131,7 +132,7 @@ export async function markTendersMatched(db: Db, tenders: readonly TenderRow[]):
 }
 
 /** The caller's list preferences (one read), defaults when the row is missing. */
-export async function viewPreferences(ctx: RequestContext, userId: string): Promise<ViewPreferences> {
+export async function viewPreferences(ctx: RequestContext, userId: Owner): Promise<ViewPreferences> {
   const [row] = await viewPreferencesQuery(ctx.db, userId);
   return row ?? DEFAULT_VIEW_PREFERENCES;
 }
@@ -249,7 +250,7 @@ export async function listTenders(ctx: RequestContext, actor: Actor, query: List
         .catch((err: unknown) => log.error("search not recorded", {}, err)),
     );
   }
-  const prefs = await viewPreferences(ctx, actor.userId);
+  const prefs = await viewPreferences(ctx, ownerOf(actor));
   return searchWithCriteria(ctx, prefs, {
     criteria: {
       keywords: query.q ? [query.q] : undefined,
@@ -282,11 +283,11 @@ export async function getTender(ctx: RequestContext, actor: Actor, id: string, s
   const { db, now } = ctx;
   const withNotes = readsNotes(actor);
   const [[row], [prefs], noteRows, [counted]] = withNotes
-    ? await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, actor.userId), visibleNotesQuery(db, actor.userId, id), visibleNotesCountQuery(db, actor.userId, id)])
-    : [...(await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, actor.userId)])), [], []];
+    ? await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, ownerOf(actor)), visibleNotesQuery(db, ownerOf(actor), id), visibleNotesCountQuery(db, ownerOf(actor), id)])
+    : [...(await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, ownerOf(actor))])), [], []];
   if (!row) throw new AppError("not_found", "Tender not found");
   ctx.waitUntil(
-    insertView(db, { userId: actor.userId, tenderId: id, source, now, deviceType: deviceTypeOf(ctx.userAgent) })
+    insertView(db, { userId: ownerOf(actor), tenderId: id, source, now, deviceType: deviceTypeOf(ctx.userAgent) })
       .run()
       .catch((err: unknown) => log.error("view not recorded", { tender_id: id }, err)),
   );

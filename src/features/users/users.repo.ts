@@ -1,3 +1,4 @@
+import type { Owner } from "../../identity/owner";
 import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { passwordHistory, userPreferences, userProfiles, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
@@ -79,10 +80,10 @@ export function recordLoginFailure(db: Db, userId: string, failures: number, loc
 
 
 /** Replaces the hash in place (transparent upgrade of an old or imported hash). */
-export const setPasswordHash = (db: Db, userId: string, hash: string) =>
+export const setPasswordHash = (db: Db, userId: Owner, hash: string) =>
   db.update(users).set({ passwordHash: hash }).where(eq(users.id, userId));
 
-export function recordLoginSuccess(db: Db, userId: string, ip: string, now: Date, newHash?: string) {
+export function recordLoginSuccess(db: Db, userId: Owner, ip: string, now: Date, newHash?: string) {
   return db
     .update(users)
     .set({
@@ -96,7 +97,7 @@ export function recordLoginSuccess(db: Db, userId: string, ip: string, now: Date
 }
 
 /** Password change: new hash, history entry, history trimmed to the last `keep`, lockout cleared. */
-export function setPasswordStatements(db: Db, userId: string, hash: string, keep: number, now: Date) {
+export function setPasswordStatements(db: Db, userId: Owner, hash: string, keep: number, now: Date) {
   return [
     db
       .update(users)
@@ -113,7 +114,7 @@ export function setPasswordStatements(db: Db, userId: string, hash: string, keep
 }
 
 /** The last `count` password hashes (current one included), newest first. */
-export function recentPasswordHashes(db: Db, userId: string, count: number) {
+export function recentPasswordHashes(db: Db, userId: Owner, count: number) {
   return db
     .select({ hash: passwordHistory.passwordHash })
     .from(passwordHistory)
@@ -126,23 +127,23 @@ export function recentPasswordHashes(db: Db, userId: string, count: number) {
 export const markTrialStartedIf = (db: Db, userId: string, now: Date, condition: SQL) =>
   db.update(users).set({ trialStartedAt: now }).where(and(eq(users.id, userId), sql`${users.trialStartedAt} IS NULL`, condition));
 
-export function markEmailVerified(db: Db, userId: string, now: Date) {
+export function markEmailVerified(db: Db, userId: Owner, now: Date) {
   return db.update(users).set({ emailVerified: true, emailVerifiedAt: now, updatedAt: now }).where(eq(users.id, userId));
 }
 
-export function setTwoFactorEnabled(db: Db, userId: string, enabled: boolean, now: Date) {
+export function setTwoFactorEnabled(db: Db, userId: Owner, enabled: boolean, now: Date) {
   return db.update(users).set({ twoFactorEnabled: enabled, updatedAt: now }).where(eq(users.id, userId));
 }
 
 /** Like `setTwoFactorEnabled`, but only when `condition` holds at that point of the batch. */
-export function setTwoFactorEnabledIf(db: Db, userId: string, enabled: boolean, now: Date, condition: SQL) {
+export function setTwoFactorEnabledIf(db: Db, userId: Owner, enabled: boolean, now: Date, condition: SQL) {
   return db
     .update(users)
     .set({ twoFactorEnabled: enabled, updatedAt: now })
     .where(and(eq(users.id, userId), condition));
 }
 
-export function updateUserBasics(db: Db, userId: string, patch: { fullName?: string; phone?: string | null }, now: Date) {
+export function updateUserBasics(db: Db, userId: Owner, patch: { fullName?: string; phone?: string | null }, now: Date) {
   return db
     .update(users)
     .set({ ...patch, updatedAt: now })
@@ -156,7 +157,7 @@ export function updateUserBasics(db: Db, userId: string, patch: { fullName?: str
  * and only while no other account holds the address. A registration racing for the same address
  * loses to (or beats) this statement on the unique index, never both.
  */
-export function changeEmail(db: Db, userId: string, newEmail: string, now: Date) {
+export function changeEmail(db: Db, userId: Owner, newEmail: string, now: Date) {
   return db
     .update(users)
     .set({ email: newEmail, emailVerified: true, emailVerifiedAt: now, updatedAt: now })

@@ -1,3 +1,4 @@
+import { ownerOf } from "../../identity/owner";
 import type { Actor, UserActor } from "../../identity/actor";
 import { asSeenBySubject, listUserAudit } from "../../audit/audit.repo";
 import type { RequestContext } from "../../platform/context";
@@ -19,7 +20,7 @@ export async function updateMe(ctx: RequestContext, actor: Actor, input: { full_
   if (input.full_name !== undefined) patch.fullName = input.full_name;
   if (input.phone !== undefined) patch.phone = input.phone;
   if (Object.keys(patch).length > 0) {
-    await updateUserBasics(ctx.db, actor.userId, patch, ctx.now);
+    await updateUserBasics(ctx.db, ownerOf(actor), patch, ctx.now);
     userViewChanged(actor.userId);
   }
   return getMe(ctx, actor);
