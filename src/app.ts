@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
 import { registerAdmin } from "./features/admin/admin.routes";
+import { registerAdminOrgs } from "./features/admin/admin-orgs.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
@@ -135,6 +136,7 @@ export function newApp() {
   registerApiKeys(app);
   registerAdmin(app);
   registerOrgs(app);
+  registerAdminOrgs(app); // after the organization routes: the order of the OpenAPI document
   registerTenders(app);
   registerFavorites(app);
   registerSavedSearches(app);
