@@ -3,10 +3,13 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
 import { registerAdmin } from "./features/admin/admin.routes";
+import { registerAdminOrgs } from "./features/admin/admin-orgs.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
-import { registerPages } from "./features/pages/pages.routes";
+import { registerAuthPages } from "./features/auth/auth.pages";
+import { registerInvitationPage } from "./features/orgs/invitations.pages";
+import { registerUnsubscribePage } from "./features/alert-delivery/unsubscribe.pages";
 import { registerMe } from "./features/users/me.routes";
 import { registerEmailChange } from "./features/auth/email-change.routes";
 import { registerConsents } from "./features/consents/consents.routes";
@@ -119,7 +122,10 @@ export function newApp() {
   registerHealth(app);
   registerJwks(app);
   registerDevMailbox(app);
-  registerPages(app);
+  // The pages of the emailed links, each beside the verb it calls.
+  registerAuthPages(app);
+  registerInvitationPage(app);
+  registerUnsubscribePage(app);
   registerAuth(app);
   registerMe(app);
   registerEmailChange(app);
@@ -130,6 +136,7 @@ export function newApp() {
   registerApiKeys(app);
   registerAdmin(app);
   registerOrgs(app);
+  registerAdminOrgs(app); // after the organization routes: the order of the OpenAPI document
   registerTenders(app);
   registerFavorites(app);
   registerSavedSearches(app);

@@ -35,8 +35,8 @@ export interface LinkConfig {
 
 /**
  * A link for an email: `<EMAIL_LINK_BASE_URL or PUBLIC_BASE_URL>/<path>?token=<token>`, the token
- * exactly as the API takes it. keel serves pages for these paths itself (features/pages); a
- * deployment with its own front end points EMAIL_LINK_BASE_URL there.
+ * exactly as the API takes it. keel serves pages for these paths itself (the *.pages.tsx of auth,
+ * orgs and alert-delivery); a deployment with its own front end points EMAIL_LINK_BASE_URL there.
  */
 export function tokenLink(config: LinkConfig, path: string, token: string): string {
   const baseUrl = config.EMAIL_LINK_BASE_URL ?? config.PUBLIC_BASE_URL;

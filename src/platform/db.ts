@@ -53,6 +53,9 @@ export function isUniqueViolation(err: unknown, column: string): boolean {
   return false;
 }
 
+/** `column IN` the values of a JSON array parameter: one bound parameter however many ids (D1 allows 100). */
+export const inJsonArray = (column: unknown, json: string) => sql`${column} IN (SELECT value FROM json_each(${json}))`;
+
 /**
  * Raw SQL usable inside `db.batch()`. drizzle's D1 batch binds parameters on a prepared
  * statement that its raw-query object never creates (its `_prepare()` returns itself without

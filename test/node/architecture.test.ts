@@ -232,16 +232,9 @@ const WRITE_EXCEPTIONS: { repo: string; tables: string[]; reason: string }[] = [
     reason: "bulk import writes whole accounts as multi-row JSON statements (one bound parameter per chunk) and revokes the changed accounts' credentials in the same batch",
   },
   {
-    repo: repo("features/admin/admin-lifecycle.repo.ts"),
-    tables: ["users", "sessions", "apiKeys"],
-    reason: "suspending an account and revoking its sessions and keys is one guarded batch keyed on the status change",
-  },
-  { repo: repo("features/admin/admin-users.repo.ts"), tables: ["users"], reason: "admin edits of an account are guarded by the admin's own rank in the same statement" },
-  {
     repo: repo("features/gdpr/gdpr.repo.ts"),
     tables: ["users", "apiKeys", "auditLog", "invitations", "organizations", "emailOutbox"],
     reason: "erasure is one batch across the account, every statement guarded by `stillDue` so a reactivation leaves everything in place",
   },
   { repo: repo("features/sessions/sessions.repo.ts"), tables: ["oneTimeTokens"], reason: "the expired-credentials sweep deletes expired tokens with expired sessions" },
-  { repo: repo("features/alerts/alert-matching.repo.ts"), tables: ["notifications"], reason: "a match and its in-app notification are one INSERT … SELECT in the matching batch" },
 ];

@@ -1,12 +1,10 @@
 import { sql, type SQL } from "drizzle-orm";
-import { apiKeys, organizationMembers, sessions, userRoles, users } from "../../db/tables";
-import { rawSelect, type Db } from "../../platform/db";
-import type { UserStatus } from "../../db/tables";
+import { organizationMembers, userRoles, type UserStatus } from "../../db/tables";
+import { inJsonArray, rawSelect, type Db } from "../../platform/db";
 
 // Set-based statements over a list of user ids passed as ONE JSON array (`json_each`), so a
 // request of 500 ids binds a handful of parameters (D1 allows 100 per statement) and every id's
 // change is made by the same statements of the same batch: an id is changed entirely or not at all.
-const inIds = (column: unknown, idsJson: string) => sql`${column} IN (SELECT value FROM json_each(${idsJson}))`;
 
 /**
  * SQL condition on a user id (a column or an expression): the acting administrator may act on that
@@ -51,44 +49,8 @@ export async function loadTargets(db: Db, idsJson: string, now: Date, role: stri
       EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.name = 'superuser' AND ${live}) AS isSuperuser,
       EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.name = ${role}) AS hasRole,
       ${soleOwnerWithMembers(sql`u.id`)} AS soleOwner
-    FROM users u WHERE ${inIds(sql`u.id`, idsJson)}`);
+    FROM users u WHERE ${inJsonArray(sql`u.id`, idsJson)}`);
   return rows;
-}
-
-/**
- * Sets the status of every listed user; returns the ids changed. `delete` is the GDPR path:
- * status inactive plus `deletion_requested_at` (the purge job erases the data after the grace
- * period); activating cancels a pending deletion.
- */
-export function setStatuses(db: Db, idsJson: string, status: UserStatus, opts: { requestDeletion: boolean; guard: TargetGuard }, now: Date) {
-  return db
-    .update(users)
-    .set({
-      status,
-      updatedAt: now,
-      ...(opts.requestDeletion ? { deletionRequestedAt: sql`coalesce(${users.deletionRequestedAt}, ${now.getTime()})` } : {}),
-      ...(status === "active" ? { deletionRequestedAt: null } : {}),
-    })
-    .where(sql`${inIds(users.id, idsJson)} AND ${opts.guard(users.id)}`)
-    .returning({ id: users.id });
-}
-
-/** Ends every live session of the listed users; returns them with their last use (see the caller). */
-export function revokeSessionsOf(db: Db, idsJson: string, reason: string, now: Date, guard: TargetGuard) {
-  return db
-    .update(sessions)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(sql`${inIds(sessions.userId, idsJson)} AND ${sessions.revokedAt} IS NULL AND ${guard(sessions.userId)}`)
-    .returning({ id: sessions.id, lastUsedAt: sessions.lastUsedAt });
-}
-
-/** Revokes every live API key of the listed users (account deletion, a new password); returns their hashes. */
-export function revokeApiKeysOf(db: Db, idsJson: string, now: Date, guard: TargetGuard | null) {
-  return db
-    .update(apiKeys)
-    .set({ revokedAt: now })
-    .where(sql`${inIds(apiKeys.userId, idsJson)} AND ${apiKeys.revokedAt} IS NULL${guard ? sql` AND ${guard(apiKeys.userId)}` : sql``}`)
-    .returning({ id: apiKeys.id, keyHash: apiKeys.keyHash });
 }
 
 /**
@@ -111,6 +73,6 @@ export function assignRoleTo(db: Db, pairsJson: string, roleId: string, grantedB
 export function removeRoleFrom(db: Db, idsJson: string, roleId: string, guard: TargetGuard) {
   return db
     .delete(userRoles)
-    .where(sql`${userRoles.roleId} = ${roleId} AND ${inIds(userRoles.userId, idsJson)} AND ${guard(userRoles.userId)}`)
+    .where(sql`${userRoles.roleId} = ${roleId} AND ${inJsonArray(userRoles.userId, idsJson)} AND ${guard(userRoles.userId)}`)
     .returning({ userId: userRoles.userId });
 }

@@ -15,14 +15,14 @@ import {
   loadTargets,
   mayActOn,
   removeRoleFrom,
-  revokeApiKeysOf,
-  revokeSessionsOf,
-  setStatuses,
   soleOwnerWithMembers,
   type TargetGuard,
   type TargetRow,
 } from "./admin-lifecycle.repo";
 import { findRole, type RoleRow } from "./admin-roles.repo";
+import { setStatuses } from "../users/users.repo";
+import { revokeSessionsOf } from "../sessions/sessions.repo";
+import { revokeApiKeysOf } from "../api-keys/api-keys.repo";
 import type { BulkInput, BulkResult, LifecycleAction } from "./admin-users.schemas";
 
 const STATUS_OF: Record<LifecycleAction, UserStatus> = { activate: "active", deactivate: "inactive", suspend: "suspended", delete: "inactive" };

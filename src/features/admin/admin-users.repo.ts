@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, isNull, max, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, max, sql } from "drizzle-orm";
 import { apiKeys, organizationMembers, organizations, roles, sessions, userProfiles, userRoles, users } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import type { AdminUserSearchQuery, UserSort } from "./admin-users.schemas";
@@ -200,33 +200,6 @@ export async function loadAdminUser(db: Db, userId: string, now: Date) {
     apiKeyList: keyRows,
   };
 }
-
-/** Name, account type and verification, as an administrator changes them. */
-export function updateUserFields(
-  db: Db,
-  userId: string,
-  patch: { fullName?: string; accountType?: (typeof users.$inferInsert)["accountType"]; emailVerified?: boolean },
-  now: Date,
-  guard?: SQL,
-) {
-  const verified =
-    patch.emailVerified === undefined
-      ? {}
-      : { emailVerified: patch.emailVerified, emailVerifiedAt: patch.emailVerified ? sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` : null };
-  return db
-    .update(users)
-    .set({ ...(patch.fullName !== undefined ? { fullName: patch.fullName } : {}), ...(patch.accountType ? { accountType: patch.accountType } : {}), ...verified, updatedAt: now })
-    .where(and(eq(users.id, userId), guard))
-    .returning({ id: users.id });
-}
-
-/** Clears the failed-login state held on the user row (attempt count and lock), when `guard` holds. */
-export const clearLoginFailures = (db: Db, userId: string, guard: SQL) =>
-  db
-    .update(users)
-    .set({ failedLoginAttempts: 0, lockedUntil: null, lastFailedLoginAt: null })
-    .where(and(eq(users.id, userId), guard))
-    .returning({ id: users.id, email: users.email });
 
 /** Whether the user holds the `superuser` role now (for the rule that only superusers act on superusers). */
 export async function isSuperuser(db: Db, userId: string, now: Date): Promise<boolean> {

@@ -18,7 +18,8 @@ import { sql, type SQL } from "drizzle-orm";
 import { signInGuard } from "../../platform/sign-in-guard-client";
 import { loginGuardKey } from "../auth/login.service";
 import { mfaGuardKey } from "../auth/mfa.service";
-import { clearLoginFailures, isSuperuser, loadAdminUser, searchUsers, stillPasswordless, updateUserFields, userExists, userForInvite, type UserListRow } from "./admin-users.repo";
+import { isSuperuser, loadAdminUser, searchUsers, stillPasswordless, userExists, userForInvite, type UserListRow } from "./admin-users.repo";
+import { clearLoginFailures, updateUserFields } from "../users/users.repo";
 import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAction, UpdateUserInput } from "./admin-users.schemas";
 import { HOUR } from "../../platform/time";
 

@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
-import { alertMatches, alerts, notifications, tenders } from "../../db/tables";
+import { alertMatches, alerts, tenders } from "../../db/tables";
 import { rawStatement, type Db } from "../../platform/db";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { fromRawTender, tenderColumns, tenderColumnsWithout } from "../tenders/tenders.repo";
+import { notifyAlertMatchesStatement } from "../notifications/notifications.repo";
 
 type RawTender = Record<string, unknown>;
 
@@ -49,7 +50,7 @@ export interface MatchPair {
  * 1. insert the matches, skipping pairs that exist (unique alert+tender) and alerts that are gone
  *    or inactive since the index was built;
  * 2. count the NEW ones (rows that carry this chunk's fresh ids) on their alerts, with last_matched_at;
- * 3. in-app notifications for the new ones, id derived from the match id (a rerun cannot double them).
+ * 3. in-app notifications for the new ones (notifications.repo: id derived from the match id, a rerun cannot double them).
  * A redelivered chunk inserts nothing, so steps 2 and 3 find nothing.
  */
 export function recordMatchesStatements(db: Db, pairs: readonly MatchPair[], now: Date, notificationExpiresAt: Date) {
@@ -75,13 +76,6 @@ export function recordMatchesStatements(db: Db, pairs: readonly MatchPair[], now
             last_matched_at = ${t}
           WHERE ${alerts.id} IN (SELECT m.alert_id FROM ${alertMatches} m WHERE m.id IN ${newIds})`,
     ),
-    rawStatement(
-      db,
-      sql`INSERT INTO ${notifications} (id, user_id, type, title, message, action_url, related_tender_id, related_alert_id, is_read, delivery_method, created_at, expires_at)
-          SELECT 'ntf_' || substr(m.id, 5), m.user_id, 'alert_match', 'New match: ' || a.name, t.title, '/tenders/' || t.id, t.id, a.id, 0, 'in_app', ${t}, ${notificationExpiresAt.getTime()}
-          FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id JOIN ${tenders} t ON t.id = m.tender_id
-          WHERE m.id IN ${newIds} AND EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = 'in_app')
-          ON CONFLICT DO NOTHING`,
-    ),
+    notifyAlertMatchesStatement(db, ids, now, notificationExpiresAt),
   ] as const;
 }

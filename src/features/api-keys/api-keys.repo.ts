@@ -1,7 +1,7 @@
 import type { Owner } from "../../identity/owner";
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { apiKeys } from "../../db/tables";
-import { insertIf, type Db } from "../../platform/db";
+import { inJsonArray, insertIf, type Db } from "../../platform/db";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
@@ -37,4 +37,15 @@ export function apiKeysRepo(db: Db, userId: Owner) {
         .where(and(mine, eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
         .returning({ id: apiKeys.id, keyHash: apiKeys.keyHash }),
   };
+}
+
+// ─── administration (features/admin calls these in its guarded batches over a JSON list of user ids) ───
+
+/** Revokes every live API key of the listed users (account deletion, a new password); returns their hashes. */
+export function revokeApiKeysOf(db: Db, idsJson: string, now: Date, guard: ((userId: unknown) => SQL) | null) {
+  return db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(sql`${inJsonArray(apiKeys.userId, idsJson)} AND ${apiKeys.revokedAt} IS NULL${guard ? sql` AND ${guard(apiKeys.userId)}` : sql``}`)
+    .returning({ id: apiKeys.id, keyHash: apiKeys.keyHash });
 }

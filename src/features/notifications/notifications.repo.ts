@@ -1,7 +1,7 @@
 import type { Owner } from "../../identity/owner";
-import { and, count, desc, eq, gt, isNull, lt, lte, or } from "drizzle-orm";
-import { notifications } from "../../db/tables";
-import type { Db } from "../../platform/db";
+import { and, count, desc, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { alertMatches, alerts, notifications, tenders } from "../../db/tables";
+import { rawStatement, type Db } from "../../platform/db";
 
 export type NotificationRow = typeof notifications.$inferSelect;
 
@@ -31,3 +31,19 @@ export function notificationsRepo(db: Db, userId: Owner, now: Date) {
 
 /** Cron: deletes notifications whose expires_at has passed. */
 export const purgeExpiredNotifications = (db: Db, now: Date) => db.delete(notifications).where(lte(notifications.expiresAt, now));
+
+/**
+ * The in-app notifications of new alert matches (`matchIds`: rows just inserted by the matching
+ * batch this statement joins), for the alerts that notify in the app. The id is derived from the
+ * match id, so a rerun cannot double them.
+ */
+export function notifyAlertMatchesStatement(db: Db, matchIds: readonly string[], now: Date, expiresAt: Date) {
+  return rawStatement(
+    db,
+    sql`INSERT INTO ${notifications} (id, user_id, type, title, message, action_url, related_tender_id, related_alert_id, is_read, delivery_method, created_at, expires_at)
+        SELECT 'ntf_' || substr(m.id, 5), m.user_id, 'alert_match', 'New match: ' || a.name, t.title, '/tenders/' || t.id, t.id, a.id, 0, 'in_app', ${now.getTime()}, ${expiresAt.getTime()}
+        FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id JOIN ${tenders} t ON t.id = m.tender_id
+        WHERE m.id IN (SELECT value FROM json_each(${JSON.stringify(matchIds)})) AND EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = 'in_app')
+        ON CONFLICT DO NOTHING`,
+  );
+}

@@ -4,7 +4,6 @@ import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { securedRoute } from "../../identity/secured-route";
 import { registerInvitations } from "./invitations.routes";
-import { registerAdminOrgs } from "./orgs.admin.routes";
 import { ChangeRoleInput, CreateOrgInput, MemberPage, MemberParams, MemberSchema, OrgFavoritePage, OrgPage, OrgSchema, UpdateOrgInput } from "./orgs.schemas";
 import { changeMemberRole, createOrg, deleteOrg, getOrg, listMembers, listMyOrgs, listOrgFavorites, removeMember, updateOrg } from "./orgs.service";
 
@@ -94,7 +93,7 @@ const favoritesRoute = securedRoute({ session: true, orgRole: "viewer" }, {
   responses: { 200: jsonResponse(OrgFavoritePage, "Favorites"), ...problemResponses(422) },
 });
 
-/** Organizations, members, invitations, shared favorites and the administrators' organization routes. */
+/** Organizations, members, invitations and shared favorites (the administrators' organization routes are in features/admin). */
 export function registerOrgs(app: App): void {
   app.openapi(createRoute, async (c) => c.json(await createOrg(c.var.ctx, c.var.actor, c.req.valid("json")), 201));
   app.openapi(listRoute, async (c) => c.json(await listMyOrgs(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
@@ -114,5 +113,4 @@ export function registerOrgs(app: App): void {
   });
   app.openapi(favoritesRoute, async (c) => c.json(await listOrgFavorites(c.var.ctx, c.var.membership, c.req.valid("query")), 200));
   registerInvitations(app);
-  registerAdminOrgs(app);
 }

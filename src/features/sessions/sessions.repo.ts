@@ -1,7 +1,7 @@
 import type { Owner } from "../../identity/owner";
-import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { oneTimeTokens, refreshTokens, sessions, userDevices } from "../../db/tables";
-import type { Db } from "../../platform/db";
+import { inJsonArray, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { DAY } from "../../platform/time";
 
@@ -129,4 +129,15 @@ export async function purgeExpiredCredentials(db: Db, now: Date): Promise<Record
     refresh_tokens: rft.meta.changes ?? 0,
     sessions: ses.meta.changes ?? 0,
   };
+}
+
+// ─── administration (features/admin calls these in its guarded batches over a JSON list of user ids) ───
+
+/** Ends every live session of the listed users; returns them with their last use (see the caller). */
+export function revokeSessionsOf(db: Db, idsJson: string, reason: string, now: Date, guard: (userId: unknown) => SQL) {
+  return db
+    .update(sessions)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(sql`${inJsonArray(sessions.userId, idsJson)} AND ${sessions.revokedAt} IS NULL AND ${guard(sessions.userId)}`)
+    .returning({ id: sessions.id, lastUsedAt: sessions.lastUsedAt });
 }

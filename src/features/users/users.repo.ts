@@ -1,7 +1,7 @@
 import type { Owner } from "../../identity/owner";
 import { and, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
-import { passwordHistory, userPreferences, userProfiles, users } from "../../db/tables";
-import type { Db } from "../../platform/db";
+import { passwordHistory, userPreferences, userProfiles, users, type UserStatus } from "../../db/tables";
+import { inJsonArray, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { IMPLICIT_ROLE, latestConsentSql } from "../../identity/grants.repo";
 import type { UserRow } from "./user.schema";
@@ -174,3 +174,50 @@ export function changeEmail(db: Db, userId: Owner, newEmail: string, now: Date) 
 /** SQL condition: user `userId` now has address `email` (for writes later in the same batch). */
 export const userHasEmail = (userId: string, email: string) =>
   sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.email} = ${email})`;
+
+// ─── administration (features/admin calls these, inside its guarded batches) ───────────────
+
+/** Name, account type and verification, as an administrator changes them. */
+export function updateUserFields(
+  db: Db,
+  userId: string,
+  patch: { fullName?: string; accountType?: (typeof users.$inferInsert)["accountType"]; emailVerified?: boolean },
+  now: Date,
+  guard?: SQL,
+) {
+  const verified =
+    patch.emailVerified === undefined
+      ? {}
+      : { emailVerified: patch.emailVerified, emailVerifiedAt: patch.emailVerified ? sql`coalesce(${users.emailVerifiedAt}, ${now.getTime()})` : null };
+  return db
+    .update(users)
+    .set({ ...(patch.fullName !== undefined ? { fullName: patch.fullName } : {}), ...(patch.accountType ? { accountType: patch.accountType } : {}), ...verified, updatedAt: now })
+    .where(and(eq(users.id, userId), guard))
+    .returning({ id: users.id });
+}
+
+/** Clears the failed-login state held on the user row (attempt count and lock), when `guard` holds. */
+export const clearLoginFailures = (db: Db, userId: string, guard: SQL) =>
+  db
+    .update(users)
+    .set({ failedLoginAttempts: 0, lockedUntil: null, lastFailedLoginAt: null })
+    .where(and(eq(users.id, userId), guard))
+    .returning({ id: users.id, email: users.email });
+
+/**
+ * Sets the status of every listed user; returns the ids changed. `delete` is the GDPR path:
+ * status inactive plus `deletion_requested_at` (the purge job erases the data after the grace
+ * period); activating cancels a pending deletion.
+ */
+export function setStatuses(db: Db, idsJson: string, status: UserStatus, opts: { requestDeletion: boolean; guard: (userId: unknown) => SQL }, now: Date) {
+  return db
+    .update(users)
+    .set({
+      status,
+      updatedAt: now,
+      ...(opts.requestDeletion ? { deletionRequestedAt: sql`coalesce(${users.deletionRequestedAt}, ${now.getTime()})` } : {}),
+      ...(status === "active" ? { deletionRequestedAt: null } : {}),
+    })
+    .where(sql`${inJsonArray(users.id, idsJson)} AND ${opts.guard(users.id)}`)
+    .returning({ id: users.id });
+}

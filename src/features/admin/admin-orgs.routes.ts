@@ -3,12 +3,12 @@ import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse } from "../../platform/route-helpers";
 import { securedRoute } from "../../identity/secured-route";
-import { adminGetOrg, adminListOrgMembers, adminListOrgs, adminUpdateOrgSubscription } from "./orgs.admin.service";
-import { AdminOrgPage, AdminOrgQuery, AdminOrgSchema, AdminUpdateOrgInput, MemberPage, OrgSchema } from "./orgs.schemas";
+import { adminGetOrg, adminListOrgMembers, adminListOrgs, adminUpdateOrgSubscription } from "../orgs/orgs.admin.service";
+import { AdminOrgPage, AdminOrgQuery, AdminOrgSchema, AdminUpdateOrgInput, MemberPage, OrgSchema } from "../orgs/orgs.schemas";
 
 const tags = ["Administration"];
 
-// Like the rest of /admin, these need the admin:users permission (the `admin` and `superuser` roles).
+// Organizations, for administrators (the verbs are the orgs feature's: orgs.admin.service.ts). Like the rest of /admin, these need the admin:users permission (the `admin` and `superuser` roles).
 
 const listRoute = securedRoute({ session: true, permission: "admin:users" }, {
   method: "get",
