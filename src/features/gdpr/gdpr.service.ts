@@ -1,6 +1,6 @@
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch } from "../../platform/db";
-import type { UserActor } from "../../identity/actor";
+import { systemActor, type UserActor } from "../../identity/actor";
 import type { RequestContext, ServiceContext } from "../../platform/context";
 import type { Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
@@ -128,7 +128,8 @@ const AUDIT_ROWS_PER_BATCH = 50;
 /** Invitations live 7 days: an address can be quoted in the audit log that long before sign-up. */
 const INVITATION_WINDOW_MS = 8 * DAY;
 
-const SYSTEM = { ip: "", userAgent: "", requestId: "cron" } as const;
+/** The erasure is the platform's own act: its audit row has no actor and names the reason (`cron`) as its request. */
+const SYSTEM = { ip: "", userAgent: "", requestId: systemActor("cron").reason };
 
 /**
  * Erases the personal data of accounts whose deletion was requested more than
