@@ -35,6 +35,9 @@ import { AppError } from "./platform/errors";
 import { createDb } from "./platform/db";
 import { onError, problemResponse } from "./platform/problem";
 import { geoOf } from "./platform/geo";
+import { detached } from "./platform/context";
+import { log } from "./platform/log";
+import { systemClock, type Clock } from "./platform/time";
 import { registerOpenApi } from "./platform/openapi";
 import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
 
@@ -57,7 +60,12 @@ const EVERY_OPERATION_ANSWERS = {
 // member's removal also does (unshare that member's notes and favorites, in the same batch).
 onMemberDeparture(unshareNotesStatement, unshareFavoritesStatement);
 
-export function newApp() {
+/**
+ * `clock`: where each request's `ctx.now` comes from; the system clock. A test that must see time
+ * pass (an expiry) builds its own app with a clock it moves and calls `app.request` on it.
+ */
+export function newApp(opts: { clock?: Clock } = {}) {
+  const clock = opts.clock ?? systemClock;
   const app = createRouter();
 
   app.use(requestIds());
@@ -86,22 +94,25 @@ export function newApp() {
     const config = getConfig(c.env);
     const started = performance.now();
     const timings: string[] = [];
+    const requestId = c.get("requestId");
     c.set("ctx", {
       env: c.env,
       db: createDb(c.env.DB),
       config,
-      requestId: c.get("requestId"),
+      requestId,
       correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
       ip: c.req.header("CF-Connecting-IP") ?? "unknown",
       userAgent: c.req.header("User-Agent") ?? "",
       geo: geoOf((c.req.raw as { cf?: unknown }).cf),
-      now: new Date(),
+      clock,
+      log: log.with({ request_id: requestId }),
+      now: clock.now(),
       waitUntil: (p) => {
         try {
           c.executionCtx.waitUntil(p);
         } catch {
           // No execution context (direct app.request in a unit test): let it run detached.
-          void p.catch(() => {});
+          detached(p);
         }
       },
       timed: async (name, work) => {

@@ -3,6 +3,7 @@ import type { AlertMatchingJob, EmailJob, Env } from "./env";
 import { runScheduled } from "./jobs/cron";
 import { consumeEmailBatch } from "./jobs/email.consumer";
 import { consumeAlertMatchingBatch } from "./jobs/alert-matching.consumer";
+import { serviceContext, waitUntilOf } from "./platform/context";
 import { log } from "./platform/log";
 
 export { RateLimiter } from "./durable-objects/rate-limiter";
@@ -13,20 +14,21 @@ const app = newApp();
 export default {
   fetch: app.fetch,
 
-  async queue(batch: MessageBatch<EmailJob | AlertMatchingJob>, env: Env): Promise<void> {
+  async queue(batch: MessageBatch<EmailJob | AlertMatchingJob>, env: Env, executionCtx?: ExecutionContext): Promise<void> {
+    const ctx = () => serviceContext(env, { waitUntil: waitUntilOf(executionCtx) });
     switch (batch.queue) {
       case "email":
-        return consumeEmailBatch(batch as MessageBatch<EmailJob>, env);
+        return consumeEmailBatch(ctx(), batch as MessageBatch<EmailJob>);
       case "alert-matching":
-        return consumeAlertMatchingBatch(batch as MessageBatch<AlertMatchingJob>, env);
+        return consumeAlertMatchingBatch(ctx(), batch as MessageBatch<AlertMatchingJob>);
       default:
         log.warn("no consumer for queue", { queue: batch.queue, count: batch.messages.length });
         batch.retryAll({ delaySeconds: 300 });
     }
   },
 
-  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
-    const report = await runScheduled(env, controller.scheduledTime);
+  async scheduled(controller: ScheduledController, env: Env, executionCtx?: ExecutionContext): Promise<void> {
+    const report = await runScheduled(env, controller.scheduledTime, { waitUntil: waitUntilOf(executionCtx) });
     log.info("cron done", { cron: controller.cron, ...report });
   },
 } satisfies ExportedHandler<Env, EmailJob | AlertMatchingJob>;

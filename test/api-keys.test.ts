@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/platform/crypto";
 import { grantRole, setUserStatus } from "./helpers/fixtures";
-import { call, expectProblem, json, signedInUser } from "./helpers/harness";
+import { call, callAt, expectProblem, json, movableClock, signedInUser } from "./helpers/harness";
 
 interface CreatedKey {
   id: string;
@@ -151,10 +151,11 @@ describe("authenticating with an API key", () => {
 
   it("expired → 401", async () => {
     const { token } = await signedInUser();
-    const { key } = await createKey(token, { expires_at: new Date(Date.now() + 3000).toISOString() });
-    expect((await call("me", { token: key })).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 3100));
-    await expectProblem(await call("me", { token: key }), 401, "unauthenticated");
+    const clock = movableClock();
+    const { key } = await createKey(token, { expires_at: new Date(clock.now().getTime() + 3000).toISOString() });
+    expect((await callAt(clock, "me", { token: key })).status).toBe(200);
+    clock.advance(3100);
+    await expectProblem(await callAt(clock, "me", { token: key }), 401, "unauthenticated");
   });
 
   it("an unknown key → 401", async () => {

@@ -8,6 +8,12 @@ import { unique } from "./helpers/harness";
 
 const stubFor = (key: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
 
+/** Moves the object's clock `ms` ahead of the wall clock: time passes without waiting for it. */
+const jumpAhead = (stub: DurableObjectStub<RateLimiter>, ms: number) =>
+  runInDurableObject(stub, (instance: RateLimiter) => {
+    instance.clock = { now: () => Date.now() + ms };
+  });
+
 describe("RateLimiter Durable Object", () => {
   it("lets exactly N of N+1 concurrent requests through", async () => {
     const stub = stubFor(unique("conc"));
@@ -32,7 +38,7 @@ describe("RateLimiter Durable Object", () => {
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(false);
-    await new Promise((r) => setTimeout(r, 1100));
+    await jumpAhead(stub, 1100);
     expect((await stub.limit({ limit: 2, windowSeconds: 1 })).allowed).toBe(true);
   });
 
@@ -51,7 +57,7 @@ describe("RateLimiter Durable Object", () => {
 
     // The bucket is full again after a second, but used a moment ago: the alarm keeps the
     // storage and moves itself.
-    await new Promise((r) => setTimeout(r, 1100));
+    await jumpAhead(stub, 1100);
     await runDurableObjectAlarm(stub);
     const kept = await runInDurableObject(stub, async (_: RateLimiter, s) => ({ size: (await s.storage.list()).size, alarm: await s.storage.getAlarm() }));
     expect(kept.size).toBe(1);

@@ -7,7 +7,7 @@ import { reserveAttemptBeside } from "../src/platform/sign-in-guard-client";
 import { unique } from "./helpers/harness";
 
 const stubFor = (key: string) => env.SIGN_IN_GUARD.get(env.SIGN_IN_GUARD.idFromName(key));
-const request = (): AttemptRequest => ({ now: Date.now(), threshold: 5, lockMs: 60_000, rate: { limit: 10, windowSeconds: 900 } });
+const request = (now = Date.now()): AttemptRequest => ({ now, threshold: 5, lockMs: 60_000, rate: { limit: 10, windowSeconds: 900 } });
 
 interface GuardState {
   tat?: number;
@@ -57,12 +57,13 @@ describe("SignInGuard storage cleanup", () => {
   it("schedules one cleanup alarm and does not move it on every attempt; the alarm keeps what is still needed", async () => {
     const key = unique("guard");
     const stub = stubFor(key);
-    await stub.attempt(request());
+    const at = Date.now();
+    await stub.attempt(request(at));
     const first = await stateOf(key);
     expect(first.alarm).toBeGreaterThan(Date.now());
-    await new Promise((r) => setTimeout(r, 20));
-    await stub.attempt(request());
-    await stub.attempt(request());
+    // Later attempts: the guard's time is the request's `now`, so time passes without waiting.
+    await stub.attempt(request(at + 20));
+    await stub.attempt(request(at + 20));
     const later = await stateOf(key);
     expect(later.alarm).toBe(first.alarm);
     expect(later.stored?.failures).toBe(3);

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { emailOutbox } from "../db/tables";
-import type { RequestContext } from "../platform/context";
+import type { ServiceContext } from "../platform/context";
 import { insertIf, type Db } from "../platform/db";
 import { open, seal, UnopenableSecretError } from "../platform/secrets";
 import { newId } from "../platform/ids";
@@ -13,7 +13,7 @@ export interface OutboxMessage {
 }
 
 /** What sealing an outbox body needs: the secrets (env, config), the db and the clock. */
-export type OutboxContext = Pick<RequestContext, "db" | "env" | "config" | "now">;
+export type OutboxContext = Pick<ServiceContext, "db" | "env" | "config" | "now">;
 
 /** AES-GCM associated data: a body only opens under its own row id and part. */
 const sealContext = (id: string, part: "text" | "html") => `outbox:${id}:${part}`;

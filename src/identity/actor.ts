@@ -40,3 +40,26 @@ export interface ApiKeyActor {
 
 /** Who is calling. Only authentication builds one; services take it to scope every query. */
 export type Actor = UserActor | ApiKeyActor;
+
+/**
+ * Why the platform acts with no caller:
+ * - `cron`: a scheduled job working through every user's rows;
+ * - `queue`: a queue consumer handling a message (alert matching, email delivery);
+ * - `token-link`: an emailed link whose signed or single-use token names the user (unsubscribe).
+ */
+export type SystemActorReason = "cron" | "queue" | "token-link";
+
+/**
+ * The platform itself acting on behalf of users, with no authenticated caller: it carries no
+ * access (no roles, no scopes) and states why it acts. Built with `systemActor(reason)`; an audit
+ * row it writes has no actor id and names the reason instead of a request id.
+ */
+export interface SystemActor {
+  kind: "system";
+  reason: SystemActorReason;
+}
+
+export const systemActor = (reason: SystemActorReason): SystemActor => ({ kind: "system", reason });
+
+/** Anyone a service may act as: an authenticated caller, or the platform with its reason. */
+export type AnyActor = Actor | SystemActor;

@@ -1,8 +1,6 @@
-import type { AlertMatchingJob, Env } from "../env";
+import type { AlertMatchingJob } from "../env";
 import { matchTenders } from "../features/alerts/alert-matching.service";
-import { getConfig } from "../platform/config";
-import { createDb } from "../platform/db";
-import { log } from "../platform/log";
+import type { ServiceContext } from "../platform/context";
 
 /**
  * The `alert-matching` queue consumer: the tenders of the batch (one json_each query) against the
@@ -16,7 +14,8 @@ import { log } from "../platform/log";
  * everything already recorded is skipped on the retry (see alert-matching.service.ts), and the
  * marks stay until a run completes.
  */
-export async function consumeAlertMatchingBatch(batch: MessageBatch<AlertMatchingJob>, env: Env, now = new Date()): Promise<void> {
+export async function consumeAlertMatchingBatch(ctx: ServiceContext, batch: MessageBatch<AlertMatchingJob>): Promise<void> {
+  const { log } = ctx;
   const tenderIds = [
     ...new Set(batch.messages.flatMap((m) => (Array.isArray(m.body?.tenderIds) ? m.body.tenderIds.filter((id): id is string => typeof id === "string") : []))),
   ];
@@ -24,7 +23,6 @@ export async function consumeAlertMatchingBatch(batch: MessageBatch<AlertMatchin
     batch.ackAll();
     return;
   }
-  const ctx = { db: createDb(env.DB), env, config: getConfig(env), now };
   try {
     const counts = await matchTenders(ctx, tenderIds);
     log.info("alert matching done", { queue: batch.queue, ...counts });

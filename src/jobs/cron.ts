@@ -2,9 +2,7 @@ import type { Env } from "../env";
 import { purgeFinishedEmails, relayStaleEmails } from "../email/outbox.service";
 import { purgeUnusableCredentials } from "../features/sessions/sessions.service";
 import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
-import { getConfig } from "../platform/config";
-import { log } from "../platform/log";
-import { createDb } from "../platform/db";
+import { serviceContext, type ServiceContext } from "../platform/context";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.service";
 import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
@@ -31,10 +29,10 @@ export interface CronReport {
  * throws is logged (`cron job failed`, with its name) and the next one still runs; the failed one
  * is simply tried again at the next tick.
  */
-export async function runScheduled(env: Env, scheduledTime: number): Promise<CronReport> {
-  const db = createDb(env.DB);
+export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<Partial<ServiceContext>, "clock" | "waitUntil" | "log"> = {}): Promise<CronReport> {
   const now = new Date(scheduledTime);
-  const config = getConfig(env);
+  const ctx = serviceContext(env, { ...opts, now });
+  const { config, log } = ctx;
   const report: CronReport = {
     relayedEmails: 0,
     resentTenders: 0,
@@ -55,24 +53,24 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
 
   // Outbox relay: an email whose queue send was lost after its batch committed is sent again.
   await job("email_relay", async () => {
-    report.relayedEmails = await relayStaleEmails({ db, env }, new Date(scheduledTime - 5 * MINUTE));
+    report.relayedEmails = await relayStaleEmails(ctx, new Date(scheduledTime - 5 * MINUTE));
   });
 
   await job("purge_credentials", async () => {
-    Object.assign(report.purged, await purgeUnusableCredentials({ db, now }));
+    Object.assign(report.purged, await purgeUnusableCredentials(ctx));
   });
   // Retention of the outbox: sent rows (bodies already cleared by real providers) and rows that
   // failed for good (their sealed bodies must not stay around forever).
   await job("purge_outbox", async () => {
-    report.purged.finished_emails = await purgeFinishedEmails({ db }, new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
+    report.purged.finished_emails = await purgeFinishedEmails(ctx, new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
   });
   await job("purge_notifications", async () => {
-    report.purged.expired_notifications = await purgeExpiredNotifications({ db, now });
+    report.purged.expired_notifications = await purgeExpiredNotifications(ctx);
   });
 
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
   await job("gdpr_erasure", async () => {
-    const erased = await purgeDueAccounts(env, db, config, now);
+    const erased = await purgeDueAccounts(ctx);
     report.purged.anonymised_audit_rows = erased.auditRows;
     report.erasedAccounts = erased.accounts;
   });
@@ -80,19 +78,19 @@ export async function runScheduled(env: Env, scheduledTime: number): Promise<Cro
   // Daily and weekly digests due in each user's own time zone, oldest slot first, batches within
   // the tick's budget (guarded: a rerun sends nothing twice).
   await job("digests", async () => {
-    report.digests = await sendDueDigests({ db, env, config, now });
+    report.digests = await sendDueDigests(ctx);
   });
 
   // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.
   await job("engagement_rollup", async () => {
-    await rollUpEngagement({ db }, [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10)));
+    await rollUpEngagement(ctx, [new Date(scheduledTime - DAY), now].map((d) => d.toISOString().slice(0, 10)));
   });
 
   // Queue outbox of tender ingest: tenders still pending alert matching after the grace period
   // (their send was lost, or the consumer gave up on them) are sent again; matching is
   // idempotent. A tender tried MATCH_MAX_ATTEMPTS times is parked instead.
   await job("resend_matching", async () => {
-    const { resent, parked } = await resendPendingMatching({ db, env, now }, config.MATCH_MAX_ATTEMPTS);
+    const { resent, parked } = await resendPendingMatching(ctx, config.MATCH_MAX_ATTEMPTS);
     report.resentTenders = resent;
     report.parkedTenders = parked;
   });

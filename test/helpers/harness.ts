@@ -3,6 +3,8 @@ import { env, exports } from "cloudflare:workers";
 // The worker under test (its default export), as a client would reach it over HTTP.
 const worker = (exports as unknown as { default: { fetch: (url: string, init?: RequestInit) => Promise<Response> } }).default;
 import { expect } from "vitest";
+import { newApp } from "../../src/app";
+import type { Clock } from "../../src/platform/time";
 
 export const BASE = "http://keel.test";
 export const API = `${BASE}/api/v1`;
@@ -31,17 +33,37 @@ export interface CallOptions {
 
 /** Calls the worker like a client over HTTP. */
 export async function call(path: string, opts: CallOptions = {}): Promise<Response> {
+  return worker.fetch(...clientRequest(path, opts));
+}
+
+/**
+ * Calls, like `call`, an app whose requests read `clock` (`ctx.now`): a test sees time pass (an
+ * expiry) by moving its clock, not by waiting. Same bindings as the worker under test.
+ */
+export async function callAt(clock: Clock, path: string, opts: CallOptions = {}): Promise<Response> {
+  const [url, init] = clientRequest(path, opts);
+  return newApp({ clock }).request(url, init, env);
+}
+
+/** A clock the test moves: `advance(ms)`; it starts at the wall clock's now. */
+export function movableClock(start = Date.now()): Clock & { advance(ms: number): void } {
+  let at = start;
+  return { now: () => new Date(at), advance: (ms) => void (at += ms) };
+}
+
+function clientRequest(path: string, opts: CallOptions): [string, RequestInit] {
   const headers: Record<string, string> = { "CF-Connecting-IP": opts.ip ?? "192.0.2.1", "User-Agent": "keel-tests/1.0", ...opts.headers };
   if (opts.body !== undefined) headers["content-type"] ??= "application/json";
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.apiKey) headers["x-api-key"] = opts.apiKey;
   const url = path.startsWith("http") ? path : path.startsWith("/api") || path.startsWith("/") ? `${BASE}${path}` : `${API}/${path}`;
-  return worker.fetch(url, {
+  const init = {
     method: opts.method ?? (opts.body !== undefined || opts.rawBody !== undefined ? "POST" : "GET"),
     headers,
     body: opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
     ...(opts.cf ? { cf: opts.cf } : {}),
-  } as RequestInit);
+  } as RequestInit;
+  return [url, init];
 }
 
 export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {

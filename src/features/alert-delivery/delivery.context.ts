@@ -1,5 +1,7 @@
-import type { Env } from "../../env";
-import type { OutboxContext } from "../../email/outbox.repo";
+import type { ServiceContext } from "../../platform/context";
 
-/** What matching and delivering alerts needs: D1, the secrets (to seal outbox bodies) and the clock. */
-export type DeliveryContext = OutboxContext & { env: Env };
+/**
+ * What matching and delivering alerts reads of the ServiceContext: D1, the secrets (to seal outbox
+ * bodies), the config and the unit of work's instant. A request, a cron tick or a queue batch passes its own.
+ */
+export type DeliveryContext = Pick<ServiceContext, "db" | "env" | "config" | "now">;

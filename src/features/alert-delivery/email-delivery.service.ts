@@ -1,11 +1,10 @@
 import { matchesDeliveredStatements, matchesUndeliveredStatement } from "./delivery.repo";
-import type { Env, EmailJob } from "../../env";
+import type { EmailJob } from "../../env";
 import { openOutboxBodies, outboxRepo } from "../../email/outbox.repo";
 import { createEmailSender, PermanentEmailError } from "../../email/sender";
 import { SUPPRESSIBLE_TEMPLATES, suppressionsRepo } from "../../email/suppressions.repo";
-import { getConfig } from "../../platform/config";
-import { createDb } from "../../platform/db";
-import { log, safeErrorText } from "../../platform/log";
+import type { ServiceContext } from "../../platform/context";
+import { safeErrorText } from "../../platform/log";
 
 /** Matches `max_retries` of the email consumer in wrangler.toml. */
 export const EMAIL_MAX_ATTEMPTS = 8;
@@ -26,9 +25,8 @@ export const retryDelaySeconds = (attempts: number) => Math.min(900, 10 * 2 ** M
  * (its matches wait for the next digest, once the address is fixed). When the retries run out on
  * transient errors the matches go back to pending, so the next digest carries them.
  */
-export async function deliverEmailBatch(batch: MessageBatch<EmailJob>, env: Env): Promise<void> {
-  const config = getConfig(env);
-  const db = createDb(env.DB);
+export async function deliverEmailBatch(ctx: ServiceContext, batch: MessageBatch<EmailJob>): Promise<void> {
+  const { env, config, db, log } = ctx;
   const repo = outboxRepo(db);
   const suppressions = suppressionsRepo(db);
   const sender = createEmailSender(env, config);
@@ -62,7 +60,7 @@ export async function deliverEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
       }
       const { text, html } = bodies;
       const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html, headers: row.headers });
-      const now = new Date();
+      const now = ctx.clock.now();
       await db.batch([
         repo.markSent(row.id, messageId, now, sender.name !== "outbox"),
         ...(carriesMatches ? matchesDeliveredStatements(db, row.id, now, row.template === "alert_match") : []),
@@ -74,7 +72,7 @@ export async function deliverEmailBatch(batch: MessageBatch<EmailJob>, env: Env)
       await db.batch([
         repo.markAttemptFailed(row.id, safeErrorText(err), final),
         ...(final && carriesMatches ? [matchesUndeliveredStatement(db, row.id, permanent)] : []),
-        ...(permanent && row.userId !== null ? [suppressions.suppress(row.userId, row.toAddress, "rejected", new Date())] : []),
+        ...(permanent && row.userId !== null ? [suppressions.suppress(row.userId, row.toAddress, "rejected", ctx.clock.now())] : []),
       ] as never);
       log.warn("email send failed", { queue: batch.queue, outbox_id: row.id, attempt: message.attempts, permanent }, err);
       // A permanent refusal is done: retrying cannot deliver it.

@@ -1,14 +1,12 @@
 import { ownerOf, systemOwner } from "../../identity/owner";
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch } from "../../platform/db";
-import type { UserActor } from "../../identity/actor";
-import type { Config } from "../../platform/config";
-import type { RequestContext } from "../../platform/context";
+import { systemActor, type UserActor } from "../../identity/actor";
+import type { RequestContext, ServiceContext } from "../../platform/context";
 import type { Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { rateLimit } from "../../platform/rate-limit";
 import { publishUserBlocked } from "../../platform/revocation";
-import type { Env } from "../../env";
 import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { verifyPassword } from "../auth/password-hash";
 import { endSessions } from "../sessions/sessions.service";
@@ -131,7 +129,8 @@ const AUDIT_ROWS_PER_BATCH = 50;
 /** Invitations live 7 days: an address can be quoted in the audit log that long before sign-up. */
 const INVITATION_WINDOW_MS = 8 * DAY;
 
-const SYSTEM = { ip: "", userAgent: "", requestId: "cron" } as const;
+/** The erasure is the platform's own act: its audit row has no actor and names the reason (`cron`) as its request. */
+const SYSTEM = { ip: "", userAgent: "", requestId: systemActor("cron").reason };
 
 /**
  * Erases the personal data of accounts whose deletion was requested more than
@@ -139,7 +138,8 @@ const SYSTEM = { ip: "", userAgent: "", requestId: "cron" } as const;
  * (each row once: see `auditRowsToAnonymise`), then one guarded batch deletes the rest; an
  * account not finished this tick is resumed on the next.
  */
-export async function purgeDueAccounts(env: Env, db: Db, config: Config, now: Date): Promise<{ accounts: number; auditRows: number }> {
+export async function purgeDueAccounts(ctx: Pick<ServiceContext, "db" | "env" | "config" | "now">): Promise<{ accounts: number; auditRows: number }> {
+  const { env, db, config, now } = ctx;
   const cutoff = new Date(now.getTime() - config.ACCOUNT_PURGE_DAYS * DAY);
   const due = await dueAccounts(db, cutoff, PURGE_ACCOUNTS_PER_TICK);
   let budget = AUDIT_ROWS_PER_TICK;

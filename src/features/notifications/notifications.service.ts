@@ -1,9 +1,8 @@
 import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
-import type { RequestContext } from "../../platform/context";
+import type { RequestContext, ServiceContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, toPage } from "../../platform/pagination";
-import type { Db } from "../../platform/db";
 import { notificationsRepo, purgeExpiredNotifications as purgeExpired } from "./notifications.repo";
 import { toNotificationOut } from "./notifications.schemas";
 
@@ -26,6 +25,6 @@ export async function markAllNotificationsRead(ctx: RequestContext, actor: Actor
 }
 
 /** Cron: deletes notifications past their expiry. Returns how many. */
-export async function purgeExpiredNotifications(ctx: { db: Db; now: Date }): Promise<number> {
+export async function purgeExpiredNotifications(ctx: Pick<ServiceContext, "db" | "now">): Promise<number> {
   return (await purgeExpired(ctx.db, ctx.now)).meta.changes ?? 0;
 }

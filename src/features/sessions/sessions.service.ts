@@ -1,8 +1,8 @@
 import { ownerOf, systemOwner, type Owner } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
-import type { RequestContext } from "../../platform/context";
+import type { RequestContext, ServiceContext } from "../../platform/context";
 import { randomToken, sha256Hex } from "../../platform/crypto";
-import { runBatch, type Db, type Statement } from "../../platform/db";
+import { runBatch, type Statement } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { signAccessToken } from "../../platform/jwt";
@@ -208,6 +208,6 @@ export async function listSessions(ctx: RequestContext, actor: UserActor) {
 }
 
 /** Cron: deletes credentials that can no longer be used (see `purgeExpiredCredentials` in the repo). Counts per kind. */
-export async function purgeUnusableCredentials(ctx: { db: Db; now: Date }): Promise<Record<string, number>> {
+export async function purgeUnusableCredentials(ctx: Pick<ServiceContext, "db" | "now">): Promise<Record<string, number>> {
   return purgeExpiredCredentials(ctx.db, ctx.now);
 }

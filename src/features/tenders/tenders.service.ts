@@ -1,7 +1,7 @@
 import { ownerOf, type Owner } from "../../identity/owner";
 import type { Env } from "../../env";
 import type { Actor } from "../../identity/actor";
-import type { RequestContext } from "../../platform/context";
+import type { RequestContext, ServiceContext } from "../../platform/context";
 import type { Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
@@ -106,7 +106,7 @@ async function sendForMatching(env: Env, tenderIds: readonly string[]): Promise<
  * pending after `maxAttempts` attempts is parked instead (never resent; counted in /admin/stats).
  */
 export async function resendPendingMatching(
-  ctx: { db: Db; env: Env; now: Date },
+  ctx: Pick<ServiceContext, "db" | "env" | "now">,
   maxAttempts: number,
   limit = MATCH_RESEND_PER_TICK,
 ): Promise<{ resent: number; parked: number }> {
