@@ -1,9 +1,6 @@
-import { ORG_ROLES, type OrgRole } from "../db/org-roles";
+import { ORG_ROLES, orgRoleAtLeast, type OrgRole } from "../db/org-roles";
 
-export { ORG_ROLES, type OrgRole };
-
-/** Whether `role` is at least `required` (owner > admin > member > viewer). */
-export const orgRoleAtLeast = (role: OrgRole, required: OrgRole) => ORG_ROLES.indexOf(role) <= ORG_ROLES.indexOf(required);
+export { ORG_ROLES, orgRoleAtLeast, type OrgRole };
 
 /**
  * What a user may do, resolved once per request by authentication: effective platform roles and

@@ -1,6 +1,7 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import type { Actor, OrgRole, UserActor } from "./actor";
+import type { Actor, UserActor } from "./actor";
+import { leastRoleFor, type OrgAction } from "../db/org-roles";
 import type { AppEnv } from "../platform/context";
 import { AppError } from "../platform/errors";
 import { problemResponses } from "../platform/problem";
@@ -19,10 +20,11 @@ interface Common {
   /** A platform permission the user (or the key's owner) must hold through an unexpired role. */
   permission?: Permission;
   /**
-   * The least role in the organization named by the path parameter `orgParam` (default `id`).
+   * The organization action the route takes (db/org-roles.ts, ORG_RULES): the actor needs at least
+   * its least role in the organization named by the path parameter `orgParam` (default `id`).
    * The handler gets `c.var.membership`, the only key to that organization's rows.
    */
-  orgRole?: OrgRole;
+  orgAction?: OrgAction;
   orgParam?: string;
   /**
    * A write that only takes access away (logout, ending a session, revoking an API key): it
@@ -39,7 +41,7 @@ export type ScopedAuth = Common & { scope: Scope; session?: never };
 export type Auth = SessionAuth | ScopedAuth;
 
 type ActorFor<A extends Auth> = A extends { scope: Scope } ? Actor : UserActor;
-type VariablesFor<A extends Auth> = { actor: ActorFor<A> } & (A extends { orgRole: OrgRole } ? { membership: OrgMembership } : unknown);
+type VariablesFor<A extends Auth> = { actor: ActorFor<A> } & (A extends { orgAction: OrgAction } ? { membership: OrgMembership } : unknown);
 
 type Spec = Omit<RouteConfig, "security" | "middleware">;
 
@@ -56,7 +58,7 @@ const WRITE_METHODS: ReadonlySet<string> = new Set(["post", "put", "patch", "del
  * @example
  * const route = securedRoute({ scope: "read:favorites" }, { method: "get", path: `${API}/me/favorites`, responses: {…} });
  * const adminRoute = securedRoute({ session: true, permission: "admin:users" }, {…});
- * const orgRoute = securedRoute({ session: true, orgRole: "admin" }, { path: `${API}/orgs/{id}/invitations`, … });
+ * const orgRoute = securedRoute({ session: true, orgAction: "invitations.list" }, { path: `${API}/orgs/{id}/invitations`, … });
  */
 export function securedRoute<const A extends Auth, const R extends Spec>(auth: A, route: R) {
   const isWrite = WRITE_METHODS.has(route.method);
@@ -64,7 +66,7 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
     401,
     403,
     ...(auth.scope || (isWrite && !auth.neverThrottled) ? [429 as const] : []),
-    ...(auth.orgRole ? [404 as const] : []),
+    ...(auth.orgAction ? [404 as const] : []),
   ];
   const middleware: MiddlewareHandler<AppEnv & { Variables: VariablesFor<A> }> = async function secured(c, next) {
     const ctx = c.var.ctx;
@@ -79,10 +81,10 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
     }
     const vars = c as unknown as { set(key: string, value: unknown): void };
     vars.set("actor", actor);
-    if (auth.orgRole) {
+    if (auth.orgAction) {
       const orgId = c.req.param(auth.orgParam ?? "id");
       if (!orgId) throw new AppError("not_found", "Organization not found");
-      vars.set("membership", await requireMembership(ctx, actor, orgId, auth.orgRole));
+      vars.set("membership", await requireMembership(ctx, actor, orgId, leastRoleFor(auth.orgAction)));
     }
     await next();
   };

@@ -4,7 +4,7 @@ import { sha256Hex } from "../../platform/crypto";
 import type { OrgRole } from "../../identity/actor";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../../identity/membership";
-import { actorHolds, isMemberSql, maxUsersInForce } from "./orgs.repo";
+import { actorMay, isMemberSql, maxUsersInForce } from "./orgs.repo";
 import { DAY } from "../../platform/time";
 
 /** The per-organization and per-address invitation budgets, and the free plan's seats (config). */
@@ -87,7 +87,7 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
           AND ${sentToAddressSince(row.email, now.getTime() - ADDRESS_WINDOW_MS)} < ${budget.perAddressPerWeek}
           AND NOT EXISTS (SELECT 1 FROM organization_members a JOIN users u ON u.id = a.user_id WHERE a.organization_id = ${orgId} AND u.email = ${row.email})
           AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.organization_id = ${orgId} AND i.email = ${row.email} AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ${now.getTime()})
-          AND ${actorHolds(m, row.role === "owner" ? ["owner"] : ["owner", "admin"])}`,
+          AND ${actorMay(m, "invitation.create", { ownersInvolved: row.role === "owner" })}`,
       ),
 
     /** Why a guarded insert wrote nothing: the numbers it compared. */
@@ -159,7 +159,7 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
             inOrg,
             eq(invitations.invitedBy, inviterId),
             pending(now),
-            sql`(NOT ${isMemberSql(orgId, inviterId, ["owner", "admin"])} OR (${invitations.role} = 'owner' AND NOT ${isMemberSql(orgId, inviterId, ["owner"])}))`,
+            sql`(NOT ${isMemberSql(orgId, inviterId, "invitation.create")} OR (${invitations.role} = 'owner' AND NOT ${isMemberSql(orgId, inviterId, "invitation.create", { ownersInvolved: true })}))`,
           ),
         ),
 
@@ -168,7 +168,7 @@ export function invitationsRepo(db: Db, m: OrgMembership) {
       db
         .update(invitations)
         .set({ revokedAt: now })
-        .where(and(inOrg, eq(invitations.id, id), pending(now), actorHolds(m, ["owner", "admin"])))
+        .where(and(inOrg, eq(invitations.id, id), pending(now), actorMay(m, "invitation.revoke")))
         .returning({ id: invitations.id, email: invitations.email }),
   };
 }

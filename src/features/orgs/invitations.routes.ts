@@ -8,7 +8,7 @@ import { AcceptInvitationInput, CreateInvitationInput, InvitationPage, Invitatio
 
 const tags = ["Organizations"];
 
-const inviteRoute = securedRoute({ session: true, orgRole: "admin" }, {
+const inviteRoute = securedRoute({ session: true, orgAction: "invitation.create" }, {
   method: "post",
   path: `${API}/orgs/{id}/invitations`,
   tags,
@@ -19,7 +19,7 @@ const inviteRoute = securedRoute({ session: true, orgRole: "admin" }, {
   responses: { 201: jsonResponse(InvitationSchema, "Invitation sent"), ...problemResponses(400, 409, 413, 422) },
 });
 
-const listRoute = securedRoute({ session: true, orgRole: "admin" }, {
+const listRoute = securedRoute({ session: true, orgAction: "invitations.list" }, {
   method: "get",
   path: `${API}/orgs/{id}/invitations`,
   tags,
@@ -28,7 +28,7 @@ const listRoute = securedRoute({ session: true, orgRole: "admin" }, {
   responses: { 200: jsonResponse(InvitationPage, "Pending invitations"), ...problemResponses(422) },
 });
 
-const revokeRoute = securedRoute({ session: true, orgRole: "admin" }, {
+const revokeRoute = securedRoute({ session: true, orgAction: "invitation.revoke" }, {
   method: "delete",
   path: `${API}/orgs/{id}/invitations/{invitation_id}`,
   tags,

@@ -2,7 +2,8 @@ import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { limitsInForce, mostGenerous } from "./orgs.policy";
-import { orgLimitsOfUser, roleIn, SHARING_ROLES } from "./orgs.repo";
+import { orgLimitsOfUser, roleIn } from "./orgs.repo";
+import { orgRoleMay } from "../../db/org-roles";
 
 /**
  * What other features may ask about organizations (the personalization issue: alerts, saved
@@ -35,6 +36,6 @@ export async function limitsFor(ctx: RequestContext, actor: Actor): Promise<{ ma
 export async function shareRefusal(ctx: RequestContext, actor: Actor, orgId: string): Promise<AppError | null> {
   const member = await roleIn(ctx.db, orgId, actor.userId);
   if (!member) return new AppError("not_found", "Organization not found");
-  if (SHARING_ROLES.includes(member.role)) return null;
+  if (orgRoleMay(member.role, "share")) return null;
   return new AppError("forbidden", "Sharing needs the owner, admin or member role in the organization (a viewer cannot share)");
 }

@@ -1,9 +1,11 @@
-import { orgRoleAtLeast, type OrgRole } from "../../identity/actor";
+import type { OrgRole } from "../../identity/actor";
+import { leastRoleFor, orgRoleMay, type OrgAction } from "../../db/org-roles";
 import type { Plan, PlanLimits } from "../../platform/config";
 
 /**
  * The organization rules of shared/API.md as pure functions, so they are tested without the
- * runtime. The repositories enforce the same rules again inside their guarded statements (so a
+ * runtime. Who may take which action comes from the one table of rules (db/org-roles.ts,
+ * ORG_RULES); these add the rules that are not about the actor's role (the last owner). The repositories enforce the same rules again inside their guarded statements (so a
  * concurrent change cannot slip between check and write); these functions decide which error a
  * refused change gets, and refuse early with a clear message.
  */
@@ -19,8 +21,9 @@ export type Decision = { ok: true } | { ok: false; code: "forbidden" | "conflict
 const ok: Decision = { ok: true };
 const no = (code: "forbidden" | "conflict" | "not_found", detail: string): Decision => ({ ok: false, code, detail });
 
-const isOwner = (a: OrgActor) => a.viaSuperuser || a.role === "owner";
-const isAdmin = (a: OrgActor) => a.viaSuperuser || (a.role !== null && orgRoleAtLeast(a.role, "admin"));
+/** Whether the actor may take `action` (ORG_RULES); a superuser acting across organizations may take every one. */
+export const actorMay = (a: OrgActor, action: OrgAction, opts: { ownersInvolved?: boolean } = {}) =>
+  a.viaSuperuser || (a.role !== null && orgRoleMay(a.role, action, opts));
 
 export const LAST_OWNER =
   "The last owner of an organization cannot be demoted, removed or leave: make another member owner first, or delete the organization";
@@ -31,8 +34,9 @@ export const LAST_OWNER =
  */
 export function decideRoleChange(p: { actor: OrgActor; targetRole: OrgRole | null; newRole: OrgRole; otherOwners: number }): Decision {
   if (p.targetRole === null) return no("not_found", "Member not found");
-  if (!isAdmin(p.actor)) return no("forbidden", "Changing roles needs the admin role in the organization");
-  if ((p.targetRole === "owner" || p.newRole === "owner") && !isOwner(p.actor)) return no("forbidden", "Only an owner makes or unmakes owners");
+  const ownersInvolved = p.targetRole === "owner" || p.newRole === "owner";
+  if (!actorMay(p.actor, "member.change_role")) return no("forbidden", `Changing roles needs the ${leastRoleFor("member.change_role")} role in the organization`);
+  if (ownersInvolved && !actorMay(p.actor, "member.change_role", { ownersInvolved })) return no("forbidden", "Only an owner makes or unmakes owners");
   if (p.targetRole === "owner" && p.newRole !== "owner" && p.otherOwners === 0) return no("conflict", LAST_OWNER);
   return ok;
 }
@@ -43,16 +47,16 @@ export function decideRoleChange(p: { actor: OrgActor; targetRole: OrgRole | nul
  */
 export function decideRemoval(p: { actor: OrgActor; self: boolean; targetRole: OrgRole | null; otherOwners: number }): Decision {
   if (p.targetRole === null) return no("not_found", "Member not found");
-  if (!p.self && !isAdmin(p.actor)) return no("forbidden", "Removing a member needs the admin role in the organization");
-  if (!p.self && p.targetRole === "owner" && !isOwner(p.actor)) return no("forbidden", "Only an owner removes an owner");
+  if (!p.self && !actorMay(p.actor, "member.remove")) return no("forbidden", `Removing a member needs the ${leastRoleFor("member.remove")} role in the organization`);
+  if (!p.self && p.targetRole === "owner" && !actorMay(p.actor, "member.remove", { ownersInvolved: true })) return no("forbidden", "Only an owner removes an owner");
   if (p.targetRole === "owner" && p.otherOwners === 0) return no("conflict", LAST_OWNER);
   return ok;
 }
 
 /** Inviting with `role`: admin+; an owner invitation only from an owner. */
 export function decideInvite(p: { actor: OrgActor; role: OrgRole }): Decision {
-  if (!isAdmin(p.actor)) return no("forbidden", "Inviting needs the admin role in the organization");
-  if (p.role === "owner" && !isOwner(p.actor)) return no("forbidden", "Only an owner invites an owner");
+  if (!actorMay(p.actor, "invitation.create")) return no("forbidden", `Inviting needs the ${leastRoleFor("invitation.create")} role in the organization`);
+  if (p.role === "owner" && !actorMay(p.actor, "invitation.create", { ownersInvolved: true })) return no("forbidden", "Only an owner invites an owner");
   return ok;
 }
 

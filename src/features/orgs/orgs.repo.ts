@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { favorites, organizationMembers, organizations, tenders, users } from "../../db/tables";
 import { markTrialStartedIf } from "../users/users.repo";
-import { ORG_ROLES, type OrgRole } from "../../identity/actor";
+import type { OrgRole } from "../../identity/actor";
+import { orgRolesFor, orgRolesSql, type OrgAction } from "../../db/org-roles";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../../identity/membership";
 
@@ -10,17 +11,15 @@ export type NewOrg = typeof organizations.$inferInsert;
 
 const om = organizationMembers;
 
-/** SQL list of role literals for `IN (…)`. */
-const roleList = (roles: readonly OrgRole[]) => sql.join(roles.map((r) => sql`${r}`), sql`, `);
-
 /**
- * SQL condition: the acting member holds one of `roles` in the organization right now (read inside
- * the guarded statement, so an actor demoted a moment ago cannot still act). A superuser acting
- * across organizations holds no membership and passes.
+ * SQL condition: the acting member holds, in the organization right now, a role that may take
+ * `action` (ORG_RULES; `ownersInvolved`: the action makes, unmakes, removes or invites an owner).
+ * Read inside the guarded statement, so an actor demoted a moment ago cannot still act. A
+ * superuser acting across organizations holds no membership and passes.
  */
-export function actorHolds(m: OrgMembership, roles: readonly OrgRole[]): SQL {
+export function actorMay(m: OrgMembership, action: OrgAction, opts: { ownersInvolved?: boolean } = {}): SQL {
   if (m.viaSuperuser) return sql`1`;
-  return sql`EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${m.orgId} AND a.user_id = ${m.userId} AND a.role IN (${roleList(roles)}))`;
+  return sql`EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${m.orgId} AND a.user_id = ${m.userId} AND a.role IN (${orgRolesSql(action, opts)}))`;
 }
 
 /** SQL: the number of owners of the organization other than `userId`. */
@@ -104,15 +103,12 @@ export const orgLimitsOfUser = (db: Db, userId: string) =>
     .innerJoin(organizations, eq(organizations.id, om.organizationId))
     .where(eq(om.userId, userId));
 
-/** The roles that may share notes and favorites with an organization (a viewer only reads). */
-export const SHARING_ROLES: readonly OrgRole[] = ["owner", "admin", "member"];
-
 /**
- * SQL condition: `userId` may share with organization `orgId` right now (owner, admin or member),
+ * SQL condition: `userId` may share with organization `orgId` right now (ORG_RULES' `share`),
  * read inside the guarded write so a removal or a demotion a moment ago counts.
  */
 export const maySharePredicate = (userId: string, orgId: string): SQL =>
-  sql`EXISTS (SELECT 1 FROM organization_members s WHERE s.organization_id = ${orgId} AND s.user_id = ${userId} AND s.role IN (${roleList(SHARING_ROLES)}))`;
+  sql`EXISTS (SELECT 1 FROM organization_members s WHERE s.organization_id = ${orgId} AND s.user_id = ${userId} AND s.role IN (${orgRolesSql("share")}))`;
 
 /**
  * SQL condition for a read of shared items (notes, favorites): the item's organization
@@ -127,18 +123,18 @@ export const sharedItemVisible = (orgColumn: SQL | { getSQL(): SQL }, authorColu
     AND EXISTS (SELECT 1 FROM organization_members w WHERE w.organization_id = ${orgColumn} AND w.user_id = ${authorColumn}))`;
 
 /**
- * SQL condition: `userId` belongs to `orgId` (at least `roles`, when given). For statements that
- * follow a guarded membership change in the same batch and must apply only to its outcome.
+ * SQL condition: `userId` belongs to `orgId` (with a role that may take `action`, when given). For
+ * statements that follow a guarded membership change in the same batch and must apply only to its outcome.
  */
-export const isMemberSql = (orgId: string, userId: string, roles?: readonly OrgRole[]): SQL =>
-  sql`EXISTS (SELECT 1 FROM organization_members x WHERE x.organization_id = ${orgId} AND x.user_id = ${userId}${roles ? sql` AND x.role IN (${roleList(roles)})` : sql``})`;
+export const isMemberSql = (orgId: string, userId: string, action?: OrgAction, opts: { ownersInvolved?: boolean } = {}): SQL =>
+  sql`EXISTS (SELECT 1 FROM organization_members x WHERE x.organization_id = ${orgId} AND x.user_id = ${userId}${action ? sql` AND x.role IN (${orgRolesSql(action, opts)})` : sql``})`;
 
-/** The organizations where `userId` may share (owner, admin, member), at most `limit`. */
+/** The organizations where `userId` may share (ORG_RULES' `share`), at most `limit`. */
 export const sharingOrgsOf = (db: Db, userId: string, limit: number) =>
   db
     .select({ orgId: om.organizationId })
     .from(om)
-    .where(and(eq(om.userId, userId), inArray(om.role, [...SHARING_ROLES])))
+    .where(and(eq(om.userId, userId), inArray(om.role, [...orgRolesFor("share")])))
     .limit(limit);
 
 /** `userId`'s role in `orgId`, or none (read from D1, to explain a refused share). */
@@ -164,17 +160,17 @@ export function orgRepo(db: Db, m: OrgMembership) {
       db
         .update(organizations)
         .set({ ...patch, updatedAt: now })
-        .where(and(eq(organizations.id, orgId), actorHolds(m, ["owner", "admin"])))
+        .where(and(eq(organizations.id, orgId), actorMay(m, "org.update")))
         .returning(),
 
     /** SQL condition: the acting member is (still) an owner, for the deletion's batch. */
-    actorIsOwner: () => actorHolds(m, ["owner"]),
+    actorIsOwner: () => actorMay(m, "org.delete"),
 
     /** Deletes the organization when the actor is (still) an owner; memberships and invitations cascade. */
     remove: () =>
       db
         .delete(organizations)
-        .where(and(eq(organizations.id, orgId), actorHolds(m, ["owner"])))
+        .where(and(eq(organizations.id, orgId), actorMay(m, "org.delete")))
         .returning({ id: organizations.id }),
 
     memberIds: () => db.select({ userId: om.userId }).from(om).where(inOrg),
@@ -221,7 +217,7 @@ export function orgRepo(db: Db, m: OrgMembership) {
           and(
             inOrg,
             eq(om.userId, userId),
-            sql`CASE WHEN ${om.role} = 'owner' OR ${role} = 'owner' THEN ${actorHolds(m, ["owner"])} ELSE ${actorHolds(m, ["owner", "admin"])} END`,
+            sql`CASE WHEN ${om.role} = 'owner' OR ${role} = 'owner' THEN ${actorMay(m, "member.change_role", { ownersInvolved: true })} ELSE ${actorMay(m, "member.change_role")} END`,
             sql`(${om.role} <> 'owner' OR ${role} = 'owner' OR ${otherOwners(orgId, userId)} > 0)`,
           ),
         )
@@ -240,7 +236,7 @@ export function orgRepo(db: Db, m: OrgMembership) {
             eq(om.userId, userId),
             userId === m.userId && !m.viaSuperuser
               ? undefined
-              : sql`CASE WHEN ${om.role} = 'owner' THEN ${actorHolds(m, ["owner"])} ELSE ${actorHolds(m, ["owner", "admin"])} END`,
+              : sql`CASE WHEN ${om.role} = 'owner' THEN ${actorMay(m, "member.remove", { ownersInvolved: true })} ELSE ${actorMay(m, "member.remove")} END`,
             sql`(${om.role} <> 'owner' OR ${otherOwners(orgId, userId)} > 0)`,
           ),
         )
@@ -278,7 +274,7 @@ export function orgRepo(db: Db, m: OrgMembership) {
         .innerJoin(tenders, eq(tenders.id, favorites.tenderId))
         // The reader's membership too, read here and not from the access cache: a member removed a
         // moment ago sees nothing, whichever isolate answers.
-        .where(and(eq(favorites.organizationId, orgId), actorHolds(m, ORG_ROLES), opts.before ? lt(favorites.id, opts.before) : undefined))
+        .where(and(eq(favorites.organizationId, orgId), actorMay(m, "shared.read"), opts.before ? lt(favorites.id, opts.before) : undefined))
         .orderBy(desc(favorites.id))
         .limit(opts.limit + 1),
   };

@@ -30,7 +30,7 @@ const listRoute = securedRoute({ session: true }, {
   responses: { 200: jsonResponse(OrgPage, "Organizations"), ...problemResponses(422) },
 });
 
-const getRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+const getRoute = securedRoute({ session: true, orgAction: "org.view" }, {
   method: "get",
   path: `${API}/orgs/{id}`,
   tags,
@@ -39,7 +39,7 @@ const getRoute = securedRoute({ session: true, orgRole: "viewer" }, {
   responses: { 200: jsonResponse(OrgSchema, "Organization") },
 });
 
-const updateRoute = securedRoute({ session: true, orgRole: "admin" }, {
+const updateRoute = securedRoute({ session: true, orgAction: "org.update" }, {
   method: "patch",
   path: `${API}/orgs/{id}`,
   tags,
@@ -48,7 +48,7 @@ const updateRoute = securedRoute({ session: true, orgRole: "admin" }, {
   responses: { 200: jsonResponse(OrgSchema, "Updated"), ...problemResponses(400, 413, 422) },
 });
 
-const deleteRoute = securedRoute({ session: true, orgRole: "owner", fresh: true }, {
+const deleteRoute = securedRoute({ session: true, orgAction: "org.delete", fresh: true }, {
   method: "delete",
   path: `${API}/orgs/{id}`,
   tags,
@@ -57,7 +57,7 @@ const deleteRoute = securedRoute({ session: true, orgRole: "owner", fresh: true 
   responses: { 204: NoContent },
 });
 
-const membersRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+const membersRoute = securedRoute({ session: true, orgAction: "members.list" }, {
   method: "get",
   path: `${API}/orgs/{id}/members`,
   tags,
@@ -66,7 +66,7 @@ const membersRoute = securedRoute({ session: true, orgRole: "viewer" }, {
   responses: { 200: jsonResponse(MemberPage, "Members"), ...problemResponses(422) },
 });
 
-const changeRoleRoute = securedRoute({ session: true, orgRole: "admin" }, {
+const changeRoleRoute = securedRoute({ session: true, orgAction: "member.change_role" }, {
   method: "patch",
   path: `${API}/orgs/{id}/members/{user_id}`,
   tags,
@@ -75,7 +75,7 @@ const changeRoleRoute = securedRoute({ session: true, orgRole: "admin" }, {
   responses: { 200: jsonResponse(MemberSchema, "Updated member"), ...problemResponses(400, 409, 413, 422) },
 });
 
-const removeMemberRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+const removeMemberRoute = securedRoute({ session: true, orgAction: "member.leave" }, {
   method: "delete",
   path: `${API}/orgs/{id}/members/{user_id}`,
   tags,
@@ -84,7 +84,7 @@ const removeMemberRoute = securedRoute({ session: true, orgRole: "viewer" }, {
   responses: { 204: NoContent, ...problemResponses(409) },
 });
 
-const favoritesRoute = securedRoute({ session: true, orgRole: "viewer" }, {
+const favoritesRoute = securedRoute({ session: true, orgAction: "shared.read" }, {
   method: "get",
   path: `${API}/orgs/{id}/favorites`,
   tags,
