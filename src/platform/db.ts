@@ -45,13 +45,19 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Whether `err` (or its cause: drizzle wraps D1 errors) is a UNIQUE violation on `column`. */
-export function isUniqueViolation(err: unknown, column: string): boolean {
+/** Whether `err` or one of its causes (drizzle wraps D1 errors) says `text`. */
+function errorSays(err: unknown, text: string): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (String((e as { message?: string }).message ?? e).includes(`UNIQUE constraint failed: ${column}`)) return true;
+    if (String((e as { message?: string }).message ?? e).includes(text)) return true;
   }
   return false;
 }
+
+/** Whether `err` is a UNIQUE violation on `column`. */
+export const isUniqueViolation = (err: unknown, column: string): boolean => errorSays(err, `UNIQUE constraint failed: ${column}`);
+
+/** Whether `err` is a FOREIGN KEY violation (e.g. a row naming a tender that does not exist). */
+export const isForeignKeyViolation = (err: unknown): boolean => errorSays(err, "FOREIGN KEY constraint failed");
 
 /** `column IN` the values of a JSON array parameter: one bound parameter however many ids (D1 allows 100). */
 export const inJsonArray = (column: unknown, json: string) => sql`${column} IN (SELECT value FROM json_each(${json}))`;

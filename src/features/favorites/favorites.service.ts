@@ -1,3 +1,4 @@
+import { isForeignKeyViolation } from "../../platform/db";
 import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -19,13 +20,6 @@ const fieldsOf = (input: Omit<UpdateFavoriteInput, "bid_status">): FavoriteField
   if (input.bid_amount !== undefined) out.bidAmount = input.bid_amount;
   if (input.organization_id !== undefined) out.organizationId = input.organization_id;
   return out;
-};
-
-const isForeignKeyViolation = (err: unknown) => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (String((e as { message?: string }).message ?? e).includes("FOREIGN KEY constraint failed")) return true;
-  }
-  return false;
 };
 
 /**

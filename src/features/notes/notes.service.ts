@@ -1,3 +1,4 @@
+import { isForeignKeyViolation } from "../../platform/db";
 import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -14,13 +15,6 @@ const cannotShare = () =>
   new AppError("forbidden", "Sharing a note needs the owner, admin or member role in an organization (a viewer cannot share)");
 
 const invalidOrg = (message: string) => new AppError("validation_failed", message, { errors: [{ path: "organization_id", message }] });
-
-const isForeignKeyViolation = (err: unknown) => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (String((e as { message?: string }).message ?? e).includes("FOREIGN KEY constraint failed")) return true;
-  }
-  return false;
-};
 
 /**
  * The organization a note is to be shared with (shared/API.md, notes): `organization_id` when
