@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { expireInvitation, grantRole, insertFavorite, insertTender, setEmailVerified } from "./helpers/fixtures";
-import { call, callWithConfig, createUser, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
+import { call, callAt, callWithConfig, createUser, expectProblem, json, login, movableClock, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 interface Org {
   id: string;
@@ -146,6 +146,17 @@ describe("invitations", () => {
     expect((await call(`orgs/${org.id}/invitations`, { token: invitee.token })).status).toBe(200);
     expect((await json<{ items: unknown[] }>(await call(`orgs/${org.id}/invitations`, { token: owner.token }))).items).toEqual([]);
     expect((await auditRows("org.invitation_sent", org.id)).results).toHaveLength(1);
+    expect((await auditRows("org.invitation_accepted", org.id)).results).toHaveLength(1);
+  });
+
+  it("accepts in the same millisecond still write one membership and one audit row", async () => {
+    const owner = await signedInUser();
+    const org = await newOrg(owner.token);
+    const invitee = await signedInUser();
+    const { token } = await invite(org.id, owner.token, invitee.user.email);
+    const sameInstant = movableClock(); // never advanced: every request sees one `now`
+    const results = await Promise.all([1, 2, 3].map(() => callAt(sameInstant, "invitations/accept", { body: { token }, token: invitee.token })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     expect((await auditRows("org.invitation_accepted", org.id)).results).toHaveLength(1);
   });
 

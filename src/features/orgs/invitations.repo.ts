@@ -232,8 +232,11 @@ export const insertMemberFromInvitation = (db: Db, p: { memberId: string; invita
         AND NOT EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${p.invitation.organizationId} AND a.user_id = ${p.userId})`,
   );
 
-/** SQL: the invitation was spent by the batch running at `now` (for its audit row). */
-export const spentAt = (id: string, now: Date) => sql`EXISTS (SELECT 1 FROM invitations x WHERE x.id = ${id} AND x.accepted_at = ${now.getTime()})`;
+/**
+ * SQL: this batch's membership row exists, so this batch (and no concurrent one) spent the
+ * invitation. A timestamp guard is not enough: two accepts in the same millisecond share `now`.
+ */
+export const joinedBy = (memberId: string) => sql`EXISTS (SELECT 1 FROM organization_members x WHERE x.id = ${memberId})`;
 
 /** The accepting user's email and whether it is verified. */
 export const userEmail = (db: Db, userId: string) =>

@@ -21,7 +21,7 @@ import {
   membershipOf,
   seatsOf,
   spendInvitation,
-  spentAt,
+  joinedBy,
   userEmail,
 } from "./invitations.repo";
 import { decideInvite, planInForce } from "./orgs.policy";
@@ -169,14 +169,15 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
     if (inv.expiresAt <= now) throw invalidToken("This invitation has expired");
   };
   check();
+  const memberId = newId("mem", now.getTime());
   const [spent] = await runBatch(ctx, [
     spendInvitation(db, inv, actor.userId, me.email, now, ctx.config.PLAN_LIMITS.free.max_users),
-    insertMemberFromInvitation(db, { memberId: newId("mem", now.getTime()), invitation: inv, userId: actor.userId, now }),
+    insertMemberFromInvitation(db, { memberId, invitation: inv, userId: actor.userId, now }),
     auditInsertIf(
       db,
       ctx,
       { userId: actor.userId, action: "org.invitation_accepted", details: { organization_id: inv.organizationId, invitation_id: inv.id, role: inv.role } },
-      spentAt(inv.id, now),
+      joinedBy(memberId),
     ),
   ]);
   if (spent.length === 0) {
