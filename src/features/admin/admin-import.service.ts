@@ -27,7 +27,8 @@ import {
 } from "./admin-import.repo";
 import { assignableRole, isSuperuserActor, publishEndedSessions, statusChangePlan, targetGuard } from "./admin-lifecycle.service";
 import { ImportUserRow, type ImportFailureCode, type ImportInput, type ImportResult } from "./admin-import.schemas";
-import { inviteStatements, NO_PASSWORD } from "./admin-users.service";
+import { inviteStatements } from "./admin-users.service";
+import { NO_PASSWORD } from "../../identity/sign-in-methods";
 import type { LifecycleAction } from "./admin-users.schemas";
 
 const ACTION_FOR_STATUS: Record<UserStatus, LifecycleAction> = { active: "activate", inactive: "deactivate", suspended: "suspend" };

@@ -23,12 +23,7 @@ import { clearLoginFailures, updateUserFields } from "../users/users.repo";
 import type { AdminUserSearchQuery, AdminUserView, CreateUserInput, LifecycleAction, UpdateUserInput } from "./admin-users.schemas";
 import { HOUR } from "../../platform/time";
 
-/**
- * The stored "hash" of an account created without a password. It is not a hash format, so every
- * password fails against it (verifyPassword never matches an unknown format): the account cannot
- * sign in until the emailed set-password link (a `password_reset` token) replaces it.
- */
-export const NO_PASSWORD = "!no-password";
+import { NO_PASSWORD } from "../../identity/sign-in-methods";
 
 const iso = (v: Date | number | null | undefined) => (v === null || v === undefined ? null : new Date(v).toISOString());
 
