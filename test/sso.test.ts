@@ -254,6 +254,17 @@ describe("POST /orgs/{id}/domains/{domain}/verify over DNS-over-HTTPS (a local r
     expect((await withDoh(`orgs/${b.orgId}/domains/${domain}/verify`, { method: "POST", token: b.owner.token })).status).toBe(200);
   });
 
+  it("two organizations verifying one domain at once: exactly one holds it", async () => {
+    const [a, b] = await Promise.all([ownerWithOrg(), ownerWithOrg()]);
+    const domain = uniqueDomain();
+    const claims = await Promise.all([a, b].map(async (o) => json<DomainOut>(await call(`orgs/${o.orgId}/domains`, { body: { domain }, token: o.owner.token }))));
+    await publish(claims[0]!.verification_record.name, claims.map((c) => c.verification_record.value));
+    const results = await Promise.all([a, b].map((o) => withDoh(`orgs/${o.orgId}/domains/${domain}/verify`, { method: "POST", token: o.owner.token })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    const verified = await env.DB.prepare("SELECT count(*) AS n FROM org_domains WHERE domain = ? AND verified_at IS NOT NULL").bind(domain).first("n");
+    expect(verified).toBe(1);
+  });
+
   it("a resolver that does not answer in time, or fails, → 503 and nothing verified; the verify route is rate-limited per organization", async () => {
     const { owner, orgId } = await ownerWithOrg();
     for (const domain of [uniqueDomain("slow-"), uniqueDomain("servfail-")]) {
