@@ -81,7 +81,7 @@ export async function putSso(ctx: RequestContext, m: OrgMembership, input: z.inf
   if (!before && sealedSecret === undefined) {
     throw new AppError("validation_failed", "client_secret is required to set up SSO", { errors: [{ path: "client_secret", message: "required on the first PUT" }] });
   }
-  await runBatch(ctx, [
+  const [written] = await runBatch(ctx, [
     repo.upsert({ issuer, clientId: input.client_id, sealedSecret, enforceSso: input.enforce_sso, defaultRole: input.default_role, enabled: input.enabled }, now),
     auditInsertIf(
       db,
@@ -104,7 +104,9 @@ export async function putSso(ctx: RequestContext, m: OrgMembership, input: z.inf
     ),
   ]);
   const [row, recent] = await Promise.all([repo.connection(), repo.recent()]);
-  if (!row || row.updatedAt.getTime() !== now.getTime()) {
+  if (written.meta.changes === 0 || !row) {
+    // Not written: the configuration was removed meanwhile (and no secret was sent), or the
+    // actor lost the role since the route's check.
     if (!row && sealedSecret === undefined) throw new AppError("validation_failed", "client_secret is required to set up SSO");
     throw mayNot();
   }
