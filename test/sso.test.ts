@@ -7,6 +7,7 @@ import { addMember, grantRole, orgWithMembers } from "./helpers/fixtures";
 import {
   call,
   callWithConfig,
+  codeAt,
   expectProblem,
   json,
   randomIp,
@@ -313,6 +314,19 @@ describe("enforce_sso", () => {
     await expectProblem(await passwordLogin(staff.email, "wrong-password-entirely-1"), 401, "invalid_credentials");
     // An unknown address at the domain: the same 401 as anywhere.
     await expectProblem(await passwordLogin(`${unique("nobody")}@${domain}`), 401, "invalid_credentials");
+  });
+
+  it("a user with 2FA on gets sso_required after the password, and no mfa_token", async () => {
+    const { owner, orgId, domain } = await enforcingOrg({ enforce: false });
+    const staff = await accountAt(`${unique("totp")}@${domain}`);
+    const tokens = await json<{ access_token: string }>(await passwordLogin(staff.email));
+    const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token: tokens.access_token }));
+    const enable = await call("auth/mfa/totp/enable", { body: { code: await codeAt(setup.secret, Math.floor(Date.now() / 1000) - 30) }, token: tokens.access_token });
+    expect(enable.status).toBe(200);
+    expect((await json<Record<string, unknown>>(await passwordLogin(staff.email))).mfa_required).toBe(true);
+    expect((await call(`orgs/${orgId}/sso`, { method: "PUT", body: config({ enforce_sso: true }), token: owner.token })).status).toBe(200);
+    const refused = await problem(await passwordLogin(staff.email), 403, "sso_required");
+    expect(refused).not.toHaveProperty("mfa_token");
   });
 
   it("superusers are exempt; other domains, enforce_sso off, SSO disabled and an unverified domain do not enforce", async () => {
