@@ -32,6 +32,8 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             setupFiles: ["./test/helpers/setup.ts"],
+            // A local DNS-over-HTTPS responder for domain verification (issue 17): Node-side, since a test in workerd cannot listen.
+            globalSetup: ["./test/helpers/doh-server.ts"],
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
             exclude: ["test/node/**", "test/browser/**"],
             testTimeout: 60_000,

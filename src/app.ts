@@ -17,6 +17,7 @@ import { registerProfile } from "./features/profile/profile.routes";
 import { registerGdpr } from "./features/gdpr/gdpr.routes";
 import { registerSessions } from "./features/sessions/sessions.routes";
 import { registerOrgs } from "./features/orgs/orgs.routes";
+import { registerSso } from "./features/sso/sso.routes";
 import { onMemberDeparture } from "./features/orgs/member-departure";
 import { unshareNotesStatement } from "./features/notes/notes.repo";
 import { unshareFavoritesStatement } from "./features/favorites/favorites.repo";
@@ -147,6 +148,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerApiKeys(app);
   registerAdmin(app);
   registerOrgs(app);
+  registerSso(app);
   registerAdminOrgs(app); // after the organization routes: the order of the OpenAPI document
   registerTenders(app);
   registerFavorites(app);

@@ -57,6 +57,15 @@ const noteOfA: Prepare = async (w) =>
 const alertOfA: Prepare = async (w) =>
   ({ params: { id: (await created<{ id: string }>(await call("me/alerts", { body: { name: "a", criteria: { keywords: ["bridge"] }, notification_frequency: "daily_digest" }, token: w.a.token }))).id }, body: { name: "B was here" } });
 
+/** A's organization with SSO configured. */
+const ssoOfA: Prepare = async (w) => {
+  await created(await call(`orgs/${w.orgA}/sso`, { method: "PUT", body: { issuer: "https://idp.a.example", client_id: "a", client_secret: "a-secret" }, token: w.a.token }));
+  return { params: { id: w.orgA } };
+};
+/** A domain claimed by A's organization. */
+const domainOfA: Prepare = async (w) =>
+  ({ params: { id: w.orgA, domain: (await created<{ domain: string }>(await call(`orgs/${w.orgA}/domains`, { body: { domain: `${unique("isoa")}.test` }, token: w.a.token }))).domain } });
+
 /** One line per operation with a path id. */
 const MATRIX: Record<string, Prepare> = {
   "DELETE /api/v1/me/sessions/{id}": async (w) => ({ params: { id: w.a.tokens.session_id } }),
@@ -77,6 +86,13 @@ const MATRIX: Record<string, Prepare> = {
     return { params: { id: w.orgA, invitation_id: inv.id } };
   },
   "GET /api/v1/orgs/{id}/favorites": orgOnly,
+  "GET /api/v1/orgs/{id}/sso": ssoOfA,
+  "PUT /api/v1/orgs/{id}/sso": async (w) => ({ ...(await ssoOfA(w)), body: { issuer: "https://idp.b.example", client_id: "b", client_secret: "b-secret" } }),
+  "DELETE /api/v1/orgs/{id}/sso": ssoOfA,
+  "GET /api/v1/orgs/{id}/domains": orgOnly,
+  "POST /api/v1/orgs/{id}/domains": async (w) => ({ params: { id: w.orgA }, body: { domain: `${unique("isob")}.test` } }),
+  "DELETE /api/v1/orgs/{id}/domains/{domain}": domainOfA,
+  "POST /api/v1/orgs/{id}/domains/{domain}/verify": domainOfA,
   "PATCH /api/v1/me/favorites/{id}": favoriteOfA,
   "DELETE /api/v1/me/favorites/{id}": favoriteOfA,
   "DELETE /api/v1/me/saved-searches/{id}": savedSearchOfA,

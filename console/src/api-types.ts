@@ -569,7 +569,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Five consecutive wrong passwords lock the email for unknown devices (423 `account_locked`). A device that signed in before sends back its `device_token` (in the body, or the console's `__Secure-keel_device` cookie) and is judged by its own failures and lock instead, so a lock someone else set does not keep it out. A refusal's `Retry-After` is the wait after which the same request passes every limit on its path.
+         * @description Five consecutive wrong passwords lock the email for unknown devices (423 `account_locked`). A device that signed in before sends back its `device_token` (in the body, or the console's `__Secure-keel_device` cookie) and is judged by its own failures and lock instead, so a lock someone else set does not keep it out. A refusal's `Retry-After` is the wait after which the same request passes every limit on its path. Once the password is proven, an address at a verified domain of an organization that enforces SSO answers 403 `sso_required` with `sso_url` (superusers exempt).
          */
         post: {
             parameters: {
@@ -611,7 +611,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -732,7 +732,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -856,7 +856,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -953,7 +953,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1041,7 +1041,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1145,7 +1145,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1431,7 +1431,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1543,7 +1543,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1671,7 +1671,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1801,7 +1801,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1916,7 +1916,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2009,7 +2009,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2117,7 +2117,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2216,7 +2216,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2331,7 +2331,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2453,7 +2453,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2550,7 +2550,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2643,7 +2643,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2736,7 +2736,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2829,7 +2829,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2925,7 +2925,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3018,7 +3018,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3111,7 +3111,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3219,7 +3219,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3308,7 +3308,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3417,7 +3417,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3529,7 +3529,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3642,7 +3642,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3755,7 +3755,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3868,7 +3868,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3992,7 +3992,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4107,7 +4107,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4229,7 +4229,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4330,7 +4330,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4438,7 +4438,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4554,7 +4554,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4663,7 +4663,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4780,7 +4780,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4872,7 +4872,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4997,7 +4997,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5119,7 +5119,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5253,7 +5253,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5363,7 +5363,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5483,7 +5483,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5582,7 +5582,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5675,7 +5675,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5776,7 +5776,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5884,7 +5884,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5979,7 +5979,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6089,7 +6089,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6196,7 +6196,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6308,7 +6308,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6428,7 +6428,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6544,7 +6544,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6657,7 +6657,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6769,7 +6769,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6888,7 +6888,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7011,7 +7011,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7082,6 +7082,782 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{id}/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's OpenID provider (admin+): the configuration, never the client secret, and the last 20 SSO sign-ins and errors
+         * @description 404 `not_found` when SSO is not configured.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description SSO configuration */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SsoConfig"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Create or replace the organization's OpenID provider (admin+); the client secret is sealed at rest and never returned
+         * @description The issuer must be https (http://127.0.0.1 or localhost in development only). `client_secret` is required the first time; without it an update keeps the stored one. `enforce_sso: true` makes password, email-code and social sign-in of an address at a verified domain answer 403 `sso_required`. Audited.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SsoConfigInput"];
+                };
+            };
+            responses: {
+                /** @description Saved */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SsoConfig"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove the organization's SSO (admin+); its domains stay claimed. Audited */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's claimed email domains with the TXT record that verifies each (admin+) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Domains */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrgDomainList"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Claim an email domain (admin+): publish the returned TXT record, then verify
+         * @description 422 `validation_failed` for a name that is not a domain or a public mail service (gmail.com, outlook.com …); 409 `conflict` when another organization holds it verified or this one already claimed it; 409 `limit_reached` past MAX_DOMAINS_PER_ORG. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DomainInput"];
+                };
+            };
+            responses: {
+                /** @description Claimed */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrgDomain"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: conflict, limit_reached */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/domains/{domain}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a claimed domain, verified or not (admin+). Audited */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    domain: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/domains/{domain}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a claimed domain by its TXT record, looked up over DNS-over-HTTPS (admin+)
+         * @description 200 with `verified_at` once the record holds the expected value (at once when already verified). 409 `conflict` with `expected` and `found` when it does not, or when another organization verified the domain meanwhile; 429 `rate_limited` past RATE_DOMAIN_VERIFY_PER_ORG; 503 `service_unavailable` when the resolver (DOH_URL) cannot be asked. Audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    domain: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Verified */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrgDomain"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: conflict, limit_reached */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/orgs": {
         parameters: {
             query?: never;
@@ -7123,7 +7899,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7224,7 +8000,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7337,7 +8113,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7444,7 +8220,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7573,7 +8349,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7671,7 +8447,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7773,7 +8549,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7888,7 +8664,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7995,7 +8771,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8104,7 +8880,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8214,7 +8990,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8319,7 +9095,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8417,7 +9193,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8526,7 +9302,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8639,7 +9415,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8748,7 +9524,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8846,7 +9622,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8954,7 +9730,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9049,7 +9825,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9159,7 +9935,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9266,7 +10042,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9546,7 +10322,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9645,7 +10421,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9735,7 +10511,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9845,7 +10621,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9946,7 +10722,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10064,7 +10840,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10174,7 +10950,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10278,7 +11054,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10429,7 +11205,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
@@ -11222,6 +11998,68 @@ export interface components {
         };
         AcceptInvitationInput: {
             token: string;
+        };
+        SsoConfig: {
+            organization_id: string;
+            issuer: string;
+            client_id: string;
+            /** @enum {boolean} */
+            client_secret_set: true;
+            enforce_sso: boolean;
+            /** @enum {string} */
+            default_role: "admin" | "member" | "viewer";
+            enabled: boolean;
+            created_at: string;
+            updated_at: string;
+            /** @description The last 20 SSO sign-ins and errors, newest first */
+            recent: components["schemas"]["SsoSignIn"][];
+        };
+        SsoSignIn: {
+            at: string;
+            email: string;
+            outcome: string;
+        };
+        SsoConfigInput: {
+            /**
+             * @description The provider's issuer URL (https; http://127.0.0.1 or localhost in development only)
+             * @example https://login.example.com/realms/acme
+             */
+            issuer: string;
+            client_id: string;
+            /** @description Write only: sealed at rest, never returned. Required on the first PUT; leave it out to keep the stored one. */
+            client_secret?: string;
+            /**
+             * @description Password, email-code and social sign-in of an address at a verified domain answer 403 `sso_required`
+             * @default false
+             */
+            enforce_sso: boolean;
+            /**
+             * @description The role a first SSO sign-in joins with
+             * @default member
+             * @enum {string}
+             */
+            default_role: "admin" | "member" | "viewer";
+            /** @default true */
+            enabled: boolean;
+        };
+        OrgDomainList: {
+            items: components["schemas"]["OrgDomain"][];
+        };
+        OrgDomain: {
+            domain: string;
+            /** @description Publish this TXT record, then POST …/verify */
+            verification_record: {
+                /** @enum {string} */
+                type: "TXT";
+                name: string;
+                value: string;
+            };
+            verified_at: string | null;
+            created_at: string;
+        };
+        DomainInput: {
+            /** @example example.com */
+            domain: string;
         };
         AdminOrganizationPage: {
             items: components["schemas"]["AdminOrganization"][];

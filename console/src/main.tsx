@@ -5,6 +5,7 @@ import { AccountView } from "./views/account";
 import { AuditView } from "./views/audit";
 import { ForgotView, RegisterView, SignInView } from "./views/auth";
 import { OrgDetailView, OrgsView } from "./views/orgs";
+import { MyOrgsSsoView, OrgSsoView } from "./views/org-sso";
 import { StatsView } from "./views/stats";
 import { UserDetailView } from "./views/user-detail";
 import { UsersView } from "./views/users";
@@ -40,6 +41,7 @@ function Nav({ session, path }: { session: Session; path: string }) {
           </>
         ) : null}
         {item("/console/account", "My account")}
+        {item("/console/org-sso", "Organization SSO")}
       </ul>
     </nav>
   );
@@ -50,6 +52,8 @@ function View({ path, session }: { path: string; session: Session }) {
   if (user) return <UserDetailView id={decodeURIComponent(user[1]!)} />;
   const org = /^\/console\/orgs\/([^/]+)$/.exec(path);
   if (org) return <OrgDetailView id={decodeURIComponent(org[1]!)} />;
+  const orgSso = /^\/console\/org-sso\/([^/]+)$/.exec(path);
+  if (orgSso) return <OrgSsoView id={decodeURIComponent(orgSso[1]!)} />;
   switch (path) {
     case "/console/users":
       return <UsersView />;
@@ -61,6 +65,8 @@ function View({ path, session }: { path: string; session: Session }) {
       return <StatsView />;
     case "/console/account":
       return <AccountView session={session} />;
+    case "/console/org-sso":
+      return <MyOrgsSsoView />;
     default:
       return (
         <section>

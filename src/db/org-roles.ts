@@ -49,6 +49,8 @@ export const ORG_RULES = {
   "share": { least: "member" },
   /** GET /orgs/{id}/favorites: reading what members shared. */
   "shared.read": { least: "viewer" },
+  /** GET / PUT / DELETE /orgs/{id}/sso and the organization's domains (issue 17): who signs in to the organization, and how. */
+  "sso.manage": { least: "admin" },
 } as const satisfies Record<string, OrgRule>;
 export type OrgAction = keyof typeof ORG_RULES;
 export const ORG_ACTIONS = Object.keys(ORG_RULES) as OrgAction[];

@@ -161,6 +161,15 @@ export const ConfigSchema = z.object({
   INVITES_PER_ADDRESS_PER_WEEK: int(1, 1000).default(3),
   /** Days a new organization's `team` trial lasts before its limits fall back to `free`. */
   TRIAL_DAYS: int(0, 365).default(14),
+  // Organization SSO and verified domains (issue 17, point 4).
+  /** DNS-over-HTTPS resolver (JSON API, `?name=&type=TXT`) that domain verification asks; https only (http://127.0.0.1/localhost in development). */
+  DOH_URL: z.url().default("https://cloudflare-dns.com/dns-query"),
+  /** Milliseconds a domain verification waits for the resolver: a slow resolver must not hold the request. */
+  DOH_TIMEOUT_MS: int(100, 30_000).default(5000),
+  /** Domain verifications per organization (each makes an outbound DNS request). */
+  RATE_DOMAIN_VERIFY_PER_ORG: rate.default({ limit: 30, windowSeconds: 3600 }),
+  /** Domains one organization may claim: bounds what one organization stores and verifies. */
+  MAX_DOMAINS_PER_ORG: int(1, 1000).default(20),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

@@ -16,6 +16,7 @@ export const ERRORS = {
   account_inactive: { status: 403, title: "Account is not active" },
   password_expired: { status: 403, title: "Password expired" },
   terms_update_required: { status: 403, title: "New terms or privacy policy must be accepted" },
+  sso_required: { status: 403, title: "This address signs in through its organization's single sign-on" },
   forbidden: { status: 403, title: "Forbidden" },
   insufficient_scope: { status: 403, title: "API key lacks the required scope" },
   not_found: { status: 404, title: "Not found" },

@@ -63,7 +63,7 @@ const loginRoute = createRoute({
   tags,
   summary: "Sign in with email and password",
   description:
-    "Five consecutive wrong passwords lock the email for unknown devices (423 `account_locked`). A device that signed in before sends back its `device_token` (in the body, or the console's `__Secure-keel_device` cookie) and is judged by its own failures and lock instead, so a lock someone else set does not keep it out. A refusal's `Retry-After` is the wait after which the same request passes every limit on its path.",
+    "Five consecutive wrong passwords lock the email for unknown devices (423 `account_locked`). A device that signed in before sends back its `device_token` (in the body, or the console's `__Secure-keel_device` cookie) and is judged by its own failures and lock instead, so a lock someone else set does not keep it out. A refusal's `Retry-After` is the wait after which the same request passes every limit on its path. Once the password is proven, an address at a verified domain of an organization that enforces SSO answers 403 `sso_required` with `sso_url` (superusers exempt).",
   request: jsonBody(LoginInput),
   responses: {
     200: jsonResponse(z.union([TokensSchema, CookieTokensSchema, MfaRequiredSchema]), "Signed in (CookieTokens with refresh_token_delivery=cookie), or a second factor is required"),

@@ -13,6 +13,7 @@ import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { MINUTE } from "../../platform/time";
 import { openSession } from "../sessions/sessions.service";
+import { assertSsoNotRequired } from "../sso/sso.service";
 import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
@@ -126,6 +127,10 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
 async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: boolean, input: { password: string; device_name?: string }, device: Device | null) {
   const { db, now, config } = ctx;
   assertMayLogIn(ctx, user);
+  // Asked only now that the password is proven: an organization that enforces SSO for this
+  // address's domain sends it there (403 sso_required), superusers excepted. Asked before the
+  // password, the answer would tell a stranger which addresses are superusers.
+  await assertSsoNotRequired(ctx, user.email, user.id);
   // A hash made under older parameters (or imported from bcrypt/Werkzeug) is upgraded now that
   // the password is known.
   const rehash = needsRehash ? await hashPassword(input.password) : undefined;

@@ -1,0 +1,35 @@
+CREATE TABLE `org_domains` (
+	`id` text PRIMARY KEY NOT NULL,
+	`organization_id` text NOT NULL,
+	`domain` text NOT NULL,
+	`verification_token` text NOT NULL,
+	`created_at` integer DEFAULT (unixepoch() * 1000) NOT NULL,
+	`verified_at` integer,
+	FOREIGN KEY (`organization_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `org_domains_org_domain_unique` ON `org_domains` (`organization_id`,`domain`);--> statement-breakpoint
+CREATE UNIQUE INDEX `org_domains_verified_unique` ON `org_domains` (`domain`) WHERE verified_at IS NOT NULL;--> statement-breakpoint
+CREATE TABLE `org_sso_connections` (
+	`organization_id` text PRIMARY KEY NOT NULL,
+	`issuer` text NOT NULL,
+	`client_id` text NOT NULL,
+	`client_secret_sealed` text NOT NULL,
+	`enforce_sso` integer DEFAULT false NOT NULL,
+	`default_role` text DEFAULT 'member' NOT NULL,
+	`enabled` integer DEFAULT true NOT NULL,
+	`created_at` integer DEFAULT (unixepoch() * 1000) NOT NULL,
+	`updated_at` integer DEFAULT (unixepoch() * 1000) NOT NULL,
+	FOREIGN KEY (`organization_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE TABLE `sso_sign_ins` (
+	`id` text PRIMARY KEY NOT NULL,
+	`organization_id` text NOT NULL,
+	`email` text NOT NULL,
+	`outcome` text NOT NULL,
+	`at` integer NOT NULL,
+	FOREIGN KEY (`organization_id`) REFERENCES `organizations`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `sso_sign_ins_org_at_idx` ON `sso_sign_ins` (`organization_id`,`at`);
