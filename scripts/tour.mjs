@@ -124,7 +124,7 @@ export const STEPS = [
 
   h(""),
   h("GDPR: everything held about you as one JSON document (deleting an account comes at the end)."),
-  { call: ["GET", "/me/export"], auth: auth("AT"), expect: 200, out: "ada-data.json" },
+  { call: ["GET", "/me/export"], auth: auth("AT"), expect: 200, out: "/tmp/keel-ada-data.json" },
 
   h(""),
   h("Passwords: forgot answers 202 whether or not the address exists; a change keeps this session."),
@@ -139,7 +139,8 @@ export const STEPS = [
   { call: ["POST", "/admin/users"], auth: auth("ADMIN_AT"), body: { email: "new-$RUN@example.com", full_name: "New Person" }, expect: 201, capture: { NEW_ID: "id" }, note: "emails a set-password link" },
   { call: ["POST", "/admin/users/$NEW_ID/suspend"], auth: auth("ADMIN_AT"), expect: 200, note: "sessions, access tokens and API keys stop at once" },
   { call: ["POST", "/admin/users/bulk"], auth: auth("ADMIN_AT"), body: { action: "activate", user_ids: ["$NEW_ID"] }, expect: 200 },
-  { call: ["POST", "/admin/users/$NEW_ID/roles"], auth: auth("ADMIN_AT"), body: { role: "moderator", expires_at: "2030-01-01T00:00:00Z" }, expect: 201 },
+  { set: "IN_90_DAYS", shell: `$(node -p 'new Date(Date.now() + 90 * 864e5).toISOString()')`, value: () => new Date(Date.now() + 90 * 864e5).toISOString() },
+  { call: ["POST", "/admin/users/$NEW_ID/roles"], auth: auth("ADMIN_AT"), body: { role: "moderator", expires_at: "$IN_90_DAYS" }, expect: 201, note: "a role that expires" },
   { call: ["POST", "/admin/roles"], auth: auth("ADMIN_AT"), body: { name: "support-$RUN", permissions: ["read:all", "admin:audit"] }, expect: 201 },
   { call: ["GET", "/admin/audit?action=admin.*&limit=50"], auth: auth("ADMIN_AT"), expect: 200 },
   { call: ["GET", "/admin/stats"], auth: auth("ADMIN_AT"), expect: 200 },
