@@ -98,6 +98,16 @@ export function lockGaps(lock) {
   return gaps;
 }
 
+/** npm's output without its EBADENGINE warnings, and how many packages they were about. */
+export function withoutEngineWarnings(text) {
+  const engines = text.match(/EBADENGINE Unsupported engine/g)?.length ?? 0;
+  const rest = text
+    .split("\n")
+    .filter((l) => !/\bEBADENGINE\b/.test(l))
+    .join("\n");
+  return { rest, engines };
+}
+
 /** Installs dependencies if needed. Quiet when nothing is to be done; throws when npm fails. */
 export function ensureInstall() {
   const reason = installReason();
@@ -125,9 +135,8 @@ export function ensureInstall() {
   // about packages that never run on it. They are counted in one line; the rest of npm's
   // output passes through.
   const res = spawnSync(npm, args, { cwd: root, stdio: ["inherit", "inherit", "pipe"], encoding: "utf8", maxBuffer: 64 * 1024 * 1024, shell: process.platform === "win32" });
-  const stderr = res.stderr ?? "";
-  const engines = stderr.match(/EBADENGINE Unsupported engine/g)?.length ?? 0;
-  process.stderr.write(stderr.split("\n").filter((l) => !/\bEBADENGINE\b/.test(l)).join("\n"));
+  const { rest, engines } = withoutEngineWarnings(res.stderr ?? "");
+  process.stderr.write(rest);
   if (engines > 0) {
     console.log(`[ensure-install] ${engines} packages ask for a newer Node than ${process.version}; they run on the project's Node 22 (node_modules/node), so npm's EBADENGINE warnings were left out`);
   }
