@@ -1,6 +1,7 @@
-// Local demo data for `npm start` (shared/API.md, "Local demo data"): two verified users and
-// ~50 tenders, as idempotent SQL (INSERT OR IGNORE with fixed ids, so running it again changes
-// nothing). Plain Node >= 20, no dependencies.
+// Local demo data for `npm start`: two verified users and ~50 tenders, as idempotent SQL
+// (INSERT OR IGNORE with fixed ids). Every start also restores the two demo accounts (active,
+// verified, documented password, no two-factor); `npm run reset` wipes everything else.
+// Plain Node >= 20, no dependencies.
 import { randomBytes, scrypt } from "node:crypto";
 
 export const DEMO_USERS = [
@@ -220,6 +221,14 @@ export function seedSql({ now, hashes }) {
     out.push(
       `INSERT OR IGNORE INTO password_history (id, user_id, password_hash, created_at) SELECT ${q(`pwh_${u.id.slice(4)}`)}, id, password_hash, ${now} FROM users WHERE email = ${q(u.email)} AND NOT EXISTS (SELECT 1 FROM password_history WHERE user_id = ${byEmail});`,
     );
+    // Restore the demo account as documented, whatever a previous tour or console session did
+    // to it: active (not deleted, suspended or locked), verified, the documented email and
+    // password, no two-factor. Skipped if another account has taken its address since.
+    out.push(
+      `UPDATE users SET email = ${q(u.email)}, email_verified = 1, email_verified_at = COALESCE(email_verified_at, ${now}), password_hash = ${q(hash)}, status = 'active', deletion_requested_at = NULL, failed_login_attempts = 0, last_failed_login_at = NULL, locked_until = NULL, two_factor_enabled = 0, updated_at = ${now} WHERE id = ${q(u.id)} AND NOT EXISTS (SELECT 1 FROM users WHERE email = ${q(u.email)} AND id <> ${q(u.id)});`,
+    );
+    out.push(`DELETE FROM mfa_totp WHERE user_id = ${q(u.id)};`);
+    out.push(`DELETE FROM mfa_backup_codes WHERE user_id = ${q(u.id)};`);
     for (const role of u.roles) {
       out.push(
         `INSERT OR IGNORE INTO user_roles (id, user_id, role_id, granted_at) SELECT ${q(`urole_${u.id.slice(4)}_${role.slice(5)}`)}, id, ${q(role)}, ${now} FROM users WHERE email = ${q(u.email)};`,

@@ -98,6 +98,16 @@ export function lockGaps(lock) {
   return gaps;
 }
 
+/** npm's output without its EBADENGINE warnings, and how many packages they were about. */
+export function withoutEngineWarnings(text) {
+  const engines = text.match(/EBADENGINE Unsupported engine/g)?.length ?? 0;
+  const rest = text
+    .split("\n")
+    .filter((l) => !/\bEBADENGINE\b/.test(l))
+    .join("\n");
+  return { rest, engines };
+}
+
 /** Installs dependencies if needed. Quiet when nothing is to be done; throws when npm fails. */
 export function ensureInstall() {
   const reason = installReason();
@@ -120,7 +130,16 @@ export function ensureInstall() {
   }
   console.log(`[ensure-install] ${reason}: running npm ${args.join(" ")}`);
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const res = spawnSync(npm, args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
+  // npm checks every package's `engines` against the Node that runs npm, not the Node 22 that
+  // runs the tools (the `node` devDependency): on Node 20 that is a storm of EBADENGINE warnings
+  // about packages that never run on it. They are counted in one line; the rest of npm's
+  // output passes through.
+  const res = spawnSync(npm, args, { cwd: root, stdio: ["inherit", "inherit", "pipe"], encoding: "utf8", maxBuffer: 64 * 1024 * 1024, shell: process.platform === "win32" });
+  const { rest, engines } = withoutEngineWarnings(res.stderr ?? "");
+  process.stderr.write(rest);
+  if (engines > 0) {
+    console.log(`[ensure-install] ${engines} packages ask for a newer Node than ${process.version}; they run on the project's Node 22 (node_modules/node), so npm's EBADENGINE warnings were left out`);
+  }
   if (res.error) throw res.error;
   if (res.status !== 0) throw new Error(`npm ${args.join(" ")} failed (exit ${res.status ?? res.signal})`);
   const after = installReason();

@@ -5,10 +5,15 @@
 //   3. applies the D1 migrations to the local database (.wrangler/state)
 //   4. seeds the demo users and tenders (idempotent; see scripts/demo-data.mjs)
 //   5. builds the console into public/ (scripts/build-console.mjs)
-//   6. runs `wrangler dev` on http://127.0.0.1:8787 (KEEL_PORT overrides the port)
+//   6. runs `wrangler dev` on http://127.0.0.1:8787 (KEEL_PORT overrides the port) and prints one
+//      short banner once it answers; wrangler's own start-up output is shown only if it fails
+// `npm run reset` (--reset): wipes the local state (.wrangler/state: D1, KV, Durable Objects,
+// queues), migrates and seeds again, and exits. The server must not be running.
+// Every start restores the demo accounts (active, verified, documented password, no 2FA).
 // Runs on plain Node >= 20; wrangler itself runs on the project's Node 22
 // (node_modules/.bin/node, from the `node` devDependency).
 import { spawn, spawnSync } from "node:child_process";
+import net from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -25,6 +30,16 @@ const host = "127.0.0.1";
 const baseUrl = `http://${host}:${port}`;
 
 const log = (msg) => console.log(`[start] ${msg}`);
+const reset = process.argv.includes("--reset");
+const stateDir = path.join(root, ".wrangler", "state");
+
+/** True when something accepts connections on the port (a running keel). */
+const portInUse = (p) =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host, port: p });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
 
 /** [command, leading args] that run wrangler on the project's Node 22. */
 function wranglerCommand() {
@@ -90,12 +105,23 @@ if (!existsSync(devVars)) {
   log(`wrote .dev.vars with a new Ed25519 signing key (kid ${kid}) and data encryption key`);
 }
 
+if (await portInUse(port)) {
+  console.error(`[start] something already answers on ${baseUrl} (another npm start?): stop it first${reset ? ", then npm run reset" : ", or pick another port with KEEL_PORT"}`);
+  process.exit(1);
+}
+
+// 2b. reset -----------------------------------------------------------------------------------
+if (reset) {
+  rmSync(stateDir, { recursive: true, force: true });
+  log("wiped the local state (.wrangler/state: D1, KV, Durable Objects, queues)");
+}
+
 // 3. migrations ----------------------------------------------------------------------------
-log("applying D1 migrations to the local database");
-wrangler(["d1", "migrations", "apply", "DB", "--local"]);
+// Quiet: wrangler prints the full migrations table; its output is shown only when one fails.
+wrangler(["d1", "migrations", "apply", "DB", "--local"], { quiet: true });
+log("database migrated");
 
 // 4. demo data -----------------------------------------------------------------------------
-log("seeding demo data (idempotent)");
 {
   const hashes = {};
   for (const u of DEMO_USERS) hashes[u.email] = await hashPassword(u.password);
@@ -104,10 +130,20 @@ log("seeding demo data (idempotent)");
   try {
     writeFileSync(file, seedSql({ now: Date.now(), hashes }));
     wrangler(["d1", "execute", "DB", "--local", "--file", file], { quiet: true });
-    log(`demo data present: ${DEMO_USERS.map((u) => u.email).join(", ")} and ${DEMO_TENDER_COUNT} tenders`);
+    // A deactivated or suspended user also has a KV marker (ub:<id>, src/platform/revocation.ts)
+    // that refuses their tokens everywhere; the restored demo accounts must not keep it.
+    const keys = path.join(dir, "keys.json");
+    writeFileSync(keys, JSON.stringify(DEMO_USERS.map((u) => `ub:${u.id}`)));
+    wrangler(["kv", "bulk", "delete", "--binding", "CACHE", "--local", "--force", keys], { quiet: true });
+    log(`demo data ready: ${DEMO_USERS.length} accounts (restored: active, verified, no 2FA) and ${DEMO_TENDER_COUNT} tenders`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+if (reset) {
+  log("reset done: `npm start` serves the fresh state");
+  process.exit(0);
 }
 
 // 5. console ---------------------------------------------------------------------------------
@@ -118,28 +154,67 @@ log("seeding demo data (idempotent)");
 
 // 6. serve ---------------------------------------------------------------------------------
 const line = "─".repeat(64);
-console.log(`
+const banner = () => `
 ${line}
- keel local development
-   API             ${baseUrl}
-   API reference   ${baseUrl}/docs   (OpenAPI: ${baseUrl}/openapi.json)
+ keel is running (local development)
+   API             ${baseUrl}/api/v1
+   API reference   ${baseUrl}/docs   (OpenAPI: ${baseUrl}/openapi.json; guide: docs/api.md)
    Console         ${baseUrl}/console
-   Dev mailbox     ${baseUrl}/dev/mailbox   (open it in a browser)
+   Dev mailbox     ${baseUrl}/dev/mailbox   (emails keel "sends" locally)
  Demo accounts
 ${DEMO_USERS.map((u) => `   ${u.roles.length ? "admin " : "member"}   ${u.email.padEnd(18)} ${u.password}`).join("\n")}
- Try:
-   curl -s -X POST -H 'content-type: application/json' \\
-     -d '{"email":"${DEMO_USERS[1].email}","password":"${DEMO_USERS[1].password}"}' \\
-     ${baseUrl}/api/v1/auth/login
+ The tour: npm run tour (README, "A tour with curl") · start over: npm run reset
+ Stop: Ctrl-C
 ${line}
-`);
+`;
 
 const [cmd, pre] = wranglerCommand();
 // wrangler.toml ships ENVIRONMENT=production; a local run is development (dev mailbox, demo
 // data), also with a .dev.vars written before that line existed.
 const devArgs = ["dev", "--test-scheduled", "--ip", host, "--port", String(port), "--var", "ENVIRONMENT:development"];
 if (port !== 8787) devArgs.push("--var", `PUBLIC_BASE_URL:${baseUrl}`);
-const child = spawn(cmd, [...pre, ...devArgs], { cwd: root, stdio: "inherit" });
+devArgs.push("--show-interactive-dev-session=false");
+// wrangler's start-up output (bindings table, version notices) is held back until keel answers,
+// then the banner is printed and wrangler's output (request logs, errors) flows as usual. If it
+// exits or fails to answer first, everything it printed is shown.
+const child = spawn(cmd, [...pre, ...devArgs], { cwd: root, stdio: ["inherit", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+let ready = false;
+let held = "";
+for (const [from, to] of [
+  [child.stdout, process.stdout],
+  [child.stderr, process.stderr],
+]) {
+  from.on("data", (d) => {
+    if (ready) to.write(d);
+    else held += d.toString();
+  });
+}
+(async () => {
+  const deadline = Date.now() + 120_000;
+  while (!ready && child.exitCode === null) {
+    try {
+      const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3000) });
+      if (res.status === 200 || res.status === 503) {
+        ready = true;
+        break;
+      }
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      process.stdout.write(held);
+      held = "";
+      log("wrangler dev has not answered after 120 s; its output is above");
+      ready = true;
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  if (ready) {
+    held = "";
+    console.log(banner());
+  }
+})();
 
 const stopChild = (sig) => {
   if (child.exitCode === null && child.signalCode === null) child.kill(sig);
@@ -157,6 +232,7 @@ child.on("error", (err) => {
   process.exit(1);
 });
 child.on("exit", (code, signal) => {
+  if (!ready && held) process.stdout.write(held);
   if (signal) {
     const num = os.constants.signals[signal] ?? 1;
     process.exit(128 + num);

@@ -104,7 +104,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
       correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
       ip: c.req.header("CF-Connecting-IP") ?? "unknown",
       userAgent: c.req.header("User-Agent") ?? "",
-      geo: geoOf((c.req.raw as { cf?: unknown }).cf),
+      geo: geoOf((c.req.raw as { cf?: unknown }).cf, { development: config.isDevelopment }),
       clock,
       log: log.with({ request_id: requestId }),
       now: clock.now(),

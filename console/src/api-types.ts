@@ -8307,7 +8307,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description One keyword (API.md's keyword rule): every word in the title or description, ignoring case and accents; `word*` is a prefix */
+                    /** @description One keyword (the keyword rule of docs/api.md): every word in the title or description, ignoring case and accents; `word*` is a prefix */
                     q?: string;
                     /** @description Comma-separated; exact, ignoring case */
                     states?: string;

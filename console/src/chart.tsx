@@ -6,7 +6,7 @@ export interface Point {
   value: number;
 }
 
-export function BarChart({ title, points, id }: { title: string; points: Point[]; id: string }) {
+export function BarChart({ title, points, id, empty }: { title: string; points: Point[]; id: string; empty?: string }) {
   const width = 640;
   const height = 180;
   const pad = { top: 12, right: 8, bottom: 28, left: 36 };
@@ -17,6 +17,17 @@ export function BarChart({ title, points, id }: { title: string; points: Point[]
   const barW = Math.max(1, step * 0.7);
   const total = points.reduce((s, p) => s + p.value, 0);
   const ticks = [0, Math.round(max / 2), max];
+  if (total === 0) {
+    // Empty axes look like a broken chart: say what will appear instead.
+    return (
+      <figure class="chart" aria-labelledby={`${id}-cap`}>
+        <figcaption id={`${id}-cap`}>{title}</figcaption>
+        <p class="chart-empty" data-chart-empty={id}>
+          No data yet. {empty ?? "Bars appear here as soon as there is activity to count."}
+        </p>
+      </figure>
+    );
+  }
   return (
     <figure class="chart" aria-labelledby={`${id}-cap`}>
       <figcaption id={`${id}-cap`}>

@@ -180,6 +180,15 @@ export function Select(props: { name: string; label: string; options: readonly (
   );
 }
 
+/** What an empty view says on first use: what will appear here, and how to get there. */
+export function EmptyHint({ children }: { children: Child }) {
+  return (
+    <p class="empty-hint" role="note">
+      {children}
+    </p>
+  );
+}
+
 /** The string fields of a submitted form. */
 export function formValues(e: Event): Record<string, string> {
   e.preventDefault();

@@ -5,10 +5,21 @@ export interface Geo {
   city: string | null;
 }
 
-/** Reads country and city from `request.cf`, keeping only well-formed values. */
-export function geoOf(cf: unknown): Geo {
-  const props = (cf && typeof cf === "object" ? cf : {}) as { country?: unknown; city?: unknown };
+/**
+ * wrangler dev (miniflare) answers `request.cf` with a fixed sample when it has no real one:
+ * Austin, US, colo DFW, AS395747. Locally every session would claim to be in Texas.
+ */
+const isDevPlaceholder = (p: { city?: unknown; colo?: unknown; asn?: unknown; postalCode?: unknown }) =>
+  p.city === "Austin" && p.colo === "DFW" && p.asn === 395747 && p.postalCode === "78701";
+
+/**
+ * Reads country and city from `request.cf`, keeping only well-formed values. In development,
+ * wrangler dev's placeholder location is labelled as such instead of passing for a real one.
+ */
+export function geoOf(cf: unknown, opts: { development?: boolean } = {}): Geo {
+  const props = (cf && typeof cf === "object" ? cf : {}) as { country?: unknown; city?: unknown; colo?: unknown; asn?: unknown; postalCode?: unknown };
   const country = typeof props.country === "string" && /^[A-Z][A-Z0-9]$/.test(props.country) && props.country !== "XX" ? props.country : null;
-  const city = typeof props.city === "string" && props.city.trim() !== "" ? props.city.trim().slice(0, 100) : null;
+  let city = typeof props.city === "string" && props.city.trim() !== "" ? props.city.trim().slice(0, 100) : null;
+  if (city && opts.development && isDevPlaceholder(props)) city = `${city} (wrangler dev placeholder)`;
   return { country, city };
 }

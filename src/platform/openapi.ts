@@ -89,7 +89,7 @@ export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers 
           title: "keel API",
           version: "1.0.0",
           description:
-            "User management, multi-tenancy and personalization API on Cloudflare Workers. Errors are RFC 9457 problem documents with a stable `code`.",
+            "User management, multi-tenancy and personalization API on Cloudflare Workers. Errors are RFC 9457 problem documents with a stable `code`. The guide to conventions, authentication, errors, pagination, limits, the keyword rule and plans is docs/api.md in the repository.",
         },
         servers: [{ url: getConfig(c.env).PUBLIC_BASE_URL }],
       });

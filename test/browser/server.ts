@@ -82,7 +82,10 @@ export async function startKeel(): Promise<KeelServer> {
   run(wrangler, ["d1", "execute", "DB", "--local", "--persist-to", persist, "--file", seed], "seeding the demo data");
 
   let port: number | undefined;
-  for (const p of PORTS) if (await portFree(p)) { port = p; break; }
+  // Test files run in parallel workers, each possibly starting a server: each worker starts its
+  // search at its own offset, so two never race for the same free port.
+  const offset = (Number(process.env.VITEST_POOL_ID ?? 0) * 3) % PORTS.length;
+  for (const p of [...PORTS.slice(offset), ...PORTS.slice(0, offset)]) if (await portFree(p)) { port = p; break; }
   if (!port) throw new Error("no free port in 8880–8889 for wrangler dev");
   const base = `http://${HOST}:${port}`;
   const relaxed = "100000/60";

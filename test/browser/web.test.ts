@@ -205,7 +205,7 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     expect(device).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict", path: "/api/v1/auth/login" });
 
     // List-valued profile fields are edited as comma-separated text and saved as lists.
-    await page.getByLabel("operating states", { exact: true }).fill("Bihar, Kerala");
+    await page.getByLabel("Operating states", { exact: true }).fill("Bihar, Kerala");
     await page.getByRole("button", { name: "Save details" }).click();
     await expect.poll(() => page.getByText("Saved.").count()).toBeGreaterThan(0);
     const profile = await fetch(`${keel.base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: PASSWORD }) })
@@ -293,7 +293,12 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     await check(page, "console-stats");
 
     await expect.poll(() => page.locator('svg[data-chart="new-users"] rect.bar').count()).toBe(30);
-    await expect.poll(() => page.locator('svg[data-chart="engagement"] rect.bar').count()).toBe(5);
+    // Engagement is rolled up by cron: a fresh server has none, and the chart says so instead of
+    // drawing empty axes (issue 21); with data it has its 5 bars.
+    const engagementBars = page.locator('svg[data-chart="engagement"] rect.bar');
+    const engagementEmpty = page.locator('[data-chart-empty="engagement"]');
+    await expect.poll(async () => (await engagementBars.count()) === 5 || (await engagementEmpty.count()) === 1).toBe(true);
+    if ((await engagementEmpty.count()) === 1) expect(await engagementEmpty.textContent()).toContain("No data yet");
 
     // Bulk: two users selected, one action, a result per id.
     const a = await apiUser("bulk-a");

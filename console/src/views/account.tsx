@@ -2,7 +2,8 @@ import { useState } from "hono/jsx/dom";
 import { api, updateUser, type Session, type User } from "../api";
 import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/identity/scopes";
 import { qrSvg } from "../qr";
-import { ConfirmButton, ErrorNotice, Field, formValues, Notice, useLoad, when, useAction } from "../ui";
+import { choicesFor, fieldLabel, INDIAN_STATES } from "../labels";
+import { ConfirmButton, EmptyHint, ErrorNotice, Field, formValues, Notice, useLoad, when, useAction } from "../ui";
 import type { ApiKey, CreatedApiKey, SessionRow } from "../dto";
 
 // The API's own scope list (a dependency-free module), less the privileged scopes a user needs a
@@ -43,6 +44,33 @@ function ProfileSection({ user }: { user: User }) {
         <button type="submit">Save profile</button>
       </form>
     </section>
+  );
+}
+
+/** A picker for a fixed-choice setting; a stored value outside the list stays selectable. */
+function ChoiceField(props: { idPrefix: string; name: string; label: string; value: string; choices: [string, string][]; errors?: string[] | undefined }) {
+  const id = `${props.idPrefix}-${props.name}`;
+  const choices = props.value && !props.choices.some(([v]) => v === props.value) ? [[props.value, props.value] as [string, string], ...props.choices] : props.choices;
+  const errs = props.errors ?? [];
+  return (
+    <div class="field">
+      <label for={id}>{props.label}</label>
+      <select id={id} name={props.name} aria-describedby={errs.length ? `${id}-err` : undefined}>
+        {props.value === "" ? <option value="">Not set</option> : null}
+        {choices.map(([v, l]) => (
+          <option value={v} selected={v === props.value}>
+            {l}
+          </option>
+        ))}
+      </select>
+      {errs.length ? (
+        <ul class="field-errors" id={`${id}-err`}>
+          {errs.map((m) => (
+            <li>{m}</li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
   );
 }
 
@@ -105,14 +133,16 @@ function SettingsSection({ title, path, id, skip = [] }: { title: string; path: 
           <div class="grid">
             {fields.map(([k, value]) =>
               Array.isArray(value) ? (
-                <Field idPrefix={id} name={k} label={k.replace(/_/g, " ")} value={listText(value)} hint="Separate entries with commas" errors={error?.field(k)} />
+                <Field idPrefix={id} name={k} label={fieldLabel(k)} value={listText(value)} hint={k.endsWith("states") ? `Separate entries with commas, e.g. ${INDIAN_STATES[4]}, ${INDIAN_STATES[16]}` : "Separate entries with commas"} errors={error?.field(k)} />
               ) : typeof value === "boolean" ? (
                 <div class="field check">
                   <input type="checkbox" id={`${id}-${k}`} name={k} checked={value} />
-                  <label for={`${id}-${k}`}>{k.replace(/_/g, " ")}</label>
+                  <label for={`${id}-${k}`}>{fieldLabel(k)}</label>
                 </div>
+              ) : choicesFor(k) ? (
+                <ChoiceField idPrefix={id} name={k} label={fieldLabel(k)} value={value === null ? "" : String(value)} choices={choicesFor(k)!} errors={error?.field(k)} />
               ) : (
-                <Field idPrefix={id} name={k} label={k.replace(/_/g, " ")} value={value === null ? "" : String(value)} errors={error?.field(k)} />
+                <Field idPrefix={id} name={k} label={fieldLabel(k)} value={value === null ? "" : String(value)} errors={error?.field(k)} />
               ),
             )}
           </div>
@@ -381,6 +411,9 @@ function ApiKeysSection() {
           ))}
         </tbody>
       </table>
+      {loaded.data && loaded.data.items.length === 0 ? (
+        <EmptyHint>No API keys yet. A key lets a script act as you within the scopes you tick above; it is shown once, when you create it.</EmptyHint>
+      ) : null}
     </section>
   );
 }
@@ -392,7 +425,7 @@ export function AccountView({ session }: { session: Session }) {
       <h1>My account</h1>
       <ProfileSection user={user} />
       <SettingsSection title="Details" id="profile" path="/me/profile" skip={["profile_completion_percentage", "user_id", "updated_at", "created_at"]} />
-      <SettingsSection title="Preferences" id="prefs" path="/me/preferences" skip={["user_id", "updated_at", "created_at"]} />
+      <SettingsSection title="Preferences" id="prefs" path="/me/preferences" skip={["user_id", "updated_at", "created_at", "email_suppressed"]} />
       <PasswordSection />
       <TwoFactorSection user={user} />
       <SessionsSection />

@@ -1,9 +1,10 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
-import { ErrorNotice, Field, formValues, Link, navigate, useLoad, useLocation, when } from "../ui";
+import { ErrorNotice, Field, formValues, Link, navigate, useLoad, useLocation, when, EmptyHint } from "../ui";
 import type { AuditEvent } from "../dto";
 
-export function AuditTable({ items }: { items: AuditEvent[] }) {
+export function AuditTable({ items, empty }: { items: AuditEvent[]; empty?: string | undefined }) {
+  if (empty && items.length === 0) return <EmptyHint>{empty}</EmptyHint>;
   return (
     <table>
       <thead>
@@ -72,7 +73,10 @@ export function AuditView() {
         <button type="submit">Filter</button>
       </form>
       <ErrorNotice error={loaded.error} />
-      <AuditTable items={loaded.data?.items ?? []} />
+      <AuditTable
+        items={loaded.data?.items ?? []}
+        empty={loaded.data ? "No event matches. Every change keel makes (sign-ins, profile edits, administration) is recorded here; widen the dates or clear the action filter." : undefined}
+      />
       <nav class="pager" aria-label="Pages">
         <button type="button" class="secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
           Newer

@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
-import { ConfirmButton, ErrorNotice, Link, Notice, useLoad, when, useAction } from "../ui";
+import { ConfirmButton, ErrorNotice, Link, Notice, useLoad, when, useAction, EmptyHint } from "../ui";
 import type { Member, Org } from "../dto";
 
 const PLANS = ["free", "team", "business", "enterprise"] as const;
@@ -36,6 +36,9 @@ export function OrgsView() {
           ))}
         </tbody>
       </table>
+      {loaded.data && loaded.data.items.length === 0 ? (
+        <EmptyHint>No organizations yet. A user creates one with POST /api/v1/orgs (they become its owner, on a 14-day team trial); it appears here with its plan and members.</EmptyHint>
+      ) : null}
       {loaded.data?.next_cursor ? (
         <button type="button" class="secondary" onClick={() => setCursor(loaded.data?.next_cursor ?? undefined)}>
           More

@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
 import { api, query } from "../api";
-import { ConfirmButton, ErrorNotice, Field, formValues, Link, navigate, Select, useLoad, useLocation, when, useAction } from "../ui";
+import { ConfirmButton, EmptyHint, ErrorNotice, Field, formValues, Link, navigate, Select, useLoad, useLocation, when, useAction } from "../ui";
 import type { BulkResult, UserPage } from "../dto";
 
 const PAGE_SIZE = 25;
@@ -40,6 +40,7 @@ export function UsersView() {
   };
   const key = JSON.stringify(filters);
   const loaded = useLoad(() => api<UserPage>("GET", `/admin/users${query({ ...filters, page_size: PAGE_SIZE })}`), [key]);
+  const roleList = useLoad(() => api<{ items: { name: string }[] }>("GET", "/admin/roles"), []);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulk, setBulk] = useState<{ action: string; role: string }>({ action: "suspend", role: "" });
   const [result, setResult] = useState<BulkResult | null>(null);
@@ -68,9 +69,9 @@ export function UsersView() {
         }}
       >
         <Field idPrefix="uf" name="q" label="Search (email or name)" value={filters.q} />
-        <Select idPrefix="uf" name="status" label="Status" options={["", "active", "inactive", "suspended"]} value={filters.status} />
-        <Select idPrefix="uf" name="account_type" label="Account type" options={["", "free", "basic", "premium", "enterprise"]} value={filters.account_type} />
-        <Field idPrefix="uf" name="role" label="Role" value={filters.role} />
+        <Select idPrefix="uf" name="status" label="Status" options={[["", "Any status"], ["active", "Active"], ["inactive", "Inactive"], ["suspended", "Suspended"]]} value={filters.status} />
+        <Select idPrefix="uf" name="account_type" label="Account type" options={[["", "Any type"], ["free", "Free"], ["basic", "Basic"], ["premium", "Premium"], ["enterprise", "Enterprise"]]} value={filters.account_type} />
+        <Select idPrefix="uf" name="role" label="Role" options={[["", "Any role"], ...(roleList.data?.items ?? []).map((r) => [r.name, r.name] as [string, string])]} value={filters.role} />
         <button type="submit">Search</button>
       </form>
       <ErrorNotice error={loaded.error ?? error} />
@@ -152,6 +153,13 @@ export function UsersView() {
           ))}
         </tbody>
       </table>
+      {loaded.data && items.length === 0 ? (
+        <EmptyHint>
+          {filters.q || filters.status || filters.role || filters.account_type
+            ? "No user matches these filters. Clear a filter, or search for another part of an email or name (3 characters or more)."
+            : "No users yet. People appear here when they register, when you create them with POST /api/v1/admin/users, or after an import (scripts/import-users.mjs)."}
+        </EmptyHint>
+      ) : null}
       <nav class="pager" aria-label="Pages">
         <button type="button" class="secondary" disabled={filters.page <= 1} onClick={() => go({ page: filters.page - 1 })}>
           Previous

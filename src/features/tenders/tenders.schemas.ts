@@ -123,7 +123,7 @@ export const ListTendersQuery = z
       .trim()
       .max(200)
       .optional()
-      .openapi({ description: "One keyword (API.md's keyword rule): every word in the title or description, ignoring case and accents; `word*` is a prefix" }),
+      .openapi({ description: "One keyword (the keyword rule of docs/api.md): every word in the title or description, ignoring case and accents; `word*` is a prefix" }),
     states: csvList.openapi({ type: "string", description: "Comma-separated; exact, ignoring case" }),
     departments: csvList.openapi({ type: "string", description: "Comma-separated; exact, ignoring case" }),
     min_value: z.coerce.number().nonnegative().optional(),

@@ -1,0 +1,427 @@
+#!/usr/bin/env node
+// The README's tour, as a program. Each step carries its title and runs exactly the request its
+// curl line shows, so the README section is generated from this file and cannot drift:
+//
+//   node scripts/tour.mjs [base URL]     runs the tour against a running keel (default
+//                                        $KEEL_URL or http://127.0.0.1:8787); exit 1 on the
+//                                        first unexpected status, with the step and the body
+//   node scripts/tour.mjs --markdown     prints the README's tour section
+//   node scripts/tour.mjs --write-readme rewrites that section of README.md (npm run tour:readme)
+//   node scripts/tour.mjs --totp SECRET [--next]
+//                                        prints the RFC 6238 code of a base32 secret now (or
+//                                        for the next 30-second step)
+//
+// Re-runnable against the same server: every address carries the run's timestamp, and the
+// destructive steps (refresh-token reuse, sign-out everywhere, account deletion) come last and
+// touch only this run's users. Plain Node >= 20, no dependencies.
+import { spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+// ---------------------------------------------------------------------------------------------
+// TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps), independent of keel's implementation.
+
+export function totp(secretBase32, unixSeconds = Date.now() / 1000) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secretBase32.replace(/[=\s]/g, "").toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${ch}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const key = Buffer.alloc(Math.floor(bits.length / 8));
+  for (let i = 0; i < key.length; i++) key[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[19] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tour. Strings may name shell variables ($AT, $ORG, …): the runner substitutes the values
+// it captured, the README shows them as they are.
+//
+// Step kinds:
+//   { comment }                                  a comment line (no request)
+//   { set: NAME, shell, value(vars) }            a variable: `shell` in the README, `value` here
+//   { call: [METHOD, path], auth, body, expect, capture, note, check }
+//       auth: a variable holding an access token ("AT"), or { key: "KEY" } for an API key
+//       capture: { NAME: "json.path" } (the README shows NAME=$(curl … | json path))
+//       check(body): an extra assertion, returns an error message or nothing
+//   { mail: NAME, to, link }                     the newest emailed token of a link, from /dev/mailbox
+//   { totp: NAME, secret, next }                 a TOTP code computed from a captured secret
+//   { node: [args…], shell }                     runs a Node script of this repository
+
+const PASSWORD = "violet harbor lantern 42";
+const BOB_PASSWORD = "copper meadow signal 58";
+// A bcrypt hash of "old-system-passphrase-7" (cost 10), made with bcryptjs: what an old system exports.
+const OLD_HASH = "$2b$10$Q96J5q5CPkGUmC3W721el.7sssKbEHjW.4ZzlQ/9aKR8bTM5ukl0K";
+
+const auth = (v) => v;
+const h = (s) => ({ comment: s });
+
+export const STEPS = [
+  h("Everything below runs as is, top to bottom, in bash or zsh (needs curl and node)."),
+  { set: "H", shell: "${KEEL_URL:-http://127.0.0.1:8787}", value: (v) => v.H },
+  { set: "B", shell: "$H/api/v1", value: (v) => `${v.H}/api/v1` },
+  { raw: `J='content-type: application/json'` },
+  { raw: `json() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v=JSON.parse(s);for(const k of process.argv[1].split("."))v=v?.[k];console.log(v??"")})' "$1"; }   # json a.b.0 < body` },
+  h("A fresh run id makes every address new, so the tour can run again on the same server."),
+  { set: "RUN", shell: "$(date +%s)", value: () => String(Math.floor(Date.now() / 1000)) },
+  { set: "ADA", shell: "ada-$RUN@example.com", value: (v) => `ada-${v.RUN}@example.com` },
+  { set: "BOB", shell: "bob-$RUN@example.com", value: (v) => `bob-${v.RUN}@example.com` },
+
+  h(""),
+  h("Register: a verification email lands in the local mailbox (/dev/mailbox)."),
+  { call: ["POST", "/auth/register"], body: { email: "$ADA", password: PASSWORD, full_name: "Ada Lovelace" }, expect: 201 },
+  { mail: "TOKEN", to: "$ADA", link: "verify-email" },
+  { call: ["POST", "/auth/verify-email"], body: { token: "$TOKEN" }, expect: 200 },
+
+  h(""),
+  h("Log in: an access token (JWT, 15 min) and a refresh token (opaque, 30 days, rotated on use)."),
+  { call: ["POST", "/auth/login"], body: { email: "$ADA", password: PASSWORD, device_name: "laptop" }, expect: 200, capture: { AT: "access_token", RT: "refresh_token" } },
+  { call: ["GET", "/me"], auth: auth("AT"), expect: 200 },
+  { call: ["GET", "/me/sessions"], auth: auth("AT"), expect: 200, note: "location: the edge's guess; locally a labelled placeholder" },
+  { call: ["POST", "/auth/refresh"], body: { refresh_token: "$RT" }, expect: 200, capture: { AT: "access_token", RT: "refresh_token" }, note: "a new pair; the old refresh token is spent" },
+
+  h(""),
+  h("Browser clients (the console) take the refresh token as an HttpOnly cookie instead: not in the"),
+  h("body, sent only to /auth/refresh, which then needs an X-Requested-With header (CSRF)."),
+  { call: ["POST", "/auth/login"], cookies: "save", body: { email: "$ADA", password: PASSWORD, refresh_token_delivery: "cookie" }, expect: 200 },
+  { call: ["POST", "/auth/refresh"], cookies: "send", headers: { "X-Requested-With": "curl" }, body: {}, expect: 200 },
+
+  h(""),
+  h("Two-factor: setup gives a secret (an authenticator app would scan its QR code); enable with a"),
+  h("code. `node scripts/tour.mjs --totp SECRET` computes the code an app would show."),
+  { call: ["POST", "/auth/mfa/totp/setup"], auth: auth("AT"), expect: 200, capture: { SECRET: "secret" } },
+  { totp: "CODE", secret: "SECRET" },
+  { call: ["POST", "/auth/mfa/totp/enable"], auth: auth("AT"), body: { code: "$CODE" }, expect: 200, note: "→ backup_codes (once)" },
+  h("From then on, login answers {\"mfa_required\":true,\"mfa_token\":…}; finish with a code (each code works once:"),
+  h("this one is the next 30-second step's, which keel accepts for clock drift)."),
+  { call: ["POST", "/auth/login"], body: { email: "$ADA", password: PASSWORD }, expect: 200, capture: { MFA: "mfa_token" }, check: (b) => (b.mfa_required === true ? undefined : "expected mfa_required: true") },
+  { totp: "CODE", secret: "SECRET", next: true },
+  { call: ["POST", "/auth/mfa/verify"], body: { mfa_token: "$MFA", code: "$CODE" }, expect: 200, capture: { AT: "access_token", RT: "refresh_token" } },
+
+  h(""),
+  h("API keys act as their owner, within their scopes, hourly limit and optional IP allow-list"),
+  h('("allowed_ips":["203.0.113.0/24"] would refuse this machine).'),
+  { call: ["POST", "/me/api-keys"], auth: auth("AT"), body: { name: "CI", scopes: ["read:profile"], rate_limit_per_hour: 500 }, expect: 201, capture: { KEY: "key" } },
+  { call: ["GET", "/me"], auth: { key: "KEY" }, expect: 200 },
+
+  h(""),
+  h("Profile and preferences: only the fields sent change; null clears."),
+  { call: ["PATCH", "/me/profile"], auth: auth("AT"), body: { company_name: "Acme Infra", pan_number: "ABCDE1234F", operating_states: ["Bihar"], timezone: "Asia/Kolkata" }, expect: 200 },
+  { call: ["PATCH", "/me/preferences"], auth: auth("AT"), body: { quiet_hours_start: "22:00", quiet_hours_end: "07:00", email_digest_frequency: "weekly" }, expect: 200 },
+
+  h(""),
+  h("Email change: a link goes to the new address; POST /auth/verify-email with its token would apply it."),
+  { call: ["POST", "/me/email"], auth: auth("AT"), body: { new_email: "ada.l-$RUN@example.com", password: PASSWORD }, expect: 202 },
+
+  h(""),
+  h("GDPR: everything held about you as one JSON document (deleting an account comes at the end)."),
+  { call: ["GET", "/me/export"], auth: auth("AT"), expect: 200, out: "/tmp/keel-ada-data.json" },
+
+  h(""),
+  h("Passwords: forgot answers 202 whether or not the address exists; a change keeps this session."),
+  { call: ["POST", "/auth/password/forgot"], body: { email: "$ADA" }, expect: 202 },
+  { call: ["POST", "/auth/password/change"], auth: auth("AT"), body: { current_password: PASSWORD, new_password: "a brand new passphrase" }, expect: 204 },
+  { call: ["GET", "/me"], auth: auth("AT"), expect: 200 },
+
+  h(""),
+  h("Administration (the demo admin holds the built-in `admin` role)."),
+  { call: ["POST", "/auth/login"], body: { email: "admin@keel.test", password: "keel-local-operator-passphrase" }, expect: 200, capture: { ADMIN_AT: "access_token" } },
+  { call: ["GET", "/admin/users?q=$RUN&status=active&sort=-created_at&page=1&page_size=20"], auth: auth("ADMIN_AT"), expect: 200, note: "any part of email or name (≥ 3 chars)" },
+  { call: ["POST", "/admin/users"], auth: auth("ADMIN_AT"), body: { email: "new-$RUN@example.com", full_name: "New Person" }, expect: 201, capture: { NEW_ID: "id" }, note: "emails a set-password link" },
+  { call: ["POST", "/admin/users/$NEW_ID/suspend"], auth: auth("ADMIN_AT"), expect: 200, note: "sessions, access tokens and API keys stop at once" },
+  { call: ["POST", "/admin/users/bulk"], auth: auth("ADMIN_AT"), body: { action: "activate", user_ids: ["$NEW_ID"] }, expect: 200 },
+  { set: "IN_90_DAYS", shell: `$(node -p 'new Date(Date.now() + 90 * 864e5).toISOString()')`, value: () => new Date(Date.now() + 90 * 864e5).toISOString() },
+  { call: ["POST", "/admin/users/$NEW_ID/roles"], auth: auth("ADMIN_AT"), body: { role: "moderator", expires_at: "$IN_90_DAYS" }, expect: 201, note: "a role that expires" },
+  { call: ["POST", "/admin/roles"], auth: auth("ADMIN_AT"), body: { name: "support-$RUN", permissions: ["read:all", "admin:audit"] }, expect: 201 },
+  { call: ["GET", "/admin/audit?action=admin.*&limit=50"], auth: auth("ADMIN_AT"), expect: 200 },
+  { call: ["GET", "/admin/stats"], auth: auth("ADMIN_AT"), expect: 200 },
+
+  h(""),
+  h("Bulk import (≤ 1,000 per request; old bcrypt / Werkzeug / keel hashes sign in as they are, rehashed at"),
+  h("that login; users without a hash get a set-password email). Report per row; idempotent by email."),
+  h('An imported user signs in only with "email_verified": true (or after verifying).'),
+  { set: "HASH", shell: `'${OLD_HASH}'`, value: () => OLD_HASH, note: `bcrypt of "old-system-passphrase-7"` },
+  {
+    call: ["POST", "/admin/users/import"],
+    auth: auth("ADMIN_AT"),
+    body: {
+      mode: "skip",
+      users: [
+        { email: "old-$RUN@example.com", full_name: "Old User", password_hash: "$HASH", email_verified: true },
+        { email: "nohash-$RUN@example.com", full_name: "No Hash", roles: ["moderator"], profile: { company_name: "Acme" } },
+      ],
+    },
+    expect: 200,
+    note: '→ {"created":2,"updated":0,"skipped":0,"failed":[]}',
+    check: (b) => (b.created === 2 && b.failed?.length === 0 ? undefined : `expected created: 2 and no failures`),
+  },
+  { call: ["POST", "/auth/login"], body: { email: "old-$RUN@example.com", password: "old-system-passphrase-7" }, expect: 200, capture: { OLD_AT: "access_token" }, note: "the old password works" },
+  h("A bigger file, in chunks, resumable (examples/users.csv: the CSV columns):"),
+  {
+    node: ["scripts/import-users.mjs", "--url", "$H", "--token", "$ADMIN_AT", "--file", "examples/users.csv", "--mode", "skip", "--state", "/tmp/keel-tour-import.json", "--restart"],
+  },
+
+  h(""),
+  h("Terms (only when TERMS_VERSION / PRIVACY_VERSION are set): after a version change, login says"),
+  h('"terms_update_required":true and other routes answer 403 terms_update_required until the user sends'),
+  h('POST $B/me/consents {"terms_version":"…","privacy_version":"…"} with the versions in force.'),
+
+  h(""),
+  h("Organizations: create (you are owner, on a 14-day team trial), invite by email, the invitee accepts."),
+  { call: ["POST", "/orgs"], auth: auth("AT"), body: { name: "Acme Builders" }, expect: 201, capture: { ORG: "id" } },
+  { call: ["POST", "/auth/register"], body: { email: "$BOB", password: BOB_PASSWORD, full_name: "Bob Builder" }, expect: 201 },
+  { mail: "TOKEN", to: "$BOB", link: "verify-email" },
+  { call: ["POST", "/auth/verify-email"], body: { token: "$TOKEN" }, expect: 200 },
+  { call: ["POST", "/auth/login"], body: { email: "$BOB", password: BOB_PASSWORD }, expect: 200, capture: { BOB_AT: "access_token", BOB_ID: "user.id" } },
+  { call: ["POST", "/orgs/$ORG/invitations"], auth: auth("AT"), body: { email: "$BOB", role: "member" }, expect: 201 },
+  { mail: "INV", to: "$BOB", link: "accept-invitation" },
+  { call: ["POST", "/invitations/accept"], auth: auth("BOB_AT"), body: { token: "$INV" }, expect: 200 },
+  { call: ["GET", "/orgs"], auth: auth("AT"), expect: 200, note: "mine, with my role" },
+  { call: ["GET", "/orgs/$ORG/members"], auth: auth("AT"), expect: 200 },
+  { call: ["PATCH", "/orgs/$ORG/members/$BOB_ID"], auth: auth("AT"), body: { role: "admin" }, expect: 200 },
+
+  h(""),
+  h("Tenders (ingest needs admin:system: the demo admin, or its key with write:tenders). Closing in 30 days."),
+  { set: "CLOSES", shell: `$(node -p 'new Date(Date.now() + 30 * 864e5).toISOString()')`, value: () => new Date(Date.now() + 30 * 864e5).toISOString() },
+  {
+    call: ["POST", "/tenders"],
+    auth: auth("ADMIN_AT"),
+    body: { tenders: [{ external_id: "BR-$RUN-17", title: "Construction of road and bridge over the Gandak", state: "Bihar", value: 52000000, closing_date: "$CLOSES" }] },
+    expect: 200,
+  },
+  { call: ["GET", "/tenders?q=gandak%20road&states=Bihar&sort=relevance"], auth: auth("AT"), expect: 200, capture: { TND: "items.0.id" } },
+  { call: ["GET", "/tenders/$TND?source=search"], auth: auth("AT"), expect: 200, note: "+ your notes and those shared with your organizations" },
+  { call: ["POST", "/me/favorites"], auth: auth("AT"), body: { tender_id: "$TND", folder: "Roads", priority: "high" }, expect: 201, capture: { FAV: "id" } },
+  { call: ["PATCH", "/me/favorites/$FAV"], auth: auth("AT"), body: { bid_status: "planning" }, expect: 200 },
+  { call: ["GET", "/orgs/$ORG/favorites"], auth: auth("BOB_AT"), expect: 200, note: "the members' favorites, with who added each" },
+  { call: ["POST", "/me/saved-searches"], auth: auth("AT"), body: { name: "Bihar roads", query: { keywords: ["road*"], states: ["Bihar"] } }, expect: 201, capture: { SRCH: "id" } },
+  { call: ["POST", "/me/saved-searches/$SRCH/run"], auth: auth("AT"), expect: 200 },
+  { call: ["POST", "/me/notes"], auth: auth("AT"), body: { tender_id: "$TND", note_text: "EMD 2%", note_type: "financial", organization_id: "$ORG" }, expect: 201 },
+  { call: ["GET", "/me/recommendations?limit=5"], auth: auth("AT"), expect: 200 },
+
+  h(""),
+  h("Alerts: an immediate alert is matched at once against the last 7 days of tenders (a queue"),
+  h("consumer: the email and the in-app notification follow within seconds)."),
+  { call: ["POST", "/me/alerts"], auth: auth("AT"), body: { name: "Gandak bridges", criteria: { keywords: ["gandak"], states: ["Bihar"] }, notification_methods: ["email", "in_app"] }, expect: 201, capture: { ALR: "id" } },
+  { mail: "UNSUB", to: "$ADA", link: "unsubscribe", note: "the alert's email (its one-click unsubscribe link)" },
+  { call: ["GET", "/me/alerts/$ALR/matches"], auth: auth("AT"), expect: 200, note: "newest first: matched_at, notification_status, tender" },
+  { call: ["PATCH", "/me/alerts/$ALR"], auth: auth("AT"), body: { criteria: { keywords: ["road*"] } }, expect: 200, note: "criteria replaced whole" },
+  { call: ["GET", "/me/notifications?unread_only=true"], auth: auth("AT"), expect: 200, note: "{items, next_cursor, unread_count}" },
+  { call: ["POST", "/me/notifications/read-all"], auth: auth("AT"), expect: 204 },
+  { call: ["POST", "/unsubscribe?token=$UNSUB"], expect: 200, note: "one click, no sign-in" },
+
+  h(""),
+  h("Last, the steps that end sessions and accounts (on this run's users only)."),
+  h("A refresh token used twice: the second use revokes the whole session (401 token_reused)."),
+  { call: ["POST", "/auth/login"], body: { email: "$BOB", password: BOB_PASSWORD }, expect: 200, capture: { BOB_RT: "refresh_token" } },
+  { call: ["POST", "/auth/refresh"], body: { refresh_token: "$BOB_RT" }, expect: 200 },
+  { call: ["POST", "/auth/refresh"], body: { refresh_token: "$BOB_RT" }, expect: 401, note: "token_reused: that session is revoked" },
+  h("Sign out everywhere, then delete an account (deactivated now, erased after 30 days)."),
+  { call: ["POST", "/auth/logout-all"], auth: auth("AT"), expect: 204 },
+  { call: ["GET", "/me"], auth: auth("AT"), expect: 401, note: "session ended" },
+  { call: ["DELETE", "/me"], auth: auth("OLD_AT"), body: { password: "old-system-passphrase-7" }, expect: 202 },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Rendering (the README section)
+
+const VAR = /\$([A-Z_][A-Z0-9_]*)/g;
+const hasVar = (s) => /\$[A-Z_][A-Z0-9_]*/.test(s);
+const sq = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+const dq = (s) => `"${s.replace(/(["\\`])/g, "\\$1")}"`;
+const shellWord = (s) => (hasVar(s) ? dq(s) : /^[A-Za-z0-9_./:=@%-]+$/.test(s) ? s : sq(s));
+
+function urlOf(step) {
+  const [, p] = step.call;
+  return p.startsWith("/dev/") ? `$H${p}` : `$B${p}`;
+}
+
+function curlOf(step) {
+  const [method, , ] = step.call;
+  const parts = ["curl -s"];
+  if (step.cookies === "save") parts.push("-c /tmp/keel-jar");
+  if (step.cookies === "send") parts.push("-b /tmp/keel-jar -c /tmp/keel-jar");
+  if (method !== "GET") parts.push(`-X ${method}`);
+  parts.push(shellWord(urlOf(step)));
+  if (step.auth && typeof step.auth === "object") parts.push(`-H "x-api-key: $${step.auth.key}"`);
+  else if (step.auth) parts.push(`-H "authorization: Bearer $${step.auth}"`);
+  for (const [k, v] of Object.entries(step.headers ?? {})) parts.push(`-H ${sq(`${k}: ${v}`)}`);
+  if (step.body !== undefined) {
+    const json = JSON.stringify(step.body);
+    parts.push(`-H "$J" -d ${hasVar(json) ? dq(json) : sq(json)}`);
+  }
+  let cmd = parts.join(" ");
+  if (step.out) cmd += ` > ${step.out}`;
+  const caps = Object.entries(step.capture ?? {});
+  if (caps.length === 1) cmd = `${caps[0][0]}=$(${cmd} | json ${caps[0][1]})`;
+  else if (caps.length > 1) cmd = `R=$(${cmd}); ${caps.map(([n, p]) => `${n}=$(echo "$R" | json ${p})`).join("; ")}`;
+  return cmd;
+}
+
+function lineOf(step) {
+  let line;
+  if ("comment" in step) return step.comment ? `# ${step.comment}` : "";
+  if ("raw" in step) line = step.raw;
+  else if ("set" in step) line = `${step.set}=${step.shell}`;
+  else if ("call" in step) line = curlOf(step);
+  else if ("mail" in step)
+    line = `${step.mail}=$(curl -s ${dq(`$H/dev/mailbox?to=${step.to}`)} | grep -o '${step.link}?token=[A-Za-z0-9._-]*' | head -1 | cut -d= -f2)`;
+  else if ("totp" in step) line = `${step.totp}=$(node scripts/tour.mjs --totp "$${step.secret}"${step.next ? " --next" : ""})`;
+  else if ("node" in step) line = `node ${step.node.map(shellWord).join(" ")}`;
+  const note = step.note ?? (step.call && step.expect >= 400 ? `${step.expect}` : undefined);
+  return note ? `${line}   # ${note}` : line;
+}
+
+export function markdown() {
+  return ["```sh", ...STEPS.map(lineOf), "```"].join("\n").replace(/\n{3,}/g, "\n\n") + "\n";
+}
+
+const START = /<!-- tour:start[^\n]*-->\n/;
+const END = "<!-- tour:end -->";
+
+/** The README's generated section (between the tour:start and tour:end markers), or null. */
+export function readmeSection(readme) {
+  const m = START.exec(readme);
+  const end = readme.indexOf(END);
+  if (!m || end < m.index) return null;
+  return readme.slice(m.index + m[0].length, end);
+}
+
+/** The README with its tour section replaced by the generated one. */
+export function withTour(readme) {
+  const m = START.exec(readme);
+  const end = readme.indexOf(END);
+  if (!m || end < m.index) throw new Error("README.md has no <!-- tour:start --> … <!-- tour:end --> markers");
+  return readme.slice(0, m.index + m[0].length) + markdown() + readme.slice(end);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+const subst = (s, vars) =>
+  s.replace(VAR, (_, name) => {
+    if (!(name in vars)) throw new Error(`$${name} is not set`);
+    return vars[name];
+  });
+const substDeep = (v, vars) =>
+  typeof v === "string" ? subst(v, vars) : Array.isArray(v) ? v.map((x) => substDeep(x, vars)) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substDeep(x, vars)])) : v;
+const pick = (obj, p) => p.split(".").reduce((v, k) => (v == null ? undefined : v[k]), obj);
+
+class StepFailed extends Error {}
+
+export async function run(base, { log = console.log } = {}) {
+  const vars = { H: base.replace(/\/+$/, "") };
+  let cookie = "";
+  let n = 0;
+  for (const step of STEPS) {
+    if ("comment" in step || "raw" in step) continue;
+    n++;
+    const shown = lineOf(step);
+    const fail = (msg) => {
+      throw new StepFailed(`step ${n} failed: ${msg}\n  ${shown}`);
+    };
+    if ("set" in step) {
+      vars[step.set] = step.value(vars);
+      continue;
+    }
+    if ("totp" in step) {
+      vars[step.totp] = totp(vars[step.secret], Date.now() / 1000 + (step.next ? 30 : 0));
+      continue;
+    }
+    if ("node" in step) {
+      const res = spawnSync(process.execPath, step.node.map((a) => subst(a, vars)), { cwd: root, encoding: "utf8" });
+      if (res.status !== 0) fail(`exit ${res.status}\n${res.stdout}\n${res.stderr}`);
+      log(`ok ${n} node ${step.node[0]}`);
+      continue;
+    }
+    if ("mail" in step) {
+      const url = `${vars.H}/dev/mailbox?to=${encodeURIComponent(subst(step.to, vars))}`;
+      const re = new RegExp(`${step.link}\\?token=([A-Za-z0-9._-]*)`);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const res = await fetch(url, { headers: { accept: "application/json" } });
+        if (res.status !== 200) fail(`GET /dev/mailbox answered ${res.status}`);
+        const m = re.exec(await res.text());
+        if (m) {
+          vars[step.mail] = m[1];
+          break;
+        }
+        if (Date.now() > deadline) fail(`no ${step.link} link in the mailbox of ${subst(step.to, vars)} after 30 s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      log(`ok ${n} mail ${step.link}`);
+      continue;
+    }
+    const [method, p] = step.call;
+    const url = subst(p.startsWith("/dev/") ? `$H${p}` : `$H/api/v1${p}`, vars);
+    const headers = { accept: "application/json", ...(step.headers ?? {}) };
+    if (step.auth && typeof step.auth === "object") headers["x-api-key"] = vars[step.auth.key];
+    else if (step.auth) headers.authorization = `Bearer ${vars[step.auth]}`;
+    if (step.cookies === "send" && cookie) headers.cookie = cookie;
+    let body;
+    if (step.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(substDeep(step.body, vars));
+    }
+    const res = await fetch(url, { method, headers, body });
+    const text = await res.text();
+    if (step.cookies) {
+      const set = res.headers.getSetCookie?.() ?? [];
+      if (set.length) cookie = set.map((c) => c.split(";")[0]).join("; ");
+    }
+    if (res.status !== step.expect) fail(`${method} ${p} answered ${res.status}, expected ${step.expect}\n  ${text.slice(0, 2000)}`);
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const problem = step.check?.(json);
+    if (problem) fail(`${problem}\n  ${text.slice(0, 2000)}`);
+    for (const [name, jp] of Object.entries(step.capture ?? {})) {
+      const v = pick(json, jp);
+      if (v === undefined || v === null || v === "") fail(`no ${jp} in the answer\n  ${text.slice(0, 2000)}`);
+      vars[name] = String(v);
+    }
+    log(`ok ${n} ${method} ${p} → ${res.status}`);
+  }
+  return vars;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const args = process.argv.slice(2);
+  if (args[0] === "--markdown") {
+    process.stdout.write(markdown());
+  } else if (args[0] === "--write-readme") {
+    const file = path.join(root, "README.md");
+    writeFileSync(file, withTour(readFileSync(file, "utf8")));
+    console.log("README.md: tour section regenerated");
+  } else if (args[0] === "--totp") {
+    if (!args[1]) {
+      console.error("usage: node scripts/tour.mjs --totp BASE32SECRET [--next]");
+      process.exit(2);
+    }
+    console.log(totp(args[1], Date.now() / 1000 + (args.includes("--next") ? 30 : 0)));
+  } else {
+    const base = args[0] ?? process.env.KEEL_URL ?? "http://127.0.0.1:8787";
+    try {
+      await run(base);
+      console.log("tour: every step answered as expected");
+    } catch (err) {
+      console.error(err instanceof StepFailed ? err.message : err);
+      process.exit(1);
+    }
+  }
+}
