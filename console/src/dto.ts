@@ -17,3 +17,4 @@ export type Member = Schemas["Member"];
 export type MemberPage = Schemas["MemberPage"];
 export type UserPage = Schemas["AdminUserPage"];
 export type BulkResult = Schemas["AdminBulkResult"];
+export type Passkey = Schemas["Passkey"];
