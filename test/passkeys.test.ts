@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditRows } from "./helpers/admin";
 import { setPasswordHash } from "./helpers/fixtures";
-import { call, callAt, codeAt, expectProblem, json, movableClock, randomIp, signedInUser, waitForMail, type Tokens } from "./helpers/harness";
+import { call, callAt, callWithConfig, codeAt, expectProblem, json, movableClock, randomIp, signedInUser, waitForMail, type Tokens } from "./helpers/harness";
 import { addPasskey, SoftAuthenticator, type PasskeyOut } from "./helpers/webauthn";
 
 // Issue 16, point 1: passkeys. The authenticator is test/helpers/webauthn.ts (WebCrypto + CBOR by hand).
@@ -236,5 +236,15 @@ describe("signing in with a passkey", () => {
     await expectProblem(await loginVerify({ challenge_id: opts.challenge_id, response: await stranger.get(opts) }), 401, "invalid_credentials");
     await expectProblem(await loginVerify({ challenge_id: "x".repeat(43), response: { id: "a", rawId: "a", type: "public-key", response: {} } }), 401, "invalid_credentials");
     await expectProblem(await loginVerify({ challenge_id: "short", response: {} }), 422, "validation_failed");
+  });
+
+  it("the public ceremony routes are limited per IP before any work (429)", async () => {
+    const ip = randomIp();
+    const limited = { RATE_PASSKEY_PER_IP: "2/600" };
+    expect((await callWithConfig(limited, "auth/passkeys/login/options", { body: {}, ip })).status).toBe(200);
+    const opts = await json<Options>(await callWithConfig(limited, "auth/passkeys/login/options", { body: {}, ip }));
+    await expectProblem(await callWithConfig(limited, "auth/passkeys/login/options", { body: {}, ip }), 429, "rate_limited");
+    await expectProblem(await callWithConfig(limited, "auth/passkeys/login/verify", { body: { challenge_id: opts.challenge_id, response: { id: "a", rawId: "a", type: "public-key", response: {} } }, ip }), 429, "rate_limited");
+    expect((await callWithConfig(limited, "auth/passkeys/login/options", { body: {}, ip: randomIp() })).status).toBe(200);
   });
 });

@@ -83,8 +83,8 @@ export const passkeySummary = (db: Db, userId: string) =>
     .where(eq(passkeys.userId, userId))
     .get();
 
-/** Every passkey of a user (admin reset-factors), for the caller's batch. */
-export const removeAllPasskeys = (db: Db, userId: string) => db.delete(passkeys).where(eq(passkeys.userId, userId));
+/** Every passkey of a user, only when `condition` holds (admin reset-factors), for the caller's batch. */
+export const removeAllPasskeysIf = (db: Db, userId: string, condition: SQL) => db.delete(passkeys).where(and(eq(passkeys.userId, userId), condition));
 
 /** A user's passkeys; every statement carries the owner, so a foreign id is simply not found. */
 export function passkeysRepo(db: Db, userId: Owner) {
