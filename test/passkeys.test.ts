@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditRows } from "./helpers/admin";
-import { setPasswordHash } from "./helpers/fixtures";
-import { call, callAt, callWithConfig, codeAt, expectProblem, json, movableClock, randomIp, signedInUser, waitForMail, type Tokens } from "./helpers/harness";
+import { setPasswordHash, setUserStatus } from "./helpers/fixtures";
+import { call, callAt, callWithConfig, codeAt, eventually, expectProblem, json, movableClock, randomIp, signedInUser, waitForMail, type Tokens } from "./helpers/harness";
 import { addPasskey, SoftAuthenticator, type PasskeyOut } from "./helpers/webauthn";
 
 // Issue 16, point 1: passkeys. The authenticator is test/helpers/webauthn.ts (WebCrypto + CBOR by hand).
@@ -190,16 +190,26 @@ describe("signing in with a passkey", () => {
     await expectProblem(await call("auth/passkeys/register/verify", { body: { challenge_id: login.challenge_id, response }, token }), 422, "validation_failed");
   });
 
-  it("a wrong origin, a wrong RP ID or a forged signature is refused", async () => {
-    const { authenticator } = await userWithPasskey();
+  it("a wrong origin, a wrong RP ID or a forged signature is refused, and audited", async () => {
+    const { user, authenticator } = await userWithPasskey();
     const other = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
     for (const o of [{ origin: "https://evil.example" }, { rpId: "evil.example" }, { signWith: other.privateKey }]) {
       const opts = await loginOptions();
       await expectProblem(await loginVerify({ challenge_id: opts.challenge_id, response: await authenticator.get(opts, o) }), 401, "invalid_credentials");
     }
+    await eventually(async () => expect(await auditRows(user.id, "auth.passkey_login_failed")).toHaveLength(3));
     // The real thing still works afterwards.
     const opts = await loginOptions();
     expect((await loginVerify({ challenge_id: opts.challenge_id, response: await authenticator.get(opts) })).status).toBe(200);
+  });
+
+  it("the account's state is told only after a valid assertion: a suspended account gets 403", async () => {
+    const { user, authenticator } = await userWithPasskey();
+    await setUserStatus(user.id, "suspended");
+    const opts = await loginOptions();
+    await expectProblem(await loginVerify({ challenge_id: opts.challenge_id, response: await authenticator.get(opts) }), 403, "account_inactive");
+    const other = await loginOptions();
+    await expectProblem(await loginVerify({ challenge_id: other.challenge_id, response: await authenticator.get(other, { origin: "https://evil.example" }) }), 401, "invalid_credentials");
   });
 
   it("a signature counter that went backwards is refused and audited", async () => {
