@@ -53,8 +53,22 @@ describe("registering and managing passkeys", () => {
     expect((await auditRows(user.id, "auth.passkey_removed")).length).toBe(1);
   });
 
-  it("the same credential cannot be registered twice, and the options exclude the user's passkeys", async () => {
-    const { token, passkey } = await userWithPasskey();
+  it("the same credential cannot be registered twice, by anyone; the options exclude the user's passkeys; at most MAX_PASSKEYS_PER_USER", async () => {
+    const { token, passkey, authenticator } = await userWithPasskey();
+    const credential = authenticator.credentials[0]!;
+    const other = await signedInUser();
+    for (const who of [token, other.token]) {
+      const again = await json<{ challenge_id: string; challenge: string; rp: { id: string }; user: { id: string } }>(await call("auth/passkeys/register/options", { method: "POST", token: who }));
+      const response = await authenticator.create(again, { again: credential });
+      await expectProblem(await call("auth/passkeys/register/verify", { body: { challenge_id: again.challenge_id, response }, token: who }), 409, "conflict");
+    }
+    expect((await json<{ items: PasskeyOut[] }>(await call("me/passkeys", { token: other.token }))).items).toEqual([]);
+
+    const limited = { MAX_PASSKEYS_PER_USER: "1" };
+    const third = await json<{ challenge_id: string; challenge: string; rp: { id: string }; user: { id: string } }>(await callWithConfig(limited, "auth/passkeys/register/options", { method: "POST", token }));
+    const response = await new SoftAuthenticator().create(third);
+    await expectProblem(await callWithConfig(limited, "auth/passkeys/register/verify", { body: { challenge_id: third.challenge_id, response }, token }), 409, "limit_reached");
+
     const res = await call("auth/passkeys/register/options", { method: "POST", token });
     const opts = await json<{ excludeCredentials: { id: string }[]; authenticatorSelection: Record<string, string>; rp: { id: string } }>(res);
     expect(opts.rp.id).toBe("localhost");

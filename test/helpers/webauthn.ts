@@ -109,13 +109,14 @@ export class SoftAuthenticator {
   readonly credentials: SoftCredential[] = [];
 
   /** Answers creation options (`navigator.credentials.create`) with a RegistrationResponseJSON. */
-  async create(options: { challenge: string; rp: { id?: string }; user: { id: string } }, o: AuthenticatorOptions = {}) {
+  async create(options: { challenge: string; rp: { id?: string }; user: { id: string } }, o: AuthenticatorOptions & { again?: SoftCredential } = {}) {
     const rpId = o.rpId ?? options.rp.id ?? RP_ID;
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    // `again`: the same credential (id and key) once more, as a cloned or re-imported authenticator would.
+    const keys = o.again?.keys ?? ((await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair);
     const jwk = (await crypto.subtle.exportKey("jwk", keys.publicKey)) as JsonWebKey;
     const fromB64url = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
     const cose = cbor(new Map<Cbor, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, fromB64url(jwk.x!)], [-3, fromB64url(jwk.y!)]]));
-    const id = crypto.getRandomValues(new Uint8Array(16));
+    const id = o.again?.id ?? crypto.getRandomValues(new Uint8Array(16));
     const counter = o.counter ?? 0;
     const authData = concat(
       await sha256(enc.encode(rpId)),

@@ -131,18 +131,14 @@ export async function registerPasskey(ctx: RequestContext, owner: Owner, input: 
   };
   const added = repo.hasPasskey(row.id);
   const mail = await outboxInsertIf(ctx, { to: user.email, userId: user.id, email: emails.passkeyAdded({ name: user.fullName, passkeyName: name, when: now.toISOString(), ip: ctx.ip }) }, added);
-  let inserted: D1Result;
-  try {
-    [inserted] = (await runBatch(ctx, [
-      repo.insert(row, config.MAX_PASSKEYS_PER_USER),
-      auditInsertIf(db, ctx, { userId: user.id, action: "auth.passkey_added", details: { passkey_id: row.id, name, device_type: row.deviceType, backed_up: row.backedUp, user_verified: info.userVerified } }, added),
-      mail.statement,
-    ])) as unknown as [D1Result];
-  } catch (err) {
-    if (isUniqueViolation(err, "passkeys.credential_id")) throw new AppError("conflict", "This passkey is already registered");
-    throw err;
-  }
-  if (inserted.meta.changes === 0) throw new AppError("limit_reached", `At most ${config.MAX_PASSKEYS_PER_USER} passkeys per account; remove one first`);
+  const [inserted] = await runBatch(ctx, [
+    repo.insert(row, config.MAX_PASSKEYS_PER_USER),
+    auditInsertIf(db, ctx, { userId: user.id, action: "auth.passkey_added", details: { passkey_id: row.id, name, device_type: row.deviceType, backed_up: row.backedUp, user_verified: info.userVerified } }, added),
+    mail.statement,
+  ]).catch((err: unknown) => {
+    throw isUniqueViolation(err, "passkeys.credential_id") ? new AppError("conflict", "This passkey is already registered") : err;
+  });
+  if ((inserted as D1Result).meta.changes === 0) throw new AppError("limit_reached", `At most ${config.MAX_PASSKEYS_PER_USER} passkeys per account; remove one first`);
   ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));
   return toPasskeyOut({ ...row, userId: user.id, aaguid: row.aaguid, lastUsedAt: null });
 }
