@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { addMember, closingIn, insertNotification, insertTender } from "./helpers/fixtures";
 import { call, json, signedInUser, unique } from "./helpers/harness";
+import { addPasskey, SoftAuthenticator } from "./helpers/webauthn";
 
 /**
  * The isolation matrix (issue 6, "Isolation"), driven by the served OpenAPI document: every
@@ -71,6 +72,8 @@ const MATRIX: Record<string, Prepare> = {
   "DELETE /api/v1/me/sessions/{id}": async (w) => ({ params: { id: w.a.tokens.session_id } }),
   "DELETE /api/v1/me/api-keys/{id}": async (w) =>
     ({ params: { id: (await created<{ id: string }>(await call("me/api-keys", { body: { name: "k", scopes: ["read:profile"] }, token: w.a.token }))).id } }),
+  "PATCH /api/v1/me/passkeys/{id}": async (w) => ({ params: { id: (await addPasskey(w.a.token, new SoftAuthenticator())).id }, body: { name: "B was here" } }),
+  "DELETE /api/v1/me/passkeys/{id}": async (w) => ({ params: { id: (await addPasskey(w.a.token, new SoftAuthenticator())).id } }),
   "GET /api/v1/orgs/{id}": orgOnly,
   "PATCH /api/v1/orgs/{id}": async (w) => ({ params: { id: w.orgA }, body: { name: "Renamed by B" } }),
   "DELETE /api/v1/orgs/{id}": orgOnly,

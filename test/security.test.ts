@@ -77,6 +77,8 @@ describe("security suite over every documented route", () => {
         "GET /health",
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/mfa/verify",
+        "POST /api/v1/auth/passkeys/login/options",
+        "POST /api/v1/auth/passkeys/login/verify",
         "POST /api/v1/auth/password/forgot",
         "POST /api/v1/auth/password/reset",
         "POST /api/v1/auth/refresh",

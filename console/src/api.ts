@@ -4,7 +4,8 @@
 // token as an HttpOnly cookie for POST /api/v1/auth/login alone: the browser sends it back on the
 // next sign-in (same-origin credentials), so a lock a stranger set on the email by guessing does
 // not keep this browser out. Nothing here reads or stores it.
-import type { CookieTokens, FieldError, User } from "./dto";
+import { startAuthentication, startRegistration, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/browser";
+import type { CookieTokens, FieldError, Passkey, User } from "./dto";
 
 export type { FieldError, User };
 
@@ -114,6 +115,37 @@ export async function signIn(email: string, password: string): Promise<SignInRes
 
 export async function verifySecondFactor(mfaToken: string, proof: { code: string } | { backup_code: string }): Promise<void> {
   setSession(await post<CookieTokens>("/auth/mfa/verify", { mfa_token: mfaToken, ...proof, refresh_token_delivery: "cookie" }));
+}
+
+/**
+ * Sign-in with a passkey (WebAuthn): options from keel, the browser's ceremony, then the assertion
+ * back to keel. `autofill`: conditional mediation, so the browser offers the passkeys in the
+ * email field's autofill (the input has autocomplete="username webauthn") and the promise
+ * settles only when one is picked; starting another ceremony cancels it. `signal`: once aborted,
+ * the assertion is not sent (no session is opened for a screen that is gone).
+ */
+export async function signInWithPasskey(opts: { autofill?: boolean; signal?: AbortSignal } = {}): Promise<SignInResult> {
+  const { challenge_id, ...optionsJSON } = await post<PublicKeyCredentialRequestOptionsJSON & { challenge_id: string }>("/auth/passkeys/login/options", {});
+  opts.signal?.throwIfAborted();
+  const response = await startAuthentication({ optionsJSON, useBrowserAutofill: opts.autofill === true });
+  // A screen that went away meanwhile (its autofill request cancelled) signs nobody in.
+  opts.signal?.throwIfAborted();
+  const res = await post<CookieTokens | { mfa_required: true; mfa_token: string }>("/auth/passkeys/login/verify", {
+    challenge_id,
+    response,
+    device_name: "keel console",
+    refresh_token_delivery: "cookie",
+  });
+  if ("mfa_required" in res) return { kind: "mfa", mfaToken: res.mfa_token };
+  setSession(res);
+  return { kind: "signed_in" };
+}
+
+/** Registers a passkey of this browser / device for the signed-in user. */
+export async function addPasskey(name?: string): Promise<Passkey> {
+  const { challenge_id, ...optionsJSON } = await api<PublicKeyCredentialCreationOptionsJSON & { challenge_id: string }>("POST", "/auth/passkeys/register/options");
+  const response = await startRegistration({ optionsJSON });
+  return api<Passkey>("POST", "/auth/passkeys/register/verify", { challenge_id, response, ...(name ? { name } : {}) });
 }
 
 /** Ends the session at keel (its tokens stop working; the cookie is cleared), then forgets it here. */

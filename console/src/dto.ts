@@ -22,3 +22,4 @@ export type MyOrgPage = Schemas["OrganizationPage"];
 export type SsoConfig = Schemas["SsoConfig"];
 export type OrgDomain = Schemas["OrgDomain"];
 export type OrgDomainList = Schemas["OrgDomainList"];
+export type Passkey = Schemas["Passkey"];

@@ -109,6 +109,19 @@ export const emails = {
       `The email address of your keel account was changed to ${p.newEmail} at ${p.when} (UTC). This address will no longer receive messages about the account.`,
       "If this was not you, contact support at once.",
     ]),
+  passkeyAdded: (p: { name: string; passkeyName: string; when: string; ip: string }) =>
+    build("passkey_added", "A passkey was added to your account", [
+      `Hello ${p.name},`,
+      `A passkey named "${p.passkeyName}" was added to your keel account at ${p.when} (UTC) from IP ${p.ip}. It can now sign in to the account.`,
+      "If this was not you, remove it under Account → Passkeys, change your password and sign out all sessions.",
+    ]),
+  /** An administrator removed the user's second factors (TOTP, backup codes, passkeys). */
+  factorsReset: (p: { name: string; when: string }) =>
+    build("factors_reset", "Your sign-in methods were reset", [
+      `Hello ${p.name},`,
+      `An administrator removed the two-factor authentication and the passkeys of your keel account at ${p.when} (UTC), as you asked after losing access to them.`,
+      "Sign in with your password (or a sign-in link) and set up two-factor authentication and passkeys again. If you did not ask for this, contact support at once.",
+    ]),
   secondFactorLocked: (p: { name: string; until: string; failures: number }) =>
     build("second_factor_locked", "Sign-in to your account is locked", [
       `Hello ${p.name},`,

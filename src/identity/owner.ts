@@ -21,9 +21,11 @@ export const ownerOf = (actor: UserActor | ApiKeyActor): Owner => actor.userId a
  *   verify, reset);
  * - `sign-in`: a credential just proven (password, second factor, refresh token) before any
  *   access token exists;
- * - `sign-up`: the account being created in the same batch.
+ * - `sign-up`: the account being created in the same batch;
+ * - `admin`: an administrator acting on one user (reset-factors), every statement guarded by
+ *   the superuser line (`targetGuard`).
  */
-export type SystemReason = "cron" | "queue" | "token-link" | "sign-in" | "sign-up";
+export type SystemReason = "cron" | "queue" | "token-link" | "sign-in" | "sign-up" | "admin";
 
 /** The owner for `userId`, where no actor exists; `reason` says who vouched for the id. */
 export const systemOwner = (userId: string, _reason: SystemReason): Owner => userId as Owner;

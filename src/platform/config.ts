@@ -170,6 +170,15 @@ export const ConfigSchema = z.object({
   RATE_DOMAIN_VERIFY_PER_ORG: rate.default({ limit: 30, windowSeconds: 3600 }),
   /** Domains one organization may claim: bounds what one organization stores and verifies. */
   MAX_DOMAINS_PER_ORG: int(1, 1000).default(20),
+  // Passkeys (issue 16, points 1 and 6).
+  /** WebAuthn relying-party id: the registrable domain the console is served on (an IP address cannot be one). */
+  WEBAUTHN_RP_ID: z.string().trim().min(1).default("localhost"),
+  /** Origins whose WebAuthn responses are accepted (comma-separated): the console's origin(s). */
+  WEBAUTHN_ORIGINS: csv.default(["http://localhost:8787"]),
+  /** Per IP: passkey sign-in ceremonies (options and verify each count), like RATE_LOGIN_PER_IP. */
+  RATE_PASSKEY_PER_IP: rate.default({ limit: 100, windowSeconds: 900 }),
+  /** Passkeys one user may register: more than anyone's devices, few enough that one account cannot fill storage. */
+  MAX_PASSKEYS_PER_USER: int(1, 1000).default(20),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

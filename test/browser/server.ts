@@ -106,6 +106,10 @@ export async function startKeel(): Promise<KeelServer> {
       "--var", `RATE_REGISTER_PER_IP:${relaxed}`,
       "--var", `RATE_FORGOT_PER_EMAIL:${relaxed}`,
       "--var", `RATE_MFA_PER_TOKEN:${relaxed}`,
+      // Passkeys: an IP address cannot be a WebAuthn RP ID, so passkey tests open the console at
+      // http://localhost:<port> (same server); RP ID "localhost" is the default.
+      "--var", `WEBAUTHN_ORIGINS:http://localhost:${port}`,
+      "--var", `RATE_PASSKEY_PER_IP:${relaxed}`,
     ],
     { cwd: root, env: env(), stdio: ["ignore", "pipe", "pipe"], detached: true },
   );

@@ -86,7 +86,7 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     await page.goto(`${keel.base}/console/signin`);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     if (code) {
       await page.getByLabel("Authentication code").fill(code());
       await page.getByRole("button", { name: "Verify" }).click();

@@ -200,6 +200,8 @@ const TABLE_OWNERS: Record<string, string[]> = {
   orgDomains: [repo("features/sso/sso.repo.ts")],
   ssoSignIns: [repo("features/sso/sso.repo.ts")],
   mfaBackupCodes: [repo("features/auth/mfa.repo.ts")],
+  passkeys: [repo("features/auth/passkeys.repo.ts")],
+  webauthnChallenges: [repo("features/auth/passkeys.repo.ts")],
   // Key management writes keys; identity counts their use.
   apiKeys: [repo("features/api-keys/api-keys.repo.ts"), repo("identity/credentials.repo.ts")],
   auditLog: [repo("audit/audit.repo.ts")],

@@ -1,10 +1,11 @@
 import { useState } from "hono/jsx/dom";
-import { api, updateUser, type Session, type User } from "../api";
+import { addPasskey, api, updateUser, type Session, type User } from "../api";
+import { browserSupportsWebAuthn } from "@simplewebauthn/browser";
 import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/identity/scopes";
 import { qrSvg } from "../qr";
 import { choicesFor, fieldLabel, INDIAN_STATES } from "../labels";
 import { ConfirmButton, EmptyHint, ErrorNotice, Field, formValues, Notice, useLoad, when, useAction } from "../ui";
-import type { ApiKey, CreatedApiKey, SessionRow } from "../dto";
+import type { ApiKey, CreatedApiKey, Passkey, SessionRow } from "../dto";
 
 // The API's own scope list (a dependency-free module), less the privileged scopes a user needs a
 // platform permission for: one list, so the console cannot drift from what the API accepts.
@@ -330,6 +331,96 @@ function SessionsSection() {
   );
 }
 
+/** Passkeys: add one of this device, rename, remove; and which sign-in methods are set up. */
+function PasskeysSection({ user }: { user: User }) {
+  const loaded = useLoad(() => api<{ items: Passkey[] }>("GET", "/me/passkeys"), []);
+  const { error, run } = useAction();
+  const [added, setAdded] = useState<string | null>(null);
+  const items = loaded.data?.items ?? [];
+  return (
+    <section aria-labelledby="h-passkeys">
+      <h2 id="h-passkeys">Passkeys</h2>
+      <p class="meta" data-testid="sign-in-methods">
+        Sign-in methods set up: {items.length === 1 ? "1 passkey" : `${items.length} passkeys`} · authenticator app {user.two_factor_enabled ? "on" : "off"}
+      </p>
+      <ErrorNotice error={loaded.error ?? error} />
+      {added ? (
+        <Notice kind="ok">
+          <p>Passkey {added} added: you can now sign in with it, without a password.</p>
+        </Notice>
+      ) : null}
+      {browserSupportsWebAuthn() ? (
+        <form
+          onSubmit={async (e: Event) => {
+            const v = formValues(e);
+            setAdded(null);
+            await run(async () => {
+              setAdded((await addPasskey(v.name || undefined)).name);
+            }, loaded);
+          }}
+        >
+          <Field idPrefix="passkey" name="name" label="Name of the new passkey" hint="Optional, e.g. the device it is on." errors={error?.field("name")} />
+          <button type="submit">Add a passkey</button>
+        </form>
+      ) : (
+        <p>This browser cannot create passkeys.</p>
+      )}
+      {items.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Added</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Synced</th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((p) => (
+              <tr>
+                <td>
+                  <form
+                    class="inline-form"
+                    onSubmit={async (e: Event) => {
+                      const v = formValues(e);
+                      await run(async () => {
+                        await api("PATCH", `/me/passkeys/${encodeURIComponent(p.id)}`, { name: v.name });
+                      }, loaded);
+                    }}
+                  >
+                    <input name="name" aria-label={`Name of passkey ${p.name}`} value={p.name} required maxlength={100} />{" "}
+                    <button type="submit" class="secondary">
+                      Rename
+                    </button>
+                  </form>
+                </td>
+                <td>{when(p.created_at)}</td>
+                <td>{when(p.last_used_at)}</td>
+                <td>{p.backed_up ? "yes" : "no"}</td>
+                <td>
+                  <ConfirmButton
+                    label="Remove"
+                    question={`Remove passkey ${p.name}?`}
+                    danger
+                    onConfirm={async () => {
+                      await run(async () => {
+                        await api("DELETE", `/me/passkeys/${encodeURIComponent(p.id)}`);
+                      }, loaded);
+                    }}
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}
+
 function ApiKeysSection() {
   const loaded = useLoad(() => api<{ items: ApiKey[] }>("GET", "/me/api-keys"), []);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
@@ -428,6 +519,7 @@ export function AccountView({ session }: { session: Session }) {
       <SettingsSection title="Preferences" id="prefs" path="/me/preferences" skip={["user_id", "updated_at", "created_at", "email_suppressed"]} />
       <PasswordSection />
       <TwoFactorSection user={user} />
+      <PasskeysSection user={user} />
       <SessionsSection />
       <ApiKeysSection />
     </>

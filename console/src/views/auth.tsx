@@ -1,10 +1,42 @@
-import { useState } from "hono/jsx/dom";
-import { publicPost, signIn, verifySecondFactor } from "../api";
+import { useEffect, useState } from "hono/jsx/dom";
+import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, WebAuthnAbortService } from "@simplewebauthn/browser";
+import { publicPost, signIn, signInWithPasskey, verifySecondFactor, type SignInResult } from "../api";
 import { ErrorNotice, Field, formValues, Link, navigate, Notice, useAction } from "../ui";
 
 function afterSignIn() {
   const next = new URLSearchParams(location.search).get("next");
   navigate(next && next.startsWith("/console/") ? next : "/console");
+}
+
+/** The sign-in screen's pending autofill request: at most one; a newer screen's replaces it. */
+let autofill: AbortController | null = null;
+
+/**
+ * Starts passkey autofill for a sign-in screen; returns its cleanup. A screen that is replaced
+ * or gone (its controller aborted) sends no assertion, so one pick signs in once, however often
+ * the screen mounted meanwhile.
+ */
+function startPasskeyAutofill(onSignedIn: (res: SignInResult) => void, onError: (err: unknown) => void): () => void {
+  autofill?.abort();
+  const screen = new AbortController();
+  autofill = screen;
+  void (async () => {
+    if (!(await browserSupportsWebAuthnAutofill()) || screen.signal.aborted) return;
+    try {
+      const res = await signInWithPasskey({ autofill: true, signal: screen.signal });
+      if (!screen.signal.aborted) onSignedIn(res);
+    } catch (err) {
+      const aborted = err instanceof Error && (err.name === "AbortError" || (err as { code?: string }).code === "ERROR_CEREMONY_ABORTED");
+      if (!screen.signal.aborted && !aborted) onError(err);
+    }
+  })();
+  return () => {
+    screen.abort();
+    if (autofill === screen) {
+      autofill = null;
+      WebAuthnAbortService.cancelCeremony();
+    }
+  };
 }
 
 export function SignInView() {
@@ -18,6 +50,11 @@ export function SignInView() {
     await act(work);
     setBusy(false);
   };
+  const signedIn = (res: SignInResult) => (res.kind === "mfa" ? setMfaToken(res.mfaToken) : afterSignIn());
+
+  // Passkey autofill (conditional mediation): the browser offers saved passkeys in the email
+  // field's suggestions; picking one signs in. Cancelled when the screen goes away.
+  useEffect(() => startPasskeyAutofill(signedIn, (err) => void act(() => Promise.reject(err))), []);
 
   if (mfaToken) {
     return (
@@ -57,18 +94,23 @@ export function SignInView() {
         onSubmit={(e: Event) => {
           const v = formValues(e);
           void run(async () => {
-            const res = await signIn(v.email ?? "", v.password ?? "");
-            if (res.kind === "mfa") setMfaToken(res.mfaToken);
-            else afterSignIn();
+            signedIn(await signIn(v.email ?? "", v.password ?? ""));
           });
         }}
       >
-        <Field name="email" label="Email" type="email" autocomplete="username" required errors={error?.field("email")} />
+        <Field name="email" label="Email" type="email" autocomplete="username webauthn" required errors={error?.field("email")} />
         <Field name="password" label="Password" type="password" autocomplete="current-password" required />
         <button type="submit" disabled={busy}>
           Sign in
         </button>
       </form>
+      {browserSupportsWebAuthn() ? (
+        <p>
+          <button type="button" class="secondary" disabled={busy} onClick={() => void run(async () => signedIn(await signInWithPasskey()))}>
+            Sign in with a passkey
+          </button>
+        </p>
+      ) : null}
       <p class="small">
         <Link href="/console/forgot">Forgot your password?</Link> · <Link href="/console/register">Create an account</Link>
       </p>

@@ -93,6 +93,35 @@ export function UserDetailView({ id }: { id: string }) {
             </div>
           </section>
 
+          <section aria-labelledby="h-methods">
+            <h2 id="h-methods">Sign-in methods</h2>
+            {(() => {
+              const m = (loaded.data?.sign_in_methods ?? {}) as { password?: boolean; passkeys?: { count: number; last_used_at: string | null }; totp?: boolean; email_codes?: boolean };
+              return (
+                <dl class="facts">
+                  <dt>password</dt>
+                  <dd>{m.password ? "set" : "not set"}</dd>
+                  <dt>passkeys</dt>
+                  <dd>
+                    {m.passkeys?.count ?? 0} (last used {when(m.passkeys?.last_used_at)})
+                  </dd>
+                  <dt>authenticator app (TOTP)</dt>
+                  <dd>{m.totp ? "on" : "off"}</dd>
+                  <dt>email codes</dt>
+                  <dd>{m.email_codes ? "allowed" : "off"}</dd>
+                </dl>
+              );
+            })()}
+            <div class="actions" role="group" aria-label="Sign-in method actions">
+              <ConfirmButton
+                label="Reset second factors"
+                question={`Remove the authenticator app and every passkey of ${String(u.email)}?`}
+                danger
+                onConfirm={() => act("Reset second factors", () => api("POST", `/admin/users/${encodeURIComponent(id)}/reset-factors`))}
+              />
+            </div>
+          </section>
+
           <section aria-labelledby="h-roles">
             <h2 id="h-roles">Roles</h2>
             <table>

@@ -24,3 +24,4 @@ export * from "./analytics";
 export * from "./outbox";
 export * from "./consents";
 export * from "./sso";
+export * from "./passkeys";

@@ -81,6 +81,14 @@ export const AdminUserView = AdminUserListItem.extend({
       }),
     )
     .openapi({ description: "Live sessions (not revoked, not expired), newest first, at most 50; `sessions.active` is the exact count" }),
+  sign_in_methods: z
+    .object({
+      password: z.boolean().openapi({ description: "A password is set" }),
+      passkeys: z.object({ count: z.number().int(), last_used_at: z.string().nullable() }),
+      totp: z.boolean().openapi({ description: "Two-factor authentication with an authenticator app is on" }),
+      email_codes: z.boolean().openapi({ description: "One-time email codes may be used to sign in (PASSWORDLESS_EMAIL)" }),
+    })
+    .openapi({ description: "How the user can sign in; POST /admin/users/{id}/reset-factors removes TOTP and passkeys" }),
   api_keys: z.object({ active: z.number().int() }),
   api_keys_list: z
     .array(

@@ -14,6 +14,8 @@ import { assertPasswordAcceptable } from "../auth/passwords.service";
 import { userViewChanged } from "../users/user-view-cache";
 import { findUserByEmail, insertUserStatements } from "../users/users.repo";
 import { isSuperuserActor, statusChangePlan, targetGuard } from "./admin-lifecycle.service";
+import { signInMethodsOf } from "./admin-factors.service";
+import { passkeySummary } from "../auth/passkeys.repo";
 import { sql, type SQL } from "drizzle-orm";
 import { signInGuard } from "../../platform/sign-in-guard-client";
 import { loginGuardKey } from "../auth/login.service";
@@ -56,8 +58,9 @@ export async function searchUsersAsAdmin(ctx: RequestContext, query: AdminUserSe
 
 /** GET /admin/users/{id}: the full admin view, or 404. */
 export async function adminUserView(ctx: RequestContext, userId: string): Promise<AdminUserView> {
-  const loaded = await loadAdminUser(ctx.db, userId, ctx.now);
+  const [loaded, passkeys] = await Promise.all([loadAdminUser(ctx.db, userId, ctx.now), passkeySummary(ctx.db, userId)]);
   if (!loaded) throw new AppError("not_found", "User not found");
+  const methods = signInMethodsOf(ctx, { passwordSet: loaded.user.passwordSet === 1, twoFactorEnabled: loaded.user.twoFactorEnabled }, passkeys);
   const { user: u, roles, sessions, apiKeys, organizations, profile, sessionList, apiKeyList } = loaded;
   const now = ctx.now.getTime();
   const live = roles.filter((r) => r.expiresAt === null || r.expiresAt.getTime() > now).map((r) => r.role);
@@ -105,6 +108,7 @@ export async function adminUserView(ctx: RequestContext, userId: string): Promis
       last_used_at: s.lastUsedAt.toISOString(),
       expires_at: s.expiresAt.toISOString(),
     })),
+    sign_in_methods: methods,
     api_keys: { active: apiKeys.active },
     api_keys_list: apiKeyList.map((k) => ({
       id: k.id,

@@ -1,5 +1,6 @@
 import type { App } from "../../platform/context";
 import { registerAdminAudit } from "./admin-audit.routes";
+import { registerAdminFactors } from "./admin-factors.routes";
 import { registerAdminImport } from "./admin-import.routes";
 import { registerAdminLifecycle } from "./admin-lifecycle.routes";
 import { registerAdminRoles } from "./admin-roles.routes";
@@ -16,6 +17,7 @@ import { registerAdminUsers } from "./admin-users.routes";
  */
 export function registerAdmin(app: App): void {
   registerAdminLifecycle(app);
+  registerAdminFactors(app);
   registerAdminImport(app);
   registerAdminUsers(app);
   registerAdminRoles(app);

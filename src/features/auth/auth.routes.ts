@@ -22,6 +22,7 @@ import { register, resendVerification, verifyEmail } from "./registration.servic
 import { endSessions, refreshSession } from "../sessions/sessions.service";
 import { registerMfa } from "./mfa.routes";
 import { registerPasswords } from "./passwords.routes";
+import { registerPasskeys } from "./passkeys.routes";
 import { UserSchema } from "../users/user.schema";
 import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "./refresh-cookie";
 import { deliverSignIn, deviceTokenFromCookie } from "./device-token";
@@ -155,4 +156,5 @@ export function registerAuth(app: App): void {
   });
   registerPasswords(app);
   registerMfa(app);
+  registerPasskeys(app);
 }

@@ -1,5 +1,5 @@
 import { systemOwner } from "../../identity/owner";
-import { runBatch } from "../../platform/db";
+import { runBatch, type Statement } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -18,7 +18,7 @@ import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, ve
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 
-function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
+export function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
   if (user.status !== "active") throw new AppError("account_inactive", `This account is ${user.status}`);
   if (ctx.config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) {
     throw new AppError("email_not_verified", "Verify your email address first; POST /auth/resend-verification sends a new link");
@@ -125,7 +125,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
 
 /** The password is proven: a second-factor step or a session. */
 async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: boolean, input: { password: string; device_name?: string }, device: Device | null) {
-  const { db, now, config } = ctx;
+  const { db } = ctx;
   assertMayLogIn(ctx, user);
   // Asked only now that the password is proven: an organization that enforces SSO for this
   // address's domain sends it there (403 sso_required), superusers excepted. Asked before the
@@ -136,33 +136,36 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
   const rehash = needsRehash ? await hashPassword(input.password) : undefined;
 
   if (user.twoFactorEnabled) {
-    // Password proven: hand out a short-lived, single-use token for the second step. Other
-    // pending second steps of this user stay valid (two devices signing in at once). A known
-    // device rides along, so the second step hands back its token.
-    const issued = issueOneTimeToken(
-      db,
-      {
-        userId: user.id,
-        purpose: "mfa_login",
-        ttlMs: config.MFA_TOKEN_TTL_SECONDS * 1000,
-        data: { device_name: input.device_name ?? null, device_id: device?.deviceId ?? null },
-        replace: false,
-      },
-      now,
-    );
-    await runBatch(ctx, [
-      ...issued.statements,
-      ...(rehash
+    // Password proven: the second step. A known device rides along, so it hands back its token.
+    return startSecondFactor(ctx, user, {
+      deviceName: input.device_name ?? null,
+      deviceId: device?.deviceId ?? null,
+      extra: rehash
         ? [
             setPasswordHash(db, systemOwner(user.id, "sign-in"), rehash),
             auditInsert(db, ctx, { userId: user.id, action: "auth.password_rehashed", details: { reason: "parameters upgraded" } }),
           ]
-        : []),
-    ]);
-    return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
+        : [],
+    });
   }
   const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
   return withDeviceToken(tokens, issueDeviceToken(ctx, user, device?.deviceId));
+}
+
+/**
+ * The first factor is proven and TOTP is on: a short-lived, single-use token for the second step
+ * (POST /auth/mfa/verify). Other pending second steps of this user stay valid (two devices
+ * signing in at once). `extra`: statements for the same batch.
+ */
+export async function startSecondFactor(ctx: RequestContext, user: UserWithRoles, p: { deviceName: string | null; deviceId: string | null; extra?: Statement[] }) {
+  const { db, now, config } = ctx;
+  const issued = issueOneTimeToken(
+    db,
+    { userId: user.id, purpose: "mfa_login", ttlMs: config.MFA_TOKEN_TTL_SECONDS * 1000, data: { device_name: p.deviceName, device_id: p.deviceId }, replace: false },
+    now,
+  );
+  await runBatch(ctx, [...issued.statements, ...(p.extra ?? [])]);
+  return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
 }
 
 /**

@@ -63,6 +63,9 @@ export function mfaRepo(db: Db, userId: Owner) {
       ...codeHashes.map((codeHash) => insertIf(db, mfaBackupCodes, { id: newId("bkc", now.getTime()), userId, codeHash, createdAt: now }, condition)),
     ],
     removeBackupCodes: () => db.delete(mfaBackupCodes).where(eq(mfaBackupCodes.userId, userId)),
+    /** The TOTP secret and every backup code, only when `condition` holds (admin reset-factors). */
+    removeAllIf: (condition: SQL) =>
+      [db.delete(mfaTotp).where(and(mine, condition)), db.delete(mfaBackupCodes).where(and(eq(mfaBackupCodes.userId, userId), condition))] as const,
     /** Spends a backup code once (guarded update). */
     useBackupCode: (codeHash: string, now: Date) =>
       db
