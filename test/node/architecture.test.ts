@@ -196,6 +196,9 @@ const TABLE_OWNERS: Record<string, string[]> = {
   userDevices: [repo("features/sessions/sessions.repo.ts")],
   oneTimeTokens: [repo("features/auth/one-time-tokens.repo.ts")],
   mfaTotp: [repo("features/auth/mfa.repo.ts")],
+  oidcStates: [repo("features/federation/oidc-flows.repo.ts")],
+  oidcLoginCodes: [repo("features/federation/oidc-flows.repo.ts")],
+  userIdentities: [repo("features/federation/identities.repo.ts")],
   mfaBackupCodes: [repo("features/auth/mfa.repo.ts")],
   // Key management writes keys; identity counts their use.
   apiKeys: [repo("features/api-keys/api-keys.repo.ts"), repo("identity/credentials.repo.ts")],

@@ -23,3 +23,4 @@ export * from "./notifications";
 export * from "./analytics";
 export * from "./outbox";
 export * from "./consents";
+export * from "./federation";

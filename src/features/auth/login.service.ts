@@ -1,5 +1,5 @@
 import { systemOwner } from "../../identity/owner";
-import { runBatch } from "../../platform/db";
+import { runBatch, type Statement } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -158,6 +158,35 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
   }
   const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
   return withDeviceToken(tokens, issueDeviceToken(ctx, user, device?.deviceId));
+}
+
+/**
+ * A sign-in proven by an external identity provider (POST /auth/oidc/exchange): the same checks
+ * and session as a password sign-in, including the second factor: a user with TOTP on gets
+ * `mfa_required` unless `mfaSatisfied` (the provider asserted MFA and is trusted for it). `extra`
+ * statements join the session's batch (or the second step's token batch).
+ */
+export async function signInVerified(
+  ctx: RequestContext,
+  user: UserWithRoles,
+  input: { device_name?: string; device_token?: string },
+  opts: { mfaSatisfied: boolean; extra: Statement[] },
+) {
+  const { db, now, config } = ctx;
+  assertMayLogIn(ctx, user);
+  const device = verifyDeviceToken(ctx, input.device_token);
+  const deviceId = device && deviceOfUser(device, user) ? device.deviceId : null;
+  if (user.twoFactorEnabled && !opts.mfaSatisfied) {
+    const issued = issueOneTimeToken(
+      db,
+      { userId: user.id, purpose: "mfa_login", ttlMs: config.MFA_TOKEN_TTL_SECONDS * 1000, data: { device_name: input.device_name ?? null, device_id: deviceId }, replace: false },
+      now,
+    );
+    await runBatch(ctx, [...issued.statements, ...opts.extra]);
+    return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
+  }
+  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, method: "oidc", extra: opts.extra });
+  return withDeviceToken(tokens, issueDeviceToken(ctx, user, deviceId));
 }
 
 /**
