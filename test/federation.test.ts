@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, codeAt, expectProblem, json, login, movableClock, randomIp, signedInUser, STRONG_PASSWORD, unique, waitForMail, tokenFromMail } from "./helpers/harness";
+import { call, callWithConfig, codeAt, expectProblem, json, login, movableClock, randomIp, signedInUser, STRONG_PASSWORD, unique, waitForMail, tokenFromMail } from "./helpers/harness";
 import { browserSignIn, deliverCallback, exchange, issuers, linkIdentity, oidcSignIn, providerLogin, RETURN_TO, startSignIn } from "./helpers/oidc";
 import { MINUTE, SECOND } from "../src/platform/time";
 
@@ -61,6 +61,14 @@ describe("social providers", () => {
 
     await expectProblem(await call(`auth/oidc/test/start?return_to=${encodeURIComponent("https://evil.example/console/")}`), 422, "validation_failed");
     await expectProblem(await call(`auth/oidc/nope/start?return_to=${encodeURIComponent(RETURN_TO)}`), 404, "not_found");
+  });
+
+  it("start, callback and exchange are limited per IP (429 before any provider round trip)", async () => {
+    const ip = randomIp();
+    const path = `auth/oidc/test/start?return_to=${encodeURIComponent(RETURN_TO)}`;
+    expect((await callWithConfig({ RATE_OIDC_PER_IP: "1/600" }, path, { ip })).status).toBe(302);
+    await expectProblem(await callWithConfig({ RATE_OIDC_PER_IP: "1/600" }, path, { ip }), 429, "rate_limited");
+    await expectProblem(await callWithConfig({ RATE_OIDC_PER_IP: "1/600" }, "auth/oidc/exchange", { ip, body: { login_code: "x".repeat(43) } }), 429, "rate_limited");
   });
 
   it("the full flow: a new verified email creates a passwordless account; the same identity signs in to it again", async () => {
