@@ -1,5 +1,6 @@
 CREATE TABLE `oidc_login_codes` (
 	`code_hash` text PRIMARY KEY NOT NULL,
+	`browser_hash` text NOT NULL,
 	`assertion` text NOT NULL,
 	`expires_at` integer NOT NULL,
 	`created_at` integer DEFAULT (unixepoch() * 1000) NOT NULL

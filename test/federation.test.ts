@@ -123,16 +123,24 @@ describe("social providers", () => {
 
   it("a login_code works once and for 60 seconds: replayed or expired → 400 validation_failed", async () => {
     const target = await browserSignIn(unique("alice"));
-    const code = target.searchParams.get("login_code")!;
-    expect((await exchange(code)).status).toBe(200);
-    const replay = await exchange(code);
+    expect((await exchange(target)).status).toBe(200);
+    const replay = await exchange(target);
     expect(replay.status).toBe(400);
     await expectProblem(replay, 400, "validation_failed");
 
     const clock = movableClock();
     const late = await browserSignIn(unique("alice"));
     clock.advance(61 * SECOND);
-    await expectProblem(await exchange(late.searchParams.get("login_code")!, { clock }), 400, "validation_failed");
+    await expectProblem(await exchange(late, { clock }), 400, "validation_failed");
+  });
+
+  it("a login_code works only in the browser the sign-in came back to (no login CSRF with someone else's code)", async () => {
+    const target = await browserSignIn(unique("mallory"));
+    // The attacker's code, sent to a victim's browser: it has no cookie of this flow.
+    await expectProblem(await exchange(target, { cookie: "" }), 400, "validation_failed");
+    await expectProblem(await exchange(target, { cookie: "__Secure-keel_oidc_exchange=" + "a".repeat(43) }), 400, "validation_failed");
+    // Those tries did not spend it: the browser it came back to signs in.
+    expect((await exchange(target)).status).toBe(200);
   });
 
   it("an ID token whose nonce is not the one keel sent is refused", async () => {
@@ -181,7 +189,7 @@ describe("account linking", () => {
       const existing = await accountWithEmail(email);
       // The provider's login name is the email; a name starting with "unverified" has email_verified false.
       const target = await browserSignIn(email);
-      const res = await exchange(target.searchParams.get("login_code")!);
+      const res = await exchange(target);
       await expectProblem(res, 409, "account_exists");
       expect(await identities(existing.token)).toEqual([]);
     }
@@ -189,7 +197,7 @@ describe("account linking", () => {
 
   it("an unverified email creates an unverified account that cannot sign in before verifying", async () => {
     const target = await browserSignIn(unique("unverified"));
-    await expectProblem(await exchange(target.searchParams.get("login_code")!), 403, "email_not_verified");
+    await expectProblem(await exchange(target), 403, "email_not_verified");
   });
 
   it("linking from My account: the identity then signs in to that user and no other; a notice email is sent", async () => {
@@ -242,7 +250,7 @@ describe("account linking", () => {
     const name = unique("erin");
     await linkIdentity(token, name);
     const target = await browserSignIn(name);
-    const res = await exchange(target.searchParams.get("login_code")!);
+    const res = await exchange(target);
     expect(res.status).toBe(200);
     const body = await json<{ mfa_required?: boolean; mfa_token?: string; access_token?: string }>(res);
     expect(body).toMatchObject({ mfa_required: true });

@@ -68,42 +68,45 @@ export async function startSignIn(provider = "test", opts: { returnTo?: string; 
   return { location: new URL(res.headers.get("location")!), cookie: cookieHeader(cookiesOf(res)), ip };
 }
 
+/** keel's redirect at the end of a callback, with the cookies the callback set in the browser. */
+export type Returned = URL & { cookie: string };
+
 /** Delivers the provider's redirect to keel's callback (with the browser's cookie); returns keel's 302 target. */
-export async function deliverCallback(callbackUrl: URL, started: Pick<Started, "cookie" | "ip">, opts: { clock?: Clock } = {}): Promise<URL> {
+export async function deliverCallback(callbackUrl: URL, started: Pick<Started, "cookie" | "ip">, opts: { clock?: Clock } = {}): Promise<Returned> {
   const path = `/api/v1/auth/oidc/callback${callbackUrl.search}`;
   const init: CallOptions = { ip: started.ip, headers: { cookie: started.cookie }, redirect: "manual" };
   const res = opts.clock ? await callAt(opts.clock, path, init) : await call(path, init);
   expect(res.status, await res.clone().text()).toBe(302);
-  const target = new URL(res.headers.get("location")!);
+  const target = Object.assign(new URL(res.headers.get("location")!), { cookie: cookieHeader(cookiesOf(res)) });
   // Never a token in a URL: only the one-time code or an error code.
   expect([...target.searchParams.keys()].filter((k) => /token/i.test(k))).toEqual([]);
   return target;
 }
 
 /** The whole browser part: start, sign in at the provider as `loginName`, callback; keel's redirect target. */
-export async function browserSignIn(loginName: string, provider = "test"): Promise<URL> {
+export async function browserSignIn(loginName: string, provider = "test"): Promise<Returned> {
   const started = await startSignIn(provider);
   return deliverCallback(await providerLogin(started.location.href, loginName), started);
 }
 
-/** POST /auth/oidc/exchange. */
-export const exchange = (loginCode: string, opts: { clock?: Clock; ip?: string } = {}) =>
-  opts.clock
-    ? callAt(opts.clock, "auth/oidc/exchange", { body: { login_code: loginCode }, ip: opts.ip ?? randomIp() })
-    : call("auth/oidc/exchange", { body: { login_code: loginCode }, ip: opts.ip ?? randomIp() });
+/** POST /auth/oidc/exchange of the login_code keel returned with, from the same browser (its cookie) unless `cookie` says otherwise. */
+export function exchange(returned: Returned, opts: { clock?: Clock; ip?: string; cookie?: string } = {}) {
+  const init: CallOptions = { body: { login_code: returned.searchParams.get("login_code") ?? "" }, ip: opts.ip ?? randomIp(), headers: { cookie: opts.cookie ?? returned.cookie } };
+  return opts.clock ? callAt(opts.clock, "auth/oidc/exchange", init) : call("auth/oidc/exchange", init);
+}
 
 /** Signs in with the provider as `loginName` (a fresh one by default) and exchanges the code: keel's tokens. */
 export async function oidcSignIn(loginName = unique("idp")) {
   const target = await browserSignIn(loginName);
   const code = target.searchParams.get("login_code");
   expect(code, target.href).toBeTruthy();
-  const res = await exchange(code!);
+  const res = await exchange(target);
   expect(res.status, await res.clone().text()).toBe(200);
   return json<{ access_token: string; user: { id: string; email: string; email_verified: boolean } }>(res);
 }
 
 /** Links the provider identity `loginName` to the signed-in user from My account (POST …/link); keel's redirect target. */
-export async function linkIdentity(token: string, loginName: string, provider = "test"): Promise<URL> {
+export async function linkIdentity(token: string, loginName: string, provider = "test"): Promise<Returned> {
   const ip = randomIp();
   const res = await call(`me/identities/${provider}/link`, { body: { return_to: RETURN_TO }, token, ip });
   expect(res.status, await res.clone().text()).toBe(200);

@@ -42,10 +42,12 @@ export interface OidcAssertion {
   mfa_trusted: boolean;
 }
 
+/** `browser_hash`: the flow's browser binding; the code is exchanged only with that browser's cookie (no login CSRF). */
 export const oidcLoginCodes = sqliteTable(
   "oidc_login_codes",
   {
     codeHash: text("code_hash").primaryKey(),
+    browserHash: text("browser_hash").notNull(),
     assertion: json<OidcAssertion>("assertion").notNull(),
     expiresAt: ts("expires_at").notNull(),
     createdAt: createdAt(),

@@ -8,7 +8,7 @@ import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { CookieTokensSchema, MfaRequiredSchema, RefreshTokenDelivery, TokensSchema } from "../auth/auth.schemas";
 import { deliverSignIn, deviceTokenFromCookie } from "../auth/device-token";
-import { exchangeLoginCode, handleCallback, listIdentities, listProviders, startLink, startSocialSignIn, STATE_TTL_MS, unlinkIdentity } from "./federation.service";
+import { exchangeLoginCode, handleCallback, listIdentities, listProviders, LOGIN_CODE_TTL_MS, startLink, startSocialSignIn, STATE_TTL_MS, unlinkIdentity } from "./federation.service";
 
 const tags = ["Federation"];
 
@@ -21,6 +21,13 @@ const BROWSER_COOKIE = "__Secure-keel_oidc";
 const CALLBACK_PATH = `${API}/auth/oidc/callback`;
 const COOKIE_OPTIONS = { path: CALLBACK_PATH, httpOnly: true, secure: true, sameSite: "Lax" } as const;
 const bindBrowser = <E extends AppEnv>(c: Context<E>, value: string) => setCookie(c, BROWSER_COOKIE, value, { ...COOKIE_OPTIONS, maxAge: STATE_TTL_MS / 1000 });
+/**
+ * The same binding, handed on by the callback to the exchange: a login_code is spent only with it,
+ * so a code slipped into another browser signs nobody in (login CSRF). Path = the exchange;
+ * the console's exchange is a same-origin request, which sends it.
+ */
+const EXCHANGE_COOKIE = "__Secure-keel_oidc_exchange";
+const EXCHANGE_OPTIONS = { path: `${API}/auth/oidc/exchange`, httpOnly: true, secure: true, sameSite: "Lax" } as const;
 
 const ProviderParam = z.object({ provider: z.string().min(1).max(32).openapi({ param: { name: "provider", in: "path" }, example: "google" }) });
 const ReturnTo = z.url().max(2000).openapi({ description: "Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console.", example: "https://keel.example/console/" });
@@ -85,7 +92,7 @@ const exchangeRoute = createRoute({
   tags,
   summary: "Exchange a login_code for tokens",
   description:
-    "Signs in to the user the identity is linked to, or creates a passwordless account for a new email (verified when the provider says `email_verified`). A user with TOTP gets `mfa_required` unless the provider asserted MFA (`amr`) and is configured with `trust_amr`. A used or expired code → 400 `validation_failed`; an email that belongs to an existing account → 409 `account_exists` (sign in, then link from My account).",
+    "Spent only by the browser the sign-in came back to: the callback sets the HttpOnly cookie `__Secure-keel_oidc_exchange` (Path = this route, 60 s), which a same-site request sends; without it the code answers 400 like a used one (no login CSRF). Signs in to the user the identity is linked to, or creates a passwordless account for a new email (verified when the provider says `email_verified`). A user with TOTP gets `mfa_required` unless the provider asserted MFA (`amr`) and is configured with `trust_amr`. A used or expired code → 400 `validation_failed`; an email that belongs to an existing account → 409 `account_exists` (sign in, then link from My account).",
   request: jsonBody(ExchangeInput),
   responses: {
     200: jsonResponse(z.union([TokensSchema, CookieTokensSchema, MfaRequiredSchema]), "Signed in, or a second factor is required"),
@@ -142,15 +149,18 @@ export function registerFederation(app: App): void {
   });
   app.openapi(callbackRoute, async (c) => {
     const params = new URL(c.req.url).searchParams;
-    const target = await handleCallback(c.var.ctx, params, getCookie(c, BROWSER_COOKIE));
+    const browser = getCookie(c, BROWSER_COOKIE);
+    const { target, loginCodeIssued } = await handleCallback(c.var.ctx, params, browser);
     deleteCookie(c, BROWSER_COOKIE, COOKIE_OPTIONS);
+    if (loginCodeIssued && browser) setCookie(c, EXCHANGE_COOKIE, browser, { ...EXCHANGE_OPTIONS, maxAge: LOGIN_CODE_TTL_MS / 1000 });
     c.header("Cache-Control", "no-store");
     c.header("Referrer-Policy", "no-referrer");
     return c.redirect(target, 302);
   });
   app.openapi(exchangeRoute, async (c) => {
     const { refresh_token_delivery, ...input } = c.req.valid("json");
-    const result = await exchangeLoginCode(c.var.ctx, { ...input, device_token: input.device_token ?? deviceTokenFromCookie(c) });
+    const result = await exchangeLoginCode(c.var.ctx, { ...input, device_token: input.device_token ?? deviceTokenFromCookie(c) }, getCookie(c, EXCHANGE_COOKIE));
+    deleteCookie(c, EXCHANGE_COOKIE, EXCHANGE_OPTIONS);
     return c.json("mfa_required" in result ? result : deliverSignIn(c, result, refresh_token_delivery), 200);
   });
   app.openapi(listRoute, async (c) => c.json({ items: await listIdentities(c.var.ctx, ownerOf(c.var.actor)) }, 200));

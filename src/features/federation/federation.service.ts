@@ -100,7 +100,12 @@ export async function startLink(ctx: RequestContext, userId: Owner, providerId: 
  * login code (stored hashed) for POST /auth/oidc/exchange, or, for a link flow, the link itself.
  * Every refusal ends at return_to (or the console) with `error=`, and is audited.
  */
-export async function handleCallback(ctx: RequestContext, params: URLSearchParams, browser: string | undefined): Promise<string> {
+export async function handleCallback(ctx: RequestContext, params: URLSearchParams, browser: string | undefined): Promise<{ target: string; loginCodeIssued: boolean }> {
+  const target = await callbackTarget(ctx, params, browser);
+  return { target, loginCodeIssued: new URL(target).searchParams.has("login_code") };
+}
+
+async function callbackTarget(ctx: RequestContext, params: URLSearchParams, browser: string | undefined): Promise<string> {
   const { db, now, config } = ctx;
   try {
     await rateLimitIp(ctx, "oidc", config.RATE_OIDC_PER_IP);
@@ -142,7 +147,7 @@ export async function handleCallback(ctx: RequestContext, params: URLSearchParam
     name: identity.name,
     mfa_trusted: providerMfaSatisfies(provider, identity.amr),
   };
-  await oidcFlowsRepo(db).insertLoginCode(code, assertion, new Date(now.getTime() + LOGIN_CODE_TTL_MS), now).run();
+  await oidcFlowsRepo(db).insertLoginCode(code, row.browserHash, assertion, new Date(now.getTime() + LOGIN_CODE_TTL_MS), now).run();
   return withParam(row.returnTo, "login_code", code);
 }
 
@@ -184,10 +189,12 @@ const usedCode = () =>
  * provider says `email_verified`), unless its email belongs to an account: 409 `account_exists`
  * (never linked automatically: sign in as usual, then link from My account).
  */
-export async function exchangeLoginCode(ctx: RequestContext, input: { login_code: string; device_name?: string; device_token?: string }) {
+export async function exchangeLoginCode(ctx: RequestContext, input: { login_code: string; device_name?: string; device_token?: string }, browser: string | undefined) {
   const { db, now } = ctx;
   await rateLimitIp(ctx, "oidc", ctx.config.RATE_OIDC_PER_IP);
-  const assertion = await oidcFlowsRepo(db).consumeLoginCode(input.login_code, now);
+  // Only the browser the sign-in came back to (its cookie) may spend the code: someone else's
+  // code, slipped into a victim's page, signs nobody in (login CSRF).
+  const assertion = browser ? await oidcFlowsRepo(db).consumeLoginCode(input.login_code, browser, now) : undefined;
   if (!assertion) throw usedCode();
   const repo = identitiesRepo(db);
   const linked = await repo.byIssuerSubject(assertion.issuer, assertion.subject);

@@ -33,14 +33,15 @@ export const oidcFlowsRepo = (db: Db) => ({
     return rows[0];
   },
 
-  insertLoginCode: (code: string, assertion: OidcAssertion, expiresAt: Date, now: Date) =>
-    db.insert(oidcLoginCodes).values({ codeHash: sha256Hex(code), assertion, expiresAt, createdAt: now }),
+  /** `browserHash`: the state row's, already hashed. */
+  insertLoginCode: (code: string, browserHash: string, assertion: OidcAssertion, expiresAt: Date, now: Date) =>
+    db.insert(oidcLoginCodes).values({ codeHash: sha256Hex(code), browserHash, assertion, expiresAt, createdAt: now }),
 
-  /** Spends a login code (guarded DELETE … RETURNING): once, within its 60 seconds. */
-  async consumeLoginCode(code: string, now: Date) {
+  /** Spends a login code (guarded DELETE … RETURNING): once, within its 60 seconds, from the browser it was issued to. */
+  async consumeLoginCode(code: string, browser: string, now: Date) {
     const rows = await db
       .delete(oidcLoginCodes)
-      .where(and(eq(oidcLoginCodes.codeHash, sha256Hex(code)), gt(oidcLoginCodes.expiresAt, now)))
+      .where(and(eq(oidcLoginCodes.codeHash, sha256Hex(code)), eq(oidcLoginCodes.browserHash, sha256Hex(browser)), gt(oidcLoginCodes.expiresAt, now)))
       .returning({ assertion: oidcLoginCodes.assertion });
     return rows[0]?.assertion;
   },
