@@ -242,6 +242,27 @@ describe("account linking", () => {
     expect(audit?.n).toBe(1);
   });
 
+  it("a provider trusted for MFA (trust_amr) that asserts it stands in for TOTP; without amr MFA, or untrusted, it does not", async () => {
+    const { user, token } = await signedInUser();
+    const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
+    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(setup.secret, Math.floor(Date.now() / 1000) - 30) }, token })).status).toBe(200);
+    const withMfa = unique("mfa");
+    const withoutMfa = unique("pwdonly");
+    await linkIdentity(token, withMfa, "other");
+    await linkIdentity(token, withoutMfa, "other");
+    const trusted = await exchange(await browserSignIn(withMfa, "other"));
+    expect(trusted.status).toBe(200);
+    const body = await json<{ access_token?: string; mfa_required?: boolean; user: { id: string } }>(trusted);
+    expect(body.mfa_required).toBeUndefined();
+    expect(body.user.id).toBe(user.id);
+    const noMfa = await json<{ mfa_required?: boolean }>(await exchange(await browserSignIn(withoutMfa, "other")));
+    expect(noMfa.mfa_required).toBe(true);
+    // The same provider MFA at a provider that is not trusted for it ("test"): still the second step.
+    await linkIdentity(token, withMfa, "test");
+    const untrusted = await json<{ mfa_required?: boolean }>(await exchange(await browserSignIn(withMfa, "test")));
+    expect(untrusted.mfa_required).toBe(true);
+  });
+
   it("a user with TOTP still gets mfa_required after an untrusted provider's sign-in", async () => {
     const { user, token } = await signedInUser();
     const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));

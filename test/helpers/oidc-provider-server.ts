@@ -4,8 +4,8 @@
  *
  * Accounts: any login name signs in. The subject is the login name; the email is the login name
  * when it holds an "@", else `<login>@idp.example`; a login starting with "unverified" gets
- * `email_verified: false`. So the two test users "alice" and "unverified-bob", and any other a
- * test needs.
+ * `email_verified: false`; a login starting with "mfa" signs in with `amr: ["pwd", "otp"]` (the
+ * provider's own MFA). So the two test users "alice" and "unverified-bob", and any other a test needs.
  */
 import http from "node:http";
 import Provider from "oidc-provider";
@@ -21,9 +21,10 @@ function account(id: string) {
 }
 
 function provider(issuer: string, redirectUris: string[]) {
-  return new Provider(issuer, {
+  const p = new Provider(issuer, {
     clients: [{ ...OIDC_TEST_CLIENT, redirect_uris: redirectUris, token_endpoint_auth_method: "client_secret_basic" }],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    // amr in the openid scope: every ID token says how the person signed in (the session's amr).
+    claims: { acr: null, auth_time: null, sid: null, openid: ["sub", "amr"], email: ["email", "email_verified"], profile: ["name"] },
     findAccount: async (_ctx: unknown, id: string) => account(id),
     features: { devInteractions: { enabled: true } },
     pkce: { required: () => true },
@@ -41,6 +42,22 @@ function provider(issuer: string, redirectUris: string[]) {
       return grant;
     },
   });
+  // devInteractions' login form, finished here so the session records how the person signed in (amr).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  p.use(async (ctx: any, next: () => Promise<void>) => {
+    if (ctx.method !== "POST" || !/^\/interaction\/[^/]+$/.test(ctx.path)) return next();
+    const body = await new Promise<string>((resolve) => {
+      let data = "";
+      ctx.req.on("data", (chunk: Buffer) => (data += chunk.toString()));
+      ctx.req.on("end", () => resolve(data));
+    });
+    const form = new URLSearchParams(body);
+    const login = form.get("login");
+    if (form.get("prompt") !== "login" || !login) throw new Error("unexpected interaction");
+    ctx.respond = false;
+    await p.interactionFinished(ctx.req, ctx.res, { login: { accountId: login, amr: login.startsWith("mfa") ? ["pwd", "otp"] : ["pwd"] } }, { mergeWithLastSubmission: false });
+  });
+  return p;
 }
 
 /** Starts a provider with issuer http://127.0.0.1:<port>; resolves to its stop function. */

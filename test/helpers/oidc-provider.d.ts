@@ -5,5 +5,7 @@ declare module "oidc-provider" {
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, Any>);
     callback(): (req: Any, res: Any) => void;
+    use(middleware: (ctx: Any, next: () => Promise<void>) => Promise<void>): void;
+    interactionFinished(req: Any, res: Any, result: Any, options?: Any): Promise<void>;
   }
 }
