@@ -1969,7 +1969,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console. */
+                    /** @description Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console's sign-in screen. */
                     return_to?: string;
                 };
                 header?: never;
@@ -2478,7 +2478,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console. */
+                    /** @description Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console's sign-in screen. */
                     return_to?: string;
                 };
                 header?: never;
@@ -11438,7 +11438,7 @@ export interface components {
         LinkStartInput: {
             /**
              * Format: uri
-             * @description Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console.
+             * @description Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console's sign-in screen.
              * @example https://keel.example/console/
              */
             return_to?: string;
@@ -11617,6 +11617,9 @@ export interface components {
                     [key: string]: unknown;
                 }[];
                 two_factor: {
+                    [key: string]: unknown;
+                }[];
+                linked_identities: {
                     [key: string]: unknown;
                 }[];
                 favorites: {

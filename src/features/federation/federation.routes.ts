@@ -30,7 +30,7 @@ const EXCHANGE_COOKIE = "__Secure-keel_oidc_exchange";
 const EXCHANGE_OPTIONS = { path: `${API}/auth/oidc/exchange`, httpOnly: true, secure: true, sameSite: "Lax" } as const;
 
 const ProviderParam = z.object({ provider: z.string().min(1).max(32).openapi({ param: { name: "provider", in: "path" }, example: "google" }) });
-const ReturnTo = z.url().max(2000).openapi({ description: "Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console.", example: "https://keel.example/console/" });
+const ReturnTo = z.url().max(2000).openapi({ description: "Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console's sign-in screen.", example: "https://keel.example/console/" });
 const ReturnToQuery = z.object({ return_to: ReturnTo.optional() });
 const Redirect = (description: string) => ({ description, headers: z.object({ Location: z.string() }) });
 

@@ -29,7 +29,7 @@ export const allowedReturnOrigins = (config: Config): string[] =>
   config.OIDC_ALLOWED_RETURN_ORIGINS.length ? config.OIDC_ALLOWED_RETURN_ORIGINS.map((o) => new URL(o).origin) : [new URL(config.PUBLIC_BASE_URL).origin];
 
 /** Where a callback without a usable state ends: the console's sign-in screen. */
-const fallbackReturn = (config: Config) => new URL("/console/", config.PUBLIC_BASE_URL).href;
+const fallbackReturn = (config: Config) => new URL("/console/signin", config.PUBLIC_BASE_URL).href;
 
 /** A return_to on an allowed origin (absolute http(s) URL, no fragment kept), or 422. */
 export function checkReturnTo(config: Config, returnTo: string | undefined): string {
