@@ -58,4 +58,28 @@ describe.skipIf(!chromiumPath)("sign in with an OpenID provider in a real browse
     expect(page.url()).not.toContain("login_code");
     await context.close();
   });
+
+  it("My account links the provider (its own login form), lists it, and unlinks it", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${keel.base}/console/signin`);
+    await page.getByLabel("Email").fill("demo@keel.test");
+    await page.getByLabel("Password").fill("keel-local-member-passphrase");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(`${keel.base}/console/account`);
+    await page.getByRole("button", { name: "Link Test IdP" }).click();
+    await page.waitForURL((url) => !url.href.startsWith(keel.base));
+    const login = `linked${Date.now().toString(36)}`;
+    await page.locator('input[name="login"]').fill(login);
+    await page.locator('input[name="password"]').fill("any password");
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(/\/console\/account\?linked=test$/);
+    await expect.poll(() => page.getByText("Test IdP is linked").count()).toBe(1);
+    const section = page.getByRole("region", { name: "Sign-in providers" });
+    await expect.poll(() => section.getByText(`${login}@idp.example`).count()).toBe(1);
+    await section.getByRole("button", { name: "Unlink" }).click();
+    await section.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => section.getByText(`${login}@idp.example`).count()).toBe(0);
+    await context.close();
+  });
 });
