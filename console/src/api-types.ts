@@ -2061,7 +2061,7 @@ export interface paths {
         };
         /**
          * The providers' redirect target (302 to return_to)
-         * @description Validates `state` (single-use, from the browser that started), the RFC 9207 `iss` parameter, exchanges the code and verifies the ID token. Ends with a 302 to `return_to` carrying `login_code=` (single-use, 60 s; POST /auth/oidc/exchange), `linked=<provider>` after a link from My account, or `error=` (`invalid_state`, `invalid_response`, `identity_in_use`, `provider_unavailable`, `rate_limited`, or the provider's own error such as `access_denied`). Never a token.
+         * @description Validates `state` (single-use, from the browser that started), the RFC 9207 `iss` parameter, exchanges the code and verifies the ID token. Ends with a 302 to `return_to` carrying `login_code=` (single-use, 60 s; POST /auth/oidc/exchange), `linked=<provider>` after a link from My account, or `error=` (`invalid_state`, `invalid_response`, `identity_in_use`, `account_inactive` (a link whose user was suspended meanwhile), `provider_unavailable`, `rate_limited`, or the provider's own error such as `access_denied`). Never a token.
          */
         get: {
             parameters: {

@@ -81,7 +81,7 @@ const callbackRoute = createRoute({
   tags,
   summary: "The providers' redirect target (302 to return_to)",
   description:
-    "Validates `state` (single-use, from the browser that started), the RFC 9207 `iss` parameter, exchanges the code and verifies the ID token. Ends with a 302 to `return_to` carrying `login_code=` (single-use, 60 s; POST /auth/oidc/exchange), `linked=<provider>` after a link from My account, or `error=` (`invalid_state`, `invalid_response`, `identity_in_use`, `provider_unavailable`, `rate_limited`, or the provider's own error such as `access_denied`). Never a token.",
+    "Validates `state` (single-use, from the browser that started), the RFC 9207 `iss` parameter, exchanges the code and verifies the ID token. Ends with a 302 to `return_to` carrying `login_code=` (single-use, 60 s; POST /auth/oidc/exchange), `linked=<provider>` after a link from My account, or `error=` (`invalid_state`, `invalid_response`, `identity_in_use`, `account_inactive` (a link whose user was suspended meanwhile), `provider_unavailable`, `rate_limited`, or the provider's own error such as `access_denied`). Never a token.",
   request: { query: z.object({ state: z.string().max(1000).optional(), code: z.string().max(4000).optional(), iss: z.string().max(2000).optional(), error: z.string().max(200).optional() }).passthrough() },
   responses: { 302: Redirect("To return_to") },
 });

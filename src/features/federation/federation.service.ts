@@ -135,7 +135,7 @@ async function callbackTarget(ctx: RequestContext, params: URLSearchParams, brow
   }
   if (row.linkUserId) {
     const outcome = await linkIdentity(ctx, row.linkUserId, provider, identity);
-    return outcome === "linked" ? withParam(row.returnTo, "linked", provider.provider_id) : fail(outcome, "the identity is linked to another account");
+    return outcome === "linked" ? withParam(row.returnTo, "linked", provider.provider_id) : fail(outcome, outcome === "identity_in_use" ? "the identity is linked to another account" : "the account is not active");
   }
   const code = randomToken(32);
   const assertion: OidcAssertion = {
@@ -155,15 +155,15 @@ async function callbackTarget(ctx: RequestContext, params: URLSearchParams, brow
  * Links `identity` to the signed-in user of a link flow; an identity already linked to someone
  * else is refused (it signs in to that user and no other). A new link is audited and emailed.
  */
-async function linkIdentity(ctx: RequestContext, userId: string, provider: ResolvedProvider, identity: VerifiedIdentity): Promise<"linked" | "identity_in_use"> {
+async function linkIdentity(ctx: RequestContext, userId: string, provider: ResolvedProvider, identity: VerifiedIdentity): Promise<"linked" | "identity_in_use" | "account_inactive"> {
   const { db, now } = ctx;
   const user = await findUserById(db, userId, now);
-  if (!user || user.status !== "active") return "identity_in_use";
+  if (!user || user.status !== "active") return "account_inactive";
   const id = newId("idn", now.getTime());
   const mine = identityLinkedTo(id, userId);
   const mail = await outboxInsertIf(
     ctx,
-    { to: user.email, userId, email: emails.identityLinked({ name: user.fullName, provider: provider.provider_id, email: identity.email, when: now.toISOString() }) },
+    { to: user.email, userId, email: emails.identityLinked({ name: user.fullName, provider: provider.name, email: identity.email, when: now.toISOString() }) },
     mine,
   );
   const repo = identitiesRepo(db);

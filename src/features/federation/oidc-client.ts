@@ -23,6 +23,8 @@ export interface ResolvedProvider {
   trust_amr: boolean;
   /** Stored on the identity: the social provider's id (`sso:<org id>` for an organization). */
   provider_id: string;
+  /** Shown to people (the notice email). */
+  name: string;
 }
 
 const DEFAULT_SCOPES = ["openid", "email", "profile"];
@@ -38,7 +40,7 @@ export async function resolveProvider(ctx: Pick<ServiceContext, "config">, sourc
     const p = socialProvider(ctx.config, source.provider);
     if (!p) return undefined;
     const scopes = [...new Set(["openid", ...(p.scopes ?? DEFAULT_SCOPES)])];
-    return { issuer: p.issuer, client_id: p.client_id, client_secret: p.client_secret, scopes, trust_amr: p.trust_amr === true, provider_id: p.id };
+    return { issuer: p.issuer, client_id: p.client_id, client_secret: p.client_secret, scopes, trust_amr: p.trust_amr === true, provider_id: p.id, name: p.name };
   }
   return undefined;
 }
