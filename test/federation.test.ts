@@ -242,6 +242,16 @@ describe("account linking", () => {
     expect(audit?.n).toBe(1);
   });
 
+  it("two concurrent unlinks of a passwordless user's last two identities: one succeeds, the other is refused", async () => {
+    const social = await oidcSignIn();
+    await linkIdentity(social.access_token, unique("second"));
+    const both = await identities(social.access_token);
+    expect(both).toHaveLength(2);
+    const answers = await Promise.all(both.map((i) => call(`me/identities/${i.id}`, { method: "DELETE", token: social.access_token })));
+    expect(answers.map((r) => r.status).sort()).toEqual([204, 409]);
+    expect(await identities(social.access_token)).toHaveLength(1);
+  });
+
   it("a provider trusted for MFA (trust_amr) that asserts it stands in for TOTP; without amr MFA, or untrusted, it does not", async () => {
     const { user, token } = await signedInUser();
     const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
