@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import net from "node:net";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -13,8 +14,38 @@ function testSecrets() {
   };
 }
 
+/** A free local TCP port (the OS picks; released at once for the OpenID test providers to take). */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+
+/**
+ * The OpenID providers the workers tests sign in with (test/helpers/oidc-providers.global.ts starts
+ * them): "test" (keel's configured social provider) and "other" (a second, independent instance,
+ * also configured, with `trust_amr`). The redirect URI is keel's callback at PUBLIC_BASE_URL's default.
+ */
+async function oidcTestProviders() {
+  // The config is evaluated more than once in the same process: pick the ports once.
+  const ports = process.env.KEEL_OIDC_TEST_PORTS ? process.env.KEEL_OIDC_TEST_PORTS.split(",").map(Number) : [await freePort(), await freePort()];
+  const redirect = "http://127.0.0.1:8787/api/v1/auth/oidc/callback";
+  process.env.KEEL_OIDC_TEST_PORTS = ports.join(",");
+  process.env.KEEL_OIDC_TEST_REDIRECTS = redirect;
+  const client = { client_id: "keel-test", client_secret: "keel-test-secret-keel-test-secret" };
+  return JSON.stringify([
+    { id: "test", name: "Test IdP", issuer: `http://127.0.0.1:${ports[0]}`, ...client },
+    { id: "other", name: "Other IdP", issuer: `http://127.0.0.1:${ports[1]}`, ...client, trust_amr: true },
+  ]);
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  const OIDC_PROVIDERS = await oidcTestProviders();
   return {
     test: {
       testTimeout: 60_000,
@@ -26,14 +57,15 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               // wrangler.toml ships ENVIRONMENT=production; the suite runs as development.
-              miniflare: { bindings: { ...testSecrets(), ENVIRONMENT: "development", TEST_MIGRATIONS: migrations } },
+              miniflare: { bindings: { ...testSecrets(), ENVIRONMENT: "development", TEST_MIGRATIONS: migrations, OIDC_PROVIDERS } },
             }),
           ],
           test: {
             name: "workers",
             setupFiles: ["./test/helpers/setup.ts"],
-            // A local DNS-over-HTTPS responder for domain verification (issue 17): Node-side, since a test in workerd cannot listen.
-            globalSetup: ["./test/helpers/doh-server.ts"],
+            // Node-side servers the worker reaches (a test in workerd cannot listen): a local
+            // DNS-over-HTTPS responder for domain verification, and two oidc-provider instances.
+            globalSetup: ["./test/helpers/doh-server.ts", "./test/helpers/oidc-providers.global.ts"],
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
             exclude: ["test/node/**", "test/browser/**"],
             testTimeout: 60_000,

@@ -2,6 +2,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
+import { registerFederation } from "./features/federation/federation.routes";
 import { registerAdmin } from "./features/admin/admin.routes";
 import { registerAdminOrgs } from "./features/admin/admin-orgs.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
@@ -139,6 +140,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerInvitationPage(app);
   registerUnsubscribePage(app);
   registerAuth(app);
+  registerFederation(app);
   registerMe(app);
   registerEmailChange(app);
   registerConsents(app);

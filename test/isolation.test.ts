@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { addMember, closingIn, insertNotification, insertTender } from "./helpers/fixtures";
 import { call, json, signedInUser, unique } from "./helpers/harness";
 import { addPasskey, SoftAuthenticator } from "./helpers/webauthn";
+import { linkIdentity } from "./helpers/oidc";
 
 /**
  * The isolation matrix (issue 6, "Isolation"), driven by the served OpenAPI document: every
@@ -106,6 +107,11 @@ const MATRIX: Record<string, Prepare> = {
   "PATCH /api/v1/me/alerts/{id}": alertOfA,
   "DELETE /api/v1/me/alerts/{id}": alertOfA,
   "GET /api/v1/me/alerts/{id}/matches": alertOfA,
+  "DELETE /api/v1/me/identities/{id}": async (w) => {
+    await linkIdentity(w.a.token, unique("iso"));
+    const res = await call("me/identities", { token: w.a.token });
+    return { params: { id: (await json<{ items: { id: string }[] }>(res)).items[0]!.id } };
+  },
   "POST /api/v1/me/notifications/{id}/read": async (w) => {
     return { params: { id: await insertNotification(w.a.user.id, { id: `ntf_${unique("iso")}` }) } };
   },
@@ -134,7 +140,14 @@ async function documentedOperationsWithPathIds(): Promise<Operation[]> {
  * Excluded by rule: admin routes (permission-guarded; a non-admin gets 403 there by design), and
  * platform-wide data that every signed-in user may read (a tender is no tenant's resource).
  */
-const PLATFORM_WIDE = new Set(["GET /api/v1/tenders/{id}"]);
+// The {provider} of sign-in and linking is a configured provider's id (OIDC_PROVIDERS), no tenant's
+// resource; test/federation.test.ts covers who may link what.
+const PLATFORM_WIDE = new Set([
+  "GET /api/v1/tenders/{id}",
+  "GET /api/v1/auth/oidc/{provider}/start",
+  "GET /api/v1/me/identities/{provider}/link",
+  "POST /api/v1/me/identities/{provider}/link",
+]);
 const isAdminRoute = (op: Operation) => op.path.startsWith("/api/v1/admin/") || PLATFORM_WIDE.has(op.key);
 
 const fill = (path: string, params: Record<string, string>) =>

@@ -141,6 +141,38 @@ export async function signInWithPasskey(opts: { autofill?: boolean; signal?: Abo
   return { kind: "signed_in" };
 }
 
+/** A social sign-in provider (GET /auth/providers). */
+export interface Provider {
+  id: string;
+  name: string;
+  kind: "social";
+}
+
+export async function listProviders(): Promise<Provider[]> {
+  const res = await fetch("/api/v1/auth/providers", { headers: CONSOLE_HEADER });
+  if (!res.ok) throw await problemOf(res);
+  return ((await res.json()) as { items: Provider[] }).items;
+}
+
+/**
+ * Where a provider's sign-in starts: a browser navigation to keel, which redirects to the provider
+ * and, at the end, back to `returnTo` with a one-time `login_code` (never a token).
+ */
+export const providerStartUrl = (providerId: string, returnTo: string) =>
+  `/api/v1/auth/oidc/${encodeURIComponent(providerId)}/start?return_to=${encodeURIComponent(returnTo)}`;
+
+/** Exchanges the one-time `login_code` of a provider's sign-in for a session (or a second step). */
+export async function signInWithLoginCode(loginCode: string): Promise<SignInResult> {
+  const res = await post<CookieTokens | { mfa_required: true; mfa_token: string }>("/auth/oidc/exchange", {
+    login_code: loginCode,
+    device_name: "keel console",
+    refresh_token_delivery: "cookie",
+  });
+  if ("mfa_required" in res) return { kind: "mfa", mfaToken: res.mfa_token };
+  setSession(res);
+  return { kind: "signed_in" };
+}
+
 /** Registers a passkey of this browser / device for the signed-in user. */
 export async function addPasskey(name?: string): Promise<Passkey> {
   const { challenge_id, ...optionsJSON } = await api<PublicKeyCredentialCreationOptionsJSON & { challenge_id: string }>("POST", "/auth/passkeys/register/options");

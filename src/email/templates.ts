@@ -86,6 +86,12 @@ export const emails = {
       "Your API keys were revoked as well: integrations that use them stop working until you create new keys (Account → API keys, or POST /api/v1/me/api-keys).",
       "If this was not you, reset your password at once and contact support.",
     ]),
+  identityLinked: (p: { name: string; provider: string; email: string | null; when: string }) =>
+    build("identity_linked", "A sign-in was linked to your account", [
+      `Hello ${p.name},`,
+      `A ${p.provider} account${p.email ? ` (${p.email})` : ""} was linked to your keel account at ${p.when} (UTC): it can now sign you in.`,
+      "If this was not you, remove it under My account, change your password and sign out all sessions.",
+    ]),
   newSignIn: (p: { name: string; when: string; ip: string; device: string; location: string | null }) =>
     build("new_sign_in", "New sign-in to your account", [
       `Hello ${p.name},`,

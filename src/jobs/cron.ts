@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { purgeFinishedEmails, relayStaleEmails } from "../email/outbox.service";
 import { purgeUnusableCredentials } from "../features/sessions/sessions.service";
+import { purgeExpiredOidcFlows } from "../features/federation/federation.service";
 import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { serviceContext, type ServiceContext } from "../platform/context";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.service";
@@ -63,6 +64,9 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
   // failed for good (their sealed bodies must not stay around forever).
   await job("purge_outbox", async () => {
     report.purged.finished_emails = await purgeFinishedEmails(ctx, new Date(scheduledTime - OUTBOX_RETENTION_DAYS * DAY));
+  });
+  await job("purge_oidc_flows", async () => {
+    report.purged.expired_oidc_flows = await purgeExpiredOidcFlows(ctx);
   });
   await job("purge_notifications", async () => {
     report.purged.expired_notifications = await purgeExpiredNotifications(ctx);

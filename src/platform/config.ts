@@ -57,6 +57,34 @@ const planLimits = z
   .transform((v) => ({ ...DEFAULT_PLAN_LIMITS, ...Object.fromEntries(Object.entries(v).filter(([, l]) => l !== undefined)) }) as Record<Plan, PlanLimits>);
 
 /**
+ * `OIDC_PROVIDERS`: a JSON list of social OpenID providers `{id, name, issuer, client_id,
+ * client_secret, scopes?, trust_amr?}`; ids are unique and URL-safe.
+ */
+const oidcProvider = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "lowercase letters, digits, - and _"),
+  name: z.string().trim().min(1).max(60),
+  issuer: z.url(),
+  client_id: z.string().min(1).max(500),
+  client_secret: z.string().min(1).max(2000),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/)).max(20).optional(),
+  /** Trust the provider's `amr` (mfa, hwk, otp…): a keel user with TOTP then skips the second step. */
+  trust_amr: z.boolean().optional(),
+});
+export type OidcProviderConfig = z.infer<typeof oidcProvider>;
+const oidcProviders = z
+  .string()
+  .transform((v, c) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      c.addIssue({ code: "custom", message: "expected a JSON list" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(oidcProvider).max(20))
+  .refine((list) => new Set(list.map((p) => p.id)).size === list.length, "provider ids must be unique");
+
+/**
  * Every policy of keel, from `[vars]`, with safe defaults. Parsed once per isolate (see
  * `getConfig`); an invalid value fails loudly at the first request instead of being ignored.
  */
@@ -179,6 +207,13 @@ export const ConfigSchema = z.object({
   RATE_PASSKEY_PER_IP: rate.default({ limit: 100, windowSeconds: 900 }),
   /** Passkeys one user may register: more than anyone's devices, few enough that one account cannot fill storage. */
   MAX_PASSKEYS_PER_USER: int(1, 1000).default(20),
+  // Federation: OpenID Connect sign-in (issue 17).
+  /** Social OpenID providers (JSON list, see oidcProvider); none by default. */
+  OIDC_PROVIDERS: oidcProviders.default([]),
+  /** Origins a sign-in may return to (return_to); empty = PUBLIC_BASE_URL's origin, where the console is. */
+  OIDC_ALLOWED_RETURN_ORIGINS: csv.default([]),
+  /** Per IP: OpenID start, callback and exchange requests (each start costs a provider round trip). */
+  RATE_OIDC_PER_IP: rate.default({ limit: 60, windowSeconds: 600 }),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

@@ -22,6 +22,7 @@ export const ERRORS = {
   not_found: { status: 404, title: "Not found" },
   conflict: { status: 409, title: "Conflict" },
   limit_reached: { status: 409, title: "Plan limit reached" },
+  account_exists: { status: 409, title: "An account with this email already exists" },
   payload_too_large: { status: 413, title: "Payload too large" },
   weak_password: { status: 422, title: "Password does not meet the policy" },
   password_reused: { status: 422, title: "Password was used recently" },

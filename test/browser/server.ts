@@ -56,7 +56,7 @@ export interface KeelServer {
 }
 
 /** Builds the console if needed, prepares state and starts wrangler dev; resolves once /health answers 200. */
-export async function startKeel(): Promise<KeelServer> {
+export async function startKeel(opts: { vars?: Record<string, string> } = {}): Promise<KeelServer> {
   if (!existsSync(path.join(root, "public", "console", "app.js"))) run(process.execPath, [path.join(root, "scripts", "build-console.mjs")], "building the console");
 
   const dir = mkdtempSync(path.join(os.tmpdir(), "keel-browser-"));
@@ -65,7 +65,9 @@ export async function startKeel(): Promise<KeelServer> {
   const { privateKey } = generateKeyPairSync("ed25519");
   const jwk = { ...privateKey.export({ format: "jwk" }), kid: `browser-${randomBytes(3).toString("hex")}` };
   const envFile = path.join(dir, "browser.env");
-  writeFileSync(envFile, `JWT_SIGNING_KEYS='${JSON.stringify([jwk])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n`, { mode: 0o600 });
+  // Extra variables (e.g. OIDC_PROVIDERS, JSON) go into the env file: dotenv's single quotes keep them verbatim.
+  const extra = Object.entries(opts.vars ?? {}).map(([k, v]) => `${k}='${v}'\n`).join("");
+  writeFileSync(envFile, `JWT_SIGNING_KEYS='${JSON.stringify([jwk])}'\nDATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}\n${extra}`, { mode: 0o600 });
 
   const wrangler = path.join(binDir, "wrangler");
   run(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], "wrangler d1 migrations apply");

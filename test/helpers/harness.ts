@@ -29,6 +29,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** `request.cf` as Cloudflare's edge would set it (e.g. `{ country: "IN", city: "Patna" }`). */
   cf?: Record<string, unknown>;
+  /** "manual" to see a 302 itself (the default follows it, into the worker). */
+  redirect?: "follow" | "manual";
 }
 
 /** Calls the worker like a client over HTTP. */
@@ -62,6 +64,7 @@ function clientRequest(path: string, opts: CallOptions): [string, RequestInit] {
     headers,
     body: opts.rawBody ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
     ...(opts.cf ? { cf: opts.cf } : {}),
+    ...(opts.redirect ? { redirect: opts.redirect } : {}),
   } as RequestInit;
   return [url, init];
 }

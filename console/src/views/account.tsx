@@ -1,5 +1,5 @@
 import { useState } from "hono/jsx/dom";
-import { addPasskey, api, updateUser, type Session, type User } from "../api";
+import { addPasskey, api, ApiError, listProviders, updateUser, type Session, type User } from "../api";
 import { browserSupportsWebAuthn } from "@simplewebauthn/browser";
 import { API_KEY_SCOPES, PRIVILEGED_SCOPES } from "../../../src/identity/scopes";
 import { qrSvg } from "../qr";
@@ -509,6 +509,91 @@ function ApiKeysSection() {
   );
 }
 
+interface IdentityRow {
+  id: string;
+  provider: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** Linked sign-in providers: unlink one (refused for the last way to sign in), or link another. */
+function IdentitiesSection() {
+  const loaded = useLoad(() => api<{ items: IdentityRow[] }>("GET", "/me/identities"), []);
+  const providers = useLoad(() => listProviders(), []);
+  const { error, run } = useAction();
+  const back = new URLSearchParams(location.search);
+  const linked = back.get("linked");
+  const failed = back.get("error");
+  if (providers.data?.length === 0 && loaded.data?.items.length === 0) return null;
+  const nameOf = (id: string) => providers.data?.find((p) => p.id === id)?.name ?? id;
+  return (
+    <section aria-labelledby="h-identities">
+      <h2 id="h-identities">Sign-in providers</h2>
+      {linked ? (
+        <Notice kind="ok">
+          <p>{nameOf(linked)} is linked: it can now sign you in.</p>
+        </Notice>
+      ) : null}
+      {failed ? <ErrorNotice error={new ApiError(0, failed, failed === "identity_in_use" ? "That account at the provider is already linked to another keel account." : "Linking failed.")} /> : null}
+      <ErrorNotice error={loaded.error ?? error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Provider</th>
+            <th scope="col">Email there</th>
+            <th scope="col">Linked</th>
+            <th scope="col">Last used</th>
+            <th scope="col">
+              <span class="sr-only">Action</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {(loaded.data?.items ?? []).map((i) => (
+            <tr>
+              <td>{nameOf(i.provider)}</td>
+              <td>{i.email ?? "—"}</td>
+              <td>{when(i.created_at)}</td>
+              <td>{when(i.last_used_at)}</td>
+              <td>
+                <ConfirmButton
+                  label="Unlink"
+                  question={`Unlink ${nameOf(i.provider)}?`}
+                  danger
+                  onConfirm={async () => {
+                    await run(async () => {
+                      await api("DELETE", `/me/identities/${encodeURIComponent(i.id)}`);
+                    }, loaded);
+                  }}
+                />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {(providers.data ?? []).map((p) => (
+        <button
+          type="button"
+          onClick={() =>
+            void run(async () => {
+              // POST, not a navigation to the GET: the access token stays in a header, never in a URL.
+              const { authorization_url } = await api<{ authorization_url: string }>("POST", `/me/identities/${encodeURIComponent(p.id)}/link`, {
+                return_to: `${location.origin}/console/account`,
+              });
+              location.assign(authorization_url);
+            })
+          }
+        >
+          Link {p.name}
+        </button>
+      ))}
+    </section>
+  );
+}
+
 export function AccountView({ session }: { session: Session }) {
   const user = session.user;
   return (
@@ -520,6 +605,7 @@ export function AccountView({ session }: { session: Session }) {
       <PasswordSection />
       <TwoFactorSection user={user} />
       <PasskeysSection user={user} />
+      <IdentitiesSection />
       <SessionsSection />
       <ApiKeysSection />
     </>

@@ -1,7 +1,19 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, WebAuthnAbortService } from "@simplewebauthn/browser";
-import { publicPost, signIn, signInWithPasskey, verifySecondFactor, type SignInResult } from "../api";
-import { ErrorNotice, Field, formValues, Link, navigate, Notice, useAction } from "../ui";
+import { ApiError, listProviders, providerStartUrl, publicPost, signIn, signInWithLoginCode, signInWithPasskey, verifySecondFactor, type SignInResult } from "../api";
+import { ErrorNotice, Field, formValues, Link, navigate, Notice, useAction, useLoad } from "../ui";
+
+/** What a provider sign-in's `error=` means, for the sign-in screen. */
+const PROVIDER_ERRORS: Record<string, string> = {
+  invalid_state: "That sign-in link was already used or has expired. Start again.",
+  invalid_response: "The identity provider's answer could not be verified. Start again.",
+  access_denied: "The sign-in was cancelled at the identity provider.",
+  provider_unavailable: "The identity provider cannot be reached right now.",
+  rate_limited: "Too many attempts from this network; wait a few minutes.",
+};
+
+/** Login codes already sent to the exchange (a code works once; a re-render must not spend it again). */
+const spentCodes = new Set<string>();
 
 function afterSignIn() {
   const next = new URLSearchParams(location.search).get("next");
@@ -56,6 +68,30 @@ export function SignInView() {
   // field's suggestions; picking one signs in. Cancelled when the screen goes away.
   useEffect(() => startPasskeyAutofill(signedIn, (err) => void act(() => Promise.reject(err))), []);
 
+  const providers = useLoad(() => listProviders(), []);
+  const params = new URLSearchParams(location.search);
+  const providerError = params.get("error");
+
+  // Back from a provider: exchange the one-time code, and take it out of the address bar.
+  useEffect(() => {
+    const code = new URLSearchParams(location.search).get("login_code");
+    if (!code || spentCodes.has(code)) return;
+    spentCodes.add(code);
+    history.replaceState(null, "", location.pathname);
+    void run(async () => {
+      try {
+        const res = await signInWithLoginCode(code);
+        if (res.kind === "mfa") setMfaToken(res.mfaToken);
+        else afterSignIn();
+      } catch (err) {
+        if (err instanceof ApiError && err.code === "account_exists") {
+          throw new ApiError(err.status, err.code, "An account with this email already exists. Sign in with your password, then link the provider under My account.");
+        }
+        throw err;
+      }
+    });
+  }, []);
+
   if (mfaToken) {
     return (
       <section>
@@ -90,6 +126,7 @@ export function SignInView() {
     <section>
       <h1>Sign in</h1>
       <ErrorNotice error={error} />
+      {providerError ? <ErrorNotice error={new ApiError(0, providerError, PROVIDER_ERRORS[providerError] ?? "The sign-in with the identity provider failed.")} /> : null}
       <form
         onSubmit={(e: Event) => {
           const v = formValues(e);
@@ -110,6 +147,18 @@ export function SignInView() {
             Sign in with a passkey
           </button>
         </p>
+      ) : null}
+      {(providers.data ?? []).length > 0 ? (
+        <div class="providers" aria-label="Other ways to sign in">
+          <p class="small">Or sign in with</p>
+          {(providers.data ?? []).map((p) => (
+            <p>
+              <a class="button" href={providerStartUrl(p.id, `${location.origin}/console/signin`)}>
+                Continue with {p.name}
+              </a>
+            </p>
+          ))}
+        </div>
       ) : null}
       <p class="small">
         <Link href="/console/forgot">Forgot your password?</Link> · <Link href="/console/register">Create an account</Link>

@@ -25,3 +25,4 @@ export * from "./outbox";
 export * from "./consents";
 export * from "./sso";
 export * from "./passkeys";
+export * from "./federation";

@@ -169,6 +169,28 @@ export async function startSecondFactor(ctx: RequestContext, user: UserWithRoles
 }
 
 /**
+ * A sign-in proven by an external identity provider (POST /auth/oidc/exchange): the same checks
+ * and session as a password sign-in, including the second factor: a user with TOTP on gets
+ * `mfa_required` unless `mfaSatisfied` (the provider asserted MFA and is trusted for it). `extra`
+ * statements join the session's batch (or the second step's token batch).
+ */
+export async function signInVerified(
+  ctx: RequestContext,
+  user: UserWithRoles,
+  input: { device_name?: string; device_token?: string },
+  opts: { mfaSatisfied: boolean; extra: Statement[] },
+) {
+  assertMayLogIn(ctx, user);
+  const device = verifyDeviceToken(ctx, input.device_token);
+  const deviceId = device && deviceOfUser(device, user) ? device.deviceId : null;
+  if (user.twoFactorEnabled && !opts.mfaSatisfied) {
+    return startSecondFactor(ctx, user, { deviceName: input.device_name ?? null, deviceId, extra: opts.extra });
+  }
+  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, method: "oidc", extra: opts.extra });
+  return withDeviceToken(tokens, issueDeviceToken(ctx, user, deviceId));
+}
+
+/**
  * POST /auth/mfa/verify: the second step. Limited per IP and per mfa_token; failures count per
  * user across every mfa token (see `guardSecondFactor`); the TOTP step or backup code is spent
  * by a guarded statement; the mfa_token itself is spent exactly once.

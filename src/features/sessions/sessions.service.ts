@@ -66,7 +66,7 @@ async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: st
 export async function openSession(
   ctx: RequestContext,
   user: UserWithRoles,
-  opts: { deviceName: string | null; rehash?: string; method: "password" | "totp" | "backup_code" | "passkey"; extra?: Statement[] },
+  opts: { deviceName: string | null; rehash?: string; method: "password" | "totp" | "backup_code" | "passkey" | "oidc"; extra?: Statement[] },
 ) {
   const { db, now, config } = ctx;
   const owner = systemOwner(user.id, "sign-in");

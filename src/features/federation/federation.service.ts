@@ -1,0 +1,274 @@
+import type { OidcAssertion, OidcSource } from "../../db/tables";
+import type { Owner } from "../../identity/owner";
+import { NO_PASSWORD } from "../../identity/sign-in-methods";
+import type { Config } from "../../platform/config";
+import type { RequestContext } from "../../platform/context";
+import { randomToken } from "../../platform/crypto";
+import { isUniqueViolation, runBatch } from "../../platform/db";
+import { AppError } from "../../platform/errors";
+import { newId } from "../../platform/ids";
+import { log } from "../../platform/log";
+import { rateLimitIp } from "../../platform/rate-limit";
+import { MINUTE, SECOND } from "../../platform/time";
+import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
+import { outboxInsertIf } from "../../email/outbox.repo";
+import { enqueueEmails } from "../../email/queue";
+import { emails } from "../../email/templates";
+import { signInVerified } from "../auth/login.service";
+import { findUserByEmail, findUserById, insertUserStatements } from "../users/users.repo";
+import { identitiesRepo, identityLinkedTo, removableIdentity } from "./identities.repo";
+import { authorizationRequest, completeAuthorization, OidcFlowError, providerMfaSatisfies, resolveProvider, type ResolvedProvider, type VerifiedIdentity } from "./oidc-client";
+import { oidcFlowsRepo } from "./oidc-flows.repo";
+
+/** A pending authorization request lives 10 minutes; a login code 60 seconds. */
+export const STATE_TTL_MS = 10 * MINUTE;
+export const LOGIN_CODE_TTL_MS = 60 * SECOND;
+
+/** The origins a flow may return to: OIDC_ALLOWED_RETURN_ORIGINS, else PUBLIC_BASE_URL's (the console's). */
+export const allowedReturnOrigins = (config: Config): string[] =>
+  config.OIDC_ALLOWED_RETURN_ORIGINS.length ? config.OIDC_ALLOWED_RETURN_ORIGINS.map((o) => new URL(o).origin) : [new URL(config.PUBLIC_BASE_URL).origin];
+
+/** Where a callback without a usable state ends: the console's sign-in screen. */
+const fallbackReturn = (config: Config) => new URL("/console/signin", config.PUBLIC_BASE_URL).href;
+
+/** A return_to on an allowed origin (absolute http(s) URL, no fragment kept), or 422. */
+export function checkReturnTo(config: Config, returnTo: string | undefined): string {
+  const fail = () => new AppError("validation_failed", "return_to must be a URL on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS)", { errors: [{ path: "return_to", message: "Not an allowed origin" }] });
+  if (!returnTo) return fallbackReturn(config);
+  let url: URL;
+  try {
+    url = new URL(returnTo);
+  } catch {
+    throw fail();
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || !allowedReturnOrigins(config).includes(url.origin)) throw fail();
+  url.hash = "";
+  return url.href;
+}
+
+/** return_to with one more query parameter (`login_code`, `linked` or `error`). */
+function withParam(returnTo: string, name: string, value: string): string {
+  const url = new URL(returnTo);
+  url.searchParams.delete("login_code");
+  url.searchParams.delete("error");
+  url.searchParams.delete("linked");
+  url.searchParams.set(name, value);
+  return url.href;
+}
+
+const unavailable = (err: unknown) => {
+  log.warn("OpenID provider unavailable", {}, err);
+  return new AppError("service_unavailable", "The identity provider cannot be reached; try again later");
+};
+
+/**
+ * Starts an authorization request of `source` (GET /auth/oidc/{provider}/start, or a link from My
+ * account): the pending request is stored server-side under the state's hash, bound to this
+ * browser by a random cookie value (`browser`, returned for the route to set).
+ */
+async function startFlow(ctx: RequestContext, source: OidcSource, returnTo: string | undefined, linkUserId: string | null) {
+  const provider = await resolveProvider(ctx, source);
+  if (!provider) throw new AppError("not_found", "No such identity provider");
+  const target = checkReturnTo(ctx.config, returnTo);
+  const request = await authorizationRequest(ctx, provider).catch((err) => {
+    throw unavailable(err);
+  });
+  const browser = randomToken(32);
+  await oidcFlowsRepo(ctx.db)
+    .insertState(
+      { state: request.state, browser, source, nonce: request.nonce, codeVerifier: request.codeVerifier, returnTo: target, linkUserId, expiresAt: new Date(ctx.now.getTime() + STATE_TTL_MS) },
+      ctx.now,
+    )
+    .run();
+  return { url: request.url, browser };
+}
+
+/** GET /auth/oidc/{provider}/start. */
+export async function startSocialSignIn(ctx: RequestContext, providerId: string, returnTo: string | undefined) {
+  await rateLimitIp(ctx, "oidc", ctx.config.RATE_OIDC_PER_IP);
+  return startFlow(ctx, { kind: "social", provider: providerId }, returnTo, null);
+}
+
+/** GET or POST /me/identities/{provider}/link: the same flow, ending in a link to the signed-in user. */
+export async function startLink(ctx: RequestContext, userId: Owner, providerId: string, returnTo: string | undefined) {
+  return startFlow(ctx, { kind: "social", provider: providerId }, returnTo, userId);
+}
+
+/**
+ * GET /auth/oidc/callback: always a redirect. The state is spent (once, within 10 minutes, from
+ * the browser that started it), the response and ID token verified; then either a 60-second
+ * login code (stored hashed) for POST /auth/oidc/exchange, or, for a link flow, the link itself.
+ * Every refusal ends at return_to (or the console) with `error=`, and is audited.
+ */
+export async function handleCallback(ctx: RequestContext, params: URLSearchParams, browser: string | undefined): Promise<{ target: string; loginCodeIssued: boolean }> {
+  const target = await callbackTarget(ctx, params, browser);
+  return { target, loginCodeIssued: new URL(target).searchParams.has("login_code") };
+}
+
+async function callbackTarget(ctx: RequestContext, params: URLSearchParams, browser: string | undefined): Promise<string> {
+  const { db, now, config } = ctx;
+  try {
+    await rateLimitIp(ctx, "oidc", config.RATE_OIDC_PER_IP);
+  } catch (err) {
+    if (err instanceof AppError && err.code === "rate_limited") return withParam(fallbackReturn(config), "error", "rate_limited");
+    throw err;
+  }
+  const state = params.get("state");
+  const row = state && browser ? await oidcFlowsRepo(db).consumeState(state, browser, now) : undefined;
+  if (!row) {
+    await auditInsert(db, ctx, { userId: null, action: "auth.oidc_failed", details: { reason: "invalid_state" } }).run();
+    return withParam(fallbackReturn(config), "error", "invalid_state");
+  }
+  const fail = async (code: string, detail: string, userId: string | null = row.linkUserId) => {
+    await auditInsert(db, ctx, { userId, action: "auth.oidc_failed", details: { reason: code, detail: detail.slice(0, 300), source: row.source } }).run();
+    return withParam(row.returnTo, "error", code);
+  };
+  const provider = await resolveProvider(ctx, row.source);
+  if (!provider) return fail("provider_unavailable", "the provider is no longer configured");
+  let identity: VerifiedIdentity;
+  try {
+    identity = await completeAuthorization(ctx, provider, params, { state: state!, nonce: row.nonce, codeVerifier: row.codeVerifier });
+  } catch (err) {
+    if (err instanceof OidcFlowError) return fail(err.code, err.message);
+    log.warn("OpenID callback failed", { request_id: ctx.requestId }, err);
+    return fail("provider_unavailable", err instanceof Error ? err.message : "provider error");
+  }
+  if (row.linkUserId) {
+    const outcome = await linkIdentity(ctx, row.linkUserId, provider, identity);
+    return outcome === "linked" ? withParam(row.returnTo, "linked", provider.provider_id) : fail(outcome, outcome === "identity_in_use" ? "the identity is linked to another account" : "the account is not active");
+  }
+  const code = randomToken(32);
+  const assertion: OidcAssertion = {
+    source: row.source,
+    issuer: identity.issuer,
+    subject: identity.subject,
+    email: identity.email,
+    email_verified: identity.email_verified,
+    name: identity.name,
+    mfa_trusted: providerMfaSatisfies(provider, identity.amr),
+  };
+  await oidcFlowsRepo(db).insertLoginCode(code, row.browserHash, assertion, new Date(now.getTime() + LOGIN_CODE_TTL_MS), now).run();
+  return withParam(row.returnTo, "login_code", code);
+}
+
+/**
+ * Links `identity` to the signed-in user of a link flow; an identity already linked to someone
+ * else is refused (it signs in to that user and no other). A new link is audited and emailed.
+ */
+async function linkIdentity(ctx: RequestContext, userId: string, provider: ResolvedProvider, identity: VerifiedIdentity): Promise<"linked" | "identity_in_use" | "account_inactive"> {
+  const { db, now } = ctx;
+  const user = await findUserById(db, userId, now);
+  if (!user || user.status !== "active") return "account_inactive";
+  const id = newId("idn", now.getTime());
+  const mine = identityLinkedTo(id, userId);
+  const mail = await outboxInsertIf(
+    ctx,
+    { to: user.email, userId, email: emails.identityLinked({ name: user.fullName, provider: provider.name, email: identity.email, when: now.toISOString() }) },
+    mine,
+  );
+  const repo = identitiesRepo(db);
+  const [inserted] = await runBatch(ctx, [
+    repo.insertIfNew(id, { userId, providerId: provider.provider_id, issuer: identity.issuer, subject: identity.subject, email: identity.email }, now),
+    auditInsertIf(db, ctx, { userId, action: "auth.identity_linked", details: { identity_id: id, provider: provider.provider_id, issuer: identity.issuer, via: "my_account" } }, mine),
+    mail.statement,
+  ]);
+  if ((inserted as D1Result).meta.changes > 0) {
+    ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));
+    return "linked";
+  }
+  const existing = await repo.byIssuerSubject(identity.issuer, identity.subject);
+  return existing?.userId === userId ? "linked" : "identity_in_use";
+}
+
+const usedCode = () =>
+  new AppError("validation_failed", "The login code is invalid, used or expired; sign in again", { status: 400, errors: [{ path: "login_code", message: "Invalid, used or expired" }] });
+
+/**
+ * POST /auth/oidc/exchange: spends the login code, then signs in the user the identity is linked
+ * to; an identity seen for the first time creates a passwordless account (verified iff the
+ * provider says `email_verified`), unless its email belongs to an account: 409 `account_exists`
+ * (never linked automatically: sign in as usual, then link from My account).
+ */
+export async function exchangeLoginCode(ctx: RequestContext, input: { login_code: string; device_name?: string; device_token?: string }, browser: string | undefined) {
+  const { db, now } = ctx;
+  await rateLimitIp(ctx, "oidc", ctx.config.RATE_OIDC_PER_IP);
+  // Only the browser the sign-in came back to (its cookie) may spend the code: someone else's
+  // code, slipped into a victim's page, signs nobody in (login CSRF).
+  const assertion = browser ? await oidcFlowsRepo(db).consumeLoginCode(input.login_code, browser, now) : undefined;
+  if (!assertion) throw usedCode();
+  const repo = identitiesRepo(db);
+  const linked = await repo.byIssuerSubject(assertion.issuer, assertion.subject);
+  if (linked) {
+    const user = await findUserById(db, linked.userId, now);
+    if (!user) throw usedCode();
+    return signInVerified(ctx, user, input, {
+      mfaSatisfied: assertion.mfa_trusted,
+      extra: [repo.touch(linked.id, now), auditInsert(db, ctx, { userId: user.id, action: "auth.oidc_sign_in", details: { identity_id: linked.id, issuer: assertion.issuer, source: assertion.source } })],
+    });
+  }
+  if (assertion.source.kind !== "social") throw new AppError("conflict", "Single sign-on accounts are not provisioned here yet");
+  const providerId = assertion.source.provider;
+  if (!assertion.email) {
+    throw new AppError("validation_failed", "The identity provider did not share an email address", { status: 400, errors: [{ path: "login_code", message: "No email from the provider" }] });
+  }
+  const accountExists = () => new AppError("account_exists", "An account with this email exists: sign in to it, then link this provider under My account");
+  if (await findUserByEmail(db, assertion.email, now)) throw accountExists();
+  const userId = newId("usr", now.getTime());
+  const identityId = newId("idn", now.getTime());
+  const fullName = (assertion.name ?? assertion.email.split("@")[0] ?? "").slice(0, 200) || "New user";
+  try {
+    await runBatch(ctx, [
+      ...insertUserStatements(db, { id: userId, email: assertion.email, passwordHash: NO_PASSWORD, fullName, phone: null, emailVerified: assertion.email_verified }, now),
+      repo.insert(identityId, { userId, providerId, issuer: assertion.issuer, subject: assertion.subject, email: assertion.email }, now),
+      auditInsert(db, ctx, { userId, action: "user.registered", details: { method: "oidc", provider: providerId } }),
+      auditInsert(db, ctx, { userId, action: "auth.identity_linked", details: { identity_id: identityId, provider: providerId, issuer: assertion.issuer, via: "sign_up" } }),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err, "users.email")) throw accountExists();
+    if (isUniqueViolation(err, "user_identities.issuer")) throw new AppError("conflict", "This identity was just linked by a concurrent sign-in; sign in again");
+    throw err;
+  }
+  const user = await findUserById(db, userId, now);
+  if (!user) throw new AppError("internal_error");
+  return signInVerified(ctx, user, input, {
+    mfaSatisfied: assertion.mfa_trusted,
+    extra: [auditInsert(db, ctx, { userId, action: "auth.oidc_sign_in", details: { identity_id: identityId, issuer: assertion.issuer, source: assertion.source } })],
+  });
+}
+
+/** GET /me/identities. */
+export async function listIdentities(ctx: RequestContext, userId: Owner) {
+  const rows = await identitiesRepo(ctx.db).listOf(userId);
+  return rows.map((r) => ({
+    id: r.id,
+    provider: r.providerId,
+    issuer: r.issuer,
+    subject: r.subject,
+    email: r.email,
+    created_at: r.createdAt.toISOString(),
+    last_used_at: r.lastUsedAt?.toISOString() ?? null,
+  }));
+}
+
+/** DELETE /me/identities/{id}: refused (409) when it is the last way to sign in; foreign or missing → 404. */
+export async function unlinkIdentity(ctx: RequestContext, userId: Owner, id: string): Promise<void> {
+  const repo = identitiesRepo(ctx.db);
+  // The audit row first, under the very condition of the delete that follows it in the batch.
+  const [, removed] = await runBatch(ctx, [
+    auditInsertIf(ctx.db, ctx, { userId, action: "auth.identity_unlinked", details: { identity_id: id } }, removableIdentity(userId, id)),
+    repo.removeIfNotLast(userId, id),
+  ]);
+  if (removed.length === 0) {
+    if (await repo.exists(userId, id)) throw new AppError("conflict", "This is the last way to sign in to the account: set a password or link another provider first");
+    throw new AppError("not_found", "Identity not found");
+  }
+}
+
+/** GET /auth/providers: the configured social providers, never their secrets. */
+export const listProviders = (config: Config) => config.OIDC_PROVIDERS.map((p) => ({ id: p.id, name: p.name, kind: "social" as const }));
+
+/** Cron: removes expired authorization requests and login codes; how many. */
+export async function purgeExpiredOidcFlows(ctx: Pick<RequestContext, "db" | "now">): Promise<number> {
+  const results = await runBatch(ctx, oidcFlowsRepo(ctx.db).purgeExpired(ctx.now));
+  return results.reduce((n, r) => n + ((r as D1Result).meta?.changes ?? 0), 0);
+}

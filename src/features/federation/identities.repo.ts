@@ -1,0 +1,63 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { userIdentities } from "../../db/tables";
+import type { Owner } from "../../identity/owner";
+import { NO_PASSWORD } from "../../identity/sign-in-methods";
+import type { Db } from "../../platform/db";
+
+export interface NewIdentity {
+  userId: string;
+  providerId: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+}
+
+/**
+ * Whether the user keeps a way to sign in once identity `exceptIdentityId` is gone: a password, or
+ * another linked identity. One SQL condition, so the refusal and the delete are one guarded
+ * statement; further methods (passkeys) join as one more `OR EXISTS (…)`.
+ */
+export const otherWayToSignIn = (userId: string, exceptIdentityId: string) => sql`(
+  EXISTS (SELECT 1 FROM users AS u WHERE u.id = ${userId} AND u.password_hash <> ${NO_PASSWORD} AND u.password_hash <> '')
+  OR EXISTS (SELECT 1 FROM user_identities AS other WHERE other.user_id = ${userId} AND other.id <> ${exceptIdentityId})
+)`;
+
+/** External identities (issuer + subject) and the one user each signs in to. */
+export const identitiesRepo = (db: Db) => ({
+  /** Links an identity; an identity linked already (to anyone) is left as it is. */
+  insertIfNew: (id: string, v: NewIdentity, now: Date) => db.insert(userIdentities).values({ id, ...v, createdAt: now, lastUsedAt: null }).onConflictDoNothing(),
+  /** Links an identity in a batch that must fail as a whole when it is linked already. */
+  insert: (id: string, v: NewIdentity, now: Date) => db.insert(userIdentities).values({ id, ...v, createdAt: now, lastUsedAt: now }),
+
+  byIssuerSubject: (issuer: string, subject: string) =>
+    db
+      .select()
+      .from(userIdentities)
+      .where(and(eq(userIdentities.issuer, issuer), eq(userIdentities.subject, subject)))
+      .get(),
+
+  touch: (id: string, now: Date) => db.update(userIdentities).set({ lastUsedAt: now }).where(eq(userIdentities.id, id)),
+
+  listOf: (userId: Owner) => db.select().from(userIdentities).where(eq(userIdentities.userId, userId)).orderBy(desc(userIdentities.createdAt)).all(),
+
+  /** Removes one of the user's identities unless it is the last way to sign in (for a batch; returns the removed row). */
+  removeIfNotLast: (userId: Owner, id: string) =>
+    db
+      .delete(userIdentities)
+      .where(and(eq(userIdentities.id, id), eq(userIdentities.userId, userId), otherWayToSignIn(userId, id)))
+      .returning(),
+
+  exists: (userId: Owner, id: string) =>
+    db
+      .select({ id: userIdentities.id })
+      .from(userIdentities)
+      .where(and(eq(userIdentities.id, id), eq(userIdentities.userId, userId)))
+      .get(),
+});
+
+export const identityLinkedTo = (identityId: string, userId: string) =>
+  sql`EXISTS (SELECT 1 FROM user_identities AS i WHERE i.id = ${identityId} AND i.user_id = ${userId})`;
+
+/** The condition under which `removeIfNotLast` removes: for the audit row in the same batch. */
+export const removableIdentity = (userId: string, id: string) =>
+  sql`(EXISTS (SELECT 1 FROM user_identities AS i WHERE i.id = ${id} AND i.user_id = ${userId}) AND ${otherWayToSignIn(userId, id)})`;
