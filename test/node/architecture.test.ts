@@ -195,6 +195,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   refreshTokens: [repo("features/sessions/sessions.repo.ts")],
   userDevices: [repo("features/sessions/sessions.repo.ts")],
   oneTimeTokens: [repo("features/auth/one-time-tokens.repo.ts")],
+  emailCodes: [repo("features/auth/email-codes.repo.ts")],
   mfaTotp: [repo("features/auth/mfa.repo.ts")],
   mfaBackupCodes: [repo("features/auth/mfa.repo.ts")],
   // Key management writes keys; identity counts their use.

@@ -21,6 +21,7 @@ import { login, verifyMfaLogin } from "./login.service";
 import { register, resendVerification, verifyEmail } from "./registration.service";
 import { endSessions, refreshSession } from "../sessions/sessions.service";
 import { registerMfa } from "./mfa.routes";
+import { registerEmailCodes } from "./email-code.routes";
 import { registerPasswords } from "./passwords.routes";
 import { UserSchema } from "../users/user.schema";
 import { clearRefreshCookie, deliverTokens, refreshTokenFromCookie } from "./refresh-cookie";
@@ -155,4 +156,5 @@ export function registerAuth(app: App): void {
   });
   registerPasswords(app);
   registerMfa(app);
+  registerEmailCodes(app);
 }

@@ -111,7 +111,7 @@ export const TotpDisableInput = z
     code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code").optional(),
     password: PasswordInput.optional(),
   })
-  .refine((v) => (v.code === undefined) !== (v.password === undefined), { message: "Send either code or password", path: ["code"] })
+  .refine((v) => v.code === undefined || v.password === undefined, { message: "Send either code or password (or neither, after a recent authentication)", path: ["code"] })
   .openapi("TotpDisableInput");
 
 export const TotpSetupSchema = z
@@ -121,4 +121,47 @@ export const TotpSetupSchema = z
   })
   .openapi("TotpSetup");
 
+/** POST /auth/mfa/backup-codes: a current code, or nothing after a recent authentication. */
+export const BackupCodesInput = z
+  .strictObject({ code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code").optional() })
+  .openapi("BackupCodesInput");
+
 export const BackupCodesSchema = z.object({ backup_codes: z.array(z.string()).length(10) }).openapi("BackupCodes");
+
+// ─── one-time email codes and step-up (issue 16) ───
+
+const SixDigits = z.string().trim().regex(/^\d{6}$/, "A 6-digit code");
+
+export const EmailCodeSendInput = z.strictObject({ email: EmailInput }).openapi("EmailCodeSendInput");
+
+export const EmailCodeVerifyInput = z
+  .strictObject({
+    email: EmailInput.optional(),
+    code: SixDigits.optional(),
+    token: TokenInput.optional().openapi({ description: "The token of the emailed /sign-in link, instead of email and code" }),
+    device_name: z.string().trim().min(1).max(100).optional(),
+    refresh_token_delivery: RefreshTokenDelivery.optional(),
+  })
+  .refine((v) => (v.token !== undefined ? v.email === undefined && v.code === undefined : v.email !== undefined && v.code !== undefined), {
+    message: "Send either email and code, or token",
+    path: ["code"],
+  })
+  .openapi("EmailCodeVerifyInput");
+
+export const ReauthenticateInput = z
+  .strictObject({
+    password: PasswordInput.optional(),
+    code: SixDigits.optional().openapi({ description: "A current TOTP code" }),
+    backup_code: z.string().trim().min(6).max(32).optional(),
+    email_code: SixDigits.optional().openapi({ description: "The 6-digit code POST /auth/email-code/send emailed to the caller's own address" }),
+    passkey: z
+      .strictObject({ challenge_id: z.string().min(1).max(128), response: z.record(z.string(), z.unknown()) })
+      .optional()
+      .openapi({ description: "A passkey assertion (options from POST /auth/passkeys/login/options)" }),
+    refresh_token_delivery: RefreshTokenDelivery.optional(),
+  })
+  .refine((v) => [v.password, v.code, v.backup_code, v.email_code, v.passkey].filter((x) => x !== undefined).length === 1, {
+    message: "Send exactly one of password, code, backup_code, email_code, passkey",
+    path: ["password"],
+  })
+  .openapi("ReauthenticateInput");

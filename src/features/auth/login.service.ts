@@ -1,5 +1,5 @@
 import { systemOwner } from "../../identity/owner";
-import { runBatch } from "../../platform/db";
+import { runBatch, type Statement } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -7,17 +7,18 @@ import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
 import { auditInsert } from "../../audit/audit.repo";
-import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
+import { findUserByEmail, findUserById, markEmailVerified, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
+import { userViewChanged } from "../users/user-view-cache";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { MINUTE } from "../../platform/time";
-import { openSession } from "../sessions/sessions.service";
+import { openSession, type SignInMethod } from "../sessions/sessions.service";
 import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 
-function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
+export function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
   if (user.status !== "active") throw new AppError("account_inactive", `This account is ${user.status}`);
   if (ctx.config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) {
     throw new AppError("email_not_verified", "Verify your email address first; POST /auth/resend-verification sends a new link");
@@ -158,6 +159,37 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
   }
   const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
   return withDeviceToken(tokens, issueDeviceToken(ctx, user, device?.deviceId));
+}
+
+/**
+ * A sign-in proven by something other than the password (an emailed code or link, a
+ * set-password or verification link of a passwordless account): the same refusals as a password
+ * sign-in (inactive accounts), then the same second-factor step or session, device token, audit
+ * and new-device notice. Every one of these proves the mailbox, so an unverified account becomes
+ * verified in the same batch (`mailboxProven`).
+ */
+export async function signInProven(
+  ctx: RequestContext,
+  user: UserWithRoles,
+  opts: { method: SignInMethod; deviceName?: string | null; mailboxProven: boolean; extra?: Statement[] },
+) {
+  const { db, now, config } = ctx;
+  const verify = opts.mailboxProven && !user.emailVerified ? [markEmailVerified(db, systemOwner(user.id, "sign-in"), now)] : [];
+  const proven = verify.length ? { ...user, emailVerified: true } : user;
+  assertMayLogIn(ctx, proven);
+  if (user.twoFactorEnabled) {
+    // One factor proven: the second step as after a password.
+    const issued = issueOneTimeToken(
+      db,
+      { userId: user.id, purpose: "mfa_login", ttlMs: config.MFA_TOKEN_TTL_SECONDS * 1000, data: { device_name: opts.deviceName ?? null, device_id: null }, replace: false },
+      now,
+    );
+    await runBatch(ctx, [...(opts.extra ?? []), ...verify, ...issued.statements]);
+    if (verify.length) userViewChanged(user.id);
+    return { mfa_required: true as const, mfa_token: issued.token, expires_in: config.MFA_TOKEN_TTL_SECONDS };
+  }
+  const tokens = await openSession(ctx, proven, { deviceName: opts.deviceName ?? null, method: opts.method, extra: [...(opts.extra ?? []), ...verify] });
+  return withDeviceToken(tokens, issueDeviceToken(ctx, proven, undefined));
 }
 
 /**
