@@ -602,7 +602,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -723,7 +723,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -847,7 +847,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -944,7 +944,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1032,7 +1032,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1136,7 +1136,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1422,7 +1422,7 @@ export interface paths {
                         "application/json": components["schemas"]["TotpSetup"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1534,7 +1534,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1632,7 +1632,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn TOTP off with a current code or the password */
+        /**
+         * Turn TOTP off with a current code or the password
+         * @description With neither code nor password: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1662,7 +1665,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1760,7 +1763,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace the backup codes (old ones stop working) */
+        /**
+         * Replace the backup codes (old ones stop working)
+         * @description With a current TOTP code, or without one: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1770,7 +1776,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["TotpCodeInput"];
+                    "application/json": components["schemas"]["BackupCodesInput"];
                 };
             };
             responses: {
@@ -1792,7 +1798,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1812,6 +1818,367 @@ export interface paths {
                 };
                 /** @description Problem: conflict, limit_reached */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: account_locked */
+                423: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email-code/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email a one-time sign-in code and link (202 whether or not the account exists)
+         * @description Emails a 6-digit code and a `/sign-in?token=` link, both single-use and valid 10 minutes; a new send replaces the previous code. Limited per IP and per address (RATE_EMAIL_CODE_PER_IP, RATE_EMAIL_CODE_PER_EMAIL). 404 when PASSWORDLESS_EMAIL is off.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmailCodeSendInput"];
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email-code/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with an emailed code (with the email) or the emailed link's token
+         * @description A wrong, used or expired code → 401 `invalid_credentials`; after 5 wrong guesses the code is dead (even the right code fails). A user with TOTP on gets `mfa_required` (an email code is one factor). An unverified account becomes verified. 404 when PASSWORDLESS_EMAIL is off.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmailCodeVerifyInput"];
+                };
+            };
+            responses: {
+                /** @description Signed in, or a second factor is required */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Tokens"] | components["schemas"]["CookieTokens"] | components["schemas"]["MfaRequired"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm it is you again (step-up): fresh tokens whose access token carries a new auth_time
+         * @description Exactly one of `password`, `code` (TOTP), `backup_code`, `email_code` (from POST /auth/email-code/send to the caller's own address) or `passkey`. A wrong proof → 401 `invalid_credentials`. The session's unspent refresh tokens are replaced by the one returned. Routes that need a recent authentication answer 401 `reauthentication_required` once REAUTH_MINUTES have passed since the last sign-in or step-up.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReauthenticateInput"];
+                };
+            };
+            responses: {
+                /** @description Fresh tokens */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Tokens"] | components["schemas"]["CookieTokens"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1907,7 +2274,7 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1967,7 +2334,7 @@ export interface paths {
         post?: never;
         /**
          * Delete the account (GDPR erasure)
-         * @description Needs the password. The account is deactivated at once: every session, access token and API key stops working. Personal data is erased after ACCOUNT_PURGE_DAYS (default 30); audit events stay without personal fields. The last owner of an organization that has other members must transfer ownership first (409 `conflict`, with `organization_ids`).
+         * @description Needs the password, or a recent authentication: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens. The account is deactivated at once: every session, access token and API key stops working. Personal data is erased after ACCOUNT_PURGE_DAYS (default 30); audit events stay without personal fields. The last owner of an organization that has other members must transfer ownership first (409 `conflict`, with `organization_ids`).
          */
         delete: {
             parameters: {
@@ -2000,7 +2367,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2108,7 +2475,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2207,7 +2574,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2291,7 +2658,7 @@ export interface paths {
         put?: never;
         /**
          * Change the email address: a confirmation link goes to the new address
-         * @description Needs the password. Nothing changes until POST /auth/verify-email is called with the token of the link sent to the new address; the old address is then told. A newer request replaces the older link.
+         * @description Needs the password, or a recent authentication: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens. Nothing changes until POST /auth/verify-email is called with the token of the link sent to the new address; the old address is then told. A newer request replaces the older link.
          */
         post: {
             parameters: {
@@ -2322,7 +2689,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2444,7 +2811,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2541,7 +2908,7 @@ export interface paths {
                         "application/json": components["schemas"]["Profile"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2634,7 +3001,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2727,7 +3094,7 @@ export interface paths {
                         "application/json": components["schemas"]["Preferences"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2820,7 +3187,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2916,7 +3283,7 @@ export interface paths {
                         "application/json": components["schemas"]["AccountExport"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3009,7 +3376,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3102,7 +3469,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3210,7 +3577,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3267,7 +3634,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create an API key (the key is shown once); 409 limit_reached beyond MAX_API_KEYS_PER_USER unrevoked keys */
+        /**
+         * Create an API key (the key is shown once); 409 limit_reached beyond MAX_API_KEYS_PER_USER unrevoked keys
+         * @description A key with any `write:` scope: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3299,7 +3669,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3408,7 +3778,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3520,7 +3890,7 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3633,7 +4003,7 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3746,7 +4116,7 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3859,7 +4229,7 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3983,7 +4353,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4098,7 +4468,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4220,7 +4590,7 @@ export interface paths {
                         "application/json": components["schemas"]["AdminUserPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4321,7 +4691,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4429,7 +4799,7 @@ export interface paths {
                         "application/json": components["schemas"]["AdminUserView"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4545,7 +4915,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4654,7 +5024,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4771,7 +5141,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4863,7 +5233,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4988,7 +5358,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5110,7 +5480,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5244,7 +5614,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5354,7 +5724,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5474,7 +5844,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5573,7 +5943,7 @@ export interface paths {
                         "application/json": components["schemas"]["AdminStats"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5666,7 +6036,7 @@ export interface paths {
                         "application/json": components["schemas"]["OrganizationPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5767,7 +6137,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5875,7 +6245,7 @@ export interface paths {
                         "application/json": components["schemas"]["Organization"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5970,7 +6340,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6080,7 +6450,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6187,7 +6557,7 @@ export interface paths {
                         "application/json": components["schemas"]["MemberPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6299,7 +6669,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6419,7 +6789,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6535,7 +6905,7 @@ export interface paths {
                         "application/json": components["schemas"]["OrganizationFavoritePage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6648,7 +7018,7 @@ export interface paths {
                         "application/json": components["schemas"]["InvitationPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6760,7 +7130,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6879,7 +7249,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7002,7 +7372,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7114,7 +7484,7 @@ export interface paths {
                         "application/json": components["schemas"]["AdminOrganizationPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7215,7 +7585,7 @@ export interface paths {
                         "application/json": components["schemas"]["AdminOrganization"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7328,7 +7698,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7435,7 +7805,7 @@ export interface paths {
                         "application/json": components["schemas"]["MemberPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7564,7 +7934,7 @@ export interface paths {
                         "application/json": components["schemas"]["TenderPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7662,7 +8032,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7764,7 +8134,7 @@ export interface paths {
                         "application/json": components["schemas"]["TenderDetail"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7879,7 +8249,7 @@ export interface paths {
                         "application/json": components["schemas"]["FavoritePage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7986,7 +8356,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8095,7 +8465,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8205,7 +8575,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8310,7 +8680,7 @@ export interface paths {
                         "application/json": components["schemas"]["SavedSearchPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8408,7 +8778,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8517,7 +8887,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8630,7 +9000,7 @@ export interface paths {
                         "application/json": components["schemas"]["SavedSearchRun"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8739,7 +9109,7 @@ export interface paths {
                         "application/json": components["schemas"]["AlertPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8837,7 +9207,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8945,7 +9315,7 @@ export interface paths {
                         "application/json": components["schemas"]["Alert"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9040,7 +9410,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9150,7 +9520,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9257,7 +9627,7 @@ export interface paths {
                         "application/json": components["schemas"]["AlertMatchPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9537,7 +9907,7 @@ export interface paths {
                         "application/json": components["schemas"]["NotificationPage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9636,7 +10006,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9726,7 +10096,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9836,7 +10206,7 @@ export interface paths {
                         "application/json": components["schemas"]["NotePage"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9937,7 +10307,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10055,7 +10425,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10165,7 +10535,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10269,7 +10639,7 @@ export interface paths {
                         "application/json": components["schemas"]["Recommendations"];
                     };
                 };
-                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code */
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10429,7 +10799,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
@@ -10599,6 +10969,53 @@ export interface components {
             /** @example correct horse battery staple */
             password?: string;
         };
+        BackupCodesInput: {
+            code?: string;
+        };
+        EmailCodeSendInput: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+        };
+        EmailCodeVerifyInput: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email?: string;
+            code?: string;
+            /** @description The token of the emailed /sign-in link, instead of email and code */
+            token?: string;
+            device_name?: string;
+            /**
+             * @description `cookie`: the refresh token is set as the HttpOnly, Secure, SameSite=Strict cookie `__Secure-keel_refresh` (Path=/api/v1/auth/refresh) and left out of the body; POST /auth/refresh then reads it (with an `X-Requested-With` header) when its body has no refresh_token.
+             * @enum {string}
+             */
+            refresh_token_delivery?: "body" | "cookie";
+        };
+        ReauthenticateInput: {
+            /** @example correct horse battery staple */
+            password?: string;
+            /** @description A current TOTP code */
+            code?: string;
+            backup_code?: string;
+            /** @description The 6-digit code POST /auth/email-code/send emailed to the caller's own address */
+            email_code?: string;
+            /** @description A passkey assertion (options from POST /auth/passkeys/login/options) */
+            passkey?: {
+                challenge_id: string;
+                response: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * @description `cookie`: the refresh token is set as the HttpOnly, Secure, SameSite=Strict cookie `__Secure-keel_refresh` (Path=/api/v1/auth/refresh) and left out of the body; POST /auth/refresh then reads it (with an `X-Requested-With` header) when its body has no refresh_token.
+             * @enum {string}
+             */
+            refresh_token_delivery?: "body" | "cookie";
+        };
         UpdateMeInput: {
             full_name?: string;
             phone?: string | null;
@@ -10623,7 +11040,8 @@ export interface components {
              * @example ada@example.com
              */
             new_email: string;
-            password: string;
+            /** @description Optional: without it, the session needs a recent authentication (step-up) */
+            password?: string;
         };
         ConsentsInput: {
             /** @description Must equal the configured TERMS_VERSION (required when one is configured) */
@@ -10821,7 +11239,8 @@ export interface components {
             purge_after: string;
         };
         DeleteAccountInput: {
-            password: string;
+            /** @description Optional: without it, the session needs a recent authentication (step-up) */
+            password?: string;
         };
         Session: {
             id: string;
