@@ -10846,8 +10846,11 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
-            /** @example correct horse battery staple */
-            password: string;
+            /**
+             * @description Leave out for an account without a password: its verification link signs the user in (on the page's button), to add a passkey or use emailed codes
+             * @example correct horse battery staple
+             */
+            password?: string;
             full_name: string;
             phone?: string;
             /** @description Required (true) when the deployment tracks a terms of service version (TERMS_VERSION); the version and time are recorded */

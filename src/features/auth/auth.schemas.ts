@@ -10,7 +10,10 @@ const TokenInput = z.string().min(16).max(512);
 export const RegisterInput = z
   .strictObject({
     email: EmailInput,
-    password: PasswordInput,
+    password: PasswordInput.optional().openapi({
+      description:
+        "Leave out for an account without a password: its verification link signs the user in (on the page's button), to add a passkey or use emailed codes",
+    }),
     full_name: FullNameInput,
     phone: PhoneInput.optional(),
     terms_accepted: z.boolean().optional().openapi({ description: "Required (true) when the deployment tracks a terms of service version (TERMS_VERSION); the version and time are recorded" }),
