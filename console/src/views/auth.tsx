@@ -1,5 +1,5 @@
 import { useState } from "hono/jsx/dom";
-import { publicPost, signIn, verifySecondFactor } from "../api";
+import { publicPost, sendEmailCode, signIn, signInWithEmailCode, verifySecondFactor } from "../api";
 import { ErrorNotice, Field, formValues, Link, navigate, Notice, useAction } from "../ui";
 
 function afterSignIn() {
@@ -10,6 +10,9 @@ function afterSignIn() {
 export function SignInView() {
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const [useBackup, setUseBackup] = useState(false);
+  // "Email me a code": null = password sign-in; "" = asking for the address; else the address the code went to.
+  const [codeEmail, setCodeEmail] = useState<string | null>(null);
+  const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
   const { error, run: act } = useAction();
   const [busy, setBusy] = useState(false);
 
@@ -49,6 +52,65 @@ export function SignInView() {
     );
   }
 
+  if (codeEmail !== null) {
+    return (
+      <section>
+        <h1>Sign in with an emailed code</h1>
+        <ErrorNotice error={error} />
+        {codeSentTo === null ? (
+          <form
+            onSubmit={(e: Event) => {
+              const v = formValues(e);
+              void run(async () => {
+                await sendEmailCode(v.email ?? "");
+                setCodeSentTo(v.email ?? "");
+              });
+            }}
+          >
+            <Field name="email" label="Email" type="email" autocomplete="username" value={codeEmail} required errors={error?.field("email")} />
+            <button type="submit" disabled={busy}>
+              Email me a code
+            </button>
+          </form>
+        ) : (
+          <form
+            onSubmit={(e: Event) => {
+              const v = formValues(e);
+              void run(async () => {
+                const res = await signInWithEmailCode(codeSentTo, (v.code ?? "").replace(/\s/g, ""));
+                if (res.kind === "mfa") setMfaToken(res.mfaToken);
+                else afterSignIn();
+              });
+            }}
+          >
+            <Notice kind="info">
+              <p>If {codeSentTo} has a keel account, a 6-digit code is on its way. It works once, for 10 minutes; the email's link signs in too.</p>
+            </Notice>
+            <Field name="code" label="Code from the email" autocomplete="one-time-code" inputmode="numeric" required />
+            <button type="submit" disabled={busy}>
+              Sign in
+            </button>{" "}
+            <button type="button" class="link-button" onClick={() => setCodeSentTo(null)}>
+              Send a new code
+            </button>
+          </form>
+        )}
+        <p class="small">
+          <button
+            type="button"
+            class="link-button"
+            onClick={() => {
+              setCodeEmail(null);
+              setCodeSentTo(null);
+            }}
+          >
+            Sign in with a password instead
+          </button>
+        </p>
+      </section>
+    );
+  }
+
   return (
     <section>
       <h1>Sign in</h1>
@@ -69,6 +131,11 @@ export function SignInView() {
           Sign in
         </button>
       </form>
+      <p>
+        <button type="button" class="secondary" onClick={() => setCodeEmail("")}>
+          Email me a code
+        </button>
+      </p>
       <p class="small">
         <Link href="/console/forgot">Forgot your password?</Link> · <Link href="/console/register">Create an account</Link>
       </p>
