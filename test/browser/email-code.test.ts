@@ -21,7 +21,8 @@ describe.skipIf(!chromiumPath)("email codes in a real browser", () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    keel = await startKeel();
+    // Step-up after one minute instead of ten, so the dialog can be reached in a test.
+    keel = await startKeel({ REAUTH_MINUTES: "1" });
     browser = await chromium.launch({ executablePath: chromiumPath!, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
   }, 240_000);
 
@@ -108,4 +109,29 @@ describe.skipIf(!chromiumPath)("email codes in a real browser", () => {
     await expect.poll(() => page.getByRole("heading", { name: "My account" }).count()).toBe(1);
     expect(problems).toEqual([]);
   });
+
+  it("step-up: a write key after REAUTH_MINUTES asks to confirm with the password in a dialog, then is created", async () => {
+    const { page, problems } = await open();
+    const email = await apiUser("stepper");
+    await page.goto(`${keel.base}/console/signin`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(/\/console\/account$/);
+    await page.waitForTimeout(62_000);
+    await page.getByLabel("Key name").fill("deploy bot");
+    await page.getByLabel("write:alerts").check();
+    await page.getByRole("button", { name: "Create key" }).click();
+    const dialog = page.getByRole("dialog", { name: "Confirm it is you" });
+    await expect.poll(() => dialog.count()).toBe(1);
+    await check(page, "console-step-up");
+    await dialog.getByLabel("Password").fill("not the password at all");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => dialog.getByRole("alert").count()).toBe(1);
+    await dialog.getByLabel("Password").fill(PASSWORD);
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => page.getByLabel("New API key").count()).toBe(1);
+    expect(await dialog.count()).toBe(0);
+    expect(problems).toEqual([]);
+  }, 120_000);
 });

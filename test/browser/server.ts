@@ -56,7 +56,7 @@ export interface KeelServer {
 }
 
 /** Builds the console if needed, prepares state and starts wrangler dev; resolves once /health answers 200. */
-export async function startKeel(): Promise<KeelServer> {
+export async function startKeel(vars: Record<string, string> = {}): Promise<KeelServer> {
   if (!existsSync(path.join(root, "public", "console", "app.js"))) run(process.execPath, [path.join(root, "scripts", "build-console.mjs")], "building the console");
 
   const dir = mkdtempSync(path.join(os.tmpdir(), "keel-browser-"));
@@ -103,6 +103,8 @@ export async function startKeel(): Promise<KeelServer> {
       "--var", `RATE_REGISTER_PER_IP:${relaxed}`,
       "--var", `RATE_FORGOT_PER_EMAIL:${relaxed}`,
       "--var", `RATE_MFA_PER_TOKEN:${relaxed}`,
+      // A test file's own settings (e.g. a short REAUTH_MINUTES).
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { cwd: root, env: env(), stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
