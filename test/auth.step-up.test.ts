@@ -128,6 +128,26 @@ describe("POST /auth/reauthenticate", () => {
     await expectProblem(await reauth(clock, tokens.access_token, { password: user.password, code: "123456" }), 422, "validation_failed");
   });
 
+  it("a passwordless user steps up with an emailed code (a password never works for them)", async () => {
+    const clock = movableClock();
+    const email = `${unique("nopw")}@example.com`;
+    expect((await callAt(clock, "auth/register", { body: { email, full_name: "No Password" }, ip: randomIp() })).status).toBe(201);
+    const codeAtClock = async () => {
+      const before = clock.now().getTime(); // the mail is stamped with the clock's time
+      expect((await callAt(clock, "auth/email-code/send", { body: { email }, ip: randomIp() })).status).toBe(202);
+      return /sign-in code is (\d{6})/.exec((await waitForMail(email, "email_code", { after: before })).text)![1]!;
+    };
+    const signIn = await callAt(clock, "auth/email-code/verify", { body: { email, code: await codeAtClock() }, ip: randomIp() });
+    expect(signIn.status, await signIn.clone().text()).toBe(200);
+    const tokens = await json<Tokens>(signIn);
+    clock.advance(11 * MINUTE);
+    await expectProblem(await callAt(clock, "me", { method: "DELETE", body: {}, token: tokens.access_token }), 401, "reauthentication_required");
+    await expectProblem(await reauth(clock, tokens.access_token, { password: "!no-password" }), 401, "invalid_credentials");
+    const stepped = await reauth(clock, tokens.access_token, { email_code: await codeAtClock() });
+    expect(stepped.status, await stepped.clone().text()).toBe(200);
+    expect((await callAt(clock, "me", { method: "DELETE", body: {}, token: (await json<Tokens>(stepped)).access_token })).status).toBe(202);
+  });
+
   it("needs a session: an anonymous caller gets 401", async () => {
     await expectProblem(await call("auth/reauthenticate", { body: { password: "x" } }), 401, "unauthenticated");
   });
