@@ -83,6 +83,8 @@ describe("security suite over every documented route", () => {
         "POST /api/v1/auth/register",
         "POST /api/v1/auth/resend-verification",
         "POST /api/v1/auth/verify-email",
+        "POST /api/v1/auth/email-code/send",
+        "POST /api/v1/auth/email-code/verify",
         "GET /api/v1/unsubscribe",
         "POST /api/v1/unsubscribe",
       ].sort(),
