@@ -10869,6 +10869,7 @@ export interface components {
             email: string;
         };
         Tokens: {
+            /** @description EdDSA JWT (`at+jwt`) with `sub`, `sid` and `auth_time` (seconds: the last sign-in or step-up of the session; a refresh keeps it) */
             access_token: string;
             refresh_token: string;
             /** @enum {string} */
@@ -10885,6 +10886,7 @@ export interface components {
             device_token?: string;
         };
         CookieTokens: {
+            /** @description EdDSA JWT (`at+jwt`) with `sub`, `sid` and `auth_time` (seconds: the last sign-in or step-up of the session; a refresh keeps it) */
             access_token: string;
             /** @enum {string} */
             token_type: "Bearer";

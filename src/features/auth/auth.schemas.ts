@@ -51,7 +51,9 @@ export const LoginInput = z
 
 export const TokensSchema = z
   .object({
-    access_token: z.string(),
+    access_token: z.string().openapi({
+      description: "EdDSA JWT (`at+jwt`) with `sub`, `sid` and `auth_time` (seconds: the last sign-in or step-up of the session; a refresh keeps it)",
+    }),
     refresh_token: z.string(),
     token_type: z.literal("Bearer"),
     expires_in: z.number().int().openapi({ description: "Access token lifetime, seconds" }),
