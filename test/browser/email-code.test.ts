@@ -110,6 +110,28 @@ describe.skipIf(!chromiumPath)("email codes in a real browser", () => {
     expect(problems).toEqual([]);
   });
 
+  it("register without a password in the console → the verification page's button verifies and signs in", async () => {
+    const { page, problems } = await open();
+    const email = `nopw-${randomBytes(4).toString("hex")}@example.com`;
+    await page.goto(`${keel.base}/console/register`);
+    await page.getByLabel("Full name").fill("Nora Nopass");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel(/one-time codes sent to me/).check();
+    expect(await page.getByLabel("Password", { exact: true }).count()).toBe(0);
+    await check(page, "console-register-passwordless");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "Check your email" }).count()).toBe(1);
+    const url = /(http\S+\/verify-email\?token=[A-Za-z0-9_-]+)/.exec(await newestMail(email, "verification"))![1]!;
+    await page.goto(url);
+    await check(page, "page-verify-and-sign-in");
+    await page.getByRole("button", { name: "Verify and sign in" }).click();
+    await expect.poll(() => page.getByRole("heading", { name: "You are signed in" }).count()).toBe(1);
+    await page.getByRole("link", { name: "Continue to keel" }).click();
+    await page.waitForURL(/\/console\/account$/);
+    await expect.poll(() => page.getByText(email).count()).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+  });
+
   it("step-up: a write key after REAUTH_MINUTES asks to confirm with the password in a dialog, then is created", async () => {
     const { page, problems } = await open();
     const email = await apiUser("stepper");

@@ -146,12 +146,17 @@ export function SignInView() {
 export function RegisterView() {
   const { error, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
+  // Without a password: the account signs in by emailed code, its verification link, or a passkey it adds.
+  const [passwordless, setPasswordless] = useState(false);
   if (done) {
     return (
       <section>
         <h1>Check your email</h1>
         <Notice kind="ok">
-          <p>We sent a verification link to {done}. Open it to finish creating your account, then sign in.</p>
+          <p>
+            We sent a verification link to {done}.{" "}
+            {passwordless ? "Open it and press “Verify and sign in”: you are signed in and can add a passkey." : "Open it to finish creating your account, then sign in."}
+          </p>
         </Notice>
         <p>
           <Link href="/console/signin">Sign in</Link>
@@ -167,22 +172,28 @@ export function RegisterView() {
         onSubmit={async (e: Event) => {
           const v = formValues(e);
           await run(async () => {
-            await publicPost("/auth/register", { email: v.email, password: v.password, full_name: v.full_name });
+            await publicPost("/auth/register", { email: v.email, ...(passwordless ? {} : { password: v.password }), full_name: v.full_name });
             setDone(v.email ?? "");
           });
         }}
       >
         <Field name="full_name" label="Full name" autocomplete="name" required errors={error?.field("full_name")} />
         <Field name="email" label="Email" type="email" autocomplete="email" required errors={error?.field("email")} />
-        <Field
-          name="password"
-          label="Password"
-          type="password"
-          autocomplete="new-password"
-          hint="At least 15 characters; a few unrelated words make a good one."
-          required
-          errors={error?.field("password")}
-        />
+        {passwordless ? null : (
+          <Field
+            name="password"
+            label="Password"
+            type="password"
+            autocomplete="new-password"
+            hint="At least 15 characters; a few unrelated words make a good one."
+            required
+            errors={error?.field("password")}
+          />
+        )}
+        <p class="check">
+          <input type="checkbox" id="register-passwordless" checked={passwordless} onChange={(e: Event) => setPasswordless((e.currentTarget as HTMLInputElement).checked)} />
+          <label for="register-passwordless">Skip it: I will sign in with one-time codes sent to me, or a passkey</label>
+        </p>
         <button type="submit">Create account</button>
       </form>
       <p class="small">
