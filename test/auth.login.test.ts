@@ -32,7 +32,7 @@ describe("POST /auth/login", () => {
     const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks as never), { issuer: "keel", audience: "keel" });
     expect(payload.sub).toBe(user.id);
     expect(payload.sid).toBe(tokens.session_id);
-    expect(Object.keys(decodeJwt(tokens.access_token)).sort()).toEqual(["aud", "exp", "iat", "iss", "sid", "sub"]);
+    expect(Object.keys(decodeJwt(tokens.access_token)).sort()).toEqual(["aud", "auth_time", "exp", "iat", "iss", "sid", "sub"]);
     expect(payload.exp! - payload.iat!).toBe(900);
 
     const me = await call("me", { token: tokens.access_token });

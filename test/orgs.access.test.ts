@@ -15,6 +15,7 @@ const actorOf = (userId: string, memberships: [string, "owner" | "admin" | "memb
   userId,
   sessionId: "s",
   passwordExpired: false,
+  authTime: 0,
   access: { roles: ["user"], permissions: new Set(), memberships: new Map(memberships), consents: { terms: null, privacy: null } },
 });
 

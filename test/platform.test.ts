@@ -149,7 +149,7 @@ describe("error shapes (RFC 9457)", () => {
   });
 
   it("zod failure → 422 validation_failed with errors[] naming each field", async () => {
-    const body = await expectProblem(await call("auth/register", { body: { email: "not-an-email", full_name: "" } }), 422, "validation_failed");
+    const body = await expectProblem(await call("auth/register", { body: { email: "not-an-email", full_name: "", password: "" } }), 422, "validation_failed");
     const paths = body.errors?.map((e) => e.path).sort();
     expect(paths).toEqual(["email", "full_name", "password"]);
   });
@@ -181,7 +181,7 @@ describe("error shapes (RFC 9457)", () => {
     // The statuses of shared/API.md ("Codes used by this contract"), written here, not read from ERRORS.
     const contract: Record<string, number> = {
       validation_failed: 422, unauthenticated: 401, invalid_credentials: 401, token_expired: 401, token_reused: 401,
-      mfa_required: 401, invalid_mfa_code: 401, email_not_verified: 403, account_inactive: 403, password_expired: 403,
+      mfa_required: 401, invalid_mfa_code: 401, reauthentication_required: 401, email_not_verified: 403, account_inactive: 403, password_expired: 403,
       terms_update_required: 403, forbidden: 403, insufficient_scope: 403, not_found: 404, conflict: 409,
       limit_reached: 409, account_exists: 409, payload_too_large: 413, weak_password: 422, password_reused: 422, account_locked: 423,
       rate_limited: 429, internal_error: 500, service_unavailable: 503,

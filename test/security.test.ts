@@ -89,6 +89,8 @@ describe("security suite over every documented route", () => {
         "GET /api/v1/auth/oidc/x_missing/start",
         "GET /api/v1/auth/oidc/callback",
         "POST /api/v1/auth/oidc/exchange",
+        "POST /api/v1/auth/email-code/send",
+        "POST /api/v1/auth/email-code/verify",
         "GET /api/v1/unsubscribe",
         "POST /api/v1/unsubscribe",
       ].sort(),

@@ -141,6 +141,24 @@ export async function signInWithPasskey(opts: { autofill?: boolean; signal?: Abo
   return { kind: "signed_in" };
 }
 
+/** Emails a one-time sign-in code (and link) to `email`; keel answers 202 whether or not the account exists. */
+export async function sendEmailCode(email: string): Promise<void> {
+  await post("/auth/email-code/send", { email });
+}
+
+/** Signs in with an emailed code: tokens (refresh cookie) or the second step. */
+export async function signInWithEmailCode(email: string, code: string): Promise<SignInResult> {
+  const res = await post<CookieTokens | { mfa_required: true; mfa_token: string }>("/auth/email-code/verify", {
+    email,
+    code,
+    device_name: "keel console",
+    refresh_token_delivery: "cookie",
+  });
+  if ("mfa_required" in res) return { kind: "mfa", mfaToken: res.mfa_token };
+  setSession(res);
+  return { kind: "signed_in" };
+}
+
 /** A social sign-in provider (GET /auth/providers). */
 export interface Provider {
   id: string;
@@ -180,6 +198,28 @@ export async function addPasskey(name?: string): Promise<Passkey> {
   return api<Passkey>("POST", "/auth/passkeys/register/verify", { challenge_id, response, ...(name ? { name } : {}) });
 }
 
+export type ReauthProof = { password: string } | { code: string } | { email_code: string };
+
+/** Step-up: proves again who the user is; the new access token carries a fresh auth_time. */
+export async function reauthenticate(proof: ReauthProof): Promise<void> {
+  // No refresh-and-retry on a 401 here: a wrong proof is an answer, not an expired token.
+  setSession(await api<CookieTokens>("POST", "/auth/reauthenticate", { ...proof, refresh_token_delivery: "cookie" }, true));
+}
+
+let reauthPrompt: (() => Promise<boolean>) | null = null;
+
+/**
+ * Who asks the user to confirm it is them when an action answers 401 `reauthentication_required`
+ * (the console's step-up dialog): resolves true once POST /auth/reauthenticate succeeded, and the
+ * action is then retried once.
+ */
+export function onReauthenticationRequired(prompt: () => Promise<boolean>): () => void {
+  reauthPrompt = prompt;
+  return () => {
+    if (reauthPrompt === prompt) reauthPrompt = null;
+  };
+}
+
 /** Ends the session at keel (its tokens stop working; the cookie is cleared), then forgets it here. */
 export async function signOut(): Promise<void> {
   try {
@@ -191,13 +231,25 @@ export async function signOut(): Promise<void> {
 
 export const publicPost = post;
 
-/** One authenticated call; a 401 (expired access token) gets one refresh and one retry. */
-export async function api<T = unknown>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
+/**
+ * One authenticated call; a 401 (expired access token) gets one refresh and one retry, and a 401
+ * `reauthentication_required` asks the user to confirm it is them (the step-up dialog), then
+ * retries once.
+ */
+export async function api<T = unknown>(method: string, path: string, body?: unknown, retried = false, steppedUp = false): Promise<T> {
   const headers: Record<string, string> = { ...CONSOLE_HEADER };
   if (session) headers.authorization = `Bearer ${session.accessToken}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(`/api/v1${path}`, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status === 401 && !retried && session && (await refresh())) return api<T>(method, path, body, true);
+  if (res.status === 401) {
+    const problem = await problemOf(res);
+    if (problem.code === "reauthentication_required") {
+      if (!steppedUp && reauthPrompt && (await reauthPrompt())) return api<T>(method, path, body, retried, true);
+      throw problem;
+    }
+    if (!retried && session && (await refresh())) return api<T>(method, path, body, true, steppedUp);
+    throw problem;
+  }
   if (!res.ok) throw await problemOf(res);
   const text = await res.text();
   return (text ? JSON.parse(text) : undefined) as T;

@@ -9,6 +9,7 @@ import { MyOrgsSsoView, OrgSsoView } from "./views/org-sso";
 import { StatsView } from "./views/stats";
 import { UserDetailView } from "./views/user-detail";
 import { UsersView } from "./views/users";
+import { ReauthDialog } from "./views/reauth";
 
 const ADMIN_ROLES = ["admin", "superuser", "moderator"];
 export const isAdmin = (s: Session | null) => !!s && s.user.roles.some((r) => ADMIN_ROLES.includes(r));
@@ -139,6 +140,7 @@ function App() {
         ) : null}
         <View path={path} session={session} />
       </main>
+      <ReauthDialog session={session} />
     </>
   );
 }

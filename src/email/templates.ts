@@ -46,6 +46,17 @@ export function tokenLink(config: LinkConfig, path: string, token: string): stri
 }
 
 export const emails = {
+  emailCode: (p: { name: string; code: string; url: string; minutes: number }) =>
+    build(
+      "email_code",
+      `Your keel sign-in code: ${p.code}`,
+      [
+        `Hello ${p.name},`,
+        `Your sign-in code is ${p.code}. Enter it on the sign-in screen, or use the button below. The code and the link expire in ${p.minutes} minutes and work once; a newer code replaces this one.`,
+        "If you did not ask to sign in, ignore this email: nobody can sign in without the code.",
+      ],
+      { label: "Sign in to keel", url: p.url },
+    ),
   verification: (p: { name: string; url: string; hours: number }) =>
     build(
       "verification",

@@ -23,6 +23,8 @@ export interface UserActor {
   sessionId: string;
   /** The access token said the password had expired when it was issued. */
   passwordExpired: boolean;
+  /** The access token's `auth_time` (seconds): when the user last proved who they are (see recent-auth.ts). */
+  authTime: number;
   access: Access;
 }
 

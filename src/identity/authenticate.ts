@@ -46,7 +46,7 @@ async function userFromToken(ctx: RequestContext, token: string, req: SessionReq
     throw new AppError("password_expired", "Your password has expired: change it with POST /api/v1/auth/password/change");
   }
   const current = req.allowOutdatedTerms ? access : await assertTermsAccepted(ctx, claims.sub, access);
-  return { kind: "user", userId: claims.sub, sessionId: claims.sid, passwordExpired: claims.pwx === true, access: current };
+  return { kind: "user", userId: claims.sub, sessionId: claims.sid, passwordExpired: claims.pwx === true, authTime: claims.auth_time, access: current };
 }
 
 /** The owner of an API key, within the key's scopes, IP allow-list and hourly limit. */

@@ -214,6 +214,15 @@ export const ConfigSchema = z.object({
   OIDC_ALLOWED_RETURN_ORIGINS: csv.default([]),
   /** Per IP: OpenID start, callback and exchange requests (each start costs a provider round trip). */
   RATE_OIDC_PER_IP: rate.default({ limit: 60, windowSeconds: 600 }),
+  // Passwordless sign-in and step-up (issue 16, points 2–4).
+  /** The one-time email code / sign-in link family (/auth/email-code/*, /sign-in): false answers 404 there. */
+  PASSWORDLESS_EMAIL: bool.default(true),
+  /** Minutes a sign-in counts as recent for sensitive actions (email change, 2FA off, write keys, DELETE /me). */
+  REAUTH_MINUTES: int(1, 1440).default(10),
+  /** Emailed sign-in codes per address: each is a mail to someone's inbox and 5 guesses at a code. */
+  RATE_EMAIL_CODE_PER_EMAIL: rate.default({ limit: 5, windowSeconds: 3600 }),
+  /** Emailed sign-in codes and code checks per IP: an office's worth, not a mass mailing or a guessing farm. */
+  RATE_EMAIL_CODE_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

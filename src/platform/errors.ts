@@ -12,6 +12,7 @@ export const ERRORS = {
   token_reused: { status: 401, title: "Refresh token already used" },
   mfa_required: { status: 401, title: "Second factor required" },
   invalid_mfa_code: { status: 401, title: "Invalid authentication code" },
+  reauthentication_required: { status: 401, title: "A recent sign-in is required: POST /auth/reauthenticate" },
   email_not_verified: { status: 403, title: "Email address not verified" },
   account_inactive: { status: 403, title: "Account is not active" },
   password_expired: { status: 403, title: "Password expired" },

@@ -68,6 +68,8 @@ export interface AccessClaims {
   sid: string;
   /** Present (true) when the password had expired at issue time. */
   pwx?: boolean;
+  /** When the user last proved who they are in this session (OIDC `auth_time`, seconds); 0: unknown (older token). */
+  auth_time?: number;
 }
 
 /** Signs a short-lived access token. It carries ids only, nothing secret. */
@@ -76,6 +78,7 @@ export async function signAccessToken(env: Env, config: Config, claims: AccessCl
   const iat = Math.floor(now.getTime() / 1000);
   const payload: Record<string, unknown> = { sid: claims.sid };
   if (claims.pwx) payload.pwx = true;
+  if (claims.auth_time !== undefined) payload.auth_time = claims.auth_time;
   return new SignJWT(payload)
     .setProtectedHeader({ alg: ALG, kid: keys.kid, typ: "at+jwt" })
     .setSubject(claims.sub)
@@ -87,7 +90,7 @@ export async function signAccessToken(env: Env, config: Config, claims: AccessCl
 }
 
 /** Verifies signature, issuer, audience, type and expiry. Throws 401 `token_expired` / `unauthenticated`. */
-export async function verifyAccessToken(env: Env, config: Config, token: string): Promise<AccessClaims & { iat: number; exp: number }> {
+export async function verifyAccessToken(env: Env, config: Config, token: string): Promise<AccessClaims & { auth_time: number; iat: number; exp: number }> {
   const keys = await getKeySet(env, config);
   try {
     const { payload } = await jwtVerify(
@@ -100,7 +103,8 @@ export async function verifyAccessToken(env: Env, config: Config, token: string)
       { algorithms: [ALG], issuer: config.JWT_ISSUER, audience: config.JWT_ISSUER, typ: "at+jwt" },
     );
     if (typeof payload.sub !== "string" || typeof payload.sid !== "string") throw new AppError("unauthenticated", "Malformed token");
-    return { sub: payload.sub, sid: payload.sid, pwx: payload.pwx === true, iat: payload.iat ?? 0, exp: payload.exp ?? 0 };
+    const authTime = typeof payload.auth_time === "number" && Number.isFinite(payload.auth_time) ? payload.auth_time : 0;
+    return { sub: payload.sub, sid: payload.sid, pwx: payload.pwx === true, auth_time: authTime, iat: payload.iat ?? 0, exp: payload.exp ?? 0 };
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (err instanceof errors.JWTExpired) throw new AppError("token_expired", "Access token expired; refresh it");

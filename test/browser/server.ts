@@ -112,6 +112,8 @@ export async function startKeel(opts: { vars?: Record<string, string> } = {}): P
       // http://localhost:<port> (same server); RP ID "localhost" is the default.
       "--var", `WEBAUTHN_ORIGINS:http://localhost:${port}`,
       "--var", `RATE_PASSKEY_PER_IP:${relaxed}`,
+      // A test file's own settings (e.g. a short REAUTH_MINUTES).
+      ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { cwd: root, env: env(), stdio: ["ignore", "pipe", "pipe"], detached: true },
   );

@@ -195,6 +195,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   refreshTokens: [repo("features/sessions/sessions.repo.ts")],
   userDevices: [repo("features/sessions/sessions.repo.ts")],
   oneTimeTokens: [repo("features/auth/one-time-tokens.repo.ts")],
+  emailCodes: [repo("features/auth/email-codes.repo.ts")],
   mfaTotp: [repo("features/auth/mfa.repo.ts")],
   orgSsoConnections: [repo("features/sso/sso.repo.ts")],
   orgDomains: [repo("features/sso/sso.repo.ts")],

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, WebAuthnAbortService } from "@simplewebauthn/browser";
-import { ApiError, listProviders, providerStartUrl, publicPost, signIn, signInWithLoginCode, signInWithPasskey, verifySecondFactor, type SignInResult } from "../api";
+import { ApiError, listProviders, providerStartUrl, publicPost, sendEmailCode, signIn, signInWithEmailCode, signInWithLoginCode, signInWithPasskey, verifySecondFactor, type SignInResult } from "../api";
 import { ErrorNotice, Field, formValues, Link, navigate, Notice, useAction, useLoad } from "../ui";
 
 /** What a provider sign-in's `error=` means, for the sign-in screen. */
@@ -54,6 +54,9 @@ function startPasskeyAutofill(onSignedIn: (res: SignInResult) => void, onError: 
 export function SignInView() {
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const [useBackup, setUseBackup] = useState(false);
+  // "Email me a code": null = password sign-in; "" = asking for the address; else the address the code went to.
+  const [codeEmail, setCodeEmail] = useState<string | null>(null);
+  const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
   const { error, run: act } = useAction();
   const [busy, setBusy] = useState(false);
 
@@ -122,6 +125,65 @@ export function SignInView() {
     );
   }
 
+  if (codeEmail !== null) {
+    return (
+      <section>
+        <h1>Sign in with an emailed code</h1>
+        <ErrorNotice error={error} />
+        {codeSentTo === null ? (
+          <form
+            onSubmit={(e: Event) => {
+              const v = formValues(e);
+              void run(async () => {
+                await sendEmailCode(v.email ?? "");
+                setCodeSentTo(v.email ?? "");
+              });
+            }}
+          >
+            <Field name="email" label="Email" type="email" autocomplete="username" value={codeEmail} required errors={error?.field("email")} />
+            <button type="submit" disabled={busy}>
+              Email me a code
+            </button>
+          </form>
+        ) : (
+          <form
+            onSubmit={(e: Event) => {
+              const v = formValues(e);
+              void run(async () => {
+                const res = await signInWithEmailCode(codeSentTo, (v.code ?? "").replace(/\s/g, ""));
+                if (res.kind === "mfa") setMfaToken(res.mfaToken);
+                else afterSignIn();
+              });
+            }}
+          >
+            <Notice kind="info">
+              <p>If {codeSentTo} has a keel account, a 6-digit code is on its way. It works once, for 10 minutes; the email's link signs in too.</p>
+            </Notice>
+            <Field name="code" label="Code from the email" autocomplete="one-time-code" inputmode="numeric" required />
+            <button type="submit" disabled={busy}>
+              Sign in
+            </button>{" "}
+            <button type="button" class="link-button" onClick={() => setCodeSentTo(null)}>
+              Send a new code
+            </button>
+          </form>
+        )}
+        <p class="small">
+          <button
+            type="button"
+            class="link-button"
+            onClick={() => {
+              setCodeEmail(null);
+              setCodeSentTo(null);
+            }}
+          >
+            Sign in with a password instead
+          </button>
+        </p>
+      </section>
+    );
+  }
+
   return (
     <section>
       <h1>Sign in</h1>
@@ -141,6 +203,11 @@ export function SignInView() {
           Sign in
         </button>
       </form>
+      <p>
+        <button type="button" class="secondary" onClick={() => setCodeEmail("")}>
+          Email me a code
+        </button>
+      </p>
       {browserSupportsWebAuthn() ? (
         <p>
           <button type="button" class="secondary" disabled={busy} onClick={() => void run(async () => signedIn(await signInWithPasskey()))}>
@@ -170,12 +237,17 @@ export function SignInView() {
 export function RegisterView() {
   const { error, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
+  // Without a password: the account signs in by emailed code, its verification link, or a passkey it adds.
+  const [passwordless, setPasswordless] = useState(false);
   if (done) {
     return (
       <section>
         <h1>Check your email</h1>
         <Notice kind="ok">
-          <p>We sent a verification link to {done}. Open it to finish creating your account, then sign in.</p>
+          <p>
+            We sent a verification link to {done}.{" "}
+            {passwordless ? "Open it and press “Verify and sign in”: you are signed in and can add a passkey." : "Open it to finish creating your account, then sign in."}
+          </p>
         </Notice>
         <p>
           <Link href="/console/signin">Sign in</Link>
@@ -191,22 +263,28 @@ export function RegisterView() {
         onSubmit={async (e: Event) => {
           const v = formValues(e);
           await run(async () => {
-            await publicPost("/auth/register", { email: v.email, password: v.password, full_name: v.full_name });
+            await publicPost("/auth/register", { email: v.email, ...(passwordless ? {} : { password: v.password }), full_name: v.full_name });
             setDone(v.email ?? "");
           });
         }}
       >
         <Field name="full_name" label="Full name" autocomplete="name" required errors={error?.field("full_name")} />
         <Field name="email" label="Email" type="email" autocomplete="email" required errors={error?.field("email")} />
-        <Field
-          name="password"
-          label="Password"
-          type="password"
-          autocomplete="new-password"
-          hint="At least 15 characters; a few unrelated words make a good one."
-          required
-          errors={error?.field("password")}
-        />
+        {passwordless ? null : (
+          <Field
+            name="password"
+            label="Password"
+            type="password"
+            autocomplete="new-password"
+            hint="At least 15 characters; a few unrelated words make a good one."
+            required
+            errors={error?.field("password")}
+          />
+        )}
+        <p class="check">
+          <input type="checkbox" id="register-passwordless" checked={passwordless} onChange={(e: Event) => setPasswordless((e.currentTarget as HTMLInputElement).checked)} />
+          <label for="register-passwordless">Skip it: I will sign in with one-time codes sent to me, or a passkey</label>
+        </p>
         <button type="submit">Create account</button>
       </form>
       <p class="small">

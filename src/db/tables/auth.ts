@@ -69,3 +69,25 @@ export const mfaBackupCodes = sqliteTable(
   },
   (t) => [uniqueIndex("mfa_backup_codes_user_code_unique").on(t.userId, t.codeHash)],
 );
+
+/**
+ * One-time email sign-in codes (issue 16): at most one live code per user (the primary key; a new
+ * send replaces the old). `code_hash` is an HMAC of user id + 6-digit code under a server key, so
+ * a code is bound to its user; `token_hash` is the SHA-256 of the emailed `/sign-in` link's token.
+ * Spending either deletes the row, so the code and the link are single-use together. `attempts`
+ * counts guesses (a guarded UPDATE … RETURNING); at 5 the code is dead.
+ */
+export const emailCodes = sqliteTable(
+  "email_codes",
+  {
+    userId: text("user_id")
+      .primaryKey()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    expiresAt: ts("expires_at").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("email_codes_token_unique").on(t.tokenHash), index("email_codes_expires_idx").on(t.expiresAt)],
+);

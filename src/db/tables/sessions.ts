@@ -21,6 +21,8 @@ export const sessions = sqliteTable(
     expiresAt: ts("expires_at").notNull(),
     revokedAt: ts("revoked_at"),
     revokedReason: text("revoked_reason"),
+    /** When the user last proved who they are in this session (sign-in or /auth/reauthenticate); null: createdAt. */
+    authTime: ts("auth_time"),
   },
   (t) => [index("sessions_user_idx").on(t.userId, t.revokedAt), index("sessions_expires_idx").on(t.expiresAt)],
 );

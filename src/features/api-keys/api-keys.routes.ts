@@ -5,6 +5,7 @@ import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { ApiKeySchema, CreateApiKeyInput, CreatedApiKeySchema, toApiKeyOut } from "./api-keys.schemas";
 import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys.service";
+import { STEP_UP_NOTE } from "../../identity/recent-auth";
 
 const tags = ["API keys"];
 
@@ -13,6 +14,7 @@ const createKeyRoute = securedRoute({ session: true, fresh: true }, {
   path: `${API}/me/api-keys`,
   tags,
   summary: "Create an API key (the key is shown once); 409 limit_reached beyond MAX_API_KEYS_PER_USER unrevoked keys",
+  description: `A key with any \`write:\` scope: ${STEP_UP_NOTE}`,
   // Creating credentials is sensitive: the session is checked in D1.
   request: jsonBody(CreateApiKeyInput),
   responses: { 201: jsonResponse(CreatedApiKeySchema, "Created"), ...problemResponses(400, 401, 403, 409, 422) },

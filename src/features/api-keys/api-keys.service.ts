@@ -1,3 +1,4 @@
+import { requireRecentAuth } from "../../identity/recent-auth";
 import { ownerOf } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
 import { API_KEY_PREFIX, flushApiKeyUsage, publishRevokedKeys } from "../../identity/api-key-credentials";
@@ -21,6 +22,8 @@ const VISIBLE_PREFIX_LENGTH = 12;
 export async function createApiKey(ctx: RequestContext, actor: UserActor, input: CreateApiKeyInput) {
   const { db, now, config } = ctx;
   const userId = ownerOf(actor);
+  // A key that can write is a standing credential for changes: it needs a recent authentication.
+  if (input.scopes.some((s) => s.startsWith("write:"))) requireRecentAuth(ctx, actor);
   if (input.rate_limit_per_hour !== undefined && input.rate_limit_per_hour > config.API_KEY_MAX_RATE_PER_HOUR) {
     throw new AppError("validation_failed", `rate_limit_per_hour may be at most ${config.API_KEY_MAX_RATE_PER_HOUR}`, {
       errors: [{ path: "rate_limit_per_hour", message: `Must be at most ${config.API_KEY_MAX_RATE_PER_HOUR} (API_KEY_MAX_RATE_PER_HOUR)` }],

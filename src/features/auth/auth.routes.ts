@@ -21,6 +21,7 @@ import { login, verifyMfaLogin } from "./login.service";
 import { register, resendVerification, verifyEmail } from "./registration.service";
 import { endSessions, refreshSession } from "../sessions/sessions.service";
 import { registerMfa } from "./mfa.routes";
+import { registerEmailCodes } from "./email-code.routes";
 import { registerPasswords } from "./passwords.routes";
 import { registerPasskeys } from "./passkeys.routes";
 import { UserSchema } from "../users/user.schema";
@@ -157,4 +158,5 @@ export function registerAuth(app: App): void {
   registerPasswords(app);
   registerMfa(app);
   registerPasskeys(app);
+  registerEmailCodes(app);
 }

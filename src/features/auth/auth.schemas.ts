@@ -10,7 +10,10 @@ const TokenInput = z.string().min(16).max(512);
 export const RegisterInput = z
   .strictObject({
     email: EmailInput,
-    password: PasswordInput,
+    password: PasswordInput.optional().openapi({
+      description:
+        "Leave out for an account without a password: its verification link signs the user in (on the page's button), to add a passkey or use emailed codes",
+    }),
     full_name: FullNameInput,
     phone: PhoneInput.optional(),
     terms_accepted: z.boolean().optional().openapi({ description: "Required (true) when the deployment tracks a terms of service version (TERMS_VERSION); the version and time are recorded" }),
@@ -48,7 +51,9 @@ export const LoginInput = z
 
 export const TokensSchema = z
   .object({
-    access_token: z.string(),
+    access_token: z.string().openapi({
+      description: "EdDSA JWT (`at+jwt`) with `sub`, `sid` and `auth_time` (seconds: the last sign-in or step-up of the session; a refresh keeps it)",
+    }),
     refresh_token: z.string(),
     token_type: z.literal("Bearer"),
     expires_in: z.number().int().openapi({ description: "Access token lifetime, seconds" }),
@@ -111,7 +116,7 @@ export const TotpDisableInput = z
     code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code").optional(),
     password: PasswordInput.optional(),
   })
-  .refine((v) => (v.code === undefined) !== (v.password === undefined), { message: "Send either code or password", path: ["code"] })
+  .refine((v) => v.code === undefined || v.password === undefined, { message: "Send either code or password (or neither, after a recent authentication)", path: ["code"] })
   .openapi("TotpDisableInput");
 
 export const TotpSetupSchema = z
@@ -121,4 +126,47 @@ export const TotpSetupSchema = z
   })
   .openapi("TotpSetup");
 
+/** POST /auth/mfa/backup-codes: a current code, or nothing after a recent authentication. */
+export const BackupCodesInput = z
+  .strictObject({ code: z.string().trim().regex(/^\d{6}$/, "A 6-digit code").optional() })
+  .openapi("BackupCodesInput");
+
 export const BackupCodesSchema = z.object({ backup_codes: z.array(z.string()).length(10) }).openapi("BackupCodes");
+
+// ─── one-time email codes and step-up (issue 16) ───
+
+const SixDigits = z.string().trim().regex(/^\d{6}$/, "A 6-digit code");
+
+export const EmailCodeSendInput = z.strictObject({ email: EmailInput }).openapi("EmailCodeSendInput");
+
+export const EmailCodeVerifyInput = z
+  .strictObject({
+    email: EmailInput.optional(),
+    code: SixDigits.optional(),
+    token: TokenInput.optional().openapi({ description: "The token of the emailed /sign-in link, instead of email and code" }),
+    device_name: z.string().trim().min(1).max(100).optional(),
+    refresh_token_delivery: RefreshTokenDelivery.optional(),
+  })
+  .refine((v) => (v.token !== undefined ? v.email === undefined && v.code === undefined : v.email !== undefined && v.code !== undefined), {
+    message: "Send either email and code, or token",
+    path: ["code"],
+  })
+  .openapi("EmailCodeVerifyInput");
+
+export const ReauthenticateInput = z
+  .strictObject({
+    password: PasswordInput.optional(),
+    code: SixDigits.optional().openapi({ description: "A current TOTP code" }),
+    backup_code: z.string().trim().min(6).max(32).optional(),
+    email_code: SixDigits.optional().openapi({ description: "The 6-digit code POST /auth/email-code/send emailed to the caller's own address" }),
+    passkey: z
+      .strictObject({ challenge_id: z.string().min(1).max(128), response: z.record(z.string(), z.unknown()) })
+      .optional()
+      .openapi({ description: "A passkey assertion (options from POST /auth/passkeys/login/options)" }),
+    refresh_token_delivery: RefreshTokenDelivery.optional(),
+  })
+  .refine((v) => [v.password, v.code, v.backup_code, v.email_code, v.passkey].filter((x) => x !== undefined).length === 1, {
+    message: "Send exactly one of password, code, backup_code, email_code, passkey",
+    path: ["password"],
+  })
+  .openapi("ReauthenticateInput");

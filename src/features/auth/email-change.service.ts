@@ -13,6 +13,7 @@ import { userViewChanged } from "../users/user-view-cache";
 import { changeEmail, findUserByEmail, findUserById, userHasEmail } from "../users/users.repo";
 import { issueOneTimeToken } from "./one-time-tokens.repo";
 import { verifyPassword } from "./password-hash";
+import { requireRecentAuth } from "../../identity/recent-auth";
 import { HOUR } from "../../platform/time";
 
 /** Each attempt costs a password hash: bounded per user, before hashing. */
@@ -32,12 +33,14 @@ export function maskEmail(email: string): string {
  * the new address is revealed), then a single-use link goes to the new address. Nothing changes
  * until that link is used (`applyEmailChange`); a newer request replaces the older link.
  */
-export async function requestEmailChange(ctx: RequestContext, actor: UserActor, input: { new_email: string; password: string }): Promise<void> {
+export async function requestEmailChange(ctx: RequestContext, actor: UserActor, input: { new_email: string; password?: string | undefined }): Promise<void> {
   const { db, now, config, env } = ctx;
+  // Without a password in the body, a recent sign-in or step-up is the proof.
+  if (input.password === undefined) requireRecentAuth(ctx, actor);
   await rateLimit(env, `email-change:user:${actor.userId}`, EMAIL_CHANGE_RATE);
   const user = await findUserById(db, actor.userId, now);
   if (!user) throw new AppError("unauthenticated", "Session has ended");
-  if (!(await verifyPassword(input.password, user.passwordHash)).ok) {
+  if (input.password !== undefined && !(await verifyPassword(input.password, user.passwordHash)).ok) {
     throw new AppError("invalid_credentials", "The password is not correct");
   }
   if (input.new_email === user.email) {

@@ -7,12 +7,13 @@ import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
 import { auditInsert } from "../../audit/audit.repo";
-import { findUserByEmail, findUserById, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
+import { findUserByEmail, findUserById, markEmailVerified, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
+import { userViewChanged } from "../users/user-view-cache";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { MINUTE } from "../../platform/time";
-import { openSession } from "../sessions/sessions.service";
+import { openSession, type SignInMethod } from "../sessions/sessions.service";
 import { assertSsoNotRequired } from "../sso/sso.service";
 import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
@@ -181,6 +182,8 @@ export async function signInVerified(
   opts: { mfaSatisfied: boolean; extra: Statement[] },
 ) {
   assertMayLogIn(ctx, user);
+  // An address at a domain whose organization enforces SSO signs in only through that SSO.
+  await assertSsoNotRequired(ctx, user.email, user.id);
   const device = verifyDeviceToken(ctx, input.device_token);
   const deviceId = device && deviceOfUser(device, user) ? device.deviceId : null;
   if (user.twoFactorEnabled && !opts.mfaSatisfied) {
@@ -188,6 +191,33 @@ export async function signInVerified(
   }
   const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, method: "oidc", extra: opts.extra });
   return withDeviceToken(tokens, issueDeviceToken(ctx, user, deviceId));
+}
+
+/**
+ * A sign-in proven by something other than the password (an emailed code or link, a
+ * set-password or verification link of a passwordless account): the same refusals as a password
+ * sign-in (inactive accounts), then the same second-factor step or session, device token, audit
+ * and new-device notice. Every one of these proves the mailbox, so an unverified account becomes
+ * verified in the same batch (`mailboxProven`).
+ */
+export async function signInProven(
+  ctx: RequestContext,
+  user: UserWithRoles,
+  opts: { method: SignInMethod; deviceName?: string | null; mailboxProven: boolean; extra?: Statement[] },
+) {
+  const { db, now } = ctx;
+  const verify = opts.mailboxProven && !user.emailVerified ? [markEmailVerified(db, systemOwner(user.id, "sign-in"), now)] : [];
+  const proven = verify.length ? { ...user, emailVerified: true } : user;
+  assertMayLogIn(ctx, proven);
+  await assertSsoNotRequired(ctx, user.email, user.id);
+  if (user.twoFactorEnabled) {
+    // One factor proven: the second step as after a password.
+    const second = await startSecondFactor(ctx, user, { deviceName: opts.deviceName ?? null, deviceId: null, extra: [...(opts.extra ?? []), ...verify] });
+    if (verify.length) userViewChanged(user.id);
+    return second;
+  }
+  const tokens = await openSession(ctx, proven, { deviceName: opts.deviceName ?? null, method: opts.method, extra: [...(opts.extra ?? []), ...verify] });
+  return withDeviceToken(tokens, issueDeviceToken(ctx, proven, undefined));
 }
 
 /**

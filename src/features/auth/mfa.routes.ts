@@ -4,7 +4,8 @@ import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
-import { BackupCodesSchema, TotpCodeInput, TotpDisableInput, TotpSetupSchema } from "./auth.schemas";
+import { STEP_UP_NOTE } from "../../identity/recent-auth";
+import { BackupCodesInput, BackupCodesSchema, TotpCodeInput, TotpDisableInput, TotpSetupSchema } from "./auth.schemas";
 import { disableTotp, enableTotp, regenerateBackupCodes, setupTotp } from "./mfa.service";
 
 const tags = ["Two-factor authentication"];
@@ -33,6 +34,7 @@ const disableRoute = securedRoute({ session: true, fresh: true }, {
   path: `${API}/auth/mfa/totp/disable`,
   tags,
   summary: "Turn TOTP off with a current code or the password",
+  description: `With neither code nor password: ${STEP_UP_NOTE}`,
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
   request: jsonBody(TotpDisableInput),
   responses: { 204: NoContent, ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
@@ -43,8 +45,9 @@ const backupCodesRoute = securedRoute({ session: true, fresh: true }, {
   path: `${API}/auth/mfa/backup-codes`,
   tags,
   summary: "Replace the backup codes (old ones stop working)",
+  description: `With a current TOTP code, or without one: ${STEP_UP_NOTE}`,
   // 2FA changes are sensitive: the session is checked in D1, not only at the edge.
-  request: jsonBody(TotpCodeInput),
+  request: jsonBody(BackupCodesInput),
   responses: { 200: jsonResponse(BackupCodesSchema, "New backup codes"), ...problemResponses(400, 401, 403, 409, 422, 423, 429) },
 });
 
@@ -56,10 +59,10 @@ export function registerMfa(app: App): void {
     return c.json(await enableTotp(c.var.ctx, ownerOf(c.var.actor), c.req.valid("json").code), 200);
   });
   app.openapi(disableRoute, async (c) => {
-    await disableTotp(c.var.ctx, ownerOf(c.var.actor), c.req.valid("json"));
+    await disableTotp(c.var.ctx, c.var.actor, c.req.valid("json"));
     return c.body(null, 204);
   });
   app.openapi(backupCodesRoute, async (c) => {
-    return c.json(await regenerateBackupCodes(c.var.ctx, ownerOf(c.var.actor), c.req.valid("json").code), 200);
+    return c.json(await regenerateBackupCodes(c.var.ctx, c.var.actor, c.req.valid("json").code), 200);
   });
 }

@@ -1,4 +1,6 @@
-import type { Owner } from "../../identity/owner";
+import { ownerOf, type Owner } from "../../identity/owner";
+import type { UserActor } from "../../identity/actor";
+import { requireRecentAuth } from "../../identity/recent-auth";
 import { runBatch, type Statement } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { hmacHex } from "../../platform/crypto";
@@ -168,15 +170,17 @@ export async function enableTotp(ctx: RequestContext, userId: Owner, code: strin
   return { backup_codes: backup.codes };
 }
 
-/** POST /auth/mfa/totp/disable: needs a current code or the password. */
-export async function disableTotp(ctx: RequestContext, userId: Owner, proof: { code?: string; password?: string }): Promise<void> {
+/** POST /auth/mfa/totp/disable: needs a current code, the password, or a recent authentication. */
+export async function disableTotp(ctx: RequestContext, actor: UserActor, proof: { code?: string | undefined; password?: string | undefined }): Promise<void> {
+  const userId = ownerOf(actor);
+  if (proof.code === undefined && proof.password === undefined) requireRecentAuth(ctx, actor);
   await limitCodeAttempts(ctx, userId);
   const user = await signedInUser(ctx, userId);
   if (!user.twoFactorEnabled) throw new AppError("conflict", "Two-factor authentication is not enabled");
   if (proof.code !== undefined) {
     const code = proof.code;
     await guardSecondFactor(ctx, user, "totp", () => spendTotpCode(ctx, userId, code));
-  } else if (!(await verifyPassword(proof.password ?? "", user.passwordHash)).ok) {
+  } else if (proof.password !== undefined && !(await verifyPassword(proof.password, user.passwordHash)).ok) {
     throw new AppError("invalid_credentials", "The password is not correct");
   }
   const repo = mfaRepo(ctx.db, userId);
@@ -184,16 +188,19 @@ export async function disableTotp(ctx: RequestContext, userId: Owner, proof: { c
     repo.remove(),
     repo.removeBackupCodes(),
     setTwoFactorEnabled(ctx.db, userId, false, ctx.now),
-    auditInsert(ctx.db, ctx, { userId, action: "mfa.disabled", details: { proof: proof.code !== undefined ? "totp" : "password" } }),
+    auditInsert(ctx.db, ctx, { userId, action: "mfa.disabled", details: { proof: proof.code !== undefined ? "totp" : proof.password !== undefined ? "password" : "recent_authentication" } }),
   ]);
   userViewChanged(userId);
 }
 
-/** POST /auth/mfa/backup-codes: a valid code replaces every backup code. */
-export async function regenerateBackupCodes(ctx: RequestContext, userId: Owner, code: string) {
+/** POST /auth/mfa/backup-codes: a valid code (or a recent authentication) replaces every backup code. */
+export async function regenerateBackupCodes(ctx: RequestContext, actor: UserActor, code: string | undefined) {
+  const userId = ownerOf(actor);
+  if (code === undefined) requireRecentAuth(ctx, actor);
   await limitCodeAttempts(ctx, userId);
   const user = await signedInUser(ctx, userId);
-  await guardSecondFactor(ctx, user, "totp", () => spendTotpCode(ctx, userId, code));
+  if (code !== undefined) await guardSecondFactor(ctx, user, "totp", () => spendTotpCode(ctx, userId, code));
+  else if (!user.twoFactorEnabled) throw new AppError("conflict", "Two-factor authentication is not enabled");
   const repo = mfaRepo(ctx.db, userId);
   const backup = freshBackupCodes(ctx);
   await runBatch(ctx, [

@@ -16,7 +16,8 @@ import { auditInsert } from "../../audit/audit.repo";
 import { apiKeysRepo } from "../api-keys/api-keys.repo";
 import { userViewChanged } from "../users/user-view-cache";
 import { findUserByEmail, findUserById, markEmailVerified, recentPasswordHashes, setPasswordStatements, type UserWithRoles } from "../users/users.repo";
-import { loginGuardKey } from "./login.service";
+import { loginGuardKey, signInProven } from "./login.service";
+import { hasPassword } from "../../identity/sign-in-methods";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken, revokeOneTimeTokens } from "./one-time-tokens.repo";
 import { hashPassword, verifyPassword } from "./password-hash";
 import { checkPassword } from "./password-policy";
@@ -179,4 +180,28 @@ export async function resetPassword(ctx: RequestContext, input: { token: string;
   const verifies = spent.data.verifies_email === true && !user.emailVerified;
   await replacePassword(ctx, owner, user, hash, { keepSession: null, action: "auth.password_reset", extra: verifies ? [markEmailVerified(db, owner, now)] : [] });
   if (verifies) userViewChanged(user.id);
+}
+
+/** Whether a set-password link may also sign in without a password: the account has none yet. */
+export async function setPasswordLinkSignsIn(ctx: RequestContext, token: string): Promise<boolean> {
+  const pending = await peekOneTimeToken(ctx.db, token, "password_reset", ctx.now);
+  if (!pending) return false;
+  const user = await findUserById(ctx.db, pending.userId, ctx.now);
+  return user !== undefined && !hasPassword(user.passwordHash);
+}
+
+/**
+ * The set-password page's "sign in without a password" button, for an account an administrator
+ * created or imported without one: spends the link and signs in (the same path as every
+ * sign-in; the link proved the mailbox), so the user can add a passkey or use emailed codes
+ * instead. The account stays without a password. A link of an account with a password → 400.
+ */
+export async function signInWithSetPasswordLink(ctx: RequestContext, token: string) {
+  const { db, now } = ctx;
+  const pending = await peekOneTimeToken(db, token, "password_reset", now);
+  const user = pending ? await findUserById(db, pending.userId, now) : undefined;
+  if (!user || hasPassword(user.passwordHash)) throw invalidResetToken();
+  const spent = await consumeOneTimeToken(db, token, "password_reset", now);
+  if (!spent) throw invalidResetToken();
+  return signInProven(ctx, user, { method: "email_link", mailboxProven: true });
 }

@@ -22,6 +22,9 @@ import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword } from "./password-hash";
 import { assertPasswordAcceptable } from "./passwords.service";
 import { HOUR } from "../../platform/time";
+import { hasPassword, NO_PASSWORD } from "../../identity/sign-in-methods";
+import { signInProven } from "./login.service";
+import { peekOneTimeToken } from "./one-time-tokens.repo";
 
 /** The verification email and its single-use token, as statements for the caller's batch. */
 async function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
@@ -50,18 +53,20 @@ async function verificationEmail(ctx: RequestContext, user: { id: string; email:
 export async function register(ctx: RequestContext, input: z.infer<typeof RegisterInput>) {
   const { db, now, config, env } = ctx;
   await rateLimitIp(ctx, "register", config.RATE_REGISTER_PER_IP);
-  assertPasswordAcceptable(config, input.password, { email: input.email, fullName: input.full_name });
+  // Without a password the account is passwordless (NO_PASSWORD): it signs in by emailed code,
+  // its verification link, or a passkey it adds.
+  if (input.password !== undefined) assertPasswordAcceptable(config, input.password, { email: input.email, fullName: input.full_name });
   if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
 
   const id = newId("usr", now.getTime());
   const consents = registrationConsents(ctx, db, systemOwner(id, "sign-up"), input);
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = input.password !== undefined ? await hashPassword(input.password) : NO_PASSWORD;
   const verification = await verificationEmail(ctx, { id, email: input.email, fullName: input.full_name });
   try {
     await runBatch(ctx, [
       ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
       ...verification.statements,
-      auditInsert(db, ctx, { userId: id, action: "user.registered", details: { method: "password" } }),
+      auditInsert(db, ctx, { userId: id, action: "user.registered", details: { method: input.password !== undefined ? "password" : "passwordless" } }),
       ...consents,
     ]);
   } catch (err) {
@@ -124,4 +129,35 @@ export async function resendVerification(ctx: RequestContext, email: string): Pr
       await enqueueEmails(ctx.env, [verification.outboxId]);
     })().catch((err) => log.error("resend verification failed", {}, err)),
   );
+}
+
+/**
+ * Whether a verification link may also sign in: only for an account without a password, which
+ * has no other way in yet (GET of the page asks, without spending anything).
+ */
+export async function verificationSignsIn(ctx: RequestContext, token: string): Promise<boolean> {
+  const pending = await peekOneTimeToken(ctx.db, token, "email_verification", ctx.now);
+  if (!pending) return false;
+  const user = await findUserById(ctx.db, pending.userId, ctx.now);
+  return user !== undefined && !hasPassword(user.passwordHash);
+}
+
+/**
+ * The verification page's "verify and sign in" button (a passwordless account only): spends the
+ * link, verifies the address and signs in through the same path as every sign-in, in one go.
+ * A password account's link only verifies (its password signs in).
+ */
+export async function verifyEmailAndSignIn(ctx: RequestContext, token: string) {
+  const { db, now } = ctx;
+  const pending = await peekOneTimeToken(db, token, "email_verification", now);
+  const user = pending ? await findUserById(db, pending.userId, now) : undefined;
+  if (!user || hasPassword(user.passwordHash)) return { verified: await verifyEmail(ctx, token), signedIn: null };
+  const spent = await consumeOneTimeToken(db, token, "email_verification", now);
+  if (!spent) throw invalidVerification();
+  const signedIn = await signInProven(ctx, user, {
+    method: "email_link",
+    mailboxProven: true,
+    extra: [auditInsert(db, ctx, { userId: user.id, action: "user.email_verified" }), suppressionsRepo(db).lift(user.id)],
+  });
+  return { verified: { user: toUserOut({ ...user, emailVerified: true }) }, signedIn };
 }

@@ -154,5 +154,6 @@ export const NOT_EXPORTED: Readonly<Record<string, string>> = {
   password_history: "only password hashes",
   refresh_tokens: "only refresh-token hashes (the sessions section lists the sessions)",
   one_time_tokens: "single-use link and MFA tokens (hashes) in flight",
+  email_codes: "the hash of a live emailed sign-in code and link (10 minutes)",
   mfa_backup_codes: "only backup-code hashes (two_factor says whether 2FA is on)",
 };

@@ -5,6 +5,7 @@ import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
 import { EXPORTERS } from "./exporters.repo";
 import { exportAccount, requestAccountDeletion } from "./gdpr.service";
+import { STEP_UP_NOTE } from "../../identity/recent-auth";
 
 const tags = ["Me"];
 
@@ -20,7 +21,11 @@ const ExportSchema = z
       "Every record held about the user, one array of rows per section (column names as stored, timestamps ISO 8601). Credentials (password, key, token and backup-code hashes, TOTP secrets) and email bodies (they carry single-use links) are never included.",
   });
 
-const DeleteAccountInput = z.strictObject({ password: z.string().min(1, "Required").max(1024) }).openapi("DeleteAccountInput");
+const DeleteAccountInput = z
+  .strictObject({
+    password: z.string().min(1, "Required").max(1024).optional().openapi({ description: "Optional: without it, the session needs a recent authentication (step-up)" }),
+  })
+  .openapi("DeleteAccountInput");
 
 const DeletionSchema = z
   .object({
@@ -45,7 +50,7 @@ const deleteRoute = securedRoute({ session: true, fresh: true }, {
   tags,
   summary: "Delete the account (GDPR erasure)",
   description:
-    "Needs the password. The account is deactivated at once: every session, access token and API key stops working. Personal data is erased after ACCOUNT_PURGE_DAYS (default 30); audit events stay without personal fields. The last owner of an organization that has other members must transfer ownership first (409 `conflict`, with `organization_ids`).",
+    "Needs the password, or a recent authentication: " + STEP_UP_NOTE + " The account is deactivated at once: every session, access token and API key stops working. Personal data is erased after ACCOUNT_PURGE_DAYS (default 30); audit events stay without personal fields. The last owner of an organization that has other members must transfer ownership first (409 `conflict`, with `organization_ids`).",
   request: jsonBody(DeleteAccountInput),
   responses: { 202: jsonResponse(DeletionSchema, "Deactivated; erasure scheduled"), ...problemResponses(400, 409, 422, 429) },
 });

@@ -9,6 +9,7 @@ import { rateLimit } from "../../platform/rate-limit";
 import { publishUserBlocked } from "../../platform/revocation";
 import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { verifyPassword } from "../auth/password-hash";
+import { requireRecentAuth } from "../../identity/recent-auth";
 import { endSessions } from "../sessions/sessions.service";
 import { userViewChanged } from "../users/user-view-cache";
 import { findUserById } from "../users/users.repo";
@@ -82,12 +83,14 @@ export async function exportAccount(ctx: RequestContext, actor: UserActor): Prom
  * inactive user is refused), key caches are evicted. Personal data is erased by the cron after
  * ACCOUNT_PURGE_DAYS.
  */
-export async function requestAccountDeletion(ctx: RequestContext, actor: UserActor, password: string) {
+export async function requestAccountDeletion(ctx: RequestContext, actor: UserActor, password: string | undefined) {
   const { db, now, env, config } = ctx;
+  // Without a password in the body, a recent sign-in or step-up is the proof.
+  if (password === undefined) requireRecentAuth(ctx, actor);
   await rateLimit(env, `account-delete:user:${actor.userId}`, DELETE_RATE);
   const user = await findUserById(db, actor.userId, now);
   if (!user) throw new AppError("unauthenticated", "Session has ended");
-  if (!(await verifyPassword(password, user.passwordHash)).ok) throw new AppError("invalid_credentials", "The password is not correct");
+  if (password !== undefined && !(await verifyPassword(password, user.passwordHash)).ok) throw new AppError("invalid_credentials", "The password is not correct");
 
   const repo = accountRepo(db, ownerOf(actor));
   const requested = repo.deletionRequestedAt(now);

@@ -1,7 +1,7 @@
 import type { Owner } from "../../identity/owner";
 import { and, desc, eq, gt, isNotNull, isNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { oneTimeTokens, refreshTokens, sessions, userDevices } from "../../db/tables";
-import { inJsonArray, type Db } from "../../platform/db";
+import { inJsonArray, insertIf, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 import { DAY } from "../../platform/time";
 
@@ -23,7 +23,21 @@ export function sessionsRepo(db: Db, userId: Owner) {
   const mine = eq(sessions.userId, userId);
   return {
     insert: (s: Omit<NewSession, "userId">, now: Date) =>
-      db.insert(sessions).values({ ...s, userId, createdAt: now, lastUsedAt: now }),
+      db.insert(sessions).values({ ...s, userId, createdAt: now, lastUsedAt: now, authTime: now }),
+    /**
+     * Step-up (POST /auth/reauthenticate): guarded on this live session of this user, records the
+     * fresh authentication and expires its unspent refresh tokens (the caller gets a new one).
+     */
+    reauthenticated: (id: string, now: Date) => [
+      db
+        .update(sessions)
+        .set({ authTime: now })
+        .where(and(mine, eq(sessions.id, id), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .returning({ id: sessions.id, expiresAt: sessions.expiresAt, createdAt: sessions.createdAt }),
+      db
+        .delete(refreshTokens)
+        .where(and(eq(refreshTokens.userId, userId), eq(refreshTokens.sessionId, id), isNull(refreshTokens.usedAt))),
+    ] as const,
     listActive: (now: Date) =>
       db
         .select()
@@ -54,6 +68,11 @@ export function insertRefreshToken(db: Db, t: { sessionId: string; userId: strin
   return db.insert(refreshTokens).values({ id: newId("rft", now.getTime()), ...t, createdAt: now });
 }
 
+/** insertRefreshToken, only when `guard` holds (a step-up on a live session). */
+export function insertRefreshTokenIf(db: Db, t: { sessionId: string; userId: string; tokenHash: string; expiresAt: Date }, now: Date, guard: SQL) {
+  return insertIf(db, refreshTokens, { id: newId("rft", now.getTime()), ...t, createdAt: now }, guard);
+}
+
 /**
  * Spends a refresh token: one guarded statement, so of two concurrent refreshes with the same
  * token exactly one gets the row back (D1 has no interactive transactions to lock with).
@@ -72,7 +91,7 @@ export const findRefreshToken = (db: Db, tokenHash: string) =>
 /** The state of a session, for refresh. */
 export const sessionForRefresh = (db: Db, sessionId: string) =>
   db
-    .select({ id: sessions.id, createdAt: sessions.createdAt, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt })
+    .select({ id: sessions.id, createdAt: sessions.createdAt, revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt, authTime: sessions.authTime })
     .from(sessions)
     .where(eq(sessions.id, sessionId))
     .get();

@@ -14,6 +14,7 @@ import { auditInsert, auditInsertIf, type AuditEntry } from "../../audit/audit.r
 import {
   findRefreshToken,
   insertRefreshToken,
+  insertRefreshTokenIf,
   isNewDeviceForReturningUser,
   isNewCountryForReturningUser,
   purgeExpiredCredentials,
@@ -43,9 +44,10 @@ const locationLabel = (geo: RequestContext["geo"]) => (geo.country ? (geo.city ?
 /** Device identity for the "new sign-in" email: the user agent, normalised and hashed. */
 const deviceFingerprint = (userAgent: string) => sha256Hex(userAgent.trim().toLowerCase() || "unknown");
 
-async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: string, refreshToken: string) {
+async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: string, refreshToken: string, authTime: Date) {
   const passwordExpired = isPasswordExpired(user.passwordChangedAt, ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now);
-  const accessToken = await signAccessToken(ctx.env, ctx.config, { sub: user.id, sid: sessionId, pwx: passwordExpired }, ctx.now);
+  const claims = { sub: user.id, sid: sessionId, pwx: passwordExpired, auth_time: Math.floor(authTime.getTime() / 1000) };
+  const accessToken = await signAccessToken(ctx.env, ctx.config, claims, ctx.now);
   return {
     access_token: accessToken,
     refresh_token: refreshToken,
@@ -58,6 +60,9 @@ async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: st
   };
 }
 
+/** How a sign-in was proven (the audit row's `method`). */
+export type SignInMethod = "password" | "totp" | "backup_code" | "email_code" | "email_link" | "passkey" | "oidc";
+
 /**
  * Opens a session after a successful login (password, or password + second factor): session,
  * refresh token, login bookkeeping, device, audit and a "new sign-in" email for an unseen
@@ -66,7 +71,7 @@ async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: st
 export async function openSession(
   ctx: RequestContext,
   user: UserWithRoles,
-  opts: { deviceName: string | null; rehash?: string; method: "password" | "totp" | "backup_code" | "passkey" | "oidc"; extra?: Statement[] },
+  opts: { deviceName: string | null; rehash?: string; method: SignInMethod; extra?: Statement[] },
 ) {
   const { db, now, config } = ctx;
   const owner = systemOwner(user.id, "sign-in");
@@ -115,7 +120,7 @@ export async function openSession(
   // are only handed out if the batch commits).
   const [results, tokens] = await Promise.all([
     ctx.timed("write", () => runBatch(ctx, statements)),
-    tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken),
+    tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken, now),
   ]);
   userViewChanged(user.id);
   if ((results[0] as D1Result).meta.changes > 0) ctx.waitUntil(enqueueEmails(ctx.env, [newSignInMail.id]));
@@ -157,8 +162,38 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
       insertRefreshToken(db, { sessionId: session.id, userId: user.id, tokenHash: sha256Hex(next), expiresAt }, now),
       touchSession(db, session.id, { ip: ctx.ip, userAgent: ctx.userAgent.slice(0, 512), expiresAt }, now),
     ]),
-    tokensFor(ctx, user, session.id, next),
+    // A refresh keeps the session's authentication time: only a sign-in or a step-up renews it.
+    tokensFor(ctx, user, session.id, next, session.authTime ?? session.createdAt),
   ]);
+  return tokens;
+}
+
+/**
+ * POST /auth/reauthenticate, once the proof checked out: the session's authentication time
+ * becomes now, its unspent refresh tokens give way to a new one, audited, in one batch guarded
+ * by the session being live. Returns Tokens whose access token carries the fresh `auth_time`.
+ */
+export async function reauthenticateSession(ctx: RequestContext, user: UserWithRoles, sessionId: string, method: string, extra: Statement[] = []) {
+  const { db, now, config } = ctx;
+  const owner = systemOwner(user.id, "sign-in");
+  const refreshToken = randomToken(32);
+  const [stamp, dropOld] = sessionsRepo(db, owner).reauthenticated(sessionId, now);
+  const live = sessionsRepo(db, owner).isLive(sessionId, now);
+  // The new refresh token and the audit row exist only if the session was live (same guard).
+  const session = await sessionForRefresh(db, sessionId);
+  if (!session || session.revokedAt !== null || session.expiresAt <= now) throw new AppError("unauthenticated", "Session has ended");
+  const expiresAt = sessionExpiry(config, session.createdAt, now);
+  const [results, tokens] = await Promise.all([
+    runBatch(ctx, [
+      stamp,
+      dropOld,
+      insertRefreshTokenIf(db, { sessionId, userId: user.id, tokenHash: sha256Hex(refreshToken), expiresAt }, now, live),
+      ...extra,
+      auditInsertIf(db, ctx, { userId: user.id, action: "auth.reauthenticated", details: { session_id: sessionId, method } }, live),
+    ]),
+    tokensFor(ctx, user, sessionId, refreshToken, now),
+  ]);
+  if ((results[0] as unknown[]).length === 0) throw new AppError("unauthenticated", "Session has ended");
   return tokens;
 }
 
