@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 
 /**
- * Roles inside an organization, strongest first (shared/API.md, Organizations): the values of the
+ * Roles inside an organization, strongest first (docs/api.md, Organizations): the values of the
  * `role` columns, so they live with the tables; identity builds its rules on them.
  */
 export const ORG_ROLES = ["owner", "admin", "member", "viewer"] as const;
@@ -18,7 +18,7 @@ interface OrgRule {
 }
 
 /**
- * The organization rules of shared/API.md, written once. Everything that checks a role in an
+ * The organization rules of docs/api.md, written once. Everything that checks a role in an
  * organization derives from this table: the route's membership check (`securedRoute`'s
  * `orgAction`), the pure decisions of features/orgs/orgs.policy.ts, and the role lists inside the
  * guarded SQL statements (`orgRolesSql`). A superuser acting across organizations may take every

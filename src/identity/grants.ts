@@ -4,7 +4,7 @@ import { AppError } from "../platform/errors";
 import { IsolateCache } from "../platform/isolate-cache";
 import { IMPLICIT_ROLE, loadGrants, type Grants } from "./grants.repo";
 
-/** Every permission of the built-in set (shared/API.md, Administration). */
+/** Every permission of the built-in set (docs/api.md, Administration). */
 export const PERMISSIONS = ["read:own", "write:own", "read:all", "write:all", "admin:users", "admin:roles", "admin:audit", "admin:system"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

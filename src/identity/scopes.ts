@@ -1,4 +1,4 @@
-/** Every scope an API key can carry (shared/API.md). */
+/** Every scope an API key can carry (docs/api.md). */
 export const API_KEY_SCOPES = [
   "read:tenders",
   "write:tenders",

@@ -21,7 +21,7 @@ const rate = z
   })
   .refine((r) => r.limit >= 1 && r.windowSeconds >= 1, "limit and window must be >= 1");
 
-/** The subscription plans of an organization (shared/API.md, Organizations). */
+/** The subscription plans of an organization (docs/api.md, Organizations). */
 export const PLANS = ["free", "team", "business", "enterprise"] as const;
 export type Plan = (typeof PLANS)[number];
 

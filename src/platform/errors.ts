@@ -1,7 +1,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
- * Every error code of the public contract (shared/API.md), mapped to exactly one status.
+ * Every error code of the public contract (docs/api.md), mapped to exactly one status.
  * Codes are never derived from statuses: several codes share 401 or 403.
  */
 export const ERRORS = {

@@ -32,3 +32,14 @@ describe("README", () => {
     expect(lines).toEqual([]);
   });
 });
+
+describe("docs/api.md", () => {
+  it("lists every error code of src/platform/errors.ts with its status", () => {
+    const registry = readFileSync(path.join(root, "src/platform/errors.ts"), "utf8");
+    const codes = [...registry.matchAll(/^\s{2}(\w+): \{ status: (\d{3})/gm)].map((m) => ({ code: m[1], status: m[2] }));
+    expect(codes.length).toBeGreaterThan(20);
+    const guide = readFileSync(path.join(root, "docs/api.md"), "utf8");
+    const missing = codes.filter(({ code, status }) => !new RegExp(`^\\| \`${code}\` \\| ${status}\\b`, "m").test(guide));
+    expect(missing, "add a row to the error table of docs/api.md").toEqual([]);
+  });
+});

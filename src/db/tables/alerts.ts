@@ -4,7 +4,7 @@ import { ts, createdAt, updatedAt, bool, json } from "../columns";
 import { tenders } from "./tenders";
 import { users } from "./users";
 
-/** Alert criteria and saved-search queries share this shape (shared/API.md). */
+/** Alert criteria and saved-search queries share this shape (docs/api.md). */
 export interface TenderCriteria {
   keywords?: string[];
   exclude_keywords?: string[];

@@ -8,7 +8,7 @@ import { registerAdminStats } from "./admin-stats.routes";
 import { registerAdminUsers } from "./admin-users.routes";
 
 /**
- * Administration (shared/API.md): every route is a `securedRoute` with a platform permission
+ * Administration (docs/api.md): every route is a `securedRoute` with a platform permission
  * (`admin:users`, `admin:roles` for roles and role assignments, `admin:audit` for the audit log).
  * Bulk, import and lifecycle routes are registered before `/admin/users/{id}` so `bulk` and `import` are never ids.
  * Every `/admin` route is declared in this folder; one over another feature's data calls that feature's

@@ -17,7 +17,7 @@ const cannotShare = () =>
 const invalidOrg = (message: string) => new AppError("validation_failed", message, { errors: [{ path: "organization_id", message }] });
 
 /**
- * The organization a note is to be shared with (shared/API.md, notes): `organization_id` when
+ * The organization a note is to be shared with (docs/api.md, notes): `organization_id` when
  * named; otherwise, for `is_shared: true`, the caller's only organization where the caller may
  * share (none → 403, several → 422). `undefined`: sharing unchanged; `null`: private.
  */

@@ -3,7 +3,7 @@ import { leastRoleFor, orgRoleMay, type OrgAction } from "../../db/org-roles";
 import type { Plan, PlanLimits } from "../../platform/config";
 
 /**
- * The organization rules of shared/API.md as pure functions, so they are tested without the
+ * The organization rules of docs/api.md as pure functions, so they are tested without the
  * runtime. Who may take which action comes from the one table of rules (db/org-roles.ts,
  * ORG_RULES); these add the rules that are not about the actor's role (the last owner). The repositories enforce the same rules again inside their guarded statements (so a
  * concurrent change cannot slip between check and write); these functions decide which error a

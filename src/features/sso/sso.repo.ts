@@ -120,7 +120,7 @@ export function ssoRepo(db: Db, m: OrgMembership) {
 
 /**
  * The enabled SSO connection whose organization holds `domain` verified, or undefined. Not scoped by
- * an actor: sign-in asks it before anyone is signed in (shared/API.md, POST /auth/sso/start).
+ * an actor: sign-in asks it before anyone is signed in (docs/api.md, POST /auth/sso/start).
  */
 export const connectionForVerifiedDomain = (db: Db, domain: string) =>
   db
