@@ -178,11 +178,11 @@ describe("error shapes (RFC 9457)", () => {
   });
 
   it("every error code answers the status the public contract gives it, as a problem document", async () => {
-    // The statuses of shared/API.md ("Codes used by this contract"), written here, not read from ERRORS.
+    // The statuses of docs/api.md ("Codes used by this contract"), written here, not read from ERRORS.
     const contract: Record<string, number> = {
       validation_failed: 422, unauthenticated: 401, invalid_credentials: 401, token_expired: 401, token_reused: 401,
       mfa_required: 401, invalid_mfa_code: 401, reauthentication_required: 401, email_not_verified: 403, account_inactive: 403, password_expired: 403,
-      terms_update_required: 403, forbidden: 403, insufficient_scope: 403, not_found: 404, conflict: 409,
+      terms_update_required: 403, sso_required: 403, forbidden: 403, insufficient_scope: 403, not_found: 404, conflict: 409,
       limit_reached: 409, account_exists: 409, payload_too_large: 413, weak_password: 422, password_reused: 422, account_locked: 423,
       rate_limited: 429, internal_error: 500, service_unavailable: 503,
     };

@@ -13785,6 +13785,9 @@ export interface components {
                 linked_identities: {
                     [key: string]: unknown;
                 }[];
+                passkeys: {
+                    [key: string]: unknown;
+                }[];
                 favorites: {
                     [key: string]: unknown;
                 }[];

@@ -101,7 +101,7 @@ describe.skipIf(!chromiumPath)("email codes in a real browser", () => {
     await page.goto(`${keel.base}/console`);
     await page.waitForURL(/\/console\/signin/);
     await page.goto(url);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect.poll(() => page.getByRole("heading", { name: "You are signed in" }).count()).toBe(1);
     await check(page, "page-signed-in");
     await page.getByRole("link", { name: "Continue to keel" }).click();

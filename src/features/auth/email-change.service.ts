@@ -11,7 +11,8 @@ import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { toUserOut } from "../users/user.schema";
 import { userViewChanged } from "../users/user-view-cache";
 import { changeEmail, findUserByEmail, findUserById, userHasEmail } from "../users/users.repo";
-import { issueOneTimeToken } from "./one-time-tokens.repo";
+import { issueOneTimeToken, revokeOneTimeTokens } from "./one-time-tokens.repo";
+import { dropEmailCode } from "./email-codes.repo";
 import { verifyPassword } from "./password-hash";
 import { requireRecentAuth } from "../../identity/recent-auth";
 import { HOUR } from "../../platform/time";
@@ -87,6 +88,11 @@ export async function applyEmailChange(ctx: RequestContext, spent: { userId: str
       changeEmail(db, systemOwner(user.id, "token-link"), newEmail, now),
       notice.statement,
       auditInsertIf(db, ctx, { userId: user.id, action: "user.email_changed", details: { old_email: user.email, new_email: newEmail } }, moved),
+      // Whatever was mailed to the old address stops working with it: sign-in codes and links,
+      // password-reset and verification links.
+      dropEmailCode(db, user.id, moved),
+      revokeOneTimeTokens(db, user.id, "password_reset", moved),
+      revokeOneTimeTokens(db, user.id, "email_verification", moved),
     ]);
     changed = results[0];
   } catch (err) {

@@ -1,4 +1,4 @@
-import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { and, eq, gt, lt, sql, type SQL } from "drizzle-orm";
 import type { Owner } from "../../identity/owner";
 import { emailCodes } from "../../db/tables";
 import type { Db } from "../../platform/db";
@@ -47,3 +47,6 @@ export async function spendEmailCodeLink(db: Db, tokenHash: string, now: Date) {
     .returning({ userId: emailCodes.userId });
   return rows[0];
 }
+
+/** Drops the user's live code and link (for the caller's batch), only while `onlyIf` holds. */
+export const dropEmailCode = (db: Db, userId: string, onlyIf: SQL) => db.delete(emailCodes).where(and(eq(emailCodes.userId, userId), onlyIf));

@@ -49,6 +49,6 @@ export async function consumeOneTimeToken(db: Db, token: string, purpose: OneTim
   return rows[0];
 }
 
-/** Removes every pending token of `purpose` of a user (for the caller's batch). */
-export const revokeOneTimeTokens = (db: Db, userId: string, purpose: OneTimePurpose) =>
-  db.delete(oneTimeTokens).where(and(eq(oneTimeTokens.userId, userId), eq(oneTimeTokens.purpose, purpose)));
+/** Removes every pending token of `purpose` of a user (for the caller's batch), only while `onlyIf` holds when given. */
+export const revokeOneTimeTokens = (db: Db, userId: string, purpose: OneTimePurpose, onlyIf?: SQL) =>
+  db.delete(oneTimeTokens).where(and(eq(oneTimeTokens.userId, userId), eq(oneTimeTokens.purpose, purpose), onlyIf));

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PlainTextName } from "../../platform/plain-text";
 import { EmailInput } from "../users/users.schemas";
 import { RefreshTokenDelivery } from "./auth.schemas";
 
@@ -17,7 +18,8 @@ export const PasskeySchema = z
 
 export const PasskeyListSchema = z.object({ items: z.array(PasskeySchema) }).openapi("PasskeyList");
 
-export const PasskeyName = z.string().trim().min(1).max(100);
+// Plain text: the name goes into the "passkey added" email.
+export const PasskeyName = PlainTextName.max(100);
 
 const ChallengeId = z.string().min(16).max(128).openapi({ description: "The `challenge_id` of the options this response answers" });
 

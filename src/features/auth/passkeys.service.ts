@@ -153,7 +153,7 @@ export async function registerPasskey(ctx: RequestContext, owner: Owner, input: 
 function decoyCredential(ctx: RequestContext, email: string) {
   const hex = hmacHex(derivedKey(ctx.env, ctx.config, "passkey-decoy"), email).slice(0, 32);
   const bytes = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-  return { credentialId: toBase64url(bytes), transports: ["hybrid", "internal"] };
+  return { credentialId: toBase64url(bytes), transports: [] as string[] };
 }
 
 /**
@@ -172,7 +172,9 @@ export async function passkeyAuthenticationOptions(ctx: RequestContext, input: {
   }
   const options = await generateAuthenticationOptions({
     rpID: config.WEBAUTHN_RP_ID,
-    allowCredentials: allow?.map((c) => ({ id: c.credentialId, transports: asTransports(c.transports) })),
+    // Transports are hints: for an email's options they would tell real passkeys from the
+    // stand-in, so they are left out there (the browser then tries every transport).
+    allowCredentials: allow?.map((c) => (boundUserId ? { id: c.credentialId, transports: asTransports(c.transports) } : { id: c.credentialId })),
     userVerification: "preferred",
     timeout: CHALLENGE_TTL_MS,
   });

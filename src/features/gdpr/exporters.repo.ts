@@ -22,6 +22,7 @@ import {
   userConsents,
   userDevices,
   userIdentities,
+  passkeys,
   userPreferences,
   userProfiles,
   userRoles,
@@ -130,6 +131,8 @@ export const EXPORTERS: readonly Exporter[] = [
   rowsOf("api_keys", apiKeys, apiKeys.userId),
   rowsOf("two_factor", mfaTotp, mfaTotp.userId),
   rowsOf("linked_identities", userIdentities, userIdentities.userId),
+  // Which passkeys exist and when they were used; the key material and counter are credentials.
+  rowsOf("passkeys", passkeys, passkeys.userId, { omit: ["public_key", "counter"] }),
   rowsOf("favorites", favorites, favorites.userId),
   rowsOf("alerts", alerts, alerts.userId),
   rowsOf("alert_matches", alertMatches, alertMatches.userId),
@@ -154,6 +157,7 @@ export const NOT_EXPORTED: Readonly<Record<string, string>> = {
   password_history: "only password hashes",
   refresh_tokens: "only refresh-token hashes (the sessions section lists the sessions)",
   one_time_tokens: "single-use link and MFA tokens (hashes) in flight",
+  webauthn_challenges: "passkey ceremony challenges in flight (5 minutes)",
   email_codes: "the hash of a live emailed sign-in code and link (10 minutes)",
   mfa_backup_codes: "only backup-code hashes (two_factor says whether 2FA is on)",
 };
