@@ -1896,7 +1896,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start registering a passkey: WebAuthn creation options plus challenge_id (single-use, 5 minutes) */
+        /**
+         * Start registering a passkey: WebAuthn creation options plus challenge_id (single-use, 5 minutes)
+         * @description Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2433,7 +2436,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a passkey
-         * @description 409 `conflict` when it is the account's last way to sign in (no password, no other passkey).
+         * @description 409 `conflict` when it is the account's last way to sign in (no password, no other passkey, no linked identity). Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
          */
         delete: {
             parameters: {
