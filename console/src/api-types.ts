@@ -6007,7 +6007,7 @@ export interface paths {
         put?: never;
         /**
          * Remove a user's second factors: TOTP (and backup codes) and every passkey
-         * @description For a user who lost their authenticator and passkeys: one batch, audited (`admin.factors_reset`), and the user is emailed. Administrators cannot reset their own factors (403), and only a superuser resets a superuser's.
+         * @description For a user who lost their authenticator and passkeys: every session of the user ends too (a lost device may hold one). One batch, audited (`admin.factors_reset`), and the user is emailed. Administrators cannot reset their own factors (403), and only a superuser resets a superuser's.
          */
         post: {
             parameters: {
