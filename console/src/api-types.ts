@@ -13559,7 +13559,7 @@ export interface components {
             backup_code?: string;
             /** @description The 6-digit code POST /auth/email-code/send emailed to the caller's own address */
             email_code?: string;
-            /** @description A passkey assertion (options from POST /auth/passkeys/login/options) */
+            /** @description A passkey assertion: options from POST /auth/passkeys/login/options called with the caller's bearer token (the challenge is bound to them; another user's passkey, or a challenge asked without the token, is 401 `invalid_credentials`) */
             passkey?: {
                 challenge_id: string;
                 response: {
