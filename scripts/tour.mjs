@@ -10,13 +10,17 @@
 //   node scripts/tour.mjs --totp SECRET [--next]
 //                                        prints the RFC 6238 code of a base32 secret now (or
 //                                        for the next 30-second step)
+//   node scripts/tour.mjs --passkey create|get|step-up BASE OPTIONS_JSON
+//                                        a software passkey: answers WebAuthn options from keel
+//                                        with the JSON body of the matching verify request
 //
 // Re-runnable against the same server: every address carries the run's timestamp, and the
 // destructive steps (refresh-token reuse, sign-out everywhere, account deletion) come last and
 // touch only this run's users. Plain Node >= 20, no dependencies.
 import { spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { createHash, createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,6 +47,71 @@ export function totp(secretBase32, unixSeconds = Date.now() / 1000) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A software passkey (WebAuthn, ES256, attestation "none"), what a browser's authenticator does:
+// a P-256 key, authenticator data, a client data JSON naming the page's origin, a signature. The
+// credential (id, private key, user handle, counter) is kept in PASSKEY_FILE between ceremonies.
+
+const PASSKEY_FILE = path.join(os.tmpdir(), "keel-tour-passkey.json");
+const b64url = (buf) => Buffer.from(buf).toString("base64url");
+
+/** A minimal CBOR encoder (RFC 8949): unsigned/negative integers, byte and text strings, maps. */
+function cbor(v) {
+  const head = (major, n) =>
+    n < 24 ? Buffer.from([(major << 5) | n]) : n < 256 ? Buffer.from([(major << 5) | 24, n]) : Buffer.from([(major << 5) | 25, n >> 8, n & 0xff]);
+  if (typeof v === "number") return v >= 0 ? head(0, v) : head(1, -1 - v);
+  if (typeof v === "string") return Buffer.concat([head(3, Buffer.byteLength(v)), Buffer.from(v)]);
+  if (v instanceof Uint8Array) return Buffer.concat([head(2, v.length), v]);
+  const entries = v instanceof Map ? [...v] : Object.entries(v);
+  return Buffer.concat([head(5, entries.length), ...entries.flatMap(([k, x]) => [cbor(k), cbor(x)])]);
+}
+
+/**
+ * Answers keel's options (`create`: registration; `get`: sign-in; `step-up`: a sign-in assertion
+ * wrapped as POST /auth/reauthenticate's `passkey` proof) as the client would for the page at
+ * `base` (127.0.0.1 is served as localhost: an IP address cannot be an RP ID). Returns the JSON
+ * body of the verify request.
+ */
+export function softPasskey(ceremony, base, optionsJson) {
+  const options = JSON.parse(optionsJson);
+  const url = new URL(base);
+  if (url.hostname === "127.0.0.1") url.hostname = "localhost";
+  const origin = url.origin;
+  const sha256 = (x) => createHash("sha256").update(x).digest();
+  const clientData = (type) => Buffer.from(JSON.stringify({ type, challenge: options.challenge, origin, crossOrigin: false }));
+  const UP = 0x01, UV = 0x04, AT = 0x40; // user present, user verified, attested credential data
+  if (ceremony === "create") {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const jwk = publicKey.export({ format: "jwk" });
+    const id = randomBytes(16);
+    const rpId = options.rp.id;
+    const cose = cbor(new Map([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x, "base64url")], [-3, Buffer.from(jwk.y, "base64url")]]));
+    const authData = Buffer.concat([sha256(rpId), Buffer.from([UP | UV | AT]), Buffer.alloc(4), Buffer.alloc(16), Buffer.from([0, id.length]), id, cose]);
+    const credential = { id: b64url(id), rpId, userHandle: options.user.id, counter: 0, key: privateKey.export({ format: "pem", type: "pkcs8" }) };
+    writeFileSync(PASSKEY_FILE, JSON.stringify(credential), { mode: 0o600 });
+    const response = { clientDataJSON: b64url(clientData("webauthn.create")), attestationObject: b64url(cbor({ fmt: "none", attStmt: {}, authData })), transports: ["internal"] };
+    return JSON.stringify({ challenge_id: options.challenge_id, name: "tour passkey", response: { id: credential.id, rawId: credential.id, type: "public-key", response, clientExtensionResults: {} } });
+  }
+  if (!existsSync(PASSKEY_FILE)) throw new Error(`no passkey yet: run --passkey create first (${PASSKEY_FILE})`);
+  const credential = JSON.parse(readFileSync(PASSKEY_FILE, "utf8"));
+  credential.counter += 1;
+  writeFileSync(PASSKEY_FILE, JSON.stringify(credential), { mode: 0o600 });
+  const counter = Buffer.alloc(4);
+  counter.writeUInt32BE(credential.counter);
+  const authData = Buffer.concat([sha256(options.rpId ?? credential.rpId), Buffer.from([UP | UV]), counter]);
+  const data = clientData("webauthn.get");
+  const signature = sign("sha256", Buffer.concat([authData, sha256(data)]), { key: createPrivateKey(credential.key), dsaEncoding: "der" });
+  const assertion = {
+    id: credential.id,
+    rawId: credential.id,
+    type: "public-key",
+    response: { clientDataJSON: b64url(data), authenticatorData: b64url(authData), signature: b64url(signature), userHandle: credential.userHandle },
+    clientExtensionResults: {},
+  };
+  const proof = { challenge_id: options.challenge_id, response: assertion };
+  return JSON.stringify(ceremony === "step-up" ? { passkey: proof } : proof);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The tour. Strings may name shell variables ($AT, $ORG, …): the runner substitutes the values
 // it captured, the README shows them as they are.
 //
@@ -51,9 +120,12 @@ export function totp(secretBase32, unixSeconds = Date.now() / 1000) {
 //   { set: NAME, shell, value(vars) }            a variable: `shell` in the README, `value` here
 //   { call: [METHOD, path], auth, body, expect, capture, note, check }
 //       auth: a variable holding an access token ("AT"), or { key: "KEY" } for an API key
-//       capture: { NAME: "json.path" } (the README shows NAME=$(curl … | json path))
+//       capture: { NAME: "json.path" } (the README shows NAME=$(curl … | json path)); "." is the whole body
+//       rawBody: "$NAME", a JSON body held in a variable (instead of `body`)
 //       check(body): an extra assertion, returns an error message or nothing
 //   { mail: NAME, to, link }                     the newest emailed token of a link, from /dev/mailbox
+//   { mail: NAME, to, code: true }               the newest emailed 6-digit sign-in code, from /dev/mailbox
+//   { passkey: NAME, ceremony, options }         the software passkey's answer to the options in a variable
 //   { totp: NAME, secret, next }                 a TOTP code computed from a captured secret
 //   { node: [args…], shell }                     runs a Node script of this repository
 
@@ -96,6 +168,13 @@ export const STEPS = [
   { call: ["POST", "/auth/refresh"], cookies: "send", headers: { "X-Requested-With": "curl" }, body: {}, expect: 200 },
 
   h(""),
+  h("Passwordless: a one-time code by email (6 digits, 10 minutes, single use, at most 5 guesses; the same"),
+  h("mail carries a /sign-in link). The send answers 202 whether or not the address has an account."),
+  { call: ["POST", "/auth/email-code/send"], body: { email: "$ADA" }, expect: 202 },
+  { mail: "CODE", to: "$ADA", code: true },
+  { call: ["POST", "/auth/email-code/verify"], body: { email: "$ADA", code: "$CODE" }, expect: 200, capture: { AT: "access_token", RT: "refresh_token" } },
+
+  h(""),
   h("Two-factor: setup gives a secret (an authenticator app would scan its QR code); enable with a"),
   h("code. `node scripts/tour.mjs --totp SECRET` computes the code an app would show."),
   { call: ["POST", "/auth/mfa/totp/setup"], auth: auth("AT"), expect: 200, capture: { SECRET: "secret" } },
@@ -106,6 +185,28 @@ export const STEPS = [
   { call: ["POST", "/auth/login"], body: { email: "$ADA", password: PASSWORD }, expect: 200, capture: { MFA: "mfa_token" }, check: (b) => (b.mfa_required === true ? undefined : "expected mfa_required: true") },
   { totp: "CODE", secret: "SECRET", next: true },
   { call: ["POST", "/auth/mfa/verify"], body: { mfa_token: "$MFA", code: "$CODE" }, expect: 200, capture: { AT: "access_token", RT: "refresh_token" } },
+
+  h(""),
+  h("Passkeys (WebAuthn). In a browser the console does this (open it at http://localhost:8787: an IP address"),
+  h("cannot be an RP ID); here the software passkey of this script (an ES256 key in a file of the temp directory)"),
+  h("answers the options. Adding a passkey needs a recent sign-in (REAUTH_MINUTES)."),
+  { call: ["POST", "/auth/passkeys/register/options"], auth: auth("AT"), expect: 200, capture: { OPTS: "." } },
+  { passkey: "BODY", ceremony: "create", options: "OPTS" },
+  { call: ["POST", "/auth/passkeys/register/verify"], auth: auth("AT"), rawBody: "$BODY", expect: 201, note: "the user is emailed a notice" },
+  h("Sign in with it without typing an email (usernameless); with user verification it is two factors: no TOTP step."),
+  { call: ["POST", "/auth/passkeys/login/options"], body: {}, expect: 200, capture: { OPTS: "." } },
+  { passkey: "BODY", ceremony: "get", options: "OPTS" },
+  { call: ["POST", "/auth/passkeys/login/verify"], rawBody: "$BODY", expect: 200, capture: { AT: "access_token", RT: "refresh_token" } },
+
+  h(""),
+  h("Step-up: REAUTH_MINUTES (10) after the last sign-in, sensitive actions (email change, 2FA off, new backup"),
+  h("codes, DELETE /me, keys with a write: scope, adding or removing a passkey) answer 401"),
+  h("reauthentication_required. Confirm with a password, a TOTP code, an emailed code, or a passkey whose"),
+  h("options were asked with the token (only this user's passkeys can answer them): fresh tokens, new auth_time."),
+  { call: ["POST", "/auth/passkeys/login/options"], auth: auth("AT"), body: {}, expect: 200, capture: { OPTS: "." } },
+  { passkey: "BODY", ceremony: "step-up", options: "OPTS" },
+  { call: ["POST", "/auth/reauthenticate"], auth: auth("AT"), rawBody: "$BODY", expect: 200, capture: { AT: "access_token", RT: "refresh_token" } },
+  { call: ["POST", "/auth/reauthenticate"], auth: auth("AT"), body: { password: PASSWORD }, expect: 200, capture: { AT: "access_token", RT: "refresh_token" }, note: "or with the password" },
 
   h(""),
   h("API keys act as their owner, within their scopes, hourly limit and optional IP allow-list"),
@@ -259,10 +360,11 @@ function curlOf(step) {
     const json = JSON.stringify(step.body);
     parts.push(`-H "$J" -d ${hasVar(json) ? dq(json) : sq(json)}`);
   }
+  if (step.rawBody !== undefined) parts.push(`-H "$J" -d ${dq(step.rawBody)}`);
   let cmd = parts.join(" ");
   if (step.out) cmd += ` > ${step.out}`;
   const caps = Object.entries(step.capture ?? {});
-  if (caps.length === 1) cmd = `${caps[0][0]}=$(${cmd} | json ${caps[0][1]})`;
+  if (caps.length === 1) cmd = caps[0][1] === "." ? `${caps[0][0]}=$(${cmd})` : `${caps[0][0]}=$(${cmd} | json ${caps[0][1]})`;
   else if (caps.length > 1) cmd = `R=$(${cmd}); ${caps.map(([n, p]) => `${n}=$(echo "$R" | json ${p})`).join("; ")}`;
   return cmd;
 }
@@ -273,6 +375,9 @@ function lineOf(step) {
   if ("raw" in step) line = step.raw;
   else if ("set" in step) line = `${step.set}=${step.shell}`;
   else if ("call" in step) line = curlOf(step);
+  else if ("mail" in step && step.code)
+    line = `${step.mail}=$(curl -s ${dq(`$H/dev/mailbox?to=${step.to}`)} | grep -o 'sign-in code is [0-9]*' | head -1 | grep -o '[0-9]*$')`;
+  else if ("passkey" in step) line = `${step.passkey}=$(node scripts/tour.mjs --passkey ${step.ceremony} "$H" "$${step.options}")`;
   else if ("mail" in step)
     line = `${step.mail}=$(curl -s ${dq(`$H/dev/mailbox?to=${step.to}`)} | grep -o '${step.link}?token=[A-Za-z0-9._-]*' | head -1 | cut -d= -f2)`;
   else if ("totp" in step) line = `${step.totp}=$(node scripts/tour.mjs --totp "$${step.secret}"${step.next ? " --next" : ""})`;
@@ -343,9 +448,14 @@ export async function run(base, { log = console.log } = {}) {
       log(`ok ${n} node ${step.node[0]}`);
       continue;
     }
+    if ("passkey" in step) {
+      vars[step.passkey] = softPasskey(step.ceremony, vars.H, vars[step.options]);
+      log(`ok ${n} passkey ${step.ceremony}`);
+      continue;
+    }
     if ("mail" in step) {
       const url = `${vars.H}/dev/mailbox?to=${encodeURIComponent(subst(step.to, vars))}`;
-      const re = new RegExp(`${step.link}\\?token=([A-Za-z0-9._-]*)`);
+      const re = step.code ? /sign-in code is ([0-9]{6})/ : new RegExp(`${step.link}\\?token=([A-Za-z0-9._-]*)`);
       const deadline = Date.now() + 30_000;
       for (;;) {
         const res = await fetch(url, { headers: { accept: "application/json" } });
@@ -355,10 +465,10 @@ export async function run(base, { log = console.log } = {}) {
           vars[step.mail] = m[1];
           break;
         }
-        if (Date.now() > deadline) fail(`no ${step.link} link in the mailbox of ${subst(step.to, vars)} after 30 s`);
+        if (Date.now() > deadline) fail(`no ${step.code ? "sign-in code" : step.link + " link"} in the mailbox of ${subst(step.to, vars)} after 30 s`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      log(`ok ${n} mail ${step.link}`);
+      log(`ok ${n} mail ${step.code ? "sign-in code" : step.link}`);
       continue;
     }
     const [method, p] = step.call;
@@ -371,6 +481,10 @@ export async function run(base, { log = console.log } = {}) {
     if (step.body !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(substDeep(step.body, vars));
+    }
+    if (step.rawBody !== undefined) {
+      headers["content-type"] = "application/json";
+      body = subst(step.rawBody, vars);
     }
     const res = await fetch(url, { method, headers, body });
     const text = await res.text();
@@ -388,7 +502,7 @@ export async function run(base, { log = console.log } = {}) {
     const problem = step.check?.(json);
     if (problem) fail(`${problem}\n  ${text.slice(0, 2000)}`);
     for (const [name, jp] of Object.entries(step.capture ?? {})) {
-      const v = pick(json, jp);
+      const v = jp === "." ? text : pick(json, jp);
       if (v === undefined || v === null || v === "") fail(`no ${jp} in the answer\n  ${text.slice(0, 2000)}`);
       vars[name] = String(v);
     }
@@ -408,6 +522,12 @@ if (isMain) {
     const file = path.join(root, "README.md");
     writeFileSync(file, withTour(readFileSync(file, "utf8")));
     console.log("README.md: tour section regenerated");
+  } else if (args[0] === "--passkey") {
+    if (!["create", "get", "step-up"].includes(args[1]) || !args[2] || !args[3]) {
+      console.error("usage: node scripts/tour.mjs --passkey create|get|step-up BASE_URL OPTIONS_JSON");
+      process.exit(2);
+    }
+    console.log(softPasskey(args[1], args[2], args[3]));
   } else if (args[0] === "--totp") {
     if (!args[1]) {
       console.error("usage: node scripts/tour.mjs --totp BASE32SECRET [--next]");

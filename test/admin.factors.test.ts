@@ -46,10 +46,14 @@ describe("sign-in methods in the admin user view", () => {
 });
 
 describe("POST /admin/users/{id}/reset-factors", () => {
-  it("removes TOTP and every passkey in one go, audited, and emails the user", async () => {
+  it("removes TOTP and every passkey in one go, ends every session (a lost device may hold one), audited, and emails the user", async () => {
     const admin = await signedInWithRole("admin");
     const target = await userWithFactors();
+    expect((await call("me", { token: target.token })).status).toBe(200);
     expect((await call(`admin/users/${target.user.id}/reset-factors`, { method: "POST", token: admin.token })).status).toBe(204);
+    // The sessions opened with the lost factors end: their access and refresh tokens stop at once.
+    await expectProblem(await call("me", { token: target.token }), 401, "unauthenticated");
+    await expectProblem(await call("auth/refresh", { body: { refresh_token: target.tokens.refresh_token } }), 401, "unauthenticated");
 
     expect(await methodsOf(admin.token, target.user.id)).toMatchObject({ password: true, passkeys: { count: 0 }, totp: false });
     // The password alone signs in now (no TOTP step), and the old passkeys are gone.

@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { call, callAt, codeAt, createUser, expectProblem, json, movableClock, randomIp, STRONG_PASSWORD, unique, waitForMail, type TestUser } from "./helpers/harness";
+import { auditRows } from "./helpers/admin";
+import { setPasswordHash } from "./helpers/fixtures";
+import { call, callAt, codeAt, createUser, eventually, expectProblem, json, movableClock, randomIp, signedInUser, STRONG_PASSWORD, unique, waitForMail, type TestUser } from "./helpers/harness";
+import { addPasskey, SoftAuthenticator } from "./helpers/webauthn";
 
 const MINUTE = 60_000;
 const claims = (accessToken: string) => JSON.parse(atob(accessToken.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { auth_time?: number; iat: number };
+
+type PasskeyOptions = { challenge_id: string; challenge: string; allowCredentials?: { id: string }[] };
 
 interface Tokens {
   access_token: string;
@@ -119,13 +124,52 @@ describe("POST /auth/reauthenticate", () => {
     expect((await callAt(clock, "auth/refresh", { body: { refresh_token: fresh.refresh_token } })).status).toBe(200);
   });
 
-  it("a passkey assertion is accepted by the schema but not available yet (400 validation_failed); two proofs at once → 422", async () => {
+  it("a passkey assertion (options asked with the caller's token) steps up; another user's passkey or an unbound challenge → 401; two proofs → 422", async () => {
     const clock = movableClock();
     const { user, tokens } = await signedInAt(clock);
-    const res = await reauth(clock, tokens.access_token, { passkey: { challenge_id: "ch_1", response: { id: "x" } } });
-    const body = await expectProblem(res, 400, "validation_failed");
-    expect(body.detail).toContain("passkeys not available");
+    const authenticator = new SoftAuthenticator();
+    await addPasskey(tokens.access_token, authenticator);
+    const stranger = await signedInUser();
+    const theirs = new SoftAuthenticator();
+    await addPasskey(stranger.token, theirs);
+    clock.advance(11 * MINUTE);
+    const options = (token?: string) => callAt(clock, "auth/passkeys/login/options", { body: {}, ...(token ? { token } : {}), ip: randomIp() }).then((r) => json<PasskeyOptions>(r));
+
+    // Another user's passkey cannot answer a challenge bound to this caller.
+    const bound = await options(tokens.access_token);
+    await expectProblem(await reauth(clock, tokens.access_token, { passkey: { challenge_id: bound.challenge_id, response: await theirs.get({ challenge: bound.challenge }) } }), 401, "invalid_credentials");
+    // A challenge asked for without the token (a usernameless sign-in's) is not bound to the caller: refused.
+    const unbound = await options();
+    await expectProblem(await reauth(clock, tokens.access_token, { passkey: { challenge_id: unbound.challenge_id, response: await authenticator.get(unbound) } }), 401, "invalid_credentials");
+    // A challenge bound to another user, answered with the caller's own passkey: refused too.
+    const foreign = await options(stranger.token);
+    await expectProblem(await reauth(clock, tokens.access_token, { passkey: { challenge_id: foreign.challenge_id, response: await authenticator.get({ challenge: foreign.challenge }) } }), 401, "invalid_credentials");
+    await eventually(async () => expect((await auditRows(user.id, "auth.reauthentication_failed")).length).toBeGreaterThanOrEqual(2));
+
+    const good = await options(tokens.access_token);
+    const res = await reauth(clock, tokens.access_token, { passkey: { challenge_id: good.challenge_id, response: await authenticator.get(good) } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const fresh = await json<Tokens>(res);
+    expect(claims(fresh.access_token).auth_time).toBe(Math.floor(clock.now().getTime() / 1000));
+    expect((await callAt(clock, "me/api-keys", { body: { name: "ci", scopes: ["write:alerts"] }, token: fresh.access_token })).status).toBe(201);
+    // Single use: the same assertion again is refused.
+    await expectProblem(await reauth(clock, fresh.access_token, { passkey: { challenge_id: good.challenge_id, response: await authenticator.get(good) } }), 401, "invalid_credentials");
     await expectProblem(await reauth(clock, tokens.access_token, { password: user.password, code: "123456" }), 422, "validation_failed");
+  });
+
+  it("a passwordless user with a passkey steps up with it and deletes the account (DELETE /me)", async () => {
+    const clock = movableClock();
+    const { user, tokens } = await signedInAt(clock);
+    const authenticator = new SoftAuthenticator();
+    await addPasskey(tokens.access_token, authenticator);
+    await setPasswordHash(user.id, "!no-password");
+    clock.advance(11 * MINUTE);
+    await expectProblem(await callAt(clock, "me", { method: "DELETE", body: {}, token: tokens.access_token }), 401, "reauthentication_required");
+    const opts = await json<PasskeyOptions>(await callAt(clock, "auth/passkeys/login/options", { body: {}, token: tokens.access_token, ip: randomIp() }));
+    const stepped = await reauth(clock, tokens.access_token, { passkey: { challenge_id: opts.challenge_id, response: await authenticator.get(opts) } });
+    expect(stepped.status, await stepped.clone().text()).toBe(200);
+    const done = await callAt(clock, "me", { method: "DELETE", body: {}, token: (await json<Tokens>(stepped)).access_token });
+    expect(done.status, await done.clone().text()).toBe(202);
   });
 
   it("a passwordless user steps up with an emailed code (a password never works for them)", async () => {

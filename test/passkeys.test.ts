@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditRows } from "./helpers/admin";
-import { setPasswordHash, setUserStatus } from "./helpers/fixtures";
+import { agePassword, setPasswordHash, setUserStatus } from "./helpers/fixtures";
+import { oidcSignIn } from "./helpers/oidc";
 import { call, callAt, callWithConfig, codeAt, eventually, expectProblem, json, movableClock, randomIp, signedInUser, waitForMail, type Tokens } from "./helpers/harness";
 import { addPasskey, SoftAuthenticator, type PasskeyOut } from "./helpers/webauthn";
 
@@ -102,6 +103,59 @@ describe("registering and managing passkeys", () => {
     await expectProblem(await call(`me/passkeys/${passkey.id}`, { method: "DELETE", token }), 409, "conflict");
     expect((await json<{ items: PasskeyOut[] }>(await call("me/passkeys", { token }))).items.map((p) => p.id)).toEqual([passkey.id]);
     expect((await auditRows(user.id, "auth.passkey_removed")).length).toBe(1);
+  });
+
+  it("adding or removing a passkey needs a recent authentication (401 reauthentication_required), then works after a step-up", async () => {
+    const clock = movableClock();
+    const { user, token, authenticator, passkey } = await userWithPasskey();
+    await addPasskey(token, authenticator);
+    const signIn = await callAt(clock, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() });
+    const stale = (await json<Tokens>(signIn)).access_token;
+    clock.advance(11 * 60_000);
+    await expectProblem(await callAt(clock, "auth/passkeys/register/options", { method: "POST", token: stale }), 401, "reauthentication_required");
+    await expectProblem(await callAt(clock, `me/passkeys/${passkey.id}`, { method: "DELETE", token: stale }), 401, "reauthentication_required");
+    // Listing and renaming are not sensitive.
+    expect((await callAt(clock, "me/passkeys", { token: stale })).status).toBe(200);
+    expect((await callAt(clock, `me/passkeys/${passkey.id}`, { method: "PATCH", body: { name: "Laptop" }, token: stale })).status).toBe(200);
+    const stepped = await callAt(clock, "auth/reauthenticate", { body: { password: user.password }, token: stale, ip: randomIp() });
+    expect(stepped.status, await stepped.clone().text()).toBe(200);
+    const fresh = (await json<Tokens>(stepped)).access_token;
+    expect((await callAt(clock, "auth/passkeys/register/options", { method: "POST", token: fresh })).status).toBe(200);
+    expect((await callAt(clock, `me/passkeys/${passkey.id}`, { method: "DELETE", token: fresh })).status).toBe(204);
+  });
+
+  it("one rule for the last way to sign in (password, passkeys, linked identities): a passwordless user with a passkey and an identity may remove either, not both", async () => {
+    for (const first of ["passkey", "identity"] as const) {
+      const social = await oidcSignIn();
+      const authenticator = new SoftAuthenticator();
+      const passkey = await addPasskey(social.access_token, authenticator);
+      const [identity] = (await json<{ items: { id: string }[] }>(await call("me/identities", { token: social.access_token }))).items;
+      const removePasskey = () => call(`me/passkeys/${passkey.id}`, { method: "DELETE", token: social.access_token });
+      const unlink = () => call(`me/identities/${identity!.id}`, { method: "DELETE", token: social.access_token });
+      if (first === "passkey") {
+        expect((await removePasskey()).status).toBe(204);
+        await expectProblem(await unlink(), 409, "conflict");
+      } else {
+        expect((await unlink()).status).toBe(204);
+        await expectProblem(await removePasskey(), 409, "conflict");
+      }
+    }
+  });
+
+  it("a passwordless user never gets password_expired (PASSWORD_MAX_AGE_DAYS), with a session or an API key", async () => {
+    const policy = { PASSWORD_MAX_AGE_DAYS: "90" };
+    const { user, token, authenticator } = await userWithPasskey();
+    const key = await json<{ key: string }>(await call("me/api-keys", { body: { name: "ro", scopes: ["read:alerts"] }, token }));
+    await setPasswordHash(user.id, "!no-password");
+    await agePassword(user.id, 400);
+    const opts = await json<Options>(await callWithConfig(policy, "auth/passkeys/login/options", { body: {}, ip: randomIp() }));
+    const res = await callWithConfig(policy, "auth/passkeys/login/verify", { body: { challenge_id: opts.challenge_id, response: await authenticator.get(opts) }, ip: randomIp() });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const tokens = await json<Tokens>(res);
+    expect(tokens.password_expired).toBe(false);
+    expect((await callWithConfig(policy, "me", { token: tokens.access_token })).status).toBe(200);
+    const viaKey = await callWithConfig(policy, "me/alerts", { apiKey: key.key });
+    expect(viaKey.status, await viaKey.clone().text()).toBe(200);
   });
 
   it("another user's passkey id answers 404, like a missing one", async () => {

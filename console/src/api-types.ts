@@ -1896,7 +1896,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start registering a passkey: WebAuthn creation options plus challenge_id (single-use, 5 minutes) */
+        /**
+         * Start registering a passkey: WebAuthn creation options plus challenge_id (single-use, 5 minutes)
+         * @description Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2433,7 +2436,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a passkey
-         * @description 409 `conflict` when it is the account's last way to sign in (no password, no other passkey).
+         * @description 409 `conflict` when it is the account's last way to sign in (no password, no other passkey, no linked identity). Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
          */
         delete: {
             parameters: {
@@ -6004,7 +6007,7 @@ export interface paths {
         put?: never;
         /**
          * Remove a user's second factors: TOTP (and backup codes) and every passkey
-         * @description For a user who lost their authenticator and passkeys: one batch, audited (`admin.factors_reset`), and the user is emailed. Administrators cannot reset their own factors (403), and only a superuser resets a superuser's.
+         * @description For a user who lost their authenticator and passkeys: every session of the user ends too (a lost device may hold one). One batch, audited (`admin.factors_reset`), and the user is emailed. Administrators cannot reset their own factors (403), and only a superuser resets a superuser's.
          */
         post: {
             parameters: {
@@ -13556,7 +13559,7 @@ export interface components {
             backup_code?: string;
             /** @description The 6-digit code POST /auth/email-code/send emailed to the caller's own address */
             email_code?: string;
-            /** @description A passkey assertion (options from POST /auth/passkeys/login/options) */
+            /** @description A passkey assertion: options from POST /auth/passkeys/login/options called with the caller's bearer token (the challenge is bound to them; another user's passkey, or a challenge asked without the token, is 401 `invalid_credentials`) */
             passkey?: {
                 challenge_id: string;
                 response: {

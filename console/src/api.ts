@@ -198,12 +198,22 @@ export async function addPasskey(name?: string): Promise<Passkey> {
   return api<Passkey>("POST", "/auth/passkeys/register/verify", { challenge_id, response, ...(name ? { name } : {}) });
 }
 
-export type ReauthProof = { password: string } | { code: string } | { email_code: string };
+export type ReauthProof = { password: string } | { code: string } | { email_code: string } | { passkey: { challenge_id: string; response: unknown } };
 
 /** Step-up: proves again who the user is; the new access token carries a fresh auth_time. */
 export async function reauthenticate(proof: ReauthProof): Promise<void> {
   // No refresh-and-retry on a 401 here: a wrong proof is an answer, not an expired token.
   setSession(await api<CookieTokens>("POST", "/auth/reauthenticate", { ...proof, refresh_token_delivery: "cookie" }, true));
+}
+
+/**
+ * Step-up with a passkey: options asked WITH the session's token (keel binds the challenge to this
+ * user, so only their passkeys can answer it), the browser's ceremony, then the assertion as proof.
+ */
+export async function reauthenticateWithPasskey(): Promise<void> {
+  const { challenge_id, ...optionsJSON } = await api<PublicKeyCredentialRequestOptionsJSON & { challenge_id: string }>("POST", "/auth/passkeys/login/options", {});
+  const response = await startAuthentication({ optionsJSON });
+  await reauthenticate({ passkey: { challenge_id, response } });
 }
 
 let reauthPrompt: (() => Promise<boolean>) | null = null;

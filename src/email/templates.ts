@@ -136,7 +136,7 @@ export const emails = {
   factorsReset: (p: { name: string; when: string }) =>
     build("factors_reset", "Your sign-in methods were reset", [
       `Hello ${p.name},`,
-      `An administrator removed the two-factor authentication and the passkeys of your keel account at ${p.when} (UTC), as you asked after losing access to them.`,
+      `An administrator removed the two-factor authentication and the passkeys of your keel account at ${p.when} (UTC), as you asked after losing access to them, and signed you out everywhere.`,
       "Sign in with your password (or a sign-in link) and set up two-factor authentication and passkeys again. If you did not ask for this, contact support at once.",
     ]),
   secondFactorLocked: (p: { name: string; until: string; failures: number }) =>

@@ -35,8 +35,9 @@ const ApiKeyRecord = z.object({
   /**
    * When the owner's password was last set (ms): PASSWORD_MAX_AGE_DAYS applies to keys as to
    * sessions. It only moves with a new password, which revokes every key, so a cached copy is exact.
+   * `null`: the owner has no password (NO_PASSWORD), so it never expires.
    */
-  ownerPasswordChangedAt: z.number(),
+  ownerPasswordChangedAt: z.number().nullable(),
 });
 export type ApiKeyRecord = z.infer<typeof ApiKeyRecord>;
 
@@ -70,7 +71,7 @@ const toRecord = (row: ApiKeyCredentialRow): ApiKeyRecord => ({
   expiresAt: row.expiresAt?.getTime() ?? null,
   revoked: row.revokedAt !== null,
   ownerActive: row.ownerStatus === "active",
-  ownerPasswordChangedAt: row.ownerPasswordChangedAt.getTime(),
+  ownerPasswordChangedAt: row.ownerHasPassword ? row.ownerPasswordChangedAt.getTime() : null,
 });
 
 export const looksLikeApiKey = (credential: string) => credential.startsWith(API_KEY_PREFIX);

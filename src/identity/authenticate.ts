@@ -57,7 +57,7 @@ async function keyFromCredential(ctx: RequestContext, credential: string, scope:
   if (!record.ownerActive) throw new AppError("account_inactive", "The key's owner is not active");
   if (record.expiresAt !== null && record.expiresAt <= ctx.now.getTime()) throw new AppError("unauthenticated", "API key expired");
   // Password expiry holds for keys as for sessions: a key cannot outlive its owner's password.
-  if (isPasswordExpired(new Date(record.ownerPasswordChangedAt), ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now)) {
+  if (isPasswordExpired(record.ownerPasswordChangedAt === null ? null : new Date(record.ownerPasswordChangedAt), ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now)) {
     throw new AppError("password_expired", "The key owner's password has expired: the owner changes it (POST /api/v1/auth/password/change), then creates new keys");
   }
   if (!ipAllowed(ctx.ip, record.allowedIps)) throw new AppError("forbidden", "This API key may not be used from this IP address");

@@ -1,6 +1,7 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
 import { apiKeys, users } from "../db/tables";
 import type { Db } from "../platform/db";
+import { NO_PASSWORD } from "./sign-in-methods";
 
 /** What authentication reads in D1: session liveness, password age, API keys by hash. */
 
@@ -13,9 +14,13 @@ export async function isSessionLive(db: Db, userId: string, sessionId: string, n
   return row.results.length > 0;
 }
 
-export async function passwordChangedAt(db: Db, userId: string): Promise<Date | undefined> {
-  const row = await db.select({ changedAt: users.passwordChangedAt }).from(users).where(eq(users.id, userId)).get();
-  return row?.changedAt;
+/** When the user's password was set, and whether they have one at all (not the NO_PASSWORD marker). */
+export async function passwordChangedAt(db: Db, userId: string): Promise<{ changedAt: Date; hasPassword: boolean } | undefined> {
+  return db
+    .select({ changedAt: users.passwordChangedAt, hasPassword: sql<boolean>`${users.passwordHash} NOT IN (${NO_PASSWORD}, '')`.mapWith(Boolean) })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get();
 }
 
 /**
@@ -24,7 +29,12 @@ export async function passwordChangedAt(db: Db, userId: string): Promise<Date | 
  */
 export const findApiKeyByHash = (db: Db, keyHash: string) =>
   db
-    .select({ ...getTableColumns(apiKeys), ownerStatus: users.status, ownerPasswordChangedAt: users.passwordChangedAt })
+    .select({
+      ...getTableColumns(apiKeys),
+      ownerStatus: users.status,
+      ownerPasswordChangedAt: users.passwordChangedAt,
+      ownerHasPassword: sql<boolean>`${users.passwordHash} NOT IN (${NO_PASSWORD}, '')`.mapWith(Boolean),
+    })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
     .where(eq(apiKeys.keyHash, keyHash))

@@ -164,5 +164,34 @@ describe.skipIf(!chromiumPath)("passkeys in a real browser", () => {
     await expect.poll(() => b.page.locator(".notice, [role=alert]").count()).toBeGreaterThan(0);
     expect(b.page.url()).toMatch(/\/console\/signin/);
     expect((await b.context.cookies()).find((c) => c.name === "__Secure-keel_refresh")).toBeUndefined();
+
+    // Step-up with a passkey: removing a passkey needs a recent sign-in. The session here is
+    // recent, so keel's first answer is replaced by the 401 `reauthentication_required` it gives
+    // once REAUTH_MINUTES have passed; the dialog's "Use a passkey" then steps up for real
+    // (options bound to this session, the authenticator's assertion) and the removal goes again.
+    let stale = true;
+    await page.route("**/api/v1/me/passkeys/*", (route) =>
+      route.request().method() === "DELETE" && stale
+        ? ((stale = false),
+          route.fulfill({
+            status: 401,
+            contentType: "application/problem+json",
+            body: JSON.stringify({ type: "about:blank", title: "Reauthentication required", status: 401, code: "reauthentication_required", detail: "This action needs a recent sign-in" }),
+          }))
+        : route.continue(),
+    );
+    const reauths: number[] = [];
+    page.on("response", (r) => {
+      if (r.url().endsWith("/api/v1/auth/reauthenticate")) reauths.push(r.status());
+    });
+    await page.getByRole("button", { name: "Remove" }).click();
+    await page.getByRole("group", { name: "Remove passkey Work laptop?" }).getByRole("button", { name: "Confirm" }).click();
+    const dialog = page.getByRole("dialog", { name: "Confirm it is you" });
+    await dialog.getByRole("button", { name: "Passkey" }).click();
+    await dialog.getByRole("button", { name: "Use a passkey" }).click();
+    await expect.poll(() => reauths).toEqual([200]);
+    await expect.poll(() => page.getByTestId("sign-in-methods").textContent()).toContain("0 passkeys");
+    expect(await dialog.count()).toBe(0);
+    expect(a.problems).toEqual([]);
   });
 });

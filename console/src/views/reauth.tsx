@@ -1,12 +1,12 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { onReauthenticationRequired, reauthenticate, sendEmailCode, type ReauthProof, type Session } from "../api";
+import { onReauthenticationRequired, reauthenticate, reauthenticateWithPasskey, sendEmailCode, type ReauthProof, type Session } from "../api";
 import { ErrorNotice, Field, formValues, Notice, useAction } from "../ui";
 
-type Method = "password" | "code" | "email_code";
+type Method = "password" | "code" | "email_code" | "passkey";
 
 /**
  * The step-up dialog: when an action answers 401 `reauthentication_required`, it asks for the
- * password, an authenticator code or an emailed code, calls POST /auth/reauthenticate, and lets
+ * password, an authenticator code, an emailed code or a passkey, calls POST /auth/reauthenticate, and lets
  * the action go again. Cancelling leaves the action's error on its screen.
  */
 export function ReauthDialog({ session }: { session: Session }) {
@@ -46,10 +46,16 @@ export function ReauthDialog({ session }: { session: Session }) {
         <h2 id="reauth-title">Confirm it is you</h2>
         <p>This action needs a recent sign-in. Confirm with one of these:</p>
         <p>
-          {tab("password", "Password")} {tab("code", "Authenticator code")} {tab("email_code", "Email code")}
+          {tab("password", "Password")} {tab("code", "Authenticator code")} {tab("email_code", "Email code")} {tab("passkey", "Passkey")}
         </p>
         <ErrorNotice error={error} />
-        {method === "email_code" && !codeSent ? (
+        {method === "passkey" ? (
+          <p>
+            <button type="button" onClick={() => void run(async () => { await reauthenticateWithPasskey(); finish(true); })}>
+              Use a passkey
+            </button>
+          </p>
+        ) : method === "email_code" && !codeSent ? (
           <p>
             <button type="button" onClick={() => void run(async () => { await sendEmailCode(session.user.email); setCodeSent(true); })}>
               Email me a code

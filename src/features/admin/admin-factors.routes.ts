@@ -11,7 +11,7 @@ const resetFactorsRoute = securedRoute({ session: true, permission: "admin:users
   tags: ["Administration"],
   summary: "Remove a user's second factors: TOTP (and backup codes) and every passkey",
   description:
-    "For a user who lost their authenticator and passkeys: one batch, audited (`admin.factors_reset`), and the user is emailed. Administrators cannot reset their own factors (403), and only a superuser resets a superuser's.",
+    "For a user who lost their authenticator and passkeys: every session of the user ends too (a lost device may hold one). One batch, audited (`admin.factors_reset`), and the user is emailed. Administrators cannot reset their own factors (403), and only a superuser resets a superuser's.",
   request: { params: UserIdParam },
   responses: { 204: NoContent, ...problemResponses(404) },
 });

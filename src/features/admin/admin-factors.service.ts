@@ -12,7 +12,8 @@ import { mfaRepo } from "../auth/mfa.repo";
 import { passkeySummary, removeAllPasskeysIf } from "../auth/passkeys.repo";
 import { userViewChanged } from "../users/user-view-cache";
 import { findUserById, setTwoFactorEnabledIf } from "../users/users.repo";
-import { isSuperuserActor, targetGuard } from "./admin-lifecycle.service";
+import { revokeSessionsOf } from "../sessions/sessions.repo";
+import { isSuperuserActor, publishEndedSessions, targetGuard } from "./admin-lifecycle.service";
 
 /**
  * The sign-in methods of a user, for the admin view: password set, passkeys (count, last use),
@@ -35,8 +36,8 @@ export function signInMethodsOf(
 
 /**
  * POST /admin/users/{id}/reset-factors: for a user who lost their second factors. Removes TOTP
- * (secret and backup codes) and every passkey in one batch with its audit row and the email to
- * the user; every statement carries the superuser line (not the actor itself; a superuser's
+ * (secret and backup codes) and every passkey, and ends every session (a lost device may hold
+ * one), in one batch with its audit row and the email to the user; every statement carries the superuser line (not the actor itself; a superuser's
  * factors only by a superuser), so a target that changed since the read is left alone.
  */
 export async function resetFactors(ctx: RequestContext, actor: UserActor, userId: string): Promise<void> {
@@ -48,8 +49,10 @@ export async function resetFactors(ctx: RequestContext, actor: UserActor, userId
   const summary = await passkeySummary(db, userId);
   const owner = systemOwner(userId, "admin");
   const mail = await outboxInsertIf(ctx, { to: user.email, userId, email: emails.factorsReset({ name: user.fullName, when: now.toISOString() }) }, guard);
-  const [audit] = await runBatch(ctx, [
+  const [audit, ended] = await runBatch(ctx, [
     auditInsertIf(db, ctx, { userId, actorId: actor.userId, action: "admin.factors_reset", details: { totp: user.twoFactorEnabled, passkeys: summary?.count ?? 0 } }, guard),
+    // A lost or stolen device may still hold a session: every session ends with the factors.
+    revokeSessionsOf(db, JSON.stringify([userId]), "admin_factors_reset", now, () => guard),
     ...mfaRepo(db, owner).removeAllIf(guard),
     removeAllPasskeysIf(db, userId, guard),
     setTwoFactorEnabledIf(db, owner, false, now, guard),
@@ -58,6 +61,7 @@ export async function resetFactors(ctx: RequestContext, actor: UserActor, userId
   if ((audit as D1Result).meta.changes === 0) {
     throw new AppError("forbidden", isSuperuserActor(actor) ? "This user cannot be changed through /admin" : "Only a superuser resets a superuser's factors");
   }
+  await publishEndedSessions(ctx, ended);
   userViewChanged(userId);
   ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));
 }

@@ -162,7 +162,7 @@ export const ReauthenticateInput = z
     passkey: z
       .strictObject({ challenge_id: z.string().min(1).max(128), response: z.record(z.string(), z.unknown()) })
       .optional()
-      .openapi({ description: "A passkey assertion (options from POST /auth/passkeys/login/options)" }),
+      .openapi({ description: "A passkey assertion: options from POST /auth/passkeys/login/options called with the caller's bearer token (the challenge is bound to them; another user's passkey, or a challenge asked without the token, is 401 `invalid_credentials`)" }),
     refresh_token_delivery: RefreshTokenDelivery.optional(),
   })
   .refine((v) => [v.password, v.code, v.backup_code, v.email_code, v.passkey].filter((x) => x !== undefined).length === 1, {

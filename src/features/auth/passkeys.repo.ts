@@ -1,7 +1,7 @@
 import { and, asc, count, eq, gt, lt, max, sql, type SQL } from "drizzle-orm";
 import { passkeys, users, webauthnChallenges, type WebauthnCeremony } from "../../db/tables";
 import type { Owner } from "../../identity/owner";
-import { NO_PASSWORD } from "../../identity/sign-in-methods";
+import { otherWayToSignIn } from "../../identity/sign-in-methods.repo";
 import { sha256Hex } from "../../platform/crypto";
 import { insertIf, type Db } from "../../platform/db";
 
@@ -54,14 +54,8 @@ export const credentialsOfEmail = (db: Db, email: string) =>
     .where(eq(users.email, email))
     .all();
 
-/**
- * The SQL condition "the user keeps another way to sign in once passkey `exceptPasskeyId` is
- * gone": a password, or another passkey. ONE condition, so linked OpenID identities join it as
- * one more OR branch.
- */
-export const otherSignInMethods = (userId: string, exceptPasskeyId: string): SQL =>
-  sql`(EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.passwordHash} <> ${NO_PASSWORD})
-    OR EXISTS (SELECT 1 FROM ${passkeys} WHERE ${passkeys.userId} = ${userId} AND ${passkeys.id} <> ${exceptPasskeyId}))`;
+/** Whether the user keeps a way to sign in once passkey `exceptPasskeyId` is gone (identity/sign-in-methods.repo.ts: password, passkeys, identities). */
+export const otherSignInMethods = (userId: string, exceptPasskeyId: string): SQL => otherWayToSignIn(userId, { passkeyId: exceptPasskeyId });
 
 /**
  * Records a successful assertion: the new counter, the backup state and the time of use, only

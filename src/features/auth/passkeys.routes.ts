@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { authenticateActor } from "../../identity/authenticate";
 import { ownerOf } from "../../identity/owner";
+import { requireRecentAuth, STEP_UP_NOTE } from "../../identity/recent-auth";
 import { securedRoute } from "../../identity/secured-route";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
@@ -35,6 +36,7 @@ const registerOptionsRoute = securedRoute({ session: true, fresh: true }, {
   path: `${API}/auth/passkeys/register/options`,
   tags,
   summary: "Start registering a passkey: WebAuthn creation options plus challenge_id (single-use, 5 minutes)",
+  description: STEP_UP_NOTE,
   responses: { 200: jsonResponse(RegistrationOptionsSchema, "PublicKeyCredentialCreationOptionsJSON plus challenge_id"), ...problemResponses(401, 403) },
 });
 
@@ -96,13 +98,16 @@ const removeRoute = securedRoute({ session: true, fresh: true }, {
   path: `${API}/me/passkeys/{id}`,
   tags,
   summary: "Remove a passkey",
-  description: "409 `conflict` when it is the account's last way to sign in (no password, no other passkey).",
+  description: `409 \`conflict\` when it is the account's last way to sign in (no password, no other passkey, no linked identity). ${STEP_UP_NOTE}`,
   request: { params: IdParam },
   responses: { 204: NoContent, ...problemResponses(401, 403, 404, 409) },
 });
 
 export function registerPasskeys(app: App): void {
-  app.openapi(registerOptionsRoute, async (c) => c.json(await passkeyRegistrationOptions(c.var.ctx, ownerOf(c.var.actor)), 200));
+  app.openapi(registerOptionsRoute, async (c) => {
+    requireRecentAuth(c.var.ctx, c.var.actor);
+    return c.json(await passkeyRegistrationOptions(c.var.ctx, ownerOf(c.var.actor)), 200);
+  });
   app.openapi(registerVerifyRoute, async (c) => c.json(await registerPasskey(c.var.ctx, ownerOf(c.var.actor), c.req.valid("json")), 201));
   app.openapi(loginOptionsRoute, async (c) => {
     const ctx = c.var.ctx;
@@ -122,6 +127,7 @@ export function registerPasskeys(app: App): void {
   app.openapi(listRoute, async (c) => c.json(await listPasskeys(c.var.ctx, ownerOf(c.var.actor)), 200));
   app.openapi(renameRoute, async (c) => c.json(await renamePasskey(c.var.ctx, ownerOf(c.var.actor), c.req.valid("param").id, c.req.valid("json").name), 200));
   app.openapi(removeRoute, async (c) => {
+    requireRecentAuth(c.var.ctx, c.var.actor);
     await removePasskey(c.var.ctx, ownerOf(c.var.actor), c.req.valid("param").id);
     return c.body(null, 204);
   });

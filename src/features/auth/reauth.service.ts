@@ -11,6 +11,7 @@ import { reauthenticateSession } from "../sessions/sessions.service";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { verifyPassword } from "./password-hash";
 import { assertEmailCodesEnabled, spendUserEmailCode } from "./email-code.service";
+import { verifyPasskeyAssertion } from "./passkeys.service";
 
 export interface ReauthProof {
   password?: string;
@@ -24,7 +25,7 @@ const wrongProof = () => new AppError("invalid_credentials", "That did not confi
 
 /**
  * POST /auth/reauthenticate: the signed-in user proves again who they are (password, TOTP or
- * backup code, an emailed code; passkeys once wired) and gets tokens with a fresh `auth_time`.
+ * backup code, an emailed code, or a passkey assertion bound to them) and gets tokens with a fresh `auth_time`.
  * Limited like a login (per IP, then per user) before any hashing; a wrong proof is 401
  * `invalid_credentials` and audited; a success is audited with the session's new tokens.
  */
@@ -36,15 +37,19 @@ export async function reauthenticate(ctx: RequestContext, actor: UserActor, proo
   if (!user) throw new AppError("unauthenticated", "Session has ended");
   const owner = systemOwner(user.id, "sign-in");
 
-  // ── passkeys: the one place the passkey variant is decided. The lead wires
-  // verifyPasskeyAssertion(ctx, proof.passkey, { userId: user.id }) in here after merging 16a.
-  if (proof.passkey !== undefined) {
-    throw new AppError("validation_failed", "passkeys not available", { status: 400, errors: [{ path: "passkey", message: "passkeys not available" }] });
-  }
-
   let method: string;
   let ok = false;
-  if (proof.password !== undefined) {
+  if (proof.passkey !== undefined) {
+    method = "passkey";
+    // The challenge must have been asked for with this caller's token (POST /auth/passkeys/login/options)
+    // and be answered by one of their passkeys; any refusal is the same 401 as a wrong password.
+    try {
+      await verifyPasskeyAssertion(ctx, proof.passkey, { userId: user.id });
+      ok = true;
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === "invalid_credentials")) throw err;
+    }
+  } else if (proof.password !== undefined) {
     method = "password";
     // A passwordless account's marker fails here in the time of a real verification.
     ok = (await verifyPassword(proof.password, user.passwordHash)).ok;

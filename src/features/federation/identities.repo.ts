@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { userIdentities } from "../../db/tables";
 import type { Owner } from "../../identity/owner";
-import { NO_PASSWORD } from "../../identity/sign-in-methods";
+import { otherWayToSignIn as anyOtherWay } from "../../identity/sign-in-methods.repo";
 import type { Db } from "../../platform/db";
 
 export interface NewIdentity {
@@ -12,15 +12,8 @@ export interface NewIdentity {
   email: string | null;
 }
 
-/**
- * Whether the user keeps a way to sign in once identity `exceptIdentityId` is gone: a password, or
- * another linked identity. One SQL condition, so the refusal and the delete are one guarded
- * statement; further methods (passkeys) join as one more `OR EXISTS (…)`.
- */
-export const otherWayToSignIn = (userId: string, exceptIdentityId: string) => sql`(
-  EXISTS (SELECT 1 FROM users AS u WHERE u.id = ${userId} AND u.password_hash <> ${NO_PASSWORD} AND u.password_hash <> '')
-  OR EXISTS (SELECT 1 FROM user_identities AS other WHERE other.user_id = ${userId} AND other.id <> ${exceptIdentityId})
-)`;
+/** Whether the user keeps a way to sign in once identity `exceptIdentityId` is gone (identity/sign-in-methods.repo.ts: password, passkeys, identities). */
+export const otherWayToSignIn = (userId: string, exceptIdentityId: string) => anyOtherWay(userId, { identityId: exceptIdentityId });
 
 /** External identities (issuer + subject) and the one user each signs in to. */
 export const identitiesRepo = (db: Db) => ({

@@ -27,7 +27,7 @@ import {
 import { toUserOut } from "../users/user.schema";
 import { userViewChanged } from "../users/user-view-cache";
 import { findUserById, recordLoginSuccess, type UserWithRoles } from "../users/users.repo";
-import { isPasswordExpired } from "../../identity/password-age";
+import { isPasswordExpired, passwordSetAt } from "../../identity/password-age";
 import { termsUpdateRequired } from "../../identity/grants";
 import { DAY } from "../../platform/time";
 
@@ -45,7 +45,7 @@ const locationLabel = (geo: RequestContext["geo"]) => (geo.country ? (geo.city ?
 const deviceFingerprint = (userAgent: string) => sha256Hex(userAgent.trim().toLowerCase() || "unknown");
 
 async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: string, refreshToken: string, authTime: Date) {
-  const passwordExpired = isPasswordExpired(user.passwordChangedAt, ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now);
+  const passwordExpired = isPasswordExpired(passwordSetAt(user), ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now);
   const claims = { sub: user.id, sid: sessionId, pwx: passwordExpired, auth_time: Math.floor(authTime.getTime() / 1000) };
   const accessToken = await signAccessToken(ctx.env, ctx.config, claims, ctx.now);
   return {
