@@ -214,6 +214,7 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
   // code, slipped into a victim's page, signs nobody in (login CSRF).
   const assertion = browser ? await oidcFlowsRepo(db).consumeLoginCode(input.login_code, browser, now) : undefined;
   if (!assertion) throw usedCode();
+  if (assertion.source.kind === "sso") return exchangeSso(ctx, assertion, assertion.source.org_id, input);
   const repo = identitiesRepo(db);
   const linked = await repo.byIssuerSubject(assertion.issuer, assertion.subject);
   if (linked) {
@@ -224,7 +225,6 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
       extra: [repo.touch(linked.id, now), auditInsert(db, ctx, { userId: user.id, action: "auth.oidc_sign_in", details: { identity_id: linked.id, issuer: assertion.issuer, source: assertion.source } })],
     });
   }
-  if (assertion.source.kind === "sso") return exchangeSso(ctx, assertion, assertion.source.org_id, input);
   const providerId = assertion.source.provider;
   if (!assertion.email) {
     throw new AppError("validation_failed", "The identity provider did not share an email address", { status: 400, errors: [{ path: "login_code", message: "No email from the provider" }] });
