@@ -6,6 +6,7 @@ import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../../identity/membership";
 import { actorMay, isMemberSql, maxUsersInForce } from "./orgs.repo";
 import { DAY } from "../../platform/time";
+import { orgRolesFor } from "../../db/org-roles";
 
 /** The per-organization and per-address invitation budgets, and the free plan's seats (config). */
 export interface InviteBudget {
@@ -274,12 +275,12 @@ export const isMemberOf = (db: Db, orgId: string, userId: string) =>
     .where(and(eq(organizationMembers.organizationId, orgId), eq(organizationMembers.userId, userId)))
     .get();
 
-/** The owners and admins of `orgId` with their addresses (whom an organization notice goes to). */
+/** The members of `orgId` who may manage its SSO (owners and admins), with their addresses: whom an SSO notice goes to. */
 export const orgAdminsOf = (db: Db, orgId: string) =>
   db
     .select({ userId: users.id, email: users.email, fullName: users.fullName, orgName: organizations.name })
     .from(organizationMembers)
     .innerJoin(users, eq(users.id, organizationMembers.userId))
     .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-    .where(and(eq(organizationMembers.organizationId, orgId), inArray(organizationMembers.role, ["owner", "admin"]), eq(users.status, "active")))
+    .where(and(eq(organizationMembers.organizationId, orgId), inArray(organizationMembers.role, [...orgRolesFor("sso.manage")]), eq(users.status, "active")))
     .all();
