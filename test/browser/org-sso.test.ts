@@ -63,7 +63,7 @@ describe.skipIf(!chromiumPath)("the organization SSO view", () => {
     await page.goto(`${keel.base}/console/signin`);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
 
     await page.getByRole("link", { name: "Organization SSO" }).click();
     await page.getByRole("link", { name: "Acme Tendering" }).click();

@@ -18,7 +18,7 @@ import { accessChanged } from "../../identity/grants";
 import { signInVerified } from "../auth/login.service";
 import { insertMemberIfSeat, isMemberOf, joinedBy, orgAdminsOf, seatsOf } from "../orgs/invitations.repo";
 import { emailDomain } from "../sso/domains";
-import { emailAtVerifiedDomainOf, recordSsoSignIn, ssoConnectionForEmailDomain } from "../sso/sso.service";
+import { emailAtVerifiedDomainOf, recordSsoSignIn, ssoConnectionForEmailDomain, ssoConnectionOfOrg } from "../sso/sso.service";
 import { findUserByEmail, findUserById, insertUserStatements } from "../users/users.repo";
 import { identitiesRepo, identityLinkedTo, removableIdentity } from "./identities.repo";
 import { authorizationRequest, completeAuthorization, OidcFlowError, providerMfaSatisfies, resolveProvider, type ResolvedProvider, type VerifiedIdentity } from "./oidc-client";
@@ -326,7 +326,7 @@ async function exchangeSso(ctx: RequestContext, assertion: OidcAssertion, orgId:
       }
       const id = newId("idn", now.getTime());
       const mine = identityLinkedTo(id, existing.id);
-      const mail = await outboxInsertIf(ctx, { to: existing.email, userId: existing.id, email: emails.identityLinked({ name: existing.fullName, provider: "Your organization's single sign-on", email, when: now.toISOString() }) }, mine);
+      const mail = await outboxInsertIf(ctx, { to: existing.email, userId: existing.id, email: emails.identityLinked({ name: existing.fullName, provider: "company single sign-on", email, when: now.toISOString() }) }, mine);
       const [inserted] = await runBatch(ctx, [
         repo.insertIfNew(id, { userId: existing.id, providerId, issuer: assertion.issuer, subject: assertion.subject, email }, now),
         auditInsertIf(db, ctx, { userId: existing.id, action: "auth.identity_linked", details: { identity_id: id, provider: providerId, issuer: assertion.issuer, via: "sso_verified_domain" } }, mine),
@@ -368,8 +368,10 @@ async function exchangeSso(ctx: RequestContext, assertion: OidcAssertion, orgId:
   if (!user) throw usedCode();
   let outcome = "signed_in";
   if (user.status === "active" && assertion.email_verified && !(await isMemberOf(db, orgId, user.id))) {
-    const connection = await ssoConnectionForEmailDomain(ctx, emailDomain(email)!);
-    const role = connection?.orgId === orgId ? connection.defaultRole : "member";
+    const connection = await ssoConnectionOfOrg(ctx, orgId);
+    // SSO switched off since the callback: nobody joins through it any more.
+    if (!connection) return fail(new AppError("not_found", "Single sign-on is no longer enabled for this organization"), user.id);
+    const role = connection.defaultRole;
     const memberId = newId("mem", now.getTime());
     const [joined] = await runBatch(ctx, [
       insertMemberIfSeat(db, { memberId, orgId, userId: user.id, role, now, freeMaxUsers: ctx.config.PLAN_LIMITS.free.max_users }),
