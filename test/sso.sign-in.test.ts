@@ -242,6 +242,16 @@ describe("signing in through the organization's SSO", () => {
     expect((await recent(orgId, owner.token))[0]).toMatchObject({ email: unverifiedEmail, outcome: "error:account_exists" });
   });
 
+  it("a new address the provider did not verify gets an unverified account, no membership, and (like any unverified account) no session", async () => {
+    const { owner, orgId, domain } = await ssoOrg();
+    const email = `${unique("unverified-carol")}@${domain}`;
+    await expectProblem(await ssoSignIn(email), 403, "email_not_verified");
+    const user = await env.DB.prepare("SELECT id, email_verified FROM users WHERE email = ?").bind(email).first<{ id: string; email_verified: number }>();
+    expect(user?.email_verified).toBe(0);
+    expect(await roleIn(orgId, user!.id)).toBeNull();
+    expect((await recent(orgId, owner.token))[0]).toMatchObject({ email, outcome: "error:email_not_verified" });
+  });
+
   it("enforce_sso refuses the password sign-in but lets the SSO sign-in through; a passkey registered after it still works", async () => {
     const { domain } = await ssoOrg({ enforce: true });
     const email = `${unique("enf")}@${domain}`;
