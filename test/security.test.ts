@@ -84,6 +84,7 @@ describe("security suite over every documented route", () => {
         "POST /api/v1/auth/refresh",
         "POST /api/v1/auth/register",
         "POST /api/v1/auth/resend-verification",
+        "POST /api/v1/auth/sso/start",
         "POST /api/v1/auth/verify-email",
         "GET /api/v1/auth/providers",
         "GET /api/v1/auth/oidc/x_missing/start",

@@ -3183,6 +3183,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/sso/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start signing in with an organization's single sign-on
+         * @description Finds the organization that holds the email's domain verified with SSO enabled and starts its OpenID flow (PKCE, `state`, `nonce`, `login_hint` = the email); answers the URL to navigate to and sets the flow's browser-binding cookie. The flow ends like social sign-in: `return_to` with `login_code=` for POST /auth/oidc/exchange. No SSO for the domain (unknown, unverified, not configured or disabled) → 404 `not_found`, the same body in every case. Rate-limited per IP (RATE_OIDC_PER_IP).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SsoStartInput"];
+                };
+            };
+            responses: {
+                /** @description Navigate to it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SsoAuthorizationUrl"];
+                    };
+                };
+                /** @description Problem — The JSON body is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/oidc/callback": {
         parameters: {
             query?: never;
@@ -3282,7 +3388,7 @@ export interface paths {
         put?: never;
         /**
          * Exchange a login_code for tokens
-         * @description Spent only by the browser the sign-in came back to: the callback sets the HttpOnly cookie `__Secure-keel_oidc_exchange` (Path = this route, 60 s), which a same-site request sends; without it the code answers 400 like a used one (no login CSRF). Signs in to the user the identity is linked to, or creates a passwordless account for a new email (verified when the provider says `email_verified`). A user with TOTP gets `mfa_required` unless the provider asserted MFA (`amr`) and is configured with `trust_amr`. A used or expired code → 400 `validation_failed`; an email that belongs to an existing account → 409 `account_exists` (sign in, then link from My account).
+         * @description Spent only by the browser the sign-in came back to: the callback sets the HttpOnly cookie `__Secure-keel_oidc_exchange` (Path = this route, 60 s), which a same-site request sends; without it the code answers 400 like a used one (no login CSRF). Signs in to the user the identity is linked to, or creates a passwordless account for a new email (verified when the provider says `email_verified`). A user with TOTP gets `mfa_required` unless the provider asserted MFA (`amr`) and is configured with `trust_amr`. A used or expired code → 400 `validation_failed`; an email that belongs to an existing account → 409 `account_exists` (sign in, then link from My account). An organization's SSO sign-in (POST /auth/sso/start): the address must be at one of the organization's verified domains (else 403 `forbidden`); an existing account is linked automatically when the provider asserts `email_verified`; a user who is not a member joins with the SSO default role within the seat limit (else 409 `limit_reached`, the admins are emailed at most hourly); enforce_sso does not refuse it; TOTP applies (an organization's `amr` is not trusted).
          */
         post: {
             parameters: {
@@ -3317,6 +3423,15 @@ export interface paths {
                 };
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13577,6 +13692,19 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "social";
+        };
+        SsoAuthorizationUrl: {
+            authorization_url: string;
+        };
+        SsoStartInput: {
+            /** Format: email */
+            email: string;
+            /**
+             * Format: uri
+             * @description Where the browser goes at the end (with `login_code=`, `linked=` or `error=`); must be on an allowed origin (OIDC_ALLOWED_RETURN_ORIGINS, default the console's). Default: the console's sign-in screen.
+             * @example https://keel.example/console/
+             */
+            return_to?: string;
         };
         OidcExchangeInput: {
             login_code: string;

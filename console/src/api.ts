@@ -179,6 +179,15 @@ export async function listProviders(): Promise<Provider[]> {
 export const providerStartUrl = (providerId: string, returnTo: string) =>
   `/api/v1/auth/oidc/${encodeURIComponent(providerId)}/start?return_to=${encodeURIComponent(returnTo)}`;
 
+/**
+ * Starts the single sign-on of the organization that holds `email`'s domain (POST /auth/sso/start):
+ * the identity provider's URL to navigate to. The flow comes back to `returnTo` with a
+ * `login_code`, like a social sign-in. No SSO for the domain → ApiError `not_found`.
+ */
+export async function ssoStartUrl(email: string, returnTo: string): Promise<string> {
+  return (await post<{ authorization_url: string }>("/auth/sso/start", { email, return_to: returnTo })).authorization_url;
+}
+
 /** Exchanges the one-time `login_code` of a provider's sign-in for a session (or a second step). */
 export async function signInWithLoginCode(loginCode: string): Promise<SignInResult> {
   const res = await post<CookieTokens | { mfa_required: true; mfa_token: string }>("/auth/oidc/exchange", {

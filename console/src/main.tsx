@@ -3,7 +3,7 @@ import { currentSession, onSessionChange, refresh, signOut, type Session } from 
 import { Link, navigate, useLocation } from "./ui";
 import { AccountView } from "./views/account";
 import { AuditView } from "./views/audit";
-import { ForgotView, RegisterView, SignInView } from "./views/auth";
+import { ForgotView, RegisterView, SignInView, SsoView } from "./views/auth";
 import { OrgDetailView, OrgsView } from "./views/orgs";
 import { MyOrgsSsoView, OrgSsoView } from "./views/org-sso";
 import { StatsView } from "./views/stats";
@@ -20,7 +20,7 @@ function useSession(): Session | null {
   return s;
 }
 
-const PUBLIC = new Set(["/console/signin", "/console/register", "/console/forgot"]);
+const PUBLIC = new Set(["/console/signin", "/console/register", "/console/forgot", "/console/sso"]);
 
 function Nav({ session, path }: { session: Session; path: string }) {
   const item = (href: string, label: string) => (
@@ -108,7 +108,7 @@ function App() {
           <span class="brand">keel</span> console
         </header>
         <main id="main" class="card">
-          {path === "/console/register" ? <RegisterView /> : path === "/console/forgot" ? <ForgotView /> : <SignInView />}
+          {path === "/console/register" ? <RegisterView /> : path === "/console/forgot" ? <ForgotView /> : path === "/console/sso" ? <SsoView /> : <SignInView />}
         </main>
       </>
     );

@@ -145,6 +145,18 @@ export const emails = {
       `Someone who knows your password entered ${p.failures} wrong authentication codes in a row, so two-factor sign-in to your keel account is locked until ${p.until} (UTC).`,
       "If this was not you, your password is known to someone else: reset it now.",
     ]),
+  /** An SSO sign-in could not join the organization: no seat left (to each owner and admin, at most hourly). */
+  ssoSeatLimit: (p: { name: string; orgName: string; email: string; limit: number; url: string }) =>
+    build(
+      "sso_seat_limit",
+      `${p.orgName} is full: a single sign-on user could not join`,
+      [
+        `Hello ${p.name},`,
+        `${p.email} signed in through ${p.orgName}'s single sign-on but could not join the organization: its plan allows ${p.limit} users and every seat is taken.`,
+        "Free a seat or upgrade the plan; the person can then sign in again. Further refused sign-ins within the hour are listed in the organization's SSO view, not emailed.",
+      ],
+      { label: "Open the SSO view", url: p.url },
+    ),
   invitation: (p: { orgName: string; inviterName: string; role: string; url: string; days: number }) =>
     build(
       "invitation",

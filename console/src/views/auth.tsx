@@ -1,6 +1,6 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import { browserSupportsWebAuthn, browserSupportsWebAuthnAutofill, WebAuthnAbortService } from "@simplewebauthn/browser";
-import { ApiError, listProviders, providerStartUrl, publicPost, sendEmailCode, signIn, signInWithEmailCode, signInWithLoginCode, signInWithPasskey, verifySecondFactor, type SignInResult } from "../api";
+import { ApiError, listProviders, providerStartUrl, publicPost, sendEmailCode, signIn, signInWithEmailCode, signInWithLoginCode, signInWithPasskey, ssoStartUrl, verifySecondFactor, type SignInResult } from "../api";
 import { ErrorNotice, Field, formValues, Link, navigate, Notice, useAction, useLoad } from "../ui";
 
 /** What a provider sign-in's `error=` means, for the sign-in screen. */
@@ -51,12 +51,65 @@ function startPasskeyAutofill(onSignedIn: (res: SignInResult) => void, onError: 
   };
 }
 
+/** Where every provider sign-in (social or SSO) comes back to: this screen exchanges the login code. */
+const signInReturn = () => `${location.origin}/console/signin`;
+
+/** "Sign in with SSO": a work email, then off to its organization's identity provider. */
+function SsoForm({ email }: { email: string }) {
+  const { error, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  return (
+    <>
+      <ErrorNotice error={error} />
+      <form
+        onSubmit={(e: Event) => {
+          const v = formValues(e);
+          setBusy(true);
+          void run(async () => {
+            try {
+              location.assign(await ssoStartUrl(v.email ?? "", signInReturn()));
+            } catch (err) {
+              setBusy(false);
+              if (err instanceof ApiError && err.code === "not_found") {
+                throw new ApiError(err.status, err.code, "No single sign-on is set up for this address. Sign in with your password, an emailed code or a passkey.");
+              }
+              throw err;
+            }
+          });
+        }}
+      >
+        <Field name="email" label="Work email" type="email" autocomplete="username" value={email} required errors={error?.field("email")} />
+        <button type="submit" disabled={busy}>
+          Continue with SSO
+        </button>
+      </form>
+    </>
+  );
+}
+
+/** /console/sso?email=: where an address whose organization enforces SSO is sent (the API's `sso_url`). */
+export function SsoView() {
+  const email = new URLSearchParams(location.search).get("email") ?? "";
+  return (
+    <section>
+      <h1>Sign in with single sign-on</h1>
+      <p>Your organization signs you in through its own identity provider.</p>
+      <SsoForm email={email} />
+      <p class="small">
+        <Link href="/console/signin">Other ways to sign in</Link>
+      </p>
+    </section>
+  );
+}
+
 export function SignInView() {
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const [useBackup, setUseBackup] = useState(false);
   // "Email me a code": null = password sign-in; "" = asking for the address; else the address the code went to.
   const [codeEmail, setCodeEmail] = useState<string | null>(null);
   const [codeSentTo, setCodeSentTo] = useState<string | null>(null);
+  // "Sign in with SSO": null = hidden; else the address typed so far.
+  const [ssoEmail, setSsoEmail] = useState<string | null>(null);
   const { error, run: act } = useAction();
   const [busy, setBusy] = useState(false);
 
@@ -87,6 +140,9 @@ export function SignInView() {
         if (res.kind === "mfa") setMfaToken(res.mfaToken);
         else afterSignIn();
       } catch (err) {
+        if (err instanceof ApiError && err.code === "limit_reached") {
+          throw new ApiError(err.status, err.code, "Your organization has no free seat for you; its administrators were told. Sign in again once a seat is free.");
+        }
         if (err instanceof ApiError && err.code === "account_exists") {
           throw new ApiError(err.status, err.code, "An account with this email already exists. Sign in with your password, then link the provider under My account.");
         }
@@ -121,6 +177,20 @@ export function SignInView() {
             {useBackup ? "Use an authenticator code" : "Use a backup code"}
           </button>
         </form>
+      </section>
+    );
+  }
+
+  if (ssoEmail !== null) {
+    return (
+      <section>
+        <h1>Sign in with SSO</h1>
+        <SsoForm email={ssoEmail} />
+        <p class="small">
+          <button type="button" class="link-button" onClick={() => setSsoEmail(null)}>
+            Sign in another way
+          </button>
+        </p>
       </section>
     );
   }
@@ -193,7 +263,13 @@ export function SignInView() {
         onSubmit={(e: Event) => {
           const v = formValues(e);
           void run(async () => {
-            signedIn(await signIn(v.email ?? "", v.password ?? ""));
+            try {
+              signedIn(await signIn(v.email ?? "", v.password ?? ""));
+            } catch (err) {
+              // The address's organization enforces SSO: its SSO page, pre-filled.
+              if (err instanceof ApiError && err.code === "sso_required") navigate(`/console/sso?email=${encodeURIComponent(v.email ?? "")}`);
+              else throw err;
+            }
           });
         }}
       >
@@ -208,6 +284,11 @@ export function SignInView() {
           Email me a code
         </button>
       </p>
+      <p>
+        <button type="button" class="secondary" onClick={() => setSsoEmail("")}>
+          Sign in with SSO
+        </button>
+      </p>
       {browserSupportsWebAuthn() ? (
         <p>
           <button type="button" class="secondary" disabled={busy} onClick={() => void run(async () => signedIn(await signInWithPasskey()))}>
@@ -220,7 +301,7 @@ export function SignInView() {
           <p class="small">Or sign in with</p>
           {(providers.data ?? []).map((p) => (
             <p>
-              <a class="button" href={providerStartUrl(p.id, `${location.origin}/console/signin`)}>
+              <a class="button" href={providerStartUrl(p.id, signInReturn())}>
                 Continue with {p.name}
               </a>
             </p>

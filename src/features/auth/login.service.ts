@@ -179,11 +179,13 @@ export async function signInVerified(
   ctx: RequestContext,
   user: UserWithRoles,
   input: { device_name?: string; device_token?: string },
-  opts: { mfaSatisfied: boolean; extra: Statement[] },
+  opts: { mfaSatisfied: boolean; extra: Statement[]; ssoSignIn?: boolean },
 ) {
   assertMayLogIn(ctx, user);
-  // An address at a domain whose organization enforces SSO signs in only through that SSO.
-  await assertSsoNotRequired(ctx, user.email, user.id);
+  // An address at a domain whose organization enforces SSO signs in only through that SSO; the
+  // organization's own SSO sign-in (`ssoSignIn`: its provider, for an address at its verified
+  // domain) is that way, so it is not refused.
+  if (!opts.ssoSignIn) await assertSsoNotRequired(ctx, user.email, user.id);
   const device = verifyDeviceToken(ctx, input.device_token);
   const deviceId = device && deviceOfUser(device, user) ? device.deviceId : null;
   if (user.twoFactorEnabled && !opts.mfaSatisfied) {

@@ -8,7 +8,7 @@ import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
 import { CookieTokensSchema, MfaRequiredSchema, RefreshTokenDelivery, TokensSchema } from "../auth/auth.schemas";
 import { deliverSignIn, deviceTokenFromCookie } from "../auth/device-token";
-import { exchangeLoginCode, handleCallback, listIdentities, listProviders, LOGIN_CODE_TTL_MS, startLink, startSocialSignIn, STATE_TTL_MS, unlinkIdentity } from "./federation.service";
+import { exchangeLoginCode, handleCallback, listIdentities, listProviders, LOGIN_CODE_TTL_MS, startLink, startSocialSignIn, startSsoSignIn, STATE_TTL_MS, unlinkIdentity } from "./federation.service";
 
 const tags = ["Federation"];
 
@@ -75,6 +75,17 @@ const startRoute = createRoute({
   responses: { 302: Redirect("To the provider"), ...problemResponses(404, 422, 429, 503) },
 });
 
+const ssoStartRoute = createRoute({
+  method: "post",
+  path: `${API}/auth/sso/start`,
+  tags,
+  summary: "Start signing in with an organization's single sign-on",
+  description:
+    "Finds the organization that holds the email's domain verified with SSO enabled and starts its OpenID flow (PKCE, `state`, `nonce`, `login_hint` = the email); answers the URL to navigate to and sets the flow's browser-binding cookie. The flow ends like social sign-in: `return_to` with `login_code=` for POST /auth/oidc/exchange. No SSO for the domain (unknown, unverified, not configured or disabled) → 404 `not_found`, the same body in every case. Rate-limited per IP (RATE_OIDC_PER_IP).",
+  request: jsonBody(z.strictObject({ email: z.email().max(254), return_to: ReturnTo.optional() }).openapi("SsoStartInput")),
+  responses: { 200: jsonResponse(z.object({ authorization_url: z.string() }).openapi("SsoAuthorizationUrl"), "Navigate to it"), ...problemResponses(404, 422, 429, 503) },
+});
+
 const callbackRoute = createRoute({
   method: "get",
   path: CALLBACK_PATH,
@@ -92,11 +103,11 @@ const exchangeRoute = createRoute({
   tags,
   summary: "Exchange a login_code for tokens",
   description:
-    "Spent only by the browser the sign-in came back to: the callback sets the HttpOnly cookie `__Secure-keel_oidc_exchange` (Path = this route, 60 s), which a same-site request sends; without it the code answers 400 like a used one (no login CSRF). Signs in to the user the identity is linked to, or creates a passwordless account for a new email (verified when the provider says `email_verified`). A user with TOTP gets `mfa_required` unless the provider asserted MFA (`amr`) and is configured with `trust_amr`. A used or expired code → 400 `validation_failed`; an email that belongs to an existing account → 409 `account_exists` (sign in, then link from My account).",
+    "Spent only by the browser the sign-in came back to: the callback sets the HttpOnly cookie `__Secure-keel_oidc_exchange` (Path = this route, 60 s), which a same-site request sends; without it the code answers 400 like a used one (no login CSRF). Signs in to the user the identity is linked to, or creates a passwordless account for a new email (verified when the provider says `email_verified`). A user with TOTP gets `mfa_required` unless the provider asserted MFA (`amr`) and is configured with `trust_amr`. A used or expired code → 400 `validation_failed`; an email that belongs to an existing account → 409 `account_exists` (sign in, then link from My account). An organization's SSO sign-in (POST /auth/sso/start): the address must be at one of the organization's verified domains (else 403 `forbidden`); an existing account is linked automatically when the provider asserts `email_verified`; a user who is not a member joins with the SSO default role within the seat limit (else 409 `limit_reached`, the admins are emailed at most hourly); enforce_sso does not refuse it; TOTP applies (an organization's `amr` is not trusted).",
   request: jsonBody(ExchangeInput),
   responses: {
     200: jsonResponse(z.union([TokensSchema, CookieTokensSchema, MfaRequiredSchema]), "Signed in, or a second factor is required"),
-    ...problemResponses(400, 403, 409, 422, 429),
+    ...problemResponses(400, 403, 404, 409, 422, 429),
   },
 });
 
@@ -146,6 +157,13 @@ export function registerFederation(app: App): void {
     bindBrowser(c, started.browser);
     c.header("Cache-Control", "no-store");
     return c.redirect(started.url, 302);
+  });
+  app.openapi(ssoStartRoute, async (c) => {
+    const { email, return_to } = c.req.valid("json");
+    const started = await startSsoSignIn(c.var.ctx, email, return_to);
+    bindBrowser(c, started.browser);
+    c.header("Cache-Control", "no-store");
+    return c.json({ authorization_url: started.url }, 200);
   });
   app.openapi(callbackRoute, async (c) => {
     const params = new URL(c.req.url).searchParams;

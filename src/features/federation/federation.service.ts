@@ -8,13 +8,17 @@ import { isUniqueViolation, runBatch } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { log } from "../../platform/log";
-import { rateLimitIp } from "../../platform/rate-limit";
-import { MINUTE, SECOND } from "../../platform/time";
+import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
+import { HOUR, MINUTE, SECOND } from "../../platform/time";
 import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
-import { outboxInsertIf } from "../../email/outbox.repo";
+import { outboxInsert, outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails } from "../../email/templates";
+import { accessChanged } from "../../identity/grants";
 import { signInVerified } from "../auth/login.service";
+import { insertMemberIfSeat, isMemberOf, joinedBy, orgAdminsOf, seatsOf } from "../orgs/invitations.repo";
+import { emailDomain } from "../sso/domains";
+import { emailAtVerifiedDomainOf, recordSsoSignIn, ssoConnectionForEmailDomain, ssoConnectionOfOrg } from "../sso/sso.service";
 import { findUserByEmail, findUserById, insertUserStatements } from "../users/users.repo";
 import { identitiesRepo, identityLinkedTo, removableIdentity } from "./identities.repo";
 import { authorizationRequest, completeAuthorization, OidcFlowError, providerMfaSatisfies, resolveProvider, type ResolvedProvider, type VerifiedIdentity } from "./oidc-client";
@@ -66,11 +70,11 @@ const unavailable = (err: unknown) => {
  * account): the pending request is stored server-side under the state's hash, bound to this
  * browser by a random cookie value (`browser`, returned for the route to set).
  */
-async function startFlow(ctx: RequestContext, source: OidcSource, returnTo: string | undefined, linkUserId: string | null) {
+async function startFlow(ctx: RequestContext, source: OidcSource, returnTo: string | undefined, linkUserId: string | null, extra: Record<string, string> = {}) {
   const provider = await resolveProvider(ctx, source);
   if (!provider) throw new AppError("not_found", "No such identity provider");
   const target = checkReturnTo(ctx.config, returnTo);
-  const request = await authorizationRequest(ctx, provider).catch((err) => {
+  const request = await authorizationRequest(ctx, provider, extra).catch((err) => {
     throw unavailable(err);
   });
   const browser = randomToken(32);
@@ -87,6 +91,20 @@ async function startFlow(ctx: RequestContext, source: OidcSource, returnTo: stri
 export async function startSocialSignIn(ctx: RequestContext, providerId: string, returnTo: string | undefined) {
   await rateLimitIp(ctx, "oidc", ctx.config.RATE_OIDC_PER_IP);
   return startFlow(ctx, { kind: "social", provider: providerId }, returnTo, null);
+}
+
+/**
+ * POST /auth/sso/start {email}: the SSO flow of the organization that holds the email's domain
+ * verified with SSO enabled (login_hint = the email). Rate-limited per IP before any lookup. No
+ * such organization (an unknown domain, an unverified one, one without SSO or with SSO disabled)
+ * → the same 404 body for all: the answer tells nothing about which domains exist.
+ */
+export async function startSsoSignIn(ctx: RequestContext, email: string, returnTo: string | undefined) {
+  await rateLimitIp(ctx, "oidc", ctx.config.RATE_OIDC_PER_IP);
+  const domain = emailDomain(email);
+  const connection = domain ? await ssoConnectionForEmailDomain(ctx, domain) : null;
+  if (!connection) throw new AppError("not_found", "No single sign-on is set up for this address");
+  return startFlow(ctx, { kind: "sso", org_id: connection.orgId }, returnTo, null, { login_hint: email });
 }
 
 /** GET or POST /me/identities/{provider}/link: the same flow, ending in a link to the signed-in user. */
@@ -196,6 +214,7 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
   // code, slipped into a victim's page, signs nobody in (login CSRF).
   const assertion = browser ? await oidcFlowsRepo(db).consumeLoginCode(input.login_code, browser, now) : undefined;
   if (!assertion) throw usedCode();
+  if (assertion.source.kind === "sso") return exchangeSso(ctx, assertion, assertion.source.org_id, input);
   const repo = identitiesRepo(db);
   const linked = await repo.byIssuerSubject(assertion.issuer, assertion.subject);
   if (linked) {
@@ -206,7 +225,6 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
       extra: [repo.touch(linked.id, now), auditInsert(db, ctx, { userId: user.id, action: "auth.oidc_sign_in", details: { identity_id: linked.id, issuer: assertion.issuer, source: assertion.source } })],
     });
   }
-  if (assertion.source.kind !== "social") throw new AppError("conflict", "Single sign-on accounts are not provisioned here yet");
   const providerId = assertion.source.provider;
   if (!assertion.email) {
     throw new AppError("validation_failed", "The identity provider did not share an email address", { status: 400, errors: [{ path: "login_code", message: "No email from the provider" }] });
@@ -234,6 +252,153 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
     mfaSatisfied: assertion.mfa_trusted,
     extra: [auditInsert(db, ctx, { userId, action: "auth.oidc_sign_in", details: { identity_id: identityId, issuer: assertion.issuer, source: assertion.source } })],
   });
+}
+
+/** One notice per organization per hour at most, whatever the number of refused sign-ins. */
+const SEAT_NOTICE_WINDOW_SECONDS = HOUR / 1000;
+
+/**
+ * Tells the organization's owners and admins (one email each, through the outbox) that an SSO
+ * sign-in found no seat. Throttled to once an hour per organization by the exact rate limiter
+ * (key `sso-seat-notice:org:<id>`, 1 per hour), so a flood of refused sign-ins sends one round of
+ * mail, not one per attempt; every attempt still shows in GET /orgs/{id}/sso `recent`.
+ */
+async function noticeSeatLimit(ctx: RequestContext, orgId: string, email: string, limit: number): Promise<void> {
+  try {
+    await rateLimit(ctx.env, `sso-seat-notice:org:${orgId}`, { limit: 1, windowSeconds: SEAT_NOTICE_WINDOW_SECONDS });
+  } catch (err) {
+    if (err instanceof AppError && err.code === "rate_limited") return;
+    throw err;
+  }
+  const admins = await orgAdminsOf(ctx.db, orgId);
+  if (admins.length === 0) return;
+  const url = new URL(`/console/org-sso/${orgId}`, ctx.config.PUBLIC_BASE_URL).href;
+  const mails = await Promise.all(
+    admins.map((a) => outboxInsert(ctx, { to: a.email, userId: a.userId, email: emails.ssoSeatLimit({ name: a.fullName, orgName: a.orgName, email, limit, url }) })),
+  );
+  await runBatch(ctx, mails.map((m) => m.statement));
+  ctx.waitUntil(enqueueEmails(ctx.env, mails.map((m) => m.id)));
+}
+
+/**
+ * The exchange of an organization's SSO sign-in (source `{kind: "sso", org_id}`):
+ * - the asserted email must be at one of the organization's verified domains (its provider is
+ *   trusted for those addresses only; otherwise 403 `forbidden`);
+ * - the identity (issuer + subject) signs in to its linked user; else an account with that email
+ *   is linked automatically when the provider asserts `email_verified` (409 `account_exists`
+ *   otherwise); else a passwordless account is created (verified iff `email_verified`);
+ * - a user who is not a member joins with the connection's default role, within the seat limit
+ *   (one guarded INSERT; 409 `limit_reached` otherwise and the admins are told); only with
+ *   `email_verified`, so an unverified address never gains the organization's data;
+ * - exempt from enforce_sso (this IS the organization's SSO); TOTP applies as for any sign-in.
+ * Every outcome is recorded for the organization's admins (GET /orgs/{id}/sso `recent`) and audited.
+ */
+async function exchangeSso(ctx: RequestContext, assertion: OidcAssertion, orgId: string, input: { device_name?: string; device_token?: string }) {
+  const { db, now } = ctx;
+  const who = assertion.email ?? `${assertion.subject}@${new URL(assertion.issuer).host}`;
+  const fail = async (err: AppError, userId: string | null = null): Promise<never> => {
+    await recordSsoSignIn(ctx, orgId, { email: who, outcome: err.code === "limit_reached" ? "limit_reached" : `error:${err.code}` });
+    await auditInsert(db, ctx, { userId, action: "auth.sso_failed", details: { organization_id: orgId, reason: err.code, issuer: assertion.issuer } }).run();
+    throw err;
+  };
+  if (!assertion.email) {
+    return fail(new AppError("validation_failed", "The identity provider did not share an email address", { status: 400, errors: [{ path: "login_code", message: "No email from the provider" }] }));
+  }
+  const email = assertion.email;
+  if (!(await emailAtVerifiedDomainOf(ctx, orgId, email))) {
+    return fail(new AppError("forbidden", "The identity provider signed in an address outside the organization's verified domains"));
+  }
+  const providerId = `sso:${orgId}`;
+  const repo = identitiesRepo(db);
+  const linked = await repo.byIssuerSubject(assertion.issuer, assertion.subject);
+  let userId: string;
+  const extra = [];
+  if (linked) {
+    userId = linked.userId;
+    extra.push(repo.touch(linked.id, now));
+  } else {
+    const existing = await findUserByEmail(db, email, now);
+    if (existing) {
+      // The organization's provider is trusted for its own verified domain (checked above), and
+      // only when it says it verified the address.
+      if (!assertion.email_verified) {
+        return fail(new AppError("account_exists", "An account with this email exists: sign in to it, then link this provider under My account"), existing.id);
+      }
+      const id = newId("idn", now.getTime());
+      const mine = identityLinkedTo(id, existing.id);
+      const mail = await outboxInsertIf(ctx, { to: existing.email, userId: existing.id, email: emails.identityLinked({ name: existing.fullName, provider: "company single sign-on", email, when: now.toISOString() }) }, mine);
+      const [inserted] = await runBatch(ctx, [
+        repo.insertIfNew(id, { userId: existing.id, providerId, issuer: assertion.issuer, subject: assertion.subject, email }, now),
+        auditInsertIf(db, ctx, { userId: existing.id, action: "auth.identity_linked", details: { identity_id: id, provider: providerId, issuer: assertion.issuer, via: "sso_verified_domain" } }, mine),
+        mail.statement,
+      ]);
+      if ((inserted as D1Result).meta.changes > 0) ctx.waitUntil(enqueueEmails(ctx.env, [mail.id]));
+      else if ((await repo.byIssuerSubject(assertion.issuer, assertion.subject))?.userId !== existing.id) {
+        return fail(new AppError("conflict", "This identity was just linked by a concurrent sign-in; sign in again"), existing.id);
+      }
+      userId = existing.id;
+    } else {
+      // A new account would only be refused a seat after it exists: look first (the guarded
+      // INSERT below still decides under concurrency).
+      if (assertion.email_verified) {
+        const seats = await seatsOf(db, orgId, now, ctx.config.PLAN_LIMITS.free.max_users);
+        if (seats && seats.members >= seats.maxUsers) {
+          await noticeSeatLimit(ctx, orgId, email, seats.maxUsers);
+          return fail(new AppError("limit_reached", `The organization is full: the ${seats.plan} plan allows ${seats.maxUsers} users`, { fields: { limit: seats.maxUsers, members: seats.members } }));
+        }
+      }
+      userId = newId("usr", now.getTime());
+      const identityId = newId("idn", now.getTime());
+      const fullName = (assertion.name ?? email.split("@")[0] ?? "").slice(0, 200) || "New user";
+      try {
+        await runBatch(ctx, [
+          ...insertUserStatements(db, { id: userId, email, passwordHash: NO_PASSWORD, fullName, phone: null, emailVerified: assertion.email_verified }, now),
+          repo.insert(identityId, { userId, providerId, issuer: assertion.issuer, subject: assertion.subject, email }, now),
+          auditInsert(db, ctx, { userId, action: "user.registered", details: { method: "sso", organization_id: orgId } }),
+          auditInsert(db, ctx, { userId, action: "auth.identity_linked", details: { identity_id: identityId, provider: providerId, issuer: assertion.issuer, via: "sign_up" } }),
+        ]);
+      } catch (err) {
+        if (isUniqueViolation(err, "users.email")) return fail(new AppError("account_exists", "An account with this email was just created; sign in again"));
+        if (isUniqueViolation(err, "user_identities.issuer")) return fail(new AppError("conflict", "This identity was just linked by a concurrent sign-in; sign in again"));
+        throw err;
+      }
+    }
+  }
+  const user = await findUserById(db, userId, now);
+  if (!user) throw usedCode();
+  let outcome = "signed_in";
+  if (user.status === "active" && assertion.email_verified && !(await isMemberOf(db, orgId, user.id))) {
+    const connection = await ssoConnectionOfOrg(ctx, orgId);
+    // SSO switched off since the callback: nobody joins through it any more.
+    if (!connection) return fail(new AppError("not_found", "Single sign-on is no longer enabled for this organization"), user.id);
+    const role = connection.defaultRole;
+    const memberId = newId("mem", now.getTime());
+    const [joined] = await runBatch(ctx, [
+      insertMemberIfSeat(db, { memberId, orgId, userId: user.id, role, now, freeMaxUsers: ctx.config.PLAN_LIMITS.free.max_users }),
+      auditInsertIf(db, ctx, { userId: user.id, action: "org.member_joined_sso", details: { organization_id: orgId, role } }, joinedBy(memberId)),
+    ]);
+    if ((joined as D1Result).meta.changes > 0) {
+      accessChanged(user.id);
+      outcome = "joined";
+    } else if (!(await isMemberOf(db, orgId, user.id))) {
+      const seats = await seatsOf(db, orgId, now, ctx.config.PLAN_LIMITS.free.max_users);
+      if (!seats) return fail(new AppError("not_found", "The organization was deleted meanwhile"), user.id);
+      await noticeSeatLimit(ctx, orgId, email, seats.maxUsers);
+      return fail(new AppError("limit_reached", `The organization is full: the ${seats.plan} plan allows ${seats.maxUsers} users`, { fields: { limit: seats.maxUsers, members: seats.members } }), user.id);
+    }
+  }
+  try {
+    const result = await signInVerified(ctx, user, input, {
+      mfaSatisfied: assertion.mfa_trusted,
+      ssoSignIn: true,
+      extra: [...extra, auditInsert(db, ctx, { userId: user.id, action: "auth.oidc_sign_in", details: { issuer: assertion.issuer, source: assertion.source } })],
+    });
+    await recordSsoSignIn(ctx, orgId, { email, outcome: "mfa_required" in result ? `${outcome}:mfa_required` : outcome });
+    return result;
+  } catch (err) {
+    if (err instanceof AppError) return fail(err, user.id);
+    throw err;
+  }
 }
 
 /** GET /me/identities. */

@@ -5,6 +5,7 @@ import type { Config, OidcProviderConfig } from "../../platform/config";
 import type { ServiceContext } from "../../platform/context";
 import { IsolateCache } from "../../platform/isolate-cache";
 import { HOUR } from "../../platform/time";
+import { ssoConnectionOfOrg } from "../sso/sso.service";
 
 /**
  * The OpenID Connect relying party, on oauth4webapi (a certified RP library) and jose: discovery,
@@ -33,16 +34,21 @@ export const socialProvider = (config: Config, id: string): OidcProviderConfig |
 
 /**
  * The provider of a flow's source. Social providers come from OIDC_PROVIDERS; an organization's SSO
- * connection (issue 17, point 4) resolves here too, once it exists.
+ * from its enabled connection (issuer, client id, the secret opened from its sealed form). An
+ * organization's provider never stands in for keel's TOTP (`trust_amr: false`): the organization
+ * controls what its provider asserts, and a user's own second factor is what keeps their account
+ * theirs even against their organization's provider (README "Organization single sign-on").
  */
-export async function resolveProvider(ctx: Pick<ServiceContext, "config">, source: OidcSource): Promise<ResolvedProvider | undefined> {
+export async function resolveProvider(ctx: Pick<ServiceContext, "config" | "db" | "env">, source: OidcSource): Promise<ResolvedProvider | undefined> {
   if (source.kind === "social") {
     const p = socialProvider(ctx.config, source.provider);
     if (!p) return undefined;
     const scopes = [...new Set(["openid", ...(p.scopes ?? DEFAULT_SCOPES)])];
     return { issuer: p.issuer, client_id: p.client_id, client_secret: p.client_secret, scopes, trust_amr: p.trust_amr === true, provider_id: p.id, name: p.name };
   }
-  return undefined;
+  const c = await ssoConnectionOfOrg(ctx, source.org_id);
+  if (!c) return undefined;
+  return { issuer: c.issuer, client_id: c.clientId, client_secret: c.clientSecret, scopes: DEFAULT_SCOPES, trust_amr: false, provider_id: `sso:${c.orgId}`, name: "Single sign-on" };
 }
 
 /** keel's redirect URI, registered at every provider. */
@@ -106,7 +112,7 @@ export interface AuthorizationRequest {
 }
 
 /** The authorization request: code flow with PKCE S256, a fresh state and nonce. */
-export async function authorizationRequest(ctx: Pick<ServiceContext, "config" | "now">, p: ResolvedProvider): Promise<AuthorizationRequest> {
+export async function authorizationRequest(ctx: Pick<ServiceContext, "config" | "now">, p: ResolvedProvider, extra: Record<string, string> = {}): Promise<AuthorizationRequest> {
   const as = await discover(ctx.config, p.issuer, ctx.now.getTime());
   if (!as.authorization_endpoint) throw new Error("the provider publishes no authorization_endpoint");
   const codeVerifier = oauth.generateRandomCodeVerifier();
@@ -121,6 +127,7 @@ export async function authorizationRequest(ctx: Pick<ServiceContext, "config" | 
   url.searchParams.set("nonce", nonce);
   url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(codeVerifier));
   url.searchParams.set("code_challenge_method", "S256");
+  for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
   return { url: url.href, state, nonce, codeVerifier };
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { invitationSends, invitations, organizationMembers, organizations, users } from "../../db/tables";
 import { sha256Hex } from "../../platform/crypto";
 import type { OrgRole } from "../../identity/actor";
@@ -6,6 +6,7 @@ import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../../identity/membership";
 import { actorMay, isMemberSql, maxUsersInForce } from "./orgs.repo";
 import { DAY } from "../../platform/time";
+import { orgRolesFor } from "../../db/org-roles";
 
 /** The per-organization and per-address invitation budgets, and the free plan's seats (config). */
 export interface InviteBudget {
@@ -250,3 +251,36 @@ export const membershipOf = (db: Db, orgId: string, userId: string) =>
     .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
     .where(and(eq(organizationMembers.organizationId, orgId), eq(organizationMembers.userId, userId)))
     .get();
+
+/**
+ * Just-in-time membership of an SSO sign-in (issue 17): the user joins `orgId` with `role` in ONE
+ * guarded INSERT, under the same seat rule as an invitation's acceptance (`hasSeatFor`: the plan's
+ * max_users in force, counted inside the statement) and only if not a member already. Nothing
+ * written = full (or a member: the caller tells them apart).
+ */
+export const insertMemberIfSeat = (db: Db, p: { memberId: string; orgId: string; userId: string; role: "admin" | "member" | "viewer"; now: Date; freeMaxUsers: number }) =>
+  insertIf(
+    db,
+    organizationMembers,
+    { id: p.memberId, organizationId: p.orgId, userId: p.userId, role: p.role, joinedAt: p.now },
+    sql`(SELECT count(*) FROM organization_members a WHERE a.organization_id = ${p.orgId}) < ${maxUsersInForce(p.orgId, p.now, p.freeMaxUsers)}
+        AND NOT EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${p.orgId} AND a.user_id = ${p.userId})`,
+  );
+
+/** Whether `userId` is a member of `orgId`. */
+export const isMemberOf = (db: Db, orgId: string, userId: string) =>
+  db
+    .select({ id: organizationMembers.id })
+    .from(organizationMembers)
+    .where(and(eq(organizationMembers.organizationId, orgId), eq(organizationMembers.userId, userId)))
+    .get();
+
+/** The members of `orgId` who may manage its SSO (owners and admins), with their addresses: whom an SSO notice goes to. */
+export const orgAdminsOf = (db: Db, orgId: string) =>
+  db
+    .select({ userId: users.id, email: users.email, fullName: users.fullName, orgName: organizations.name })
+    .from(organizationMembers)
+    .innerJoin(users, eq(users.id, organizationMembers.userId))
+    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
+    .where(and(eq(organizationMembers.organizationId, orgId), inArray(organizationMembers.role, [...orgRolesFor("sso.manage")]), eq(users.status, "active")))
+    .all();

@@ -152,3 +152,19 @@ export function recordSignInStatements(db: Db, orgId: string, entry: { email: st
       ),
   ] as const;
 }
+
+/** The enabled SSO connection of organization `orgId` (for a flow that has the organization already), or undefined. */
+export const enabledConnectionOf = (db: Db, orgId: string) =>
+  db
+    .select()
+    .from(orgSsoConnections)
+    .where(and(eq(orgSsoConnections.organizationId, orgId), eq(orgSsoConnections.enabled, true)))
+    .get();
+
+/** Whether organization `orgId` holds `domain` verified. */
+export const holdsVerifiedDomain = (db: Db, orgId: string, domain: string) =>
+  db
+    .select({ domain: orgDomains.domain })
+    .from(orgDomains)
+    .where(and(eq(orgDomains.organizationId, orgId), eq(orgDomains.domain, domain), isNotNull(orgDomains.verifiedAt)))
+    .get();

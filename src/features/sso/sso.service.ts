@@ -11,7 +11,7 @@ import { isAllowedOutboundUrl } from "../../platform/outbound-url";
 import { rateLimit } from "../../platform/rate-limit";
 import { open, seal } from "../../platform/secrets";
 import { emailDomain, isPublicMailDomain, normalizeDomain, txtStrings, verificationRecord } from "./domains";
-import { connectionForVerifiedDomain, recordSignInStatements, ssoRepo, type OrgDomainRow, type SsoConnectionRow } from "./sso.repo";
+import { connectionForVerifiedDomain, enabledConnectionOf, holdsVerifiedDomain, recordSignInStatements, ssoRepo, type OrgDomainRow, type SsoConnectionRow } from "./sso.repo";
 import type { DomainInput, DomainSchema, SsoConfigInput, SsoConfigSchema } from "./sso.schemas";
 
 /** The AAD of a sealed client secret: a sealed value copied to another organization's row does not open. */
@@ -291,6 +291,30 @@ export async function ssoConnectionForEmailDomain(ctx: ServiceContext, rawDomain
     defaultRole: c.defaultRole === "owner" ? "member" : c.defaultRole,
     enabled: c.enabled,
   };
+}
+
+/**
+ * The enabled SSO connection of organization `orgId`, secret opened (the flow that started for it
+ * resolves its provider here at the callback); null when it was disabled or removed meanwhile.
+ */
+export async function ssoConnectionOfOrg(ctx: Pick<ServiceContext, "db" | "env" | "config">, orgId: string): Promise<SsoConnectionForDomain | null> {
+  const c = await enabledConnectionOf(ctx.db, orgId);
+  if (!c) return null;
+  return {
+    orgId,
+    issuer: c.issuer,
+    clientId: c.clientId,
+    clientSecret: await open(ctx.env, ctx.config, c.clientSecretSealed, secretContext(orgId)),
+    enforceSso: c.enforceSso,
+    defaultRole: c.defaultRole === "owner" ? "member" : c.defaultRole,
+    enabled: c.enabled,
+  };
+}
+
+/** Whether `email`'s domain is a verified domain of organization `orgId` (whose SSO is then trusted for the address). */
+export async function emailAtVerifiedDomainOf(ctx: ServiceContext, orgId: string, email: string): Promise<boolean> {
+  const domain = emailDomain(email);
+  return domain !== null && domain !== undefined && (await holdsVerifiedDomain(ctx.db, orgId, domain)) !== undefined;
 }
 
 /**
