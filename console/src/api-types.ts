@@ -3719,7 +3719,7 @@ export interface paths {
         };
         /**
          * Link a provider's identity to the signed-in user (302 to the provider)
-         * @description For clients that can send `Authorization` on a navigation. A browser app (whose access token lives in script) calls POST on the same path instead and navigates to the `authorization_url` it returns: the access token never goes into a URL. The flow ends at `return_to` with `linked=<provider>` or `error=identity_in_use`.
+         * @description For clients that can send `Authorization` on a navigation. A browser app (whose access token lives in script) calls POST on the same path instead and navigates to the `authorization_url` it returns: the access token never goes into a URL. The flow ends at `return_to` with `linked=<provider>`, or `error=identity_in_use` / `error=session_ended` (the session that started it ended meanwhile). Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
          */
         get: {
             parameters: {
@@ -3788,7 +3788,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                /** @description Problem: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -3820,7 +3820,7 @@ export interface paths {
         put?: never;
         /**
          * Start linking a provider's identity: the URL to navigate to
-         * @description Same flow as the GET, for browser apps: answers `{authorization_url}` (and sets the flow's browser-binding cookie); navigate to it.
+         * @description Same flow as the GET, for browser apps: answers `{authorization_url}` (and sets the flow's browser-binding cookie); navigate to it. Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
          */
         post: {
             parameters: {

@@ -6,7 +6,8 @@ import { users } from "./users";
  * Where a sign-in flow came from: a configured social provider now; an organization's SSO
  * connection later (issue 17, point 4), resolved by the same flow.
  */
-export type OidcSource = { kind: "social"; provider: string } | { kind: "sso"; org_id: string };
+/** `session_id`: the session that started a link from My account; the link needs it still live. */
+export type OidcSource = { kind: "social"; provider: string; session_id?: string } | { kind: "sso"; org_id: string };
 
 /**
  * One pending OpenID Connect authorization request (10 minutes, single-use). Keyed by the SHA-256

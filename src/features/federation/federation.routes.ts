@@ -1,3 +1,4 @@
+import { STEP_UP_NOTE } from "../../identity/recent-auth";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -134,9 +135,9 @@ const linkGetRoute = securedRoute({ session: true }, {
   tags,
   summary: "Link a provider's identity to the signed-in user (302 to the provider)",
   description:
-    "For clients that can send `Authorization` on a navigation. A browser app (whose access token lives in script) calls POST on the same path instead and navigates to the `authorization_url` it returns: the access token never goes into a URL. The flow ends at `return_to` with `linked=<provider>` or `error=identity_in_use`.",
+    "For clients that can send `Authorization` on a navigation. A browser app (whose access token lives in script) calls POST on the same path instead and navigates to the `authorization_url` it returns: the access token never goes into a URL. The flow ends at `return_to` with `linked=<provider>`, or `error=identity_in_use` / `error=session_ended` (the session that started it ended meanwhile). " + STEP_UP_NOTE,
   request: { params: ProviderParam, query: ReturnToQuery },
-  responses: { 302: Redirect("To the provider"), ...problemResponses(401, 403, 404, 422, 503) },
+  responses: { 302: Redirect("To the provider"), ...problemResponses(401, 403, 404, 422, 429, 503) },
 });
 
 const linkPostRoute = securedRoute({ session: true }, {
@@ -144,9 +145,9 @@ const linkPostRoute = securedRoute({ session: true }, {
   path: `${API}/me/identities/{provider}/link`,
   tags,
   summary: "Start linking a provider's identity: the URL to navigate to",
-  description: "Same flow as the GET, for browser apps: answers `{authorization_url}` (and sets the flow's browser-binding cookie); navigate to it.",
+  description: "Same flow as the GET, for browser apps: answers `{authorization_url}` (and sets the flow's browser-binding cookie); navigate to it. " + STEP_UP_NOTE,
   request: { params: ProviderParam, ...jsonBody(z.strictObject({ return_to: ReturnTo.optional() }).openapi("LinkStartInput")) },
-  responses: { 200: jsonResponse(z.object({ authorization_url: z.string() }).openapi("AuthorizationUrl"), "Navigate to it"), ...problemResponses(401, 403, 404, 422, 503) },
+  responses: { 200: jsonResponse(z.object({ authorization_url: z.string() }).openapi("AuthorizationUrl"), "Navigate to it"), ...problemResponses(401, 403, 404, 422, 429, 503) },
 });
 
 export function registerFederation(app: App): void {
@@ -187,13 +188,13 @@ export function registerFederation(app: App): void {
     return c.body(null, 204);
   });
   app.openapi(linkGetRoute, async (c) => {
-    const started = await startLink(c.var.ctx, ownerOf(c.var.actor), c.req.valid("param").provider, c.req.valid("query").return_to);
+    const started = await startLink(c.var.ctx, c.var.actor, c.req.valid("param").provider, c.req.valid("query").return_to);
     bindBrowser(c, started.browser);
     c.header("Cache-Control", "no-store");
     return c.redirect(started.url, 302);
   });
   app.openapi(linkPostRoute, async (c) => {
-    const started = await startLink(c.var.ctx, ownerOf(c.var.actor), c.req.valid("param").provider, c.req.valid("json").return_to);
+    const started = await startLink(c.var.ctx, c.var.actor, c.req.valid("param").provider, c.req.valid("json").return_to);
     bindBrowser(c, started.browser);
     return c.json({ authorization_url: started.url }, 200);
   });

@@ -1,5 +1,9 @@
 import type { OidcAssertion, OidcSource } from "../../db/tables";
-import type { Owner } from "../../identity/owner";
+import { ownerOf, systemOwner, type Owner } from "../../identity/owner";
+import type { UserActor } from "../../identity/actor";
+import { requireRecentAuth } from "../../identity/recent-auth";
+import { isPlainText } from "../../platform/plain-text";
+import { sessionsRepo } from "../sessions/sessions.repo";
 import { NO_PASSWORD } from "../../identity/sign-in-methods";
 import type { Config } from "../../platform/config";
 import type { RequestContext } from "../../platform/context";
@@ -107,9 +111,16 @@ export async function startSsoSignIn(ctx: RequestContext, email: string, returnT
   return startFlow(ctx, { kind: "sso", org_id: connection.orgId }, returnTo, null, { login_hint: email });
 }
 
-/** GET or POST /me/identities/{provider}/link: the same flow, ending in a link to the signed-in user. */
-export async function startLink(ctx: RequestContext, userId: Owner, providerId: string, returnTo: string | undefined) {
-  return startFlow(ctx, { kind: "social", provider: providerId }, returnTo, userId);
+/**
+ * GET or POST /me/identities/{provider}/link: the same flow, ending in a link to the signed-in
+ * user. A link adds a way into the account, so it needs a recent authentication (like adding a
+ * passkey), is limited per IP like any start, and completes only while the session that started
+ * it is still live (a password reset or sign-out everywhere in between ends it).
+ */
+export async function startLink(ctx: RequestContext, actor: UserActor, providerId: string, returnTo: string | undefined) {
+  await rateLimitIp(ctx, "oidc", ctx.config.RATE_OIDC_PER_IP);
+  requireRecentAuth(ctx, actor);
+  return startFlow(ctx, { kind: "social", provider: providerId, session_id: actor.sessionId }, returnTo, ownerOf(actor));
 }
 
 /**
@@ -152,7 +163,9 @@ async function callbackTarget(ctx: RequestContext, params: URLSearchParams, brow
     return fail("provider_unavailable", err instanceof Error ? err.message : "provider error");
   }
   if (row.linkUserId) {
-    const outcome = await linkIdentity(ctx, row.linkUserId, provider, identity);
+    const sessionId = row.source.kind === "social" ? row.source.session_id : undefined;
+    const outcome = sessionId ? await linkIdentity(ctx, row.linkUserId, sessionId, provider, identity) : "session_ended";
+    if (outcome === "session_ended") return fail("session_ended", "the session that started the link has ended");
     return outcome === "linked" ? withParam(row.returnTo, "linked", provider.provider_id) : fail(outcome, outcome === "identity_in_use" ? "the identity is linked to another account" : "the account is not active");
   }
   const code = randomToken(32);
@@ -173,7 +186,13 @@ async function callbackTarget(ctx: RequestContext, params: URLSearchParams, brow
  * Links `identity` to the signed-in user of a link flow; an identity already linked to someone
  * else is refused (it signs in to that user and no other). A new link is audited and emailed.
  */
-async function linkIdentity(ctx: RequestContext, userId: string, provider: ResolvedProvider, identity: VerifiedIdentity): Promise<"linked" | "identity_in_use" | "account_inactive"> {
+async function linkIdentity(
+  ctx: RequestContext,
+  userId: string,
+  sessionId: string,
+  provider: ResolvedProvider,
+  identity: VerifiedIdentity,
+): Promise<"linked" | "identity_in_use" | "account_inactive" | "session_ended"> {
   const { db, now } = ctx;
   const user = await findUserById(db, userId, now);
   if (!user || user.status !== "active") return "account_inactive";
@@ -186,7 +205,7 @@ async function linkIdentity(ctx: RequestContext, userId: string, provider: Resol
   );
   const repo = identitiesRepo(db);
   const [inserted] = await runBatch(ctx, [
-    repo.insertIfNew(id, { userId, providerId: provider.provider_id, issuer: identity.issuer, subject: identity.subject, email: identity.email }, now),
+    repo.insertIfNewWhile(id, { userId, providerId: provider.provider_id, issuer: identity.issuer, subject: identity.subject, email: identity.email }, now, sessionsRepo(db, systemOwner(userId, "token-link")).isLive(sessionId, now)),
     auditInsertIf(db, ctx, { userId, action: "auth.identity_linked", details: { identity_id: id, provider: provider.provider_id, issuer: identity.issuer, via: "my_account" } }, mine),
     mail.statement,
   ]);
@@ -195,8 +214,19 @@ async function linkIdentity(ctx: RequestContext, userId: string, provider: Resol
     return "linked";
   }
   const existing = await repo.byIssuerSubject(identity.issuer, identity.subject);
-  return existing?.userId === userId ? "linked" : "identity_in_use";
+  if (existing) return existing.userId === userId ? "linked" : "identity_in_use";
+  return "session_ended";
 }
+
+/**
+ * The full name of an account an identity provider creates: its `name` claim when that is plain
+ * text (the name goes into keel's emails, so no links), else a neutral placeholder the user can
+ * change. Not the email's local part, which may itself read like a link.
+ */
+const plainFullName = (name: string | null | undefined) => {
+  const trimmed = (name ?? "").trim().slice(0, 200);
+  return trimmed && isPlainText(trimmed) ? trimmed : "New user";
+};
 
 const usedCode = () =>
   new AppError("validation_failed", "The login code is invalid, used or expired; sign in again", { status: 400, errors: [{ path: "login_code", message: "Invalid, used or expired" }] });
@@ -204,7 +234,8 @@ const usedCode = () =>
 /**
  * POST /auth/oidc/exchange: spends the login code, then signs in the user the identity is linked
  * to; an identity seen for the first time creates a passwordless account (verified iff the
- * provider says `email_verified`), unless its email belongs to an account: 409 `account_exists`
+ * provider says `email_verified`; an unverified address → 403 `email_not_verified`, nothing
+ * written), unless its email belongs to an account: 409 `account_exists`
  * (never linked automatically: sign in as usual, then link from My account).
  */
 export async function exchangeLoginCode(ctx: RequestContext, input: { login_code: string; device_name?: string; device_token?: string }, browser: string | undefined) {
@@ -229,11 +260,18 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
   if (!assertion.email) {
     throw new AppError("validation_failed", "The identity provider did not share an email address", { status: 400, errors: [{ path: "login_code", message: "No email from the provider" }] });
   }
+  // An address the provider has not verified claims nothing here: creating an account (or a link)
+  // from it would let whoever controls that provider account in once the real owner of the
+  // mailbox takes the address over; and answering by whether it is taken would tell strangers
+  // which addresses have accounts. So: the same refusal, before any lookup, nothing written.
+  if (!assertion.email_verified) {
+    throw new AppError("email_not_verified", "The identity provider has not verified this email address: verify it there, or register here with the address");
+  }
   const accountExists = () => new AppError("account_exists", "An account with this email exists: sign in to it, then link this provider under My account");
   if (await findUserByEmail(db, assertion.email, now)) throw accountExists();
   const userId = newId("usr", now.getTime());
   const identityId = newId("idn", now.getTime());
-  const fullName = (assertion.name ?? assertion.email.split("@")[0] ?? "").slice(0, 200) || "New user";
+  const fullName = plainFullName(assertion.name);
   try {
     await runBatch(ctx, [
       ...insertUserStatements(db, { id: userId, email: assertion.email, passwordHash: NO_PASSWORD, fullName, phone: null, emailVerified: assertion.email_verified }, now),
@@ -286,7 +324,7 @@ async function noticeSeatLimit(ctx: RequestContext, orgId: string, email: string
  *   trusted for those addresses only; otherwise 403 `forbidden`);
  * - the identity (issuer + subject) signs in to its linked user; else an account with that email
  *   is linked automatically when the provider asserts `email_verified` (409 `account_exists`
- *   otherwise); else a passwordless account is created (verified iff `email_verified`);
+ *   otherwise); else a passwordless, verified account is created (an unverified address → 403);
  * - a user who is not a member joins with the connection's default role, within the seat limit
  *   (one guarded INSERT; 409 `limit_reached` otherwise and the admins are told); only with
  *   `email_verified`, so an unverified address never gains the organization's data;
@@ -338,9 +376,13 @@ async function exchangeSso(ctx: RequestContext, assertion: OidcAssertion, orgId:
       }
       userId = existing.id;
     } else {
+      // As for social sign-in: an address the provider has not verified creates nothing.
+      if (!assertion.email_verified) {
+        return fail(new AppError("email_not_verified", "The identity provider has not verified this email address: verify it there, then sign in again"));
+      }
       // A new account would only be refused a seat after it exists: look first (the guarded
       // INSERT below still decides under concurrency).
-      if (assertion.email_verified) {
+      {
         const seats = await seatsOf(db, orgId, now, ctx.config.PLAN_LIMITS.free.max_users);
         if (seats && seats.members >= seats.maxUsers) {
           await noticeSeatLimit(ctx, orgId, email, seats.maxUsers);
@@ -349,7 +391,7 @@ async function exchangeSso(ctx: RequestContext, assertion: OidcAssertion, orgId:
       }
       userId = newId("usr", now.getTime());
       const identityId = newId("idn", now.getTime());
-      const fullName = (assertion.name ?? email.split("@")[0] ?? "").slice(0, 200) || "New user";
+      const fullName = plainFullName(assertion.name);
       try {
         await runBatch(ctx, [
           ...insertUserStatements(db, { id: userId, email, passwordHash: NO_PASSWORD, fullName, phone: null, emailVerified: assertion.email_verified }, now),

@@ -1,8 +1,8 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { userIdentities } from "../../db/tables";
 import type { Owner } from "../../identity/owner";
 import { otherWayToSignIn as anyOtherWay } from "../../identity/sign-in-methods.repo";
-import type { Db } from "../../platform/db";
+import { insertIf, type Db } from "../../platform/db";
 
 export interface NewIdentity {
   userId: string;
@@ -19,6 +19,17 @@ export const otherWayToSignIn = (userId: string, exceptIdentityId: string) => an
 export const identitiesRepo = (db: Db) => ({
   /** Links an identity; an identity linked already (to anyone) is left as it is. */
   insertIfNew: (id: string, v: NewIdentity, now: Date) => db.insert(userIdentities).values({ id, ...v, createdAt: now, lastUsedAt: null }).onConflictDoNothing(),
+  /**
+   * Links an identity from My account, only while `condition` holds (the session that started the
+   * link is still live) and the identity is linked to nobody: one guarded statement.
+   */
+  insertIfNewWhile: (id: string, v: NewIdentity, now: Date, condition: SQL) =>
+    insertIf(
+      db,
+      userIdentities,
+      { id, ...v, createdAt: now, lastUsedAt: null },
+      and(condition, sql`NOT EXISTS (SELECT 1 FROM ${userIdentities} x WHERE x.issuer = ${v.issuer} AND x.subject = ${v.subject})`)!,
+    ),
   /** Links an identity in a batch that must fail as a whole when it is linked already. */
   insert: (id: string, v: NewIdentity, now: Date) => db.insert(userIdentities).values({ id, ...v, createdAt: now, lastUsedAt: now }),
 
