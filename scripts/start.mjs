@@ -99,6 +99,9 @@ const devVars = path.join(root, ".dev.vars");
   if (!has("DATA_ENCRYPTION_KEY")) lines.push(`DATA_ENCRYPTION_KEY=${randomBytes(32).toString("base64")}`);
   // wrangler.toml ships production defaults; local runs are development.
   if (!has("ENVIRONMENT")) lines.push("ENVIRONMENT=development");
+  // Domain verification (organization SSO) asks the tour's local DNS-over-HTTPS responder
+  // (`node scripts/tour.mjs --sso-servers`), not a public resolver: local domains are not in DNS.
+  if (!has("DOH_URL")) lines.push("DOH_URL=http://127.0.0.1:8853/dns-query");
   if (lines.length) {
     const header = existing
       ? [existing.endsWith("\n") || existing === "" ? "" : "\n", "# Added by `npm start` (missing):"]

@@ -13,13 +13,22 @@
 //   node scripts/tour.mjs --passkey create|get|step-up BASE OPTIONS_JSON
 //                                        a software passkey: answers WebAuthn options from keel
 //                                        with the JSON body of the matching verify request
+//   node scripts/tour.mjs --sso-servers BASE
+//                                        runs the tour's local OpenID provider (port 8854,
+//                                        KEEL_TOUR_IDP_PORT) and DNS-over-HTTPS responder (8853,
+//                                        KEEL_TOUR_DOH_PORT) until stopped
+//   node scripts/tour.mjs --sso-login AUTHORIZATION_URL LOGIN
+//                                        signs in at that provider as LOGIN, as a person would in
+//                                        a browser; prints its redirect to keel's callback
 //
 // Re-runnable against the same server: every address carries the run's timestamp, and the
 // destructive steps (refresh-token reuse, sign-out everywhere, account deletion) come last and
-// touch only this run's users. Plain Node >= 20, no dependencies.
+// touch only this run's users. Plain Node >= 20; the SSO part imports the devDependency
+// oidc-provider (panva's certified OpenID provider) for its local identity provider.
 import { spawnSync } from "node:child_process";
 import { createHash, createHmac, createPrivateKey, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -112,6 +121,152 @@ export function softPasskey(ceremony, base, optionsJson) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Organization SSO, locally: a real OpenID provider (oidc-provider, devInteractions' login form:
+// any login name signs in, a name with "@" is the email, verified) with one client whose redirect
+// URI is keel's callback, and a DNS-over-HTTPS responder (the JSON API of the public resolvers)
+// that serves the TXT records published to it with POST /records {name, values}. keel reads the
+// responder's URL from DOH_URL (`npm start` writes http://127.0.0.1:8853/dns-query into .dev.vars).
+
+export const IDP_PORT = Number(process.env.KEEL_TOUR_IDP_PORT ?? 8854);
+export const DOH_PORT = Number(process.env.KEEL_TOUR_DOH_PORT ?? 8853);
+export const SSO_CLIENT = { client_id: "keel-tour", client_secret: "keel-tour-secret-keel-tour-secret" };
+
+function listen(server, port) {
+  return new Promise((resolve, reject) => {
+    server.once("error", (err) =>
+      reject(err.code === "EADDRINUSE" ? new Error(`127.0.0.1:${port} is in use (another tour, or --sso-servers, still running?)`) : err),
+    );
+    server.listen(port, "127.0.0.1", () =>
+      resolve(async () => {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }),
+    );
+  });
+}
+
+async function startProvider(base) {
+  const { default: Provider } = await import("oidc-provider");
+  const issuer = `http://127.0.0.1:${IDP_PORT}`;
+  const provider = new Provider(issuer, {
+    clients: [{ ...SSO_CLIENT, redirect_uris: [`${base}/api/v1/auth/oidc/callback`], token_endpoint_auth_method: "client_secret_basic" }],
+    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+    findAccount: async (_ctx, id) => ({
+      accountId: id,
+      claims: async () => ({ sub: id, email: id.includes("@") ? id : `${id}@idp.example`, email_verified: true, name: id.split("@")[0] }),
+    }),
+    features: { devInteractions: { enabled: true } },
+    pkce: { required: () => true },
+    cookies: { keys: [randomBytes(16).toString("hex")] },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+    // A first-party client: no consent screen, the grant is made at login.
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope("openid email profile");
+      await grant.save();
+      return grant;
+    },
+  });
+  return listen(http.createServer(provider.callback()), IDP_PORT);
+}
+
+function startDoh() {
+  const records = new Map();
+  const quote = (v) => (v.match(/.{1,255}/gs) ?? [""]).map((p) => `"${p.replace(/(["\\])/g, "\\$1")}"`).join(" ");
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const send = (status, payload, type = "application/dns-json") => {
+      res.writeHead(status, { "content-type": type });
+      res.end(typeof payload === "string" ? payload : JSON.stringify(payload));
+    };
+    try {
+      if (req.method === "POST" && url.pathname === "/records") {
+        let text = "";
+        for await (const chunk of req) text += chunk;
+        const { name, values } = JSON.parse(text);
+        if (typeof name !== "string" || !Array.isArray(values)) return send(400, "expected {name, values}", "text/plain");
+        records.set(name.toLowerCase().replace(/\.$/, ""), values.map(String));
+        return send(204, "", "text/plain");
+      }
+      if (req.method !== "GET" || url.pathname !== "/dns-query") return send(404, "not found", "text/plain");
+      const name = (url.searchParams.get("name") ?? "").toLowerCase().replace(/\.$/, "");
+      if (!name || url.searchParams.get("type") !== "TXT") return send(400, { Status: 1, error: "expected name and type=TXT" });
+      const head = { TC: false, RD: true, RA: true, AD: false, CD: false, Question: [{ name: `${name}.`, type: 16 }] };
+      const values = records.get(name);
+      if (!values) return send(200, { Status: 3, ...head });
+      return send(200, { Status: 0, ...head, Answer: values.map((v) => ({ name: `${name}.`, type: 16, TTL: 300, data: quote(v) })) });
+    } catch (err) {
+      send(500, String(err), "text/plain");
+    }
+  });
+  return listen(server, DOH_PORT);
+}
+
+/** Starts the provider and the responder; resolves to a function that stops both. */
+export async function startSsoServers(base) {
+  const stopDoh = await startDoh();
+  let stopIdp;
+  try {
+    stopIdp = await startProvider(base.replace(/\/+$/, ""));
+  } catch (err) {
+    await stopDoh();
+    throw err;
+  }
+  return async () => {
+    await Promise.all([stopIdp(), stopDoh()]);
+  };
+}
+
+const cookieJar = (jar, res) => {
+  for (const line of res.headers.getSetCookie?.() ?? []) {
+    const [pair] = line.split(";");
+    const eq = pair.indexOf("=");
+    const name = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    if (value === "" || /;\s*max-age=0/i.test(line)) jar.delete(name);
+    else jar.set(name, value);
+  }
+  return jar;
+};
+const cookieHeader = (jar) => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+
+/**
+ * Signs in at the provider as a person would in a browser: follows its redirects, fills in its
+ * login form (any password) with `login`, and stops at its redirect to keel's callback, whose URL
+ * it returns. The provider's cookies stay in a jar of their own (the browser's, for that site).
+ */
+export async function ssoLogin(authorizationUrl, login) {
+  const provider = new URL(authorizationUrl).origin;
+  const jar = new Map();
+  let url = authorizationUrl;
+  let form;
+  for (let i = 0; i < 12; i++) {
+    const res = await fetch(url, {
+      method: form ? "POST" : "GET",
+      body: form,
+      redirect: "manual",
+      headers: { cookie: cookieHeader(jar), ...(form ? { "content-type": "application/x-www-form-urlencoded" } : {}) },
+    });
+    cookieJar(jar, res);
+    form = undefined;
+    if (res.status >= 300 && res.status < 400) {
+      const next = new URL(res.headers.get("location"), url);
+      if (next.origin !== provider) return next.href;
+      url = next.href;
+      continue;
+    }
+    const html = await res.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+    if (res.status !== 200 || !action) throw new Error(`unexpected provider answer ${res.status}: ${html.slice(0, 300)}`);
+    url = new URL(action.replace(/&amp;/g, "&"), url).href;
+    form = new URLSearchParams(html.includes('value="login"') ? { prompt: "login", login, password: "any" } : { prompt: "consent" });
+  }
+  throw new Error("too many provider redirects");
+}
+
+// ---------------------------------------------------------------------------------------------
 // The tour. Strings may name shell variables ($AT, $ORG, …): the runner substitutes the values
 // it captured, the README shows them as they are.
 //
@@ -128,6 +283,10 @@ export function softPasskey(ceremony, base, optionsJson) {
 //   { passkey: NAME, ceremony, options }         the software passkey's answer to the options in a variable
 //   { totp: NAME, secret, next }                 a TOTP code computed from a captured secret
 //   { node: [args…], shell }                     runs a Node script of this repository
+//   { servers: "start" | "stop" }                the SSO part's local OpenID provider and DoH responder
+//   { ssoLogin: NAME, url, login }               the provider's redirect to keel's callback after signing in there
+//   { param: NAME, from, name }                  a query parameter of a URL held in a variable
+//   call steps: a path starting with "$" is a whole URL; location: NAME captures the redirect target
 
 const PASSWORD = "violet harbor lantern 42";
 const BOB_PASSWORD = "copper meadow signal 58";
@@ -321,6 +480,53 @@ export const STEPS = [
   { call: ["POST", "/unsubscribe?token=$UNSUB"], expect: 200, note: "one click, no sign-in" },
 
   h(""),
+  h("Organization single sign-on (OpenID Connect) with a verified domain, against a local identity provider:"),
+  h("`--sso-servers` runs oidc-provider (issuer http://127.0.0.1:8854, client keel-tour, any login name and"),
+  h("password sign in) and a DNS-over-HTTPS responder on 127.0.0.1:8853, the DOH_URL `npm start` configures."),
+  { servers: "start" },
+  { set: "IDP", shell: "http://127.0.0.1:8854", value: () => `http://127.0.0.1:${IDP_PORT}` },
+  { set: "DOH", shell: "http://127.0.0.1:8853", value: () => `http://127.0.0.1:${DOH_PORT}` },
+  { set: "DOMAIN", shell: "acme-$RUN.test", value: (v) => `acme-${v.RUN}.test` },
+  { call: ["POST", "/orgs"], auth: auth("AT"), body: { name: "Acme SSO $RUN" }, expect: 201, capture: { SSO_ORG: "id" } },
+  {
+    call: ["PUT", "/orgs/$SSO_ORG/sso"],
+    auth: auth("AT"),
+    body: { issuer: "$IDP", client_id: SSO_CLIENT.client_id, client_secret: SSO_CLIENT.client_secret, enforce_sso: true },
+    expect: 200,
+    note: "the secret is sealed, never shown again",
+  },
+  h("Claim the domain: keel answers the TXT record to publish. Publish it (here: on the local responder; in"),
+  h("real life at your DNS host), then verify (keel looks it up over DNS-over-HTTPS)."),
+  { call: ["POST", "/orgs/$SSO_ORG/domains"], auth: auth("AT"), body: { domain: "$DOMAIN" }, expect: 201, capture: { TXT_NAME: "verification_record.name", TXT_VALUE: "verification_record.value" } },
+  { call: ["POST", "$DOH/records"], body: { name: "$TXT_NAME", values: ["$TXT_VALUE"] }, expect: 204 },
+  { call: ["POST", "/orgs/$SSO_ORG/domains/$DOMAIN/verify"], auth: auth("AT"), expect: 200, check: (b) => (b?.verified_at ? undefined : "expected verified_at") },
+  h("Jane signs in with the organization's provider. In a browser the console does this (Sign in with SSO);"),
+  h("here `--sso-login` plays the browser at the provider (its login form) and the cookie jar keeps keel's"),
+  h("browser-binding cookies. keel returns to return_to with a one-time login_code, never a token."),
+  { set: "JANE", shell: "jane@$DOMAIN", value: (v) => `jane@${v.DOMAIN}` },
+  { call: ["POST", "/auth/sso/start"], cookies: "save", body: { email: "$JANE", return_to: "$H/console/" }, expect: 200, capture: { AUTH_URL: "authorization_url" } },
+  { ssoLogin: "CALLBACK", url: "AUTH_URL", login: "$JANE" },
+  { call: ["GET", "$CALLBACK"], cookies: "send", expect: 302, location: "RET", note: "302 to return_to?login_code=…" },
+  { param: "LOGIN_CODE", from: "RET", name: "login_code" },
+  { call: ["POST", "/auth/oidc/exchange"], cookies: "send", body: { login_code: "$LOGIN_CODE" }, expect: 200, capture: { JANE_AT: "access_token" } },
+  { call: ["GET", "/me"], auth: auth("JANE_AT"), expect: 200, note: "a new passwordless account, verified by the provider", check: (b, v) => (b?.email === v.JANE ? undefined : `expected email ${v.JANE}`) },
+  { call: ["GET", "/orgs"], auth: auth("JANE_AT"), expect: 200, note: "joined just in time, with the default role", check: (b, v) => (JSON.stringify(b).includes(v.SSO_ORG) ? undefined : "expected the SSO organization") },
+  {
+    call: ["GET", "/orgs/$SSO_ORG/sso"],
+    auth: auth("AT"),
+    expect: 200,
+    note: "recent: the last SSO sign-ins and errors",
+    check: (b, v) => (b?.recent?.some((r) => r.email === v.JANE && r.outcome === "joined") ? undefined : `expected ${v.JANE} joined in recent`),
+  },
+  h("With enforce_sso, a password sign-in of an address at the domain is sent to SSO (after the password is proven)."),
+  { set: "CAROL", shell: "carol@$DOMAIN", value: (v) => `carol@${v.DOMAIN}` },
+  { call: ["POST", "/auth/register"], body: { email: "$CAROL", password: BOB_PASSWORD, full_name: "Carol Acme" }, expect: 201 },
+  { mail: "TOKEN", to: "$CAROL", link: "verify-email" },
+  { call: ["POST", "/auth/verify-email"], body: { token: "$TOKEN" }, expect: 200 },
+  { call: ["POST", "/auth/login"], body: { email: "$CAROL", password: BOB_PASSWORD }, expect: 403, note: "sso_required, with sso_url", check: (b) => (b?.code === "sso_required" ? undefined : "expected code sso_required") },
+  { servers: "stop" },
+
+  h(""),
   h("Last, the steps that end sessions and accounts (on this run's users only)."),
   h("A refresh token used twice: the second use revokes the whole session (401 token_reused)."),
   { call: ["POST", "/auth/login"], body: { email: "$BOB", password: BOB_PASSWORD }, expect: 200, capture: { BOB_RT: "refresh_token" } },
@@ -343,7 +549,7 @@ const shellWord = (s) => (hasVar(s) ? dq(s) : /^[A-Za-z0-9_./:=@%-]+$/.test(s) ?
 
 function urlOf(step) {
   const [, p] = step.call;
-  return p.startsWith("/dev/") ? `$H${p}` : `$B${p}`;
+  return p.startsWith("$") ? p : p.startsWith("/dev/") ? `$H${p}` : `$B${p}`;
 }
 
 function curlOf(step) {
@@ -361,8 +567,10 @@ function curlOf(step) {
     parts.push(`-H "$J" -d ${hasVar(json) ? dq(json) : sq(json)}`);
   }
   if (step.rawBody !== undefined) parts.push(`-H "$J" -d ${dq(step.rawBody)}`);
+  if (step.location) parts.push(`-o /dev/null -w '%{redirect_url}'`);
   let cmd = parts.join(" ");
   if (step.out) cmd += ` > ${step.out}`;
+  if (step.location) cmd = `${step.location}=$(${cmd})`;
   const caps = Object.entries(step.capture ?? {});
   if (caps.length === 1) cmd = caps[0][1] === "." ? `${caps[0][0]}=$(${cmd})` : `${caps[0][0]}=$(${cmd} | json ${caps[0][1]})`;
   else if (caps.length > 1) cmd = `R=$(${cmd}); ${caps.map(([n, p]) => `${n}=$(echo "$R" | json ${p})`).join("; ")}`;
@@ -382,6 +590,10 @@ function lineOf(step) {
     line = `${step.mail}=$(curl -s ${dq(`$H/dev/mailbox?to=${step.to}`)} | grep -o '${step.link}?token=[A-Za-z0-9._-]*' | head -1 | cut -d= -f2)`;
   else if ("totp" in step) line = `${step.totp}=$(node scripts/tour.mjs --totp "$${step.secret}"${step.next ? " --next" : ""})`;
   else if ("node" in step) line = `node ${step.node.map(shellWord).join(" ")}`;
+  else if (step.servers === "start") line = `node scripts/tour.mjs --sso-servers "$H" & SSO_PID=$!; sleep 2`;
+  else if (step.servers === "stop") line = "kill $SSO_PID";
+  else if ("ssoLogin" in step) line = `${step.ssoLogin}=$(node scripts/tour.mjs --sso-login "$${step.url}" ${shellWord(step.login)})`;
+  else if ("param" in step) line = `${step.param}=$(node -p 'new URL(process.argv[1]).searchParams.get(${JSON.stringify(step.name)})' "$${step.from}")`;
   const note = step.note ?? (step.call && step.expect >= 400 ? `${step.expect}` : undefined);
   return note ? `${line}   # ${note}` : line;
 }
@@ -425,8 +637,11 @@ class StepFailed extends Error {}
 
 export async function run(base, { log = console.log } = {}) {
   const vars = { H: base.replace(/\/+$/, "") };
-  let cookie = "";
+  // keel's cookies, as curl's jar (/tmp/keel-jar) keeps them: "save" starts it afresh, "send" adds to it.
+  let jar = new Map();
+  let stopServers;
   let n = 0;
+  try {
   for (const step of STEPS) {
     if ("comment" in step || "raw" in step) continue;
     n++;
@@ -446,6 +661,30 @@ export async function run(base, { log = console.log } = {}) {
       const res = spawnSync(process.execPath, step.node.map((a) => subst(a, vars)), { cwd: root, encoding: "utf8" });
       if (res.status !== 0) fail(`exit ${res.status}\n${res.stdout}\n${res.stderr}`);
       log(`ok ${n} node ${step.node[0]}`);
+      continue;
+    }
+    if ("servers" in step) {
+      if (step.servers === "start" && !stopServers) stopServers = await startSsoServers(vars.H);
+      if (step.servers === "stop" && stopServers) {
+        await stopServers();
+        stopServers = undefined;
+      }
+      log(`ok ${n} sso servers ${step.servers}`);
+      continue;
+    }
+    if ("ssoLogin" in step) {
+      try {
+        vars[step.ssoLogin] = await ssoLogin(vars[step.url], subst(step.login, vars));
+      } catch (err) {
+        fail(err.message);
+      }
+      log(`ok ${n} sso login at the provider`);
+      continue;
+    }
+    if ("param" in step) {
+      const v = new URL(vars[step.from]).searchParams.get(step.name);
+      if (!v) fail(`no ${step.name} in ${vars[step.from]}`);
+      vars[step.param] = v;
       continue;
     }
     if ("passkey" in step) {
@@ -472,11 +711,12 @@ export async function run(base, { log = console.log } = {}) {
       continue;
     }
     const [method, p] = step.call;
-    const url = subst(p.startsWith("/dev/") ? `$H${p}` : `$H/api/v1${p}`, vars);
+    const url = subst(p.startsWith("$") ? p : p.startsWith("/dev/") ? `$H${p}` : `$H/api/v1${p}`, vars);
     const headers = { accept: "application/json", ...(step.headers ?? {}) };
     if (step.auth && typeof step.auth === "object") headers["x-api-key"] = vars[step.auth.key];
     else if (step.auth) headers.authorization = `Bearer ${vars[step.auth]}`;
-    if (step.cookies === "send" && cookie) headers.cookie = cookie;
+    if (step.cookies === "save") jar = new Map();
+    if (step.cookies === "send" && jar.size) headers.cookie = cookieHeader(jar);
     let body;
     if (step.body !== undefined) {
       headers["content-type"] = "application/json";
@@ -486,12 +726,9 @@ export async function run(base, { log = console.log } = {}) {
       headers["content-type"] = "application/json";
       body = subst(step.rawBody, vars);
     }
-    const res = await fetch(url, { method, headers, body });
+    const res = await fetch(url, { method, headers, body, redirect: step.location ? "manual" : "follow" });
     const text = await res.text();
-    if (step.cookies) {
-      const set = res.headers.getSetCookie?.() ?? [];
-      if (set.length) cookie = set.map((c) => c.split(";")[0]).join("; ");
-    }
+    if (step.cookies) cookieJar(jar, res);
     if (res.status !== step.expect) fail(`${method} ${p} answered ${res.status}, expected ${step.expect}\n  ${text.slice(0, 2000)}`);
     let json;
     try {
@@ -499,14 +736,22 @@ export async function run(base, { log = console.log } = {}) {
     } catch {
       json = undefined;
     }
-    const problem = step.check?.(json);
+    const problem = step.check?.(json, vars);
     if (problem) fail(`${problem}\n  ${text.slice(0, 2000)}`);
     for (const [name, jp] of Object.entries(step.capture ?? {})) {
       const v = jp === "." ? text : pick(json, jp);
       if (v === undefined || v === null || v === "") fail(`no ${jp} in the answer\n  ${text.slice(0, 2000)}`);
       vars[name] = String(v);
     }
+    if (step.location) {
+      const to = res.headers.get("location");
+      if (!to) fail(`no location in the answer`);
+      vars[step.location] = new URL(to, url).href;
+    }
     log(`ok ${n} ${method} ${p} → ${res.status}`);
+  }
+  } finally {
+    await stopServers?.();
   }
   return vars;
 }
@@ -528,6 +773,22 @@ if (isMain) {
       process.exit(2);
     }
     console.log(softPasskey(args[1], args[2], args[3]));
+  } else if (args[0] === "--sso-servers") {
+    if (!args[1]) {
+      console.error("usage: node scripts/tour.mjs --sso-servers BASE_URL");
+      process.exit(2);
+    }
+    const stop = await startSsoServers(args[1]);
+    console.error(`sso: OpenID provider http://127.0.0.1:${IDP_PORT} (client ${SSO_CLIENT.client_id}), DNS-over-HTTPS http://127.0.0.1:${DOH_PORT}/dns-query`);
+    const quit = () => stop().then(() => process.exit(0));
+    process.once("SIGTERM", quit);
+    process.once("SIGINT", quit);
+  } else if (args[0] === "--sso-login") {
+    if (!args[1] || !args[2]) {
+      console.error("usage: node scripts/tour.mjs --sso-login AUTHORIZATION_URL LOGIN");
+      process.exit(2);
+    }
+    console.log(await ssoLogin(args[1], args[2]));
   } else if (args[0] === "--totp") {
     if (!args[1]) {
       console.error("usage: node scripts/tour.mjs --totp BASE32SECRET [--next]");

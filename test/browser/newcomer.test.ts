@@ -19,7 +19,8 @@ describe("a newcomer's first hour", () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    keel = await startKeel();
+    // As `npm start` writes it into .dev.vars: the tour's SSO part serves DNS-over-HTTPS there.
+    keel = await startKeel({ vars: { DOH_URL: `http://127.0.0.1:${process.env.KEEL_TOUR_DOH_PORT ?? 8853}/dns-query` } });
   }, 240_000);
 
   afterAll(async () => {
