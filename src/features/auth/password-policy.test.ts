@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import RANKED from "@zxcvbn-ts/language-common/src/passwords.json";
 import { COMMON_PASSWORD_COUNT } from "./common-passwords";
 import type { PasswordPolicy, PasswordProblem } from "./password-policy";
-import { checkPassword, isCommonPassword } from "./password-policy";
+import { checkPassword, isCommonPassword, loadCommonPasswords } from "./password-policy";
+
+beforeAll(() => loadCommonPasswords());
 
 const NIST: PasswordPolicy = { minLength: 15, maxLength: 64, requireClasses: false };
 const LEGACY: PasswordPolicy = { minLength: 8, maxLength: 64, requireClasses: true };

@@ -3,7 +3,6 @@
  * composition, a blocklist of common passwords, and context-specific words.
  * Composition classes exist only for parity with the seed systems' rules.
  */
-import { COMMON_PASSWORD_COUNT, COMMON_PASSWORD_HASHES, COMMON_PASSWORD_RICE_K } from "./common-passwords";
 
 /** Tunable limits; lengths are counted in Unicode code points after NFKC. */
 export interface PasswordPolicy {
@@ -50,10 +49,15 @@ function fnv1a32(text: string): number {
   return h >>> 0;
 }
 
-// Decoded lazily (~25 KB of Rice-coded gaps → a sorted Uint32Array): only password checks pay it.
-// The encoding and its false-positive rate (≈ 2.3e-6) are described in scripts/gen-common-passwords.mjs.
-function commonPasswordHashes(): Uint32Array {
-  if (commonHashes) return commonHashes;
+/**
+ * Loads and decodes the common-password hashes (~34 KB of Rice-coded gaps, its own chunk, so it is
+ * no part of the cold start: docs/performance.md) into a sorted Uint32Array, once per isolate.
+ * checkPassword needs it: callers await this first (passwords.service's assertPasswordAcceptable).
+ * The encoding and its false-positive rate (≈ 2.3e-6) are described in scripts/gen-common-passwords.mjs.
+ */
+export async function loadCommonPasswords(): Promise<void> {
+  if (commonHashes) return;
+  const { COMMON_PASSWORD_COUNT, COMMON_PASSWORD_HASHES, COMMON_PASSWORD_RICE_K } = await import("./common-passwords");
   const bytes = Uint8Array.from(atob(COMMON_PASSWORD_HASHES), (c) => c.charCodeAt(0));
   const out = new Uint32Array(COMMON_PASSWORD_COUNT);
   let bit = 0;
@@ -68,12 +72,13 @@ function commonPasswordHashes(): Uint32Array {
     out[i] = value;
   }
   commonHashes = out;
-  return out;
 }
 
 /** `lower` is already NFKC and lowercase. */
 function isListed(lower: string): boolean {
-  const hashes = commonPasswordHashes();
+  const hashes = commonHashes;
+  // Fail closed: a caller that forgot loadCommonPasswords() gets an error, never an unchecked password.
+  if (!hashes) throw new Error("loadCommonPasswords() must be awaited before checking a password");
   const h = fnv1a32(lower);
   let lo = 0;
   let hi = hashes.length - 1;
@@ -94,7 +99,7 @@ function codePointLength(s: string): number {
   return n;
 }
 
-/** True when the password (case-insensitively, after NFKC) is among the 10,000 most common. */
+/** True when the password (case-insensitively, after NFKC) is among the 10,000 most common (after loadCommonPasswords()). */
 export function isCommonPassword(password: string): boolean {
   return isListed(password.normalize("NFKC").toLowerCase());
 }
