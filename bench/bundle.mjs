@@ -72,6 +72,8 @@ export async function measureBundle() {
       lazy: modules.filter((m) => !m.startup),
       modules,
       dominant: attribute(start.map((m) => outputs[m.name])),
+      /** Every source file in the startup modules (node_modules paths from the package on). */
+      startupInputs: [...new Set(start.flatMap((m) => Object.keys(outputs[m.name].inputs)))].map((f) => f.replace(/^.*node_modules\//, "").replace(/^(\.\.\/)+/, "")),
     };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
