@@ -22,10 +22,10 @@ interface Measurement {
  * a change that grows the cold start past it must say so here, with the new table. The goal of
  * issue 20 is 150 KiB.
  */
-const STARTUP_GZIP_BUDGET = 270 * 1024;
+const STARTUP_GZIP_BUDGET = 253 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
-const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];
+const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];
 
 describe("worker bundle (esbuild build, ~2 s; deterministic byte sizes)", () => {
   let measured: Promise<Measurement> | undefined;
@@ -37,10 +37,10 @@ describe("worker bundle (esbuild build, ~2 s; deterministic byte sizes)", () => 
     expect(startup.gzip, `startup is ${(startup.gzip / 1024).toFixed(1)} KiB gzip; it holds mostly: ${top}`).toBeLessThanOrEqual(STARTUP_GZIP_BUDGET);
   });
 
-  it("passkeys, the common-password list and the admin import load on first use only", async () => {
+  it("passkeys, OpenID (oauth4webapi), bcrypt, the common-password list and the admin import load on first use only", async () => {
     const { startupInputs, lazy } = await measure();
     expect(startupInputs.some((f) => f.startsWith("src/app.ts"))).toBe(true);
     expect(LAZY.filter((k) => startupInputs.some((f) => f.startsWith(k)))).toEqual([]);
-    expect(lazy.length).toBeGreaterThanOrEqual(3);
+    expect(lazy.length).toBeGreaterThanOrEqual(5);
   });
 });

@@ -3,6 +3,7 @@
  * composition, a blocklist of common passwords, and context-specific words.
  * Composition classes exist only for parity with the seed systems' rules.
  */
+import { fromBase64, utf8Bytes } from "../../platform/encoding";
 
 /** Tunable limits; lengths are counted in Unicode code points after NFKC. */
 export interface PasswordPolicy {
@@ -42,7 +43,7 @@ let commonHashes: Uint32Array | undefined;
 /** 32-bit FNV-1a of the UTF-8 bytes; must match scripts/gen-common-passwords.mjs (a test checks every entry). */
 function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(text)) {
+  for (const byte of utf8Bytes(text)) {
     h ^= byte;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
@@ -58,7 +59,7 @@ function fnv1a32(text: string): number {
 export async function loadCommonPasswords(): Promise<void> {
   if (commonHashes) return;
   const { COMMON_PASSWORD_COUNT, COMMON_PASSWORD_HASHES, COMMON_PASSWORD_RICE_K } = await import("./common-passwords");
-  const bytes = Uint8Array.from(atob(COMMON_PASSWORD_HASHES), (c) => c.charCodeAt(0));
+  const bytes = fromBase64(COMMON_PASSWORD_HASHES);
   const out = new Uint32Array(COMMON_PASSWORD_COUNT);
   let bit = 0;
   const next = () => (bytes[bit >> 3]! >> (7 - (bit++ & 7))) & 1;
