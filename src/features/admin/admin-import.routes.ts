@@ -3,7 +3,6 @@ import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
 import { securedRoute } from "../../identity/secured-route";
 import { ImportInput, ImportResult, ImportUserRow } from "./admin-import.schemas";
-import { importUsers } from "./admin-import.service";
 
 const importRoute = securedRoute(
   { session: true, permission: "admin:users" },
@@ -21,5 +20,9 @@ const importRoute = securedRoute(
 
 export function registerAdminImport(app: App): void {
   app.openAPIRegistry.register("ImportUserRow", ImportUserRow);
-  app.openapi(importRoute, async (c) => c.json(await importUsers(c.var.ctx, c.var.actor, c.req.valid("json")), 200));
+  app.openapi(importRoute, async (c) => {
+    // Loaded on first use, as its own chunk (docs/performance.md): imports are rare.
+    const { importUsers } = await import("./admin-import.service");
+    return c.json(await importUsers(c.var.ctx, c.var.actor, c.req.valid("json")), 200);
+  });
 }

@@ -156,7 +156,7 @@ export async function inviteStatements(ctx: RequestContext, user: { id: string; 
  */
 export async function createUserAsAdmin(ctx: RequestContext, actor: UserActor, input: CreateUserInput): Promise<string> {
   const { db, now, env } = ctx;
-  if (input.password !== undefined) assertPasswordAcceptable(ctx.config, input.password, { email: input.email, fullName: input.full_name });
+  if (input.password !== undefined) await assertPasswordAcceptable(ctx.config, input.password, { email: input.email, fullName: input.full_name });
   if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
   const id = newId("usr", now.getTime());
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : NO_PASSWORD;

@@ -1,12 +1,4 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type RegistrationResponseJSON,
-} from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON, AuthenticatorTransport, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Owner } from "../../identity/owner";
 import type { RequestContext } from "../../platform/context";
 import { hmacHex, randomToken } from "../../platform/crypto";
@@ -35,6 +27,10 @@ import {
   recordPasskeyUse,
   type PasskeyRow,
 } from "./passkeys.repo";
+
+// Loaded on the first passkey ceremony, as its own chunk: @simplewebauthn/server with its ASN.1 and
+// X.509 dependencies was a third of the worker, paid by every cold start (docs/performance.md).
+const webauthn = () => import("@simplewebauthn/server");
 
 // Passkeys (WebAuthn Level 3) with @simplewebauthn/server. Every ceremony is options → verify:
 // the options carry a random challenge, kept server-side under the SHA-256 of a `challenge_id`
@@ -74,7 +70,7 @@ export async function passkeyRegistrationOptions(ctx: RequestContext, owner: Own
   const { db, now, config } = ctx;
   const [user, existing] = await Promise.all([findUserById(db, owner, now), passkeysRepo(db, owner).credentials()]);
   if (!user) throw new AppError("unauthenticated", "Session has ended");
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthn()).generateRegistrationOptions({
     rpName: config.MFA_ISSUER,
     rpID: config.WEBAUTHN_RP_ID,
     userName: user.email,
@@ -101,13 +97,13 @@ export async function registerPasskey(ctx: RequestContext, owner: Owner, input: 
   if (!pending) throw invalidRegistration("The challenge is unknown, used or expired; ask for new options");
   const [user, verification] = await Promise.all([
     findUserById(db, owner, now),
-    verifyRegistrationResponse({
+    webauthn().then((w) => w.verifyRegistrationResponse({
       response: input.response as RegistrationResponseJSON,
       expectedChallenge: pending.challenge,
       expectedOrigin: config.WEBAUTHN_ORIGINS,
       expectedRPID: config.WEBAUTHN_RP_ID,
       requireUserVerification: false,
-    }).catch((err: unknown) => {
+    })).catch((err: unknown) => {
       ctx.log.info("passkey registration refused", { reason: err instanceof Error ? err.message : String(err) });
       return null;
     }),
@@ -170,7 +166,7 @@ export async function passkeyAuthenticationOptions(ctx: RequestContext, input: {
     const found = await credentialsOfEmail(db, input.email);
     allow = found.length > 0 ? found : [decoyCredential(ctx, input.email)];
   }
-  const options = await generateAuthenticationOptions({
+  const options = await (await webauthn()).generateAuthenticationOptions({
     rpID: config.WEBAUTHN_RP_ID,
     // Transports are hints: for an email's options they would tell real passkeys from the
     // stand-in, so they are left out there (the browser then tries every transport).
@@ -211,7 +207,7 @@ export async function verifyPasskeyAssertion(ctx: RequestContext, input: { chall
   const boundTo = opts.userId ?? pending.userId;
   if ((opts.userId !== undefined && pending.userId !== opts.userId) || (boundTo !== null && passkey.userId !== boundTo)) throw invalidAssertion();
   const userId = passkey.userId;
-  const result = await verifyAuthenticationResponse({
+  const result = await (await webauthn()).verifyAuthenticationResponse({
     response,
     expectedChallenge: pending.challenge,
     expectedOrigin: config.WEBAUTHN_ORIGINS,

@@ -6,7 +6,6 @@
  */
 import { Buffer } from "node:buffer";
 import { pbkdf2, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
-import bcrypt from "bcryptjs";
 import { fromBase64, toBase64NoPad } from "../../platform/encoding";
 
 /** scrypt cost parameters: N (CPU/memory cost, power of two), r (block size), p (parallelism). */
@@ -75,7 +74,7 @@ export async function verifyPassword(
   current: ScryptParams = DEFAULT_SCRYPT,
 ): Promise<VerifyResult> {
   if (stored.startsWith("$scrypt$")) return verifyPhcScrypt(password, stored, current);
-  if (/^\$2[aby]\$/.test(stored)) return legacy(verifyBcrypt(password, stored));
+  if (/^\$2[aby]\$/.test(stored)) return legacy(await verifyBcrypt(password, stored));
   if (stored.startsWith("pbkdf2:") || stored.startsWith("scrypt:")) {
     return legacy(await verifyWerkzeug(password, stored));
   }
@@ -142,7 +141,7 @@ function legacy(ok: boolean): VerifyResult {
 
 const BCRYPT = /^\$2([aby])\$(\d\d)\$[./A-Za-z0-9]{53}$/;
 
-function verifyBcrypt(password: string, stored: string): boolean {
+async function verifyBcrypt(password: string, stored: string): Promise<boolean> {
   const m = BCRYPT.exec(stored);
   if (!m) return false;
   const cost = Number(m[2]);
@@ -150,6 +149,8 @@ function verifyBcrypt(password: string, stored: string): boolean {
   // $2y$ (PHP) is the same algorithm as $2b$; normalise for bcryptjs.
   const hash = m[1] === "y" ? `$2b$${stored.slice(4)}` : stored;
   // Seed systems hashed the raw input, so no NFKC here. compareSync is constant-time.
+  // bcryptjs is loaded by the first imported bcrypt hash, as its own chunk (docs/performance.md).
+  const { default: bcrypt } = await import("bcryptjs");
   return bcrypt.compareSync(password, hash);
 }
 

@@ -3,7 +3,7 @@
  * composition, a blocklist of common passwords, and context-specific words.
  * Composition classes exist only for parity with the seed systems' rules.
  */
-import { COMMON_PASSWORDS_TEXT } from "./common-passwords";
+import { fromBase64, utf8Bytes } from "../../platform/encoding";
 
 /** Tunable limits; lengths are counted in Unicode code points after NFKC. */
 export interface PasswordPolicy {
@@ -38,12 +38,59 @@ export interface PasswordContext {
 const MIN_EMAIL_LOCAL_LENGTH = 3;
 const MIN_NAME_WORD_LENGTH = 4;
 
-let commonSet: Set<string> | undefined;
+let commonHashes: Uint32Array | undefined;
 
-// Built lazily: splitting 10k entries costs a few ms we only want to pay when a password is checked.
-function commonPasswords(): Set<string> {
-  commonSet ??= new Set(COMMON_PASSWORDS_TEXT.split("\n"));
-  return commonSet;
+/** 32-bit FNV-1a of the UTF-8 bytes; must match scripts/gen-common-passwords.mjs (a test checks every entry). */
+function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of utf8Bytes(text)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * Loads and decodes the common-password hashes (~34 KB of Rice-coded gaps, its own chunk, so it is
+ * no part of the cold start: docs/performance.md) into a sorted Uint32Array, once per isolate.
+ * checkPassword needs it: callers await this first (passwords.service's assertPasswordAcceptable).
+ * The encoding and its false-positive rate (≈ 2.3e-6) are described in scripts/gen-common-passwords.mjs.
+ */
+export async function loadCommonPasswords(): Promise<void> {
+  if (commonHashes) return;
+  const { COMMON_PASSWORD_COUNT, COMMON_PASSWORD_HASHES, COMMON_PASSWORD_RICE_K } = await import("./common-passwords");
+  const bytes = fromBase64(COMMON_PASSWORD_HASHES);
+  const out = new Uint32Array(COMMON_PASSWORD_COUNT);
+  let bit = 0;
+  const next = () => (bytes[bit >> 3]! >> (7 - (bit++ & 7))) & 1;
+  let value = 0;
+  for (let i = 0; i < out.length; i++) {
+    let quotient = 0;
+    while (next() === 1) quotient++;
+    let remainder = 0;
+    for (let b = 0; b < COMMON_PASSWORD_RICE_K; b++) remainder = remainder * 2 + next();
+    value += quotient * 2 ** COMMON_PASSWORD_RICE_K + remainder;
+    out[i] = value;
+  }
+  commonHashes = out;
+}
+
+/** `lower` is already NFKC and lowercase. */
+function isListed(lower: string): boolean {
+  const hashes = commonHashes;
+  // Fail closed: a caller that forgot loadCommonPasswords() gets an error, never an unchecked password.
+  if (!hashes) throw new Error("loadCommonPasswords() must be awaited before checking a password");
+  const h = fnv1a32(lower);
+  let lo = 0;
+  let hi = hashes.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = hashes[mid]!;
+    if (v === h) return true;
+    if (v < h) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 function codePointLength(s: string): number {
@@ -53,9 +100,9 @@ function codePointLength(s: string): number {
   return n;
 }
 
-/** True when the password (case-insensitively, after NFKC) is among the 10,000 most common. */
+/** True when the password (case-insensitively, after NFKC) is among the 10,000 most common (after loadCommonPasswords()). */
 export function isCommonPassword(password: string): boolean {
-  return commonPasswords().has(password.normalize("NFKC").toLowerCase());
+  return isListed(password.normalize("NFKC").toLowerCase());
 }
 
 /** Returns every rule the password breaks (empty array = acceptable). */
@@ -82,7 +129,7 @@ export function checkPassword(
       message: `Password must be at most ${policy.maxLength} characters`,
     });
   }
-  if (commonPasswords().has(lower)) {
+  if (isListed(lower)) {
     problems.push({
       rule: "common",
       message: "Password is too common; choose something less predictable",

@@ -20,12 +20,13 @@ import { loginGuardKey, signInProven } from "./login.service";
 import { hasPassword } from "../../identity/sign-in-methods";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken, revokeOneTimeTokens } from "./one-time-tokens.repo";
 import { hashPassword, verifyPassword } from "./password-hash";
-import { checkPassword } from "./password-policy";
+import { checkPassword, loadCommonPasswords } from "./password-policy";
 import { MINUTE } from "../../platform/time";
 import { endSessions } from "../sessions/sessions.service";
 
 /** Throws 422 `weak_password` listing every rule the password breaks. */
-export function assertPasswordAcceptable(config: Config, password: string, context: { email: string; fullName: string }): void {
+export async function assertPasswordAcceptable(config: Config, password: string, context: { email: string; fullName: string }): Promise<void> {
+  await loadCommonPasswords();
   const problems = checkPassword(password, context, {
     minLength: config.PASSWORD_MIN_LENGTH,
     maxLength: config.PASSWORD_MAX_LENGTH,
@@ -57,7 +58,7 @@ async function assertNotReused(ctx: RequestContext, userId: Owner, password: str
 
 /** Policy, history, then the hash of an acceptable new password. */
 async function newPasswordHash(ctx: RequestContext, owner: Owner, user: UserWithRoles, newPassword: string): Promise<string> {
-  assertPasswordAcceptable(ctx.config, newPassword, { email: user.email, fullName: user.fullName });
+  await assertPasswordAcceptable(ctx.config, newPassword, { email: user.email, fullName: user.fullName });
   await assertNotReused(ctx, owner, newPassword);
   return hashPassword(newPassword);
 }

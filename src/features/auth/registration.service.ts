@@ -55,7 +55,7 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
   await rateLimitIp(ctx, "register", config.RATE_REGISTER_PER_IP);
   // Without a password the account is passwordless (NO_PASSWORD): it signs in by emailed code,
   // its verification link, or a passkey it adds.
-  if (input.password !== undefined) assertPasswordAcceptable(config, input.password, { email: input.email, fullName: input.full_name });
+  if (input.password !== undefined) await assertPasswordAcceptable(config, input.password, { email: input.email, fullName: input.full_name });
   if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
 
   const id = newId("usr", now.getTime());

@@ -1,4 +1,4 @@
-import * as oauth from "oauth4webapi";
+import type * as OAuth from "oauth4webapi";
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { OidcSource } from "../../db/tables";
 import type { Config, OidcProviderConfig } from "../../platform/config";
@@ -61,6 +61,12 @@ function insecureAllowed(config: Pick<Config, "isDevelopment">, issuer: string):
   return url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost");
 }
 
+/**
+ * oauth4webapi, loaded by the first OpenID sign-in as its own chunk (docs/performance.md). Every
+ * exported flow starts with discover(), which loads it, so the helpers below may use it.
+ */
+let oauth: typeof OAuth;
+
 const httpOptions = (config: Pick<Config, "isDevelopment">, issuer: string) => ({
   [oauth.allowInsecureRequests]: insecureAllowed(config, issuer),
   signal: AbortSignal.timeout(10_000),
@@ -70,12 +76,13 @@ const httpOptions = (config: Pick<Config, "isDevelopment">, issuer: string) => (
  * Discovery documents, per isolate for an hour: a provider's metadata changes rarely, and a key
  * rotation is picked up by jose's JWKS set (refetched on an unknown `kid`), not by rediscovery.
  */
-const discoveryCache = new IsolateCache<string, oauth.AuthorizationServer>(100);
+const discoveryCache = new IsolateCache<string, OAuth.AuthorizationServer>(100);
 const DISCOVERY_TTL = HOUR;
 /** jose's remote JWKS sets (each caches the keys and refetches on an unknown kid, at most every 30 s). */
 const jwksCache = new IsolateCache<string, JWTVerifyGetKey>(100);
 
-async function discover(config: Config, issuer: string, now: number): Promise<oauth.AuthorizationServer> {
+async function discover(config: Config, issuer: string, now: number): Promise<OAuth.AuthorizationServer> {
+  oauth ??= await import("oauth4webapi");
   const hit = discoveryCache.get(issuer, now);
   if (hit) return hit;
   const url = new URL(issuer);
@@ -85,7 +92,7 @@ async function discover(config: Config, issuer: string, now: number): Promise<oa
   return as;
 }
 
-function jwksOf(as: oauth.AuthorizationServer, now: number): JWTVerifyGetKey {
+function jwksOf(as: OAuth.AuthorizationServer, now: number): JWTVerifyGetKey {
   if (!as.jwks_uri) throw new Error("the provider publishes no jwks_uri");
   const hit = jwksCache.get(as.issuer, now);
   if (hit) return hit;
@@ -95,11 +102,11 @@ function jwksOf(as: oauth.AuthorizationServer, now: number): JWTVerifyGetKey {
 }
 
 /** The oauth4webapi client, its clock set to keel's (tests move it), so exp/iat are judged at `ctx.now`. */
-function clientOf(p: ResolvedProvider, now: Date): oauth.Client {
+function clientOf(p: ResolvedProvider, now: Date): OAuth.Client {
   return { client_id: p.client_id, [oauth.clockSkew]: Math.round((now.getTime() - Date.now()) / 1000) };
 }
 
-function clientAuth(as: oauth.AuthorizationServer, p: ResolvedProvider): oauth.ClientAuth {
+function clientAuth(as: OAuth.AuthorizationServer, p: ResolvedProvider): OAuth.ClientAuth {
   const methods = as.token_endpoint_auth_methods_supported ?? ["client_secret_basic"];
   return methods.includes("client_secret_basic") || !methods.includes("client_secret_post") ? oauth.ClientSecretBasic(p.client_secret) : oauth.ClientSecretPost(p.client_secret);
 }
