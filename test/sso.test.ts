@@ -6,10 +6,12 @@ import { apiKeyFor, auditRows, signedInWithRole } from "./helpers/admin";
 import { addMember, grantRole, orgWithMembers } from "./helpers/fixtures";
 import {
   call,
+  callAt,
   callWithConfig,
   codeAt,
   expectProblem,
   json,
+  movableClock,
   randomIp,
   signedInUser,
   STRONG_PASSWORD,
@@ -82,6 +84,16 @@ async function accountAt(email: string) {
 const passwordLogin = (email: string, password = STRONG_PASSWORD) => call("auth/login", { body: { email, password }, ip: randomIp() });
 
 describe("GET / PUT / DELETE /orgs/{id}/sso", () => {
+  it("changing or removing the provider needs a recent authentication (it decides who signs in as the members)", async () => {
+    const { owner, orgId } = await ownerWithOrg();
+    const later = movableClock();
+    later.advance(11 * 60_000); // past REAUTH_MINUTES (10), within the access token's 15 minutes
+    await expectProblem(await callAt(later, `orgs/${orgId}/sso`, { method: "PUT", body: config(), token: owner.token }), 401, "reauthentication_required");
+    expect((await call(`orgs/${orgId}/sso`, { method: "PUT", body: config(), token: owner.token })).status).toBe(200);
+    await expectProblem(await callAt(later, `orgs/${orgId}/sso`, { method: "DELETE", token: owner.token }), 401, "reauthentication_required");
+    expect((await call(`orgs/${orgId}/sso`, { method: "DELETE", token: owner.token })).status).toBe(204);
+  });
+
   it("an owner configures SSO: the client secret is sealed in D1 and never returned; audited", async () => {
     const { owner, orgId } = await ownerWithOrg();
     await expectProblem(await call(`orgs/${orgId}/sso`, { token: owner.token }), 404, "not_found");

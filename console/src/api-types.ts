@@ -9357,7 +9357,7 @@ export interface paths {
         };
         /**
          * Create or replace the organization's OpenID provider (admin+); the client secret is sealed at rest and never returned
-         * @description The issuer must be https (http://127.0.0.1 or localhost in development only). `client_secret` is required the first time; without it an update keeps the stored one. `enforce_sso: true` makes password, email-code and social sign-in of an address at a verified domain answer 403 `sso_required`. Audited.
+         * @description The issuer must be https (http://127.0.0.1 or localhost in development only). `client_secret` is required the first time; without it an update keeps the stored one. `enforce_sso: true` makes password, email-code and social sign-in of an address at a verified domain answer 403 `sso_required`. Audited. The provider decides who signs in as the organization's members, so changing it needs a recent authentication: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
          */
         put: {
             parameters: {
@@ -9467,7 +9467,10 @@ export interface paths {
             };
         };
         post?: never;
-        /** Remove the organization's SSO (admin+); its domains stay claimed. Audited */
+        /**
+         * Remove the organization's SSO (admin+); its domains stay claimed. Audited
+         * @description Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
+         */
         delete: {
             parameters: {
                 query?: never;

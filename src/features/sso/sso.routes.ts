@@ -1,3 +1,4 @@
+import { requireRecentAuth, STEP_UP_NOTE } from "../../identity/recent-auth";
 import type { App } from "../../platform/context";
 import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
@@ -25,7 +26,7 @@ const putRoute = securedRoute({ session: true, orgAction: "sso.manage" }, {
   tags,
   summary: "Create or replace the organization's OpenID provider (admin+); the client secret is sealed at rest and never returned",
   description:
-    "The issuer must be https (http://127.0.0.1 or localhost in development only). `client_secret` is required the first time; without it an update keeps the stored one. `enforce_sso: true` makes password, email-code and social sign-in of an address at a verified domain answer 403 `sso_required`. Audited.",
+    "The issuer must be https (http://127.0.0.1 or localhost in development only). `client_secret` is required the first time; without it an update keeps the stored one. `enforce_sso: true` makes password, email-code and social sign-in of an address at a verified domain answer 403 `sso_required`. Audited. The provider decides who signs in as the organization's members, so changing it needs a recent authentication: " + STEP_UP_NOTE,
   request: { params: IdParam, ...jsonBody(SsoConfigInput) },
   responses: { 200: jsonResponse(SsoConfigSchema, "Saved"), ...problemResponses(400, 413, 422) },
 });
@@ -35,6 +36,7 @@ const deleteRoute = securedRoute({ session: true, orgAction: "sso.manage" }, {
   path: `${API}/orgs/{id}/sso`,
   tags,
   summary: "Remove the organization's SSO (admin+); its domains stay claimed. Audited",
+  description: STEP_UP_NOTE,
   request: { params: IdParam },
   responses: { 204: NoContent },
 });
@@ -82,8 +84,12 @@ const verifyRoute = securedRoute({ session: true, orgAction: "sso.manage" }, {
 /** Organization SSO and verified domains (issue 17, point 4); the sign-in itself is in the OpenID routes. */
 export function registerSso(app: App): void {
   app.openapi(getRoute, async (c) => c.json(await getSso(c.var.ctx, c.var.membership), 200));
-  app.openapi(putRoute, async (c) => c.json(await putSso(c.var.ctx, c.var.membership, c.req.valid("json")), 200));
+  app.openapi(putRoute, async (c) => {
+    requireRecentAuth(c.var.ctx, c.var.actor);
+    return c.json(await putSso(c.var.ctx, c.var.membership, c.req.valid("json")), 200);
+  });
   app.openapi(deleteRoute, async (c) => {
+    requireRecentAuth(c.var.ctx, c.var.actor);
     await deleteSso(c.var.ctx, c.var.membership);
     return c.body(null, 204);
   });
