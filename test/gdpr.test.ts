@@ -5,6 +5,8 @@ import worker from "../src/index";
 import { EXPORTERS, NOT_EXPORTED } from "../src/features/gdpr/exporters.repo";
 import { auditRowsToAnonymise, eraseAccountStatements } from "../src/features/gdpr/gdpr.repo";
 import { createDb } from "../src/platform/db";
+import { serviceContext } from "../src/platform/context";
+import { recordSsoSignIn } from "../src/features/sso/sso.service";
 import { systemOwner } from "../src/identity/owner";
 import { insertAuditRow, insertFavorite, insertInvitation, insertTender, orgWithMembers, setMemberRole, type OrgRole } from "./helpers/fixtures";
 import { call, eventually, expectProblem, json, login, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
@@ -213,6 +215,8 @@ describe("purge (cron)", () => {
     await insertInvitation(sharedOrg, newEmail, partner.user.id);
     // A row about someone else that quotes the address (e.g. the partner invited it).
     await insertAuditRow(partner.user.id, { action: "org.invitation_created", actor_id: partner.user.id, details: { email: newEmail, org_id: sharedOrg }, ip_address: "198.51.100.7" });
+    // The organization's list of recent SSO sign-ins names the address.
+    await recordSsoSignIn(serviceContext(env), sharedOrg, { email: newEmail, outcome: "signed_in" });
 
     expect((await call("me", { method: "DELETE", token, body: { password: user.password } })).status).toBe(202);
     const { results: before } = await d1().prepare("SELECT id, action FROM audit_log WHERE user_id = ? ORDER BY id").bind(user.id).all<{ id: string; action: string }>();

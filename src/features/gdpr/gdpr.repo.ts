@@ -1,6 +1,7 @@
 import type { Owner } from "../../identity/owner";
 import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { apiKeys, auditLog, emailOutbox, invitations, organizationMembers, organizations, users } from "../../db/tables";
+import { forgetSsoSignInsOf } from "../sso/sso.repo";
 import type { Db } from "../../platform/db";
 
 /**
@@ -134,6 +135,7 @@ export function eraseAccountStatements(db: Db, account: DueAccount, cutoff: Date
       .where(and(sql`${auditLog.createdAt} >= ${since}`, sql`instr(${auditLog.details}, ${account.email}) > 0`, due)),
     db.delete(invitations).where(and(sql`${invitations.email} IN ${addresses}`, due)),
     db.update(organizations).set({ billingEmail: null }).where(and(sql`${organizations.billingEmail} IN ${addresses}`, due)),
+    forgetSsoSignInsOf(db, addresses, due),
     db.delete(emailOutbox).where(and(or(eq(emailOutbox.userId, account.id), eq(emailOutbox.toAddress, account.email)), due)),
     db.delete(organizations).where(
       and(

@@ -168,3 +168,10 @@ export const holdsVerifiedDomain = (db: Db, orgId: string, domain: string) =>
     .from(orgDomains)
     .where(and(eq(orgDomains.organizationId, orgId), eq(orgDomains.domain, domain), isNotNull(orgDomains.verifiedAt)))
     .get();
+
+/**
+ * Erasure (GDPR): forgets the recent SSO sign-ins of the given addresses (an SQL list of an
+ * account's current and earlier addresses), for the erasure batch, only while `onlyIf` holds.
+ */
+export const forgetSsoSignInsOf = (db: Db, addresses: SQL, onlyIf: SQL) =>
+  db.delete(ssoSignIns).where(and(sql`${ssoSignIns.email} IN ${addresses}`, onlyIf));
