@@ -19,7 +19,7 @@ import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, ve
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
 
-export function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
+function assertMayLogIn(ctx: RequestContext, user: UserWithRoles): void {
   if (user.status !== "active") throw new AppError("account_inactive", `This account is ${user.status}`);
   if (ctx.config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) {
     throw new AppError("email_not_verified", "Verify your email address first; POST /auth/resend-verification sends a new link");
@@ -158,7 +158,7 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
  * (POST /auth/mfa/verify). Other pending second steps of this user stay valid (two devices
  * signing in at once). `extra`: statements for the same batch.
  */
-export async function startSecondFactor(ctx: RequestContext, user: UserWithRoles, p: { deviceName: string | null; deviceId: string | null; extra?: Statement[] }) {
+async function startSecondFactor(ctx: RequestContext, user: UserWithRoles, p: { deviceName: string | null; deviceId: string | null; extra?: Statement[] }) {
   const { db, now, config } = ctx;
   const issued = issueOneTimeToken(
     db,
@@ -170,28 +170,29 @@ export async function startSecondFactor(ctx: RequestContext, user: UserWithRoles
 }
 
 /**
- * A sign-in proven by an external identity provider (POST /auth/oidc/exchange): the same checks
- * and session as a password sign-in, including the second factor: a user with TOTP on gets
- * `mfa_required` unless `mfaSatisfied` (the provider asserted MFA and is trusted for it). `extra`
- * statements join the session's batch (or the second step's token batch).
+ * A sign-in whose first factor was proven by something other than a password (an external
+ * identity provider, POST /auth/oidc/exchange; a passkey, POST /auth/passkeys/login/verify): the
+ * same checks and session as a password sign-in, including the second factor: a user with TOTP on
+ * gets `mfa_required` unless `mfaSatisfied` (a trusted provider asserted MFA; a passkey verified
+ * the user). `extra` statements join the session's batch (or the second step's token batch).
+ * `ssoExempt`: not refused by enforce_sso — the organization's own SSO sign-in (its provider, for
+ * an address at its verified domain), and passkeys, which keep working under it.
  */
 export async function signInVerified(
   ctx: RequestContext,
   user: UserWithRoles,
-  input: { device_name?: string; device_token?: string },
-  opts: { mfaSatisfied: boolean; extra: Statement[]; ssoSignIn?: boolean },
+  input: { device_name?: string | undefined; device_token?: string | undefined },
+  opts: { method: "oidc" | "passkey"; mfaSatisfied: boolean; extra?: Statement[]; ssoExempt?: boolean },
 ) {
   assertMayLogIn(ctx, user);
-  // An address at a domain whose organization enforces SSO signs in only through that SSO; the
-  // organization's own SSO sign-in (`ssoSignIn`: its provider, for an address at its verified
-  // domain) is that way, so it is not refused.
-  if (!opts.ssoSignIn) await assertSsoNotRequired(ctx, user.email, user.id);
+  // An address at a domain whose organization enforces SSO signs in only through that SSO.
+  if (!opts.ssoExempt) await assertSsoNotRequired(ctx, user.email, user.id);
   const device = verifyDeviceToken(ctx, input.device_token);
   const deviceId = device && deviceOfUser(device, user) ? device.deviceId : null;
   if (user.twoFactorEnabled && !opts.mfaSatisfied) {
     return startSecondFactor(ctx, user, { deviceName: input.device_name ?? null, deviceId, extra: opts.extra });
   }
-  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, method: "oidc", extra: opts.extra });
+  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, method: opts.method, extra: opts.extra });
   return withDeviceToken(tokens, issueDeviceToken(ctx, user, deviceId));
 }
 

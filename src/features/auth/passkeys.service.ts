@@ -15,9 +15,7 @@ import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import { emails } from "../../email/templates";
 import { findUserById } from "../users/users.repo";
-import { openSession } from "../sessions/sessions.service";
-import { deviceOfUser, issueDeviceToken, verifyDeviceToken, withDeviceToken } from "./device-token";
-import { assertMayLogIn, startSecondFactor } from "./login.service";
+import { signInVerified } from "./login.service";
 import {
   consumeChallenge,
   credentialsOfEmail,
@@ -250,14 +248,8 @@ export async function loginWithPasskey(ctx: RequestContext, input: { challenge_i
   const proof = await verifyPasskeyAssertion(ctx, input);
   const user = await findUserById(db, proof.userId, now);
   if (!user) throw invalidAssertion();
-  assertMayLogIn(ctx, user);
-  const token = verifyDeviceToken(ctx, input.device_token);
-  const device = token && deviceOfUser(token, user) ? token : null;
-  if (user.twoFactorEnabled && !proof.uv) {
-    return startSecondFactor(ctx, user, { deviceName: input.device_name ?? null, deviceId: device?.deviceId ?? null });
-  }
-  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, method: "passkey" });
-  return withDeviceToken(tokens, issueDeviceToken(ctx, user, device?.deviceId));
+  // A passkey that verified the user is two factors; passkeys keep working under enforce_sso.
+  return signInVerified(ctx, user, input, { method: "passkey", mfaSatisfied: proof.uv, ssoExempt: true });
 }
 
 /** The limit of the public ceremony routes, before any work. */

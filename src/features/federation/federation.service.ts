@@ -252,6 +252,7 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
     const user = await findUserById(db, linked.userId, now);
     if (!user) throw usedCode();
     return signInVerified(ctx, user, input, {
+      method: "oidc",
       mfaSatisfied: assertion.mfa_trusted,
       extra: [repo.touch(linked.id, now), auditInsert(db, ctx, { userId: user.id, action: "auth.oidc_sign_in", details: { identity_id: linked.id, issuer: assertion.issuer, source: assertion.source } })],
     });
@@ -287,6 +288,7 @@ export async function exchangeLoginCode(ctx: RequestContext, input: { login_code
   const user = await findUserById(db, userId, now);
   if (!user) throw new AppError("internal_error");
   return signInVerified(ctx, user, input, {
+      method: "oidc",
     mfaSatisfied: assertion.mfa_trusted,
     extra: [auditInsert(db, ctx, { userId, action: "auth.oidc_sign_in", details: { identity_id: identityId, issuer: assertion.issuer, source: assertion.source } })],
   });
@@ -431,8 +433,9 @@ async function exchangeSso(ctx: RequestContext, assertion: OidcAssertion, orgId:
   }
   try {
     const result = await signInVerified(ctx, user, input, {
+      method: "oidc",
       mfaSatisfied: assertion.mfa_trusted,
-      ssoSignIn: true,
+      ssoExempt: true,
       extra: [...extra, auditInsert(db, ctx, { userId: user.id, action: "auth.oidc_sign_in", details: { issuer: assertion.issuer, source: assertion.source } })],
     });
     await recordSsoSignIn(ctx, orgId, { email, outcome: "mfa_required" in result ? `${outcome}:mfa_required` : outcome });
