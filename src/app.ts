@@ -6,6 +6,7 @@ import { registerFederation } from "./features/federation/federation.routes";
 import { registerAdmin } from "./features/admin/admin.routes";
 import { registerAdminOrgs } from "./features/admin/admin-orgs.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
+import { registerOrgApiKeys } from "./features/api-keys/org-api-keys.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerAuthPages } from "./features/auth/auth.pages";
@@ -148,6 +149,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerGdpr(app);
   registerSessions(app);
   registerApiKeys(app);
+  registerOrgApiKeys(app);
   registerAdmin(app);
   registerOrgs(app);
   registerSso(app);

@@ -90,6 +90,10 @@ const MATRIX: Record<string, Prepare> = {
     return { params: { id: w.orgA, invitation_id: inv.id } };
   },
   "GET /api/v1/orgs/{id}/favorites": orgOnly,
+  "POST /api/v1/orgs/{id}/api-keys": async (w) => ({ params: { id: w.orgA }, body: { name: "B's key", scopes: ["read:org"] } }),
+  "GET /api/v1/orgs/{id}/api-keys": orgOnly,
+  "DELETE /api/v1/orgs/{id}/api-keys/{key_id}": async (w) =>
+    ({ params: { id: w.orgA, key_id: (await created<{ id: string }>(await call(`orgs/${w.orgA}/api-keys`, { body: { name: "A's key", scopes: ["read:org"] }, token: w.a.token }))).id } }),
   "GET /api/v1/orgs/{id}/sso": ssoOfA,
   "PUT /api/v1/orgs/{id}/sso": async (w) => ({ ...(await ssoOfA(w)), body: { issuer: "https://idp.b.example", client_id: "b", client_secret: "b-secret" } }),
   "DELETE /api/v1/orgs/{id}/sso": ssoOfA,

@@ -37,6 +37,19 @@ export interface ApiKeyActor {
   access: Access;
 }
 
+/**
+ * An organization's API key (issue 18.6): it belongs to the organization, not to a person, and acts
+ * only inside that organization, on the routes that admit organization keys with one of its scopes
+ * (securedRoute's `orgKey`). It is not an `Actor`: every route that does not name `orgKey` refuses
+ * it (403 `insufficient_scope`) before its handler runs, so no user route ever sees one.
+ */
+export interface OrgKeyActor {
+  kind: "orgKey";
+  orgId: string;
+  keyId: string;
+  scopes: ReadonlySet<string>;
+}
+
 /** Who is calling. Only authentication builds one; services take it to scope every query. */
 export type Actor = UserActor | ApiKeyActor;
 

@@ -1,13 +1,14 @@
 import { isSessionLive } from "./credentials.repo";
 import { looksLikeApiKey, lookupApiKey, recordApiKeyUse } from "./api-key-credentials";
-import type { Actor, ApiKeyActor, UserActor } from "./actor";
+import type { Actor, ApiKeyActor, OrgKeyActor, UserActor } from "./actor";
+import { looksLikeOrgKey, orgKeyFromCredential } from "./org-key-credentials";
 import type { RequestContext } from "../platform/context";
 import { AppError } from "../platform/errors";
 import { verifyAccessToken } from "../platform/jwt";
 import { rateLimit } from "../platform/rate-limit";
 import { revocationOf } from "../platform/revocation";
 import { ipAllowed } from "./ip-allow-list";
-import type { Scope } from "./scopes";
+import type { OrgKeyScope, Scope } from "./scopes";
 import { isPasswordExpired, passwordExpiredNow } from "./password-age";
 import { assertTermsAccepted, resolveAccess } from "./grants";
 
@@ -83,12 +84,16 @@ async function keyFromCredential(ctx: RequestContext, credential: string, scope:
  * carries the scope. `securedRoute` calls it before input validation, so an anonymous caller gets
  * 401, never a hint about the body.
  */
-export async function authenticateActor(
-  ctx: RequestContext,
-  headers: { authorization?: string; apiKey?: string; set: (k: string, v: string) => void },
-  req: SessionRequirement & { scope?: Scope },
-): Promise<Actor> {
+type Headers = { authorization?: string; apiKey?: string; set: (k: string, v: string) => void };
+/** `orgKey`: the route also admits an organization key carrying that scope (default: refused). */
+type Requirement = SessionRequirement & { scope?: Scope; orgKey?: OrgKeyScope };
+
+export async function authenticateActor(ctx: RequestContext, headers: Headers, req: Requirement & { orgKey?: undefined }): Promise<Actor>;
+export async function authenticateActor(ctx: RequestContext, headers: Headers, req: Requirement): Promise<Actor | OrgKeyActor>;
+export async function authenticateActor(ctx: RequestContext, headers: Headers, req: Requirement): Promise<Actor | OrgKeyActor> {
   const credential = credentialOf(headers.authorization, headers.apiKey);
   if (!credential) throw new AppError("unauthenticated", "Send an access token or API key: Authorization: Bearer <token>");
+  // An organization key passes only where the route names its scope: default deny.
+  if (looksLikeOrgKey(credential)) return orgKeyFromCredential(ctx, credential, req.orgKey, headers.set);
   return looksLikeApiKey(credential) ? keyFromCredential(ctx, credential, req.scope, headers.set) : userFromToken(ctx, credential, req);
 }

@@ -1,5 +1,5 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
-import { apiKeys, users } from "../db/tables";
+import { apiKeys, orgApiKeys, users } from "../db/tables";
 import type { Db } from "../platform/db";
 import { NO_PASSWORD } from "./sign-in-methods";
 
@@ -51,3 +51,16 @@ export const addApiKeyUsage = (db: Db, id: string, count: number, lastUsedAt: Da
     .where(eq(apiKeys.id, id));
 
 export type ApiKeyCredentialRow = NonNullable<Awaited<ReturnType<typeof findApiKeyByHash>>>;
+
+/** An organization key by hash, for authentication (not organization-scoped: the key is the credential). */
+export const findOrgApiKeyByHash = (db: Db, keyHash: string) => db.select().from(orgApiKeys).where(eq(orgApiKeys.keyHash, keyHash)).get();
+
+/** Adds batched usage of an organization key. */
+export const addOrgApiKeyUsage = (db: Db, id: string, count: number, lastUsedAt: Date) =>
+  db
+    .update(orgApiKeys)
+    .set({
+      useCount: sql`${orgApiKeys.useCount} + ${count}`,
+      lastUsedAt: sql`max(coalesce(${orgApiKeys.lastUsedAt}, 0), ${lastUsedAt.getTime()})`,
+    })
+    .where(eq(orgApiKeys.id, id));

@@ -1,4 +1,4 @@
-import { orgRoleAtLeast, type Actor, type OrgRole } from "./actor";
+import { orgRoleAtLeast, type Actor, type OrgKeyActor, type OrgRole } from "./actor";
 import type { RequestContext } from "../platform/context";
 import { AppError } from "../platform/errors";
 import { auditInsert } from "../audit/audit.repo";
@@ -19,6 +19,12 @@ export interface OrgMembership {
   readonly role: OrgRole;
   /** A platform superuser acting in an organization it does not belong to (audited). */
   readonly viaSuperuser: boolean;
+  /**
+   * Set when an organization API key acts (its key id): then `userId` is empty (no person acts) and
+   * `role` is the least role of the route's action, which the key's scope admitted. Services that
+   * audit or check a person's membership in SQL must handle it (orgs.repo's `actorMay` denies it).
+   */
+  readonly viaKey?: string;
   readonly [proven]: true;
 }
 
@@ -56,4 +62,15 @@ export async function requireMembership(ctx: RequestContext, actor: Actor, orgId
   }
   if (role === undefined) throw orgNotFound();
   throw new AppError("forbidden", `This needs the ${minRole} role in the organization`);
+}
+
+/**
+ * The membership an organization key holds on a route that admits it: only in its own
+ * organization (another id answers the same 404 as a missing organization), with the route
+ * action's least role. The organization's existence is proven by the key itself: its row
+ * cascades away with the organization.
+ */
+export function orgKeyMembership(actor: OrgKeyActor, orgId: string, role: OrgRole): OrgMembership {
+  if (orgId !== actor.orgId) throw orgNotFound();
+  return { orgId, userId: "", role, viaSuperuser: false, viaKey: actor.keyId } as OrgMembership;
 }

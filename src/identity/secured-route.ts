@@ -1,20 +1,22 @@
 import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import type { Actor, UserActor } from "./actor";
+import type { Actor, OrgKeyActor, UserActor } from "./actor";
 import { leastRoleFor, type OrgAction } from "../db/org-roles";
 import type { AppEnv } from "../platform/context";
 import { AppError } from "../platform/errors";
 import { problemResponses } from "../platform/problem";
 import { rateLimitWrites } from "../platform/rate-limit";
-import type { Scope } from "./scopes";
+import type { OrgKeyScope, Scope } from "./scopes";
 import { hasPermission, type Permission } from "./grants";
 import { authenticateActor, type SessionRequirement } from "./authenticate";
-import { requireMembership, type OrgMembership } from "./membership";
+import { orgKeyMembership, requireMembership, type OrgMembership } from "./membership";
 
 /** OpenAPI `security` for routes that take an access token or an API key. */
 const SECURED: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
 /** OpenAPI `security` for routes that take an access token only. */
 const SESSION_ONLY: Record<string, string[]>[] = [{ bearer: [] }];
+/** OpenAPI `security` for session routes that also take an organization key. */
+const SESSION_OR_ORG_KEY: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
 
 interface Common {
   /** A platform permission the user (or the key's owner) must hold through an unexpired role. */
@@ -34,13 +36,25 @@ interface Common {
   neverThrottled?: true;
 }
 
+/**
+ * Organization API keys (issue 18.6) are refused everywhere (403 `insufficient_scope`) unless the
+ * route names `orgKey`: the scope a key must carry, on an `orgAction` route. The key then acts only
+ * in its own organization (another id: 404) with the action's least role, and `c.var.actor` may be
+ * an `OrgKeyActor` (`c.var.membership.viaKey` is its key id).
+ *
+ * @example
+ * securedRoute({ session: true, orgAction: "members.list", orgKey: "read:members" }, {…})
+ */
+type OrgKeyAuth = { orgKey?: never } | { orgKey: OrgKeyScope; orgAction: OrgAction };
+
 /** A route for a signed-in person only: API keys are refused (403 `insufficient_scope`). */
-export type SessionAuth = Common & SessionRequirement & { session: true; scope?: never };
+export type SessionAuth = Common & SessionRequirement & { session: true; scope?: never } & OrgKeyAuth;
 /** A route that also takes an API key carrying `scope`. */
-export type ScopedAuth = Common & { scope: Scope; session?: never };
+export type ScopedAuth = Common & { scope: Scope; session?: never } & OrgKeyAuth;
 export type Auth = SessionAuth | ScopedAuth;
 
-type ActorFor<A extends Auth> = A extends { scope: Scope } ? Actor : UserActor;
+type PersonFor<A extends Auth> = A extends { scope: Scope } ? Actor : UserActor;
+type ActorFor<A extends Auth> = A extends { orgKey: OrgKeyScope } ? PersonFor<A> | OrgKeyActor : PersonFor<A>;
 type VariablesFor<A extends Auth> = { actor: ActorFor<A> } & (A extends { orgAction: OrgAction } ? { membership: OrgMembership } : unknown);
 
 type Spec = Omit<RouteConfig, "security" | "middleware">;
@@ -65,7 +79,7 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
   const statuses: (401 | 403 | 404 | 429)[] = [
     401,
     403,
-    ...(auth.scope || (isWrite && !auth.neverThrottled) ? [429 as const] : []),
+    ...(auth.scope || auth.orgKey || (isWrite && !auth.neverThrottled) ? [429 as const] : []),
     ...(auth.orgAction ? [404 as const] : []),
   ];
   const middleware: MiddlewareHandler<AppEnv & { Variables: VariablesFor<A> }> = async function secured(c, next) {
@@ -75,11 +89,18 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
       { authorization: c.req.header("Authorization"), apiKey: c.req.header("X-API-Key"), set: (k, v) => c.header(k, v) },
       auth,
     );
+    const vars = c as unknown as { set(key: string, value: unknown): void };
+    if (actor.kind === "orgKey") {
+      // Only reached when the route names `orgKey` (and so `orgAction`); the key's own hourly limit
+      // stands in for the per-user write budget.
+      vars.set("actor", actor);
+      vars.set("membership", orgKeyMembership(actor, c.req.param(auth.orgParam ?? "id") ?? "", leastRoleFor(auth.orgAction!)));
+      return next();
+    }
     if (isWrite) await rateLimitWrites(ctx, actor.userId, { refuse: !auth.neverThrottled });
     if (auth.permission && !(await hasPermission(ctx, actor, auth.permission))) {
       throw new AppError("forbidden", `This needs the ${auth.permission} permission`);
     }
-    const vars = c as unknown as { set(key: string, value: unknown): void };
     vars.set("actor", actor);
     if (auth.orgAction) {
       const orgId = c.req.param(auth.orgParam ?? "id");
@@ -90,7 +111,7 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
   };
   return createRoute({
     ...route,
-    security: auth.scope ? SECURED : SESSION_ONLY,
+    security: auth.scope ? SECURED : auth.orgKey ? SESSION_OR_ORG_KEY : SESSION_ONLY,
     middleware: [middleware] as const,
     responses: { ...problemResponses(...statuses), ...route.responses } as R["responses"] & ReturnType<typeof problemResponses<401 | 403>>,
   });

@@ -223,6 +223,10 @@ export const ConfigSchema = z.object({
   RATE_EMAIL_CODE_PER_EMAIL: rate.default({ limit: 5, windowSeconds: 3600 }),
   /** Emailed sign-in codes and code checks per IP: an office's worth, not a mass mailing or a guessing farm. */
   RATE_EMAIL_CODE_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
+
+  // ─── organization API keys (issue 18.6) ───
+  /** Unrevoked API keys per organization: one per integration with room to rotate, few enough not to fill storage. */
+  MAX_ORG_API_KEYS: int(1, 10_000).default(25),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

@@ -208,6 +208,8 @@ const TABLE_OWNERS: Record<string, string[]> = {
   webauthnChallenges: [repo("features/auth/passkeys.repo.ts")],
   // Key management writes keys; identity counts their use.
   apiKeys: [repo("features/api-keys/api-keys.repo.ts"), repo("identity/credentials.repo.ts")],
+  // Organization key management writes keys; identity counts their use.
+  orgApiKeys: [repo("features/api-keys/org-api-keys.repo.ts"), repo("identity/credentials.repo.ts")],
   auditLog: [repo("audit/audit.repo.ts")],
   tenders: [repo("features/tenders/tenders.repo.ts")],
   tenderInteractions: [repo("features/tenders/tenders.repo.ts")],

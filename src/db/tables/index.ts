@@ -13,6 +13,7 @@ export * from "./orgs";
 export * from "./sessions";
 export * from "./auth";
 export * from "./api-keys";
+export * from "./org-api-keys";
 export * from "./audit";
 export * from "./tenders";
 export * from "./favorites";

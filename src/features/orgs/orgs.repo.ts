@@ -19,6 +19,9 @@ const om = organizationMembers;
  */
 export function actorMay(m: OrgMembership, action: OrgAction, opts: { ownersInvolved?: boolean } = {}): SQL {
   if (m.viaSuperuser) return sql`1`;
+  // An organization key (issue 18.6) holds the least role of the action its scope was admitted to,
+  // and no membership row: it passes for that action (and any other its role may take), else not.
+  if (m.viaKey) return orgRolesFor(action, opts).includes(m.role) ? sql`1` : sql`0`;
   return sql`EXISTS (SELECT 1 FROM organization_members a WHERE a.organization_id = ${m.orgId} AND a.user_id = ${m.userId} AND a.role IN (${orgRolesSql(action, opts)}))`;
 }
 

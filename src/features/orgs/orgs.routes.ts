@@ -10,6 +10,7 @@ import { changeMemberRole, createOrg, deleteOrg, getOrg, listMembers, listMyOrgs
 const tags = ["Organizations"];
 
 // Organization routes are for signed-in people only: "a key can never manage organizations".
+// An organization's own API key may read it (read:org, read:members, read:shared), nothing more.
 
 const createRoute = securedRoute({ session: true }, {
   method: "post",
@@ -30,7 +31,7 @@ const listRoute = securedRoute({ session: true }, {
   responses: { 200: jsonResponse(OrgPage, "Organizations"), ...problemResponses(422) },
 });
 
-const getRoute = securedRoute({ session: true, orgAction: "org.view" }, {
+const getRoute = securedRoute({ session: true, orgAction: "org.view", orgKey: "read:org" }, {
   method: "get",
   path: `${API}/orgs/{id}`,
   tags,
@@ -57,7 +58,7 @@ const deleteRoute = securedRoute({ session: true, orgAction: "org.delete", fresh
   responses: { 204: NoContent },
 });
 
-const membersRoute = securedRoute({ session: true, orgAction: "members.list" }, {
+const membersRoute = securedRoute({ session: true, orgAction: "members.list", orgKey: "read:members" }, {
   method: "get",
   path: `${API}/orgs/{id}/members`,
   tags,
@@ -84,7 +85,7 @@ const removeMemberRoute = securedRoute({ session: true, orgAction: "member.leave
   responses: { 204: NoContent, ...problemResponses(409) },
 });
 
-const favoritesRoute = securedRoute({ session: true, orgAction: "shared.read" }, {
+const favoritesRoute = securedRoute({ session: true, orgAction: "shared.read", orgKey: "read:shared" }, {
   method: "get",
   path: `${API}/orgs/{id}/favorites`,
   tags,

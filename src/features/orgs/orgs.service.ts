@@ -32,7 +32,7 @@ export function enforce(decision: Decision): void {
 }
 
 /** The role to show the caller: none for a superuser acting across organizations. */
-export const shownRole = (m: OrgMembership): OrgRole | null => (m.viaSuperuser ? null : m.role);
+export const shownRole = (m: OrgMembership): OrgRole | null => (m.viaSuperuser || m.viaKey ? null : m.role);
 
 /** What `toOrgOut` needs to show the limits in force now. */
 const at = (ctx: RequestContext) => ({ now: ctx.now, free: ctx.config.PLAN_LIMITS.free });
