@@ -44,7 +44,7 @@ describe("security suite over every documented route", () => {
   // by construction. The exceptions are the writes that take access away from a thief (they are
   // counted, never refused), and they are named here so that a new exception is a decision.
   it("every secured write route answers 429 once the caller's write budget is spent; only the access-removing ones still pass", async () => {
-    const neverRefused = ["POST /api/v1/auth/logout", "POST /api/v1/auth/logout-all", "DELETE /api/v1/me/sessions/x_missing", "DELETE /api/v1/me/api-keys/x_missing"];
+    const neverRefused = ["POST /api/v1/auth/logout", "POST /api/v1/auth/logout-all", "DELETE /api/v1/me/sessions/x_missing", "DELETE /api/v1/me/api-keys/x_missing", "DELETE /api/v1/orgs/x_missing/api-keys/x_missing"];
     const writes = (await operations()).filter((o) => o.security.length > 0 && ["POST", "PUT", "PATCH", "DELETE"].includes(o.method));
     expect(writes.length).toBeGreaterThan(40);
     const { user, token } = await signedInUser();
