@@ -7,6 +7,7 @@ import { registerAdmin } from "./features/admin/admin.routes";
 import { registerAdminOrgs } from "./features/admin/admin-orgs.routes";
 import { registerApiKeys } from "./features/api-keys/api-keys.routes";
 import { registerOrgApiKeys } from "./features/api-keys/org-api-keys.routes";
+import { registerOrgNotes } from "./features/notes/org-notes.routes";
 import { registerDevMailbox } from "./features/dev/mailbox.routes";
 import { registerHealth } from "./features/health/health.routes";
 import { registerAuthPages } from "./features/auth/auth.pages";
@@ -150,6 +151,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerSessions(app);
   registerApiKeys(app);
   registerOrgApiKeys(app);
+  registerOrgNotes(app);
   registerAdmin(app);
   registerOrgs(app);
   registerSso(app);

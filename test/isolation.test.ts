@@ -90,6 +90,7 @@ const MATRIX: Record<string, Prepare> = {
     return { params: { id: w.orgA, invitation_id: inv.id } };
   },
   "GET /api/v1/orgs/{id}/favorites": orgOnly,
+  "GET /api/v1/orgs/{id}/notes": orgOnly,
   "POST /api/v1/orgs/{id}/api-keys": async (w) => ({ params: { id: w.orgA }, body: { name: "B's key", scopes: ["read:org"] } }),
   "GET /api/v1/orgs/{id}/api-keys": orgOnly,
   "DELETE /api/v1/orgs/{id}/api-keys/{key_id}": async (w) =>

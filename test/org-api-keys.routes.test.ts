@@ -17,7 +17,7 @@ import { call, json, randomIp, signedInUser, unique } from "./helpers/harness";
  */
 
 /** Routes that admit an organization key (a new one joins with one line: its method and path). */
-const ADMITS = new Set(["GET /api/v1/orgs/{id}", "GET /api/v1/orgs/{id}/members", "GET /api/v1/orgs/{id}/favorites"]);
+const ADMITS = new Set(["GET /api/v1/orgs/{id}", "GET /api/v1/orgs/{id}/members", "GET /api/v1/orgs/{id}/favorites", "GET /api/v1/orgs/{id}/notes"]);
 
 /**
  * Public routes that read a credential when one is sent (passkey sign-in options name the signed-in

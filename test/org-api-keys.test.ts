@@ -131,6 +131,13 @@ describe("an organization key acting", () => {
     expect(fav.status, await fav.clone().text()).toBe(201);
     const shared = await json<{ items: { tender: { id: string } }[] }>(await call(`orgs/${org}/favorites`, { apiKey: key.key }));
     expect(shared.items.map((f) => f.tender.id)).toEqual([tender]);
+    // And a note shared with the organization; a private note is not.
+    for (const [text, organization_id] of [["Shared note", org], ["Private note", undefined]] as const) {
+      const note = await call("me/notes", { body: { tender_id: tender, note_text: text, ...(organization_id ? { organization_id } : {}) }, token: owner.token });
+      expect(note.status, await note.clone().text()).toBe(201);
+    }
+    const notes = await json<{ items: { note_text: string; own: boolean; author: { id: string } }[] }>(await call(`orgs/${org}/notes`, { apiKey: key.key }));
+    expect(notes.items.map((n) => [n.note_text, n.own, n.author.id])).toEqual([["Shared note", false, owner.user.id]]);
     // Also as Authorization: Bearer.
     expect((await call(`orgs/${org}`, { token: key.key })).status).toBe(200);
   });
@@ -140,6 +147,7 @@ describe("an organization key acting", () => {
     expect((await call(`orgs/${org}`, { apiKey: narrow.key })).status).toBe(200);
     await expectProblem(await call(`orgs/${org}/members`, { apiKey: narrow.key }), 403, "insufficient_scope");
     await expectProblem(await call(`orgs/${org}/favorites`, { apiKey: narrow.key }), 403, "insufficient_scope");
+    await expectProblem(await call(`orgs/${org}/notes`, { apiKey: narrow.key }), 403, "insufficient_scope");
   });
 
   it("acts only in its organization: another organization's id answers 404 like a missing one", async () => {

@@ -5651,8 +5651,8 @@ export interface paths {
         };
         put?: never;
         /**
-         * Create an organization API key (admin+; the key is shown once); 409 limit_reached beyond MAX_ORG_API_KEYS unrevoked keys
-         * @description The key belongs to the organization: it keeps working when the admin who made it leaves, and acts only inside the organization, on the routes that admit its scopes (`read:org`: GET /orgs/{id}; `read:members`: GET /orgs/{id}/members; `read:shared`: GET /orgs/{id}/favorites; `write:webhooks`: /orgs/{id}/webhooks). Every other route answers 403 `insufficient_scope`. A key with `write:webhooks`: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
+         * Create an organization API key (admin+; shown once); 409 limit_reached beyond MAX_ORG_API_KEYS
+         * @description Scopes: read:org, read:members, read:shared, write:webhooks; every other route refuses the key (403 insufficient_scope). It outlives its creator's membership. write:webhooks: Needs a recent authentication (REAUTH_MINUTES, from the access token's `auth_time`): otherwise 401 `reauthentication_required`; POST /auth/reauthenticate returns fresh tokens.
          */
         post: {
             parameters: {
@@ -5786,7 +5786,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an organization API key (any admin+); it stops at once */
+        /** Revoke an organization API key (admin+) */
         delete: {
             parameters: {
                 query?: never;
@@ -5880,6 +5880,119 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notes members shared with the organization, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Notes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NotePage"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -14368,6 +14481,28 @@ export interface components {
         CreateOrgApiKeyInput: components["schemas"]["CreateApiKeyInput"] & {
             scopes?: ("read:org" | "read:members" | "read:shared" | "write:webhooks")[];
         };
+        NotePage: {
+            items: components["schemas"]["Note"][];
+            next_cursor: string | null;
+        };
+        Note: {
+            id: string;
+            tender_id: string;
+            note_text: string;
+            /** @enum {string} */
+            note_type: "general" | "technical" | "financial" | "risk";
+            is_shared: boolean;
+            /** @description The organization the note is shared with; null when private */
+            organization_id: string | null;
+            /** @description Written by the caller */
+            own: boolean;
+            author: {
+                id: string;
+                full_name: string;
+            };
+            created_at: string;
+            updated_at: string;
+        };
         AdminBulkResult: {
             succeeded: string[];
             failed: {
@@ -15151,24 +15286,6 @@ export interface components {
             created_at: string;
             expires_at: string | null;
         };
-        Note: {
-            id: string;
-            tender_id: string;
-            note_text: string;
-            /** @enum {string} */
-            note_type: "general" | "technical" | "financial" | "risk";
-            is_shared: boolean;
-            /** @description The organization the note is shared with; null when private */
-            organization_id: string | null;
-            /** @description Written by the caller */
-            own: boolean;
-            author: {
-                id: string;
-                full_name: string;
-            };
-            created_at: string;
-            updated_at: string;
-        };
         CreateNoteInput: {
             tender_id: string;
             note_text: string;
@@ -15181,10 +15298,6 @@ export interface components {
             is_shared?: boolean;
             /** @description The organization to share the note with (implies is_shared). The caller must be its owner, admin or member (a viewer gets 403; an organization the caller does not belong to is 404). */
             organization_id?: string;
-        };
-        NotePage: {
-            items: components["schemas"]["Note"][];
-            next_cursor: string | null;
         };
         UpdateNoteInput: {
             note_text?: string;

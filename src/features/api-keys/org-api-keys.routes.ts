@@ -13,10 +13,8 @@ const createRoute = securedRoute({ session: true, fresh: true, orgAction: "api_k
   method: "post",
   path: `${API}/orgs/{id}/api-keys`,
   tags,
-  summary: "Create an organization API key (admin+; the key is shown once); 409 limit_reached beyond MAX_ORG_API_KEYS unrevoked keys",
-  description:
-    "The key belongs to the organization: it keeps working when the admin who made it leaves, and acts only inside the organization, on the routes that admit its scopes (`read:org`: GET /orgs/{id}; `read:members`: GET /orgs/{id}/members; `read:shared`: GET /orgs/{id}/favorites; `write:webhooks`: /orgs/{id}/webhooks). Every other route answers 403 `insufficient_scope`. " +
-    `A key with \`write:webhooks\`: ${STEP_UP_NOTE}`,
+  summary: "Create an organization API key (admin+; shown once); 409 limit_reached beyond MAX_ORG_API_KEYS",
+  description: `Scopes: read:org, read:members, read:shared, write:webhooks; every other route refuses the key (403 insufficient_scope). It outlives its creator's membership. write:webhooks: ${STEP_UP_NOTE}`,
   request: { params: IdParam, ...jsonBody(CreateOrgApiKeyInput) },
   responses: { 201: jsonResponse(CreatedOrgApiKeySchema, "Created"), ...problemResponses(400, 409, 413, 422) },
 });
@@ -34,7 +32,7 @@ const revokeRoute = securedRoute({ session: true, fresh: true, neverThrottled: t
   method: "delete",
   path: `${API}/orgs/{id}/api-keys/{key_id}`,
   tags,
-  summary: "Revoke an organization API key (any admin+); it stops at once",
+  summary: "Revoke an organization API key (admin+)",
   request: {
     params: z.object({
       id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" } }),
