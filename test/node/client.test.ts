@@ -63,7 +63,7 @@ describe("verifyWebhook against the standardwebhooks package", () => {
           const body = JSON.stringify({ text });
           const at = new Date(Date.now() + skew * 1000);
           const signature = new Webhook(secret).sign(id, at, body);
-          const headers = { "webhook-id": tamper === "id" ? `${id}x` : id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": tamper === "signature" ? signature.replace(/^v1,./, "v1,A") : signature };
+          const headers = { "webhook-id": tamper === "id" ? `${id}x` : id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": tamper === "signature" ? signature.replace(/^v1,(.)/, (_, c: string) => `v1,${c === "A" ? "B" : "A"}`) : signature };
           const sent = tamper === "body" ? JSON.stringify({ text: `${text}!` }) : body;
           const key = tamper === "secret" ? newSecret() : secret;
           const verdict = await ours(key, headers, sent);
