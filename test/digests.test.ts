@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { sendDueDigests } from "../src/features/alert-delivery/digests.service";
 import { rollUpEngagementDaySql } from "../src/features/analytics/engagement.repo";
-import { getConfig } from "../src/platform/config";
+import { serviceContext } from "../src/platform/context";
 import { createDb } from "../src/platform/db";
 import { closingIn, insertAlert, insertAlertMatch, insertFavorite, insertInteraction, insertTender, setAlertFrequency, setPreferences, setProfile } from "./helpers/fixtures";
 import { call, eventually, json, signedInUser, unique } from "./helpers/harness";
@@ -78,7 +78,7 @@ describe("digests by cron", () => {
 
   it("two concurrent ticks send one digest (the claim is guarded by the value each read)", async () => {
     const u = await userWithPending({ tz: "Asia/Kolkata" });
-    const ctx = { db: createDb(env.DB), env, config: getConfig(env), now: new Date("2026-11-25T03:30:00Z") };
+    const ctx = serviceContext(env, { now: new Date("2026-11-25T03:30:00Z") });
     const results = await Promise.all([sendDueDigests(ctx), sendDueDigests(ctx)]);
     expect(await digestsOf(u.user.id)).toHaveLength(1);
     expect(results.map((r) => r.sent).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
@@ -110,7 +110,7 @@ describe("digests by cron", () => {
   });
 
   it("quiet hours across midnight and the daily cap defer immediate emails to the digest", async () => {
-    const ctx = (iso: string) => ({ db: createDb(env.DB), env, config: getConfig(env), now: new Date(iso) });
+    const ctx = (iso: string) => serviceContext(env, { now: new Date(iso) });
     const quiet = await userWithPending({ tz: "Asia/Kolkata", quiet: ["22:00", "07:00"], n: 1 });
     await setAlertFrequency(quiet.alertId, "immediate");
     // 23:30 IST and 06:30 IST (next day) are inside; 07:30 is outside.
