@@ -179,3 +179,23 @@ export const alertEmailState = (db: Db, userId: Owner, alertId: string) =>
     .select({ name: alerts.name, isActive: alerts.isActive, notificationMethods: alerts.notificationMethods, emailResumedAt: alerts.emailResumedAt })
     .from(alerts)
     .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId)));
+
+/** What the dispatcher needs to know of a recipient (active accounts only), in one query. */
+export interface RecipientRow {
+  user_id: string;
+  email: string;
+  full_name: string;
+  timezone: string | null;
+  language: string | null;
+  notification_prefs: string | null;
+  quiet_hours_start: string | null;
+  quiet_hours_end: string | null;
+  /** 1 when a provider refused the current address for good. */
+  suppressed: 0 | 1;
+}
+
+export const recipientRow = (db: Db, userId: Owner) =>
+  db.all<RecipientRow>(sql`SELECT u.id AS user_id, u.email, u.full_name, pr.timezone, pr.language_preference AS language, pr.notification_preferences AS notification_prefs,
+      p.quiet_hours_start, p.quiet_hours_end, NOT ${addressNotSuppressed} AS suppressed
+    FROM ${users} u LEFT JOIN ${userProfiles} pr ON pr.user_id = u.id LEFT JOIN ${userPreferences} p ON p.user_id = u.id
+    WHERE u.id = ${userId} AND u.status = 'active' AND u.deletion_requested_at IS NULL`);

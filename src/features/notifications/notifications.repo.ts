@@ -1,7 +1,7 @@
 import type { Owner } from "../../identity/owner";
 import { and, count, desc, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { alertMatches, alerts, notifications, tenders, userProfiles } from "../../db/tables";
-import { rawStatement, type Db } from "../../platform/db";
+import { insertIf, rawStatement, type Db } from "../../platform/db";
 import type { SQL } from "drizzle-orm";
 
 /** SQL: the user's notification_preferences do not turn in-app notifications off (a missing key counts as on). */
@@ -53,3 +53,6 @@ export function notifyAlertMatchesStatement(db: Db, matchIds: readonly string[],
         ON CONFLICT DO NOTHING`,
   );
 }
+
+/** A notification of any type, written only while `guard` holds (the in-app delivery channel's write). */
+export const insertNotificationIf = (db: Db, row: typeof notifications.$inferInsert, guard: SQL) => insertIf(db, notifications, row, guard);
