@@ -13825,6 +13825,12 @@ export interface components {
              * @default 09:00
              */
             email_digest_time: string;
+            /**
+             * @description The weekly digest's day, in the profile's timezone
+             * @default monday
+             * @enum {string}
+             */
+            email_digest_weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
             /** @default false */
             show_expired_tenders: boolean;
             /** @default true */
@@ -13869,6 +13875,8 @@ export interface components {
             email_digest_frequency?: "immediate" | "daily" | "weekly" | "never";
             /** @example 22:00 */
             email_digest_time?: string;
+            /** @enum {string} */
+            email_digest_weekday?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
             show_expired_tenders?: boolean;
             highlight_urgent_tenders?: boolean;
             /** @enum {string} */
