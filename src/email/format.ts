@@ -4,14 +4,17 @@
  * 01:00 am IST" to a Kolkata reader. The zone is always named: Intl's short name (IST, EST, UTC),
  * and the IANA name beside it when Intl only has an offset ("GMT+9").
  */
-const cache = new Map<string, Intl.DateTimeFormat>();
+import { IsolateCache } from "../platform/isolate-cache";
+
+// Building a DateTimeFormat costs far more than using one; a digest run asks for the same few.
+const cache = new IsolateCache<string, Intl.DateTimeFormat>(500);
 
 function dateTimeFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
   const key = `${locale}|${timeZone}`;
-  let f = cache.get(key);
+  let f = cache.get(key, 0);
   if (!f) {
     f = new Intl.DateTimeFormat(locale, { timeZone, year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
-    cache.set(key, f);
+    cache.set(key, f, 0, Infinity);
   }
   return f;
 }

@@ -14,8 +14,6 @@ import { claimMatchesForEmail, pendingDigestMatchesOf, type DigestMatchRow } fro
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
 import type { Config } from "../../platform/config";
-import { renderDigestEmail } from "./alert-emails";
-import { alertSections } from "./match-lines";
 import { emailAllowed, readNotificationPrefs } from "./notification-prefs";
 import { chunk, runBatch } from "../../platform/db";
 import type { DeliveryContext } from "./delivery.context";
@@ -109,6 +107,8 @@ async function digestBatch(ctx: DeliveryContext, due: readonly DueDigestRow[]): 
       else byUser.set(m.user_id, [m]);
     }
   }
+  // Rendering (catalogues, reasons) loads on first use: it stays out of the cold start.
+  const [{ renderDigestEmail }, { alertSections }] = await Promise.all([import("./alert-emails"), import("./match-lines")]);
   const writes = await Promise.all(
     toSend.map(async ({ u, next }) => {
       const matches = byUser.get(u.user_id);

@@ -6,8 +6,6 @@ import { alertEmailsSince, claimMatchesForEmail, matchesStillPending, pendingImm
 import type { DeliveryContext } from "./delivery.context";
 import { decideImmediateEmail, startOfLocalDay } from "./schedule";
 import { signUnsubscribeToken, unsubscribeParts } from "./unsubscribe-token";
-import { renderAlertEmail } from "./alert-emails";
-import { alertSections } from "./match-lines";
 import { emailAllowed, readNotificationPrefs } from "./notification-prefs";
 
 /** Immediate emails per D1 batch (each is an outbox insert and an update). */
@@ -75,6 +73,8 @@ export async function sendImmediateEmails(ctx: DeliveryContext, of: ImmediateSco
 
 /** One user's email: the outbox row, guarded by "every listed match still pending and unclaimed", and the claim of those matches. */
 async function coalescedEmail(ctx: DeliveryContext, head: PendingMatchRow, rows: readonly PendingMatchRow[]) {
+  // Rendering (catalogues, reasons) loads on first use: it stays out of the cold start.
+  const [{ renderAlertEmail }, { alertSections }] = await Promise.all([import("./alert-emails"), import("./match-lines")]);
   const tokens = new Map<string, { url: string; headers: Record<string, string> }>();
   const sections = await alertSections(ctx, rows, "alert", async (alertId) => {
     const parts = unsubscribeParts(ctx.config, await signUnsubscribeToken(ctx.env, ctx.config, { userId: head.user_id, alertId }, ctx.now));

@@ -13,7 +13,6 @@ import { sql, type SQL } from "drizzle-orm";
 import { systemOwner } from "../../../identity/owner";
 import { runBatch, type Statement } from "../../../platform/db";
 import type { Messages } from "../../../email/messages";
-import { readerFormat } from "../alert-emails";
 import type { DeliveryContext } from "../delivery.context";
 import { recipientRow } from "../delivery.repo";
 import { readNotificationPrefs } from "../notification-prefs";
@@ -78,6 +77,7 @@ function escapeHtml(s: string) {
 export async function deliverNotification(ctx: DeliveryContext, req: NotificationRequest): Promise<DeliveryOutcome> {
   const [row] = await recipientRow(ctx.db, systemOwner(req.userId, "cron"));
   if (!row) return { status: "skipped", reason: "no_recipient" };
+  const { readerFormat } = await import("../alert-emails");
   const f = readerFormat({ timeZone: row.timezone, language: row.language });
   const recipient: Recipient = {
     userId: row.user_id,
