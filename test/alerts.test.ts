@@ -104,7 +104,8 @@ describe("alerts CRUD", () => {
     expect(matches.items.map((m) => m.tender.id)).not.toContain(old);
     // `sent` once the email queue delivered them to the provider (issue 14, point 18), not at enqueue.
     await eventually(async () => expect((await listMatches()).items.every((m) => m.notification_status === "sent")).toBe(true), 15_000);
-    expect(await count("SELECT count(*) AS n FROM email_outbox WHERE user_id = ? AND template = 'alert_match'", a.user.id)).toBe(2);
+    // One email listing both (issue 19: immediate matches are coalesced per user and run).
+    expect(await count("SELECT count(*) AS n FROM email_outbox WHERE user_id = ? AND template = 'alert_match'", a.user.id)).toBe(1);
   });
 });
 

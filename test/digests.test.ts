@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { sendDueDigests } from "../src/features/alert-delivery/digests.service";
 import { rollUpEngagementDaySql } from "../src/features/analytics/engagement.repo";
-import { getConfig } from "../src/platform/config";
+import { serviceContext } from "../src/platform/context";
 import { createDb } from "../src/platform/db";
 import { closingIn, insertAlert, insertAlertMatch, insertFavorite, insertInteraction, insertTender, setAlertFrequency, setPreferences, setProfile } from "./helpers/fixtures";
 import { call, eventually, json, signedInUser, unique } from "./helpers/harness";
@@ -43,6 +43,8 @@ const digestsOf = async (userId: string) =>
 /** Matches still waiting for an email: pending, and no outbox email carries them (issue 14, point 18: `sent` comes with delivery). */
 const pendingOf = async (userId: string) =>
   (await env.DB.prepare("SELECT count(*) AS n FROM alert_matches WHERE user_id = ? AND notification_status = 'pending' AND outbox_id IS NULL").bind(userId).first<{ n: number }>())!.n;
+const alertEmailsOf = async (userId: string) =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM email_outbox WHERE user_id = ? AND template = 'alert_match'").bind(userId).first<{ n: number }>())!.n;
 const sentOf = async (userId: string) =>
   (await env.DB.prepare("SELECT count(*) AS n FROM alert_matches WHERE user_id = ? AND notification_status = 'sent'").bind(userId).first<{ n: number }>())!.n;
 
@@ -78,7 +80,7 @@ describe("digests by cron", () => {
 
   it("two concurrent ticks send one digest (the claim is guarded by the value each read)", async () => {
     const u = await userWithPending({ tz: "Asia/Kolkata" });
-    const ctx = { db: createDb(env.DB), env, config: getConfig(env), now: new Date("2026-11-25T03:30:00Z") };
+    const ctx = serviceContext(env, { now: new Date("2026-11-25T03:30:00Z") });
     const results = await Promise.all([sendDueDigests(ctx), sendDueDigests(ctx)]);
     expect(await digestsOf(u.user.id)).toHaveLength(1);
     expect(results.map((r) => r.sent).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
@@ -109,24 +111,30 @@ describe("digests by cron", () => {
     expect(await pendingOf(never.user.id)).toBe(2);
   });
 
-  it("quiet hours across midnight and the daily cap defer immediate emails to the digest", async () => {
-    const ctx = (iso: string) => ({ db: createDb(env.DB), env, config: getConfig(env), now: new Date(iso) });
+  it("quiet hours across midnight defer immediate emails to their end; the daily cap defers them to the digest", async () => {
+    const ctx = (iso: string) => serviceContext(env, { now: new Date(iso) });
     const quiet = await userWithPending({ tz: "Asia/Kolkata", quiet: ["22:00", "07:00"], n: 1 });
     await setAlertFrequency(quiet.alertId, "immediate");
     // 23:30 IST and 06:30 IST (next day) are inside; 07:30 is outside.
     expect(await sendImmediateEmails(ctx("2026-11-22T18:00:00Z"), { alertId: quiet.alertId })).toHaveLength(0);
     expect(await sendImmediateEmails(ctx("2026-11-23T01:00:00Z"), { alertId: quiet.alertId })).toHaveLength(0);
     expect(await pendingOf(quiet.user.id)).toBe(1);
-    await tick("2026-11-23T03:30:00Z"); // the 09:00 digest carries it
-    expect(await digestsOf(quiet.user.id)).toHaveLength(1);
+    // Issue 19: the first tick after the quiet hours sends it as the immediate email it is (before the 09:00 digest).
+    await tick("2026-11-23T01:45:00Z"); // 07:15 IST
+    expect(await alertEmailsOf(quiet.user.id)).toBe(1);
     expect(await pendingOf(quiet.user.id)).toBe(0);
+    await tick("2026-11-23T03:30:00Z");
+    expect(await digestsOf(quiet.user.id)).toHaveLength(0);
 
-    const capped = await userWithPending({ tz: "Asia/Kolkata", max: 2, n: 3 });
+    // Issue 19: immediate matches are coalesced (one email per user and run), so the cap counts emails.
+    const capped = await userWithPending({ tz: "Asia/Kolkata", max: 1, n: 3 });
     const sent = await sendImmediateEmails(ctx("2026-11-24T06:00:00Z"), { alertId: capped.alertId });
-    expect(sent).toHaveLength(2);
-    expect(await pendingOf(capped.user.id)).toBe(1);
-    // Later the same local day: still capped.
+    expect(sent).toHaveLength(1);
+    expect(await pendingOf(capped.user.id)).toBe(0);
+    await addPending(capped.user.id, capped.alertId, 1);
+    // Later the same local day: capped, the match waits for the digest.
     expect(await sendImmediateEmails(ctx("2026-11-24T08:00:00Z"), { alertId: capped.alertId })).toHaveLength(0);
+    expect(await pendingOf(capped.user.id)).toBe(1);
   });
 });
 

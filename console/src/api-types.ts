@@ -14279,6 +14279,12 @@ export interface components {
              * @default 09:00
              */
             email_digest_time: string;
+            /**
+             * @description The weekly digest's day, in the profile's timezone
+             * @default monday
+             * @enum {string}
+             */
+            email_digest_weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
             /** @default false */
             show_expired_tenders: boolean;
             /** @default true */
@@ -14323,6 +14329,8 @@ export interface components {
             email_digest_frequency?: "immediate" | "daily" | "weekly" | "never";
             /** @example 22:00 */
             email_digest_time?: string;
+            /** @enum {string} */
+            email_digest_weekday?: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
             show_expired_tenders?: boolean;
             highlight_urgent_tenders?: boolean;
             /** @enum {string} */

@@ -3,7 +3,7 @@ import { emailSuppressions, users } from "../db/tables";
 import { rawStatement, type Db } from "../platform/db";
 
 /** Templates that stop going to a suppressed address (alerts and digests; account mail still goes). */
-export const SUPPRESSIBLE_TEMPLATES: ReadonlySet<string> = new Set(["alert_match", "daily_digest", "weekly_digest"]);
+export const SUPPRESSIBLE_TEMPLATES: ReadonlySet<string> = new Set(["alert_match", "daily_digest", "weekly_digest", "reminder", "tender_changed"]);
 
 export const suppressionsRepo = (db: Db) => ({
   /** The user's suppression while it applies (its address is still the user's email), else undefined. */

@@ -6,6 +6,7 @@ import { purgeDueAccounts } from "../features/gdpr/gdpr.service";
 import { serviceContext, type ServiceContext } from "../platform/context";
 import { purgeExpiredNotifications } from "../features/notifications/notifications.service";
 import { sendDueDigests } from "../features/alert-delivery/digests.service";
+import { releaseQuietHoursMatches } from "../features/alert-delivery/quiet-hours.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
@@ -20,6 +21,8 @@ export interface CronReport {
   purged: Record<string, number>;
   erasedAccounts: number;
   digests: { sent: number; skipped: number; looked: number; batches: number };
+  /** Immediate alert emails sent for matches quiet hours held back (their quiet hours ended). */
+  quietHoursReleased: number;
   /** Jobs that threw in this tick (each logged); the others ran. */
   failed: string[];
 }
@@ -41,6 +44,7 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     purged: {},
     erasedAccounts: 0,
     digests: { sent: 0, skipped: 0, looked: 0, batches: 0 },
+    quietHoursReleased: 0,
     failed: [],
   };
   const job = async (name: string, run: () => Promise<void>) => {
@@ -77,6 +81,12 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     const erased = await purgeDueAccounts(ctx);
     report.purged.anonymised_audit_rows = erased.auditRows;
     report.erasedAccounts = erased.accounts;
+  });
+
+  // Immediate matches held back by quiet hours go out once they end, whatever the digest setting
+  // (before the digest, so a digest at the end of the quiet hours does not take them first).
+  await job("quiet_hours_release", async () => {
+    report.quietHoursReleased = await releaseQuietHoursMatches(ctx);
   });
 
   // Daily and weekly digests due in each user's own time zone, oldest slot first, batches within

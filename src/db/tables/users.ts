@@ -98,6 +98,10 @@ export const userPreferences = sqliteTable(
       .notNull()
       .default("daily"),
     emailDigestTime: text("email_digest_time").notNull().default("09:00"),
+    /** The local weekday of the weekly digest (and of weekly-digest alerts' matches in a daily digest). */
+    emailDigestWeekday: text("email_digest_weekday", { enum: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] })
+      .notNull()
+      .default("monday"),
     showExpiredTenders: bool("show_expired_tenders").notNull().default(false),
     highlightUrgentTenders: bool("highlight_urgent_tenders").notNull().default(true),
     profileVisibility: text("profile_visibility", { enum: ["public", "organization", "private"] })

@@ -1,7 +1,7 @@
 import type { ServiceContext } from "../../platform/context";
 
 /**
- * What matching and delivering alerts reads of the ServiceContext: D1, the secrets (to seal outbox
- * bodies), the config and the unit of work's instant. A request, a cron tick or a queue batch passes its own.
+ * What matching and delivering alerts runs with: a request's, a cron tick's or a queue batch's
+ * ServiceContext (D1, the secrets that seal outbox bodies, the config, the unit of work's instant).
  */
-export type DeliveryContext = Pick<ServiceContext, "db" | "env" | "config" | "now">;
+export type DeliveryContext = ServiceContext;

@@ -30,11 +30,20 @@ export interface PendingMatchRow {
   currency: string;
   closing_date: number | null;
   url: string | null;
+  state: string | null;
+  description: string | null;
+  /** The alert's criteria (JSON text), for the reasons it matched. */
+  criteria: string;
+  alert_frequency: "immediate" | "daily_digest" | "weekly_digest";
+  language: string | null;
+  /** user_profiles.notification_preferences (JSON text). */
+  notification_prefs: string | null;
 }
 
 const pendingSelect = sql`SELECT m.id AS match_id, a.id AS alert_id, a.name AS alert_name, u.id AS user_id, u.email, u.full_name,
     pr.timezone, p.quiet_hours_start, p.quiet_hours_end, p.max_alerts_per_day,
-    t.id AS tender_id, t.title, t.department, t.value, t.currency, t.closing_date, t.url
+    t.id AS tender_id, t.title, t.department, t.value, t.currency, t.closing_date, t.url, t.state, t.description,
+    a.criteria, a.notification_frequency AS alert_frequency, pr.language_preference AS language, pr.notification_preferences AS notification_prefs
   FROM ${alertMatches} m
   JOIN ${alerts} a ON a.id = m.alert_id
   JOIN ${tenders} t ON t.id = m.tender_id
@@ -48,25 +57,48 @@ export const addressNotSuppressed = sql`NOT EXISTS (SELECT 1 FROM ${emailSuppres
 /** A match no email carries yet: pending, and not in an outbox email being delivered. */
 const unclaimed = sql`m.notification_status = 'pending' AND m.outbox_id IS NULL`;
 
+/** For queries that alias tenders as `t`: still open at `now` (no closing date counts as open). */
+export const tenderOpen = (now: Date) => sql`(t.closing_date IS NULL OR t.closing_date > ${now.getTime()})`;
+
+/** Which pending immediate matches a run looks at. */
+export type ImmediateScope =
+  | { tenderIds: readonly string[] }
+  | { alertId: string }
+  /** Matches held back since `since` of users who have quiet hours (released when they end), at most `limit`. */
+  | { heldSince: Date; limit: number };
+
 /**
- * Pending matches of active, immediate, email alerts: of these tenders, or of one alert. A retry
- * after a crash between recording and emailing finds them again (they are still pending).
+ * Pending matches of open tenders of active, immediate, email alerts: of these tenders, of one
+ * alert, or held back recently for users with quiet hours. A retry after a crash between recording
+ * and emailing finds them again (they are still pending).
  */
-export const pendingImmediateMatches = (db: Db, of: { tenderIds: readonly string[] } | { alertId: string }) =>
+export const pendingImmediateMatches = (db: Db, of: ImmediateScope, now: Date) =>
   db.all<PendingMatchRow>(sql`${pendingSelect}
-    WHERE ${unclaimed} AND a.is_active = 1 AND a.notification_frequency = 'immediate' AND ${hasMethod("email")} AND ${addressNotSuppressed}
-      AND ${"alertId" in of ? sql`m.alert_id = ${of.alertId}` : sql`m.tender_id IN ${idsIn(of.tenderIds)}`}
-    ORDER BY m.id`);
+    WHERE ${unclaimed} AND a.is_active = 1 AND a.notification_frequency = 'immediate' AND ${hasMethod("email")} AND ${addressNotSuppressed} AND ${tenderOpen(now)}
+      AND ${
+        "alertId" in of
+          ? sql`m.alert_id = ${of.alertId}`
+          : "tenderIds" in of
+            ? sql`m.tender_id IN ${idsIn(of.tenderIds)}`
+            : sql`m.user_id IN (SELECT user_id FROM ${userPreferences} WHERE quiet_hours_start IS NOT NULL AND quiet_hours_end IS NOT NULL) AND m.matched_at >= ${of.heldSince.getTime()}`
+      }
+    ORDER BY m.id ${"limit" in of ? sql`LIMIT ${of.limit}` : sql``}`);
 
-/** Pending matches of the user's alerts that email (for the digest), oldest first. */
-export const pendingDigestMatches = (db: Db, userId: Owner, limit: number) => pendingDigestMatchesOf(db, [userId], limit);
+/** A pending digest match, with how many this user has in all (the digest counts what it leaves out). */
+export type DigestMatchRow = PendingMatchRow & { total: number };
 
-/** The same for a batch of users in one query: the oldest `limit` per user (window function). */
-export const pendingDigestMatchesOf = (db: Db, userIds: readonly Owner[], limit: number) =>
-  db.all<PendingMatchRow>(sql`SELECT * FROM (
-      SELECT q.*, row_number() OVER (PARTITION BY q.user_id ORDER BY q.match_id) AS rn FROM (${pendingSelect}
-        WHERE m.user_id IN ${idsIn(userIds)} AND ${unclaimed} AND ${hasMethod("email")} AND ${addressNotSuppressed}) q
-    ) WHERE rn <= ${limit} ORDER BY user_id, match_id`);
+/**
+ * Pending matches of open tenders of the users' alerts that email, for their digests in one query:
+ * the `limit` soonest closing per user (window function; no closing date last), with the user's
+ * total. Matches of weekly-digest alerts only for the users in `weeklyFor` (their weekly digest day).
+ */
+export const pendingDigestMatchesOf = (db: Db, userIds: readonly Owner[], limit: number, now: Date, weeklyFor: readonly string[] = []) =>
+  db.all<DigestMatchRow>(sql`SELECT * FROM (
+      SELECT q.*, row_number() OVER (PARTITION BY q.user_id ORDER BY q.closing_date IS NULL, q.closing_date, q.match_id) AS rn,
+        count(*) OVER (PARTITION BY q.user_id) AS total FROM (${pendingSelect}
+        WHERE m.user_id IN ${idsIn(userIds)} AND ${unclaimed} AND ${hasMethod("email")} AND ${addressNotSuppressed} AND ${tenderOpen(now)}
+          AND (a.notification_frequency <> 'weekly_digest' OR m.user_id IN ${idsIn(weeklyFor)})) q
+    ) WHERE rn <= ${limit} ORDER BY user_id, rn`);
 
 /** Alert emails sent (written to the outbox) to these users since `since`, per user. */
 export async function alertEmailsSince(db: Db, userIds: readonly string[], since: Date): Promise<{ user_id: string; created_at: number }[]> {
@@ -75,9 +107,9 @@ export async function alertEmailsSince(db: Db, userIds: readonly string[], since
     WHERE user_id IN ${idsIn(userIds)} AND template = 'alert_match' AND created_at >= ${since.getTime()}`);
 }
 
-/** Guard for an immediate email: the match is still pending and no other email carries it. */
-export const matchStillPending = (matchId: string) =>
-  sql`EXISTS (SELECT 1 FROM ${alertMatches} WHERE ${alertMatches.id} = ${matchId} AND ${alertMatches.notificationStatus} = 'pending' AND ${alertMatches.outboxId} IS NULL)`;
+/** Guard for an immediate email: every match it lists is still pending and no other email carries any of them. */
+export const matchesStillPending = (matchIds: readonly string[]) =>
+  sql`NOT EXISTS (SELECT 1 FROM ${alertMatches} WHERE ${alertMatches.id} IN ${idsIn(matchIds)} AND (${alertMatches.notificationStatus} <> 'pending' OR ${alertMatches.outboxId} IS NOT NULL))`;
 
 /**
  * Hands pending matches to the outbox email `outboxId`, right after its guarded insert in one batch:
@@ -147,3 +179,23 @@ export const alertEmailState = (db: Db, userId: Owner, alertId: string) =>
     .select({ name: alerts.name, isActive: alerts.isActive, notificationMethods: alerts.notificationMethods, emailResumedAt: alerts.emailResumedAt })
     .from(alerts)
     .where(and(eq(alerts.userId, userId), eq(alerts.id, alertId)));
+
+/** What the dispatcher needs to know of a recipient (active accounts only), in one query. */
+export interface RecipientRow {
+  user_id: string;
+  email: string;
+  full_name: string;
+  timezone: string | null;
+  language: string | null;
+  notification_prefs: string | null;
+  quiet_hours_start: string | null;
+  quiet_hours_end: string | null;
+  /** 1 when a provider refused the current address for good. */
+  suppressed: 0 | 1;
+}
+
+export const recipientRow = (db: Db, userId: Owner) =>
+  db.all<RecipientRow>(sql`SELECT u.id AS user_id, u.email, u.full_name, pr.timezone, pr.language_preference AS language, pr.notification_preferences AS notification_prefs,
+      p.quiet_hours_start, p.quiet_hours_end, NOT ${addressNotSuppressed} AS suppressed
+    FROM ${users} u LEFT JOIN ${userProfiles} pr ON pr.user_id = u.id LEFT JOIN ${userPreferences} p ON p.user_id = u.id
+    WHERE u.id = ${userId} AND u.status = 'active' AND u.deletion_requested_at IS NULL`);

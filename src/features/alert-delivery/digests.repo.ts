@@ -1,6 +1,6 @@
 import type { Owner } from "../../identity/owner";
 import { and, eq, ne, sql } from "drizzle-orm";
-import { alertMatches, alerts, userPreferences, userProfiles } from "../../db/tables";
+import { alertMatches, alerts, tenders, userPreferences, userProfiles } from "../../db/tables";
 import { rawStatement, type Db } from "../../platform/db";
 
 /** SQL: the digest was not turned back on after `issuedAt` (an unsubscribe token of that time still speaks for the user). */
@@ -39,7 +39,11 @@ export interface DueDigestRow {
   /** The next_digest_at this tick read: every write below is guarded by it. */
   next_at: number;
   timezone: string | null;
-  /** 1 when a match of an alert that emails waits for an email. */
+  /** `email_digest_weekday` (monday … sunday). */
+  weekday: string;
+  /** user_profiles.notification_preferences (JSON text). */
+  notification_prefs: string | null;
+  /** 1 when a match of an open tender, of an alert that emails, waits for an email. */
   has_pending: 0 | 1;
 }
 
@@ -51,9 +55,10 @@ export interface DueDigestRow {
 export const dueDigestUsers = (db: Db, now: Date, limit: number) =>
   db.all<DueDigestRow>(sql`
     SELECT p.user_id, p.email_digest_frequency AS frequency, p.email_digest_time AS digest_time, p.last_digest_sent_at AS last_sent_at,
-      p.next_digest_at AS next_at, pr.timezone,
-      EXISTS (SELECT 1 FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id
+      p.next_digest_at AS next_at, pr.timezone, p.email_digest_weekday AS weekday, pr.notification_preferences AS notification_prefs,
+      EXISTS (SELECT 1 FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id JOIN ${tenders} t ON t.id = m.tender_id
               WHERE m.user_id = p.user_id AND m.notification_status = 'pending' AND m.outbox_id IS NULL
+                AND (t.closing_date IS NULL OR t.closing_date > ${now.getTime()})
                 AND EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = 'email')) AS has_pending
     FROM ${userPreferences} p LEFT JOIN ${userProfiles} pr ON pr.user_id = p.user_id
     WHERE p.next_digest_at <= ${now.getTime()}

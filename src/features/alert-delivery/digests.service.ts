@@ -10,20 +10,27 @@
  * nothing. The matches become `sent` when the email consumer delivered the email.
  */
 import { systemOwner } from "../../identity/owner";
-import { tenderLine } from "./immediate.service";
-import { claimMatchesForEmail, pendingDigestMatchesOf, type PendingMatchRow } from "./delivery.repo";
+import { claimMatchesForEmail, pendingDigestMatchesOf, type DigestMatchRow } from "./delivery.repo";
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
-import { emails } from "../../email/templates";
+import type { Config } from "../../platform/config";
+import { emailAllowed, readNotificationPrefs } from "./notification-prefs";
 import { chunk, runBatch } from "../../platform/db";
 import type { DeliveryContext } from "./delivery.context";
 import { signUnsubscribeToken, unsubscribeParts } from "./unsubscribe-token";
-import { isDigestDue, nextDigestAt } from "./schedule";
+import { isDigestDue, isoWeekday, localTimeParts, nextDigestAt } from "./schedule";
 import { advanceDigests, claimDigest, claimSucceeded, dueDigestUsers, type DueDigestRow } from "./digests.repo";
 import { DAY } from "../../platform/time";
 import { log } from "../../platform/log";
 
-/** Tenders listed in one digest; older pending matches beyond it go into the next one. */
+/**
+ * Where a digest's "see all" link points: the deployment's front end (EMAIL_LINK_BASE_URL) at
+ * /alerts, or keel's console.
+ */
+export const allMatchesUrl = (config: Pick<Config, "PUBLIC_BASE_URL" | "EMAIL_LINK_BASE_URL">) =>
+  config.EMAIL_LINK_BASE_URL ? new URL("alerts", config.EMAIL_LINK_BASE_URL.endsWith("/") ? config.EMAIL_LINK_BASE_URL : `${config.EMAIL_LINK_BASE_URL}/`).toString() : new URL("/console/", config.PUBLIC_BASE_URL).toString();
+
+/** Tenders listed in one digest (the soonest closing); the others are counted, and go into the next one. */
 export const DIGEST_MAX_TENDERS = 50;
 /** Digests written per D1 batch (three statements each). */
 const DIGESTS_PER_WRITE = 50;
@@ -62,16 +69,22 @@ async function digestBatch(ctx: DeliveryContext, due: readonly DueDigestRow[]): 
   let skipped = 0;
   const advance: [string, number, number | null][] = [];
   const toSend: { u: DueDigestRow; next: number | null }[] = [];
+  // Users whose digest today is also their weekly one: matches of weekly-digest alerts go in it.
+  const weeklyFor: string[] = [];
   for (const u of due) {
     const timeZone = u.timezone ?? "UTC";
     try {
-      const next = nextDigestAt({ after: ctx.now, timeZone, digestTime: u.digest_time, frequency: u.frequency })?.getTime() ?? null;
+      const weekday = isoWeekday(u.weekday);
+      const next = nextDigestAt({ after: ctx.now, timeZone, digestTime: u.digest_time, frequency: u.frequency, weekday })?.getTime() ?? null;
       const sendNow =
         u.frequency !== "never" &&
         u.has_pending === 1 &&
-        isDigestDue({ now: ctx.now, timeZone, digestTime: u.digest_time, frequency: u.frequency, lastSentAt: u.last_sent_at === null ? null : new Date(u.last_sent_at) });
-      if (sendNow) toSend.push({ u, next });
-      else advance.push([u.user_id, u.next_at, next]);
+        emailAllowed(readNotificationPrefs(u.notification_prefs), "digest") &&
+        isDigestDue({ now: ctx.now, timeZone, digestTime: u.digest_time, frequency: u.frequency, weekday, lastSentAt: u.last_sent_at === null ? null : new Date(u.last_sent_at) });
+      if (sendNow) {
+        toSend.push({ u, next });
+        if (u.frequency === "weekly" || localTimeParts(ctx.now, timeZone).weekday === weekday) weeklyFor.push(u.user_id);
+      } else advance.push([u.user_id, u.next_at, next]);
     } catch (err) {
       // An invalid stored time zone or time (validated on write; old rows): looked at again in a day.
       log.warn("digest skipped: invalid schedule", { user_id: u.user_id }, err);
@@ -80,14 +93,22 @@ async function digestBatch(ctx: DeliveryContext, due: readonly DueDigestRow[]): 
     }
   }
 
-  const byUser = new Map<string, PendingMatchRow[]>();
+  const byUser = new Map<string, DigestMatchRow[]>();
   if (toSend.length > 0) {
-    for (const m of await pendingDigestMatchesOf(ctx.db, toSend.map((s) => systemOwner(s.u.user_id, "cron")), DIGEST_MAX_TENDERS)) {
+    for (const m of await pendingDigestMatchesOf(
+      ctx.db,
+      toSend.map((s) => systemOwner(s.u.user_id, "cron")),
+      DIGEST_MAX_TENDERS,
+      ctx.now,
+      weeklyFor,
+    )) {
       const list = byUser.get(m.user_id);
       if (list) list.push(m);
       else byUser.set(m.user_id, [m]);
     }
   }
+  // Rendering (catalogues, reasons) loads on first use: it stays out of the cold start.
+  const [{ renderDigestEmail }, { alertSections }] = await Promise.all([import("./alert-emails"), import("./match-lines")]);
   const writes = await Promise.all(
     toSend.map(async ({ u, next }) => {
       const matches = byUser.get(u.user_id);
@@ -98,13 +119,17 @@ async function digestBatch(ctx: DeliveryContext, due: readonly DueDigestRow[]): 
         return null;
       }
       const { url, headers } = unsubscribeParts(ctx.config, await signUnsubscribeToken(ctx.env, ctx.config, { userId: u.user_id, digest: true }, ctx.now));
-      const email = emails.digest({
-        name: head.full_name,
-        frequency: u.frequency === "weekly" ? "weekly" : "daily",
-        tenders: matches.map((m) => tenderLine(ctx.config.PUBLIC_BASE_URL, m)),
-        unsubscribeUrl: url,
-        headers,
-      });
+      const email = renderDigestEmail(
+        { name: head.full_name, timeZone: head.timezone, language: head.language },
+        {
+          frequency: u.frequency === "weekly" ? "weekly" : "daily",
+          sections: await alertSections(ctx, matches, "digest", () => Promise.resolve(null)),
+          leftOut: Math.max(0, head.total - matches.length),
+          seeAllUrl: allMatchesUrl(ctx.config),
+          unsubscribeUrl: url,
+          headers,
+        },
+      );
       const mail = await outboxInsertIf(ctx, { to: head.email, userId: u.user_id, email }, claimSucceeded);
       return {
         id: mail.id,

@@ -7,6 +7,7 @@ import {
   inQuietHours,
   isDigestDue,
   isValidTimeZone,
+  isoWeekday,
   localTimeParts,
   nextDigestAt,
   parseLocalTime,
@@ -319,5 +320,28 @@ describe("nextDigestAt (issue 14, point 16)", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("email_digest_weekday", () => {
+  it("property: the next weekly slot falls on the chosen local weekday at the digest time, and is due there", () => {
+    const zones = fc.constantFrom("Asia/Kolkata", "America/New_York", "Europe/London", "Australia/Sydney", "UTC");
+    fc.assert(
+      fc.property(zones, fc.integer({ min: 1, max: 7 }), fc.integer({ min: Date.parse("2026-01-01T00:00:00Z"), max: Date.parse("2027-12-31T00:00:00Z") }), (timeZone, wd, t) => {
+        const weekday = wd as 1 | 2 | 3 | 4 | 5 | 6 | 7;
+        const slot = nextDigestAt({ after: new Date(t), timeZone, digestTime: "09:00", frequency: "weekly", weekday })!;
+        const local = localTimeParts(slot, timeZone);
+        expect(local.weekday).toBe(weekday);
+        expect(local.minutes).toBe(9 * 60);
+        expect(slot.getTime() - t).toBeLessThanOrEqual(8 * 86_400_000);
+        expect(isDigestDue({ now: slot, timeZone, digestTime: "09:00", frequency: "weekly", weekday, lastSentAt: null })).toBe(true);
+        expect(isDigestDue({ now: new Date(slot.getTime() - 86_400_000), timeZone, digestTime: "09:00", frequency: "weekly", weekday, lastSentAt: new Date(slot.getTime() - 7 * 86_400_000) })).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("isoWeekday reads the stored names (unknown: Monday)", () => {
+    expect(["monday", "wednesday", "sunday", "funday", null].map(isoWeekday)).toEqual([1, 3, 7, 1, 1]);
   });
 });

@@ -140,6 +140,18 @@ export interface DigestSchedule {
   readonly lastSentAt: Date | null;
   /** How long after its time a digest may still go out late. Default {@link DIGEST_CATCH_UP_MINUTES}. */
   readonly catchUpMinutes?: number;
+  /** Weekly digests: the local ISO weekday (1 = Monday … 7 = Sunday, `email_digest_weekday`). Default Monday. */
+  readonly weekday?: LocalTimeParts["weekday"];
+}
+
+/** `email_digest_weekday` values, Monday first: index + 1 is the ISO weekday. */
+export const DIGEST_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+export type DigestWeekday = (typeof DIGEST_WEEKDAYS)[number];
+
+/** ISO weekday of an `email_digest_weekday` (unknown or null: Monday). */
+export function isoWeekday(day: string | null | undefined): LocalTimeParts["weekday"] {
+  const i = DIGEST_WEEKDAYS.indexOf((day ?? "monday") as DigestWeekday);
+  return (i < 0 ? 1 : i + 1) as LocalTimeParts["weekday"];
 }
 
 /**
@@ -153,7 +165,7 @@ const dayNumber = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(da
 
 /**
  * Whether the user's digest should go out at this cron tick. The digest's slot is the latest
- * local occurrence of `digestTime` at or before `now` (weekly: on a local Monday); it is due when
+ * local occurrence of `digestTime` at or before `now` (weekly: on the local `weekday`, Monday by default); it is due when
  * that slot is at most `catchUpMinutes` old and no digest went out since it. The cron then sends
  * one only if matches are pending, and records `lastSentAt` in the batch that marks them sent.
  *
@@ -177,7 +189,7 @@ export function isDigestDue(s: DigestSchedule): boolean {
   // Days back to the slot's local date.
   let back = now.minutes >= digestAt ? 0 : 1;
   if (s.frequency === "weekly") {
-    back = (now.weekday - 1 + 7) % 7; // to this week's Monday
+    back = (now.weekday - (s.weekday ?? 1) + 7) % 7; // to this week's digest day
     if (back === 0 && now.minutes < digestAt) back = 7;
   }
   const slotDay = today - back;
@@ -291,14 +303,14 @@ const shiftDate = (date: string, days: number) => new Date((dayNumber(date) + da
  *
  * @example nextDigestAt({ after: new Date("2026-03-02T03:30:00Z"), timeZone: "Asia/Kolkata", digestTime: "09:00", frequency: "daily" }) // 2026-03-03T03:30:00.000Z
  */
-export function nextDigestAt(s: { after: Date; timeZone: string; digestTime: string; frequency: DigestFrequency }): Date | null {
+export function nextDigestAt(s: { after: Date; timeZone: string; digestTime: string; frequency: DigestFrequency; weekday?: LocalTimeParts["weekday"] }): Date | null {
   if (s.frequency === "never") return null;
   const digestAt = requireLocalTime(s.digestTime, "email_digest_time");
   const today = localTimeParts(s.after, s.timeZone).date;
   for (let k = 0; k <= 8; k++) {
     const date = shiftDate(today, k);
     // 1970-01-01 was a Thursday: ISO weekday of a day number.
-    if (s.frequency === "weekly" && ((dayNumber(date) + 3) % 7) + 1 !== 1) continue;
+    if (s.frequency === "weekly" && ((dayNumber(date) + 3) % 7) + 1 !== (s.weekday ?? 1)) continue;
     const t = instantOfLocal(date, digestAt, s.timeZone);
     if (t > s.after.getTime()) return new Date(t);
   }

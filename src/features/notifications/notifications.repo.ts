@@ -1,7 +1,12 @@
 import type { Owner } from "../../identity/owner";
 import { and, count, desc, eq, gt, isNull, lt, lte, or, sql } from "drizzle-orm";
-import { alertMatches, alerts, notifications, tenders } from "../../db/tables";
-import { rawStatement, type Db } from "../../platform/db";
+import { alertMatches, alerts, notifications, tenders, userProfiles } from "../../db/tables";
+import { insertIf, rawStatement, type Db } from "../../platform/db";
+import type { SQL } from "drizzle-orm";
+
+/** SQL: the user's notification_preferences do not turn in-app notifications off (a missing key counts as on). */
+export const inAppOn = (userId: SQL) =>
+  sql`COALESCE((SELECT json_extract(${userProfiles.notificationPreferences}, '$.in_app') FROM ${userProfiles} WHERE ${userProfiles.userId} = ${userId}), 1) IS NOT 0`;
 
 export type NotificationRow = typeof notifications.$inferSelect;
 
@@ -44,6 +49,10 @@ export function notifyAlertMatchesStatement(db: Db, matchIds: readonly string[],
         SELECT 'ntf_' || substr(m.id, 5), m.user_id, 'alert_match', 'New match: ' || a.name, t.title, '/tenders/' || t.id, t.id, a.id, 0, 'in_app', ${now.getTime()}, ${expiresAt.getTime()}
         FROM ${alertMatches} m JOIN ${alerts} a ON a.id = m.alert_id JOIN ${tenders} t ON t.id = m.tender_id
         WHERE m.id IN (SELECT value FROM json_each(${JSON.stringify(matchIds)})) AND EXISTS (SELECT 1 FROM json_each(a.notification_methods) WHERE value = 'in_app')
+          AND ${inAppOn(sql`m.user_id`)}
         ON CONFLICT DO NOTHING`,
   );
 }
+
+/** A notification of any type, written only while `guard` holds (the in-app delivery channel's write). */
+export const insertNotificationIf = (db: Db, row: typeof notifications.$inferInsert, guard: SQL) => insertIf(db, notifications, row, guard);

@@ -92,6 +92,7 @@ export const DEFAULT_VIEWS = ["grid", "list", "compact"] as const;
 export const DEFAULT_SORTS = ["closing_date", "value", "published_at", "relevance"] as const;
 export const DIGEST_FREQUENCIES = ["immediate", "daily", "weekly", "never"] as const;
 export const VISIBILITIES = ["public", "organization", "private"] as const;
+export const DIGEST_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 
 export const UpdatePreferencesInput = z
   .strictObject({
@@ -103,6 +104,7 @@ export const UpdatePreferencesInput = z
     max_alerts_per_day: z.number().int().min(0).max(1000),
     email_digest_frequency: z.enum(DIGEST_FREQUENCIES),
     email_digest_time: hhmm,
+    email_digest_weekday: z.enum(DIGEST_WEEKDAYS),
     show_expired_tenders: z.boolean(),
     highlight_urgent_tenders: z.boolean(),
     profile_visibility: z.enum(VISIBILITIES),
@@ -127,6 +129,7 @@ export const PreferencesSchema = z
     max_alerts_per_day: z.number().int().openapi({ default: 50 }),
     email_digest_frequency: z.enum(DIGEST_FREQUENCIES).openapi({ default: "daily" }),
     email_digest_time: z.string().openapi({ default: "09:00", description: "In the profile's timezone" }),
+    email_digest_weekday: z.enum(DIGEST_WEEKDAYS).openapi({ default: "monday", description: "The weekly digest's day, in the profile's timezone" }),
     show_expired_tenders: z.boolean().openapi({ default: false }),
     highlight_urgent_tenders: z.boolean().openapi({ default: true }),
     profile_visibility: z.enum(VISIBILITIES).openapi({ default: "private" }),

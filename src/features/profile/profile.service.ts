@@ -51,6 +51,7 @@ export function toPreferencesOut(row: PreferencesRow, suppressed: SuppressionRow
     max_alerts_per_day: row.maxAlertsPerDay,
     email_digest_frequency: row.emailDigestFrequency,
     email_digest_time: row.emailDigestTime,
+    email_digest_weekday: row.emailDigestWeekday,
     show_expired_tenders: row.showExpiredTenders,
     highlight_urgent_tenders: row.highlightUrgentTenders,
     profile_visibility: row.profileVisibility,
@@ -137,6 +138,7 @@ export async function updatePreferences(ctx: RequestContext, actor: Actor, input
   set("maxAlertsPerDay", input.max_alerts_per_day);
   set("emailDigestFrequency", input.email_digest_frequency);
   set("emailDigestTime", input.email_digest_time);
+  set("emailDigestWeekday", input.email_digest_weekday);
   set("showExpiredTenders", input.show_expired_tenders);
   set("highlightUrgentTenders", input.highlight_urgent_tenders);
   set("profileVisibility", input.profile_visibility);
