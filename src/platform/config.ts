@@ -223,6 +223,11 @@ export const ConfigSchema = z.object({
   RATE_EMAIL_CODE_PER_EMAIL: rate.default({ limit: 5, windowSeconds: 3600 }),
   /** Emailed sign-in codes and code checks per IP: an office's worth, not a mass mailing or a guessing farm. */
   RATE_EMAIL_CODE_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
+  // ─── live notifications (issue 18.2) ───
+  /** Stream tickets per user: a console tab takes one per (re)connect; a loop is stopped here before it costs a hub write. */
+  RATE_STREAM_TICKETS_PER_USER: rate.default({ limit: 30, windowSeconds: 60 }),
+  /** Stream upgrades per IP: each spends a ticket lookup in a hub; a stranger guessing tickets is stopped here. */
+  RATE_STREAM_CONNECT_PER_IP: rate.default({ limit: 120, windowSeconds: 60 }),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */
