@@ -122,6 +122,10 @@ describe("live notifications: tickets", () => {
     const real = await ticketFor(a.token);
     const forged = `${real.split(".")[0]}.${"A".repeat(43)}`;
     await expectProblem(await upgrade(forged), 401, "unauthenticated");
+    // A's secret presented at another user's hub: that hub holds no such ticket.
+    const b = await signedInUser();
+    const bHub = (await ticketFor(b.token)).split(".")[0];
+    await expectProblem(await upgrade(`${bHub}.${real.split(".")[1]}`), 401, "unauthenticated");
     await expectProblem(await upgrade("nonsense"), 401, "unauthenticated");
     await expectProblem(await upgrade(`${"0".repeat(64)}.${"A".repeat(43)}`), 401, "unauthenticated");
     await expectProblem(await call("me/notifications/stream", { headers: { Upgrade: "websocket" } }), 422, "validation_failed");
@@ -202,6 +206,15 @@ describe("live notifications: revocation", () => {
     const stream = await openStream(second.access_token);
     const res = await call(`me/sessions/${second.session_id}`, { method: "DELETE", token: a.token });
     expect(res.status, await res.clone().text()).toBe(204);
+    expect((await stream.closed).code).toBe(4001);
+  });
+
+  it("a replayed refresh token ends its session, and that session's streams close", async () => {
+    const a = await signedInUser();
+    const stream = await openStream(a.token);
+    const refresh = () => call("auth/refresh", { body: { refresh_token: a.tokens.refresh_token } });
+    expect((await refresh()).status).toBe(200);
+    await expectProblem(await refresh(), 401, "token_reused");
     expect((await stream.closed).code).toBe(4001);
   });
 

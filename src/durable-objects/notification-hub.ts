@@ -21,6 +21,8 @@ export const MAX_SOCKETS_PER_USER = 20;
 export const CLOSE_REVOKED = 4001;
 export const CLOSE_REPLACED = 4002;
 
+/** Keys per storage.put / storage.delete call (the runtime's limit is 128). */
+const STORAGE_BATCH = 128;
 const ticketKey = (hash: string) => `t:${hash}`;
 const revokedKey = (sid: string) => `r:${sid}`;
 const BLOCKED_KEY = "blocked";
@@ -117,9 +119,10 @@ export class NotificationHub extends DurableObject {
     }
     const wanted = new Set(sids);
     const tickets = await this.ctx.storage.list<StoredTicket>({ prefix: "t:" });
-    const drop = [...tickets].filter(([, t]) => wanted.has(t.sid)).map(([k]) => k);
-    if (drop.length) await this.ctx.storage.delete(drop);
-    await this.ctx.storage.put(Object.fromEntries(sids.map((sid) => [revokedKey(sid), now + rememberMs])));
+    await this.deleteKeys([...tickets].filter(([, t]) => wanted.has(t.sid)).map(([k]) => k));
+    for (let i = 0; i < sids.length; i += STORAGE_BATCH) {
+      await this.ctx.storage.put(Object.fromEntries(sids.slice(i, i + STORAGE_BATCH).map((sid) => [revokedKey(sid), now + rememberMs])));
+    }
     return closed;
   }
 
@@ -164,7 +167,12 @@ export class NotificationHub extends DurableObject {
       if (k.startsWith("t:") && (v as StoredTicket).exp <= now) stale.push(k);
       else if (k.startsWith("r:") && typeof v === "number" && v <= now) stale.push(k);
     }
-    if (stale.length) await this.ctx.storage.delete(stale);
+    await this.deleteKeys(stale);
+  }
+
+  /** storage.delete/put take at most 128 keys at a time. */
+  private async deleteKeys(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += STORAGE_BATCH) await this.ctx.storage.delete(keys.slice(i, i + STORAGE_BATCH));
   }
 }
 
