@@ -64,6 +64,8 @@ export function connectNotifications(onMessage: (m: LiveMessage) => void): () =>
     stopped = true;
     clearTimeout(retry);
     clearInterval(ping);
-    ws?.close(1000);
+    // Closing a socket still connecting makes the browser log an error: close it once it opens.
+    if (ws?.readyState === WebSocket.CONNECTING) ws.onopen = function (this: WebSocket) { this.close(1000); };
+    else ws?.close(1000);
   };
 }

@@ -17,11 +17,12 @@ export function Bell({ sessionId }: { sessionId: string }) {
       }),
     [sessionId],
   );
-  const label = count === null ? "Notifications" : `Notifications: ${count} unread`;
+  // A polite live region without role="status": the views' own status notices keep that role.
   return (
-    <span class="bell" role="status" aria-live="polite" aria-label={label} title={latest ? `Latest: ${latest}` : label} data-unread={count ?? ""}>
+    <span class="bell" aria-live="polite" title={latest ? `Latest: ${latest}` : "Unread notifications"} data-unread={count ?? ""}>
       <span aria-hidden="true">🔔</span>
       <span class="bell-count" data-testid="bell-count">{count ?? "–"}</span>
+      <span class="sr-only"> unread notifications</span>
     </span>
   );
 }
