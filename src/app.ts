@@ -31,6 +31,7 @@ import { registerSavedSearches } from "./features/saved-searches/saved-searches.
 import { registerAlerts } from "./features/alerts/alerts.routes";
 import { registerUnsubscribe } from "./features/alert-delivery/unsubscribe.routes";
 import { registerNotifications } from "./features/notifications/notifications.routes";
+import { registerNotificationStream } from "./features/notifications/stream.routes";
 import { registerNotes } from "./features/notes/notes.routes";
 import { registerRecommendations } from "./features/recommendations/recommendations.routes";
 import { createRouter } from "./platform/app-factory";
@@ -162,6 +163,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerAlerts(app);
   registerUnsubscribe(app);
   registerNotifications(app);
+  registerNotificationStream(app);
   registerNotes(app);
   registerRecommendations(app);
   registerOpenApi(app, EVERY_OPERATION_ANSWERS);

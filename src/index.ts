@@ -8,6 +8,7 @@ import { log } from "./platform/log";
 
 export { RateLimiter } from "./durable-objects/rate-limiter";
 export { SignInGuard } from "./durable-objects/sign-in-guard";
+export { NotificationHub } from "./durable-objects/notification-hub";
 
 const app = newApp();
 

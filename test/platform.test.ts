@@ -184,7 +184,7 @@ describe("error shapes (RFC 9457)", () => {
       mfa_required: 401, invalid_mfa_code: 401, reauthentication_required: 401, email_not_verified: 403, account_inactive: 403, password_expired: 403,
       terms_update_required: 403, sso_required: 403, forbidden: 403, insufficient_scope: 403, not_found: 404, conflict: 409,
       limit_reached: 409, account_exists: 409, payload_too_large: 413, weak_password: 422, password_reused: 422, account_locked: 423,
-      rate_limited: 429, internal_error: 500, service_unavailable: 503,
+      upgrade_required: 426, rate_limited: 429, internal_error: 500, service_unavailable: 503,
     };
     // A code added to keel needs its contract status here first.
     expect(Object.keys(ERRORS).sort()).toEqual(Object.keys(contract).sort());

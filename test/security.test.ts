@@ -94,6 +94,8 @@ describe("security suite over every documented route", () => {
         "POST /api/v1/auth/email-code/verify",
         "GET /api/v1/unsubscribe",
         "POST /api/v1/unsubscribe",
+        // Authenticated by its single-use ticket (browsers cannot set Authorization on a WebSocket).
+        "GET /api/v1/me/notifications/stream",
       ].sort(),
     );
   });

@@ -10,6 +10,7 @@ import { StatsView } from "./views/stats";
 import { UserDetailView } from "./views/user-detail";
 import { UsersView } from "./views/users";
 import { ReauthDialog } from "./views/reauth";
+import { Bell } from "./views/bell";
 
 const ADMIN_ROLES = ["admin", "superuser", "moderator"];
 export const isAdmin = (s: Session | null) => !!s && s.user.roles.some((r) => ADMIN_ROLES.includes(r));
@@ -119,7 +120,7 @@ function App() {
         <span class="brand">keel</span> console
         <Nav session={session} path={path} />
         <span class="who">
-          {session.user.email}{" "}
+          <Bell sessionId={session.sessionId} /> {session.user.email}{" "}
           <button
             type="button"
             class="secondary small-button"

@@ -227,6 +227,11 @@ export const ConfigSchema = z.object({
   // ─── organization API keys (issue 18.6) ───
   /** Unrevoked API keys per organization: one per integration with room to rotate, few enough not to fill storage. */
   MAX_ORG_API_KEYS: int(1, 10_000).default(25),
+  // ─── live notifications (issue 18.2) ───
+  /** Stream tickets per user: a console tab takes one per (re)connect; a loop is stopped here before it costs a hub write. */
+  RATE_STREAM_TICKETS_PER_USER: rate.default({ limit: 30, windowSeconds: 60 }),
+  /** Stream upgrades per IP: each spends a ticket lookup in a hub; a stranger guessing tickets is stopped here. */
+  RATE_STREAM_CONNECT_PER_IP: rate.default({ limit: 120, windowSeconds: 60 }),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

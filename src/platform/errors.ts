@@ -28,6 +28,7 @@ export const ERRORS = {
   weak_password: { status: 422, title: "Password does not meet the policy" },
   password_reused: { status: 422, title: "Password was used recently" },
   account_locked: { status: 423, title: "Account temporarily locked" },
+  upgrade_required: { status: 426, title: "This endpoint only answers a WebSocket upgrade" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal server error" },
   service_unavailable: { status: 503, title: "Service unavailable" },

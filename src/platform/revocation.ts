@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import type { Config } from "./config";
 import { IsolateCache } from "./isolate-cache";
+import { setStreamsBlocked } from "./notification-hub";
 import { SECOND } from "./time";
 
 /**
@@ -33,6 +34,7 @@ export async function publishRevokedSessions(env: Env, config: Config, sessionId
 /** Publishes that a user may no longer use any token (status not active), or clears it. */
 export async function publishUserBlocked(env: Env, userId: string, status: string | null): Promise<void> {
   clearedUntil.clear();
+  await setStreamsBlocked(env, userId, status !== null); // live notification streams close (or may open again)
   if (status) {
     revokedHere.set(userKey(userId), true, 0, Infinity); // until reactivation
     await env.CACHE.put(userKey(userId), status);

@@ -22,7 +22,8 @@ interface Measurement {
  * a change that grows the cold start past it must say so here, with the new table. The goal of
  * issue 20 is 150 KiB.
  */
-const STARTUP_GZIP_BUDGET = 253 * 1024;
+// 254: + live notifications (issue 18.2: the hub object, tickets, pushes; 250.9 → 253.8 KiB measured).
+const STARTUP_GZIP_BUDGET = 254 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
 const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];

@@ -88,7 +88,7 @@ export function endSessionsOnNewHash(db: Db, changes: readonly { userId: string;
         .update(sessions)
         .set({ revokedAt: now, revokedReason: "password_imported" })
         .where(sql`${sessions.revokedAt} IS NULL AND ${sessions.userId} IN ${changed}`)
-        .returning({ id: sessions.id, lastUsedAt: sessions.lastUsedAt }),
+        .returning({ id: sessions.id, lastUsedAt: sessions.lastUsedAt, userId: sessions.userId }),
     ),
     mfaSteps: parts.map((changed) => db.delete(oneTimeTokens).where(sql`${oneTimeTokens.purpose} = 'mfa_login' AND ${oneTimeTokens.userId} IN ${changed}`)),
     apiKeys: parts.map((changed) =>

@@ -5,6 +5,7 @@ import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { publishRevokedSessions, publishUserBlocked } from "../../platform/revocation";
+import { closeStreamsOf } from "../../platform/notification-hub";
 import { accessChanged, hasPermission } from "../../identity/grants";
 import { IMPLICIT_ROLE } from "../../identity/grants.repo";
 import { auditInsertForUsers, type AuditAction } from "../../audit/audit.repo";
@@ -51,10 +52,12 @@ export function refusal(actor: UserActor, action: BulkInput["action"], t: Target
  * working everywhere. Only a session used within one access-token lifetime can still have a live
  * access token (tokens are minted at login and refresh, which both set last_used_at): those only.
  */
-export async function publishEndedSessions(ctx: RequestContext, ended: readonly { id: string; lastUsedAt: Date }[]): Promise<void> {
+export async function publishEndedSessions(ctx: RequestContext, ended: readonly { id: string; lastUsedAt: Date; userId?: string }[]): Promise<void> {
   const horizon = ctx.now.getTime() - ctx.config.ACCESS_TOKEN_TTL_SECONDS * 1000;
   const recent = ended.filter((s) => s.lastUsedAt.getTime() >= horizon).map((s) => s.id);
   if (recent.length) await publishRevokedSessions(ctx.env, ctx.config, recent, ctx.now.getTime());
+  // A notification stream outlives its session's last refresh: every ended session's streams close.
+  ctx.waitUntil(closeStreamsOf(ctx.env, ctx.config, ended, ctx.now.getTime()));
 }
 
 /**

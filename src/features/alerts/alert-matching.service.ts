@@ -24,6 +24,8 @@ import { activeAlertsQuery, alertsVersionQuery } from "./alerts.repo";
 import { prepareTender } from "../tenders/match";
 import type { TenderCriteria } from "../tenders/criteria.schema";
 import { DAY } from "../../platform/time";
+import { pushNewNotifications } from "../notifications/live";
+import { notificationIdOfMatch } from "../notifications/notifications.repo";
 
 /** Match rows per recording batch. */
 export const MATCHES_PER_CHUNK = 500;
@@ -77,6 +79,7 @@ export async function recordMatches(ctx: Pick<MatchingContext, "db" | "now">, pa
   for (const part of chunk(pairs, chunkSize)) {
     const [insert] = await ctx.db.batch(recordMatchesStatements(ctx.db, part, ctx.now, expires));
     inserted += insert.meta.changes ?? 0;
+    if (insert.meta.changes) pushNewNotifications(ctx, part.map((p) => notificationIdOfMatch(p.id)));
   }
   return inserted;
 }

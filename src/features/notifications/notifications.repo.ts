@@ -37,6 +37,9 @@ export function notificationsRepo(db: Db, userId: Owner, now: Date) {
 /** Cron: deletes notifications whose expires_at has passed. */
 export const purgeExpiredNotifications = (db: Db, now: Date) => db.delete(notifications).where(lte(notifications.expiresAt, now));
 
+/** The id of the in-app notification of alert match `matchId` (`amt_…` → `ntf_…`), as derived below. */
+export const notificationIdOfMatch = (matchId: string) => `ntf_${matchId.slice(4)}`;
+
 /**
  * The in-app notifications of new alert matches (`matchIds`: rows just inserted by the matching
  * batch this statement joins), for the alerts that notify in the app. The id is derived from the

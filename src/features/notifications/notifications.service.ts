@@ -5,6 +5,7 @@ import { AppError } from "../../platform/errors";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { notificationsRepo, purgeExpiredNotifications as purgeExpired } from "./notifications.repo";
 import { toNotificationOut } from "./notifications.schemas";
+import { pushUnreadCount } from "./live";
 
 /** GET /me/notifications: newest first, expired ones hidden, with the unread count (one batch). */
 export async function listNotifications(ctx: RequestContext, actor: Actor, q: { limit: number; cursor?: string; unread_only?: boolean }) {
@@ -18,10 +19,12 @@ export async function markNotificationRead(ctx: RequestContext, actor: Actor, id
   const repo = notificationsRepo(ctx.db, ownerOf(actor), ctx.now);
   const [updated, found] = await ctx.db.batch([repo.markRead(id), repo.exists(id)]);
   if (updated.length === 0 && found.length === 0) throw new AppError("not_found", "Notification not found");
+  if (updated.length > 0) pushUnreadCount(ctx, actor.userId);
 }
 
 export async function markAllNotificationsRead(ctx: RequestContext, actor: Actor) {
-  await notificationsRepo(ctx.db, ownerOf(actor), ctx.now).markAllRead();
+  const done = await notificationsRepo(ctx.db, ownerOf(actor), ctx.now).markAllRead();
+  if (done.meta.changes) pushUnreadCount(ctx, actor.userId);
 }
 
 /** Cron: deletes notifications past their expiry. Returns how many. */

@@ -158,5 +158,5 @@ export function revokeSessionsOf(db: Db, idsJson: string, reason: string, now: D
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
     .where(sql`${inJsonArray(sessions.userId, idsJson)} AND ${sessions.revokedAt} IS NULL AND ${guard(sessions.userId)}`)
-    .returning({ id: sessions.id, lastUsedAt: sessions.lastUsedAt });
+    .returning({ id: sessions.id, lastUsedAt: sessions.lastUsedAt, userId: sessions.userId });
 }

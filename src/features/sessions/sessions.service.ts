@@ -7,6 +7,7 @@ import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { signAccessToken } from "../../platform/jwt";
 import { publishRevokedSessions } from "../../platform/revocation";
+import { closeStreams } from "../../platform/notification-hub";
 import { emails } from "../../email/templates";
 import { outboxInsertIf } from "../../email/outbox.repo";
 import { enqueueEmails } from "../../email/queue";
@@ -144,6 +145,7 @@ export async function refreshSession(ctx: RequestContext, refreshToken: string) 
         repo.revoke(row.sessionId, "refresh_token_reused", now),
       ]);
       await publishRevokedSessions(ctx.env, config, [row.sessionId], now.getTime());
+      await closeStreams(ctx.env, config, row.userId, [row.sessionId], now.getTime());
       throw new AppError("token_reused", "This refresh token was already used; the session has been ended");
     }
     if (row) throw new AppError("token_expired", "Refresh token expired; sign in again");
@@ -223,6 +225,7 @@ export async function endSessions(
   extraResults?.(results.slice(0, extra.length));
   const ids = (results[results.length - 1] as { id: string }[]).map((r) => r.id);
   await publishRevokedSessions(ctx.env, ctx.config, ids, now.getTime());
+  await closeStreams(ctx.env, ctx.config, userId, ids, now.getTime());
   return ids;
 }
 
