@@ -73,7 +73,7 @@ export function matchPairs(index: AlertIndex<IndexedAlertRef>, tenders: readonly
 }
 
 /** Records the pairs chunk by chunk (one batch each); returns how many were new. */
-export async function recordMatches(ctx: Pick<MatchingContext, "db" | "now">, pairs: readonly MatchPair[], chunkSize = MATCHES_PER_CHUNK): Promise<number> {
+export async function recordMatches(ctx: Pick<MatchingContext, "db" | "env" | "now">, pairs: readonly MatchPair[], chunkSize = MATCHES_PER_CHUNK): Promise<number> {
   let inserted = 0;
   const expires = new Date(ctx.now.getTime() + NOTIFICATION_TTL_DAYS * DAY);
   for (const part of chunk(pairs, chunkSize)) {
