@@ -31,6 +31,7 @@ import { registerUnsubscribe } from "./features/alert-delivery/unsubscribe.route
 import { registerNotifications } from "./features/notifications/notifications.routes";
 import { registerNotes } from "./features/notes/notes.routes";
 import { registerRecommendations } from "./features/recommendations/recommendations.routes";
+import { registerWebhooks } from "./features/webhooks/webhooks.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -160,6 +161,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerNotifications(app);
   registerNotes(app);
   registerRecommendations(app);
+  registerWebhooks(app);
   registerOpenApi(app, EVERY_OPERATION_ANSWERS);
 
   app.notFound((c) => problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`)));

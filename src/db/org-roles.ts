@@ -51,6 +51,8 @@ export const ORG_RULES = {
   "shared.read": { least: "viewer" },
   /** GET / PUT / DELETE /orgs/{id}/sso and the organization's domains (issue 17): who signs in to the organization, and how. */
   "sso.manage": { least: "admin" },
+  /** /orgs/{id}/webhooks and everything under it (issue 18): where the organization's events are sent. */
+  "webhooks.manage": { least: "admin" },
 } as const satisfies Record<string, OrgRule>;
 export type OrgAction = keyof typeof ORG_RULES;
 export const ORG_ACTIONS = Object.keys(ORG_RULES) as OrgAction[];

@@ -9,12 +9,14 @@ import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
+import { relayDueWebhooks } from "../features/webhooks/delivery.service";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
 
 export interface CronReport {
   relayedEmails: number;
+  relayedWebhooks?: number;
   resentTenders: number;
   parkedTenders: number;
   purged: Record<string, number>;
@@ -97,6 +99,10 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     const { resent, parked } = await resendPendingMatching(ctx, config.MATCH_MAX_ATTEMPTS);
     report.resentTenders = resent;
     report.parkedTenders = parked;
+  });
+  // Webhook deliveries due (retries beyond the queue's 12-hour delay, lost messages, lapsed claims).
+  await job("webhook_relay", async () => {
+    report.relayedWebhooks = await relayDueWebhooks(ctx);
   });
   return report;
 }

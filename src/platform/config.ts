@@ -223,6 +223,11 @@ export const ConfigSchema = z.object({
   RATE_EMAIL_CODE_PER_EMAIL: rate.default({ limit: 5, windowSeconds: 3600 }),
   /** Emailed sign-in codes and code checks per IP: an office's worth, not a mass mailing or a guessing farm. */
   RATE_EMAIL_CODE_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
+  // Webhooks (issue 18.1).
+  /** Endpoints per owner (a user, an organization, the platform): bounds the fan-out one owner can cause. */
+  MAX_WEBHOOKS_PER_OWNER: int(1, 100).default(10),
+  /** Days an endpoint may fail without a single success before keel disables it and emails its owners. */
+  WEBHOOK_DISABLE_AFTER_DAYS: int(1, 30).default(3),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */
