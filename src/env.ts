@@ -10,7 +10,7 @@ export interface AlertMatchingJob {
 }
 
 /** Messages on the `webhooks` queue: an event to fan out, or one attempt of one delivery (features/webhooks). */
-export type WebhookJob = { eventId: string } | { deliveryId: string; attempt: number };
+export type WebhookJob = { eventId: string } | { eventIds: string[] } | { deliveryId: string; attempt: number };
 
 /**
  * Bindings and variables of the Worker: what `npm run types:env` (`wrangler types`) generates from

@@ -8,6 +8,7 @@ import { serviceContext } from "../src/platform/context";
 import { DAY, HOUR, MINUTE } from "../src/platform/time";
 import { apiKeyFor, signedInWithRole } from "./helpers/admin";
 import { orgWithMembers } from "./helpers/fixtures";
+import { ingest, tenderAdmin } from "./helpers/tenders";
 import { call, callWithConfig, eventually, expectProblem, json, mailbox, movableClock, signedInUser, unique } from "./helpers/harness";
 
 const receiver = () => inject("webhookReceiverUrl");
@@ -369,5 +370,48 @@ describe("webhook delivery", () => {
     expect(got.deliveries).toHaveLength(2);
     expect(got.unique_ids).toEqual([d!.event_id]);
     expect((await deliveries(token, `me/webhooks/${hook.id}`)).map((x) => x.status)).toEqual(["delivered", "delivered"]);
+  });
+});
+
+describe("webhook events", () => {
+  it("a new alert match sends alert.matched and notification.created to the user's endpoint, and nothing to another user's", async () => {
+    const { token } = await signedInUser();
+    const other = await signedInUser();
+    const name = unique("match");
+    const otherName = unique("nomatch");
+    const hook = await createHook(token, name);
+    const otherHook = await createHook(other.token, otherName);
+    await configure(name, { secrets: [hook.secret] });
+    const word = unique("kw").replace(/[^a-z]/g, "");
+    const alert = await call("me/alerts", { body: { name: "bridges", criteria: { keywords: [word] }, notification_methods: ["email", "in_app"] }, token });
+    expect(alert.status, await alert.clone().text()).toBe(201);
+    const admin = await tenderAdmin();
+    await ingest(admin.key, [{ title: `A ${word} over the river` }]);
+    await eventually(async () => {
+      const got = await received(name);
+      expect(got.deliveries.map((d) => JSON.parse(d.body).type).sort()).toEqual(["alert.matched", "notification.created"]);
+    }, 15_000);
+    const got = await received(name);
+    for (const d of got.deliveries) expect(d.verified[hook.secret]).toBe(true);
+    const matched = JSON.parse(got.deliveries.find((d) => JSON.parse(d.body).type === "alert.matched")!.body);
+    expect(matched.data).toMatchObject({ alert: { name: "bridges" }, tender: { title: `A ${word} over the river` } });
+    expect(JSON.stringify(got.deliveries.map((d) => d.body))).not.toMatch(/hash|secret|token/i);
+    expect((await received(otherName)).deliveries).toHaveLength(0);
+    expect(otherHook.id).toBeTruthy();
+  });
+});
+
+describe("platform events", () => {
+  it("an ingest sends tenders.ingested to platform endpoints", async () => {
+    const root = await signedInWithRole("superuser");
+    const name = unique("ingest");
+    const hook = await createHook(root.token, name, { events: ["tenders.ingested"] }, "admin/webhooks");
+    await configure(name, { secrets: [hook.secret] });
+    const admin = await tenderAdmin();
+    const { sent } = await ingest(admin.key, [{ title: "Road works" }, { title: "School repairs" }]);
+    await eventually(async () => {
+      const got = (await received(name)).deliveries.map((d) => JSON.parse(d.body));
+      expect(got.find((b) => b.data.external_ids?.includes(sent[0]!.external_id))).toMatchObject({ type: "tenders.ingested", data: { submitted: 2 } });
+    }, 15_000);
   });
 });

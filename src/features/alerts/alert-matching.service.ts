@@ -17,6 +17,7 @@ import { newId } from "../../platform/ids";
 import type { DeliveryContext } from "../alert-delivery/delivery.context";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { buildAlertIndex, matchAlerts, type AlertIndex } from "./alert-index";
+import { sendAlertMatchWebhooks } from "../webhooks/webhooks.service";
 import { recordMatchesStatements, tendersByIds, type MatchPair } from "./alert-matching.repo";
 import { sendImmediateEmails } from "../alert-delivery/immediate.service";
 import { markTendersMatched } from "../tenders/tenders.service";
@@ -77,6 +78,7 @@ export async function recordMatches(ctx: MatchingContext, pairs: readonly MatchP
   for (const part of chunk(pairs, chunkSize)) {
     const [insert] = await ctx.db.batch(recordMatchesStatements(ctx.db, part, ctx.now, expires));
     inserted += insert.meta.changes ?? 0;
+    await sendAlertMatchWebhooks(ctx, part.map((p) => p.id));
   }
   return inserted;
 }

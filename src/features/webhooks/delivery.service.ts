@@ -9,7 +9,7 @@ import { DAY, MINUTE } from "../../platform/time";
 import { retryDelaySeconds } from "./events";
 import { signatureHeader } from "./signing";
 import { enqueueDeliveries, sealContext } from "./webhooks.service";
-import { webhooksRepo, type DeliveryRow, type EndpointRow } from "./webhooks.repo";
+import { pendingOfEvents, webhooksRepo, type DeliveryRow, type EndpointRow } from "./webhooks.repo";
 
 /** Queues delay a message by at most 12 hours; a longer retry waits for the cron relay. */
 const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
@@ -38,6 +38,10 @@ export async function consumeWebhookBatch(ctx: ServiceContext, batch: MessageBat
         if ("eventId" in job) {
           const deliveries = await repo.deliveryIdsOfEvent(job.eventId);
           if (deliveries.length === 0 && !(await repo.event(job.eventId)) && msg.attempts < 3) return msg.retry({ delaySeconds: 5 });
+          await Promise.all(deliveries.map((d) => attemptDelivery(ctx, d.id, d.attempt)));
+        } else if ("eventIds" in job) {
+          // Sent right after a batch of matches; what it misses (not committed yet) the cron relay sends.
+          const deliveries = await pendingOfEvents(ctx.db, job.eventIds);
           await Promise.all(deliveries.map((d) => attemptDelivery(ctx, d.id, d.attempt)));
         } else if ("deliveryId" in job) {
           await attemptDelivery(ctx, job.deliveryId, job.attempt);

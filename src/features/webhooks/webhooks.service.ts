@@ -13,7 +13,7 @@ import { DAY } from "../../platform/time";
 import { WEBHOOK_EVENTS } from "./events";
 import { newWebhookSecret } from "./signing";
 import { webhookUrlProblem } from "./webhook-url";
-import { webhooksRepo, type EndpointOwnerKey, type EndpointRow, type WebhookEventInput } from "./webhooks.repo";
+import { alertMatchEventIds, webhooksRepo, type EndpointOwnerKey, type EndpointRow, type WebhookEventInput } from "./webhooks.repo";
 
 /** Whose endpoints a request manages: the caller (or its key's owner), an organization it administers, or the platform. */
 export type WebhookOwner = { scope: "user"; actor: Actor } | { scope: "org"; membership: OrgMembership } | { scope: "platform"; actor: Actor };
@@ -168,4 +168,11 @@ export async function webhookEvent(ctx: ServiceContext, event: WebhookEventInput
   const id = newId("evt", ctx.now.getTime());
   ctx.waitUntil(enqueueDeliveries(ctx, [{ eventId: id }]).catch((err: unknown) => ctx.log.warn("webhook enqueue failed; the cron relay will send it", { event_id: id, error: String(err) })));
   return repo.eventStatements(id, event, ctx.now);
+}
+
+/** After a batch of alert matches committed: fans out their webhook events (alertMatchWebhookStatements), if any were written. */
+export async function sendAlertMatchWebhooks(ctx: Pick<ServiceContext, "env">, matchIds: readonly string[]): Promise<void> {
+  if (matchIds.length === 0) return;
+  const eventIds = alertMatchEventIds(matchIds);
+  for (let i = 0; i < eventIds.length; i += 1000) await enqueueDeliveries(ctx, [{ eventIds: eventIds.slice(i, i + 1000) }]);
 }
