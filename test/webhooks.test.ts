@@ -415,3 +415,28 @@ describe("platform events", () => {
     }, 15_000);
   });
 });
+
+describe("organization events", () => {
+  it("an organization's endpoint gets its updates, role changes and removals, and nothing of another organization", async () => {
+    const admin = await signedInUser();
+    const member = await signedInUser();
+    const orgId = await orgWithMembers([
+      [admin.user.id, "owner"],
+      [member.user.id, "member"],
+    ]);
+    const otherOrg = await orgWithMembers([[admin.user.id, "owner"]]);
+    const name = unique("orgev");
+    const hook = await createHook(admin.token, name, { events: ["organization.updated", "organization.member_role_changed", "organization.member_removed"] }, `orgs/${orgId}/webhooks`);
+    await configure(name, { secrets: [hook.secret] });
+    expect((await call(`orgs/${otherOrg}`, { method: "PATCH", body: { name: "Other" }, token: admin.token })).status).toBe(200);
+    expect((await call(`orgs/${orgId}`, { method: "PATCH", body: { name: "Renamed" }, token: admin.token })).status).toBe(200);
+    expect((await call(`orgs/${orgId}/members/${member.user.id}`, { method: "PATCH", body: { role: "viewer" }, token: admin.token })).status).toBe(200);
+    expect((await call(`orgs/${orgId}/members/${member.user.id}`, { method: "DELETE", token: admin.token })).status).toBe(204);
+    await eventually(async () => expect((await received(name)).deliveries).toHaveLength(3), 15_000);
+    const bodies = (await received(name)).deliveries.map((d) => JSON.parse(d.body));
+    expect(bodies.map((b) => b.type).sort()).toEqual(["organization.member_removed", "organization.member_role_changed", "organization.updated"]);
+    for (const b of bodies) expect(b.data.organization_id).toBe(orgId);
+    expect(bodies.find((b) => b.type === "organization.member_role_changed").data).toMatchObject({ user_id: member.user.id, role: "viewer" });
+    for (const d of (await received(name)).deliveries) expect(d.verified[hook.secret]).toBe(true);
+  });
+});

@@ -77,14 +77,15 @@ export const webhooksRepo = (db: Db) => ({
    * so the endpoints are those of the moment the batch commits). Delivery ids keep the event's
    * time prefix, so they sort by creation.
    */
-  eventStatements(id: string, event: WebhookEventInput, now: Date) {
+  eventStatements(id: string, event: WebhookEventInput, now: Date, when?: SQL) {
+    const row = { id, type: event.type, scope: event.scope, userId: event.userId ?? null, orgId: event.orgId ?? null, data: event.data, createdAt: now };
     return [
-      db.insert(webhookEvents).values({ id, type: event.type, scope: event.scope, userId: event.userId ?? null, orgId: event.orgId ?? null, data: event.data, createdAt: now }),
+      when ? insertIf(db, webhookEvents, row, when) : db.insert(webhookEvents).values(row),
       rawStatement(
         db,
         sql`INSERT INTO ${webhookDeliveries} (id, event_id, endpoint_id, event_type, attempt, status, next_attempt_at, created_at, updated_at)
             SELECT 'whd_' || substr(${id}, 5, 10) || lower(hex(randomblob(8))), ${id}, ${webhookEndpoints.id}, ${event.type}, 0, 'pending', ${now.getTime()}, ${now.getTime()}, ${now.getTime()}
-            FROM ${webhookEndpoints} WHERE ${listenerWhere(event)}`,
+            FROM ${webhookEndpoints} WHERE ${listenerWhere(event)} AND EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.id} = ${id})`,
       ),
     ];
   },

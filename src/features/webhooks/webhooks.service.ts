@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import type { WebhookScope } from "../../db/tables/webhooks";
 import type { WebhookJob } from "../../env";
 import type { Actor } from "../../identity/actor";
@@ -159,15 +160,16 @@ export async function enqueueDeliveries(ctx: Pick<ServiceContext, "env">, jobs: 
  * nothing when no enabled endpoint of the owner listens to `type` (one indexed read), else the
  * event and its pending deliveries. Its queue message is sent in the background; the consumer
  * waits for a batch that has not committed yet, and the cron relay sends what a lost message left.
+ * `when` (e.g. `changes() > 0` right after a guarded statement) writes the event only if it holds there.
  * `data` must hold only what the endpoint's owner may see through the API: never a secret, hash or token.
  * @example await runBatch(ctx, [change, ...(await webhookEvent(ctx, { type: "note.shared", scope: "org", orgId, data }))]);
  */
-export async function webhookEvent(ctx: ServiceContext, event: WebhookEventInput): Promise<Statement[]> {
+export async function webhookEvent(ctx: ServiceContext, event: WebhookEventInput, when?: SQL): Promise<Statement[]> {
   const repo = webhooksRepo(ctx.db);
   if (!(await repo.anyListener(event))) return [];
   const id = newId("evt", ctx.now.getTime());
   ctx.waitUntil(enqueueDeliveries(ctx, [{ eventId: id }]).catch((err: unknown) => ctx.log.warn("webhook enqueue failed; the cron relay will send it", { event_id: id, error: String(err) })));
-  return repo.eventStatements(id, event, ctx.now);
+  return repo.eventStatements(id, event, ctx.now, when);
 }
 
 /** After a batch of alert matches committed: fans out their webhook events (alertMatchWebhookStatements), if any were written. */
