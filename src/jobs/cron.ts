@@ -9,7 +9,6 @@ import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
-import { relayDueWebhooks } from "../features/webhooks/delivery.service";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
@@ -102,6 +101,7 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
   });
   // Webhook deliveries due (retries beyond the queue's 12-hour delay, lost messages, lapsed claims).
   await job("webhook_relay", async () => {
+    const { relayDueWebhooks } = await import("../features/webhooks/delivery.service");
     report.relayedWebhooks = await relayDueWebhooks(ctx);
   });
   return report;

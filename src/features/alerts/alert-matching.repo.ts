@@ -4,7 +4,7 @@ import { rawStatement, type Db } from "../../platform/db";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { fromRawTender, tenderColumns, tenderColumnsWithout } from "../tenders/tenders.repo";
 import { notifyAlertMatchesStatement } from "../notifications/notifications.repo";
-import { alertMatchWebhookStatements } from "../webhooks/webhooks.repo";
+import { alertMatchWebhookStatements } from "../webhooks/webhook-outbox.repo";
 
 type RawTender = Record<string, unknown>;
 

@@ -17,7 +17,7 @@ import { newId } from "../../platform/ids";
 import type { DeliveryContext } from "../alert-delivery/delivery.context";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { buildAlertIndex, matchAlerts, type AlertIndex } from "./alert-index";
-import { sendAlertMatchWebhooks } from "../webhooks/webhooks.service";
+import { sendAlertMatchWebhooks } from "../webhooks/emit";
 import { recordMatchesStatements, tendersByIds, type MatchPair } from "./alert-matching.repo";
 import { sendImmediateEmails } from "../alert-delivery/immediate.service";
 import { markTendersMatched } from "../tenders/tenders.service";

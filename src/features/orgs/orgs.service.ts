@@ -1,5 +1,5 @@
 import { runBatch } from "../../platform/db";
-import { webhookEvent } from "../webhooks/webhooks.service";
+import { webhookEvent } from "../webhooks/emit";
 import type { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
 import type { OrgRole, UserActor } from "../../identity/actor";

@@ -1,5 +1,5 @@
 import { ownerOf, type Owner } from "../../identity/owner";
-import { webhookEvent } from "../webhooks/webhooks.service";
+import { webhookEvent } from "../webhooks/emit";
 import type { Env } from "../../env";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext, ServiceContext } from "../../platform/context";

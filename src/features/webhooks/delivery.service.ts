@@ -8,8 +8,10 @@ import { open, UnopenableSecretError } from "../../platform/secrets";
 import { DAY, MINUTE } from "../../platform/time";
 import { retryDelaySeconds } from "./events";
 import { signatureHeader } from "./signing";
-import { enqueueDeliveries, sealContext } from "./webhooks.service";
-import { pendingOfEvents, webhooksRepo, type DeliveryRow, type EndpointRow } from "./webhooks.repo";
+import { enqueueDeliveries } from "./emit";
+import { sealContext } from "./webhooks.service";
+import { pendingOfEvents } from "./webhook-outbox.repo";
+import { webhooksRepo, type DeliveryRow, type EndpointRow } from "./webhooks.repo";
 
 /** Queues delay a message by at most 12 hours; a longer retry waits for the cron relay. */
 const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;

@@ -17,18 +17,10 @@ import {
   WebhookSchema,
   WebhookSecretSchema,
 } from "./webhooks.schemas";
-import {
-  createEndpoint,
-  deleteEndpoint,
-  getEndpoint,
-  listDeliveries,
-  listEndpoints,
-  replayDelivery,
-  rotateSecret,
-  sendTestEvent,
-  updateEndpoint,
-  type WebhookOwner,
-} from "./webhooks.service";
+import type { WebhookOwner } from "./webhooks.service";
+
+/** The endpoint management code (URL checks, sealing, signing secrets) loads on first use. */
+const service = () => import("./webhooks.service");
 
 const tags = ["Webhooks"];
 
@@ -130,45 +122,45 @@ function register(app: App, s: Surface) {
   // One handler per verb for the three surfaces: the routes differ only in path and auth, so the
   // handlers read their inputs untyped by route and validate through the shared schemas.
   const a = app as unknown as { openapi(route: unknown, handler: (c: Context & { var: { ctx: never } }) => Promise<Response>): void };
-  const ctxOf = (c: Context) => c.get("ctx" as never) as Parameters<typeof getEndpoint>[0];
+  const ctxOf = (c: Context) => c.get("ctx" as never) as import("../../platform/context").ServiceContext;
   const valid = (c: Context, target: "json" | "query" | "param") => (c.req as unknown as { valid(t: string): Record<string, unknown> }).valid(target);
   const idOf = (c: Context) => valid(c, "param")[s.param] as string;
   a.openapi(routes.create, async (c) => {
     const ctx = ctxOf(c);
-    const { row, secret } = await createEndpoint(ctx, s.who(c), valid(c, "json") as z.infer<typeof CreateWebhookInput>);
+    const { row, secret } = await (await service()).createEndpoint(ctx, s.who(c), valid(c, "json") as z.infer<typeof CreateWebhookInput>);
     return c.json({ ...toWebhookOut(row, ctx.now), secret }, 201);
   });
   a.openapi(routes.list, async (c) => {
     const ctx = ctxOf(c);
-    const page = await listEndpoints(ctx, s.who(c), valid(c, "query") as z.infer<typeof PageQuery>);
+    const page = await (await service()).listEndpoints(ctx, s.who(c), valid(c, "query") as z.infer<typeof PageQuery>);
     return c.json({ items: page.items.map((r) => toWebhookOut(r, ctx.now)), next_cursor: page.next_cursor }, 200);
   });
   a.openapi(routes.get, async (c) => {
     const ctx = ctxOf(c);
-    return c.json(toWebhookOut(await getEndpoint(ctx, s.who(c), idOf(c)), ctx.now), 200);
+    return c.json(toWebhookOut(await (await service()).getEndpoint(ctx, s.who(c), idOf(c)), ctx.now), 200);
   });
   a.openapi(routes.update, async (c) => {
     const ctx = ctxOf(c);
-    return c.json(toWebhookOut(await updateEndpoint(ctx, s.who(c), idOf(c), valid(c, "json") as z.infer<typeof UpdateWebhookInput>), ctx.now), 200);
+    return c.json(toWebhookOut(await (await service()).updateEndpoint(ctx, s.who(c), idOf(c), valid(c, "json") as z.infer<typeof UpdateWebhookInput>), ctx.now), 200);
   });
   a.openapi(routes.remove, async (c) => {
-    await deleteEndpoint(ctxOf(c), s.who(c), idOf(c));
+    await (await service()).deleteEndpoint(ctxOf(c), s.who(c), idOf(c));
     return c.body(null, 204);
   });
   a.openapi(routes.deliveries, async (c) => {
-    const page = await listDeliveries(ctxOf(c), s.who(c), idOf(c), valid(c, "query") as z.infer<typeof PageQuery>);
+    const page = await (await service()).listDeliveries(ctxOf(c), s.who(c), idOf(c), valid(c, "query") as z.infer<typeof PageQuery>);
     return c.json({ items: page.items.map(toDeliveryOut), next_cursor: page.next_cursor }, 200);
   });
   a.openapi(routes.replay, async (c) => {
-    const id = await replayDelivery(ctxOf(c), s.who(c), idOf(c), valid(c, "param").delivery_id as string);
+    const id = await (await service()).replayDelivery(ctxOf(c), s.who(c), idOf(c), valid(c, "param").delivery_id as string);
     return c.json({ id }, 202);
   });
   a.openapi(routes.test, async (c) => {
-    const id = await sendTestEvent(ctxOf(c), s.who(c), idOf(c));
+    const id = await (await service()).sendTestEvent(ctxOf(c), s.who(c), idOf(c));
     return c.json({ id }, 202);
   });
   a.openapi(routes.rotate, async (c) => {
-    return c.json({ secret: await rotateSecret(ctxOf(c), s.who(c), idOf(c)) }, 200);
+    return c.json({ secret: await (await service()).rotateSecret(ctxOf(c), s.who(c), idOf(c)) }, 200);
   });
 }
 

@@ -1,20 +1,19 @@
-import type { SQL } from "drizzle-orm";
 import type { WebhookScope } from "../../db/tables/webhooks";
-import type { WebhookJob } from "../../env";
 import type { Actor } from "../../identity/actor";
 import type { OrgMembership } from "../../identity/membership";
 import { ownerOf } from "../../identity/owner";
 import type { ServiceContext } from "../../platform/context";
-import { runBatch, type Statement } from "../../platform/db";
+import { runBatch } from "../../platform/db";
 import { AppError, notFound } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { seal } from "../../platform/secrets";
+import { enqueueDeliveries } from "./emit";
 import { DAY } from "../../platform/time";
 import { WEBHOOK_EVENTS } from "./events";
 import { newWebhookSecret } from "./signing";
 import { webhookUrlProblem } from "./webhook-url";
-import { alertMatchEventIds, webhooksRepo, type EndpointOwnerKey, type EndpointRow, type WebhookEventInput } from "./webhooks.repo";
+import { webhooksRepo, type EndpointOwnerKey, type EndpointRow } from "./webhooks.repo";
 
 /** Whose endpoints a request manages: the caller (or its key's owner), an organization it administers, or the platform. */
 export type WebhookOwner = { scope: "user"; actor: Actor } | { scope: "org"; membership: OrgMembership } | { scope: "platform"; actor: Actor };
@@ -149,32 +148,3 @@ export async function sendTestEvent(ctx: ServiceContext, who: WebhookOwner, id: 
 }
 
 
-export async function enqueueDeliveries(ctx: Pick<ServiceContext, "env">, jobs: readonly WebhookJob[], delaySeconds?: number): Promise<void> {
-  for (let i = 0; i < jobs.length; i += 100) {
-    await ctx.env.WEBHOOK_QUEUE.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body, ...(delaySeconds ? { delaySeconds } : {}) })));
-  }
-}
-
-/**
- * The outbox statements of a webhook event, to put in the batch of the change that causes it:
- * nothing when no enabled endpoint of the owner listens to `type` (one indexed read), else the
- * event and its pending deliveries. Its queue message is sent in the background; the consumer
- * waits for a batch that has not committed yet, and the cron relay sends what a lost message left.
- * `when` (e.g. `changes() > 0` right after a guarded statement) writes the event only if it holds there.
- * `data` must hold only what the endpoint's owner may see through the API: never a secret, hash or token.
- * @example await runBatch(ctx, [change, ...(await webhookEvent(ctx, { type: "note.shared", scope: "org", orgId, data }))]);
- */
-export async function webhookEvent(ctx: ServiceContext, event: WebhookEventInput, when?: SQL): Promise<Statement[]> {
-  const repo = webhooksRepo(ctx.db);
-  if (!(await repo.anyListener(event))) return [];
-  const id = newId("evt", ctx.now.getTime());
-  ctx.waitUntil(enqueueDeliveries(ctx, [{ eventId: id }]).catch((err: unknown) => ctx.log.warn("webhook enqueue failed; the cron relay will send it", { event_id: id, error: String(err) })));
-  return repo.eventStatements(id, event, ctx.now, when);
-}
-
-/** After a batch of alert matches committed: fans out their webhook events (alertMatchWebhookStatements), if any were written. */
-export async function sendAlertMatchWebhooks(ctx: Pick<ServiceContext, "env">, matchIds: readonly string[]): Promise<void> {
-  if (matchIds.length === 0) return;
-  const eventIds = alertMatchEventIds(matchIds);
-  for (let i = 0; i < eventIds.length; i += 1000) await enqueueDeliveries(ctx, [{ eventIds: eventIds.slice(i, i + 1000) }]);
-}
