@@ -9,7 +9,7 @@ import { DAY, HOUR, MINUTE } from "../src/platform/time";
 import { apiKeyFor, signedInWithRole } from "./helpers/admin";
 import { orgWithMembers } from "./helpers/fixtures";
 import { ingest, tenderAdmin } from "./helpers/tenders";
-import { call, callWithConfig, eventually, expectProblem, json, mailbox, movableClock, signedInUser, unique } from "./helpers/harness";
+import { call, callWithConfig, eventually, expectProblem, json, mailbox, movableClock, signedInUser, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 const receiver = () => inject("webhookReceiverUrl");
 const hookUrl = (name: string) => `${receiver()}/hooks/${name}`;
@@ -438,5 +438,35 @@ describe("organization events", () => {
     for (const b of bodies) expect(b.data.organization_id).toBe(orgId);
     expect(bodies.find((b) => b.type === "organization.member_role_changed").data).toMatchObject({ user_id: member.user.id, role: "viewer" });
     for (const d of (await received(name)).deliveries) expect(d.verified[hook.secret]).toBe(true);
+  });
+});
+
+describe("invitation, membership and account events", () => {
+  it("an invitation sends organization.invitation_created, its acceptance organization.member_added; a registration user.created to the platform", async () => {
+    const owner = await signedInUser();
+    const orgId = await orgWithMembers([[owner.user.id, "owner"]]);
+    const name = unique("inv");
+    const hook = await createHook(owner.token, name, { events: ["organization.invitation_created", "organization.member_added"] }, `orgs/${orgId}/webhooks`);
+    await configure(name, { secrets: [hook.secret] });
+    const root = await signedInWithRole("superuser");
+    const platformName = unique("plat");
+    await createHook(root.token, platformName, { events: ["user.created"] }, "admin/webhooks");
+
+    const invitee = await signedInUser();
+    const after = Date.now() - 1000;
+    const res = await call(`orgs/${orgId}/invitations`, { body: { email: invitee.user.email, role: "member" }, token: owner.token });
+    expect(res.status).toBe(201);
+    const token = tokenFromMail(await waitForMail(invitee.user.email, "invitation", { after }));
+    expect((await call("invitations/accept", { body: { token }, token: invitee.token })).status).toBe(200);
+    await eventually(async () => expect((await received(name)).deliveries).toHaveLength(2), 15_000);
+    const bodies = (await received(name)).deliveries.map((d) => JSON.parse(d.body));
+    expect(bodies.find((b) => b.type === "organization.invitation_created").data).toMatchObject({ organization_id: orgId, email: invitee.user.email, role: "member" });
+    expect(bodies.find((b) => b.type === "organization.member_added").data).toMatchObject({ organization_id: orgId, user_id: invitee.user.id, role: "member" });
+    for (const b of bodies) expect(JSON.stringify(b)).not.toContain(token);
+
+    await eventually(async () => {
+      const created = (await received(platformName)).deliveries.map((d) => JSON.parse(d.body));
+      expect(created.some((b) => b.type === "user.created" && b.data.user.id === invitee.user.id)).toBe(true);
+    }, 15_000);
   });
 });
