@@ -104,5 +104,9 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     const { relayDueWebhooks } = await import("../features/webhooks/delivery.service");
     report.relayedWebhooks = await relayDueWebhooks(ctx);
   });
+  await job("purge_webhook_events", async () => {
+    const { purgeOldWebhookEvents } = await import("../features/webhooks/delivery.service");
+    report.purged.webhook_events = await purgeOldWebhookEvents(ctx);
+  });
   return report;
 }

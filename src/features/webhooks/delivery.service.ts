@@ -175,3 +175,10 @@ export async function relayDueWebhooks(ctx: ServiceContext, limit = 500): Promis
   await enqueueDeliveries(ctx, due.map((d) => ({ deliveryId: d.id, attempt: d.attempt })));
   return due.length;
 }
+
+/** Days webhook events and their delivery log are kept: the log is for debugging, and event data names people. */
+export const WEBHOOK_EVENT_RETENTION_DAYS = 30;
+
+export async function purgeOldWebhookEvents(ctx: ServiceContext): Promise<number> {
+  return webhooksRepo(ctx.db).purgeEventsBefore(new Date(ctx.now.getTime() - WEBHOOK_EVENT_RETENTION_DAYS * DAY));
+}

@@ -198,6 +198,15 @@ export const webhooksRepo = (db: Db) => ({
       .limit(limit);
   },
 
+  /** Retention: events (and, by cascade, their deliveries) older than `before` with nothing still pending; returns how many went. */
+  async purgeEventsBefore(before: Date): Promise<number> {
+    const res = await db.run(
+      sql`DELETE FROM ${webhookEvents} WHERE ${webhookEvents.createdAt} < ${before.getTime()}
+          AND NOT EXISTS (SELECT 1 FROM ${webhookDeliveries} d WHERE d.event_id = ${webhookEvents.id} AND d.status IN ('pending', 'sending'))`,
+    );
+    return res.meta.changes ?? 0;
+  },
+
   /** Who is told when an endpoint is disabled: the user; an organization's owners and admins; the holders of admin:system. */
   async ownersToEmail(endpoint: EndpointRow, now: Date): Promise<{ id: string; email: string; fullName: string }[]> {
     const cols = { id: users.id, email: users.email, fullName: users.fullName };
