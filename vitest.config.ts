@@ -65,7 +65,7 @@ export default defineConfig(async () => {
             setupFiles: ["./test/helpers/setup.ts"],
             // Node-side servers the worker reaches (a test in workerd cannot listen): a local
             // DNS-over-HTTPS responder for domain verification, and two oidc-provider instances.
-            globalSetup: ["./test/helpers/doh-server.ts", "./test/helpers/oidc-providers.global.ts"],
+            globalSetup: ["./test/helpers/doh-server.ts", "./test/helpers/oidc-providers.global.ts", "./test/helpers/webhook-receiver.global.ts"],
             include: ["test/**/*.test.ts", "src/**/*.test.ts"],
             exclude: ["test/node/**", "test/browser/**"],
             testTimeout: 60_000,

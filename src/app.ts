@@ -34,6 +34,7 @@ import { registerNotifications } from "./features/notifications/notifications.ro
 import { registerNotificationStream } from "./features/notifications/stream.routes";
 import { registerNotes } from "./features/notes/notes.routes";
 import { registerRecommendations } from "./features/recommendations/recommendations.routes";
+import { registerWebhooks } from "./features/webhooks/webhooks.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
@@ -166,6 +167,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerNotificationStream(app);
   registerNotes(app);
   registerRecommendations(app);
+  registerWebhooks(app);
   registerOpenApi(app, EVERY_OPERATION_ANSWERS);
 
   app.notFound((c) => problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`)));

@@ -9,6 +9,9 @@ export interface AlertMatchingJob {
   tenderIds: string[];
 }
 
+/** Messages on the `webhooks` queue: an event to fan out, or one attempt of one delivery (features/webhooks). */
+export type WebhookJob = { eventId: string } | { eventIds: string[] } | { deliveryId: string; attempt: number };
+
 /**
  * Bindings and variables of the Worker: what `npm run types:env` (`wrangler types`) generates from
  * wrangler.toml into worker-configuration.d.ts (`WranglerEnv`, committed so typechecks need no
@@ -18,8 +21,9 @@ export interface AlertMatchingJob {
  * Secrets come from `wrangler secret put` or, locally, `.dev.vars` written by `npm start`.
  * No index signature: reading a variable that is neither bound nor configured does not compile.
  */
-export interface Env extends Omit<WranglerEnv, "EMAIL_QUEUE" | "ALERT_MATCHING_QUEUE"> {
+export interface Env extends Omit<WranglerEnv, "EMAIL_QUEUE" | "ALERT_MATCHING_QUEUE" | "WEBHOOK_QUEUE"> {
   EMAIL_QUEUE: Queue<EmailJob>;
+  WEBHOOK_QUEUE: Queue<WebhookJob>;
   ALERT_MATCHING_QUEUE: Queue<AlertMatchingJob>;
   /** Optional Cloudflare Email Routing binding, used when EMAIL_PROVIDER=cloudflare. */
   SEND_EMAIL?: SendEmail;

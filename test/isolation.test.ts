@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { addMember, closingIn, insertNotification, insertTender } from "./helpers/fixtures";
 import { call, json, signedInUser, unique } from "./helpers/harness";
 import { addPasskey, SoftAuthenticator } from "./helpers/webauthn";
@@ -68,6 +68,18 @@ const ssoOfA: Prepare = async (w) => {
 const domainOfA: Prepare = async (w) =>
   ({ params: { id: w.orgA, domain: (await created<{ domain: string }>(await call(`orgs/${w.orgA}/domains`, { body: { domain: `${unique("isoa")}.test` }, token: w.a.token }))).domain } });
 
+/** A webhook endpoint of A (or of A's organization), with one delivery of a test event. */
+const webhookOfA = (scope: "me" | "org"): Prepare => async (w) => {
+  const base = scope === "me" ? "me/webhooks" : `orgs/${w.orgA}/webhooks`;
+  const events = scope === "me" ? ["alert.matched"] : ["organization.updated"];
+  const hook = await created<{ id: string }>(await call(base, { body: { url: `${inject("webhookReceiverUrl")}/hooks/iso`, events }, token: w.a.token }));
+  await created(await call(`${base}/${hook.id}/test`, { method: "POST", token: w.a.token }));
+  const deliveries = await json<{ items: { id: string }[] }>(await call(`${base}/${hook.id}/deliveries`, { token: w.a.token }));
+  const ids: Record<string, string> = scope === "me" ? { id: hook.id } : { id: w.orgA, webhook_id: hook.id };
+  return { params: { ...ids, delivery_id: deliveries.items[0]!.id }, body: { description: "B was here" } };
+};
+const orgWebhookCreate: Prepare = async (w) => ({ params: { id: w.orgA }, body: { url: "https://hooks.example.com/b", events: ["organization.updated"] } });
+
 /** One line per operation with a path id. */
 const MATRIX: Record<string, Prepare> = {
   "DELETE /api/v1/me/sessions/{id}": async (w) => ({ params: { id: w.a.tokens.session_id } }),
@@ -117,6 +129,22 @@ const MATRIX: Record<string, Prepare> = {
     const res = await call("me/identities", { token: w.a.token });
     return { params: { id: (await json<{ items: { id: string }[] }>(res)).items[0]!.id } };
   },
+  "GET /api/v1/me/webhooks/{id}": webhookOfA("me"),
+  "PATCH /api/v1/me/webhooks/{id}": webhookOfA("me"),
+  "DELETE /api/v1/me/webhooks/{id}": webhookOfA("me"),
+  "GET /api/v1/me/webhooks/{id}/deliveries": webhookOfA("me"),
+  "POST /api/v1/me/webhooks/{id}/test": webhookOfA("me"),
+  "POST /api/v1/me/webhooks/{id}/rotate-secret": webhookOfA("me"),
+  "POST /api/v1/me/webhooks/{id}/deliveries/{delivery_id}/replay": webhookOfA("me"),
+  "GET /api/v1/orgs/{id}/webhooks/{webhook_id}": webhookOfA("org"),
+  "PATCH /api/v1/orgs/{id}/webhooks/{webhook_id}": webhookOfA("org"),
+  "DELETE /api/v1/orgs/{id}/webhooks/{webhook_id}": webhookOfA("org"),
+  "GET /api/v1/orgs/{id}/webhooks/{webhook_id}/deliveries": webhookOfA("org"),
+  "POST /api/v1/orgs/{id}/webhooks/{webhook_id}/test": webhookOfA("org"),
+  "POST /api/v1/orgs/{id}/webhooks/{webhook_id}/rotate-secret": webhookOfA("org"),
+  "POST /api/v1/orgs/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": webhookOfA("org"),
+  "GET /api/v1/orgs/{id}/webhooks": orgOnly,
+  "POST /api/v1/orgs/{id}/webhooks": orgWebhookCreate,
   "POST /api/v1/me/notifications/{id}/read": async (w) => {
     return { params: { id: await insertNotification(w.a.user.id, { id: `ntf_${unique("iso")}` }) } };
   },

@@ -53,6 +53,8 @@ export const ORG_RULES = {
   "sso.manage": { least: "admin" },
   /** POST / GET /orgs/{id}/api-keys, DELETE /orgs/{id}/api-keys/{key_id} (issue 18.6): keys that act for the organization. */
   "api_keys.manage": { least: "admin" },
+  /** /orgs/{id}/webhooks and everything under it (issue 18): where the organization's events are sent. */
+  "webhooks.manage": { least: "admin" },
 } as const satisfies Record<string, OrgRule>;
 export type OrgAction = keyof typeof ORG_RULES;
 export const ORG_ACTIONS = Object.keys(ORG_RULES) as OrgAction[];

@@ -169,4 +169,11 @@ export const emails = {
       ],
       { label: "Accept the invitation", url: p.url },
     ),
+  /** A webhook endpoint keel turned off after failing for days (features/webhooks). */
+  webhookDisabled: (p: { name: string; url: string; days: number; where: string }) =>
+    build("webhook_disabled", "A webhook endpoint was disabled", [
+      `Hello ${p.name},`,
+      `The webhook endpoint ${p.url} (${p.where}) has failed every delivery for ${p.days} days, so keel disabled it and sends it nothing more.`,
+      "Fix the receiver, then enable the endpoint again (PATCH it with enabled: true); its delivery log shows the last responses.",
+    ]),
 };

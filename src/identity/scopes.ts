@@ -14,6 +14,7 @@ export const API_KEY_SCOPES = [
   "write:notifications",
   "read:profile",
   "write:profile",
+  "write:webhooks",
 ] as const;
 
 export type Scope = (typeof API_KEY_SCOPES)[number];

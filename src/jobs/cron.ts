@@ -16,6 +16,7 @@ export const OUTBOX_RETENTION_DAYS = 30;
 
 export interface CronReport {
   relayedEmails: number;
+  relayedWebhooks?: number;
   resentTenders: number;
   parkedTenders: number;
   purged: Record<string, number>;
@@ -107,6 +108,15 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     const { resent, parked } = await resendPendingMatching(ctx, config.MATCH_MAX_ATTEMPTS);
     report.resentTenders = resent;
     report.parkedTenders = parked;
+  });
+  // Webhook deliveries due (retries beyond the queue's 12-hour delay, lost messages, lapsed claims).
+  await job("webhook_relay", async () => {
+    const { relayDueWebhooks } = await import("../features/webhooks/delivery.service");
+    report.relayedWebhooks = await relayDueWebhooks(ctx);
+  });
+  await job("purge_webhook_events", async () => {
+    const { purgeOldWebhookEvents } = await import("../features/webhooks/delivery.service");
+    report.purged.webhook_events = await purgeOldWebhookEvents(ctx);
   });
   return report;
 }

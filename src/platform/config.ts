@@ -232,6 +232,11 @@ export const ConfigSchema = z.object({
   RATE_STREAM_TICKETS_PER_USER: rate.default({ limit: 30, windowSeconds: 60 }),
   /** Stream upgrades per IP: each spends a ticket lookup in a hub; a stranger guessing tickets is stopped here. */
   RATE_STREAM_CONNECT_PER_IP: rate.default({ limit: 120, windowSeconds: 60 }),
+  // Webhooks (issue 18.1).
+  /** Endpoints per owner (a user, an organization, the platform): bounds the fan-out one owner can cause. */
+  MAX_WEBHOOKS_PER_OWNER: int(1, 100).default(10),
+  /** Days an endpoint may fail without a single success before keel disables it and emails its owners. */
+  WEBHOOK_DISABLE_AFTER_DAYS: int(1, 30).default(3),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

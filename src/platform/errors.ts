@@ -27,6 +27,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, title: "Payload too large" },
   weak_password: { status: 422, title: "Password does not meet the policy" },
   password_reused: { status: 422, title: "Password was used recently" },
+  invalid_webhook_url: { status: 422, title: "The webhook URL is not allowed" },
   account_locked: { status: 423, title: "Account temporarily locked" },
   upgrade_required: { status: 426, title: "This endpoint only answers a WebSocket upgrade" },
   rate_limited: { status: 429, title: "Too many requests" },

@@ -178,6 +178,9 @@ const repo = (p: string) => path.join(...p.split("/"));
 /** Which repos may write each table: the repos of the area that owns the concept. */
 const TABLE_OWNERS: Record<string, string[]> = {
   users: [repo("features/users/users.repo.ts")],
+  webhookEndpoints: [repo("features/webhooks/webhooks.repo.ts")],
+  webhookEvents: [repo("features/webhooks/webhooks.repo.ts"), repo("features/webhooks/webhook-outbox.repo.ts")],
+  webhookDeliveries: [repo("features/webhooks/webhooks.repo.ts"), repo("features/webhooks/webhook-outbox.repo.ts")],
   passwordHistory: [repo("features/users/users.repo.ts")],
   // The 1:1 rows are created with the account (users.repo), then edited by profile.
   userProfiles: [repo("features/profile/profile.repo.ts"), repo("features/users/users.repo.ts")],

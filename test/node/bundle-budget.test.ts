@@ -22,8 +22,10 @@ interface Measurement {
  * a change that grows the cold start past it must say so here, with the new table. The goal of
  * issue 20 is 150 KiB.
  */
-// 254: + live notifications (issue 18.2: the hub object, tickets, pushes; 250.9 → 253.8 KiB measured).
-const STARTUP_GZIP_BUDGET = 254 * 1024;
+// Issue 18.1 (webhooks): +3 KiB for the 27 webhook routes' OpenAPI declarations and the event
+// outbox statements the change batches write (255.6 KiB measured); endpoint management, signing
+// and delivery load on first use.
+const STARTUP_GZIP_BUDGET = 256 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
 const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];

@@ -209,7 +209,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -314,7 +314,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -422,7 +422,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -514,7 +514,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -629,7 +629,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -750,7 +750,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -874,7 +874,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1163,7 +1163,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1255,7 +1255,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1350,7 +1350,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1570,7 +1570,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1701,7 +1701,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1834,7 +1834,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2060,7 +2060,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2175,7 +2175,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2290,7 +2290,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2501,7 +2501,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2611,7 +2611,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2711,7 +2711,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2835,7 +2835,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2959,7 +2959,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3137,7 +3137,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3245,7 +3245,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3331,7 +3331,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3457,7 +3457,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3667,7 +3667,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3779,7 +3779,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3891,7 +3891,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4090,7 +4090,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4189,7 +4189,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4288,7 +4288,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4412,7 +4412,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4525,7 +4525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4715,7 +4715,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4901,7 +4901,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5192,7 +5192,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5392,7 +5392,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5501,7 +5501,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5611,7 +5611,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5732,7 +5732,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5842,7 +5842,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5952,7 +5952,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6067,7 +6067,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6180,7 +6180,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6293,7 +6293,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6406,7 +6406,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6521,7 +6521,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6632,7 +6632,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6756,7 +6756,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6869,7 +6869,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6979,7 +6979,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7087,7 +7087,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7203,7 +7203,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7321,7 +7321,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7521,7 +7521,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7655,7 +7655,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7777,7 +7777,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7902,7 +7902,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8012,7 +8012,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8123,7 +8123,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8315,7 +8315,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8425,7 +8425,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8533,7 +8533,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8628,7 +8628,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8738,7 +8738,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8845,7 +8845,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8966,7 +8966,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9086,7 +9086,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9193,7 +9193,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9306,7 +9306,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9427,7 +9427,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9537,7 +9537,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9660,7 +9660,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9771,7 +9771,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9882,7 +9882,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9979,7 +9979,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10086,7 +10086,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10207,7 +10207,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10317,7 +10317,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10439,7 +10439,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10542,7 +10542,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10652,7 +10652,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10765,7 +10765,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10872,7 +10872,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10992,7 +10992,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11090,7 +11090,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11201,7 +11201,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11307,7 +11307,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11423,7 +11423,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11532,7 +11532,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11642,7 +11642,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11738,7 +11738,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11845,7 +11845,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11954,7 +11954,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12067,7 +12067,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12167,7 +12167,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12274,7 +12274,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12382,7 +12382,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12477,7 +12477,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12587,7 +12587,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12694,7 +12694,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12786,7 +12786,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12864,7 +12864,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12965,7 +12965,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13163,7 +13163,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13342,7 +13342,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13454,7 +13454,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13573,7 +13573,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13682,7 +13682,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13792,7 +13792,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13887,7 +13887,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13927,6 +13927,2960 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints (the caller's; a key needs write:webhooks), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Webhook"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a webhook endpoint (the caller's; a key needs write:webhooks); the secret is shown once
+         * @description Events: `alert.matched`, `notification.created` (and `webhook.test` from POST …/test). 422 `invalid_webhook_url` for a URL keel will not call; 409 `limit_reached` beyond MAX_WEBHOOKS_PER_OWNER.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWebhookInput"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedWebhook"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: conflict, limit_reached, account_exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint (the caller's; a key needs write:webhooks) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint (the caller's; a key needs write:webhooks) and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint (the caller's; a key needs write:webhooks); enabling it again clears a failure disable */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhookInput"];
+                };
+            };
+            responses: {
+                /** @description Endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/me/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery log, newest first (the caller's; a key needs write:webhooks) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/webhooks/{id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery's event again, as a new delivery with the same event id (the caller's; a key needs write:webhooks) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a `webhook.test` event to this endpoint (the caller's; a key needs write:webhooks) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret (the caller's; a key needs write:webhooks); the old one keeps signing beside it for 24 hours */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new secret, shown once */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints (an organization's, admin+), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Webhook"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a webhook endpoint (an organization's, admin+); the secret is shown once
+         * @description Events: `organization.updated`, `organization.member_added`, `organization.member_removed`, `organization.member_role_changed`, `organization.invitation_created`, `note.shared`, `favorite.shared` (and `webhook.test` from POST …/test). 422 `invalid_webhook_url` for a URL keel will not call; 409 `limit_reached` beyond MAX_WEBHOOKS_PER_OWNER.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWebhookInput"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedWebhook"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: conflict, limit_reached, account_exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint (an organization's, admin+) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint (an organization's, admin+) and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint (an organization's, admin+); enabling it again clears a failure disable */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhookInput"];
+                };
+            };
+            responses: {
+                /** @description Endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery log, newest first (an organization's, admin+) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery's event again, as a new delivery with the same event id (an organization's, admin+) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    webhook_id: string;
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a `webhook.test` event to this endpoint (an organization's, admin+) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{id}/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret (an organization's, admin+); the old one keeps signing beside it for 24 hours */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new secret, shown once */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook endpoints (the platform's, admin:system), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Webhook"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a webhook endpoint (the platform's, admin:system); the secret is shown once
+         * @description Events: `user.created`, `user.updated`, `user.suspended`, `user.deleted`, `user.imported`, `tenders.ingested` (and `webhook.test` from POST …/test). 422 `invalid_webhook_url` for a URL keel will not call; 409 `limit_reached` beyond MAX_WEBHOOKS_PER_OWNER.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWebhookInput"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedWebhook"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: conflict, limit_reached, account_exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint (the platform's, admin:system) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint (the platform's, admin:system) and its delivery log */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint (the platform's, admin:system); enabling it again clears a failure disable */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhookInput"];
+                };
+            };
+            responses: {
+                /** @description Endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Webhook"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery log, newest first (the platform's, admin:system) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WebhookDelivery"][];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery's event again, as a new delivery with the same event id (the platform's, admin:system) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a `webhook.test` event to this endpoint (the platform's, admin:system) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret (the platform's, admin:system); the old one keeps signing beside it for 24 hours */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new secret, shown once */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: not_found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -14020,7 +16974,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "upgrade_required" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "payload_too_large" | "weak_password" | "password_reused" | "invalid_webhook_url" | "account_locked" | "upgrade_required" | "rate_limited" | "internal_error" | "service_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
@@ -14662,7 +17616,7 @@ export interface components {
         };
         CreateApiKeyInput: {
             name: string;
-            scopes: ("read:tenders" | "write:tenders" | "read:favorites" | "write:favorites" | "read:alerts" | "write:alerts" | "read:searches" | "write:searches" | "read:notes" | "write:notes" | "read:notifications" | "write:notifications" | "read:profile" | "write:profile")[];
+            scopes: ("read:tenders" | "write:tenders" | "read:favorites" | "write:favorites" | "read:alerts" | "write:alerts" | "read:searches" | "write:searches" | "read:notes" | "write:notes" | "read:notifications" | "write:notifications" | "read:profile" | "write:profile" | "write:webhooks")[];
             allowed_ips?: string[];
             rate_limit_per_hour?: number;
             /** Format: date-time */
@@ -15530,6 +18484,60 @@ export interface components {
             }[];
             /** @description Why the list is empty (recommendations off, or nothing to go on) */
             reason?: string;
+        };
+        CreatedWebhook: components["schemas"]["Webhook"] & {
+            /** @description The signing secret (`whsec_…`). Shown only here and on rotation. */
+            secret: string;
+        };
+        Webhook: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** @description `failing` when keel disabled the endpoint after failing for days */
+            disabled_reason: string | null;
+            failing_since: string | null;
+            /** @description Until when the previous secret also signs */
+            secret_rotation_ends_at: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        CreateWebhookInput: {
+            /** @description https: only (http://localhost in development); no credentials, no private or loopback IP literal */
+            url: string;
+            events: string[];
+            description?: string | null;
+            enabled?: boolean;
+        };
+        UpdateWebhookInput: {
+            /** @description https: only (http://localhost in development); no credentials, no private or loopback IP literal */
+            url?: string;
+            events?: string[];
+            description?: string | null;
+            enabled?: boolean;
+        };
+        WebhookDelivery: {
+            id: string;
+            event_id: string;
+            event_type: string;
+            attempt: number;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            response_status: number | null;
+            duration_ms: number | null;
+            /** @description At most 1 KiB of the last response, or the network error */
+            response_body: string | null;
+            next_attempt_at: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        WebhookAccepted: {
+            /** @description The new delivery's or the test event's id */
+            id: string;
+        };
+        WebhookSecret: {
+            secret: string;
         };
     };
     responses: never;

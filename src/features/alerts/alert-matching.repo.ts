@@ -4,6 +4,7 @@ import { rawStatement, type Db } from "../../platform/db";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { fromRawTender, tenderColumns, tenderColumnsWithout } from "../tenders/tenders.repo";
 import { notifyAlertMatchesStatement } from "../notifications/notifications.repo";
+import { alertMatchWebhookStatements } from "../webhooks/webhook-outbox.repo";
 
 type RawTender = Record<string, unknown>;
 
@@ -77,5 +78,6 @@ export function recordMatchesStatements(db: Db, pairs: readonly MatchPair[], now
           WHERE ${alerts.id} IN (SELECT m.alert_id FROM ${alertMatches} m WHERE m.id IN ${newIds})`,
     ),
     notifyAlertMatchesStatement(db, ids, now, notificationExpiresAt),
+    ...alertMatchWebhookStatements(db, ids, now),
   ] as const;
 }

@@ -17,6 +17,7 @@ import { newId } from "../../platform/ids";
 import type { DeliveryContext } from "../alert-delivery/delivery.context";
 import type { TenderRow } from "../tenders/tenders.repo";
 import { buildAlertIndex, matchAlerts, type AlertIndex } from "./alert-index";
+import { sendAlertMatchWebhooks } from "../webhooks/emit";
 import { recordMatchesStatements, tendersByIds, type MatchPair } from "./alert-matching.repo";
 import { sendImmediateEmails } from "../alert-delivery/immediate.service";
 import { markTendersMatched } from "../tenders/tenders.service";
@@ -80,6 +81,7 @@ export async function recordMatches(ctx: Pick<MatchingContext, "db" | "env" | "n
     const [insert] = await ctx.db.batch(recordMatchesStatements(ctx.db, part, ctx.now, expires));
     inserted += insert.meta.changes ?? 0;
     if (insert.meta.changes) pushNewNotifications(ctx, part.map((p) => notificationIdOfMatch(p.id)));
+    await sendAlertMatchWebhooks(ctx, part.map((p) => p.id));
   }
   return inserted;
 }

@@ -11,6 +11,7 @@ import { emails, tokenLink } from "../../email/templates";
 import { suppressionsRepo } from "../../email/suppressions.repo";
 import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../../audit/audit.repo";
+import { webhookEvent } from "../webhooks/emit";
 import { registrationConsents } from "../consents/consents.service";
 import { toUserOut } from "../users/user.schema";
 import { userViewChanged } from "../users/user-view-cache";
@@ -67,6 +68,7 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
       ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
       ...verification.statements,
       auditInsert(db, ctx, { userId: id, action: "user.registered", details: { method: input.password !== undefined ? "password" : "passwordless" } }),
+      ...(await webhookEvent(ctx, { type: "user.created", scope: "platform", data: { user: { id, email: input.email, full_name: input.full_name, created_at: now.toISOString() }, via: "registration" } })),
       ...consents,
     ]);
   } catch (err) {

@@ -1,4 +1,5 @@
 import { runBatch } from "../../platform/db";
+import { webhookEvent } from "../webhooks/emit";
 import type { z } from "@hono/zod-openapi";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -93,6 +94,7 @@ export async function inviteMember(ctx: RequestContext, m: OrgMembership, input:
       { userId: m.userId, action: "org.invitation_sent", details: { organization_id: m.orgId, invitation_id: row.id, email: input.email, role: input.role, via_superuser: m.viaSuperuser } },
       invitationExists(row.id),
     ),
+    ...(await webhookEvent(ctx, { type: "organization.invitation_created", scope: "org", orgId: m.orgId, data: { organization_id: m.orgId, invitation_id: row.id, email: input.email, role: input.role, invited_by: m.userId } }, invitationExists(row.id))),
   ]);
   if ((inserted as D1Result).meta.changes === 0) {
     const facts = await repo.inviteFacts(input.email, now, budget);
@@ -179,6 +181,7 @@ export async function acceptInvitation(ctx: RequestContext, actor: UserActor, to
       { userId: actor.userId, action: "org.invitation_accepted", details: { organization_id: inv.organizationId, invitation_id: inv.id, role: inv.role } },
       joinedBy(memberId),
     ),
+    ...(await webhookEvent(ctx, { type: "organization.member_added", scope: "org", orgId: inv.organizationId, data: { organization_id: inv.organizationId, user_id: actor.userId, role: inv.role, invitation_id: inv.id } }, joinedBy(memberId))),
   ]);
   if (spent.length === 0) {
     // Spent or revoked by a concurrent request, or no seat left: report its state now.

@@ -1,4 +1,5 @@
 import { runBatch } from "../../platform/db";
+import { webhookEvent } from "../webhooks/emit";
 import type { z } from "@hono/zod-openapi";
 import { sql, type SQL } from "drizzle-orm";
 import type { OrgRole, UserActor } from "../../identity/actor";
@@ -116,6 +117,7 @@ export async function updateOrg(ctx: RequestContext, m: OrgMembership, input: z.
       { userId: m.userId, action: "org.updated", details: { organization_id: m.orgId, fields: Object.keys(input), via_superuser: m.viaSuperuser } },
       previousStatementChanged,
     ),
+    ...(await webhookEvent(ctx, { type: "organization.updated", scope: "org", orgId: m.orgId, data: { organization_id: m.orgId, fields: Object.keys(input), updated_by: m.userId } }, previousStatementChanged)),
   ]);
   const row = (updated as Awaited<ReturnType<typeof repo.update>>)[0];
   if (!row) throw new AppError("forbidden", "Updating the organization needs the admin role");
@@ -169,6 +171,7 @@ export async function changeMemberRole(ctx: RequestContext, m: OrgMembership, us
       { userId, actorId: m.userId, action: "org.member_role_changed", details: { organization_id: m.orgId, role, via_superuser: m.viaSuperuser } },
       previousStatementChanged,
     ),
+    ...(await webhookEvent(ctx, { type: "organization.member_role_changed", scope: "org", orgId: m.orgId, data: { organization_id: m.orgId, user_id: userId, role, changed_by: m.userId } }, previousStatementChanged)),
     // A member demoted below admin (or from owner) loses the invitations they could no longer send.
     ...revokeOutrankedInvitations(ctx, m, userId),
   ]);
@@ -231,6 +234,7 @@ export async function removeMember(ctx: RequestContext, m: OrgMembership, userId
       { userId, actorId: m.userId, action: "org.member_removed", details: { organization_id: m.orgId, left: self, via_superuser: m.viaSuperuser } },
       previousStatementChanged,
     ),
+    ...(await webhookEvent(ctx, { type: "organization.member_removed", scope: "org", orgId: m.orgId, data: { organization_id: m.orgId, user_id: userId, left: self, removed_by: m.userId } }, previousStatementChanged)),
     // The items they shared with the organization leave with them (private again, not re-shared
     // if they rejoin); reads also join the author's membership, so no path can leave them shown.
     ...departureStatements(db, m.orgId, userId, gone),

@@ -1,4 +1,5 @@
 import { ownerOf, type Owner } from "../../identity/owner";
+import { webhookEvent } from "../webhooks/emit";
 import type { Env } from "../../env";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext, ServiceContext } from "../../platform/context";
@@ -80,6 +81,7 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
       action: "tender.ingested",
       details: { submitted: rows.length, via: actor.kind === "apiKey" ? actor.keyId : "session" },
     }),
+    ...(await webhookEvent(ctx, { type: "tenders.ingested", scope: "platform", data: { submitted: rows.length, external_ids: rows.map((r) => r.external_id) } })),
   ]);
   const returned = results.slice(0, statements.length).flatMap((r) => (r as D1Result<{ id: string; external_id: string }>).results);
   const { inserted, updated } = classifyUpsert(proposed, returned);
