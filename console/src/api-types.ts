@@ -209,7 +209,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -314,7 +314,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -422,7 +422,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -514,7 +514,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -629,7 +629,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -750,7 +750,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -874,7 +874,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -931,7 +931,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -943,6 +946,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -962,8 +974,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1019,7 +1049,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1031,6 +1064,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -1050,8 +1092,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1110,7 +1170,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1154,6 +1217,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -1163,7 +1235,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1255,7 +1327,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1350,7 +1422,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1407,7 +1479,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1420,6 +1495,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["TotpSetup"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -1451,6 +1535,15 @@ export interface paths {
                 };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1506,7 +1599,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1570,7 +1666,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1639,7 +1735,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1701,7 +1800,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1770,7 +1869,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1834,7 +1936,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1903,7 +2005,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1916,6 +2021,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["PasskeyRegistrationOptions"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -1936,8 +2050,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1996,7 +2128,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2060,7 +2195,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2175,7 +2310,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2290,7 +2425,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2501,7 +2636,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2611,7 +2746,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2711,7 +2846,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2835,7 +2970,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2895,7 +3030,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2950,6 +3088,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -2959,7 +3106,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3137,7 +3284,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3245,7 +3392,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3331,7 +3478,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3457,7 +3604,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3667,7 +3814,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3779,7 +3926,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3825,7 +3972,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     provider: string;
                 };
@@ -3882,6 +4032,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -3891,7 +4050,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4090,7 +4249,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4189,7 +4348,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4288,7 +4447,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4350,7 +4509,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4412,7 +4574,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4472,7 +4634,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4516,6 +4681,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -4525,7 +4699,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4715,7 +4889,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4901,7 +5075,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5192,7 +5366,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5328,7 +5502,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5392,7 +5569,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5501,7 +5678,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5560,7 +5737,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -5575,6 +5755,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -5604,6 +5793,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -5613,7 +5811,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5673,7 +5871,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -5688,6 +5889,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -5717,6 +5927,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -5726,7 +5945,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5786,7 +6005,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -5801,6 +6023,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -5830,6 +6061,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -5839,7 +6079,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5899,7 +6139,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -5914,6 +6157,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -5943,6 +6195,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -5952,7 +6213,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6012,7 +6273,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -6058,6 +6322,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
@@ -6067,7 +6340,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6127,7 +6400,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6141,6 +6417,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -6169,6 +6454,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -6178,7 +6472,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6238,7 +6532,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -6302,7 +6599,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6415,7 +6712,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6461,7 +6758,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -6525,7 +6825,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6633,7 +6933,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6749,7 +7049,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6802,7 +7102,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6820,6 +7123,15 @@ export interface paths {
                             /** @enum {string} */
                             status: "sent";
                         };
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -6867,7 +7179,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7003,7 +7315,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -7067,7 +7382,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7201,7 +7516,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7323,7 +7638,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7382,7 +7697,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -7439,6 +7757,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -7448,7 +7775,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7558,7 +7885,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7669,7 +7996,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7861,7 +8188,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7907,7 +8234,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -7971,7 +8301,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8079,7 +8409,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8174,7 +8504,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8284,7 +8614,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8391,7 +8721,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8512,7 +8842,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8632,7 +8962,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8739,7 +9069,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8852,7 +9182,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8898,7 +9228,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -8973,7 +9306,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9083,7 +9416,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9142,7 +9475,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -9206,7 +9542,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9317,7 +9653,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9428,7 +9764,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9525,7 +9861,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9632,7 +9968,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9678,7 +10014,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -9753,7 +10092,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9863,7 +10202,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9922,7 +10261,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     domain: string;
@@ -9938,6 +10280,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["OrgDomain"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -9985,7 +10336,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10088,7 +10439,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10198,7 +10549,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10311,7 +10662,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10418,7 +10769,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10538,7 +10889,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10581,7 +10932,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -10627,6 +10981,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
@@ -10636,7 +10999,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10747,7 +11110,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10853,7 +11216,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10896,7 +11259,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -10960,6 +11326,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -10969,7 +11344,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11078,7 +11453,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11188,7 +11563,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11284,7 +11659,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11327,7 +11702,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -11391,7 +11769,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11500,7 +11878,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11560,7 +11938,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -11575,6 +11956,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["SavedSearchRun"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -11604,6 +11994,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -11613,7 +12012,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11713,7 +12112,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11756,7 +12155,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -11820,7 +12222,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11928,7 +12330,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12023,7 +12425,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12133,7 +12535,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12240,7 +12642,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12332,7 +12734,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12410,7 +12812,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12511,7 +12913,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12570,7 +12972,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -12582,6 +12987,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -12601,8 +13015,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12658,7 +13090,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12672,6 +13107,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -12700,6 +13144,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -12709,7 +13162,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12810,7 +13263,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12856,7 +13309,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -12929,7 +13385,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13038,7 +13494,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13148,7 +13604,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13243,7 +13699,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13376,7 +13832,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "precondition_failed" | "payload_too_large" | "weak_password" | "password_reused" | "idempotency_key_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;

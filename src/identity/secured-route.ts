@@ -10,6 +10,7 @@ import type { Scope } from "./scopes";
 import { hasPermission, type Permission } from "./grants";
 import { authenticateActor, type SessionRequirement } from "./authenticate";
 import { requireMembership, type OrgMembership } from "./membership";
+import { idempotent } from "./idempotency";
 
 /** OpenAPI `security` for routes that take an access token or an API key. */
 const SECURED: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
@@ -86,6 +87,8 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
       if (!orgId) throw new AppError("not_found", "Organization not found");
       vars.set("membership", await requireMembership(ctx, actor, orgId, leastRoleFor(auth.orgAction)));
     }
+    // Every POST honours Idempotency-Key, per caller (identity/idempotency.ts).
+    if (route.method === "post") return idempotent(ctx, c, actor, next);
     await next();
   };
   return createRoute({

@@ -223,6 +223,11 @@ export const ConfigSchema = z.object({
   RATE_EMAIL_CODE_PER_EMAIL: rate.default({ limit: 5, windowSeconds: 3600 }),
   /** Emailed sign-in codes and code checks per IP: an office's worth, not a mass mailing or a guessing farm. */
   RATE_EMAIL_CODE_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
+  // Idempotent writes (issue 18, point 3).
+  /** Hours an Idempotency-Key and its first response are kept (the draft's "at least 24 hours" of retries). */
+  IDEMPOTENCY_TTL_HOURS: int(1, 168).default(24),
+  /** Largest response body kept for replay: a larger one is not kept, and a repeat answers 409 rather than run twice. */
+  IDEMPOTENCY_MAX_BODY_BYTES: int(0, 1_048_576).default(65_536),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */
