@@ -4754,7 +4754,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4763,11 +4766,22 @@ export interface paths {
                 /** @description The profile */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Profile"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -4789,6 +4803,15 @@ export interface paths {
                 };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4834,7 +4857,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4847,6 +4873,8 @@ export interface paths {
                 /** @description The updated profile */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4873,6 +4901,15 @@ export interface paths {
                 };
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: precondition_failed */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4940,7 +4977,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4949,11 +4989,22 @@ export interface paths {
                 /** @description The preferences */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Preferences"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -4975,6 +5026,15 @@ export interface paths {
                 };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused — The input does not match its schema */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5020,7 +5080,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5033,6 +5096,8 @@ export interface paths {
                 /** @description The updated preferences */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -5059,6 +5124,15 @@ export interface paths {
                 };
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: precondition_failed */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8356,7 +8430,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -8367,11 +8444,22 @@ export interface paths {
                 /** @description Organization */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Organization"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -8548,7 +8636,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -8563,6 +8654,8 @@ export interface paths {
                 /** @description Updated */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -8598,6 +8691,15 @@ export interface paths {
                 };
                 /** @description Problem: not_found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: precondition_failed */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12277,7 +12379,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12288,11 +12393,22 @@ export interface paths {
                 /** @description The alert */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Alert"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -12374,7 +12490,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12409,6 +12528,15 @@ export interface paths {
                 };
                 /** @description Problem: not_found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: precondition_failed */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12469,7 +12597,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12484,6 +12615,8 @@ export interface paths {
                 /** @description The alert */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -12519,6 +12652,15 @@ export interface paths {
                 };
                 /** @description Problem: not_found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: precondition_failed */
+                412: {
                     headers: {
                         [name: string]: unknown;
                     };
