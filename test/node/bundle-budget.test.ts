@@ -20,9 +20,9 @@ interface Measurement {
  * What a cold start loads (the code-split build `npm run deploy` uploads), gzip -9 bytes summed
  * over the startup modules. Set from `npm run bench:bundle` (docs/performance.md) plus ~2 %:
  * a change that grows the cold start past it must say so here, with the new table. The goal of
- * issue 20 is 150 KiB.
+ * issue 20 is 150 KiB. Issue 18 (idempotency keys, ETags): 254.2 KiB measured, +1.2 KiB on every request's path.
  */
-const STARTUP_GZIP_BUDGET = 253 * 1024;
+const STARTUP_GZIP_BUDGET = 256 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
 const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];
