@@ -27,6 +27,7 @@ import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
 import { registerAlerts } from "./features/alerts/alerts.routes";
+import { registerAlertFeed } from "./features/alerts/alert-feed.routes";
 import { registerUnsubscribe } from "./features/alert-delivery/unsubscribe.routes";
 import { registerNotifications } from "./features/notifications/notifications.routes";
 import { registerNotes } from "./features/notes/notes.routes";
@@ -155,6 +156,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerTenders(app);
   registerFavorites(app);
   registerSavedSearches(app);
+  registerAlertFeed(app); // before the alert routes: /me/alerts/matches is not /me/alerts/{id}
   registerAlerts(app);
   registerUnsubscribe(app);
   registerNotifications(app);

@@ -10925,7 +10925,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search tenders: keyword rule for q, filters, sorts; the caller's preferences give the defaults
+         * Search tenders: keyword rule for q, filters, sorts; the caller's preferences give the defaults. With updated_since: the change feed
          * @description A request with `q` and no `cursor` counts as one search in the engagement roll-up (recorded after the response; the text is not kept).
          */
         get: {
@@ -10948,6 +10948,8 @@ export interface paths {
                     /** @description Default: the user's tenders_per_page preference */
                     limit?: number;
                     cursor?: string;
+                    /** @description Change feed: every tender inserted or changed at or after this instant (expired ones included), oldest change first, with `limit` and `cursor` only. Keep `sync_cursor` and call again with it for what changed since: no gaps, no repeats */
+                    updated_since?: string;
                 };
                 header?: never;
                 path?: never;
@@ -12152,6 +12154,110 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/alerts/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Change feed of the matches of every alert of the caller, oldest first, with stable cursors (keep sync_cursor and poll with it) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Matches recorded at or after this instant (default: all); ignored with cursor */
+                    since?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of matches */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertMatchFeedPage"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, idempotency_key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -15109,6 +15215,8 @@ export interface components {
         TenderPage: {
             items: components["schemas"]["Tender"][];
             next_cursor: string | null;
+            /** @description A change feed's position after this page, also when caught up: call again later with `cursor=` this value to get what changed since, without gaps or repeats */
+            sync_cursor?: string;
         };
         Tender: {
             id: string;
@@ -15301,6 +15409,23 @@ export interface components {
             next_cursor: string | null;
             saved_search: components["schemas"]["SavedSearch"];
         };
+        /** @description Oldest first */
+        AlertMatchFeedPage: {
+            items: (components["schemas"]["AlertMatch"] & {
+                alert_id: string;
+            })[];
+            next_cursor: string | null;
+            /** @description A change feed's position after this page, also when caught up: call again later with `cursor=` this value to get what changed since, without gaps or repeats */
+            sync_cursor: string;
+        };
+        AlertMatch: {
+            id: string;
+            matched_at: string;
+            /** @enum {string} */
+            notification_status: "pending" | "sent" | "failed" | "dismissed";
+            notified_at: string | null;
+            tender: components["schemas"]["Tender"];
+        };
         Alert: {
             id: string;
             name: string;
@@ -15351,14 +15476,6 @@ export interface components {
         AlertMatchPage: {
             items: components["schemas"]["AlertMatch"][];
             next_cursor: string | null;
-        };
-        AlertMatch: {
-            id: string;
-            matched_at: string;
-            /** @enum {string} */
-            notification_status: "pending" | "sent" | "failed" | "dismissed";
-            notified_at: string | null;
-            tender: components["schemas"]["Tender"];
         };
         /** @description What the token would turn off; nothing was changed */
         UnsubscribePreview: {

@@ -16,4 +16,6 @@ CREATE TABLE `idempotency_keys` (
 );
 --> statement-breakpoint
 CREATE INDEX `idempotency_keys_expires_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
-CREATE INDEX `idempotency_keys_user_idx` ON `idempotency_keys` (`user_id`);
+CREATE INDEX `idempotency_keys_user_idx` ON `idempotency_keys` (`user_id`);--> statement-breakpoint
+CREATE INDEX `tenders_updated_id_idx` ON `tenders` (`updated_at`,`id`);--> statement-breakpoint
+CREATE INDEX `alert_matches_user_feed_idx` ON `alert_matches` (`user_id`,`matched_at`,`id`);
