@@ -1,5 +1,4 @@
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
 import { registerFederation } from "./features/federation/federation.routes";
@@ -43,6 +42,7 @@ import { log } from "./platform/log";
 import { systemClock, type Clock } from "./platform/time";
 import { registerOpenApi } from "./platform/openapi";
 import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
+import { corsForListedOrigins } from "./platform/cors";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -75,16 +75,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   // overwrite: false — a route that sets one of these headers itself (the HTML pages' CSP and
   // Referrer-Policy) keeps its own value.
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin", overwrite: false }));
-  app.use(
-    cors({
-      origin: (origin, c) => (getConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "X-Request-Id", "X-Correlation-Id"],
-      allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "X-Correlation-Id", "Retry-After"],
-      maxAge: 600,
-      credentials: false,
-    }),
-  );
+  app.use(corsForListedOrigins());
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
