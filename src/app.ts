@@ -1,5 +1,4 @@
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
 import { registerFederation } from "./features/federation/federation.routes";
@@ -29,6 +28,7 @@ import { registerTenders } from "./features/tenders/tenders.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
 import { registerAlerts } from "./features/alerts/alerts.routes";
+import { registerAlertFeed } from "./features/alerts/alert-feed.routes";
 import { registerUnsubscribe } from "./features/alert-delivery/unsubscribe.routes";
 import { registerNotifications } from "./features/notifications/notifications.routes";
 import { registerNotificationStream } from "./features/notifications/stream.routes";
@@ -46,6 +46,7 @@ import { log } from "./platform/log";
 import { systemClock, type Clock } from "./platform/time";
 import { registerOpenApi } from "./platform/openapi";
 import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
+import { corsForListedOrigins } from "./platform/cors";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -78,16 +79,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   // overwrite: false — a route that sets one of these headers itself (the HTML pages' CSP and
   // Referrer-Policy) keeps its own value.
   app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin", overwrite: false }));
-  app.use(
-    cors({
-      origin: (origin, c) => (getConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-      allowHeaders: ["Authorization", "Content-Type", "X-API-Key", "X-Request-Id", "X-Correlation-Id"],
-      allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "X-Correlation-Id", "Retry-After"],
-      maxAge: 600,
-      credentials: false,
-    }),
-  );
+  app.use(corsForListedOrigins());
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -161,6 +153,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerTenders(app);
   registerFavorites(app);
   registerSavedSearches(app);
+  registerAlertFeed(app); // before the alert routes: /me/alerts/matches is not /me/alerts/{id}
   registerAlerts(app);
   registerUnsubscribe(app);
   registerNotifications(app);

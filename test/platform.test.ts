@@ -185,6 +185,8 @@ describe("error shapes (RFC 9457)", () => {
       terms_update_required: 403, sso_required: 403, forbidden: 403, insufficient_scope: 403, not_found: 404, conflict: 409,
       limit_reached: 409, account_exists: 409, payload_too_large: 413, weak_password: 422, password_reused: 422, account_locked: 423,
       upgrade_required: 426, rate_limited: 429, internal_error: 500, service_unavailable: 503,
+      // Issue 18 (API.md, Integrators).
+      precondition_failed: 412, idempotency_key_reused: 422, invalid_webhook_url: 422,
     };
     // A code added to keel needs its contract status here first.
     expect(Object.keys(ERRORS).sort()).toEqual(Object.keys(contract).sort());

@@ -209,7 +209,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -314,7 +314,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -422,7 +422,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -514,7 +514,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -629,7 +629,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -750,7 +750,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -874,7 +874,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -931,7 +931,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -943,6 +946,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -962,8 +974,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1019,7 +1049,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1031,6 +1064,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -1050,8 +1092,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1110,7 +1170,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1154,6 +1217,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -1163,7 +1235,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1255,7 +1327,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1350,7 +1422,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1407,7 +1479,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1420,6 +1495,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["TotpSetup"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -1451,6 +1535,15 @@ export interface paths {
                 };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1506,7 +1599,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1570,7 +1666,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1639,7 +1735,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1701,7 +1800,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1770,7 +1869,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1834,7 +1936,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1903,7 +2005,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1916,6 +2021,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["PasskeyRegistrationOptions"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -1936,8 +2050,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1996,7 +2128,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2060,7 +2195,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2175,7 +2310,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2290,7 +2425,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2501,7 +2636,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2611,7 +2746,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2711,7 +2846,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2835,7 +2970,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2895,7 +3030,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2950,6 +3088,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -2959,7 +3106,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3137,7 +3284,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3245,7 +3392,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3331,7 +3478,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3457,7 +3604,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3667,7 +3814,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3779,7 +3926,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3825,7 +3972,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     provider: string;
                 };
@@ -3882,6 +4032,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -3891,7 +4050,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4090,7 +4249,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4189,7 +4348,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4288,7 +4447,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4350,7 +4509,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4412,7 +4574,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4472,7 +4634,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4516,6 +4681,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -4525,7 +4699,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4580,7 +4754,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4589,11 +4766,22 @@ export interface paths {
                 /** @description The profile */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Profile"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -4615,6 +4803,15 @@ export interface paths {
                 };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4660,7 +4857,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4673,6 +4873,8 @@ export interface paths {
                 /** @description The updated profile */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4706,6 +4908,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: precondition_failed */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
@@ -4715,7 +4926,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4766,7 +4977,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4775,11 +4989,22 @@ export interface paths {
                 /** @description The preferences */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Preferences"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -4801,6 +5026,15 @@ export interface paths {
                 };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4846,7 +5080,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4859,6 +5096,8 @@ export interface paths {
                 /** @description The updated preferences */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -4892,6 +5131,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: precondition_failed */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
@@ -4901,7 +5149,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5192,7 +5440,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5328,7 +5576,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5392,7 +5643,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5501,7 +5752,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5611,7 +5862,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5657,7 +5908,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -5732,7 +5986,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5842,7 +6096,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5952,7 +6206,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6014,7 +6268,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6029,6 +6286,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -6058,6 +6324,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -6067,7 +6342,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6127,7 +6402,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6142,6 +6420,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -6171,6 +6458,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -6180,7 +6476,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6240,7 +6536,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6255,6 +6554,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -6284,6 +6592,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -6293,7 +6610,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6353,7 +6670,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6368,6 +6688,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -6397,6 +6726,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -6406,7 +6744,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6466,7 +6804,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -6512,6 +6853,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
@@ -6521,7 +6871,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6581,7 +6931,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -6595,6 +6948,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -6623,6 +6985,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -6632,7 +7003,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6692,7 +7063,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -6756,7 +7130,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6869,7 +7243,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6915,7 +7289,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -6979,7 +7356,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7087,7 +7464,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7203,7 +7580,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7256,7 +7633,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -7274,6 +7654,15 @@ export interface paths {
                             /** @enum {string} */
                             status: "sent";
                         };
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -7321,7 +7710,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7457,7 +7846,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -7521,7 +7913,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7655,7 +8047,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7777,7 +8169,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7836,7 +8228,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -7893,6 +8288,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -7902,7 +8306,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8012,7 +8416,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8123,7 +8527,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8315,7 +8719,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8361,7 +8765,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -8425,7 +8832,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8480,7 +8887,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -8491,11 +8901,22 @@ export interface paths {
                 /** @description Organization */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Organization"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -8533,7 +8954,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8628,7 +9049,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8672,7 +9093,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -8687,6 +9111,8 @@ export interface paths {
                 /** @description Updated */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -8729,6 +9155,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: precondition_failed */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
@@ -8738,7 +9173,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8845,7 +9280,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8966,7 +9401,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9086,7 +9521,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9193,7 +9628,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9306,7 +9741,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9352,7 +9787,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -9427,7 +9865,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9537,7 +9975,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9596,7 +10034,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -9660,7 +10101,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9771,7 +10212,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9882,7 +10323,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9979,7 +10420,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10086,7 +10527,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10132,7 +10573,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -10207,7 +10651,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10317,7 +10761,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10376,7 +10820,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     domain: string;
@@ -10392,6 +10839,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["OrgDomain"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -10439,7 +10895,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10542,7 +10998,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10652,7 +11108,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10765,7 +11221,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10872,7 +11328,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10926,7 +11382,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search tenders: keyword rule for q, filters, sorts; the caller's preferences give the defaults
+         * Search tenders: keyword rule for q, filters, sorts; the caller's preferences give the defaults. With updated_since: the change feed
          * @description A request with `q` and no `cursor` counts as one search in the engagement roll-up (recorded after the response; the text is not kept).
          */
         get: {
@@ -10949,6 +11405,8 @@ export interface paths {
                     /** @description Default: the user's tenders_per_page preference */
                     limit?: number;
                     cursor?: string;
+                    /** @description Change feed: every tender inserted or changed at or after this instant (expired ones included), oldest change first, with `limit` and `cursor` only. Keep `sync_cursor` and call again with it for what changed since: no gaps, no repeats */
+                    updated_since?: string;
                 };
                 header?: never;
                 path?: never;
@@ -10992,7 +11450,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11035,7 +11493,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -11081,6 +11542,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
@@ -11090,7 +11560,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11201,7 +11671,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11307,7 +11777,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11350,7 +11820,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -11414,6 +11887,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -11423,7 +11905,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11532,7 +12014,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11642,7 +12124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11738,7 +12220,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11781,7 +12263,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -11845,7 +12330,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11954,7 +12439,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12014,7 +12499,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12029,6 +12517,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["SavedSearchRun"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -12058,6 +12555,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -12067,7 +12573,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12105,6 +12611,110 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/alerts/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Change feed of the matches of every alert of the caller, oldest first, with stable cursors (keep sync_cursor and poll with it) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Matches recorded at or after this instant (default: all); ignored with cursor */
+                    since?: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of matches */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertMatchFeedPage"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -12167,7 +12777,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12210,7 +12820,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -12274,7 +12887,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12329,7 +12942,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description An ETag from an earlier answer: 304 when it is still current */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12340,11 +12956,22 @@ export interface paths {
                 /** @description The alert */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
                         "application/json": components["schemas"]["Alert"];
                     };
+                };
+                /** @description Not modified: the If-None-Match ETag is current (no body) */
+                304: {
+                    headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -12382,7 +13009,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12426,7 +13053,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12468,6 +13098,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: precondition_failed */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -12477,7 +13116,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12521,7 +13160,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description The ETag the change is based on: 412 precondition_failed when the resource changed since */
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -12536,6 +13178,8 @@ export interface paths {
                 /** @description The alert */
                 200: {
                     headers: {
+                        /** @description The resource's version, for If-None-Match and If-Match */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -12578,6 +13222,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: precondition_failed */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -12587,7 +13240,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12694,7 +13347,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12786,7 +13439,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12864,7 +13517,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12965,7 +13618,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13024,7 +13677,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -13036,6 +13692,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -13055,8 +13720,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13112,7 +13795,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -13126,6 +13812,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
@@ -13154,6 +13849,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -13163,7 +13867,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13220,7 +13924,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -13233,6 +13940,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StreamTicket"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -13253,8 +13969,26 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13342,7 +14076,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13454,7 +14188,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13500,7 +14234,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -13573,7 +14310,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13682,7 +14419,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13792,7 +14529,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13887,7 +14624,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14001,7 +14738,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14047,7 +14784,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -14111,7 +14851,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14219,7 +14959,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14314,7 +15054,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14424,7 +15164,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14534,7 +15274,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14593,7 +15333,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     delivery_id: string;
@@ -14609,6 +15352,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -14638,6 +15390,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -14647,7 +15408,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14704,7 +15465,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -14719,6 +15483,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -14748,6 +15521,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -14757,7 +15539,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14814,7 +15596,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -14829,6 +15614,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -14858,6 +15652,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -14867,7 +15670,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14981,7 +15784,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15027,7 +15830,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -15102,7 +15908,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15211,7 +16017,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15307,7 +16113,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15418,7 +16224,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15529,7 +16335,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15588,7 +16394,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     webhook_id: string;
@@ -15605,6 +16414,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -15634,6 +16452,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -15643,7 +16470,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15700,7 +16527,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     webhook_id: string;
@@ -15716,6 +16546,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -15745,6 +16584,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -15754,7 +16602,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15811,7 +16659,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     webhook_id: string;
@@ -15827,6 +16678,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -15856,6 +16716,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -15865,7 +16734,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15977,7 +16846,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16023,7 +16892,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -16087,7 +16959,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16195,7 +17067,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16290,7 +17162,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16400,7 +17272,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16510,7 +17382,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16569,7 +17441,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     delivery_id: string;
@@ -16585,6 +17460,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -16614,6 +17498,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -16623,7 +17516,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16680,7 +17573,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -16695,6 +17591,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookAccepted"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -16724,6 +17629,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -16733,7 +17647,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16790,7 +17704,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -16805,6 +17722,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Problem — Idempotency-Key is malformed */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
@@ -16834,6 +17760,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
@@ -16843,7 +17778,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url — The input does not match its schema */
+                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16974,7 +17909,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "payload_too_large" | "weak_password" | "password_reused" | "invalid_webhook_url" | "account_locked" | "upgrade_required" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "precondition_failed" | "payload_too_large" | "weak_password" | "password_reused" | "invalid_webhook_url" | "idempotency_key_reused" | "account_locked" | "upgrade_required" | "rate_limited" | "internal_error" | "service_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
@@ -18150,6 +19085,8 @@ export interface components {
         TenderPage: {
             items: components["schemas"]["Tender"][];
             next_cursor: string | null;
+            /** @description A change feed's position after this page, also when caught up: call again later with `cursor=` this value to get what changed since, without gaps or repeats */
+            sync_cursor?: string;
         };
         Tender: {
             id: string;
@@ -18342,6 +19279,23 @@ export interface components {
             next_cursor: string | null;
             saved_search: components["schemas"]["SavedSearch"];
         };
+        /** @description Oldest first */
+        AlertMatchFeedPage: {
+            items: (components["schemas"]["AlertMatch"] & {
+                alert_id: string;
+            })[];
+            next_cursor: string | null;
+            /** @description A change feed's position after this page, also when caught up: call again later with `cursor=` this value to get what changed since, without gaps or repeats */
+            sync_cursor: string;
+        };
+        AlertMatch: {
+            id: string;
+            matched_at: string;
+            /** @enum {string} */
+            notification_status: "pending" | "sent" | "failed" | "dismissed";
+            notified_at: string | null;
+            tender: components["schemas"]["Tender"];
+        };
         Alert: {
             id: string;
             name: string;
@@ -18392,14 +19346,6 @@ export interface components {
         AlertMatchPage: {
             items: components["schemas"]["AlertMatch"][];
             next_cursor: string | null;
-        };
-        AlertMatch: {
-            id: string;
-            matched_at: string;
-            /** @enum {string} */
-            notification_status: "pending" | "sent" | "failed" | "dismissed";
-            notified_at: string | null;
-            tender: components["schemas"]["Tender"];
         };
         /** @description What the token would turn off; nothing was changed */
         UnsubscribePreview: {

@@ -10,6 +10,7 @@ import type { OrgKeyScope, Scope } from "./scopes";
 import { hasPermission, type Permission } from "./grants";
 import { authenticateActor, type SessionRequirement } from "./authenticate";
 import { orgKeyMembership, requireMembership, type OrgMembership } from "./membership";
+import { idempotent } from "./idempotency";
 
 /** OpenAPI `security` for routes that take an access token or an API key. */
 const SECURED: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }];
@@ -95,6 +96,7 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
       // stands in for the per-user write budget.
       vars.set("actor", actor);
       vars.set("membership", orgKeyMembership(actor, c.req.param(auth.orgParam ?? "id") ?? "", leastRoleFor(auth.orgAction!)));
+      if (route.method === "post") return idempotent(ctx, c, actor, next);
       return next();
     }
     if (isWrite) await rateLimitWrites(ctx, actor.userId, { refuse: !auth.neverThrottled });
@@ -107,6 +109,8 @@ export function securedRoute<const A extends Auth, const R extends Spec>(auth: A
       if (!orgId) throw new AppError("not_found", "Organization not found");
       vars.set("membership", await requireMembership(ctx, actor, orgId, leastRoleFor(auth.orgAction)));
     }
+    // Every POST honours Idempotency-Key, per caller (identity/idempotency.ts).
+    if (route.method === "post") return idempotent(ctx, c, actor, next);
     await next();
   };
   return createRoute({

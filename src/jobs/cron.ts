@@ -10,6 +10,7 @@ import { releaseQuietHoursMatches } from "../features/alert-delivery/quiet-hours
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
+import { purgeExpiredIdempotencyKeys } from "../identity/idempotency";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
@@ -75,6 +76,9 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
   });
   await job("purge_notifications", async () => {
     report.purged.expired_notifications = await purgeExpiredNotifications(ctx);
+  });
+  await job("purge_idempotency_keys", async () => {
+    report.purged.idempotency_keys = await purgeExpiredIdempotencyKeys(ctx);
   });
 
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).

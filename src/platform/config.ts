@@ -237,6 +237,11 @@ export const ConfigSchema = z.object({
   MAX_WEBHOOKS_PER_OWNER: int(1, 100).default(10),
   /** Days an endpoint may fail without a single success before keel disables it and emails its owners. */
   WEBHOOK_DISABLE_AFTER_DAYS: int(1, 30).default(3),
+  // Idempotent writes (issue 18, point 3).
+  /** Hours an Idempotency-Key and its first response are kept (the draft's "at least 24 hours" of retries). */
+  IDEMPOTENCY_TTL_HOURS: int(1, 168).default(24),
+  /** Largest response body kept for replay: a larger one is not kept, and a repeat answers 409 rather than run twice. */
+  IDEMPOTENCY_MAX_BODY_BYTES: int(0, 1_048_576).default(65_536),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

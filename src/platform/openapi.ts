@@ -64,6 +64,38 @@ export function documentMiddlewareAnswers(doc: { paths?: Record<string, Record<s
   }
 }
 
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description:
+    "IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409.",
+  schema: { type: "string", minLength: 1, maxLength: 255 },
+};
+
+/**
+ * Documents Idempotency-Key (identity/idempotency.ts) on every authenticated POST: the header,
+ * and the 409 / 422 / 400 it can answer, beside what the route documents itself.
+ */
+export function documentIdempotency(doc: { paths?: Record<string, Record<string, unknown>> }): void {
+  for (const ops of Object.values(doc.paths ?? {})) {
+    const op = ops.post as (Operation & { security?: unknown[] }) | undefined;
+    if (!op?.security?.length) continue;
+    (op.parameters ??= []).push(IDEMPOTENCY_KEY_PARAMETER);
+    const responses = (op.responses ??= {});
+    const answers: Record<number, string> = {
+      400: "Idempotency-Key is malformed",
+      409: "a request with this Idempotency-Key is still running (or its response was not kept)",
+      422: "idempotency_key_reused: this Idempotency-Key was used with another body",
+    };
+    for (const [status, why] of Object.entries(answers)) {
+      if (responses[status]) continue;
+      const { description } = problemResponses(Number(status))[Number(status)]!;
+      responses[status] = { description: `${description} — ${why}`, content: { "application/problem+json": { schema: { $ref: PROBLEM_REF } } } };
+    }
+  }
+}
+
 /**
  * Serves the OpenAPI 3.1 document generated from the zod route definitions (so it cannot drift
  * from what is validated), and /docs, the API reference that reads it. Built once per isolate:
@@ -94,6 +126,7 @@ export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers 
         servers: [{ url: getConfig(c.env).PUBLIC_BASE_URL }],
       });
       documentMiddlewareAnswers(doc as Parameters<typeof documentMiddlewareAnswers>[0], everyOperation);
+      documentIdempotency(doc as Parameters<typeof documentIdempotency>[0]);
       cached = JSON.stringify(doc);
     }
     return c.body(cached, 200, { "content-type": "application/json; charset=utf-8" });

@@ -230,6 +230,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   emailOutbox: [repo("email/outbox.repo.ts")],
   emailSuppressions: [repo("email/suppressions.repo.ts")],
   userConsents: [repo("features/consents/consents.repo.ts")],
+  idempotencyKeys: [repo("identity/idempotency.repo.ts")],
 };
 
 /** Tables seeded by migrations and never written by the application. */

@@ -79,6 +79,8 @@ export const alertMatches = sqliteTable(
   (t) => [
     uniqueIndex("alert_matches_alert_tender_unique").on(t.alertId, t.tenderId),
     index("alert_matches_alert_idx").on(t.alertId, t.matchedAt),
+    // The change feed of every alert of a user (GET /me/alerts/matches?since=), in (matched_at, id) order.
+    index("alert_matches_user_feed_idx").on(t.userId, t.matchedAt, t.id),
     index("alert_matches_pending_idx").on(t.userId, t.notificationStatus, t.matchedAt),
     index("alert_matches_outbox_idx").on(t.outboxId).where(sql`outbox_id IS NOT NULL`),
   ],

@@ -28,3 +28,4 @@ export * from "./sso";
 export * from "./passkeys";
 export * from "./federation";
 export * from "./webhooks";
+export * from "./idempotency";

@@ -51,6 +51,8 @@ export const tenders = sqliteTable(
     index("tenders_value_idx").on(t.value),
     // The first match of a new alert reads the newest recent tenders (ALERT_BACKFILL_MAX).
     index("tenders_updated_at_idx").on(t.updatedAt),
+    // The change feed (GET /tenders?updated_since=) reads in (updated_at, id) order from a cursor.
+    index("tenders_updated_id_idx").on(t.updatedAt, t.id),
   ],
 );
 

@@ -1,5 +1,6 @@
 import type { Owner } from "../../identity/owner";
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import type { IfMatch } from "../../platform/etag";
 import { alertMatches, alerts, alertsVersion, tenders } from "../../db/tables";
 import { insertIf, rawStatement, type Db } from "../../platform/db";
 import type { TenderCriteria } from "../tenders/criteria.schema";
@@ -48,8 +49,17 @@ export const activeAlertsQuery = (db: Db) =>
 
 
 /** Alerts of one user. Every query carries the owner. */
+/** ` AND updated_at IN (…)` under If-Match, else nothing. */
+const atVersion = (ifMatch: IfMatch): SQL => (ifMatch ? sql` AND ${inArray(alerts.updatedAt, [...ifMatch])}` : sql``);
+
 export function alertsRepo(db: Db, userId: Owner) {
   const mine = eq(alerts.userId, userId);
+  const changesIndex = (id: string, set: Partial<AlertWrite>): SQL =>
+    set.criteria !== undefined
+      ? sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId})`
+      : set.isActive !== undefined
+        ? sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId} AND ${alerts.isActive} <> ${set.isActive ? 1 : 0})`
+        : sql`0`;
   return {
     /** Inserts only while the user has fewer than `limit` alerts, in one statement (see saved searches). */
     insertWithinLimit: (row: AlertWrite & { id: string; now: Date }, limit: number) =>
@@ -73,26 +83,19 @@ export function alertsRepo(db: Db, userId: Owner) {
         sql`(SELECT count(*) FROM ${alerts} WHERE ${alerts.userId} = ${userId}) < ${limit}`,
       ),
     byId: (id: string) => db.select().from(alerts).where(and(mine, eq(alerts.id, id))),
-    exists: (id: string) => sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId})`,
+    /** `ifMatch`: and it is at one of those versions (If-Match). */
+    exists: (id: string, ifMatch?: IfMatch) =>
+      sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId}${atVersion(ifMatch)})`,
     /**
      * The alert exists and `set` changes what the matching index reads: criteria (given), or
      * is_active (different from the stored value). The condition of the version bump of a PATCH.
      */
-    changesIndex: (id: string, set: Partial<AlertWrite>) =>
-      set.criteria !== undefined
-        ? sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId})`
-        : set.isActive !== undefined
-          ? sql`EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id} AND ${alerts.userId} = ${userId} AND ${alerts.isActive} <> ${set.isActive ? 1 : 0})`
-          : sql`0`,
-    list: (opts: { before?: string; limit: number }) =>
-      db
-        .select()
-        .from(alerts)
-        .where(and(mine, opts.before ? lt(alerts.id, opts.before) : undefined))
-        .orderBy(desc(alerts.id))
-        .limit(opts.limit + 1),
-    /** Stamps email_resumed_at when the write turns the alert's email from off to on. */
-    update: (id: string, set: Partial<AlertWrite>, now: Date) =>
+    changesIndex: (id: string, set: Partial<AlertWrite>, ifMatch?: IfMatch) =>
+      ifMatch
+        ? sql`(${changesIndex(id, set)}) AND EXISTS (SELECT 1 FROM ${alerts} WHERE ${alerts.id} = ${id}${atVersion(ifMatch)})`
+        : changesIndex(id, set),
+    /** `ifMatch`: only at one of those versions, checked by the statement itself (If-Match). */
+    update: (id: string, set: Partial<AlertWrite>, now: Date, ifMatch?: IfMatch) =>
       db
         .update(alerts)
         .set({
@@ -101,9 +104,20 @@ export function alertsRepo(db: Db, userId: Owner) {
             AND NOT ${storedEmailOn()} THEN ${now.getTime()} ELSE ${alerts.emailResumedAt} END`,
           updatedAt: now,
         })
-        .where(and(mine, eq(alerts.id, id)))
+        .where(and(mine, eq(alerts.id, id), ifMatch ? inArray(alerts.updatedAt, [...ifMatch]) : undefined))
         .returning(),
-    remove: (id: string) => db.delete(alerts).where(and(mine, eq(alerts.id, id))).returning({ id: alerts.id }),
+    remove: (id: string, ifMatch?: IfMatch) =>
+      db
+        .delete(alerts)
+        .where(and(mine, eq(alerts.id, id), ifMatch ? inArray(alerts.updatedAt, [...ifMatch]) : undefined))
+        .returning({ id: alerts.id }),
+    list: (opts: { before?: string; limit: number }) =>
+      db
+        .select()
+        .from(alerts)
+        .where(and(mine, opts.before ? lt(alerts.id, opts.before) : undefined))
+        .orderBy(desc(alerts.id))
+        .limit(opts.limit + 1),
     /** Matches of one of the user's alerts, newest first, with the tender. */
     matches: (alertId: string, opts: { before?: string; limit: number }) =>
       db

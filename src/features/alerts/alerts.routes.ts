@@ -3,6 +3,7 @@ import type { App } from "../../platform/context";
 import { PageQuery } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
+import { ConditionalGetHeaders, ConditionalWriteHeaders, ifMatchOf, jsonResponseWithETag, jsonWithETag, jsonWithNewETag, NotModified } from "../../platform/etag";
 import { AlertMatchPage, AlertPage, AlertSchema, CreateAlertInput, UpdateAlertInput } from "./alerts.schemas";
 import { createAlert, deleteAlert, getAlert, listAlertMatches, listAlerts, updateAlert } from "./alerts.service";
 
@@ -31,8 +32,8 @@ const getRoute = securedRoute({ scope: "read:alerts" }, {
   path: `${API}/me/alerts/{id}`,
   tags,
   summary: "One alert",
-  request: { params: IdParam },
-  responses: { 200: jsonResponse(AlertSchema, "The alert"), ...problemResponses(404) },
+  request: { params: IdParam, headers: ConditionalGetHeaders },
+  responses: { 200: jsonResponseWithETag(AlertSchema, "The alert"), ...NotModified, ...problemResponses(404) },
 });
 
 const updateRoute = securedRoute({ scope: "write:alerts" }, {
@@ -40,8 +41,8 @@ const updateRoute = securedRoute({ scope: "write:alerts" }, {
   path: `${API}/me/alerts/{id}`,
   tags,
   summary: "Change an alert; criteria, when given, replace the old ones whole",
-  request: { params: IdParam, ...jsonBody(UpdateAlertInput) },
-  responses: { 200: jsonResponse(AlertSchema, "The alert"), ...problemResponses(400, 404, 422) },
+  request: { params: IdParam, headers: ConditionalWriteHeaders, ...jsonBody(UpdateAlertInput) },
+  responses: { 200: jsonResponseWithETag(AlertSchema, "The alert"), ...problemResponses(400, 404, 412, 422) },
 });
 
 const deleteRoute = securedRoute({ scope: "write:alerts" }, {
@@ -49,8 +50,8 @@ const deleteRoute = securedRoute({ scope: "write:alerts" }, {
   path: `${API}/me/alerts/{id}`,
   tags,
   summary: "Delete an alert and its matches",
-  request: { params: IdParam },
-  responses: { 204: NoContent, ...problemResponses(404) },
+  request: { params: IdParam, headers: ConditionalWriteHeaders },
+  responses: { 204: NoContent, ...problemResponses(404, 412) },
 });
 
 const matchesRoute = securedRoute({ scope: "read:alerts" }, {
@@ -65,10 +66,12 @@ const matchesRoute = securedRoute({ scope: "read:alerts" }, {
 export function registerAlerts(app: App): void {
   app.openapi(createRoute, async (c) => c.json(await createAlert(c.var.ctx, c.var.actor, c.req.valid("json")), 201));
   app.openapi(listRoute, async (c) => c.json(await listAlerts(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
-  app.openapi(getRoute, async (c) => c.json(await getAlert(c.var.ctx, c.var.actor, c.req.valid("param").id), 200));
-  app.openapi(updateRoute, async (c) => c.json(await updateAlert(c.var.ctx, c.var.actor, c.req.valid("param").id, c.req.valid("json")), 200));
+  app.openapi(getRoute, async (c) => jsonWithETag(c, await getAlert(c.var.ctx, c.var.actor, c.req.valid("param").id)));
+  app.openapi(updateRoute, async (c) =>
+    jsonWithNewETag(c, await updateAlert(c.var.ctx, c.var.actor, c.req.valid("param").id, c.req.valid("json"), ifMatchOf(c.req.header("If-Match")))),
+  );
   app.openapi(deleteRoute, async (c) => {
-    await deleteAlert(c.var.ctx, c.var.actor, c.req.valid("param").id);
+    await deleteAlert(c.var.ctx, c.var.actor, c.req.valid("param").id, ifMatchOf(c.req.header("If-Match")));
     return c.body(null, 204);
   });
   app.openapi(matchesRoute, async (c) => c.json(await listAlertMatches(c.var.ctx, c.var.actor, c.req.valid("param").id, c.req.valid("query")), 200));

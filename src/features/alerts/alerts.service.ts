@@ -3,6 +3,7 @@ import { sendImmediateEmails } from "../alert-delivery/immediate.service";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
+import { preconditionFailed, type IfMatch } from "../../platform/etag";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { auditInsertIf } from "../../audit/audit.repo";
@@ -83,7 +84,7 @@ export async function getAlert(ctx: RequestContext, actor: Actor, id: string) {
 }
 
 /** PATCH /me/alerts/{id}: criteria, when given, are replaced whole. */
-export async function updateAlert(ctx: RequestContext, actor: Actor, id: string, input: UpdateAlertInput) {
+export async function updateAlert(ctx: RequestContext, actor: Actor, id: string, input: UpdateAlertInput, ifMatch?: IfMatch) {
   const { db, now } = ctx;
   const repo = alertsRepo(db, ownerOf(actor));
   const set: Partial<AlertWrite> = {
@@ -97,24 +98,30 @@ export async function updateAlert(ctx: RequestContext, actor: Actor, id: string,
   // The bump and the audit row are guarded by the state before the update: a 404 or a rename moves
   // no version stamp (which would make every matching isolate rebuild its index).
   const [, , updated] = await db.batch([
-    auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.updated", details: { alert_id: id, fields: Object.keys(input) } }, repo.exists(id)),
-    bumpAlertsVersionIf(db, repo.changesIndex(id, set)),
-    repo.update(id, set, now),
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.updated", details: { alert_id: id, fields: Object.keys(input) } }, repo.exists(id, ifMatch)),
+    bumpAlertsVersionIf(db, repo.changesIndex(id, set, ifMatch)),
+    repo.update(id, set, now, ifMatch),
   ]);
   const [row] = updated;
-  if (!row) throw new AppError("not_found", "Alert not found");
+  if (!row) throw await missingOrChanged(repo, id, ifMatch);
   return toAlertOut(row);
 }
 
-export async function deleteAlert(ctx: RequestContext, actor: Actor, id: string) {
+export async function deleteAlert(ctx: RequestContext, actor: Actor, id: string, ifMatch?: IfMatch) {
   const { db } = ctx;
   const repo = alertsRepo(db, ownerOf(actor));
   const [, , removed] = await db.batch([
-    auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.deleted", details: { alert_id: id } }, repo.exists(id)),
-    bumpAlertsVersionIf(db, repo.exists(id)),
-    repo.remove(id),
+    auditInsertIf(db, ctx, { userId: actor.userId, action: "alert.deleted", details: { alert_id: id } }, repo.exists(id, ifMatch)),
+    bumpAlertsVersionIf(db, repo.exists(id, ifMatch)),
+    repo.remove(id, ifMatch),
   ]);
-  if (removed.length === 0) throw new AppError("not_found", "Alert not found");
+  if (removed.length === 0) throw await missingOrChanged(repo, id, ifMatch);
+}
+
+/** Why a guarded write matched nothing: 412 when the caller's alert exists (If-Match), else 404. */
+async function missingOrChanged(repo: ReturnType<typeof alertsRepo>, id: string, ifMatch: IfMatch): Promise<AppError> {
+  if (ifMatch && (await repo.byId(id)).length > 0) return preconditionFailed();
+  return new AppError("not_found", "Alert not found");
 }
 
 /** GET /me/alerts/{id}/matches: newest first, the tender embedded; 404 for another user's alert. */

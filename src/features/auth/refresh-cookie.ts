@@ -41,8 +41,11 @@ export function refreshTokenFromCookie<E extends AppEnv>(c: Context<E>): string 
     throw new AppError("forbidden", `A refresh with the cookie must send the ${CSRF_HEADER} header`);
   }
   const origin = c.req.header("Origin");
-  if (origin && origin !== new URL(c.req.url).origin && origin !== new URL(c.var.ctx.config.PUBLIC_BASE_URL).origin) {
-    throw new AppError("forbidden", "A refresh with the cookie must come from keel's own origin");
+  // keel's own origin, or a front end listed in CORS_ORIGINS (same site, e.g. app.example.com
+  // beside api.example.com: SameSite=Strict still keeps the cookie from any other site).
+  const config = c.var.ctx.config;
+  if (origin && origin !== new URL(c.req.url).origin && origin !== new URL(config.PUBLIC_BASE_URL).origin && !config.CORS_ORIGINS.includes(origin)) {
+    throw new AppError("forbidden", "A refresh with the cookie must come from keel's own origin or one of CORS_ORIGINS");
   }
   return token;
 }

@@ -5,6 +5,7 @@ import type { OrgRole } from "../../identity/actor";
 import { orgRolesFor, orgRolesSql, type OrgAction } from "../../db/org-roles";
 import { insertIf, type Db } from "../../platform/db";
 import type { OrgMembership } from "../../identity/membership";
+import type { IfMatch } from "../../platform/etag";
 
 export type OrgRow = typeof organizations.$inferSelect;
 export type NewOrg = typeof organizations.$inferInsert;
@@ -159,11 +160,12 @@ export function orgRepo(db: Db, m: OrgMembership) {
     get: () => db.select().from(organizations).where(eq(organizations.id, orgId)).get(),
 
     /** Admin+ (re-checked in the statement); returns the updated row. */
-    update: (patch: Partial<Pick<OrgRow, "name" | "orgType" | "billingEmail" | "billingAddress">>, now: Date) =>
+    /** `ifMatch`: only at one of those versions, checked by the statement itself (If-Match). */
+    update: (patch: Partial<Pick<OrgRow, "name" | "orgType" | "billingEmail" | "billingAddress">>, now: Date, ifMatch?: IfMatch) =>
       db
         .update(organizations)
         .set({ ...patch, updatedAt: now })
-        .where(and(eq(organizations.id, orgId), actorMay(m, "org.update")))
+        .where(and(eq(organizations.id, orgId), actorMay(m, "org.update"), ifMatch ? inArray(organizations.updatedAt, [...ifMatch]) : undefined))
         .returning(),
 
     /** SQL condition: the acting member is (still) an owner, for the deletion's batch. */

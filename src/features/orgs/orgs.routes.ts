@@ -2,6 +2,7 @@ import type { App } from "../../platform/context";
 import { PageQuery } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
 import { API, IdParam, jsonBody, jsonResponse, NoContent } from "../../platform/route-helpers";
+import { ConditionalGetHeaders, ConditionalWriteHeaders, ifMatchOf, jsonResponseWithETag, jsonWithETag, jsonWithNewETag, NotModified } from "../../platform/etag";
 import { securedRoute } from "../../identity/secured-route";
 import { registerInvitations } from "./invitations.routes";
 import { ChangeRoleInput, CreateOrgInput, MemberPage, MemberParams, MemberSchema, OrgFavoritePage, OrgPage, OrgSchema, UpdateOrgInput } from "./orgs.schemas";
@@ -36,8 +37,8 @@ const getRoute = securedRoute({ session: true, orgAction: "org.view", orgKey: "r
   path: `${API}/orgs/{id}`,
   tags,
   summary: "One organization (members)",
-  request: { params: IdParam },
-  responses: { 200: jsonResponse(OrgSchema, "Organization") },
+  request: { params: IdParam, headers: ConditionalGetHeaders },
+  responses: { 200: jsonResponseWithETag(OrgSchema, "Organization"), ...NotModified },
 });
 
 const updateRoute = securedRoute({ session: true, orgAction: "org.update" }, {
@@ -45,8 +46,8 @@ const updateRoute = securedRoute({ session: true, orgAction: "org.update" }, {
   path: `${API}/orgs/{id}`,
   tags,
   summary: "Update name, org_type, billing_email, billing_address (admin+)",
-  request: { params: IdParam, ...jsonBody(UpdateOrgInput) },
-  responses: { 200: jsonResponse(OrgSchema, "Updated"), ...problemResponses(400, 413, 422) },
+  request: { params: IdParam, headers: ConditionalWriteHeaders, ...jsonBody(UpdateOrgInput) },
+  responses: { 200: jsonResponseWithETag(OrgSchema, "Updated"), ...problemResponses(400, 412, 413, 422) },
 });
 
 const deleteRoute = securedRoute({ session: true, orgAction: "org.delete", fresh: true }, {
@@ -98,8 +99,8 @@ const favoritesRoute = securedRoute({ session: true, orgAction: "shared.read", o
 export function registerOrgs(app: App): void {
   app.openapi(createRoute, async (c) => c.json(await createOrg(c.var.ctx, c.var.actor, c.req.valid("json")), 201));
   app.openapi(listRoute, async (c) => c.json(await listMyOrgs(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
-  app.openapi(getRoute, async (c) => c.json(await getOrg(c.var.ctx, c.var.membership), 200));
-  app.openapi(updateRoute, async (c) => c.json(await updateOrg(c.var.ctx, c.var.membership, c.req.valid("json")), 200));
+  app.openapi(getRoute, async (c) => jsonWithETag(c, await getOrg(c.var.ctx, c.var.membership)));
+  app.openapi(updateRoute, async (c) => jsonWithNewETag(c, await updateOrg(c.var.ctx, c.var.membership, c.req.valid("json"), ifMatchOf(c.req.header("If-Match")))));
   app.openapi(deleteRoute, async (c) => {
     await deleteOrg(c.var.ctx, c.var.membership);
     return c.body(null, 204);

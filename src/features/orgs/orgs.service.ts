@@ -5,6 +5,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { OrgRole, UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
+import { preconditionFailed, versionMatches, type IfMatch } from "../../platform/etag";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { accessChanged } from "../../identity/grants";
@@ -100,7 +101,7 @@ export async function getOrg(ctx: RequestContext, m: OrgMembership) {
 }
 
 /** Admin+: name, org_type, billing_email, billing_address. */
-export async function updateOrg(ctx: RequestContext, m: OrgMembership, input: z.infer<typeof UpdateOrgInput>) {
+export async function updateOrg(ctx: RequestContext, m: OrgMembership, input: z.infer<typeof UpdateOrgInput>, ifMatch?: IfMatch) {
   const { db, now } = ctx;
   const patch = {
     ...(input.name !== undefined ? { name: input.name } : {}),
@@ -110,7 +111,7 @@ export async function updateOrg(ctx: RequestContext, m: OrgMembership, input: z.
   };
   const repo = orgRepo(db, m);
   const [updated] = await runBatch(ctx, [
-    repo.update(patch, now),
+    repo.update(patch, now, ifMatch),
     auditInsertIf(
       db,
       ctx,
@@ -120,7 +121,11 @@ export async function updateOrg(ctx: RequestContext, m: OrgMembership, input: z.
     ...(await webhookEvent(ctx, { type: "organization.updated", scope: "org", orgId: m.orgId, data: { organization_id: m.orgId, fields: Object.keys(input), updated_by: m.userId } }, previousStatementChanged)),
   ]);
   const row = (updated as Awaited<ReturnType<typeof repo.update>>)[0];
-  if (!row) throw new AppError("forbidden", "Updating the organization needs the admin role");
+  if (!row) {
+    const stored = ifMatch ? await repo.get() : undefined;
+    if (stored && !versionMatches(ifMatch, stored.updatedAt)) throw preconditionFailed();
+    throw new AppError("forbidden", "Updating the organization needs the admin role");
+  }
   return toOrgOut(row, shownRole(m), at(ctx));
 }
 

@@ -1,5 +1,6 @@
 import type { Owner } from "../../identity/owner";
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
+import type { IfMatch } from "../../platform/etag";
 import { userPreferences, userProfiles } from "../../db/tables";
 import type { Db } from "../../platform/db";
 
@@ -29,13 +30,13 @@ export function profileRepo(db: Db, userId: Owner) {
      * statement: two concurrent PATCHes (one raising min, one lowering max) cannot leave the
      * row inverted. No row back = the range would be inverted (or no profile).
      */
-    updateProfile: (patch: ProfilePatch, now: Date) => {
+    updateProfile: (patch: ProfilePatch, now: Date, ifMatch?: IfMatch) => {
       const min = bound(patch, "minTenderValue");
       const max = bound(patch, "maxTenderValue");
       return db
         .update(userProfiles)
         .set({ ...patch, updatedAt: now })
-        .where(and(mine, sql`(${min} IS NULL OR ${max} IS NULL OR ${min} <= ${max})`))
+        .where(and(mine, sql`(${min} IS NULL OR ${max} IS NULL OR ${min} <= ${max})`, ifMatch ? inArray(userProfiles.updatedAt, [...ifMatch]) : undefined))
         .returning();
     },
 
@@ -43,7 +44,12 @@ export function profileRepo(db: Db, userId: Owner) {
     profileWrittenAt: (now: Date) =>
       sql`EXISTS (SELECT 1 FROM ${userProfiles} WHERE ${userProfiles.userId} = ${userId} AND ${userProfiles.updatedAt} = ${now.getTime()})`,
 
-    updatePreferences: (patch: PreferencesPatch, now: Date) =>
+    /** SQL condition, for an audit row later in the same batch: the preferences were written at `now`. */
+    preferencesWrittenAt: (now: Date) =>
+      sql`EXISTS (SELECT 1 FROM ${userPreferences} WHERE ${userPreferences.userId} = ${userId} AND ${userPreferences.updatedAt} = ${now.getTime()})`,
+
+    /** `ifMatch`: the write happens only on one of those versions (If-Match, checked by the statement itself). */
+    updatePreferences: (patch: PreferencesPatch, now: Date, ifMatch?: IfMatch) =>
       db
         .update(userPreferences)
         .set({
@@ -54,7 +60,7 @@ export function profileRepo(db: Db, userId: Owner) {
             : {}),
           updatedAt: now,
         })
-        .where(minePrefs)
+        .where(and(minePrefs, ifMatch ? inArray(userPreferences.updatedAt, [...ifMatch]) : undefined))
         .returning(),
   };
 }

@@ -3,6 +3,7 @@ import { runBatch } from "../../platform/db";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
+import { assertVersion, preconditionFailed, versionMatches, type IfMatch } from "../../platform/etag";
 import { suppressionsRepo } from "../../email/suppressions.repo";
 import { auditInsert, auditInsertIf } from "../../audit/audit.repo";
 import { profileRepo, type PreferencesPatch, type PreferencesRow, type ProfilePatch, type ProfileRow } from "./profile.repo";
@@ -98,19 +99,25 @@ export function profilePatchFrom(input: UpdateProfileInput): ProfilePatch {
 }
 
 /** Only the fields sent change; null clears a nullable field. min ≤ max holds after the write. */
-export async function updateProfile(ctx: RequestContext, actor: Actor, input: UpdateProfileInput) {
+export async function updateProfile(ctx: RequestContext, actor: Actor, input: UpdateProfileInput, ifMatch?: IfMatch) {
   const repo = profileRepo(ctx.db, ownerOf(actor));
   const patch = profilePatchFrom(input);
-  if (Object.keys(patch).length === 0) return getProfile(ctx, actor);
+  if (Object.keys(patch).length === 0) {
+    const current = await getProfile(ctx, actor);
+    assertVersion(ifMatch, new Date(current.updated_at));
+    return current;
+  }
 
   // Field names only: the values (PAN, GSTIN…) are personal data and stay out of the audit log.
   const [updated] = await runBatch(ctx, [
-    repo.updateProfile(patch, ctx.now),
+    repo.updateProfile(patch, ctx.now, ifMatch),
     auditInsertIf(ctx.db, ctx, { userId: actor.userId, action: "user.profile_updated", details: { fields: Object.keys(input).sort() } }, repo.profileWrittenAt(ctx.now)),
   ]);
   const row = updated[0];
   if (!row) {
-    if (!(await repo.getProfile())) throw gone();
+    const stored = await repo.getProfile();
+    if (!stored) throw gone();
+    if (!versionMatches(ifMatch, stored.updatedAt)) throw preconditionFailed();
     const path = "minTenderValue" in patch ? "min_tender_value" : "max_tender_value";
     throw new AppError("validation_failed", "min_tender_value must not exceed max_tender_value", {
       errors: [{ path, message: "min_tender_value must not exceed max_tender_value (the other bound is the stored one)" }],
@@ -125,7 +132,7 @@ export async function getPreferences(ctx: RequestContext, actor: Actor) {
   return toPreferencesOut(row, suppressed);
 }
 
-export async function updatePreferences(ctx: RequestContext, actor: Actor, input: UpdatePreferencesInput) {
+export async function updatePreferences(ctx: RequestContext, actor: Actor, input: UpdatePreferencesInput, ifMatch?: IfMatch) {
   const patch: PreferencesPatch = {};
   const set = <K extends keyof PreferencesPatch>(key: K, value: PreferencesPatch[K] | undefined) => {
     if (value !== undefined) patch[key] = value;
@@ -145,12 +152,22 @@ export async function updatePreferences(ctx: RequestContext, actor: Actor, input
   set("enableAiRecommendations", input.enable_ai_recommendations);
   set("enableSmartSuggestions", input.enable_smart_suggestions);
   set("preferencesJson", input.preferences_json as Record<string, unknown> | undefined);
-  if (Object.keys(patch).length === 0) return getPreferences(ctx, actor);
+  if (Object.keys(patch).length === 0) {
+    const current = await getPreferences(ctx, actor);
+    assertVersion(ifMatch, new Date(current.updated_at));
+    return current;
+  }
+  const repo = profileRepo(ctx.db, ownerOf(actor));
+  const audit = { userId: actor.userId, action: "user.preferences_updated" as const, details: { fields: Object.keys(input).sort() } };
   const [updated] = await runBatch(ctx, [
-    profileRepo(ctx.db, ownerOf(actor)).updatePreferences(patch, ctx.now),
-    auditInsert(ctx.db, ctx, { userId: actor.userId, action: "user.preferences_updated", details: { fields: Object.keys(input).sort() } }),
+    repo.updatePreferences(patch, ctx.now, ifMatch),
+    // Under If-Match the write may not happen: the audit row only if it did.
+    ifMatch ? auditInsertIf(ctx.db, ctx, audit, repo.preferencesWrittenAt(ctx.now)) : auditInsert(ctx.db, ctx, audit),
   ]);
   const row = updated[0];
-  if (!row) throw gone();
+  if (!row) {
+    if (ifMatch && (await repo.getPreferences())) throw preconditionFailed();
+    throw gone();
+  }
   return toPreferencesOut(row, await suppressionsRepo(ctx.db).active(actor.userId));
 }

@@ -11,6 +11,7 @@ import {
   TenderViewQuery,
 } from "./tenders.schemas";
 import { getTender, ingestTenders, listTenders } from "./tenders.service";
+import { tenderFeed } from "./tender-feed.service";
 
 const tags = ["Tenders"];
 
@@ -28,7 +29,7 @@ const listRoute = securedRoute({ scope: "read:tenders" }, {
   method: "get",
   path: `${API}/tenders`,
   tags,
-  summary: "Search tenders: keyword rule for q, filters, sorts; the caller's preferences give the defaults",
+  summary: "Search tenders: keyword rule for q, filters, sorts; the caller's preferences give the defaults. With updated_since: the change feed",
   description: "A request with `q` and no `cursor` counts as one search in the engagement roll-up (recorded after the response; the text is not kept).",
   request: { query: ListTendersQuery },
   responses: { 200: jsonResponse(TenderPage, "A page of tenders"), ...problemResponses(422) },
@@ -48,7 +49,12 @@ export function registerTenders(app: App): void {
     const { inserted, updated } = await ingestTenders(c.var.ctx, c.var.actor, c.req.valid("json"));
     return c.json({ inserted, updated }, 200);
   });
-  app.openapi(listRoute, async (c) => c.json(await listTenders(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
+  app.openapi(listRoute, async (c) => {
+    const query = c.req.valid("query");
+    const { updated_since } = query;
+    if (updated_since !== undefined) return c.json(await tenderFeed(c.var.ctx, c.var.actor, { ...query, updated_since }), 200);
+    return c.json(await listTenders(c.var.ctx, c.var.actor, query), 200);
+  });
   app.openapi(getRoute, async (c) =>
     c.json(await getTender(c.var.ctx, c.var.actor, c.req.valid("param").id, c.req.valid("query").source), 200),
   );

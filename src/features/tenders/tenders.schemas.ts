@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { SYNC_CURSOR } from "../../platform/feed";
 import { pageOf } from "../../platform/pagination";
 import type { TenderRow } from "./tenders.repo";
 
@@ -137,6 +138,10 @@ export const ListTendersQuery = z
     include_expired: boolFlag.openapi({ type: "string", description: "Show tenders whose closing date has passed (default: the show_expired_tenders preference)" }),
     limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "Default: the user's tenders_per_page preference" }),
     cursor: z.string().max(500).optional(),
+    updated_since: z.iso.datetime({ offset: true }).optional().openapi({
+      description:
+        "Change feed: every tender inserted or changed at or after this instant (expired ones included), oldest change first, with `limit` and `cursor` only. Keep `sync_cursor` and call again with it for what changed since: no gaps, no repeats",
+    }),
   })
   .refine((v) => v.min_value === undefined || v.max_value === undefined || v.min_value <= v.max_value, {
     path: ["max_value"],
@@ -145,7 +150,9 @@ export const ListTendersQuery = z
 
 export type ListTendersQuery = z.infer<typeof ListTendersQuery>;
 
-export const TenderPage = pageOf(TenderSchema).openapi("TenderPage");
+export const TenderPage = pageOf(TenderSchema)
+  .extend({ sync_cursor: SYNC_CURSOR.optional() })
+  .openapi("TenderPage");
 
 export const TenderViewQuery = z.object({
   source: z.enum(VIEW_SOURCES).default("direct").openapi({ description: "Where the user came from; recorded as a view interaction" }),
