@@ -202,3 +202,34 @@ describe("an organization key acting", () => {
     await expectProblem(await call(`orgs/${org}`, { apiKey: k.key, ip }), 429, "rate_limited");
   });
 });
+
+describe("an organization key with write:webhooks", () => {
+  it("manages its organization's webhook endpoints, and outlives its creator there; a key without the scope cannot", async () => {
+    const owner = await signedInUser();
+    const org = await orgOf(owner);
+    const hooks = await createOrgKey(org, owner.token, { name: "hooks", scopes: ["write:webhooks"] });
+    const reader = await createOrgKey(org, owner.token, { name: "reader", scopes: ["read:org"] });
+
+    const created = await call(`orgs/${org}/webhooks`, { apiKey: hooks.key, body: { url: "https://hooks.example.com/keel", events: ["organization.updated"] } });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const endpoint = await json<{ id: string; secret: string }>(created);
+    expect(endpoint.secret).toMatch(/^whsec_/);
+    const row = await env.DB.prepare("SELECT org_id, created_by FROM webhook_endpoints WHERE id = ?").bind(endpoint.id).first();
+    expect(row).toEqual({ org_id: org, created_by: null });
+
+    const list = await json<{ items: { id: string }[] }>(await call(`orgs/${org}/webhooks`, { apiKey: hooks.key }));
+    expect(list.items.map((e) => e.id)).toEqual([endpoint.id]);
+    await expectProblem(await call(`orgs/${org}/webhooks`, { apiKey: reader.key }), 403, "insufficient_scope");
+    await expectProblem(
+      await call(`orgs/${org}/webhooks`, { apiKey: reader.key, body: { url: "https://hooks.example.com/x", events: ["organization.updated"] } }),
+      403,
+      "insufficient_scope",
+    );
+
+    // Another organization's endpoints are not found through this key.
+    const other = await signedInUser();
+    const otherOrg = await orgOf(other);
+    await expectProblem(await call(`orgs/${otherOrg}/webhooks`, { apiKey: hooks.key }), 404, "not_found");
+    expect((await call(`orgs/${org}/webhooks/${endpoint.id}`, { method: "DELETE", apiKey: hooks.key })).status).toBe(204);
+  });
+});

@@ -176,7 +176,7 @@ export function registerWebhooks(app: App): void {
   register(app, {
     base: "/orgs/{id}/webhooks",
     param: "webhook_id",
-    auth: { session: true, orgAction: "webhooks.manage" },
+    auth: { session: true, orgAction: "webhooks.manage", orgKey: "write:webhooks" },
     who: (c) => ({ scope: "org", membership: c.get("membership" as never) }),
     label: "an organization's, admin+",
     events: WEBHOOK_EVENTS.org,

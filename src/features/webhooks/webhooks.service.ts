@@ -20,7 +20,8 @@ export type WebhookOwner = { scope: "user"; actor: Actor } | { scope: "org"; mem
 
 const keyOf = (o: WebhookOwner): EndpointOwnerKey =>
   o.scope === "user" ? { scope: "user", userId: ownerOf(o.actor) } : o.scope === "org" ? { scope: "org", orgId: o.membership.orgId } : { scope: "platform" };
-const actorIdOf = (o: WebhookOwner) => (o.scope === "org" ? o.membership.userId : o.actor.userId);
+// An organization key (membership.viaKey) has no user: its endpoints are created by nobody in particular.
+const actorIdOf = (o: WebhookOwner) => (o.scope === "org" ? o.membership.userId || null : o.actor.userId);
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 export const ROTATION_OVERLAP_MS = DAY;
