@@ -31,8 +31,8 @@
  *
  * Memory (issue 20: 100,000 active alerts must fit a Worker's 128 MB with room to spare): the index
  * keeps no per-alert objects and no strings but one per distinct word, prefix and label. Per
- * filed keyword a record of three int32 (12 bytes); per alert its bounds (three float64), a flags
- * byte and CSR offsets into shared int32 arrays for excludes and departments; per alert what it
+ * filed keyword a record of four int32 (16 bytes); per alert its bounds (three float64) and CSR
+ * offsets into shared int32 arrays for excludes and departments; per alert what it
  * returns for a hit (`result`: the alert itself by default; the consumer keeps only the id). The
  * criteria are compiled during the build and dropped: `compileAlerts` + `matchAlertsNaive` is the
  * separate baseline. `npm run bench:matcher` measures the heap it retains.
@@ -107,17 +107,21 @@ export interface AlertIndex<R> {
    * `slotTable[p × termCount + t]`, or -1. One read instead of a search.
    */
   readonly slotTable: Int32Array | null;
-  /** The records of slot s are `records[slotStart[s] .. slotStart[s + 1])` (RECORD int32 each). */
+  /**
+   * The records of slot s are `records[slotStart[s] .. slotStart[s + 1])`, RECORD int32 each: the
+   * alert's position, its other terms (from, to) in `terms`, and its FLAG_* in the low 8 bits with
+   * the rank of its minimum value above them (0: unset; r: `minimums[r - 1]`).
+   */
   readonly slotStart: Int32Array;
   readonly records: Int32Array;
   /** Per partition: the records of the alerts without keywords filed there. */
   readonly withoutKeywords: readonly Int32Array[];
   /** The terms left to check, for records and excludes: ranges of this array, of term numbers. */
   readonly terms: Int32Array;
-  /** Per alert position: its FLAG_*. */
-  readonly flags: Uint8Array;
   /** Per alert position p: minimum value at 3p (−∞ unset), maximum at 3p + 1 (+∞), closing window in ms at 3p + 2 (+∞). */
   readonly bounds: Float64Array;
+  /** The distinct minimum values the alerts set, ascending: a record's minimum is checked by its rank. */
+  readonly minimums: Float64Array;
   /** Alert p's excludes are the pairs (start, end) of `terms` ranges at `excludes[excludeStart[p] .. excludeStart[p + 1])`. */
   readonly excludeStart: Int32Array;
   readonly excludes: Int32Array;
@@ -148,11 +152,16 @@ const DENSE_SLOT_LIMIT = 1_000_000;
  */
 const SLOT_TABLE_PER_SLOT = 16;
 
-// A record: one filed keyword (or one alert without keywords): the alert and the keyword's other terms.
-const RECORD = 3; // 12 bytes
+// A record: one filed keyword (or one alert without keywords): the alert, the keyword's other
+// terms, the alert's flags and the rank of its minimum value (read in sequence; the alert's
+// bounds only when a flag says it sets a maximum or a closing window).
+const RECORD = 4; // 16 bytes
 const R_POSITION = 0;
 const R_TERMS_FROM = 1;
 const R_TERMS_TO = 2;
+const R_FLAGS = 3;
+/** Bits of R_FLAGS below the minimum's rank. */
+const RANK_SHIFT = 8;
 // Per alert, in `bounds`.
 const B_MIN = 0;
 const B_MAX = 1;
@@ -167,6 +176,8 @@ const FLAG_EXCLUDES = 8;
 const FLAG_DEPARTMENTS = 16;
 /** One record per partition (one keyword, or none): it cannot be met twice in a pass, so it needs no mark. */
 const FLAG_SOLE = 32;
+/** The flags that need the alert's `bounds`. */
+const FLAG_BOUNDS = FLAG_MAX | FLAG_CLOSING;
 
 export interface BuildOptions<A extends AlertLike = AlertLike, R = A> {
   /**
@@ -233,6 +244,7 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
   const departmentNumbers = numberer();
   const vocabulary = numberer();
   const prefixes = numberer();
+  /** Per alert, its FLAG_* (copied into its records). */
   const flags = new Uint8Array(n);
   const bounds = new Float64Array(3 * n);
   const departmentStart = new Int32Array(n + 1);
@@ -299,6 +311,14 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
     return wa < wb;
   };
 
+  // Minimum values by rank (ascending), so a record carries its minimum as an int: 0 when unset.
+  const minimums = Float64Array.from(new Set(alerts.map((_, p) => bounds[3 * p + B_MIN] as number).filter((v) => v !== -Infinity))).sort();
+  if (minimums.length >= 2 ** (32 - RANK_SHIFT)) throw new Error("alert index: too many distinct minimum values for a record");
+  const rankOf = new Map<number, number>();
+  minimums.forEach((v, i) => rankOf.set(v, i + 1));
+  /** Per alert, R_FLAGS of its records. */
+  const word = Int32Array.from(flags, (f, p) => f | ((rankOf.get(bounds[3 * p + B_MIN] as number) ?? 0) << RANK_SHIFT));
+
   const terms = new NumberList();
   /** Appends the keyword's terms but `filedUnder`; their [start, end) in `terms`. */
   const addTerms = (k: KeywordNumbers, filedUnder = -1): [number, number] => {
@@ -323,7 +343,7 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
     const where = filedIn[position] as number[];
     const keywords = keywordsOf[position];
     if (keywords === null || keywords === undefined) {
-      for (const p of where) without[p]?.push(position, 0, 0);
+      for (const p of where) without[p]?.push(position, 0, 0, word[position] as number);
       continue;
     }
     for (const k of keywords) {
@@ -332,8 +352,8 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
       for (const p of where) {
         const key = term * partitionCount + p;
         const list = filed.get(key);
-        if (list === undefined) filed.set(key, [position, from, to]);
-        else list.push(position, from, to);
+        if (list === undefined) filed.set(key, [position, from, to, word[position] as number]);
+        else list.push(position, from, to, word[position] as number);
       }
     }
   }
@@ -348,7 +368,7 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
   keys.forEach((key, slot) => {
     const list = filed.get(key) as number[];
     slotStart[slot] = offset;
-    records.set(byMinValue(list, bounds), offset);
+    records.set(byMinValue(list), offset);
     offset += list.length;
     const term = Math.floor(key / partitionCount);
     termSlotStart[term + 1] = slot + 1; // keys are sorted: the last slot of a term sets its end
@@ -384,10 +404,10 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
     slotTable,
     slotStart,
     records,
-    withoutKeywords: without.map((list) => Int32Array.from(byMinValue(list, bounds))),
+    withoutKeywords: without.map((list) => Int32Array.from(byMinValue(list))),
     terms: terms.toArray(),
-    flags,
     bounds,
+    minimums,
     excludeStart,
     excludes: excludes.toArray(),
     departmentStart,
@@ -398,15 +418,15 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
 }
 
 /**
- * Records (flat, RECORD numbers each) sorted by their alert's minimum value, unset (−∞) first: a
- * scan can stop at the first record whose minimum is above the tender's value, since all later
- * ones are too.
+ * Records (flat, RECORD numbers each) sorted by their alert's minimum value (its rank), unset
+ * first: a scan can stop at the first record whose minimum is above the tender's value, since all
+ * later ones are too.
  */
-function byMinValue(list: readonly number[], bounds: Float64Array): number[] {
+function byMinValue(list: readonly number[]): number[] {
   const count = list.length / RECORD;
   const order = Array.from({ length: count }, (_, i) => i);
-  const min = (i: number) => bounds[3 * (list[i * RECORD + R_POSITION] as number) + B_MIN] as number;
-  order.sort((a, b) => min(a) - min(b) || (list[a * RECORD] as number) - (list[b * RECORD] as number));
+  const rank = (i: number) => (list[i * RECORD + R_FLAGS] as number) >>> RANK_SHIFT;
+  order.sort((a, b) => rank(a) - rank(b) || (list[a * RECORD + R_POSITION] as number) - (list[b * RECORD + R_POSITION] as number));
   const out: number[] = new Array(list.length);
   order.forEach((i, k) => {
     for (let j = 0; j < RECORD; j++) out[k * RECORD + j] = list[i * RECORD + j] as number;
@@ -563,7 +583,7 @@ interface Pass<R> {
   readonly index: AlertIndex<R>;
   /** The tender's value and time left before closing (ms), NaN when it has none. */
   readonly value: number;
-  /** The highest minimum value the tender meets: its value, or −∞ without one (it meets no set minimum). */
+  /** The highest rank of a minimum value the tender meets (`minimums`): 0 without a value (it meets no set minimum). */
   readonly minCut: number;
   readonly left: number;
   /** The tender's department number among the alerts' (`departmentNumbers`), or -1. */
@@ -571,6 +591,18 @@ interface Pass<R> {
   /** The FLAG_* that fail because the tender has no value or no closing date (NaN compares false). */
   readonly missing: number;
   readonly hits: R[];
+}
+
+/** How many of the ascending `values` are ≤ `value` (binary search). */
+function ranksAtMost(values: Float64Array, value: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((values[mid] as number) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Whether one of the alert's excludes occurs in the tender of the pass. */
@@ -595,18 +627,20 @@ function inDepartment<R>(index: AlertIndex<R>, position: number, department: num
 function scan<R>(pass: Pass<R>, records: Int32Array, from: number, to: number, stamp: number): void {
   const { index, value, minCut, left, missing } = pass;
   const { seen } = index.scratch;
-  const { bounds, flags: flagsOf } = index;
+  const { bounds } = index;
   for (let j = from; j < to; j += RECORD) {
+    const flags = records[j + R_FLAGS] as number;
+    // Records are sorted by minimum value, unset first (byMinValue): from here on, every one asks for more.
+    if (flags >>> RANK_SHIFT > minCut) break;
     const position = records[j + R_POSITION] as number;
-    const b = 3 * position;
-    // Records are sorted by minimum value (byMinValue): from here on, every one asks for more.
-    if ((bounds[b + B_MIN] as number) > minCut) break;
-    const flags = flagsOf[position] as number;
+    if ((flags & missing) !== 0) continue;
+    if ((flags & FLAG_BOUNDS) !== 0) {
+      const b = 3 * position;
+      if ((flags & FLAG_MAX) !== 0 && value > (bounds[b + B_MAX] as number)) continue;
+      if ((flags & FLAG_CLOSING) !== 0 && (left < 0 || left > (bounds[b + B_CLOSING] as number))) continue;
+    }
     const sole = (flags & FLAG_SOLE) !== 0;
     if (!sole && seen[position] === stamp) continue; // already decided through another keyword
-    if ((flags & missing) !== 0) continue;
-    if (value > (bounds[b + B_MAX] as number)) continue;
-    if ((flags & FLAG_CLOSING) !== 0 && (left < 0 || left > (bounds[b + B_CLOSING] as number))) continue;
     if ((flags & FLAG_DEPARTMENTS) !== 0 && (pass.department < 0 || !inDepartment(index, position, pass.department))) continue;
     // The keyword's other terms; when they fail, another keyword of the alert may still hold.
     if (!termsHold(index, stamp, records[j + R_TERMS_FROM] as number, records[j + R_TERMS_TO] as number)) continue;
@@ -628,7 +662,7 @@ export function matchAlerts<R>(index: AlertIndex<R>, tender: PreparedTender, now
   const pass: Pass<R> = {
     index,
     value: tender.value ?? Number.NaN,
-    minCut: tender.value ?? -Infinity,
+    minCut: tender.value === null ? 0 : ranksAtMost(index.minimums, tender.value),
     left: tender.closingTime === null ? Number.NaN : tender.closingTime - now.getTime(),
     department: tender.department === null ? -1 : (index.departmentNumbers.get(tender.department) ?? -1),
     missing: (tender.value === null ? FLAG_MIN | FLAG_MAX : 0) | (tender.closingTime === null ? FLAG_CLOSING : 0),
