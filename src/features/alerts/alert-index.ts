@@ -41,7 +41,7 @@
  * call) and the term cache, so one index can serve a whole isolate.
  */
 import type { TenderCriteria } from "../../db/tables";
-import type { CompiledCriteria, PreparedTender } from "../tenders/match";
+import type { CompiledCriteria, CompiledKeyword, PreparedTender } from "../tenders/match";
 import { compileCriteria, matchesTender } from "../tenders/match";
 
 /** What the index needs of an alert; any extra fields are carried through to the results. */
@@ -217,12 +217,6 @@ const numberer = () => {
   return { map, of: (key: string) => map.get(key) ?? (map.set(key, map.size), map.size - 1) };
 };
 
-/** A keyword as numbers: its words (vocabulary numbers) and prefixes (prefix numbers). */
-interface KeywordNumbers {
-  readonly words: readonly number[];
-  readonly prefixes: readonly number[];
-}
-
 /**
  * Compiles alerts into an index. Cost is linear in the total size of the criteria; rebuild it when
  * the set of active alerts changes. Each alert's criteria are compiled once and dropped: peak
@@ -252,14 +246,18 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
   /** How many keywords use each word (by vocabulary number), for the default frequency. */
   const uses: number[] = [];
 
-  // Pass 1: compile each alert, keep it as numbers (the compiled criteria become garbage at once).
-  const filedIn: number[][] = new Array(n);
-  const keywordsOf: (KeywordNumbers[] | null)[] = new Array(n);
-  const excludesOf: KeywordNumbers[][] = new Array(n);
-  const asNumbers = (k: { words: readonly string[]; prefixes: readonly string[] }): KeywordNumbers => ({
-    words: k.words.map(vocabulary.of),
-    prefixes: k.prefixes.map(prefixes.of),
-  });
+  // Pass 1: compile each alert and write it as numbers into one flat list (the compiled criteria
+  // become garbage at once, and the build holds no object per alert). Per alert, in order: its
+  // partitions (count, numbers), its keywords (count, or -1 when unset; each as word count, words,
+  // prefix count, prefixes), its excludes (the same). Pass 2 reads it back in the same order.
+  const shape = new NumberList();
+  const pushKeyword = (k: CompiledKeyword) => {
+    shape.push(k.words.length);
+    for (const w of k.words) shape.push(vocabulary.of(w));
+    shape.push(k.prefixes.length);
+    for (const x of k.prefixes) shape.push(prefixes.of(x));
+  };
+  const hasWords = (k: CompiledKeyword) => k.words.length + k.prefixes.length > 0;
   for (let position = 0; position < n; position++) {
     const c = compileCriteria((alerts[position] as A).criteria);
     // An alert that sets states can only match a tender in one of them, so it is filed only where
@@ -270,7 +268,9 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
         byLabel.set(label, p);
         return p;
       });
-    filedIn[position] = c.states ? file(c.states, "state", statePartitions) : c.departments ? file(c.departments, "department", departmentPartitions) : [ANY_PARTITION];
+    const where = c.states ? file(c.states, "state", statePartitions) : c.departments ? file(c.departments, "department", departmentPartitions) : [ANY_PARTITION];
+    shape.push(where.length);
+    for (const p of where) shape.push(p);
     let f = 0;
     if (c.minValue !== null) f |= FLAG_MIN;
     if (c.maxValue !== null) f |= FLAG_MAX;
@@ -284,14 +284,22 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
     bounds[3 * position + B_MAX] = c.maxValue ?? Infinity;
     bounds[3 * position + B_CLOSING] = c.closingWithinMs ?? Infinity;
     // A keyword without words never matches (nothing to file), and as an exclude removes nothing.
-    const keywords = c.keywords?.filter((k) => k.words.length + k.prefixes.length > 0).map(asNumbers) ?? null;
-    for (const k of keywords ?? []) for (const w of k.words) uses[w] = (uses[w] ?? 0) + 1;
+    const keywords = c.keywords?.filter(hasWords) ?? null;
+    shape.push(keywords === null ? -1 : keywords.length);
+    for (const k of keywords ?? []) {
+      pushKeyword(k);
+      for (const w of k.words) {
+        const number = vocabulary.of(w);
+        uses[number] = (uses[number] ?? 0) + 1;
+      }
+    }
     // A tender passes `keywords` only through one of them: one keyword, or none, means one record
     // per partition.
     if (keywords === null || keywords.length === 1) f |= FLAG_SOLE;
-    keywordsOf[position] = keywords;
-    excludesOf[position] = c.excludes.filter((k) => k.words.length + k.prefixes.length > 0).map(asNumbers);
-    if ((excludesOf[position] as KeywordNumbers[]).length > 0) f |= FLAG_EXCLUDES;
+    const excluding = c.excludes.filter(hasWords);
+    shape.push(excluding.length);
+    for (const k of excluding) pushKeyword(k);
+    if (excluding.length > 0) f |= FLAG_EXCLUDES;
     flags[position] = f;
   }
   const partitionCount = Math.max(partitions.map.size, 1);
@@ -312,7 +320,9 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
   };
 
   // Minimum values by rank (ascending), so a record carries its minimum as an int: 0 when unset.
-  const minimums = Float64Array.from(new Set(alerts.map((_, p) => bounds[3 * p + B_MIN] as number).filter((v) => v !== -Infinity))).sort();
+  const minimumSet = new Set<number>();
+  for (let p = 0; p < n; p++) if (bounds[3 * p + B_MIN] !== -Infinity) minimumSet.add(bounds[3 * p + B_MIN] as number);
+  const minimums = Float64Array.from(minimumSet).sort();
   if (minimums.length >= 2 ** (32 - RANK_SHIFT)) throw new Error("alert index: too many distinct minimum values for a record");
   const rankOf = new Map<number, number>();
   minimums.forEach((v, i) => rankOf.set(v, i + 1));
@@ -320,12 +330,34 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
   const word = Int32Array.from(flags, (f, p) => f | ((rankOf.get(bounds[3 * p + B_MIN] as number) ?? 0) << RANK_SHIFT));
 
   const terms = new NumberList();
-  /** Appends the keyword's terms but `filedUnder`; their [start, end) in `terms`. */
-  const addTerms = (k: KeywordNumbers, filedUnder = -1): [number, number] => {
+  const flat = shape.toArray();
+  let at = 0;
+  const next = () => flat[at++] as number;
+  /**
+   * Reads the next keyword of `flat`, appends its terms but the one it is filed under (its least
+   * common word, else its longest prefix; none with `file` false) to `terms`; returns that term
+   * (-1 with `file` false) and the [start, end) of the others.
+   */
+  const readKeyword = (file: boolean): [number, number, number] => {
+    const wordsAt = at + 1;
+    const wordCount = flat[at] as number;
+    const prefixesAt = wordsAt + wordCount + 1;
+    const prefixCount = flat[prefixesAt - 1] as number;
+    at = prefixesAt + prefixCount;
+    let term = -1;
+    if (file && wordCount > 0) {
+      let best = flat[wordsAt] as number;
+      for (let i = 1; i < wordCount; i++) if (better(flat[wordsAt + i] as number, best)) best = flat[wordsAt + i] as number;
+      term = best;
+    } else if (file) {
+      let best = flat[prefixesAt] as number;
+      for (let i = 1; i < prefixCount; i++) if ((prefixTexts[flat[prefixesAt + i] as number] as string).length > (prefixTexts[best] as string).length) best = flat[prefixesAt + i] as number;
+      term = vocabularySize + best;
+    }
     const start = terms.length;
-    for (const w of k.words) if (w !== filedUnder) terms.push(w);
-    for (const x of k.prefixes) if (vocabularySize + x !== filedUnder) terms.push(vocabularySize + x);
-    return [start, terms.length];
+    for (let i = 0; i < wordCount; i++) if (flat[wordsAt + i] !== term) terms.push(flat[wordsAt + i] as number);
+    for (let i = 0; i < prefixCount; i++) if (vocabularySize + (flat[prefixesAt + i] as number) !== term) terms.push(vocabularySize + (flat[prefixesAt + i] as number));
+    return [term, start, terms.length];
   };
 
   // Pass 2: file. Records by slot key (`term × partitionCount + partition`), or by partition for alerts without keywords.
@@ -334,28 +366,29 @@ export function buildAlertIndex<A extends AlertLike, R = A>(alerts: readonly A[]
   const filed = new Map<number, number[]>();
   const without: number[][] = Array.from({ length: partitionCount }, () => []);
   for (let position = 0; position < n; position++) {
-    for (const k of excludesOf[position] as KeywordNumbers[]) {
-      const [from, to] = addTerms(k);
-      excludes.push(from);
-      excludes.push(to);
+    const whereCount = next();
+    const whereAt = at;
+    at += whereCount;
+    const keywordCount = next();
+    if (keywordCount === -1) {
+      for (let i = 0; i < whereCount; i++) without[flat[whereAt + i] as number]?.push(position, 0, 0, word[position] as number);
     }
-    excludeStart[position + 1] = excludes.length;
-    const where = filedIn[position] as number[];
-    const keywords = keywordsOf[position];
-    if (keywords === null || keywords === undefined) {
-      for (const p of where) without[p]?.push(position, 0, 0, word[position] as number);
-      continue;
-    }
-    for (const k of keywords) {
-      const term = k.words.length > 0 ? k.words.reduce((best, w) => (better(w, best) ? w : best)) : vocabularySize + k.prefixes.reduce((best, x) => ((prefixTexts[x] as string).length > (prefixTexts[best] as string).length ? x : best));
-      const [from, to] = addTerms(k, term);
-      for (const p of where) {
-        const key = term * partitionCount + p;
+    for (let k = 0; k < keywordCount; k++) {
+      const [term, from, to] = readKeyword(true);
+      for (let i = 0; i < whereCount; i++) {
+        const key = term * partitionCount + (flat[whereAt + i] as number);
         const list = filed.get(key);
         if (list === undefined) filed.set(key, [position, from, to, word[position] as number]);
         else list.push(position, from, to, word[position] as number);
       }
     }
+    const excludeCount = next();
+    for (let k = 0; k < excludeCount; k++) {
+      const [, from, to] = readKeyword(false);
+      excludes.push(from);
+      excludes.push(to);
+    }
+    excludeStart[position + 1] = excludes.length;
   }
 
   // Lay the slots out one after the other, sorted by term then partition, and index them by term.
