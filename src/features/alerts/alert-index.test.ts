@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BENCH_NOW, generateAlerts, generateTenders } from "../../../bench/matcher-data";
 import type { TenderCriteria } from "../../db/tables";
 import type { AlertLike } from "./alert-index";
-import { buildAlertIndex, candidatesFor, describeAlertIndex, matchAlerts, matchAlertsNaive } from "./alert-index";
+import { buildAlertIndex, candidatesFor, compileAlerts, describeAlertIndex, matchAlerts, matchAlertsNaive } from "./alert-index";
 import type { TenderFields } from "../tenders/match";
 import { compileCriteria, matchesTender, prepareTender } from "../tenders/match";
 
@@ -54,7 +54,7 @@ describe("buildAlertIndex / matchAlerts", () => {
 
   it("gives only plausible candidates, not every alert", () => {
     const solarInKerala = prepareTender({ title: "Solar pump sets", state: "Kerala", value: 10 });
-    expect(candidatesFor(index, solarInKerala).map((c) => c.alert.id)).toEqual(["solar", "big", "kerala"]);
+    expect(candidatesFor(index, solarInKerala).map((a) => a.id)).toEqual(["solar", "big", "kerala"]);
     expect(matchAlerts(index, solarInKerala, NOW).map((a) => a.id).sort()).toEqual(["kerala", "solar"]);
   });
 
@@ -88,7 +88,7 @@ describe("buildAlertIndex / matchAlerts", () => {
     const other = prepareTender({ title: "Road construction", state: "Bihar", value: 2e8 });
     wrapping.scratch.stamp = 2 ** 32 - 2;
     for (const tender of [t, other, t, other, t]) {
-      expect(matchAlerts(wrapping, tender, NOW).map((a) => a.id).sort()).toEqual(matchAlertsNaive(wrapping, tender, NOW).map((a) => a.id).sort());
+      expect(matchAlerts(wrapping, tender, NOW).map((a) => a.id).sort()).toEqual(matchAlertsNaive(compileAlerts(alerts), tender, NOW).map((a) => a.id).sort());
     }
     expect(wrapping.scratch.stamp).toBeLessThan(10);
   });
@@ -166,10 +166,14 @@ describe("property: matchAlerts equals the naive check of every alert", () => {
           // Past its size limit the index finds slots by binary search instead of a table.
           const searching = buildAlertIndex(alerts, { slotTableLimit: 0 });
           expect(searching.slotTable).toBeNull();
+          // A table however sparse, and hits as ids only (as the consumer builds it).
+          const ids = buildAlertIndex(alerts, { slotTableLimit: Number.MAX_SAFE_INTEGER, result: (a) => a.id });
+          expect(ids.slotTable).not.toBeNull();
           for (const t of tenders) {
             const expected = naive(alerts, t, now);
             expect(sortedIds(matchAlerts(index, prepareTender(t), now))).toEqual(expected);
             expect(sortedIds(matchAlerts(searching, prepareTender(t), now))).toEqual(expected);
+            expect(matchAlerts(ids, prepareTender(t), now).sort(byPosition)).toEqual(expected);
             matched += expected.length;
             pairs += alerts.length;
           }
@@ -224,12 +228,13 @@ describe("property: matchAlerts equals the naive check of every alert", () => {
     const alerts = generateAlerts(2_000, 2);
     const tenders = generateTenders(200, 1);
     const index = buildAlertIndex(alerts);
+    const compiled = compileAlerts(alerts);
     let candidates = 0;
     let matches = 0;
     for (const t of tenders) {
       const p = prepareTender(t);
       const got = matchAlerts(index, p, BENCH_NOW).map((a) => a.id).sort(byPosition);
-      expect(got).toEqual(matchAlertsNaive(index, p, BENCH_NOW).map((a) => a.id));
+      expect(got).toEqual(matchAlertsNaive(compiled, p, BENCH_NOW).map((a) => a.id));
       candidates += candidatesFor(index, p).length;
       matches += got.length;
     }

@@ -42,8 +42,16 @@ export interface IndexedAlertRef {
 /** What a matching run needs: D1, the secrets (to seal outbox bodies) and the clock. */
 export type MatchingContext = DeliveryContext;
 
+/**
+ * The index the consumer matches with: its hits are alert ids, so it keeps neither the rows nor
+ * their criteria (the memory budget of issue 20: 100,000 alerts in well under 48 MB).
+ */
+export function matchingIndex(alerts: readonly IndexedAlertRef[]): AlertIndex<string> {
+  return buildAlertIndex(alerts, { result: (alert) => alert.id });
+}
+
 // The compiled index of all active alerts, per isolate, keyed by the alerts version stamp.
-let cached: { version: number; index: AlertIndex<IndexedAlertRef> } | null = null;
+let cached: { version: number; index: AlertIndex<string> } | null = null;
 /** Kept for tests and metrics: how often this isolate rebuilt the index. */
 export const indexStats = { builds: 0 };
 
@@ -51,12 +59,12 @@ export const indexStats = { builds: 0 };
  * The compiled index of the active alerts: rebuilt only when the version stamp moved (one small
  * read per batch otherwise). D1 is exact, so a version read after a commit covers that commit.
  */
-export async function activeAlertIndex(ctx: Pick<MatchingContext, "db">): Promise<AlertIndex<IndexedAlertRef>> {
+export async function activeAlertIndex(ctx: Pick<MatchingContext, "db">): Promise<AlertIndex<string>> {
   const [row] = await alertsVersionQuery(ctx.db);
   const version = row?.version ?? 0;
   if (cached && cached.version === version) return cached.index;
   const [rows, [again]] = await ctx.db.batch([activeAlertsQuery(ctx.db), alertsVersionQuery(ctx.db)]);
-  const index = buildAlertIndex(rows);
+  const index = matchingIndex(rows);
   indexStats.builds++;
   // Stamp it with the version read in the same transaction as the alerts.
   cached = { version: again?.version ?? 0, index };
@@ -64,11 +72,11 @@ export async function activeAlertIndex(ctx: Pick<MatchingContext, "db">): Promis
 }
 
 /** Pure: the (alert, tender) pairs, each with a fresh match id. */
-export function matchPairs(index: AlertIndex<IndexedAlertRef>, tenders: readonly TenderRow[], now: Date): MatchPair[] {
+export function matchPairs(index: AlertIndex<string>, tenders: readonly TenderRow[], now: Date): MatchPair[] {
   const pairs: MatchPair[] = [];
   for (const tender of tenders) {
     const prepared = prepareTender(tender);
-    for (const alert of matchAlerts(index, prepared, now)) pairs.push({ id: newId("amt", now.getTime()), alertId: alert.id, tenderId: tender.id });
+    for (const alertId of matchAlerts(index, prepared, now)) pairs.push({ id: newId("amt", now.getTime()), alertId, tenderId: tender.id });
   }
   return pairs;
 }

@@ -8,9 +8,8 @@ import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { auditInsertIf } from "../../audit/audit.repo";
 import { limitsFor } from "../orgs/orgs.access";
-import { buildAlertIndex } from "./alert-index";
 import { firstMatchCandidates } from "./alert-matching.repo";
-import { matchPairs, recordMatches } from "./alert-matching.service";
+import { matchingIndex, matchPairs, recordMatches } from "./alert-matching.service";
 import { alertsRepo, bumpAlertsVersion, bumpAlertsVersionIf, type AlertWrite } from "./alerts.repo";
 import { compileCriteria, toFtsQuery } from "../tenders/match";
 import { toAlertMatchOut, toAlertOut, type CreateAlertInput, type UpdateAlertInput } from "./alerts.schemas";
@@ -50,7 +49,7 @@ export async function createAlert(ctx: RequestContext, actor: Actor, input: Crea
   }
   if (row.isActive && row.notificationFrequency === "immediate") {
     const recent = await firstMatchTenders(ctx, row.criteria);
-    const pairs = matchPairs(buildAlertIndex([{ id: row.id, userId: row.userId, criteria: row.criteria }]), recent, now);
+    const pairs = matchPairs(matchingIndex([{ id: row.id, userId: row.userId, criteria: row.criteria }]), recent, now);
     if ((await recordMatches(ctx, pairs)) > 0) await sendImmediateEmails(ctx, { alertId: row.id });
     const [fresh] = await repo.byId(id);
     if (fresh) return toAlertOut(fresh);
