@@ -223,6 +223,11 @@ export const ConfigSchema = z.object({
   RATE_EMAIL_CODE_PER_EMAIL: rate.default({ limit: 5, windowSeconds: 3600 }),
   /** Emailed sign-in codes and code checks per IP: an office's worth, not a mass mailing or a guessing farm. */
   RATE_EMAIL_CODE_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
+  // Links, operators and retention (issue 19, points 6 and 7).
+  /** Days an emailed tender link (/l/…) works: long enough for a tender's life, short enough that old mail stops recording clicks. */
+  TENDER_LINK_TTL_DAYS: int(1, 3650).default(90),
+  /** Per IP: /l/ link opens (each a D1 write): a busy office's clicking, not a click-fraud script. */
+  RATE_TENDER_LINK_PER_IP: rate.default({ limit: 300, windowSeconds: 600 }),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

@@ -210,7 +210,8 @@ const TABLE_OWNERS: Record<string, string[]> = {
   apiKeys: [repo("features/api-keys/api-keys.repo.ts"), repo("identity/credentials.repo.ts")],
   auditLog: [repo("audit/audit.repo.ts")],
   tenders: [repo("features/tenders/tenders.repo.ts")],
-  tenderInteractions: [repo("features/tenders/tenders.repo.ts")],
+  // Tenders record views; delivery records clicks on emailed links.
+  tenderInteractions: [repo("features/tenders/tenders.repo.ts"), repo("features/alert-delivery/tender-links.repo.ts")],
   tenderSearches: [repo("features/tenders/tenders.repo.ts")],
   favorites: [repo("features/favorites/favorites.repo.ts")],
   // Alerts are edited by alerts, counted by matching and delivery, and lose their email channel by one-click unsubscribe.

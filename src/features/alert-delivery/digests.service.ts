@@ -101,7 +101,7 @@ async function digestBatch(ctx: DeliveryContext, due: readonly DueDigestRow[]): 
       const email = emails.digest({
         name: head.full_name,
         frequency: u.frequency === "weekly" ? "weekly" : "daily",
-        tenders: matches.map((m) => tenderLine(ctx.config.PUBLIC_BASE_URL, m)),
+        tenders: await Promise.all(matches.map((m) => tenderLine(ctx, m, "digest"))),
         unsubscribeUrl: url,
         headers,
       });

@@ -7,17 +7,19 @@ import { alertEmailsSince, claimMatchesForEmail, matchStillPending, pendingImmed
 import type { DeliveryContext } from "./delivery.context";
 import { decideImmediateEmail, startOfLocalDay } from "./schedule";
 import { signUnsubscribeToken, unsubscribeParts } from "./unsubscribe-token";
+import { tenderEmailUrl } from "./tender-links";
 
 /** Immediate emails per batch (each is an outbox insert and an update). */
 const EMAILS_PER_BATCH = 30;
 
-const tenderLine = (baseUrl: string, r: PendingMatchRow): TenderLine => ({
+/** A tender of an email; its link is the recipient's signed /l/ link (tender-links.ts). */
+const tenderLine = async (ctx: DeliveryContext, r: PendingMatchRow, source: "alert" | "digest"): Promise<TenderLine> => ({
   title: r.title,
   department: r.department,
   value: r.value,
   currency: r.currency,
   closingDate: r.closing_date === null ? null : new Date(r.closing_date),
-  link: r.url ?? new URL(`/api/v1/tenders/${r.tender_id}?source=alert`, baseUrl).toString(),
+  link: await tenderEmailUrl(ctx, { userId: r.user_id, tenderId: r.tender_id, source }),
 });
 export { tenderLine };
 
@@ -54,9 +56,9 @@ export async function sendImmediateEmails(ctx: DeliveryContext, of: { tenderIds:
     if (!decision.send) continue;
     sentToday.set(r.user_id, (sentToday.get(r.user_id) ?? 0) + 1);
     statements.push(
-      signUnsubscribeToken(ctx.env, ctx.config, { userId: r.user_id, alertId: r.alert_id }, ctx.now).then((token) => {
+      signUnsubscribeToken(ctx.env, ctx.config, { userId: r.user_id, alertId: r.alert_id }, ctx.now).then(async (token) => {
         const { url, headers } = unsubscribeParts(ctx.config, token);
-        const email = emails.alertMatch({ name: r.full_name, alertName: r.alert_name, tender: tenderLine(ctx.config.PUBLIC_BASE_URL, r), unsubscribeUrl: url, headers });
+        const email = emails.alertMatch({ name: r.full_name, alertName: r.alert_name, tender: await tenderLine(ctx, r, "alert"), unsubscribeUrl: url, headers });
         return outboxInsertIf(ctx, { to: r.email, userId: r.user_id, email }, matchStillPending(r.match_id)).then((mail) => ({
           id: mail.id,
           statements: [mail.statement, claimMatchesForEmail(ctx.db, [r.match_id], mail.id)],
