@@ -9,6 +9,7 @@ import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
+import { ensureBootstrapAdmin } from "../identity/bootstrap-admin";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
@@ -97,6 +98,11 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     const { resent, parked } = await resendPendingMatching(ctx, config.MATCH_MAX_ATTEMPTS);
     report.resentTenders = resent;
     report.parkedTenders = parked;
+  });
+
+  // BOOTSTRAP_ADMIN_EMAIL: that account, once verified however it was, holds superuser.
+  await job("bootstrap_admin", async () => {
+    await ensureBootstrapAdmin(ctx);
   });
   return report;
 }

@@ -228,6 +228,8 @@ export const ConfigSchema = z.object({
   TENDER_LINK_TTL_DAYS: int(1, 3650).default(90),
   /** Per IP: /l/ link opens (each a D1 write): a busy office's clicking, not a click-fraud script. */
   RATE_TENDER_LINK_PER_IP: rate.default({ limit: 300, windowSeconds: 600 }),
+  /** A fresh deployment's first administrator: this exact address, once verified, holds `superuser` (unset = none). */
+  BOOTSTRAP_ADMIN_EMAIL: z.string().trim().max(254).pipe(z.email()).transform((e) => e.toLowerCase()).optional(),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

@@ -186,7 +186,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   roles: [repo("features/admin/admin-roles.repo.ts")],
   rolePermissions: [repo("features/admin/admin-roles.repo.ts")],
   permissions: [],
-  userRoles: [repo("features/admin/admin-roles.repo.ts"), repo("features/admin/admin-lifecycle.repo.ts")],
+  userRoles: [repo("features/admin/admin-roles.repo.ts"), repo("features/admin/admin-lifecycle.repo.ts"), repo("identity/bootstrap-admin.repo.ts")],
   organizations: [repo("features/orgs/orgs.repo.ts")],
   organizationMembers: [repo("features/orgs/orgs.repo.ts"), repo("features/orgs/invitations.repo.ts")],
   invitations: [repo("features/orgs/invitations.repo.ts")],

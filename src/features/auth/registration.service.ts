@@ -1,4 +1,5 @@
 import { systemOwner } from "../../identity/owner";
+import { ensureBootstrapAdmin } from "../../identity/bootstrap-admin";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -104,6 +105,8 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
     suppressionsRepo(db).lift(spent.userId),
   ]);
   userViewChanged(spent.userId);
+  // The deployment's first administrator is made when its address is verified (identity/bootstrap-admin.ts).
+  if (ctx.config.BOOTSTRAP_ADMIN_EMAIL) await ensureBootstrapAdmin(ctx);
   const user = await findUserById(db, spent.userId, now);
   if (!user) throw invalidVerification();
   return { user: toUserOut(user) };
