@@ -22,7 +22,9 @@ interface Measurement {
  * a change that grows the cold start past it must say so here, with the new table. The goal of
  * issue 20 is 150 KiB.
  */
-const STARTUP_GZIP_BUDGET = 253 * 1024;
+// Issue 19 (links): +1 KiB for the signed /l/ tender links and their pages (main 251.0 → 253.2 KiB;
+// a lazy import() of the handler measured larger, 254.1, from the extra chunk).
+const STARTUP_GZIP_BUDGET = 254 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
 const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];

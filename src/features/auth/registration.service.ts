@@ -1,5 +1,4 @@
 import { systemOwner } from "../../identity/owner";
-import { ensureBootstrapAdmin } from "../../identity/bootstrap-admin";
 import type { RequestContext } from "../../platform/context";
 import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
@@ -106,7 +105,8 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
   ]);
   userViewChanged(spent.userId);
   // The deployment's first administrator is made when its address is verified (identity/bootstrap-admin.ts).
-  if (ctx.config.BOOTSTRAP_ADMIN_EMAIL) await ensureBootstrapAdmin(ctx);
+  // Loaded on first use only (the startup bundle's budget): most deployments never set it.
+  if (ctx.config.BOOTSTRAP_ADMIN_EMAIL) await (await import("../../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
   const user = await findUserById(db, spent.userId, now);
   if (!user) throw invalidVerification();
   return { user: toUserOut(user) };
