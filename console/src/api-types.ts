@@ -263,15 +263,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An emailed tender link: records the click and redirects (302) to the tender's page
-         * @description The link in alert, digest, reminder and change emails (signed for its recipient, valid TENDER_LINK_TTL_DAYS). Each open records one `email_click` interaction for the recipient (it feeds recommendations) and redirects to `${EMAIL_LINK_BASE_URL}/tenders/{id}` when EMAIL_LINK_BASE_URL is set (a deployment's own front end must serve that path), else to the console's tender view `/console/tenders/{id}`. Every other answer is an HTML page, never problem+json: a forged, altered or expired link 400, a tender that no longer exists 404, too many opens from one IP 429 (RATE_TENDER_LINK_PER_IP).
+         * An emailed tender link: records the click, 302 to the tender's page
+         * @description Signed for its recipient; records an `email_click` and redirects to `${EMAIL_LINK_BASE_URL}/tenders/{id}`, else `/console/tenders/{id}`. Refusals are HTML pages.
          */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
-                    /** @description The signed link, as emailed (any other text: the 400 page, never a 422) */
                     signed: string;
                 };
                 cookie?: never;
@@ -286,7 +285,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description A forged, altered or expired link (an HTML page) */
+                /** @description Forged or expired link */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -295,7 +294,7 @@ export interface paths {
                         "text/html": string;
                     };
                 };
-                /** @description The tender no longer exists (an HTML page) */
+                /** @description Tender deleted */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -322,7 +321,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Too many link opens from this IP (an HTML page, with Retry-After) */
+                /** @description RATE_TENDER_LINK_PER_IP */
                 429: {
                     headers: {
                         [name: string]: unknown;

@@ -8,8 +8,8 @@ import { purgeExpiredNotifications } from "../features/notifications/notificatio
 import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
+import { purgeRetained } from "../features/retention/retention.service";
 import { MINUTE, DAY } from "../platform/time";
-import { ensureBootstrapAdmin } from "../identity/bootstrap-admin";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
@@ -73,6 +73,11 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     report.purged.expired_notifications = await purgeExpiredNotifications(ctx);
   });
 
+  // Retention: old notifications, interactions and (when configured) audit rows, bounded per tick.
+  await job("retention", async () => {
+    Object.assign(report.purged, await purgeRetained(ctx));
+  });
+
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
   await job("gdpr_erasure", async () => {
     const erased = await purgeDueAccounts(ctx);
@@ -101,8 +106,10 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
   });
 
   // BOOTSTRAP_ADMIN_EMAIL: that account, once verified however it was, holds superuser.
-  await job("bootstrap_admin", async () => {
-    await ensureBootstrapAdmin(ctx);
-  });
+  if (config.BOOTSTRAP_ADMIN_EMAIL) {
+    await job("bootstrap_admin", async () => {
+      await (await import("../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
+    });
+  }
   return report;
 }

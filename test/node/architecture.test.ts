@@ -208,10 +208,10 @@ const TABLE_OWNERS: Record<string, string[]> = {
   webauthnChallenges: [repo("features/auth/passkeys.repo.ts")],
   // Key management writes keys; identity counts their use.
   apiKeys: [repo("features/api-keys/api-keys.repo.ts"), repo("identity/credentials.repo.ts")],
-  auditLog: [repo("audit/audit.repo.ts")],
+  auditLog: [repo("audit/audit.repo.ts"), repo("features/retention/retention.repo.ts")],
   tenders: [repo("features/tenders/tenders.repo.ts")],
   // Tenders record views; delivery records clicks on emailed links.
-  tenderInteractions: [repo("features/tenders/tenders.repo.ts"), repo("features/alert-delivery/tender-links.repo.ts")],
+  tenderInteractions: [repo("features/tenders/tenders.repo.ts"), repo("features/alert-delivery/tender-links.repo.ts"), repo("features/retention/retention.repo.ts")],
   tenderSearches: [repo("features/tenders/tenders.repo.ts")],
   favorites: [repo("features/favorites/favorites.repo.ts")],
   // Alerts are edited by alerts, counted by matching and delivery, and lose their email channel by one-click unsubscribe.
@@ -221,7 +221,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   alertMatches: [repo("features/alerts/alert-matching.repo.ts"), repo("features/alert-delivery/delivery.repo.ts")],
   savedSearches: [repo("features/saved-searches/saved-searches.repo.ts")],
   notes: [repo("features/notes/notes.repo.ts")],
-  notifications: [repo("features/notifications/notifications.repo.ts")],
+  notifications: [repo("features/notifications/notifications.repo.ts"), repo("features/retention/retention.repo.ts")],
   engagementDaily: [repo("features/analytics/engagement.repo.ts")],
   emailOutbox: [repo("email/outbox.repo.ts")],
   emailSuppressions: [repo("email/suppressions.repo.ts")],
