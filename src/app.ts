@@ -12,6 +12,7 @@ import { registerHealth } from "./features/health/health.routes";
 import { registerAuthPages } from "./features/auth/auth.pages";
 import { registerInvitationPage } from "./features/orgs/invitations.pages";
 import { registerUnsubscribePage } from "./features/alert-delivery/unsubscribe.pages";
+import { registerTenderLinks } from "./features/alert-delivery/tender-links.routes";
 import { registerMe } from "./features/users/me.routes";
 import { registerEmailChange } from "./features/auth/email-change.routes";
 import { registerConsents } from "./features/consents/consents.routes";
@@ -135,6 +136,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerAuthPages(app);
   registerInvitationPage(app);
   registerUnsubscribePage(app);
+  registerTenderLinks(app);
   registerAuth(app);
   registerFederation(app);
   registerMe(app);

@@ -180,6 +180,8 @@ const PLATFORM_WIDE = new Set([
   "GET /api/v1/auth/oidc/{provider}/start",
   "GET /api/v1/me/identities/{provider}/link",
   "POST /api/v1/me/identities/{provider}/link",
+  // A signed email link, public: its {signed} is no id to guess (a forged one is a 400 page; test/tender-links.test.ts).
+  "GET /l/{signed}",
 ]);
 const isAdminRoute = (op: Operation) => op.path.startsWith("/api/v1/admin/") || PLATFORM_WIDE.has(op.key);
 

@@ -7,6 +7,7 @@ import { ForgotView, RegisterView, SignInView, SsoView } from "./views/auth";
 import { OrgDetailView, OrgsView } from "./views/orgs";
 import { MyOrgsSsoView, OrgSsoView } from "./views/org-sso";
 import { StatsView } from "./views/stats";
+import { TenderView } from "./views/tender";
 import { UserDetailView } from "./views/user-detail";
 import { UsersView } from "./views/users";
 import { ReauthDialog } from "./views/reauth";
@@ -54,6 +55,8 @@ function View({ path, session }: { path: string; session: Session }) {
   if (user) return <UserDetailView id={decodeURIComponent(user[1]!)} />;
   const org = /^\/console\/orgs\/([^/]+)$/.exec(path);
   if (org) return <OrgDetailView id={decodeURIComponent(org[1]!)} />;
+  const tender = /^\/console\/tenders\/([^/]+)$/.exec(path);
+  if (tender) return <TenderView id={decodeURIComponent(tender[1]!)} />;
   const orgSso = /^\/console\/org-sso\/([^/]+)$/.exec(path);
   if (orgSso) return <OrgSsoView id={decodeURIComponent(orgSso[1]!)} />;
   switch (path) {
@@ -92,7 +95,14 @@ function App() {
   useEffect(() => {
     if (booting) return;
     if (!session && !PUBLIC.has(path)) navigate(`/console/signin${path === "/console" ? "" : `?next=${encodeURIComponent(path)}`}`);
-    else if (session && (PUBLIC.has(path) || path === "/console")) navigate(isAdmin(session) ? "/console/users" : "/console/account");
+    else if (session && (PUBLIC.has(path) || path === "/console")) {
+      // The sign-in screen may have moved on already (to `next`, e.g. an emailed tender link):
+      // act only while still on a sign-in page, and send it where the sign-in was asked for.
+      const live = location.pathname.replace(/\/+$/, "") || "/";
+      if (!PUBLIC.has(live) && live !== "/console") return;
+      const next = new URLSearchParams(location.search).get("next");
+      navigate(next && next.startsWith("/console/") ? next : isAdmin(session) ? "/console/users" : "/console/account");
+    }
   }, [booting, session, path]);
 
   useEffect(() => {

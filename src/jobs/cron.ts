@@ -9,6 +9,7 @@ import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { releaseQuietHoursMatches } from "../features/alert-delivery/quiet-hours.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
+import { purgeRetained } from "../features/retention/retention.service";
 import { MINUTE, DAY } from "../platform/time";
 import { purgeExpiredIdempotencyKeys } from "../identity/idempotency";
 
@@ -81,6 +82,11 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     report.purged.idempotency_keys = await purgeExpiredIdempotencyKeys(ctx);
   });
 
+  // Retention: old notifications, interactions and (when configured) audit rows, bounded per tick.
+  await job("retention", async () => {
+    Object.assign(report.purged, await purgeRetained(ctx));
+  });
+
   // GDPR erasure of accounts deleted more than ACCOUNT_PURGE_DAYS ago (bounded per tick).
   await job("gdpr_erasure", async () => {
     const erased = await purgeDueAccounts(ctx);
@@ -122,5 +128,12 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     const { purgeOldWebhookEvents } = await import("../features/webhooks/delivery.service");
     report.purged.webhook_events = await purgeOldWebhookEvents(ctx);
   });
+
+  // BOOTSTRAP_ADMIN_EMAIL: that account, once verified however it was, holds superuser.
+  if (config.BOOTSTRAP_ADMIN_EMAIL) {
+    await job("bootstrap_admin", async () => {
+      await (await import("../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
+    });
+  }
   return report;
 }

@@ -242,6 +242,21 @@ export const ConfigSchema = z.object({
   IDEMPOTENCY_TTL_HOURS: int(1, 168).default(24),
   /** Largest response body kept for replay: a larger one is not kept, and a repeat answers 409 rather than run twice. */
   IDEMPOTENCY_MAX_BODY_BYTES: int(0, 1_048_576).default(65_536),
+  // Links, operators and retention (issue 19, points 6 and 7).
+  /** Days an emailed tender link (/l/…) works: long enough for a tender's life, short enough that old mail stops recording clicks. */
+  TENDER_LINK_TTL_DAYS: int(1, 3650).default(90),
+  /** Per IP: /l/ link opens (each a D1 write): a busy office's clicking, not a click-fraud script. */
+  RATE_TENDER_LINK_PER_IP: rate.default({ limit: 300, windowSeconds: 600 }),
+  /** A fresh deployment's first administrator: this exact address, once verified, holds `superuser` (unset = none). */
+  /** Days a notification is kept (read or not) before the cron deletes it. */
+  NOTIFICATION_RETENTION_DAYS: int(1, 36_500).default(180),
+  /** Days a tender interaction (views, email clicks) is kept: a year of signal for recommendations and engagement. */
+  INTERACTION_RETENTION_DAYS: int(1, 36_500).default(365),
+  /** Days an audit row is kept; 0 = forever (the default: an audit trail is often a legal record). */
+  AUDIT_RETENTION_DAYS: int(0, 36_500).default(0),
+  /** Rows of each retained table deleted per cron tick at most: a backlog drains over ticks, no tick is held. */
+  RETENTION_BATCH_SIZE: int(1, 50_000).default(2000),
+  BOOTSTRAP_ADMIN_EMAIL: z.string().trim().max(254).pipe(z.email()).transform((e) => e.toLowerCase()).optional(),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

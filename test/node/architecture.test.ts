@@ -189,7 +189,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   roles: [repo("features/admin/admin-roles.repo.ts")],
   rolePermissions: [repo("features/admin/admin-roles.repo.ts")],
   permissions: [],
-  userRoles: [repo("features/admin/admin-roles.repo.ts"), repo("features/admin/admin-lifecycle.repo.ts")],
+  userRoles: [repo("features/admin/admin-roles.repo.ts"), repo("features/admin/admin-lifecycle.repo.ts"), repo("identity/bootstrap-admin.repo.ts")],
   organizations: [repo("features/orgs/orgs.repo.ts")],
   organizationMembers: [repo("features/orgs/orgs.repo.ts"), repo("features/orgs/invitations.repo.ts")],
   invitations: [repo("features/orgs/invitations.repo.ts")],
@@ -213,9 +213,10 @@ const TABLE_OWNERS: Record<string, string[]> = {
   apiKeys: [repo("features/api-keys/api-keys.repo.ts"), repo("identity/credentials.repo.ts")],
   // Organization key management writes keys; identity counts their use.
   orgApiKeys: [repo("features/api-keys/org-api-keys.repo.ts"), repo("identity/credentials.repo.ts")],
-  auditLog: [repo("audit/audit.repo.ts")],
+  auditLog: [repo("audit/audit.repo.ts"), repo("features/retention/retention.repo.ts")],
   tenders: [repo("features/tenders/tenders.repo.ts")],
-  tenderInteractions: [repo("features/tenders/tenders.repo.ts")],
+  // Tenders record views; delivery records clicks on emailed links.
+  tenderInteractions: [repo("features/tenders/tenders.repo.ts"), repo("features/alert-delivery/tender-links.repo.ts"), repo("features/retention/retention.repo.ts")],
   tenderSearches: [repo("features/tenders/tenders.repo.ts")],
   favorites: [repo("features/favorites/favorites.repo.ts")],
   // Alerts are edited by alerts, counted by matching and delivery, and lose their email channel by one-click unsubscribe.
@@ -225,7 +226,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   alertMatches: [repo("features/alerts/alert-matching.repo.ts"), repo("features/alert-delivery/delivery.repo.ts")],
   savedSearches: [repo("features/saved-searches/saved-searches.repo.ts")],
   notes: [repo("features/notes/notes.repo.ts")],
-  notifications: [repo("features/notifications/notifications.repo.ts")],
+  notifications: [repo("features/notifications/notifications.repo.ts"), repo("features/retention/retention.repo.ts")],
   engagementDaily: [repo("features/analytics/engagement.repo.ts")],
   emailOutbox: [repo("email/outbox.repo.ts")],
   emailSuppressions: [repo("email/suppressions.repo.ts")],

@@ -26,5 +26,7 @@ export const notifications = sqliteTable(
   (t) => [
     index("notifications_user_idx").on(t.userId, t.createdAt),
     index("notifications_unread_idx").on(t.userId, t.isRead),
+    // Retention (NOTIFICATION_RETENTION_DAYS) deletes the oldest first, across users.
+    index("notifications_created_idx").on(t.createdAt),
   ],
 );

@@ -73,6 +73,8 @@ export const tenderInteractions = sqliteTable(
     index("tender_interactions_user_idx").on(t.userId, t.createdAt),
     index("tender_interactions_tender_idx").on(t.tenderId),
     index("tender_interactions_type_idx").on(t.interactionType, t.createdAt),
+    // Retention (INTERACTION_RETENTION_DAYS) deletes the oldest first, across users.
+    index("tender_interactions_created_idx").on(t.createdAt),
   ],
 );
 

@@ -106,6 +106,9 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
     suppressionsRepo(db).lift(spent.userId),
   ]);
   userViewChanged(spent.userId);
+  // The deployment's first administrator is made when its address is verified (identity/bootstrap-admin.ts).
+  // Loaded on first use only (the startup bundle's budget): most deployments never set it.
+  if (ctx.config.BOOTSTRAP_ADMIN_EMAIL) await (await import("../../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
   const user = await findUserById(db, spent.userId, now);
   if (!user) throw invalidVerification();
   return { user: toUserOut(user) };

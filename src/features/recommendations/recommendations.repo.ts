@@ -25,7 +25,7 @@ export const viewSignalsQuery = (db: Db, userId: Owner) =>
     .select({ tenderId: tenderInteractions.tenderId, department: tenders.department, state: tenders.state })
     .from(tenderInteractions)
     .innerJoin(tenders, eq(tenders.id, tenderInteractions.tenderId))
-    .where(sql`${tenderInteractions.userId} = ${userId} AND ${tenderInteractions.interactionType} = 'view'`)
+    .where(sql`${tenderInteractions.userId} = ${userId} AND ${tenderInteractions.interactionType} IN ('view', 'email_click')`)
     .orderBy(desc(tenderInteractions.createdAt))
     .limit(200);
 
