@@ -13841,6 +13841,15 @@ export interface components {
             preferences_json: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Days before a favorite's closing (bid_status planning or preparing) at which a reminder is sent
+             * @default [
+             *       7,
+             *       3,
+             *       1
+             *     ]
+             */
+            reminder_days: number[];
             /** @description Non-null while alert and digest emails are not sent to the account's address, because the provider refused it. Changing the address, or verifying it again (POST /auth/resend-verification, then the link), lifts it. */
             email_suppressed: {
                 /**
@@ -13878,6 +13887,14 @@ export interface components {
             preferences_json?: {
                 [key: string]: unknown;
             };
+            /**
+             * @example [
+             *       7,
+             *       3,
+             *       1
+             *     ]
+             */
+            reminder_days?: number[];
         };
         /** @description Every record held about the user, one array of rows per section (column names as stored, timestamps ISO 8601). Credentials (password, key, token and backup-code hashes, TOTP secrets) and email bodies (they carry single-use links) are never included. */
         AccountExport: {

@@ -9,6 +9,7 @@ import { sendDueDigests } from "../features/alert-delivery/digests.service";
 import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
+import { sendDueReminders, type ReminderReport } from "../features/reminders/reminders.service";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
@@ -20,6 +21,7 @@ export interface CronReport {
   purged: Record<string, number>;
   erasedAccounts: number;
   digests: { sent: number; skipped: number; looked: number; batches: number };
+  reminders: ReminderReport;
   /** Jobs that threw in this tick (each logged); the others ran. */
   failed: string[];
 }
@@ -41,6 +43,7 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     purged: {},
     erasedAccounts: 0,
     digests: { sent: 0, skipped: 0, looked: 0, batches: 0 },
+    reminders: { sent: 0, emails: 0, pages: 0 },
     failed: [],
   };
   const job = async (name: string, run: () => Promise<void>) => {
@@ -83,6 +86,12 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
   // the tick's budget (guarded: a rerun sends nothing twice).
   await job("digests", async () => {
     report.digests = await sendDueDigests(ctx);
+  });
+
+  // Reminders of favorites whose bid is in progress, at each user's reminder_days (bounded pages;
+  // each mark at most once, guarded by its unique key).
+  await job("reminders", async () => {
+    report.reminders = await sendDueReminders(ctx);
   });
 
   // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.

@@ -22,7 +22,9 @@ interface Measurement {
  * a change that grows the cold start past it must say so here, with the new table. The goal of
  * issue 20 is 150 KiB.
  */
-const STARTUP_GZIP_BUDGET = 253 * 1024;
+// S4 reminders: +2.3 KiB (reminder and change-notice jobs, their tables); a dynamic import() of the
+// cron-only service saved nothing (esbuild's shared chunks cost as much as it moved out).
+const STARTUP_GZIP_BUDGET = 256 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
 const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];

@@ -26,3 +26,4 @@ export * from "./consents";
 export * from "./sso";
 export * from "./passkeys";
 export * from "./federation";
+export * from "./reminders";
