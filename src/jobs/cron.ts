@@ -10,6 +10,7 @@ import { rollUpEngagement } from "../features/analytics/engagement.service";
 import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { MINUTE, DAY } from "../platform/time";
 import { sendDueReminders, type ReminderReport } from "../features/reminders/reminders.service";
+import { fanOutTenderChanges, type ChangeReport } from "../features/reminders/tender-changes.service";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
@@ -22,6 +23,7 @@ export interface CronReport {
   erasedAccounts: number;
   digests: { sent: number; skipped: number; looked: number; batches: number };
   reminders: ReminderReport;
+  tenderChanges: ChangeReport;
   /** Jobs that threw in this tick (each logged); the others ran. */
   failed: string[];
 }
@@ -44,6 +46,7 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     erasedAccounts: 0,
     digests: { sent: 0, skipped: 0, looked: 0, batches: 0 },
     reminders: { sent: 0, emails: 0, pages: 0 },
+    tenderChanges: { changes: 0, notices: 0, emails: 0 },
     failed: [],
   };
   const job = async (name: string, run: () => Promise<void>) => {
@@ -92,6 +95,10 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
   // each mark at most once, guarded by its unique key).
   await job("reminders", async () => {
     report.reminders = await sendDueReminders(ctx);
+  });
+  // Changes of followed tenders recorded by ingests (change outbox), fanned out to followers.
+  await job("tender_changes", async () => {
+    report.tenderChanges = await fanOutTenderChanges(ctx);
   });
 
   // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.

@@ -222,7 +222,7 @@ const TABLE_OWNERS: Record<string, string[]> = {
   notes: [repo("features/notes/notes.repo.ts")],
   notifications: [repo("features/notifications/notifications.repo.ts"), repo("features/reminders/reminders.repo.ts")],
   reminderMarks: [repo("features/reminders/reminders.repo.ts")],
-  tenderChanges: [repo("features/reminders/tender-changes.repo.ts")],
+  tenderChanges: [repo("features/tenders/tender-changes.repo.ts"), repo("features/reminders/tender-changes.repo.ts")],
   engagementDaily: [repo("features/analytics/engagement.repo.ts")],
   emailOutbox: [repo("email/outbox.repo.ts")],
   emailSuppressions: [repo("email/suppressions.repo.ts")],

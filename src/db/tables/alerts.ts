@@ -79,6 +79,8 @@ export const alertMatches = sqliteTable(
   (t) => [
     uniqueIndex("alert_matches_alert_tender_unique").on(t.alertId, t.tenderId),
     index("alert_matches_alert_idx").on(t.alertId, t.matchedAt),
+    // Followers of a changed tender: its matches of the last 30 days (tender_changed notices).
+    index("alert_matches_tender_idx").on(t.tenderId, t.matchedAt),
     index("alert_matches_pending_idx").on(t.userId, t.notificationStatus, t.matchedAt),
     index("alert_matches_outbox_idx").on(t.outboxId).where(sql`outbox_id IS NOT NULL`),
   ],

@@ -45,6 +45,8 @@ export const tenderChanges = sqliteTable(
     changes: json<TenderChangeSet>("changes").notNull(),
     createdAt: createdAt(),
     fannedOutAt: ts("fanned_out_at"),
+    /** The tick that fanned it out: the notices of that batch are written only under its claim. */
+    claimId: text("claim_id"),
   },
   (t) => [index("tender_changes_pending_idx").on(t.createdAt).where(sql`fanned_out_at IS NULL`), index("tender_changes_tender_idx").on(t.tenderId)],
 );

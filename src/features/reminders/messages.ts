@@ -80,3 +80,47 @@ export function parsePrefs(raw: string | null | undefined): Record<string, unkno
     return null;
   }
 }
+
+/** What changed, [old, new] per field (closing_date in ms). */
+export type ChangeSet = Partial<Record<"closing_date" | "value", [number | null, number | null]>>;
+
+export interface ChangeFacts {
+  name: string;
+  title: string;
+  currency: string;
+  changes: ChangeSet;
+  timeZone: string;
+  language: string;
+}
+
+/** One line per changed field, old → new, dates in the recipient's zone. */
+export function changeLines(f: ChangeFacts): string[] {
+  const lines: string[] = [];
+  const date = (v: number | null) => (v === null ? "none" : formatInZone(v, f.timeZone, f.language));
+  const money = (v: number | null) => {
+    if (v === null) return "none";
+    try {
+      return new Intl.NumberFormat(safeLocale(f.language), { style: "currency", currency: f.currency, maximumFractionDigits: 0 }).format(v);
+    } catch {
+      return `${f.currency} ${v}`;
+    }
+  };
+  if (f.changes.closing_date) lines.push(`Closing date: ${date(f.changes.closing_date[0])} → ${date(f.changes.closing_date[1])}`);
+  if (f.changes.value) lines.push(`Value: ${money(f.changes.value[0])} → ${money(f.changes.value[1])}`);
+  return lines;
+}
+
+const changedWhat = (c: ChangeSet) => [c.closing_date ? "closing date" : null, c.value ? "value" : null].filter(Boolean).join(" and ");
+
+export function changeNotice(f: ChangeFacts) {
+  return { title: `Changed ${changedWhat(f.changes)}: ${f.title}`, message: changeLines(f).join("; ") };
+}
+
+export function changeEmail(f: ChangeFacts, url: string): RenderedEmail {
+  return simpleEmail(
+    "tender_changed",
+    `A tender you follow changed: ${f.title}`,
+    [`Hello ${f.name},`, `"${f.title}" changed its ${changedWhat(f.changes)}:`, ...changeLines(f)],
+    { label: "Open the tender", url },
+  );
+}

@@ -1,3 +1,4 @@
+import { recordTenderChangesStatement } from "./tender-changes.repo";
 import { ownerOf, type Owner } from "../../identity/owner";
 import type { Env } from "../../env";
 import type { Actor } from "../../identity/actor";
@@ -72,7 +73,11 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
     };
   });
   const statements = [];
-  for (let i = 0; i < rows.length; i += UPSERT_ROWS_PER_STATEMENT) statements.push(upsertTendersStatement(db, rows.slice(i, i + UPSERT_ROWS_PER_STATEMENT), now));
+  for (let i = 0; i < rows.length; i += UPSERT_ROWS_PER_STATEMENT) {
+    // The change outbox reads the old rows, so it goes before their upsert (issue 19: tender_changed).
+    statements.push(recordTenderChangesStatement(db, rows.slice(i, i + UPSERT_ROWS_PER_STATEMENT), now));
+    statements.push(upsertTendersStatement(db, rows.slice(i, i + UPSERT_ROWS_PER_STATEMENT), now));
+  }
   const results = await db.batch([
     ...(statements as [(typeof statements)[0], ...typeof statements]),
     auditInsert(db, ctx, {
@@ -81,7 +86,7 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
       details: { submitted: rows.length, via: actor.kind === "apiKey" ? actor.keyId : "session" },
     }),
   ]);
-  const returned = results.slice(0, statements.length).flatMap((r) => (r as D1Result<{ id: string; external_id: string }>).results);
+  const returned = results.slice(0, statements.length).filter((_, i) => i % 2 === 1).flatMap((r) => (r as D1Result<{ id: string; external_id: string }>).results);
   const { inserted, updated } = classifyUpsert(proposed, returned);
   const tenderIds = [...inserted, ...updated];
   try {
