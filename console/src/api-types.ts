@@ -209,7 +209,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -314,7 +314,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -422,7 +422,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -514,7 +514,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -629,7 +629,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -750,7 +750,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -874,7 +874,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1163,7 +1163,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1255,7 +1255,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1350,7 +1350,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1570,7 +1570,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1701,7 +1701,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1834,7 +1834,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2060,7 +2060,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2175,7 +2175,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2290,7 +2290,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2501,7 +2501,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2611,7 +2611,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2711,7 +2711,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2835,7 +2835,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2959,7 +2959,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3137,7 +3137,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3245,7 +3245,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3331,7 +3331,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3457,7 +3457,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3667,7 +3667,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3779,7 +3779,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3891,7 +3891,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4090,7 +4090,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4189,7 +4189,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4288,7 +4288,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4412,7 +4412,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4525,7 +4525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4715,7 +4715,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4901,7 +4901,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5192,7 +5192,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5392,7 +5392,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5501,7 +5501,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5613,7 +5613,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5726,7 +5726,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5839,7 +5839,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5952,7 +5952,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6067,7 +6067,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6178,7 +6178,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6302,7 +6302,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6415,7 +6415,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6525,7 +6525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6633,7 +6633,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6749,7 +6749,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6867,7 +6867,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7067,7 +7067,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7201,7 +7201,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7323,7 +7323,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7448,7 +7448,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7558,7 +7558,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7669,7 +7669,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7861,7 +7861,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7971,7 +7971,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8079,7 +8079,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8174,7 +8174,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8284,7 +8284,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8391,7 +8391,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8512,7 +8512,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8632,7 +8632,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8739,7 +8739,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8852,7 +8852,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8973,7 +8973,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9083,7 +9083,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9206,7 +9206,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9317,7 +9317,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9428,7 +9428,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9525,7 +9525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9632,7 +9632,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9753,7 +9753,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9863,7 +9863,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9985,7 +9985,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10088,7 +10088,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10198,7 +10198,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10311,7 +10311,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10418,7 +10418,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10428,6 +10428,96 @@ export interface paths {
                     };
                 };
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The known states and departments, with tender counts, for pickers (cached for TENDER_FACETS_CACHE_SECONDS; an ingest refreshes it) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description States and departments with counts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TenderFacets"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -10538,7 +10628,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10636,7 +10726,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10747,7 +10837,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10853,7 +10943,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10969,7 +11059,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11078,7 +11168,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11188,7 +11278,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11284,7 +11374,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11391,7 +11481,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11500,7 +11590,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11613,7 +11703,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11713,7 +11803,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11820,7 +11910,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11928,7 +12018,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12023,7 +12113,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12133,7 +12223,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12240,7 +12330,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12332,7 +12422,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12410,7 +12500,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12511,7 +12601,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12709,7 +12799,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12810,7 +12900,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12929,7 +13019,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13038,7 +13128,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13148,7 +13238,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13243,7 +13333,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13376,7 +13466,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "validation_failed" | "unknown_criteria_value" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "payload_too_large" | "weak_password" | "password_reused" | "account_locked" | "rate_limited" | "internal_error" | "service_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
@@ -14496,6 +14586,15 @@ export interface components {
             /** Format: date-time */
             subscription_ends_at?: string | null;
         };
+        TenderFacets: {
+            /** @description Most common first; spellings that match alike (case, accents) count as one */
+            states: components["schemas"]["TenderFacet"][];
+            departments: components["schemas"]["TenderFacet"][];
+        };
+        TenderFacet: {
+            value: string;
+            count: number;
+        };
         IngestTendersResult: {
             /** @description Tenders that were new */
             inserted: number;
@@ -14748,6 +14847,8 @@ export interface components {
              */
             notification_frequency?: "immediate" | "daily_digest" | "weekly_digest";
             is_active?: boolean;
+            /** @description true keeps a state or department that no tender has had yet; otherwise such a value answers 422 unknown_criteria_value. Not stored */
+            allow_unknown_values?: boolean;
         };
         AlertPage: {
             items: components["schemas"]["Alert"][];
@@ -14765,6 +14866,8 @@ export interface components {
              */
             notification_frequency?: "immediate" | "daily_digest" | "weekly_digest";
             is_active?: boolean;
+            /** @description true keeps a state or department that no tender has had yet; otherwise such a value answers 422 unknown_criteria_value. Not stored */
+            allow_unknown_values?: boolean;
         };
         /** @description Newest first */
         AlertMatchPage: {

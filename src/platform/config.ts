@@ -223,6 +223,11 @@ export const ConfigSchema = z.object({
   RATE_EMAIL_CODE_PER_EMAIL: rate.default({ limit: 5, windowSeconds: 3600 }),
   /** Emailed sign-in codes and code checks per IP: an office's worth, not a mass mailing or a guessing farm. */
   RATE_EMAIL_CODE_PER_IP: rate.default({ limit: 60, windowSeconds: 3600 }),
+  // Tender facets and alert previews (issue 19, point 5).
+  /** Seconds the facets (GET /tenders/facets, alert value checks) stay cached in KV: one scan per window, not per request. */
+  TENDER_FACETS_CACHE_SECONDS: int(60, 86_400).default(300),
+  /** Alert previews per user: each scans up to 30 days of tenders (capped), so a cheap request cannot force it in a loop. */
+  RATE_ALERT_PREVIEW_PER_USER: rate.default({ limit: 30, windowSeconds: 3600 }),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

@@ -1,4 +1,5 @@
 import { recordTenderChangesStatement } from "./tender-changes.repo";
+import { forgetFacets } from "./facets.service";
 import { ownerOf, type Owner } from "../../identity/owner";
 import type { Env } from "../../env";
 import type { Actor } from "../../identity/actor";
@@ -89,6 +90,7 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
   const returned = results.slice(0, statements.length).filter((_, i) => i % 2 === 1).flatMap((r) => (r as D1Result<{ id: string; external_id: string }>).results);
   const { inserted, updated } = classifyUpsert(proposed, returned);
   const tenderIds = [...inserted, ...updated];
+  if (tenderIds.length > 0) ctx.waitUntil(forgetFacets(ctx));
   try {
     await sendForMatching(ctx.env, tenderIds);
   } catch (err) {
