@@ -11747,6 +11747,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/alerts/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What criteria would have matched in the last 30 days: the count, 10 samples with their reasons, the expected emails per week (rate limited per user; bounded scan) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AlertPreviewInput"];
+                };
+            };
+            responses: {
+                /** @description The preview */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertPreview"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/alerts": {
         parameters: {
             query?: never;
@@ -14818,6 +14930,35 @@ export interface components {
             items: components["schemas"]["Tender"][];
             next_cursor: string | null;
             saved_search: components["schemas"]["SavedSearch"];
+        };
+        AlertPreview: {
+            /** @description Tenders of the last 30 days these criteria match (of at most `scanned`, newest first) */
+            matches_last_30_days: number;
+            /** @description Tenders of the last 30 days examined */
+            scanned: number;
+            /** @description true when more recent tenders existed than a preview examines: the count is a lower bound */
+            scan_capped: boolean;
+            /** @description Up to 10 of the matches, newest first, with why each matched */
+            sample: {
+                tender: components["schemas"]["Tender"];
+                /**
+                 * @example [
+                 *       "keyword \"bridge\"",
+                 *       "state Bihar"
+                 *     ]
+                 */
+                reasons: string[];
+            }[];
+            /** @description From the last 30 days: immediate = matches per week (capped at 7 × max_alerts_per_day); daily_digest = days with a match per week; weekly_digest = weeks with a match per week (≤ 1) */
+            expected_emails_per_week: number;
+        };
+        AlertPreviewInput: {
+            criteria: components["schemas"]["TenderCriteria"];
+            /**
+             * @description Default immediate, as for a new alert
+             * @enum {string}
+             */
+            notification_frequency?: "immediate" | "daily_digest" | "weekly_digest";
         };
         Alert: {
             id: string;

@@ -22,9 +22,10 @@ interface Measurement {
  * a change that grows the cold start past it must say so here, with the new table. The goal of
  * issue 20 is 150 KiB.
  */
-// S4 reminders: +2.3 KiB (reminder and change-notice jobs, their tables); a dynamic import() of the
-// cron-only service saved nothing (esbuild's shared chunks cost as much as it moved out).
-const STARTUP_GZIP_BUDGET = 256 * 1024;
+// S4 reminders: +5.5 KiB (reminder and change-notice jobs and tables, facets, alert preview and
+// match reasons); a dynamic import() of the cron-only or preview service saved nothing (esbuild's
+// shared chunks cost as much as it moved out, or more).
+const STARTUP_GZIP_BUDGET = 257 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
 const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];
