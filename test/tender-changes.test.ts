@@ -64,3 +64,31 @@ describe("tender_changed", () => {
     expect(notices.find((n) => n.title.includes("value"))!.message).toMatch(/Value: .*1,000,000 → .*1,250,000/);
   });
 });
+
+describe("tender_changed fan-out in pages", () => {
+  it("a change with more followers than a page reaches every one of them once, over several ticks", async () => {
+    const { fanOutTenderChanges } = await import("../src/features/reminders/tender-changes.service");
+    const { serviceContext } = await import("../src/platform/context");
+    const admin = await tenderAdmin();
+    const ext = unique("PG-");
+    await ingest(admin.key, [{ external_id: ext, title: "Paged", value: 10, closing_date: "2027-06-01T00:00:00Z" }]);
+    const id = await tenderId(ext);
+    const users = [];
+    for (let i = 0; i < 5; i++) {
+      const u = await signedInUser();
+      await insertFavorite(u.user.id, id);
+      users.push(u.user.id);
+    }
+    await ingest(admin.key, [{ external_id: ext, title: "Paged", value: 20, closing_date: "2027-06-01T00:00:00Z" }]);
+    const ctx = serviceContext(env);
+    const reports = [];
+    for (let i = 0; i < 4; i++) reports.push(await fanOutTenderChanges(ctx, 2));
+    expect(reports.map((r) => r.changes)).toEqual([1, 1, 1, 0]); // pages of 2, 2, 1; then done
+    for (const u of users) expect(await changesOf(u)).toHaveLength(1);
+    // Two concurrent runs on a fresh change: still one notice each.
+    await ingest(admin.key, [{ external_id: ext, title: "Paged", value: 30, closing_date: "2027-06-01T00:00:00Z" }]);
+    await Promise.all([fanOutTenderChanges(ctx, 2), fanOutTenderChanges(ctx, 2), fanOutTenderChanges(ctx, 2)]);
+    for (let i = 0; i < 3; i++) await fanOutTenderChanges(ctx, 2);
+    for (const u of users) expect(await changesOf(u)).toHaveLength(2);
+  });
+});

@@ -14177,6 +14177,9 @@ export interface components {
                 email_suppressions: {
                     [key: string]: unknown;
                 }[];
+                reminders_sent: {
+                    [key: string]: unknown;
+                }[];
             };
         };
         AccountDeletion: {

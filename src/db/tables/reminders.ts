@@ -47,6 +47,8 @@ export const tenderChanges = sqliteTable(
     fannedOutAt: ts("fanned_out_at"),
     /** The tick that fanned it out: the notices of that batch are written only under its claim. */
     claimId: text("claim_id"),
+    /** Followers are notified in pages by user id: the last user id notified (null: none yet). */
+    followersAfter: text("followers_after"),
   },
   (t) => [index("tender_changes_pending_idx").on(t.createdAt).where(sql`fanned_out_at IS NULL`), index("tender_changes_tender_idx").on(t.tenderId)],
 );

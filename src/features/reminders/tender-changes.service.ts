@@ -12,7 +12,8 @@ import { changeClaimed, claimChangeStatement, followersQuery, FOLLOW_WINDOW_MS, 
 
 /** Changes fanned out per cron tick, and followers notified per change (bounded batches). */
 export const CHANGES_PER_TICK = 20;
-export const FOLLOWERS_PER_CHANGE = 500;
+/** Followers per change per tick; more wait for the next tick (the change keeps a cursor). */
+export const FOLLOWERS_PER_CHANGE = 200;
 
 export type ChangeReport = { changes: number; notices: number; emails: number };
 
@@ -21,7 +22,7 @@ export type ChangeReport = { changes: number; notices: number; emails: number };
  * it and, under that claim, writes each follower's `tender_changed` notice (in-app and email as
  * notification_preferences allow, type `changes`). A rerun or concurrent tick finds it claimed.
  */
-export async function fanOutTenderChanges(ctx: ServiceContext): Promise<ChangeReport> {
+export async function fanOutTenderChanges(ctx: ServiceContext, followersPerChange = FOLLOWERS_PER_CHANGE): Promise<ChangeReport> {
   const report: ChangeReport = { changes: 0, notices: 0, emails: 0 };
   const pending = await pendingChangesQuery(ctx.db, CHANGES_PER_TICK);
   for (const change of pending) {
@@ -29,10 +30,13 @@ export async function fanOutTenderChanges(ctx: ServiceContext): Promise<ChangeRe
     const set: ChangeSet = {};
     if (changes.closing_date) set.closing_date = changes.closing_date.map((v) => (v === null ? null : Number(v))) as [number | null, number | null];
     if (changes.value) set.value = changes.value.map((v) => (v === null ? null : Number(v))) as [number | null, number | null];
-    const followers = await followersQuery(ctx.db, change.tender_id, new Date(ctx.now.getTime() - FOLLOW_WINDOW_MS), FOLLOWERS_PER_CHANGE);
+    const followers = await followersQuery(ctx.db, change.tender_id, new Date(ctx.now.getTime() - FOLLOW_WINDOW_MS), change.followers_after, followersPerChange);
     const claimId = newId("clm", ctx.now.getTime());
     const guard = changeClaimed(change.id, claimId);
-    const statements: Statement[] = [claimChangeStatement(ctx.db, change.id, claimId, ctx.now)];
+    // A full page may have more after it: the next tick goes on from its last user id.
+    const last = followers.length < followersPerChange;
+    const next = followers.at(-1)?.user_id ?? change.followers_after;
+    const statements: Statement[] = [claimChangeStatement(ctx.db, { changeId: change.id, claimId, after: change.followers_after, next, last, now: ctx.now })];
     const outboxIds: string[] = [];
     const url = await tenderEmailUrl(ctx, { userId: "", tenderId: change.tender_id, source: "change" });
     for (const f of followers) {
