@@ -18,10 +18,11 @@ export interface DueReminderRow {
 }
 
 /**
- * Up to `limit` reminders due at `now` and not yet sent. For each favorite of a bid in progress
- * (planning/preparing, read through the partial index favorites_reminder_idx) on a tender still
- * open and closing within `horizonDays`, the nearest mark of the user's reminder_days already
- * reached (closing − N days ≤ now); a mark already in reminder_marks is left out, so a page
+ * Up to `limit` reminders due at `now` and not yet sent. For each tender still open and closing
+ * within `horizonDays` (closing-date index range), each favorite of a bid in progress on it
+ * (planning/preparing, partial index favorites_reminder_idx); the join order is forced (CROSS
+ * JOIN, INDEXED BY) because without statistics SQLite would start from every active user. Then
+ * the nearest mark of the user's reminder_days already reached (closing − N days ≤ now); a mark already in reminder_marks is left out, so a page
  * never repeats what the previous one sent. Only the nearest mark counts: the farther marks
  * reached at the same time are never sent.
  */
@@ -31,12 +32,12 @@ export const dueRemindersQuery = (db: Db, now: Date, horizonDays: number, limit:
     sql`SELECT * FROM (
         SELECT f.user_id, f.tender_id, t.title, t.closing_date, u.email, u.full_name, pr.timezone, pr.language_preference, pr.notification_preferences,
           (SELECT min(j.value) FROM json_each(p.reminder_days) j WHERE t.closing_date - j.value * ${DAY} <= ${now.getTime()}) AS mark
-        FROM ${favorites} f
-        JOIN ${tenders} t ON t.id = f.tender_id
+        FROM ${tenders} t INDEXED BY tenders_closing_date_idx
+        CROSS JOIN ${favorites} f INDEXED BY favorites_reminder_idx
         JOIN ${users} u ON u.id = f.user_id AND u.status = 'active' AND u.deletion_requested_at IS NULL
         JOIN ${userPreferences} p ON p.user_id = f.user_id
         JOIN ${userProfiles} pr ON pr.user_id = f.user_id
-        WHERE f.bid_status IN ('planning', 'preparing') AND t.closing_date > ${now.getTime()} AND t.closing_date <= ${now.getTime() + horizonDays * DAY}
+        WHERE f.tender_id = t.id AND f.bid_status IN ('planning', 'preparing') AND t.closing_date > ${now.getTime()} AND t.closing_date <= ${now.getTime() + horizonDays * DAY}
       ) AS due
       WHERE due.mark IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM ${reminderMarks} r WHERE r.user_id = due.user_id AND r.tender_id = due.tender_id AND r.mark_days = due.mark)
