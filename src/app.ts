@@ -26,6 +26,7 @@ import { unshareNotesStatement } from "./features/notes/notes.repo";
 import { unshareFavoritesStatement } from "./features/favorites/favorites.repo";
 import { registerJwks } from "./features/auth/jwks.routes";
 import { registerTenders } from "./features/tenders/tenders.routes";
+import { registerTenderFacets } from "./features/tenders/facets.routes";
 import { registerFavorites } from "./features/favorites/favorites.routes";
 import { registerSavedSearches } from "./features/saved-searches/saved-searches.routes";
 import { registerAlerts } from "./features/alerts/alerts.routes";
@@ -152,6 +153,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerOrgs(app);
   registerSso(app);
   registerAdminOrgs(app); // after the organization routes: the order of the OpenAPI document
+  registerTenderFacets(app);
   registerTenders(app);
   registerFavorites(app);
   registerSavedSearches(app);

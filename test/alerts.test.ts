@@ -55,7 +55,7 @@ describe("alerts CRUD", () => {
   it("creates, lists, reads, replaces criteria whole, deletes; validates; 404 for another user's alert", async () => {
     const a = await signedInUser();
     const b = await signedInUser();
-    const res = await createAlert(a.token, { criteria: { keywords: ["bridge"], states: ["Bihar"] }, notification_frequency: "daily_digest" });
+    const res = await createAlert(a.token, { criteria: { keywords: ["bridge"], states: ["Bihar"] }, notification_frequency: "daily_digest", allow_unknown_values: true });
     expect(res.status, await res.clone().text()).toBe(201);
     const alert = await json<Alert>(res);
     expect(alert).toMatchObject({ notification_methods: ["email"], notification_frequency: "daily_digest", is_active: true, total_matches: 0 });
@@ -63,7 +63,7 @@ describe("alerts CRUD", () => {
     const list = await json<{ items: Alert[] }>(await call("me/alerts", { token: a.token }));
     expect(list.items.map((x) => x.id)).toEqual([alert.id]);
 
-    const patched = await call(`me/alerts/${alert.id}`, { method: "PATCH", body: { criteria: { departments: ["Railways"] }, is_active: false }, token: a.token });
+    const patched = await call(`me/alerts/${alert.id}`, { method: "PATCH", body: { criteria: { departments: ["Railways"] }, is_active: false, allow_unknown_values: true }, token: a.token });
     expect(patched.status).toBe(200);
     expect(await json<Alert>(patched)).toMatchObject({ criteria: { departments: ["Railways"] }, is_active: false });
     expect((await json<Alert>(await call(`me/alerts/${alert.id}`, { token: a.token }))).criteria).toEqual({ departments: ["Railways"] });

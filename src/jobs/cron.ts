@@ -12,6 +12,8 @@ import { resendPendingMatching } from "../features/tenders/tenders.service";
 import { purgeRetained } from "../features/retention/retention.service";
 import { MINUTE, DAY } from "../platform/time";
 import { purgeExpiredIdempotencyKeys } from "../identity/idempotency";
+import { sendDueReminders, type ReminderReport } from "../features/reminders/reminders.service";
+import { fanOutTenderChanges, type ChangeReport } from "../features/reminders/tender-changes.service";
 
 /** Days a sent or failed outbox row is kept (delivery questions, bounces) before it is deleted. */
 export const OUTBOX_RETENTION_DAYS = 30;
@@ -26,6 +28,8 @@ export interface CronReport {
   digests: { sent: number; skipped: number; looked: number; batches: number };
   /** Immediate alert emails sent for matches quiet hours held back (their quiet hours ended). */
   quietHoursReleased: number;
+  reminders: ReminderReport;
+  tenderChanges: ChangeReport;
   /** Jobs that threw in this tick (each logged); the others ran. */
   failed: string[];
 }
@@ -48,6 +52,8 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     erasedAccounts: 0,
     digests: { sent: 0, skipped: 0, looked: 0, batches: 0 },
     quietHoursReleased: 0,
+    reminders: { sent: 0, emails: 0, pages: 0 },
+    tenderChanges: { changes: 0, notices: 0, emails: 0 },
     failed: [],
   };
   const job = async (name: string, run: () => Promise<void>) => {
@@ -104,6 +110,16 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
   // the tick's budget (guarded: a rerun sends nothing twice).
   await job("digests", async () => {
     report.digests = await sendDueDigests(ctx);
+  });
+
+  // Reminders of favorites whose bid is in progress, at each user's reminder_days (bounded pages;
+  // each mark at most once, guarded by its unique key).
+  await job("reminders", async () => {
+    report.reminders = await sendDueReminders(ctx);
+  });
+  // Changes of followed tenders recorded by ingests (change outbox), fanned out to followers.
+  await job("tender_changes", async () => {
+    report.tenderChanges = await fanOutTenderChanges(ctx);
   });
 
   // Engagement roll-up of yesterday (completed) and today (so far), both UTC: idempotent UPSERTs.

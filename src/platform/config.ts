@@ -257,6 +257,11 @@ export const ConfigSchema = z.object({
   /** Rows of each retained table deleted per cron tick at most: a backlog drains over ticks, no tick is held. */
   RETENTION_BATCH_SIZE: int(1, 50_000).default(2000),
   BOOTSTRAP_ADMIN_EMAIL: z.string().trim().max(254).pipe(z.email()).transform((e) => e.toLowerCase()).optional(),
+  // Tender facets and alert previews (issue 19, point 5).
+  /** Seconds the facets (GET /tenders/facets, alert value checks) stay cached in KV: one scan per window, not per request. */
+  TENDER_FACETS_CACHE_SECONDS: int(60, 86_400).default(300),
+  /** Alert previews per user: each scans up to 30 days of tenders (capped), so a cheap request cannot force it in a loop. */
+  RATE_ALERT_PREVIEW_PER_USER: rate.default({ limit: 30, windowSeconds: 3600 }),
 });
 
 /** The names of the config variables, each an optional string in `Env` (`[vars]`, `--var`, .dev.vars). */

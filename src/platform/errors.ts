@@ -6,6 +6,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  */
 export const ERRORS = {
   validation_failed: { status: 422, title: "Request validation failed" },
+  /** An alert names a state or department no tender has ever had (issue 19; allow_unknown_values skips the check). */
+  unknown_criteria_value: { status: 422, title: "No tender has this value" },
   unauthenticated: { status: 401, title: "Authentication required" },
   invalid_credentials: { status: 401, title: "Invalid email or password" },
   token_expired: { status: 401, title: "Token expired" },

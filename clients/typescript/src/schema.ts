@@ -209,7 +209,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -312,7 +312,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -417,7 +417,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -525,7 +525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -617,7 +617,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -732,7 +732,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -853,7 +853,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -977,7 +977,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1095,7 +1095,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1213,7 +1213,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1338,7 +1338,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1430,7 +1430,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1525,7 +1525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1645,7 +1645,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1769,7 +1769,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -1903,7 +1903,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2039,7 +2039,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2171,7 +2171,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2298,7 +2298,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2413,7 +2413,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2528,7 +2528,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2739,7 +2739,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2849,7 +2849,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2949,7 +2949,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3073,7 +3073,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3209,7 +3209,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3387,7 +3387,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3495,7 +3495,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3581,7 +3581,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3707,7 +3707,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -3917,7 +3917,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4029,7 +4029,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4153,7 +4153,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4352,7 +4352,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4451,7 +4451,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4550,7 +4550,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4677,7 +4677,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4802,7 +4802,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4913,7 +4913,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5029,7 +5029,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5136,7 +5136,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5252,7 +5252,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5543,7 +5543,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5746,7 +5746,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5855,7 +5855,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -5965,7 +5965,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6089,7 +6089,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6199,7 +6199,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6309,7 +6309,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6445,7 +6445,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6579,7 +6579,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6713,7 +6713,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6847,7 +6847,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -6974,7 +6974,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7106,7 +7106,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7233,7 +7233,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7346,7 +7346,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7459,7 +7459,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7567,7 +7567,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7683,7 +7683,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -7813,7 +7813,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8016,7 +8016,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8150,7 +8150,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8272,7 +8272,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8409,7 +8409,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8519,7 +8519,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8630,7 +8630,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8822,7 +8822,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -8935,7 +8935,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9057,7 +9057,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9152,7 +9152,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9276,7 +9276,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9383,7 +9383,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9504,7 +9504,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9624,7 +9624,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9731,7 +9731,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9844,7 +9844,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -9968,7 +9968,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10078,7 +10078,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10204,7 +10204,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10315,7 +10315,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10426,7 +10426,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10523,7 +10523,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10630,7 +10630,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10754,7 +10754,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10864,7 +10864,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -10998,7 +10998,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11101,7 +11101,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11211,7 +11211,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11324,7 +11324,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11431,7 +11431,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11441,6 +11441,96 @@ export interface paths {
                     };
                 };
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenders/facets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The known states and departments, with tender counts, for pickers (cached for TENDER_FACETS_CACHE_SECONDS; an ingest refreshes it) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description States and departments with counts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TenderFacets"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
                 429: {
                     headers: {
                         [name: string]: unknown;
@@ -11553,7 +11643,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11663,7 +11753,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11774,7 +11864,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -11880,7 +11970,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12008,7 +12098,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12117,7 +12207,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12227,7 +12317,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12323,7 +12413,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12433,7 +12523,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12542,7 +12632,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12676,7 +12766,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12778,7 +12868,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12818,6 +12908,130 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/alerts/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What criteria would have matched in the last 30 days: the count, 10 samples with their reasons, the expected emails per week (rate limited per user; bounded scan) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description IETF httpapi draft: 1–255 printable characters, per caller, kept 24 hours. A repeat with the same body replays the first response with `Idempotent-Replayed: true`; with another body → 422 `idempotency_key_reused`; while the first still runs → 409 `conflict`. A response that carried a secret (a key shown once) is not kept: a repeat answers 409. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AlertPreviewInput"];
+                };
+            };
+            responses: {
+                /** @description The preview */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertPreview"];
+                    };
+                };
+                /** @description Problem */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -12880,7 +13094,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -12990,7 +13204,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13112,7 +13326,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13219,7 +13433,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13343,7 +13557,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13450,7 +13664,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13542,7 +13756,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13620,7 +13834,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13721,7 +13935,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13841,7 +14055,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -13970,7 +14184,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14090,7 +14304,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14179,7 +14393,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14291,7 +14505,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14413,7 +14627,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14522,7 +14736,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14632,7 +14846,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14727,7 +14941,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14841,7 +15055,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -14954,7 +15168,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15062,7 +15276,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15157,7 +15371,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15267,7 +15481,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15377,7 +15591,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15511,7 +15725,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15642,7 +15856,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15773,7 +15987,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -15887,7 +16101,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16011,7 +16225,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16120,7 +16334,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16216,7 +16430,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16327,7 +16541,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16438,7 +16652,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16573,7 +16787,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16705,7 +16919,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16837,7 +17051,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -16949,7 +17163,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17062,7 +17276,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17170,7 +17384,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17265,7 +17479,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17375,7 +17589,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17485,7 +17699,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17619,7 +17833,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17750,7 +17964,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -17881,7 +18095,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Problem: validation_failed, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
+                /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -18012,7 +18226,7 @@ export interface components {
             title: string;
             status: number;
             /** @enum {string} */
-            code: "validation_failed" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "precondition_failed" | "payload_too_large" | "weak_password" | "password_reused" | "invalid_webhook_url" | "idempotency_key_reused" | "account_locked" | "upgrade_required" | "rate_limited" | "internal_error" | "service_unavailable";
+            code: "validation_failed" | "unknown_criteria_value" | "unauthenticated" | "invalid_credentials" | "token_expired" | "token_reused" | "mfa_required" | "invalid_mfa_code" | "reauthentication_required" | "email_not_verified" | "account_inactive" | "password_expired" | "terms_update_required" | "sso_required" | "forbidden" | "insufficient_scope" | "not_found" | "conflict" | "limit_reached" | "account_exists" | "precondition_failed" | "payload_too_large" | "weak_password" | "password_reused" | "invalid_webhook_url" | "idempotency_key_reused" | "account_locked" | "upgrade_required" | "rate_limited" | "internal_error" | "service_unavailable";
             detail?: string;
             instance?: string;
             request_id?: string;
@@ -18483,6 +18697,15 @@ export interface components {
             preferences_json: {
                 [key: string]: unknown;
             };
+            /**
+             * @description Days before a favorite's closing (bid_status planning or preparing) at which a reminder is sent
+             * @default [
+             *       7,
+             *       3,
+             *       1
+             *     ]
+             */
+            reminder_days: number[];
             /** @description Non-null while alert and digest emails are not sent to the account's address, because the provider refused it. Changing the address, or verifying it again (POST /auth/resend-verification, then the link), lifts it. */
             email_suppressed: {
                 /**
@@ -18522,6 +18745,14 @@ export interface components {
             preferences_json?: {
                 [key: string]: unknown;
             };
+            /**
+             * @example [
+             *       7,
+             *       3,
+             *       1
+             *     ]
+             */
+            reminder_days?: number[];
         };
         /** @description Every record held about the user, one array of rows per section (column names as stored, timestamps ISO 8601). Credentials (password, key, token and backup-code hashes, TOTP secrets) and email bodies (they carry single-use links) are never included. */
         AccountExport: {
@@ -18600,6 +18831,9 @@ export interface components {
                     [key: string]: unknown;
                 }[];
                 email_suppressions: {
+                    [key: string]: unknown;
+                }[];
+                reminders_sent: {
                     [key: string]: unknown;
                 }[];
             };
@@ -19156,6 +19390,15 @@ export interface components {
             /** Format: date-time */
             subscription_ends_at?: string | null;
         };
+        TenderFacets: {
+            /** @description Most common first; spellings that match alike (case, accents) count as one */
+            states: components["schemas"]["TenderFacet"][];
+            departments: components["schemas"]["TenderFacet"][];
+        };
+        TenderFacet: {
+            value: string;
+            count: number;
+        };
         IngestTendersResult: {
             /** @description Tenders that were new */
             inserted: number;
@@ -19399,6 +19642,35 @@ export interface components {
             notified_at: string | null;
             tender: components["schemas"]["Tender"];
         };
+        AlertPreview: {
+            /** @description Tenders of the last 30 days these criteria match (of at most `scanned`, newest first) */
+            matches_last_30_days: number;
+            /** @description Tenders of the last 30 days examined */
+            scanned: number;
+            /** @description true when more recent tenders existed than a preview examines: the count is a lower bound */
+            scan_capped: boolean;
+            /** @description Up to 10 of the matches, newest first, with why each matched */
+            sample: {
+                tender: components["schemas"]["Tender"];
+                /**
+                 * @example [
+                 *       "keyword \"bridge\"",
+                 *       "state Bihar"
+                 *     ]
+                 */
+                reasons: string[];
+            }[];
+            /** @description From the last 30 days: immediate = matches per week (capped at 7 × max_alerts_per_day); daily_digest = days with a match per week; weekly_digest = weeks with a match per week (≤ 1) */
+            expected_emails_per_week: number;
+        };
+        AlertPreviewInput: {
+            criteria: components["schemas"]["TenderCriteria"];
+            /**
+             * @description Default immediate, as for a new alert
+             * @enum {string}
+             */
+            notification_frequency?: "immediate" | "daily_digest" | "weekly_digest";
+        };
         Alert: {
             id: string;
             name: string;
@@ -19427,6 +19699,8 @@ export interface components {
              */
             notification_frequency?: "immediate" | "daily_digest" | "weekly_digest";
             is_active?: boolean;
+            /** @description true keeps a state or department that no tender has had yet; otherwise such a value answers 422 unknown_criteria_value. Not stored */
+            allow_unknown_values?: boolean;
         };
         AlertPage: {
             items: components["schemas"]["Alert"][];
@@ -19444,6 +19718,8 @@ export interface components {
              */
             notification_frequency?: "immediate" | "daily_digest" | "weekly_digest";
             is_active?: boolean;
+            /** @description true keeps a state or department that no tender has had yet; otherwise such a value answers 422 unknown_criteria_value. Not stored */
+            allow_unknown_values?: boolean;
         };
         /** @description Newest first */
         AlertMatchPage: {

@@ -81,6 +81,8 @@ export const alertMatches = sqliteTable(
     index("alert_matches_alert_idx").on(t.alertId, t.matchedAt),
     // The change feed of every alert of a user (GET /me/alerts/matches?since=), in (matched_at, id) order.
     index("alert_matches_user_feed_idx").on(t.userId, t.matchedAt, t.id),
+    // Followers of a changed tender: its matches of the last 30 days (tender_changed notices).
+    index("alert_matches_tender_idx").on(t.tenderId, t.matchedAt),
     index("alert_matches_pending_idx").on(t.userId, t.notificationStatus, t.matchedAt),
     index("alert_matches_outbox_idx").on(t.outboxId).where(sql`outbox_id IS NOT NULL`),
   ],

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { ts, createdAt, updatedAt, json } from "../columns";
 import { organizations } from "./orgs";
@@ -40,5 +41,7 @@ export const favorites = sqliteTable(
     index("favorites_user_folder_idx").on(t.userId, t.folder),
     index("favorites_user_bid_status_idx").on(t.userId, t.bidStatus),
     index("favorites_org_idx").on(t.organizationId, t.id),
+    // The reminder job reads only the favorites of bids in progress, by tender.
+    index("favorites_reminder_idx").on(t.tenderId).where(sql`bid_status IN ('planning', 'preparing')`),
   ],
 );

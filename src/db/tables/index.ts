@@ -29,3 +29,4 @@ export * from "./passkeys";
 export * from "./federation";
 export * from "./webhooks";
 export * from "./idempotency";
+export * from "./reminders";

@@ -123,6 +123,8 @@ export const userPreferences = sqliteTable(
      * unsubscribe token issued before it is refused, so a replayed link cannot undo that choice.
      */
     digestResumedAt: ts("digest_resumed_at"),
+    /** Days before a favorite's closing at which to remind (bid_status planning/preparing). */
+    reminderDays: json<number[]>("reminder_days").notNull().default([7, 3, 1]),
     updatedAt: updatedAt(),
   },
   (t) => [

@@ -7,6 +7,9 @@ import { ConditionalGetHeaders, ConditionalWriteHeaders, ifMatchOf, jsonResponse
 import { AlertMatchPage, AlertPage, AlertSchema, CreateAlertInput, UpdateAlertInput } from "./alerts.schemas";
 import { createAlert, deleteAlert, getAlert, listAlertMatches, listAlerts, updateAlert } from "./alerts.service";
 
+import { AlertPreviewInput, AlertPreviewSchema } from "./alert-preview.schemas";
+import { previewAlert } from "./alert-preview.service";
+
 const tags = ["Alerts"];
 
 const createRoute = securedRoute({ scope: "write:alerts" }, {
@@ -63,7 +66,17 @@ const matchesRoute = securedRoute({ scope: "read:alerts" }, {
   responses: { 200: jsonResponse(AlertMatchPage, "A page of matches"), ...problemResponses(404, 422) },
 });
 
+const previewRoute = securedRoute({ scope: "read:alerts" }, {
+  method: "post",
+  path: `${API}/me/alerts/preview`,
+  tags,
+  summary: "What criteria would have matched in the last 30 days: the count, 10 samples with their reasons, the expected emails per week (rate limited per user; bounded scan)",
+  request: jsonBody(AlertPreviewInput),
+  responses: { 200: jsonResponse(AlertPreviewSchema, "The preview"), ...problemResponses(400, 422, 429) },
+});
+
 export function registerAlerts(app: App): void {
+  app.openapi(previewRoute, async (c) => c.json(await previewAlert(c.var.ctx, c.var.actor, c.req.valid("json")), 200));
   app.openapi(createRoute, async (c) => c.json(await createAlert(c.var.ctx, c.var.actor, c.req.valid("json")), 201));
   app.openapi(listRoute, async (c) => c.json(await listAlerts(c.var.ctx, c.var.actor, c.req.valid("query")), 200));
   app.openapi(getRoute, async (c) => jsonWithETag(c, await getAlert(c.var.ctx, c.var.actor, c.req.valid("param").id)));

@@ -20,6 +20,10 @@ const fields = {
     .openapi({ description: 'Default ["email"]; [] keeps the alert matching without notifying' }),
   notification_frequency: z.enum(NOTIFICATION_FREQUENCIES).optional().openapi({ description: "Default immediate" }),
   is_active: z.boolean().optional(),
+  allow_unknown_values: z
+    .boolean()
+    .optional()
+    .openapi({ description: "true keeps a state or department that no tender has had yet; otherwise such a value answers 422 unknown_criteria_value. Not stored" }),
 };
 
 export const CreateAlertInput = z.strictObject(fields).openapi("CreateAlertInput");

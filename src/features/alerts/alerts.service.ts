@@ -1,3 +1,4 @@
+import { assertKnownCriteriaValues } from "../tenders/facets.service";
 import { ownerOf } from "../../identity/owner";
 import { sendImmediateEmails } from "../alert-delivery/immediate.service";
 import type { Actor } from "../../identity/actor";
@@ -27,6 +28,7 @@ export const FIRST_MATCH_DAYS = 7;
  */
 export async function createAlert(ctx: RequestContext, actor: Actor, input: CreateAlertInput) {
   const { db, now } = ctx;
+  if (!input.allow_unknown_values) await assertKnownCriteriaValues(ctx, input.criteria);
   const { max_alerts: maxAlerts } = await limitsFor(ctx, actor);
   const repo = alertsRepo(db, ownerOf(actor));
   const id = newId("alr", now.getTime());
@@ -85,6 +87,7 @@ export async function getAlert(ctx: RequestContext, actor: Actor, id: string) {
 /** PATCH /me/alerts/{id}: criteria, when given, are replaced whole. */
 export async function updateAlert(ctx: RequestContext, actor: Actor, id: string, input: UpdateAlertInput, ifMatch?: IfMatch) {
   const { db, now } = ctx;
+  if (input.criteria && !input.allow_unknown_values) await assertKnownCriteriaValues(ctx, input.criteria);
   const repo = alertsRepo(db, ownerOf(actor));
   const set: Partial<AlertWrite> = {
     ...(input.name !== undefined ? { name: input.name } : {}),

@@ -27,6 +27,7 @@ import {
   userProfiles,
   userRoles,
   users,
+  reminderMarks,
 } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { asSeenBySubject } from "../../audit/audit.repo";
@@ -147,6 +148,8 @@ export const EXPORTERS: readonly Exporter[] = [
   // The bodies carry single-use links (tokens): the envelope says what was sent and when.
   rowsOf("emails", emailOutbox, emailOutbox.userId, { omit: ["text_body", "html_body", "provider_message_id", "last_error"] }),
   rowsOf("email_suppressions", emailSuppressions, emailSuppressions.userId),
+  // Which reminder marks were sent for which tender (issue 19).
+  rowsOf("reminders_sent", reminderMarks, reminderMarks.userId),
 ];
 
 /**

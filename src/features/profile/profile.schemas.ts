@@ -94,6 +94,15 @@ export const DIGEST_FREQUENCIES = ["immediate", "daily", "weekly", "never"] as c
 export const VISIBILITIES = ["public", "organization", "private"] as const;
 export const DIGEST_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 
+/** Reminder marks in days before closing: 1–10 distinct whole days of 1–90, stored nearest last. */
+export const MAX_REMINDER_MARKS = 10;
+export const MAX_REMINDER_DAY = 90;
+const ReminderDays = z
+  .array(z.number().int().min(1).max(MAX_REMINDER_DAY))
+  .max(MAX_REMINDER_MARKS)
+  .transform((days) => [...new Set(days)].sort((a, b) => b - a))
+  .openapi({ example: [7, 3, 1] });
+
 export const UpdatePreferencesInput = z
   .strictObject({
     default_view: z.enum(DEFAULT_VIEWS),
@@ -111,6 +120,7 @@ export const UpdatePreferencesInput = z
     enable_ai_recommendations: z.boolean(),
     enable_smart_suggestions: z.boolean(),
     preferences_json: jsonSized(z.record(z.string().max(100), z.unknown())),
+    reminder_days: ReminderDays,
   })
   .partial()
   .openapi("UpdatePreferencesInput", {
@@ -136,6 +146,7 @@ export const PreferencesSchema = z
     enable_ai_recommendations: z.boolean().openapi({ default: true }),
     enable_smart_suggestions: z.boolean().openapi({ default: true }),
     preferences_json: z.record(z.string(), z.unknown()),
+    reminder_days: z.array(z.number().int()).openapi({ default: [7, 3, 1], description: "Days before a favorite's closing (bid_status planning or preparing) at which a reminder is sent" }),
     email_suppressed: z
       .object({
         reason: z.enum(["rejected", "bounced"]).openapi({ description: "rejected: the email provider refused the address for good when keel sent to it" }),

@@ -59,6 +59,7 @@ export function toPreferencesOut(row: PreferencesRow, suppressed: SuppressionRow
     enable_ai_recommendations: row.enableAiRecommendations,
     enable_smart_suggestions: row.enableSmartSuggestions,
     preferences_json: row.preferencesJson,
+    reminder_days: row.reminderDays,
     email_suppressed: suppressed ? { reason: suppressed.reason, since: suppressed.since.toISOString() } : null,
     updated_at: row.updatedAt.toISOString(),
   };
@@ -152,6 +153,7 @@ export async function updatePreferences(ctx: RequestContext, actor: Actor, input
   set("enableAiRecommendations", input.enable_ai_recommendations);
   set("enableSmartSuggestions", input.enable_smart_suggestions);
   set("preferencesJson", input.preferences_json as Record<string, unknown> | undefined);
+  set("reminderDays", input.reminder_days);
   if (Object.keys(patch).length === 0) {
     const current = await getPreferences(ctx, actor);
     assertVersion(ifMatch, new Date(current.updated_at));

@@ -318,3 +318,7 @@ export const insertSearch = (db: Db, v: SearchRecord) => db.insert(tenderSearche
 
 /** The same, for a batch: written only when `condition` holds at that point (e.g. the saved search exists). */
 export const insertSearchIf = (db: Db, v: SearchRecord, condition: SQL) => insertIf(db, tenderSearches, searchRow(v), condition);
+
+/** A tender's own page at its portal (null: none, or no such tender), for email links. */
+export const tenderPortalUrl = async (db: Db, tenderId: string): Promise<string | null> =>
+  (await db.select({ url: tenders.url }).from(tenders).where(eq(tenders.id, tenderId)).get())?.url ?? null;

@@ -1,3 +1,5 @@
+import { recordTenderChangesStatement } from "./tender-changes.repo";
+import { forgetFacets } from "./facets.service";
 import { ownerOf, type Owner } from "../../identity/owner";
 import { webhookEvent } from "../webhooks/emit";
 import type { Env } from "../../env";
@@ -73,7 +75,11 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
     };
   });
   const statements = [];
-  for (let i = 0; i < rows.length; i += UPSERT_ROWS_PER_STATEMENT) statements.push(upsertTendersStatement(db, rows.slice(i, i + UPSERT_ROWS_PER_STATEMENT), now));
+  for (let i = 0; i < rows.length; i += UPSERT_ROWS_PER_STATEMENT) {
+    // The change outbox reads the old rows, so it goes before their upsert (issue 19: tender_changed).
+    statements.push(recordTenderChangesStatement(db, rows.slice(i, i + UPSERT_ROWS_PER_STATEMENT), now));
+    statements.push(upsertTendersStatement(db, rows.slice(i, i + UPSERT_ROWS_PER_STATEMENT), now));
+  }
   const results = await db.batch([
     ...(statements as [(typeof statements)[0], ...typeof statements]),
     auditInsert(db, ctx, {
@@ -83,9 +89,10 @@ export async function ingestTenders(ctx: RequestContext, actor: Actor, input: { 
     }),
     ...(await webhookEvent(ctx, { type: "tenders.ingested", scope: "platform", data: { submitted: rows.length, external_ids: rows.map((r) => r.external_id) } })),
   ]);
-  const returned = results.slice(0, statements.length).flatMap((r) => (r as D1Result<{ id: string; external_id: string }>).results);
+  const returned = results.slice(0, statements.length).filter((_, i) => i % 2 === 1).flatMap((r) => (r as D1Result<{ id: string; external_id: string }>).results);
   const { inserted, updated } = classifyUpsert(proposed, returned);
   const tenderIds = [...inserted, ...updated];
+  if (tenderIds.length > 0) ctx.waitUntil(forgetFacets(ctx));
   try {
     await sendForMatching(ctx.env, tenderIds);
   } catch (err) {
