@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { signedInWithRole } from "./helpers/admin";
 import { orgWithMembers } from "./helpers/fixtures";
-import { call, callWithConfig, createUser, expectProblem, json, login, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
+import { call, callWithConfig, createUser, expectProblem, json, login, randomIp, signedInUser, STRONG_PASSWORD, tokenFromMail, unique, waitForMail } from "./helpers/harness";
 
 // Adversarial review of issues 18 and 19 (webhooks, idempotency, ETag, CORS, org keys, /l/ links,
 // BOOTSTRAP_ADMIN_EMAIL). Failing tests are holes; passing ones are attacks that held.
@@ -83,6 +83,24 @@ describe("hole 3 (medium): BOOTSTRAP_ADMIN_EMAIL lets an `admin` (admin:users) m
     expect(patch.status, await patch.clone().text()).toBeLessThan(300);
     await tickWith(vars);
     expect(await superuserGrants(user.id)).toBe(0);
+  });
+});
+
+describe("hole 4 (medium): BOOTSTRAP_ADMIN_EMAIL pre-claimed by a stranger who registers the address first", () => {
+  // HOLE: registration.service verifyEmail → ensureBootstrapAdmin grants superuser to the account whose password the *registrant* chose, once the mailbox owner clicks the verification link.
+  it("the mailbox owner clicking the verification link of an account a stranger registered does not make the stranger's password a superuser sign-in", async () => {
+    const email = `${unique("boss")}@example.com`;
+    const vars = { BOOTSTRAP_ADMIN_EMAIL: email };
+    const ip = randomIp();
+    const reg = await call("auth/register", { body: { email, password: STRONG_PASSWORD, full_name: "Stranger" }, ip });
+    expect(reg.status).toBe(201);
+    const { user } = await json<{ user: { id: string } }>(reg);
+    // The real owner (who could not register: 409) finds a verification email in the mailbox and clicks it.
+    const token = tokenFromMail(await waitForMail(email, "verification"));
+    expect((await callWithConfig(vars, "auth/verify-email", { body: { token }, ip: randomIp() })).status).toBe(200);
+    await tickWith(vars);
+    const stranger = await login({ id: user.id, email, password: STRONG_PASSWORD, fullName: "Stranger", ip });
+    expect(stranger.user.roles).not.toContain("superuser");
   });
 });
 
