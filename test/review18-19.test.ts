@@ -183,4 +183,14 @@ describe("attacks that held", () => {
     await tickWith({ BOOTSTRAP_ADMIN_EMAIL: email });
     expect(await superuserGrants(user.id)).toBe(0);
   });
+
+  it("cheap-request abuse: an over-long If-None-Match (quadratic tag parsing) is refused by validation; a forged feed cursor is 422", async () => {
+    const { token } = await signedInUser();
+    const res = await call("me/profile", { token, headers: { "If-None-Match": `x${" ".repeat(20_000)}x` } });
+    expect([400, 422]).toContain(res.status);
+    for (const path of ["me/alerts/matches?cursor=AAAA", `tenders?updated_since=${encodeURIComponent(new Date(0).toISOString())}&cursor=${btoa(JSON.stringify(["feed", "x", 1]))}`]) {
+      const r = await call(path, { token });
+      expect(r.status, path).toBe(422);
+    }
+  });
 });
