@@ -1,23 +1,20 @@
 /**
  * BOOTSTRAP_ADMIN_EMAIL (issue 19, point 7): a fresh deployment's first administrator. The account
- * with exactly that address holds `superuser` once its address is verified: at once when it is
- * verified through the emailed link, and at every cron tick (an account verified another way, or
- * already verified when the variable was set). Idempotent; an unverified account gets nothing;
- * while the variable is set, removing the role is undone at the next tick (unset it first).
+ * with exactly that address gets `superuser` only when the person who reads that mailbox has just
+ * proven it AND holds the account's only credential:
+ * - completing a password reset (the emailed link; it ends every session, revokes API keys and
+ *   replaces whatever password anyone set before), or
+ * - verifying the address through the emailed link of an account with no password (nobody else
+ *   holds a credential for it: an unverified account cannot sign in to add one).
+ * Never by a cron tick and never by an administrator marking the address verified (they could
+ * have chosen its password), never to a password chosen before the mailbox was proven (a stranger
+ * registering the address first), and only while no account holds `superuser` at all.
  */
 import type { ServiceContext } from "../platform/context";
-import type { Db, Statement } from "../platform/db";
 import { runBatch } from "../platform/db";
 import { accountIdByEmail, bootstrapAdminStatements } from "./bootstrap-admin.repo";
 
-/** The grant's statements for `userId` when its address is the bootstrap address; none otherwise. */
-export function bootstrapAdminFor(ctx: Pick<ServiceContext, "config" | "now"> & { db: Db }, account: { userId: string; email: string }): Statement[] {
-  const target = ctx.config.BOOTSTRAP_ADMIN_EMAIL;
-  if (!target || account.email !== target) return [];
-  return bootstrapAdminStatements(ctx.db, account, ctx.now);
-}
-
-/** The cron's check: grants the role when due; whether it granted now. */
+/** Grants the role when due (see above: call it only from the two proven paths); whether it granted now. */
 export async function ensureBootstrapAdmin(ctx: Pick<ServiceContext, "db" | "config" | "now">): Promise<boolean> {
   const email = ctx.config.BOOTSTRAP_ADMIN_EMAIL;
   if (!email) return false;

@@ -145,11 +145,5 @@ export async function runScheduled(env: Env, scheduledTime: number, opts: Pick<P
     report.purged.webhook_events = await purgeOldWebhookEvents(ctx);
   });
 
-  // BOOTSTRAP_ADMIN_EMAIL: that account, once verified however it was, holds superuser.
-  if (config.BOOTSTRAP_ADMIN_EMAIL) {
-    await job("bootstrap_admin", async () => {
-      await (await import("../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
-    });
-  }
   return report;
 }

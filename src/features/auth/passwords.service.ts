@@ -178,9 +178,16 @@ export async function resetPassword(ctx: RequestContext, input: { token: string;
   if (!spent) throw invalidResetToken();
   // A set-password link for an account an administrator created: it reached the inbox, so
   // setting the password also verifies the email.
-  const verifies = spent.data.verifies_email === true && !user.emailVerified;
+  // The bootstrap address's reset link proves its mailbox too (identity/bootstrap-admin.ts).
+  const bootstrap = ctx.config.BOOTSTRAP_ADMIN_EMAIL !== undefined && ctx.config.BOOTSTRAP_ADMIN_EMAIL === user.email;
+  const verifies = (spent.data.verifies_email === true || bootstrap) && !user.emailVerified;
   await replacePassword(ctx, owner, user, hash, { keepSession: null, action: "auth.password_reset", extra: verifies ? [markEmailVerified(db, owner, now)] : [] });
   if (verifies) userViewChanged(user.id);
+  // The deployment's first administrator (identity/bootstrap-admin.ts): the mailbox is proven and
+  // the password just set is now the account's only one (every session ended, keys revoked).
+  if (bootstrap) {
+    await (await import("../../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
+  }
 }
 
 /** Whether a set-password link may also sign in without a password: the account has none yet. */

@@ -106,11 +106,15 @@ export async function verifyEmail(ctx: RequestContext, token: string) {
     suppressionsRepo(db).lift(spent.userId),
   ]);
   userViewChanged(spent.userId);
-  // The deployment's first administrator is made when its address is verified (identity/bootstrap-admin.ts).
-  // Loaded on first use only (the startup bundle's budget): most deployments never set it.
-  if (ctx.config.BOOTSTRAP_ADMIN_EMAIL) await (await import("../../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
   const user = await findUserById(db, spent.userId, now);
   if (!user) throw invalidVerification();
+  // The deployment's first administrator: a passwordless account whose mailbox was just proven
+  // (identity/bootstrap-admin.ts; an account with a password goes through a password reset).
+  // Loaded on first use only (the startup bundle's budget): most deployments never set it.
+  if (ctx.config.BOOTSTRAP_ADMIN_EMAIL && !hasPassword(user.passwordHash)) {
+    await (await import("../../identity/bootstrap-admin")).ensureBootstrapAdmin(ctx);
+    return { user: toUserOut((await findUserById(db, spent.userId, now)) ?? user) };
+  }
   return { user: toUserOut(user) };
 }
 

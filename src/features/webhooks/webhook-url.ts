@@ -14,7 +14,8 @@ export function webhookUrlProblem(raw: string, opts: { allowLocalHttp: boolean }
     return "not a URL";
   }
   if (u.username || u.password) return "credentials are not allowed in the URL";
-  const host = u.hostname.toLowerCase();
+  // A fully qualified name's trailing dot ("localhost.") names the same host: judge it without.
+  const host = u.hostname.toLowerCase().replace(/\.$/, "");
   const local = host === "localhost" || host === "127.0.0.1" || host === "[::1]";
   if (u.protocol === "http:") {
     if (opts.allowLocalHttp && local) return null;
@@ -70,6 +71,9 @@ function ipv6Problem(text: string): string | null {
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d): judge the IPv4 inside.
   const embedded = [g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff];
   if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && (g5 === 0xffff || g5 === 0)) return ipv4Problem(embedded) ?? null;
+  // IPv4-translated (::ffff:0:a.b.c.d, RFC 2765).
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return ipv4Problem(embedded);
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return bad; // local-use NAT64 (64:ff9b:1::/48, RFC 8215)
   if (g0 === 0x64 && g1 === 0xff9b) return ipv4Problem(embedded);
   if ((g0 & 0xfe00) === 0xfc00) return bad; // unique local fc00::/7
   if ((g0 & 0xffc0) === 0xfe80 || (g0 & 0xffc0) === 0xfec0) return bad; // link-local, site-local
