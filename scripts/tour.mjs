@@ -404,6 +404,7 @@ export const STEPS = [
   { call: ["POST", "/admin/roles"], auth: auth("ADMIN_AT"), body: { name: "support-$RUN", permissions: ["read:all", "admin:audit"] }, expect: 201 },
   { call: ["GET", "/admin/audit?action=admin.*&limit=50"], auth: auth("ADMIN_AT"), expect: 200 },
   { call: ["GET", "/admin/stats"], auth: auth("ADMIN_AT"), expect: 200 },
+  { call: ["GET", "/admin/delivery"], auth: auth("ADMIN_AT"), expect: 200, note: "admin:system: emails, matches, digests, reminders over 24 h / 7 days; matching backlog" },
 
   h(""),
   h("Bulk import (≤ 1,000 per request; old bcrypt / Werkzeug / keel hashes sign in as they are, rehashed at"),

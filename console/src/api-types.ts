@@ -8766,6 +8766,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Email, match, digest, reminder and change-notice figures for the last 24 hours and 7 days */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Delivery figures */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminDelivery"];
+                    };
+                };
+                /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: internal_error — onError: an unexpected error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Problem: service_unavailable — a required secret or binding is not configured */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs": {
         parameters: {
             query?: never;
@@ -19167,6 +19257,56 @@ export interface components {
             };
             /** @description Tenders whose alert matching failed MATCH_MAX_ATTEMPTS times: no longer resent by the cron; a changed re-ingest tries them again */
             parked_tenders: number;
+        };
+        AdminDelivery: {
+            /** Format: date-time */
+            generated_at: string;
+            last_24h: components["schemas"]["AdminDeliveryWindow"];
+            last_7d: components["schemas"]["AdminDeliveryWindow"];
+            /** @description Users whose next digest look is due now (the digest job's backlog) */
+            digests_due: number;
+            /** @description The tender waiting longest for alert matching; null when none waits */
+            oldest_pending_tender: {
+                id: string;
+                title: string;
+                /** Format: date-time */
+                pending_since: string;
+                attempts: number;
+            } | null;
+            /** @description Tenders waiting for alert matching */
+            pending_tenders: number;
+            /** @description Tenders whose matching failed MATCH_MAX_ATTEMPTS times: no longer resent */
+            parked_tenders: number;
+        };
+        AdminDeliveryWindow: {
+            /** @description By the time the email was queued */
+            emails: {
+                /** @description Emails written to the outbox in the window */
+                queued: number;
+                /** @description Of those, taken by the provider */
+                sent: number;
+                /** @description Of those, given up after retries or refused */
+                failed: number;
+                /** @description Of those, not delivered yet */
+                pending: number;
+                /** @description Addresses suppressed in the window (alert and digest mail no longer sent to them) */
+                suppressed: number;
+            };
+            /** @description Alert matches made in the window, by their alert's notification_frequency */
+            matches_by_frequency: {
+                immediate: number;
+                daily_digest: number;
+                weekly_digest: number;
+            };
+            /** @description Digest emails queued in the window and taken by the provider */
+            digests_sent: {
+                daily: number;
+                weekly: number;
+            };
+            /** @description Reminder marks reached in the window (one per favorite and mark) */
+            reminders_sent: number;
+            /** @description tender_changed notifications written in the window */
+            change_notices: number;
         };
         Organization: {
             id: string;

@@ -298,6 +298,14 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     const engagementBars = page.locator('svg[data-chart="engagement"] rect.bar');
     const engagementEmpty = page.locator('[data-chart-empty="engagement"]');
     await expect.poll(async () => (await engagementBars.count()) === 5 || (await engagementEmpty.count()) === 1).toBe(true);
+    // Delivery (GET /admin/delivery, admin:system): the emails of this test were queued in the last
+    // 24 hours, so its emails chart has its 3 bars (sent, failed, pending) with data.
+    const deliveryBars = page.locator('svg[data-chart="delivery-emails-24h"] rect.bar');
+    await expect.poll(() => deliveryBars.count()).toBe(3);
+    const queued = await deliveryBars.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-value"))));
+    expect(queued.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('svg[data-chart="delivery-emails-7d"] rect.bar').count()).toBe(3);
+    await check(page, "console-stats-delivery");
     if ((await engagementEmpty.count()) === 1) expect(await engagementEmpty.textContent()).toContain("No data yet");
 
     // Bulk: two users selected, one action, a result per id.

@@ -1,6 +1,7 @@
 import { api } from "../api";
 import { BarChart, type Point } from "../chart";
 import { ErrorNotice, useLoad } from "../ui";
+import { DeliveryStats } from "./delivery";
 
 type Dict = Record<string, unknown>;
 
@@ -63,6 +64,7 @@ export function StatsView() {
           <BarChart id="logins" title="Sign-ins by day, last 30 days" points={daily(s.logins_by_day, "logins")} empty="Each day's sign-ins are counted here once users sign in." />
           {s.new_users_by_day ? <BarChart id="new-users" title="New users by day, last 30 days" points={daily(s.new_users_by_day, "users")} empty="New registrations and imports are counted here by day." /> : null}
           {distribution(s.engagement).length ? <BarChart id="engagement" title="Engagement distribution (users by average daily score, 30 days)" points={distribution(s.engagement)} /> : null}
+          <DeliveryStats />
         </>
       ) : null}
     </>

@@ -84,6 +84,8 @@ export const alertMatches = sqliteTable(
     // Followers of a changed tender: its matches of the last 30 days (tender_changed notices).
     index("alert_matches_tender_idx").on(t.tenderId, t.matchedAt),
     index("alert_matches_pending_idx").on(t.userId, t.notificationStatus, t.matchedAt),
+    // GET /admin/delivery counts the matches of the last 7 days.
+    index("alert_matches_matched_idx").on(t.matchedAt),
     index("alert_matches_outbox_idx").on(t.outboxId).where(sql`outbox_id IS NOT NULL`),
   ],
 );

@@ -28,5 +28,7 @@ export const notifications = sqliteTable(
     index("notifications_unread_idx").on(t.userId, t.isRead),
     // Retention (NOTIFICATION_RETENTION_DAYS) deletes the oldest first, across users.
     index("notifications_created_idx").on(t.createdAt),
+    // GET /admin/delivery counts the tender_changed notices of the last 7 days.
+    index("notifications_type_created_idx").on(t.type, t.createdAt),
   ],
 );

@@ -33,6 +33,8 @@ export const emailOutbox = sqliteTable(
     // The GDPR purge finds a user's mail by owner and by address.
     index("email_outbox_user_idx").on(t.userId),
     index("email_outbox_to_idx").on(t.toAddress),
+    // GET /admin/delivery counts the last 7 days by template and status from the index alone.
+    index("email_outbox_delivery_idx").on(t.createdAt, t.template, t.status),
   ],
 );
 
@@ -43,7 +45,9 @@ export const SUPPRESSION_REASONS = ["rejected", "bounced"] as const;
  * (permanent rejection). One row per user; it applies while `address` is still the user's email,
  * so changing the address lifts it, and verifying the address again deletes it.
  */
-export const emailSuppressions = sqliteTable("email_suppressions", {
+export const emailSuppressions = sqliteTable(
+  "email_suppressions",
+  {
   userId: text("user_id")
     .primaryKey()
     .references(() => users.id, { onDelete: "cascade" }),
@@ -51,4 +55,7 @@ export const emailSuppressions = sqliteTable("email_suppressions", {
   /** `rejected`: the provider refused the address for good at sending; `bounced`: reserved for bounce reports. */
   reason: text("reason", { enum: SUPPRESSION_REASONS }).notNull(),
   createdAt: createdAt(),
-});
+  },
+  // GET /admin/delivery counts the suppressions of the last 7 days.
+  (t) => [index("email_suppressions_created_idx").on(t.createdAt)],
+);

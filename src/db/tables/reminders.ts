@@ -24,7 +24,7 @@ export const reminderMarks = sqliteTable(
     markDays: integer("mark_days").notNull(),
     sentAt: ts("sent_at").notNull(),
   },
-  (t) => [uniqueIndex("reminder_marks_unique").on(t.userId, t.tenderId, t.markDays), index("reminder_marks_tender_idx").on(t.tenderId)],
+  (t) => [uniqueIndex("reminder_marks_unique").on(t.userId, t.tenderId, t.markDays), index("reminder_marks_tender_idx").on(t.tenderId), index("reminder_marks_sent_idx").on(t.sentAt)],
 );
 
 /** What an ingest changed in a tracked field: [old, new] (dates in ms). */

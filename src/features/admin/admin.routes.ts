@@ -1,5 +1,6 @@
 import type { App } from "../../platform/context";
 import { registerAdminAudit } from "./admin-audit.routes";
+import { registerAdminDelivery } from "./admin-delivery.routes";
 import { registerAdminFactors } from "./admin-factors.routes";
 import { registerAdminImport } from "./admin-import.routes";
 import { registerAdminLifecycle } from "./admin-lifecycle.routes";
@@ -23,4 +24,5 @@ export function registerAdmin(app: App): void {
   registerAdminRoles(app);
   registerAdminAudit(app);
   registerAdminStats(app);
+  registerAdminDelivery(app);
 }
