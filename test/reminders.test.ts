@@ -50,7 +50,11 @@ describe("reminders (cron)", () => {
     await eventually(async () => {
       const mail = (await mailbox(b.user.email)).find((m) => m.template === "reminder");
       expect(mail?.text).toMatch(/Mar 11, 2027, 01:00.*Asia\/Kolkata/);
-      expect(mail?.text).toContain(`/api/v1/tenders/${b.tenderId}?source=reminder`);
+      // The tender link is a signed /l/ link (tender-links.ts) that lands on this tender.
+      const path = mail?.text.match(/\/l\/[^\s)>\]]+/)?.[0];
+      expect(path).toBeDefined();
+      const res = await call(path!, { redirect: "manual" });
+      expect(res.headers.get("location")).toMatch(new RegExp(`/tenders/${b.tenderId}$`));
     }, 15_000);
   });
 
