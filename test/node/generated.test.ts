@@ -23,8 +23,8 @@ describe("committed generated files", () => {
     }
   });
 
-  it("console/src/api-types.ts is what `npm run types:api` (openapi-typescript over /openapi.json) writes", () => {
+  it("clients/typescript/src/schema.ts (the client's and the console's API types) is what `npm run types:api` (openapi-typescript over /openapi.json) writes", () => {
     const check = () => execSync("node scripts/gen-api-types.mjs --check", { cwd: root, stdio: "pipe" });
-    expect(check, "stale: run `npm run types:api` and commit console/src/api-types.ts").not.toThrow();
+    expect(check, "stale: run `npm run types:api` and commit clients/typescript/src/schema.ts").not.toThrow();
   });
 });
