@@ -48,7 +48,7 @@ describe("deliverNotification", () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain("नमस्ते");
     expect(mails[0]!.text).toContain("1 दिसंबर 2026");
-    expect(mails[0]!.text).toContain(`/api/v1/tenders/${tenderId}?source=reminder`);
+    expect(mails[0]!.text).toMatch(new RegExp(`/l/\\S*${tenderId}`)); // the signed tender link (tender-links.ts)
   });
 
   it("honours preferences: reminders off → in-app only; in_app and email off → nothing; quiet hours → deferred", async () => {

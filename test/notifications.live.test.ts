@@ -239,3 +239,21 @@ describe("live notifications: revocation", () => {
     (await openStream(again.access_token)).ws.close(1000);
   });
 });
+
+describe("live notifications: reminders and tender changes", () => {
+  it("a reminder written by the cron reaches the user's open stream with the unread count", async () => {
+    const { createScheduledController } = await import("cloudflare:test");
+    const { insertFavorite, insertTender } = await import("./helpers/fixtures");
+    const a = await signedInUser();
+    const tender = await insertTender({ title: `Live reminder ${unique()}`, closing_date: Date.now() + 2 * 86_400_000 });
+    await insertFavorite(a.user.id, tender);
+    await env.DB.prepare("UPDATE favorites SET bid_status = 'planning' WHERE user_id = ?").bind(a.user.id).run();
+    const tab = await openStream(a.token);
+    expect(await tab.next()).toEqual({ type: "unread_count", count: 0 });
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "*/15 * * * *" }), env, ctx);
+    expect(await tab.next(isNotification)).toMatchObject({ type: "notification", notification: { type: "reminder", related_tender_id: tender, is_read: false } });
+    expect(await tab.next(isCount)).toEqual({ type: "unread_count", count: 1 });
+    tab.ws.close(1000);
+  });
+});

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import worker from "../src/index";
 import { insertAlert, insertAlertMatch, insertFavorite, setProfile } from "./helpers/fixtures";
-import { eventually, mailbox, signedInUser, unique } from "./helpers/harness";
+import { call, eventually, mailbox, signedInUser, unique } from "./helpers/harness";
 import { ingest, tenderAdmin, tenderId } from "./helpers/tenders";
 
 const tick = (at = Date.now()) => worker.scheduled(createScheduledController({ scheduledTime: at, cron: "*/15 * * * *" }), env);
@@ -43,17 +43,17 @@ describe("tender_changed", () => {
     const [k, ...moreK] = await changesOf(kolkata.user.id);
     expect(moreK).toHaveLength(0);
     expect(k!.title).toContain("closing date");
-    expect(k!.message).toMatch(/Mar 11, 2027, 01:00 .*\(Asia\/Kolkata\) → Mar 18, 2027, 01:00 .*\(Asia\/Kolkata\)/);
+    expect(k!.message).toBe("Closing date: 11 March 2027 at 01:00 am IST → 18 March 2027 at 01:00 am IST");
     const nyNotices = await changesOf(ny.user.id);
     expect(nyNotices).toHaveLength(1);
-    expect(nyNotices[0]!.message).toMatch(/Mar 10, 2027, 14:30 EST \(America\/New_York\) → Mar 17, 2027, 15:30 EDT \(America\/New_York\)/);
+    expect(nyNotices[0]!.message).toBe("Closing date: 10 March 2027 at 02:30 pm GMT-5 (America/New_York) → 17 March 2027 at 03:30 pm GMT-4 (America/New_York)");
     const emails = (u: string) => env.DB.prepare("SELECT count(*) AS n FROM email_outbox WHERE user_id = ? AND template = 'tender_changed'").bind(u).first<{ n: number }>();
     expect((await emails(kolkata.user.id))!.n).toBe(1);
     expect((await emails(ny.user.id))!.n).toBe(0); // email off
     await eventually(async () => {
       const mail = (await mailbox(kolkata.user.email)).find((m) => m.template === "tender_changed");
-      expect(mail?.text).toContain("Closing date: Mar 11, 2027, 01:00");
-      expect(mail?.text).toContain("→ Mar 18, 2027, 01:00");
+      expect(mail?.text).toContain("Closing date: 11 March 2027 at 01:00 am IST → 18 March 2027 at 01:00 am IST");
+      expect(mail?.text).toContain("Times are shown in Asia/Kolkata.");
     }, 15_000);
 
     // A value change: old → new amounts.
@@ -61,7 +61,43 @@ describe("tender_changed", () => {
     await tick();
     const notices = await changesOf(kolkata.user.id);
     expect(notices).toHaveLength(2);
-    expect(notices.find((n) => n.title.includes("value"))!.message).toMatch(/Value: .*1,000,000 → .*1,250,000/);
+    expect(notices.find((n) => n.title.includes("value"))!.message).toBe("Value: ₹10,00,000 → ₹12,50,000");
+  });
+});
+
+describe("tender_changed in the follower's language", () => {
+  it("a Hindi-language follower gets a Hindi notice and email, dates in their zone, once over three cron runs; with a notification.created webhook event", async () => {
+    const admin = await tenderAdmin();
+    const ext = unique("HI-");
+    await ingest(admin.key, [{ external_id: ext, title: "Setu nirman", value: 500_000, closing_date: "2027-03-10T19:30:00Z" }]);
+    const id = await tenderId(ext);
+    const hindi = await signedInUser();
+    await setProfile(hindi.user.id, { timezone: "Asia/Kolkata", language_preference: "hi" });
+    await insertFavorite(hindi.user.id, id);
+    const hook = await call("me/webhooks", { body: { url: `${inject("webhookReceiverUrl")}/hooks/${unique("chg")}`, events: ["notification.created"] }, token: hindi.token });
+    expect(hook.status, await hook.clone().text()).toBe(201);
+    await ingest(admin.key, [{ external_id: ext, title: "Setu nirman", value: 500_000, closing_date: "2027-03-17T19:30:00Z" }]);
+    await tick();
+    await Promise.all([tick(), tick()]);
+    const notices = await changesOf(hindi.user.id);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.title).toBe("बदलाव (अंतिम तिथि): Setu nirman");
+    expect(notices[0]!.message).toMatch(/^अंतिम तिथि: 11 मार्च 2027 .* → 18 मार्च 2027 /);
+    await eventually(async () => {
+      const mail = (await mailbox(hindi.user.email)).find((m) => m.template === "tender_changed");
+      expect(mail?.subject).toBe("बदलाव (अंतिम तिथि): Setu nirman");
+      expect(mail?.text).toMatch(/^नमस्ते /);
+      expect(mail?.text).toContain("\"Setu nirman\" में अंतिम तिथि बदल गया है:");
+      expect(mail?.text).toContain("समय Asia/Kolkata में दिखाए गए हैं।");
+    }, 15_000);
+    const events = (
+      await env.DB.prepare("SELECT e.data, (SELECT count(*) FROM webhook_deliveries d WHERE d.event_id = e.id) AS deliveries FROM webhook_events e WHERE e.user_id = ? AND e.type = 'notification.created'")
+        .bind(hindi.user.id)
+        .all<{ data: string; deliveries: number }>()
+    ).results;
+    expect(events).toHaveLength(1);
+    expect(events[0]!.deliveries).toBe(1);
+    expect(JSON.parse(events[0]!.data).notification).toMatchObject({ type: "tender_changed", related_tender_id: id, title: "बदलाव (अंतिम तिथि): Setu nirman" });
   });
 });
 

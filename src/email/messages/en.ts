@@ -33,6 +33,15 @@ export const en = {
   seeAll: "See all your matches",
   stopDigestEmails: "Stop digest emails",
   timesShownIn: (zone: string) => `Times are shown in ${zone}.`,
+  openTender: "Open the tender",
+  reminderTitle: (title: string, days: number) => `Reminder: ${title} closes within ${days === 1 ? "1 day" : `${days} days`}`,
+  reminderLine: (title: string, closes: string) => `The tender you are bidding for, "${title}", closes on ${closes}.`,
+  reminderWhy: "You get this reminder because the bid is in planning or preparation. Change the days in your preferences (reminder_days).",
+  changedFields: (closingDate: boolean, value: boolean) => [closingDate ? "closing date" : null, value ? "value" : null].filter(Boolean).join(" and "),
+  changeTitle: (title: string, what: string) => `Changed ${what}: ${title}`,
+  changeIntro: (title: string, what: string) => `"${title}" changed its ${what}:`,
+  changeClosingDate: (from: string, to: string) => `Closing date: ${from} → ${to}`,
+  changeValue: (from: string, to: string) => `Value: ${from} → ${to}`,
 };
 
 /** The shape every catalogue has: the keys of the English one, with the same value types. */

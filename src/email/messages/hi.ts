@@ -35,4 +35,13 @@ export const hi: Messages = {
   seeAll: "अपने सभी मेल देखें",
   stopDigestEmails: "सारांश ईमेल बंद करें",
   timesShownIn: (zone: string) => `समय ${zone} में दिखाए गए हैं।`,
+  openTender: "निविदा खोलें",
+  reminderTitle: (title: string, days: number) => `अनुस्मारक: ${title} ${days === 1 ? "1 दिन" : `${days} दिनों`} के भीतर बंद होगी`,
+  reminderLine: (title: string, closes: string) => `जिस निविदा "${title}" के लिए आप बोली तैयार कर रहे हैं, वह ${closes} को बंद होगी।`,
+  reminderWhy: "आपको यह अनुस्मारक इसलिए मिला क्योंकि बोली योजना या तैयारी में है। दिन अपनी प्राथमिकताओं (reminder_days) में बदलें।",
+  changedFields: (closingDate: boolean, value: boolean) => [closingDate ? "अंतिम तिथि" : null, value ? "मूल्य" : null].filter(Boolean).join(" और "),
+  changeTitle: (title: string, what: string) => `बदलाव (${what}): ${title}`,
+  changeIntro: (title: string, what: string) => `"${title}" में ${what} बदल गया है:`,
+  changeClosingDate: (from: string, to: string) => `अंतिम तिथि: ${from} → ${to}`,
+  changeValue: (from: string, to: string) => `मूल्य: ${from} → ${to}`,
 };

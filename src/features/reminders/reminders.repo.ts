@@ -24,9 +24,10 @@ export interface DueReminderRow {
  * JOIN, INDEXED BY) because without statistics SQLite would start from every active user. Then
  * the nearest mark of the user's reminder_days already reached (closing − N days ≤ now); a mark already in reminder_marks is left out, so a page
  * never repeats what the previous one sent. Only the nearest mark counts: the farther marks
- * reached at the same time are never sent.
+ * reached at the same time are never sent. `held` ("<user id> <tender id>"): left out (held by
+ * quiet hours earlier in this tick).
  */
-export const dueRemindersQuery = (db: Db, now: Date, horizonDays: number, limit: number) =>
+export const dueRemindersQuery = (db: Db, now: Date, horizonDays: number, limit: number, held: readonly string[] = []) =>
   rawSelect<DueReminderRow>(
     db,
     sql`SELECT * FROM (
@@ -41,6 +42,7 @@ export const dueRemindersQuery = (db: Db, now: Date, horizonDays: number, limit:
       ) AS due
       WHERE due.mark IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM ${reminderMarks} r WHERE r.user_id = due.user_id AND r.tender_id = due.tender_id AND r.mark_days = due.mark)
+        AND due.user_id || ' ' || due.tender_id NOT IN (SELECT value FROM json_each(${JSON.stringify(held)}))
       LIMIT ${limit}`,
   );
 

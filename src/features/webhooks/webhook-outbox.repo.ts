@@ -63,3 +63,41 @@ export function pendingOfEvents(db: Db, eventIds: readonly string[]) {
   );
 }
 
+
+/** The `notification.created` event id of a notification (derived, as for an alert match's notification: a rerun cannot double it). */
+export const notificationEventIds = (notificationIds: readonly string[]) => notificationIds.map((id) => `evt_${id.slice(4, 14)}n${id.slice(15)}`);
+
+/**
+ * For a batch that may write in-app notifications (reminders, tender changes: the channel
+ * dispatcher and the change fan-out), after their inserts: a user-scope `notification.created`
+ * event per notification of `notificationIds` that the batch wrote, only for users with an enabled
+ * endpoint listening to it, then its pending deliveries. [events, deliveries]: after the commit,
+ * send `{eventIds: notificationEventIds(ids)}` to the webhook queue when the first changed rows.
+ */
+export function notificationCreatedWebhookStatements(db: Db, notificationIds: readonly string[], now: Date) {
+  const t = now.getTime();
+  const eventIds = JSON.stringify(notificationEventIds(notificationIds));
+  return [
+    rawStatement(
+      db,
+      sql`INSERT INTO ${webhookEvents} (id, type, scope, user_id, org_id, data, created_at)
+          SELECT 'evt_' || substr(n.id, 5, 10) || 'n' || substr(n.id, 16), 'notification.created', 'user', n.user_id, NULL,
+            json_object('notification', json_object('id', n.id, 'type', n.type, 'title', n.title, 'message', n.message, 'action_url', n.action_url,
+              'related_tender_id', n.related_tender_id, 'related_alert_id', n.related_alert_id, 'created_at', ${isoOf(sql`n.created_at`)})), ${t}
+          FROM ${notifications} n
+          WHERE n.id IN (SELECT value FROM json_each(${JSON.stringify(notificationIds)}))
+            AND EXISTS (SELECT 1 FROM ${webhookEndpoints} ep WHERE ep.scope = 'user' AND ep.user_id = n.user_id AND ep.enabled = 1
+              AND EXISTS (SELECT 1 FROM json_each(ep.events) WHERE value = 'notification.created'))
+          ON CONFLICT DO NOTHING`,
+    ),
+    rawStatement(
+      db,
+      sql`INSERT INTO ${webhookDeliveries} (id, event_id, endpoint_id, event_type, attempt, status, next_attempt_at, created_at, updated_at)
+          SELECT 'whd_' || substr(e.id, 5, 10) || lower(hex(randomblob(8))), e.id, ep.id, e.type, 0, 'pending', ${t}, ${t}, ${t}
+          FROM ${webhookEvents} e JOIN ${webhookEndpoints} ep ON ep.scope = 'user' AND ep.user_id = e.user_id AND ep.enabled = 1
+            AND EXISTS (SELECT 1 FROM json_each(ep.events) WHERE value = e.type)
+          WHERE e.id IN (SELECT value FROM json_each(${eventIds}))
+            AND NOT EXISTS (SELECT 1 FROM ${webhookDeliveries} d WHERE d.event_id = e.id AND d.endpoint_id = ep.id)`,
+    ),
+  ] as const;
+}

@@ -40,6 +40,8 @@ export interface PreparedDelivery {
   statements: Statement[];
   /** After the batch committed, with the results of `statements` (e.g. enqueue the email if its row was written). */
   after?: (results: readonly D1Result[]) => Promise<void>;
+  /** The in-app notification ids `statements` may write (the dispatcher pushes them live and emits notification.created). */
+  notificationIds?: string[];
 }
 
 export interface Channel {

@@ -18,7 +18,8 @@ import { recipientRow } from "../delivery.repo";
 import { readNotificationPrefs } from "../notification-prefs";
 import { inQuietHours } from "../schedule";
 import { tenderEmailUrl } from "../tender-links";
-import type { Channel, ChannelName, NotificationType, Recipient } from "./channel";
+import { afterNotificationsWritten, notificationFanoutStatements } from "../../notifications/notification-fanout";
+import type { Channel, ChannelMessage, ChannelName, NotificationType, Recipient } from "./channel";
 import { emailChannel } from "./email.channel";
 import { inAppChannel } from "./in-app.channel";
 
@@ -43,6 +44,8 @@ export interface ComposedMessage {
   action?: { label: string; url: string };
   /** The in-app text (default: the lines joined). */
   inAppMessage?: string;
+  /** The in-app link (default: the action's URL). */
+  inAppActionUrl?: string;
 }
 
 export interface NotificationRequest {
@@ -71,6 +74,25 @@ export type DeliveryOutcome =
 
 function escapeHtml(s: string) {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+/**
+ * The message as the recipient reads it: the in-app title and text, and the email (greeting,
+ * lines, button, the zone the times are in), in their catalogue. Exported for batch senders that
+ * keep their own claim (tender-change fan-out).
+ */
+export function renderComposed(f: { m: Messages; zone: string }, name: string, template: string, composed: ComposedMessage): Pick<ChannelMessage, "inApp" | "email"> {
+  const paragraphs = [f.m.hello(name), ...composed.lines];
+  const text = [...paragraphs, ...(composed.action ? [`${composed.action.label}: ${composed.action.url}`] : []), f.m.timesShownIn(f.zone), f.m.signature].join("\n\n");
+  const html = `<!doctype html><html lang="${escapeHtml(f.m.locale)}"><body style="font-family:system-ui,sans-serif;color:#111;max-width:600px;margin:0 auto;padding:24px"><h1 style="font-size:20px">${escapeHtml(composed.title)}</h1>${paragraphs
+    .map((p) => `<p style="margin:0 0 16px">${escapeHtml(p)}</p>`)
+    .join("")}${
+    composed.action ? `<p style="margin:24px 0"><a href="${escapeHtml(composed.action.url)}" style="background:#1f4fd1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none">${escapeHtml(composed.action.label)}</a></p>` : ""
+  }<p style="font-size:12px;color:#777">${escapeHtml(f.m.timesShownIn(f.zone))} · keel</p></body></html>`;
+  return {
+    inApp: { title: composed.title, message: composed.inAppMessage ?? composed.lines.join(" "), actionUrl: composed.inAppActionUrl ?? composed.action?.url ?? null },
+    email: { template, subject: composed.title, text, html },
+  };
 }
 
 /** Delivers one notification to one user through every channel their preferences allow. */
@@ -111,23 +133,12 @@ export async function deliverNotification(ctx: DeliveryContext, req: Notificatio
     money: f.money,
     tenderUrl: (tenderId, source) => tenderEmailUrl(ctx, { userId: recipient.userId, tenderId, source }),
   });
-  const paragraphs = [f.m.hello(recipient.name), ...composed.lines];
-  const text = [...paragraphs, ...(composed.action ? [`${composed.action.label}: ${composed.action.url}`] : []), f.m.timesShownIn(f.zone), f.m.signature].join("\n\n");
-  const html = `<!doctype html><html lang="${escapeHtml(f.m.locale)}"><body style="font-family:system-ui,sans-serif;color:#111;max-width:600px;margin:0 auto;padding:24px"><h1 style="font-size:20px">${escapeHtml(composed.title)}</h1>${paragraphs
-    .map((p) => `<p style="margin:0 0 16px">${escapeHtml(p)}</p>`)
-    .join("")}${
-    composed.action ? `<p style="margin:24px 0"><a href="${escapeHtml(composed.action.url)}" style="background:#1f4fd1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none">${escapeHtml(composed.action.label)}</a></p>` : ""
-  }<p style="font-size:12px;color:#777">${escapeHtml(f.m.timesShownIn(f.zone))} · keel</p></body></html>`;
-  const message = {
-    type: req.type,
-    tenderId: req.tenderId ?? null,
-    alertId: req.alertId ?? null,
-    inApp: { title: composed.title, message: composed.inAppMessage ?? composed.lines.join(" "), actionUrl: composed.action?.url ?? null },
-    email: { template: req.type, subject: composed.title, text, html },
-  };
+  const message = { type: req.type, tenderId: req.tenderId ?? null, alertId: req.alertId ?? null, ...renderComposed(f, recipient.name, req.type, composed) };
   const prepared = await Promise.all(channels.map((c) => c.prepare(ctx, recipient, message, guard)));
   const statements = prepared.flatMap((p) => p.statements);
-  const results = (await runBatch(ctx, [...(req.claim ? [req.claim.statement] : []), ...statements])) as D1Result[];
+  const notificationIds = prepared.flatMap((p) => p.notificationIds ?? []);
+  const fanout = notificationFanoutStatements(ctx, notificationIds);
+  const results = (await runBatch(ctx, [...(req.claim ? [req.claim.statement] : []), ...statements, ...fanout])) as D1Result[];
   let at = req.claim ? 1 : 0;
   const written: ChannelName[] = [];
   for (const [i, p] of prepared.entries()) {
@@ -136,5 +147,6 @@ export async function deliverNotification(ctx: DeliveryContext, req: Notificatio
     if (mine.some((r) => (r.meta.changes ?? 0) > 0)) written.push(channels[i]!.name);
     await p.after?.(mine);
   }
+  if (written.includes("in_app")) await afterNotificationsWritten(ctx, notificationIds, results.slice(at));
   return written.length > 0 ? { status: "delivered", channels: written } : { status: "already_delivered" };
 }

@@ -28,7 +28,7 @@ export const inAppChannel: Channel = {
       createdAt: ctx.now,
       expiresAt: new Date(ctx.now.getTime() + IN_APP_TTL_DAYS * DAY),
     } satisfies typeof notifications.$inferInsert;
-    return { statements: [insertNotificationIf(ctx.db, row, guard)] };
+    return { statements: [insertNotificationIf(ctx.db, row, guard)], notificationIds: [row.id] };
   },
   async deliver(ctx, r, message) {
     const p = await this.prepare(ctx, r, message, sql`1`);
