@@ -1,0 +1,107 @@
+import { describe, expect, inject, it } from "vitest";
+import { signedInWithRole } from "./helpers/admin";
+import { orgWithMembers } from "./helpers/fixtures";
+import { ingest, tenderAdmin, tenderId } from "./helpers/tenders";
+import { call, eventually, json, signedInUser, unique } from "./helpers/harness";
+
+// Events emitted by the features (notes, favorites, users, admin, GDPR), each through the real
+// queue to the globalSetup receiver (test/helpers/webhook-receiver.global.ts), which verifies the
+// signature with the standardwebhooks package. Small helpers copied from test/webhooks.test.ts.
+
+const receiver = () => inject("webhookReceiverUrl");
+const hookUrl = (name: string) => `${receiver()}/hooks/${name}`;
+async function configure(name: string, cfg: { status?: number; secrets?: string[] }) {
+  const res = await fetch(`${receiver()}/config`, { method: "POST", body: JSON.stringify({ name, ...cfg }) });
+  expect(res.status).toBe(200);
+}
+interface Received { id: string; body: string; verified: Record<string, boolean> }
+async function received(name: string) {
+  return json<{ deliveries: Received[] }>(await fetch(`${receiver()}/received/${name}`));
+}
+interface Event { id: string; type: string; timestamp: string; data: Record<string, any> }
+async function bodies(name: string): Promise<Event[]> {
+  return (await received(name)).deliveries.map((d) => JSON.parse(d.body) as Event);
+}
+/** A verified endpoint named `name` listening to `events` under `base`. */
+async function hook(token: string, base: string, events: string[]) {
+  const name = unique("ev");
+  const res = await call(base, { body: { url: hookUrl(name), events }, token });
+  expect(res.status, await res.clone().text()).toBe(201);
+  const { secret } = await json<{ secret: string }>(res);
+  await configure(name, { secrets: [secret] });
+  return { name, secret };
+}
+/** Waits until the receiver got `n` deliveries for `name`, all verified; a short extra wait then checks nothing more came. */
+async function exactly(name: string, secret: string, n: number): Promise<Event[]> {
+  await eventually(async () => expect((await received(name)).deliveries.length).toBeGreaterThanOrEqual(n), 15_000);
+  await new Promise((r) => setTimeout(r, 1500));
+  const got = await received(name);
+  for (const d of got.deliveries) expect(d.verified[secret]).toBe(true);
+  expect(got.deliveries).toHaveLength(n);
+  return got.deliveries.map((d) => JSON.parse(d.body) as Event);
+}
+async function aTender() {
+  const { key } = await tenderAdmin();
+  const ext = unique("evt-tender");
+  await ingest(key, [{ external_id: ext, title: "Tender for events" }]);
+  return tenderId(ext);
+}
+
+describe("note.shared", () => {
+  it("reaches the organization's endpoint when a note is created shared or PATCHed into it, as GET /orgs/{id}/notes shows it; private notes and other organizations get nothing", async () => {
+    const owner = await signedInUser();
+    const member = await signedInUser();
+    const orgId = await orgWithMembers([
+      [owner.user.id, "owner"],
+      [member.user.id, "member"],
+    ]);
+    const otherOrg = await orgWithMembers([
+      [owner.user.id, "owner"],
+      [member.user.id, "member"],
+    ]);
+    const mine = await hook(owner.token, `orgs/${orgId}/webhooks`, ["note.shared"]);
+    const theirs = await hook(owner.token, `orgs/${otherOrg}/webhooks`, ["note.shared"]);
+    const tender = await aTender();
+
+    // A private note, and an edit of it that stays private: nothing.
+    const priv = await json<{ id: string }>(await call("me/notes", { body: { tender_id: tender, note_text: "secret plan" }, token: member.token }));
+    expect((await call(`me/notes/${priv.id}`, { method: "PATCH", body: { note_text: "still secret" }, token: member.token })).status).toBe(200);
+    // Created shared with the organization.
+    const created = await call("me/notes", { body: { tender_id: tender, note_text: "shared at once", organization_id: orgId }, token: member.token });
+    expect(created.status).toBe(201);
+    const a = await json<{ id: string }>(created);
+    // Editing a note already shared there is not a new share.
+    expect((await call(`me/notes/${a.id}`, { method: "PATCH", body: { note_text: "shared, edited" }, token: member.token })).status).toBe(200);
+    // A private note PATCHed into the organization.
+    const b = await json<{ id: string }>(await call("me/notes", { body: { tender_id: tender, note_text: "later shared" }, token: member.token }));
+    expect((await call(`me/notes/${b.id}`, { method: "PATCH", body: { organization_id: orgId, note_type: "risk" }, token: member.token })).status).toBe(200);
+
+    const events = await exactly(mine.name, mine.secret, 2);
+    expect(events.map((e) => e.type)).toEqual(["note.shared", "note.shared"]);
+    const orgView = await json<{ items: Record<string, unknown>[] }>(await call(`orgs/${orgId}/notes`, { token: owner.token }));
+    for (const e of events) {
+      expect(e.data.organization_id).toBe(orgId);
+      const shown = orgView.items.find((n) => n.id === e.data.note.id)!;
+      const { own: _own, ...expected } = shown;
+      expect(e.data.note).toEqual(e.data.note.id === a.id ? { ...expected, note_text: "shared at once", updated_at: e.data.note.updated_at } : expected);
+    }
+    expect(events.find((e) => e.data.note.id === b.id)!.data.note).toMatchObject({ note_text: "later shared", note_type: "risk", author: { id: member.user.id } });
+    for (const e of events) expect(JSON.stringify(e)).not.toContain("secret");
+    expect((await received(theirs.name)).deliveries).toHaveLength(0);
+  });
+
+  it("a share the caller may not make (viewer) emits nothing", async () => {
+    const owner = await signedInUser();
+    const viewer = await signedInUser();
+    const orgId = await orgWithMembers([
+      [owner.user.id, "owner"],
+      [viewer.user.id, "viewer"],
+    ]);
+    const h = await hook(owner.token, `orgs/${orgId}/webhooks`, ["note.shared"]);
+    const tender = await aTender();
+    expect((await call("me/notes", { body: { tender_id: tender, note_text: "x", organization_id: orgId }, token: viewer.token })).status).toBe(403);
+    const n = await json<{ id: string }>(await call("me/notes", { body: { tender_id: tender, note_text: "y" }, token: viewer.token }));
+    expect((await call(`me/notes/${n.id}`, { method: "PATCH", body: { organization_id: orgId }, token: viewer.token })).status).toBe(403);
+    await exactly(h.name, h.secret, 0);
+  });
+});
