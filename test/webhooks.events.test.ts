@@ -105,3 +105,57 @@ describe("note.shared", () => {
     await exactly(h.name, h.secret, 0);
   });
 });
+
+describe("platform user events", () => {
+  const ofUser = (events: Event[], id: string) => events.filter((e) => e.data.id === id);
+
+  it("PATCH /me sends user.updated with the fields sent (the phone's value stays out); admin suspend → user.suspended once; activate → user.updated; bulk delete → user.deleted with {id} only", async () => {
+    const root = await signedInWithRole("superuser");
+    const platform = await hook(root.token, "admin/webhooks", ["user.updated", "user.suspended", "user.deleted"]);
+    const other = await hook(root.token, "admin/webhooks", ["user.created"]);
+    const u = await signedInUser();
+    const v = await signedInUser();
+
+    expect((await call("me", { method: "PATCH", body: { full_name: "New Name", phone: "+919876543210" }, token: u.token })).status).toBe(200);
+    expect((await call(`admin/users/${u.user.id}/suspend`, { method: "POST", token: root.token })).status).toBe(200);
+    // Already suspended: no second event.
+    expect((await call(`admin/users/${u.user.id}/suspend`, { method: "POST", token: root.token })).status).toBe(200);
+    expect((await call(`admin/users/${u.user.id}/activate`, { method: "POST", token: root.token })).status).toBe(200);
+    // Refused (the administrator itself): nothing.
+    expect((await call(`admin/users/${root.user.id}/suspend`, { method: "POST", token: root.token })).status).toBe(403);
+    const bulk = await call("admin/users/bulk", { body: { action: "delete", user_ids: [v.user.id] }, token: root.token });
+    expect(bulk.status).toBe(200);
+    expect((await json<{ succeeded: string[] }>(bulk)).succeeded).toEqual([v.user.id]);
+
+    await eventually(async () => {
+      const all = await bodies(platform.name);
+      expect(ofUser(all, u.user.id)).toHaveLength(3);
+      expect(ofUser(all, v.user.id)).toHaveLength(1);
+    }, 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const all = await bodies(platform.name);
+    for (const d of (await received(platform.name)).deliveries) expect(d.verified[platform.secret]).toBe(true);
+    const mine = ofUser(all, u.user.id).sort((a, b) => a.id.localeCompare(b.id));
+    expect(mine.map((e) => e.type)).toEqual(["user.updated", "user.suspended", "user.updated"]);
+    expect(mine[0]!.data).toEqual({ id: u.user.id, fields: ["full_name", "phone"], full_name: "New Name" });
+    expect(JSON.stringify(mine[0])).not.toContain("9876543210");
+    expect(mine[1]!.data).toEqual({ id: u.user.id, status: "suspended" });
+    expect(mine[2]!.data).toEqual({ id: u.user.id, fields: ["status"], status: "active" });
+    expect(ofUser(all, v.user.id).map((e) => [e.type, e.data])).toEqual([["user.deleted", { id: v.user.id }]]);
+    expect(ofUser(all, root.user.id)).toEqual([]);
+    // An endpoint not listening to these types gets none of them.
+    expect((await bodies(other.name)).filter((e) => e.type !== "user.created")).toEqual([]);
+  });
+
+  it("DELETE /me sends user.deleted carrying the id only", async () => {
+    const root = await signedInWithRole("superuser");
+    const platform = await hook(root.token, "admin/webhooks", ["user.deleted"]);
+    const u = await signedInUser();
+    expect((await call("me", { method: "DELETE", token: u.token, body: { password: u.user.password } })).status).toBe(202);
+    await eventually(async () => expect(ofUser(await bodies(platform.name), u.user.id)).toHaveLength(1), 15_000);
+    const [e] = ofUser(await bodies(platform.name), u.user.id);
+    expect(e).toMatchObject({ type: "user.deleted", data: { id: u.user.id } });
+    expect(Object.keys(e!.data)).toEqual(["id"]);
+    expect(JSON.stringify(e)).not.toContain(u.user.email);
+  });
+});
