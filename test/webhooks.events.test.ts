@@ -159,3 +159,38 @@ describe("platform user events", () => {
     expect(JSON.stringify(e)).not.toContain(u.user.email);
   });
 });
+
+describe("favorite.shared", () => {
+  it("reaches the organization's endpoint when a favorite is saved shared or PATCHed into it, as GET /orgs/{id}/favorites shows it; private saves, re-saves and other organizations get nothing", async () => {
+    const owner = await signedInUser();
+    const member = await signedInUser();
+    const orgId = await orgWithMembers([
+      [owner.user.id, "owner"],
+      [member.user.id, "member"],
+    ]);
+    const otherOrg = await orgWithMembers([[owner.user.id, "owner"]]);
+    const mine = await hook(owner.token, `orgs/${orgId}/webhooks`, ["favorite.shared"]);
+    const theirs = await hook(owner.token, `orgs/${otherOrg}/webhooks`, ["favorite.shared"]);
+    const [t1, t2] = [await aTender(), await aTender()];
+
+    // Saved shared at once, then saved again (already shared there): one event.
+    expect((await call("me/favorites", { body: { tender_id: t1, organization_id: orgId, folder: "bids", tags: ["x"] }, token: member.token })).status).toBe(201);
+    expect((await call("me/favorites", { body: { tender_id: t1, organization_id: orgId, priority: "high" }, token: member.token })).status).toBe(200);
+    // Saved private, edited private, then PATCHed into the organization.
+    const priv = await json<{ id: string }>(await call("me/favorites", { body: { tender_id: t2 }, token: member.token }));
+    expect((await call(`me/favorites/${priv.id}`, { method: "PATCH", body: { folder: "private" }, token: member.token })).status).toBe(200);
+    expect((await call(`me/favorites/${priv.id}`, { method: "PATCH", body: { organization_id: orgId, priority: "low" }, token: member.token })).status).toBe(200);
+
+    const events = await exactly(mine.name, mine.secret, 2);
+    expect(events.map((e) => e.type)).toEqual(["favorite.shared", "favorite.shared"]);
+    const orgView = await json<{ items: Record<string, any>[] }>(await call(`orgs/${orgId}/favorites`, { token: owner.token }));
+    const first = events.find((e) => e.data.favorite.tender.id === t1)!;
+    const second = events.find((e) => e.data.favorite.tender.id === t2)!;
+    for (const e of events) expect(e.data.organization_id).toBe(orgId);
+    // As it was when shared (the later re-save set the priority).
+    expect(first.data.favorite).toEqual({ ...orgView.items.find((f) => f.tender.id === t1), priority: null });
+    expect(second.data.favorite).toEqual(orgView.items.find((f) => f.tender.id === t2));
+    expect(second.data.favorite).toMatchObject({ id: priv.id, folder: "private", priority: "low", added_by: { user_id: member.user.id } });
+    expect((await received(theirs.name)).deliveries).toHaveLength(0);
+  });
+});
