@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { signedInWithRole } from "./helpers/admin";
 import { orgWithMembers } from "./helpers/fixtures";
@@ -192,5 +193,21 @@ describe("favorite.shared", () => {
     expect(second.data.favorite).toEqual(orgView.items.find((f) => f.tender.id === t2));
     expect(second.data.favorite).toMatchObject({ id: priv.id, folder: "private", priority: "low", added_by: { user_id: member.user.id } });
     expect((await received(theirs.name)).deliveries).toHaveLength(0);
+  });
+});
+
+describe("user.imported", () => {
+  it("an admin import that creates users sends one user.imported with counts and ids, no hash and no personal field", async () => {
+    const root = await signedInWithRole("superuser");
+    const platform = await hook(root.token, "admin/webhooks", ["user.imported"]);
+    const email = `${unique("imp")}@example.com`;
+    const res = await call("admin/users/import", { body: { mode: "skip", users: [{ email, full_name: "Imported Person", phone: "+91 98765 43210" }] }, token: root.token });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const again = await call("admin/users/import", { body: { mode: "skip", users: [{ email, full_name: "Imported Person" }] }, token: root.token });
+    expect((await json<{ skipped: number }>(again)).skipped).toBe(1);
+    const [e] = await exactly(platform.name, platform.secret, 1);
+    const id = (await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind(email).first<{ id: string }>())!.id;
+    expect(e).toMatchObject({ type: "user.imported", data: { mode: "skip", created: 1, updated: 0, skipped: 0, failed: 0, created_ids: [id], updated_ids: [] } });
+    for (const secretish of [email, "Imported Person", "98765"]) expect(JSON.stringify(e)).not.toContain(secretish);
   });
 });
