@@ -1,3 +1,4 @@
+import { webhookEvent } from "../webhooks/emit";
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -222,6 +223,15 @@ export async function importUsers(ctx: RequestContext, actor: UserActor, input: 
       action: "admin.users_imported",
       details: { mode: input.mode, rows: input.users.length, created: result.created, updated: result.updated, skipped, failed: failed.length, invited: invites.length, roles_granted: grants.length },
     }),
+    // One platform `user.imported` per import that created or updated users (ids and counts: no
+    // hash, no personal field), committed with it.
+    ...(result.created + result.updated > 0
+      ? await webhookEvent(ctx, {
+          type: "user.imported",
+          scope: "platform",
+          data: { mode: input.mode, created: result.created, updated: result.updated, skipped, failed: failed.length, created_ids: newUsers.map((u) => u.id), updated_ids: touched },
+        })
+      : []),
   ];
   const planOffsets: number[] = [];
   for (const plan of statusPlans) {

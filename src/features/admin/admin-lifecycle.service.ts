@@ -10,6 +10,7 @@ import { accessChanged, hasPermission } from "../../identity/grants";
 import { IMPLICIT_ROLE } from "../../identity/grants.repo";
 import { auditInsertForUsers, type AuditAction } from "../../audit/audit.repo";
 import { userViewChanged } from "../users/user-view-cache";
+import { webhookEvent } from "../webhooks/emit";
 import type { UserStatus } from "../../db/tables";
 import {
   assignRoleTo,
@@ -99,6 +100,32 @@ export function statusChangePlan(ctx: RequestContext, actor: UserActor, action: 
 }
 
 /**
+ * The platform webhook events of a lifecycle change, for the batch BEFORE `statusChangePlan`'s
+ * statements: per user, written only when the plan's guard lets the change through AND it really
+ * changes something (suspend: not suspended yet → `user.suspended`; delete: no deletion requested
+ * yet → `user.deleted`, data `{id}` only; activate / deactivate: another status → `user.updated`
+ * with the new status). One listener read for all ids (the platform's endpoints are the same for each).
+ */
+async function lifecycleEvents(ctx: RequestContext, actor: UserActor, action: LifecycleAction, ids: readonly string[]): Promise<Statement[]> {
+  const allowed = targetGuard(ctx, actor);
+  const status = STATUS_OF[action];
+  const type = action === "suspend" ? "user.suspended" : action === "delete" ? "user.deleted" : "user.updated";
+  const out: Statement[] = [];
+  for (const id of ids) {
+    const guard = action === "delete" ? sql`(${allowed(id)} AND NOT ${soleOwnerWithMembers(id)})` : allowed(id);
+    const changes =
+      action === "delete"
+        ? sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${id} AND u.deletion_requested_at IS NULL)`
+        : sql`EXISTS (SELECT 1 FROM users u WHERE u.id = ${id} AND u.status <> ${status})`;
+    const data = action === "delete" ? { id } : action === "suspend" ? { id, status } : { id, fields: ["status"], status };
+    const stmts = await webhookEvent(ctx, { type, scope: "platform", data }, sql`(${guard} AND ${changes})`);
+    if (stmts.length === 0) break;
+    out.push(...stmts);
+  }
+  return out;
+}
+
+/**
  * A role that the actor may hand out or take away: it exists, is not the implicit `user` role,
  * `superuser` only by a superuser, and only roles whose permissions the actor holds itself (an
  * administrator cannot grant more than it has). 422 for an unknown role, 403 otherwise.
@@ -169,7 +196,8 @@ export async function applyBulk(ctx: RequestContext, actor: UserActor, input: Bu
     }
   } else {
     const plan = statusChangePlan(ctx, actor, input.action as LifecycleAction, eligible, { bulk: ids.length > 1 });
-    succeeded = await plan.publish(await runBatch(ctx, plan.statements), 0);
+    const events = await lifecycleEvents(ctx, actor, input.action as LifecycleAction, eligible);
+    succeeded = await plan.publish(await runBatch(ctx, [...events, ...plan.statements]), events.length);
   }
   const done = new Set(succeeded);
   const missed = eligible.filter((id) => !done.has(id));

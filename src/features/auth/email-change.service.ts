@@ -1,3 +1,4 @@
+import { webhookEvent } from "../webhooks/emit";
 import { systemOwner } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -93,6 +94,7 @@ export async function applyEmailChange(ctx: RequestContext, spent: { userId: str
       dropEmailCode(db, user.id, moved),
       revokeOneTimeTokens(db, user.id, "password_reset", moved),
       revokeOneTimeTokens(db, user.id, "email_verification", moved),
+      ...(await webhookEvent(ctx, { type: "user.updated", scope: "platform", data: { id: user.id, fields: ["email"], email: newEmail } }, moved)),
     ]);
     changed = results[0];
   } catch (err) {

@@ -117,6 +117,13 @@ export function favoritesRepo(db: Db, userId: Owner) {
     existsForTender: (tenderId: string, updatedAt: Date) =>
       sql`EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.userId} = ${userId} AND ${favorites.tenderId} = ${tenderId} AND ${favorites.updatedAt} = ${updatedAt.getTime()})`,
     remove: (id: string) => db.delete(favorites).where(and(mine, eq(favorites.id, id))).returning({ id: favorites.id }),
+    /**
+     * SQL condition, for a statement placed BEFORE `upsert(…, { organizationId: orgId })` in the
+     * same batch: the save will write (the upsert's own share guard) AND the favorite of `tenderId`
+     * is not already shared with `orgId` (new, private, or shared elsewhere).
+     */
+    willShareTenderAnew: (tenderId: string, orgId: string) =>
+      sql`(${maySharePredicate(userId, orgId)} AND NOT EXISTS (SELECT 1 FROM ${favorites} WHERE ${favorites.userId} = ${userId} AND ${favorites.tenderId} = ${tenderId} AND ${favorites.organizationId} = ${orgId}))`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { webhookEvent } from "../webhooks/emit";
 import { ownerOf, systemOwner } from "../../identity/owner";
 import { publishRevokedKeys } from "../../identity/api-key-credentials";
 import { runBatch } from "../../platform/db";
@@ -98,6 +99,8 @@ export async function requestAccountDeletion(ctx: RequestContext, actor: UserAct
     repo.requestDeletion(now),
     repo.revokeAllApiKeysIf(now, requested),
     auditInsertIf(db, ctx, { userId: actor.userId, action: "gdpr.deletion_requested", details: { purge_after_days: config.ACCOUNT_PURGE_DAYS } }, requested),
+    // The platform's user.deleted carries the id only: the personal data is about to be erased.
+    ...(await webhookEvent(ctx, { type: "user.deleted", scope: "platform", data: { id: actor.userId } }, requested)),
   ]);
   if (deactivated.length === 0) {
     const blocking = await orgsBlockingDeletion(db, ownerOf(actor));

@@ -81,6 +81,13 @@ export function notesRepo(db: Db, userId: Owner) {
     exists: (id: string, updatedAt?: Date) =>
       sql`EXISTS (SELECT 1 FROM ${notes} WHERE ${notes.id} = ${id} AND ${notes.userId} = ${userId}${updatedAt ? sql` AND ${notes.updatedAt} = ${updatedAt.getTime()}` : sql``})`,
     remove: (id: string) => db.delete(notes).where(and(mine, eq(notes.id, id))).returning({ id: notes.id }),
+    /**
+     * SQL condition, for a statement placed BEFORE `update(id, { organizationId: orgId })` in the
+     * same batch: that update will write the note AND it moves the note into `orgId` (it was
+     * private or shared elsewhere). The same guard as the update's, so it holds exactly when the share happens.
+     */
+    willShareAnew: (id: string, orgId: string) =>
+      sql`(EXISTS (SELECT 1 FROM ${notes} WHERE ${notes.id} = ${id} AND ${notes.userId} = ${userId} AND ${notes.organizationId} IS NOT ${orgId}) AND ${maySharePredicate(userId, orgId)})`,
   };
 }
 

@@ -1,14 +1,17 @@
-import { isForeignKeyViolation } from "../../platform/db";
+import { isForeignKeyViolation, runBatch } from "../../platform/db";
 import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, toPage } from "../../platform/pagination";
+import type { SQL } from "drizzle-orm";
 import { auditInsertIf } from "../../audit/audit.repo";
 import { shareRefusal } from "../orgs/orgs.access";
 import { sharingOrgsOf } from "../orgs/orgs.repo";
-import { notesRepo } from "./notes.repo";
+import { findUserById } from "../users/users.repo";
+import { webhookEvent } from "../webhooks/emit";
+import { notesRepo, type NoteView } from "./notes.repo";
 import { toNoteOut, type CreateNoteInput, type UpdateNoteInput } from "./notes.schemas";
 
 const cannotShare = () =>
@@ -35,6 +38,16 @@ async function sharingTarget(ctx: RequestContext, actor: Actor, isShared: boolea
 }
 
 /**
+ * The `note.shared` event of a note now shared with its organization: the note as GET
+ * /orgs/{id}/notes shows it to that organization (without the reader-relative `own`).
+ */
+async function noteSharedEvent(ctx: RequestContext, actor: Actor, note: Omit<NoteView, "authorName" | "isShared">, when: SQL) {
+  const author = await findUserById(ctx.db, actor.userId, ctx.now);
+  const { own: _own, ...shown } = toNoteOut({ ...note, isShared: true, authorName: author?.fullName ?? "" }, actor.userId);
+  return webhookEvent(ctx, { type: "note.shared", scope: "org", orgId: note.organizationId, data: { organization_id: note.organizationId, note: shown } }, when);
+}
+
+/**
  * POST /me/notes. ONE guarded insert checks the per-user cap (MAX_NOTES_PER_USER → 409
  * `limit_reached`) and the right to share with the organization (404 / 403); unknown tender → 404.
  */
@@ -44,7 +57,15 @@ export async function createNote(ctx: RequestContext, actor: Actor, input: Creat
   const organizationId = (await sharingTarget(ctx, actor, input.is_shared, input.organization_id)) ?? null;
   const id = newId("note", now.getTime());
   try {
-    const [, , [row]] = await db.batch([
+    const shared = organizationId
+      ? await noteSharedEvent(
+          ctx,
+          actor,
+          { id, userId: actor.userId, tenderId: input.tender_id, noteText: input.note_text, noteType: input.note_type, organizationId, createdAt: now, updatedAt: now },
+          repo.exists(id),
+        )
+      : [];
+    const [, , [row]] = await runBatch(ctx, [
       repo.insert({ id, tenderId: input.tender_id, noteText: input.note_text, noteType: input.note_type, organizationId, now }, config.MAX_NOTES_PER_USER),
       auditInsertIf(
         db,
@@ -53,6 +74,8 @@ export async function createNote(ctx: RequestContext, actor: Actor, input: Creat
         repo.exists(id),
       ),
       repo.byId(id),
+      // Written only when the insert above was (a fresh id exists only then).
+      ...shared,
     ]);
     if (row) return toNoteOut(row, actor.userId);
   } catch (err) {
@@ -82,7 +105,26 @@ export async function updateNote(ctx: RequestContext, actor: Actor, id: string, 
   } else {
     organizationId = await sharingTarget(ctx, actor, input.is_shared, input.organization_id);
   }
-  const [updated, , [current]] = await db.batch([
+  // note.shared when this edit moves the note into an organization (not for an edit of a note
+  // already shared there): the event goes BEFORE the update, guarded by that update's own guard.
+  const before = organizationId ? (await repo.byId(id))[0] : undefined;
+  const shared =
+    organizationId && before && before.organizationId !== organizationId
+      ? await noteSharedEvent(
+          ctx,
+          actor,
+          {
+            ...before,
+            noteText: input.note_text ?? before.noteText,
+            noteType: input.note_type ?? before.noteType,
+            organizationId,
+            updatedAt: now,
+          },
+          repo.willShareAnew(id, organizationId),
+        )
+      : [];
+  const results = await runBatch(ctx, [
+    ...shared,
     repo.update(id, { noteText: input.note_text, noteType: input.note_type, organizationId }, now),
     auditInsertIf(
       db,
@@ -92,6 +134,8 @@ export async function updateNote(ctx: RequestContext, actor: Actor, id: string, 
     ),
     repo.byId(id),
   ]);
+  const updated = results[shared.length] as unknown[];
+  const [current] = results[shared.length + 2] as NoteView[];
   if (!current) throw new AppError("not_found", "Note not found");
   if (updated.length === 0) {
     // Only a share can be refused (the guard is the right to share with `organizationId`).

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { ownerOf } from "../../identity/owner";
 import type { Actor, UserActor } from "../../identity/actor";
 import { asSeenBySubject, listUserAudit } from "../../audit/audit.repo";
@@ -5,6 +6,8 @@ import type { RequestContext } from "../../platform/context";
 import { AppError } from "../../platform/errors";
 import { decodeCursor, toPage } from "../../platform/pagination";
 import { currentUserView, userViewChanged } from "./user-view-cache";
+import { runBatch } from "../../platform/db";
+import { webhookEvent } from "../webhooks/emit";
 import { updateUserBasics } from "./users.repo";
 
 /** GET /me: the signed-in user, as the API shows it. */
@@ -14,13 +17,20 @@ export async function getMe(ctx: RequestContext, actor: Actor) {
   return user;
 }
 
-/** PATCH /me: name and phone; the user as it now is. */
+/**
+ * PATCH /me: name and phone; the user as it now is. The platform's `user.updated` (in the same
+ * batch, only when the row was written) names the fields sent, with the new name; the phone's value stays out.
+ */
 export async function updateMe(ctx: RequestContext, actor: Actor, input: { full_name?: string; phone?: string | null }) {
   const patch: { fullName?: string; phone?: string | null } = {};
   if (input.full_name !== undefined) patch.fullName = input.full_name;
   if (input.phone !== undefined) patch.phone = input.phone;
   if (Object.keys(patch).length > 0) {
-    await updateUserBasics(ctx.db, ownerOf(actor), patch, ctx.now);
+    const data = { id: actor.userId, fields: Object.keys(input).sort(), ...(input.full_name !== undefined ? { full_name: input.full_name } : {}) };
+    await runBatch(ctx, [
+      updateUserBasics(ctx.db, ownerOf(actor), patch, ctx.now),
+      ...(await webhookEvent(ctx, { type: "user.updated", scope: "platform", data }, sql`changes() > 0`)),
+    ]);
     userViewChanged(actor.userId);
   }
   return getMe(ctx, actor);
