@@ -217,6 +217,11 @@ describe("purge (cron)", () => {
     await insertAuditRow(partner.user.id, { action: "org.invitation_created", actor_id: partner.user.id, details: { email: newEmail, org_id: sharedOrg }, ip_address: "198.51.100.7" });
     // The organization's list of recent SSO sign-ins names the address.
     await recordSsoSignIn(serviceContext(env), sharedOrg, { email: newEmail, outcome: "signed_in" });
+    // An event for the user's own webhook endpoints quotes their company (issue 18).
+    await d1()
+      .prepare("INSERT INTO webhook_events (id, type, scope, user_id, org_id, data, created_at) VALUES (?, 'notification.created', 'user', ?, NULL, ?, ?)")
+      .bind(unique("evt"), user.id, JSON.stringify({ title: "Erase Me Ltd, a new match" }), Date.now())
+      .run();
 
     expect((await call("me", { method: "DELETE", token, body: { password: user.password } })).status).toBe(202);
     const { results: before } = await d1().prepare("SELECT id, action FROM audit_log WHERE user_id = ? ORDER BY id").bind(user.id).all<{ id: string; action: string }>();

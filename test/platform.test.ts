@@ -187,6 +187,8 @@ describe("error shapes (RFC 9457)", () => {
       upgrade_required: 426, rate_limited: 429, internal_error: 500, service_unavailable: 503,
       // Issue 18 (API.md, Integrators).
       precondition_failed: 412, idempotency_key_reused: 422, invalid_webhook_url: 422,
+      // Issue 19 (API.md, Delivery).
+      unknown_criteria_value: 422,
     };
     // A code added to keel needs its contract status here first.
     expect(Object.keys(ERRORS).sort()).toEqual(Object.keys(contract).sort());

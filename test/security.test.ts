@@ -96,6 +96,8 @@ describe("security suite over every documented route", () => {
         "POST /api/v1/unsubscribe",
         // Authenticated by its single-use ticket (browsers cannot set Authorization on a WebSocket).
         "GET /api/v1/me/notifications/stream",
+        // A signed emailed tender link: the signature is its credential (tender-links.ts).
+        "GET /l/x_missing",
       ].sort(),
     );
   });

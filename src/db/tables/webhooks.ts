@@ -51,7 +51,8 @@ export const webhookEvents = sqliteTable(
     data: json<Record<string, unknown>>("data").notNull(),
     createdAt: ts("created_at").notNull(),
   },
-  (t) => [index("webhook_events_created_idx").on(t.createdAt)],
+  // By user: erasure deletes a user's own events (GDPR; deliveries go with them by cascade).
+  (t) => [index("webhook_events_created_idx").on(t.createdAt), index("webhook_events_user_idx").on(t.userId)],
 );
 
 export const WEBHOOK_DELIVERY_STATUSES = ["pending", "sending", "delivered", "failed"] as const;

@@ -28,6 +28,8 @@ import {
   userRoles,
   users,
   reminderMarks,
+  webhookEndpoints,
+  webhookEvents,
 } from "../../db/tables";
 import type { Db } from "../../platform/db";
 import { asSeenBySubject } from "../../audit/audit.repo";
@@ -150,6 +152,10 @@ export const EXPORTERS: readonly Exporter[] = [
   rowsOf("email_suppressions", emailSuppressions, emailSuppressions.userId),
   // Which reminder marks were sent for which tender (issue 19).
   rowsOf("reminders_sent", reminderMarks, reminderMarks.userId),
+  // The user's webhook endpoints: where their events go; the signing secrets are credentials.
+  rowsOf("webhook_endpoints", webhookEndpoints, webhookEndpoints.userId, { omit: ["secret_sealed", "previous_secret_sealed"] }),
+  // The events sent (or being sent) to them, as their endpoints received them (kept 30 days).
+  rowsOf("webhook_events", webhookEvents, webhookEvents.userId),
 ];
 
 /**
@@ -163,4 +169,5 @@ export const NOT_EXPORTED: Readonly<Record<string, string>> = {
   webauthn_challenges: "passkey ceremony challenges in flight (5 minutes)",
   email_codes: "the hash of a live emailed sign-in code and link (10 minutes)",
   mfa_backup_codes: "only backup-code hashes (two_factor says whether 2FA is on)",
+  idempotency_keys: "stored responses of the user's own retried POSTs (24 hours): what they created is exported in its own section",
 };

@@ -2,6 +2,7 @@ import type { Owner } from "../../identity/owner";
 import { and, asc, eq, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
 import { apiKeys, auditLog, emailOutbox, invitations, organizationMembers, organizations, users } from "../../db/tables";
 import { forgetSsoSignInsOf } from "../sso/sso.repo";
+import { forgetUserWebhookEventsOf } from "../webhooks/webhook-outbox.repo";
 import type { Db } from "../../platform/db";
 
 /**
@@ -136,6 +137,7 @@ export function eraseAccountStatements(db: Db, account: DueAccount, cutoff: Date
     db.delete(invitations).where(and(sql`${invitations.email} IN ${addresses}`, due)),
     db.update(organizations).set({ billingEmail: null }).where(and(sql`${organizations.billingEmail} IN ${addresses}`, due)),
     forgetSsoSignInsOf(db, addresses, due),
+    forgetUserWebhookEventsOf(db, account.id, due),
     db.delete(emailOutbox).where(and(or(eq(emailOutbox.userId, account.id), eq(emailOutbox.toAddress, account.email)), due)),
     db.delete(organizations).where(
       and(

@@ -183,6 +183,6 @@ async function eraseAccount(db: Db, account: DueAccount, cutoff: Date, now: Date
   // The event of the erasure itself: no personal field, the account id only.
   const audit = auditInsert(db, { ...SYSTEM, now }, { userId: null, actorId: null, action: "gdpr.account_purged", details: { account_id: account.id } });
   // The user row's deletion is the last of the erasure statements (its `returning` says whether it happened).
-  const [, , , , , , , removed] = await runBatch({ db }, [...statements, audit]);
+  const [, , , , , , , , removed] = await runBatch({ db }, [...statements, audit]);
   return removed.length > 0;
 }

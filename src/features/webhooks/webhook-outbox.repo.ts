@@ -101,3 +101,11 @@ export function notificationCreatedWebhookStatements(db: Db, notificationIds: re
     ),
   ] as const;
 }
+
+/**
+ * Erasure (features/gdpr): the account's own events (its alert matches and notifications, as sent
+ * to its endpoints) go with it; their deliveries follow by cascade. Platform and organization events
+ * that name the user keep only ids. `onlyIf`: the erasure batch's "still due" guard.
+ */
+export const forgetUserWebhookEventsOf = (db: Db, userId: string, onlyIf: SQL) =>
+  db.delete(webhookEvents).where(sql`${webhookEvents.userId} = ${userId} AND ${webhookEvents.scope} = 'user' AND ${onlyIf}`);

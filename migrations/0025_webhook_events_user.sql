@@ -1,0 +1,1 @@
+CREATE INDEX `webhook_events_user_idx` ON `webhook_events` (`user_id`);
