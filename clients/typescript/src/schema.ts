@@ -18926,6 +18926,12 @@ export interface components {
                 reminders_sent: {
                     [key: string]: unknown;
                 }[];
+                webhook_endpoints: {
+                    [key: string]: unknown;
+                }[];
+                webhook_events: {
+                    [key: string]: unknown;
+                }[];
             };
         };
         AccountDeletion: {
