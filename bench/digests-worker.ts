@@ -3,7 +3,7 @@
  * pending matches into D1 and runs the real digest job (sendDueDigests) at an injected instant.
  *
  *   GET  /ping                      → "ok"
- *   POST /seed?users=&matches=&tenders=&start=&from=&to=
+ *   POST /seed?users=&matches=&tenders=&start=&from=&to=&schedule=spread|same
  *                                   → users [from, to) (profiles, preferences, one alert each,
  *                                     `matches` pending matches each) and, with from=0, the tenders;
  *                                     bulk inserts of json_each rows (5,000 users per statement)
@@ -50,8 +50,12 @@ export const TIME_ZONES = [
   "Asia/Kathmandu",
 ] as const;
 
-/** The schedule of user i: zone, quarter-hour digest time, daily (7 in 10) or weekly on a weekday. */
-function scheduleOf(i: number) {
+/**
+ * The schedule of user i: zone, quarter-hour digest time, daily (7 in 10) or weekly on a weekday;
+ * with `same`, everyone on the columns' defaults (daily at 09:00 Asia/Kolkata): one slot for all.
+ */
+function scheduleOf(i: number, same: boolean) {
+  if (same) return { tz: "Asia/Kolkata", time: "09:00", frequency: "daily" as const, weekday: "monday" as const };
   const tz = TIME_ZONES[i % TIME_ZONES.length] ?? "UTC";
   const q = Math.floor(i / TIME_ZONES.length) % 96;
   const mode = Math.floor(i / (TIME_ZONES.length * 96)) % 10;
@@ -81,6 +85,7 @@ export default {
       const start = num(url, "start", 0);
       const from = num(url, "from", 0);
       const to = num(url, "to", 0);
+      const same = url.searchParams.get("schedule") === "same";
       const db = env.DB;
       if (from === 0) {
         const rows = Array.from({ length: tenders }, (_, j) => [tenderId(j), `Bench tender ${j}: road works and supply of materials`, start + (1 + (j % 60)) * 86_400_000, 100_000 + j * 1_000]);
@@ -92,7 +97,7 @@ export default {
       const prefs: unknown[][] = [];
       const matchRows: unknown[][] = [];
       for (let i = from; i < to; i++) {
-        const s = scheduleOf(i);
+        const s = scheduleOf(i, same);
         const key = `${s.tz}|${s.time}|${s.frequency}|${s.weekday}`;
         let next = nextCache.get(key);
         if (next === undefined) {
