@@ -28,11 +28,37 @@ export interface AttemptOutcome {
 }
 
 /**
+ * Deliveries in flight at once, across a whole queue batch. A Worker has at most 6 outgoing
+ * connections open; starting thousands of fetches at once only queues them inside the runtime and
+ * costs more CPU per delivery as the number grows (bench:webhooks: 4.8 ms at one message per batch,
+ * 25.8 ms at 20 messages, before this cap).
+ */
+const MAX_PARALLEL_DELIVERIES = 6;
+
+/** A limiter: `run(work)` starts `work` when fewer than `limit` are running (a slot passes straight to the next waiter). */
+function pool(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+/**
  * The `webhooks` queue consumer. `{eventId}` fans an event out to its pending deliveries (a batch
  * not yet committed is waited for a little); `{deliveryId, attempt}` makes that attempt, once.
  */
 export async function consumeWebhookBatch(ctx: ServiceContext, batch: MessageBatch<WebhookJob>): Promise<void> {
   const repo = webhooksRepo(ctx.db);
+  const run = pool(MAX_PARALLEL_DELIVERIES);
   await Promise.all(
     batch.messages.map(async (msg) => {
       try {
@@ -40,13 +66,13 @@ export async function consumeWebhookBatch(ctx: ServiceContext, batch: MessageBat
         if ("eventId" in job) {
           const deliveries = await repo.deliveryIdsOfEvent(job.eventId);
           if (deliveries.length === 0 && !(await repo.event(job.eventId)) && msg.attempts < 3) return msg.retry({ delaySeconds: 5 });
-          await Promise.all(deliveries.map((d) => attemptDelivery(ctx, d.id, d.attempt)));
+          await Promise.all(deliveries.map((d) => run(() => attemptDelivery(ctx, d.id, d.attempt))));
         } else if ("eventIds" in job) {
           // Sent right after a batch of matches; what it misses (not committed yet) the cron relay sends.
           const deliveries = await pendingOfEvents(ctx.db, job.eventIds);
-          await Promise.all(deliveries.map((d) => attemptDelivery(ctx, d.id, d.attempt)));
+          await Promise.all(deliveries.map((d) => run(() => attemptDelivery(ctx, d.id, d.attempt))));
         } else if ("deliveryId" in job) {
-          await attemptDelivery(ctx, job.deliveryId, job.attempt);
+          await run(() => attemptDelivery(ctx, job.deliveryId, job.attempt));
         }
         msg.ack();
       } catch (err) {
