@@ -6,10 +6,9 @@ import { hasPermission } from "../../identity/grants";
 import { PRIVILEGED_SCOPES, type Scope } from "../../identity/scopes";
 import { auditInsertIf } from "../../audit/audit.repo";
 import type { RequestContext } from "../../platform/context";
-import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { newId } from "../../platform/ids";
 import { apiKeysRepo, type ApiKeyRow } from "./api-keys.repo";
+import { assertRateWithinMax, newKeyMaterial } from "./key-material";
 import type { CreateApiKeyInput } from "./api-keys.schemas";
 
 const VISIBLE_PREFIX_LENGTH = 12;
@@ -24,29 +23,14 @@ export async function createApiKey(ctx: RequestContext, actor: UserActor, input:
   const userId = ownerOf(actor);
   // A key that can write is a standing credential for changes: it needs a recent authentication.
   if (input.scopes.some((s) => s.startsWith("write:"))) requireRecentAuth(ctx, actor);
-  if (input.rate_limit_per_hour !== undefined && input.rate_limit_per_hour > config.API_KEY_MAX_RATE_PER_HOUR) {
-    throw new AppError("validation_failed", `rate_limit_per_hour may be at most ${config.API_KEY_MAX_RATE_PER_HOUR}`, {
-      errors: [{ path: "rate_limit_per_hour", message: `Must be at most ${config.API_KEY_MAX_RATE_PER_HOUR} (API_KEY_MAX_RATE_PER_HOUR)` }],
-    });
-  }
+  assertRateWithinMax(config, input.rate_limit_per_hour);
   for (const scope of input.scopes) {
     const permission = PRIVILEGED_SCOPES[scope as Scope];
     if (permission && !(await hasPermission(ctx, actor, permission))) {
       throw new AppError("forbidden", `Only users with ${permission} may create keys with ${scope}`);
     }
   }
-  const key = `${API_KEY_PREFIX}${randomToken(32)}`;
-  const row = {
-    id: newId("key", now.getTime()),
-    name: input.name,
-    prefix: key.slice(0, VISIBLE_PREFIX_LENGTH),
-    keyHash: sha256Hex(key),
-    scopes: [...new Set(input.scopes)].sort(),
-    allowedIps: input.allowed_ips?.length ? input.allowed_ips : null,
-    rateLimitPerHour: input.rate_limit_per_hour ?? Math.min(config.API_KEY_DEFAULT_RATE_PER_HOUR, config.API_KEY_MAX_RATE_PER_HOUR),
-    expiresAt: input.expires_at ? new Date(input.expires_at) : null,
-    createdAt: now,
-  };
+  const { key, row } = newKeyMaterial(config, now, { keyPrefix: API_KEY_PREFIX, idPrefix: "key", visiblePrefixLength: VISIBLE_PREFIX_LENGTH }, input);
   const repo = apiKeysRepo(db, userId);
   const [inserted] = await db.batch([
     repo.insertWithinCap(row, config.MAX_API_KEYS_PER_USER),

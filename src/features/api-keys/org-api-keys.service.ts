@@ -4,10 +4,9 @@ import type { OrgMembership } from "../../identity/membership";
 import { flushOrgKeyUsage, ORG_KEY_PREFIX } from "../../identity/org-key-credentials";
 import { requireRecentAuth } from "../../identity/recent-auth";
 import type { RequestContext } from "../../platform/context";
-import { randomToken, sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
-import { newId } from "../../platform/ids";
 import { orgApiKeysRepo, type OrgApiKeyRow } from "./org-api-keys.repo";
+import { assertRateWithinMax, newKeyMaterial } from "./key-material";
 import type { CreateOrgApiKeyInput } from "./org-api-keys.schemas";
 
 const VISIBLE_PREFIX_LENGTH = 15;
@@ -21,24 +20,10 @@ export async function createOrgApiKey(ctx: RequestContext, actor: UserActor, m: 
   const { db, now, config } = ctx;
   // A key that can write is a standing credential for changes: it needs a recent authentication, as for user keys.
   if (input.scopes.some((s) => s.startsWith("write:"))) requireRecentAuth(ctx, actor);
-  if (input.rate_limit_per_hour !== undefined && input.rate_limit_per_hour > config.API_KEY_MAX_RATE_PER_HOUR) {
-    throw new AppError("validation_failed", `rate_limit_per_hour may be at most ${config.API_KEY_MAX_RATE_PER_HOUR}`, {
-      errors: [{ path: "rate_limit_per_hour", message: `Must be at most ${config.API_KEY_MAX_RATE_PER_HOUR} (API_KEY_MAX_RATE_PER_HOUR)` }],
-    });
-  }
-  const key = `${ORG_KEY_PREFIX}${randomToken(32)}`;
-  const row = {
-    id: newId("okey", now.getTime()),
-    createdBy: actor.userId,
-    name: input.name,
-    prefix: key.slice(0, VISIBLE_PREFIX_LENGTH),
-    keyHash: sha256Hex(key),
-    scopes: [...new Set(input.scopes)].sort(),
-    allowedIps: input.allowed_ips?.length ? input.allowed_ips : null,
-    rateLimitPerHour: input.rate_limit_per_hour ?? Math.min(config.API_KEY_DEFAULT_RATE_PER_HOUR, config.API_KEY_MAX_RATE_PER_HOUR),
-    expiresAt: input.expires_at ? new Date(input.expires_at) : null,
-    createdAt: now,
-  };
+  assertRateWithinMax(config, input.rate_limit_per_hour);
+  const material = newKeyMaterial(config, now, { keyPrefix: ORG_KEY_PREFIX, idPrefix: "okey", visiblePrefixLength: VISIBLE_PREFIX_LENGTH }, input);
+  const key = material.key;
+  const row = { ...material.row, createdBy: actor.userId };
   const repo = orgApiKeysRepo(db, m);
   const [inserted] = await db.batch([
     repo.insertWithinCap(row, config.MAX_ORG_API_KEYS),
