@@ -15,10 +15,11 @@
 //   npm run bench:floor                       the working tree (uncommitted edits included)
 //   npm run bench:floor -- --ab main          main vs the working tree, interleaved, with B ÷ A
 //   npm run bench:floor -- REF_OR_DIR ...     any versions: a git ref, "." (the working tree) or
-//                                             a directory holding a bundle (index.js)
+//                                             a directory holding a bundle (index.js) and
+//                                             optionally the wrangler.toml to serve it with
 //
 // Knobs (env): FLOOR_SECONDS (per window, default 3), FLOOR_ROUNDS (default 4),
-// FLOOR_CONNECTIONS (default 10); PROFILE=file.cpuprofile writes a V8 CPU profile of the first
+// FLOOR_CONNECTIONS (default 10), FLOOR_PATHS (e.g. "404" or "/health": only those); PROFILE=file.cpuprofile writes a V8 CPU profile of the first
 // version's worker isolate under the 404 load (before the measured rounds). Prints a markdown table; exits 1 if a request got an
 // unexpected status.
 import autocannon from "autocannon";
@@ -42,7 +43,7 @@ const UA = "keel-bench/1";
 const SCENARIOS = [
   { name: "unknown path → 404", path: "/api/v1/floor-no-such-route", expect: 404 },
   { name: "GET /health", path: "/health", expect: 200 },
-];
+].filter((s) => !process.env.FLOOR_PATHS || process.env.FLOOR_PATHS.split(",").some((p) => s.path.includes(p) || s.name.includes(p)));
 const log = (m) => console.error(`[bench:floor] ${m}`);
 
 const args = process.argv.slice(2);
@@ -84,7 +85,9 @@ async function start(version, i) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const base = `http://${HOST}:${port}`;
-  const argv = ["dev", path.join(bundle, "index.js"), "--no-bundle", "--config", path.join(root, "wrangler.toml"), "--ip", HOST, "--port", String(port)];
+  // A bundle directory may bring its own wrangler.toml (e.g. to compare configurations).
+  const config = fs.existsSync(path.join(bundle, "wrangler.toml")) ? path.join(bundle, "wrangler.toml") : path.join(root, "wrangler.toml");
+  const argv = ["dev", path.join(bundle, "index.js"), "--no-bundle", "--config", config, "--ip", HOST, "--port", String(port)];
   argv.push("--inspector-port", String(inspectorPort), "--persist-to", persist, "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false");
   argv.push(...varArgs({ ENVIRONMENT: "development", PUBLIC_BASE_URL: base }));
   const server = startServer(`floor-${i}`, argv, { logFile: path.join(scratch, `server-${i}.log`) });
@@ -93,20 +96,23 @@ async function start(version, i) {
   return { version, base, pgid: server.pid, size, inspectorPort };
 }
 
-/** CPU seconds (utime + stime) of every process in a process group (Linux /proc). */
+/** CPU seconds (utime + stime) of every process in a process group, and of its workerd processes alone (Linux /proc). */
 function groupCpu(pgid) {
   let ticks = 0;
+  let workerd = 0;
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] = pgrp, f[11..12] = utime, stime
-      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+      if (Number(f[2]) !== pgid) continue;
+      ticks += Number(f[11]) + Number(f[12]);
+      if (stat.includes("(workerd)")) workerd += Number(f[11]) + Number(f[12]);
     } catch {
       /* exited meanwhile */
     }
   }
-  return ticks / 100; // USER_HZ
+  return { all: ticks / 100, workerd: workerd / 100 }; // USER_HZ
 }
 
 async function window(server, scenario, seconds) {
@@ -117,10 +123,11 @@ async function window(server, scenario, seconds) {
       (err, r) => (err ? reject(err) : resolve(r)),
     ),
   );
-  const cpu = groupCpu(server.pgid) - cpu0;
+  const cpu1 = groupCpu(server.pgid);
   const n = res.totalCompletedRequests ?? res.requests.total;
   const unexpected = Object.entries(res.statusCodeStats ?? {}).reduce((k, [code, { count }]) => (Number(code) === scenario.expect ? k : k + count), 0);
-  return { rps: res.requests.average, cpuMs: n ? (cpu * 1000) / n : NaN, n, unexpected: unexpected + res.errors + res.timeouts };
+  const perReq = (s) => (n ? (s * 1000) / n : NaN);
+  return { rps: res.requests.average, cpuMs: perReq(cpu1.all - cpu0.all), workerdMs: perReq(cpu1.workerd - cpu0.workerd), n, unexpected: unexpected + res.errors + res.timeouts };
 }
 
 /** A V8 CPU profile of a server's worker isolate, through wrangler's inspector proxy. */
@@ -182,6 +189,8 @@ for (const [j, sc] of SCENARIOS.entries()) {
     bad += unexpected;
     // Per round ratios to the first version (same round, so drift cancels), then their median.
     const cpuRatio = k === 0 ? NaN : quantile(xs.map((x, r) => x.cpuMs / samples[0][j][r].cpuMs), 0.5);
+    const workerd = quantile(xs.map((x) => x.workerdMs), 0.5);
+    const workerdRatio = k === 0 ? NaN : quantile(xs.map((x, r) => x.workerdMs / samples[0][j][r].workerdMs), 0.5);
     rows.push([
       sc.name,
       label(s.version),
@@ -189,6 +198,8 @@ for (const [j, sc] of SCENARIOS.entries()) {
       `${fmt(quantile(cpu, 0.5), 2)} (${fmt(Math.min(...cpu), 2)}–${fmt(Math.max(...cpu), 2)})`,
       k === 0 ? "1" : `${fmt(cpuRatio, 3)} (${fmt(quantile(cpu, 0.5) - cpuA, 2)} ms)`,
       k === 0 ? "1" : fmt(rps / rpsA, 3),
+      fmt(workerd, 2),
+      k === 0 ? "1" : fmt(workerdRatio, 3),
       String(xs.reduce((n, x) => n + x.n, 0)),
       String(unexpected),
     ]);
@@ -201,7 +212,7 @@ console.log(
     .join(" ")} at the end\n`,
 );
 console.log(
-  table(["path", "version", "req/s p50", "server CPU ms/req p50 (min–max)", "CPU ÷ first (per round, p50)", "req/s ÷ first", "requests", "unexpected"], rows),
+  table(["path", "version", "req/s p50", "server CPU ms/req p50 (min–max)", "CPU ÷ first (per round, p50)", "req/s ÷ first", "workerd alone ms/req p50", "workerd ÷ first", "requests", "unexpected"], rows),
 );
 console.log(`\nbundle (unminified index.js): ${servers.map((s) => `${label(s.version)} ${(s.size / 1024).toFixed(0)} KiB`).join(", ")}`);
 process.exit(bad ? 1 : 0);
