@@ -1,5 +1,4 @@
 import { bodyLimit } from "hono/body-limit";
-import { secureHeaders } from "hono/secure-headers";
 import { registerAuth } from "./features/auth/auth.routes";
 import { registerFederation } from "./features/federation/federation.routes";
 import { registerAdmin } from "./features/admin/admin.routes";
@@ -41,14 +40,15 @@ import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
 import { createDb } from "./platform/db";
-import { onError, problemResponse } from "./platform/problem";
-import { geoOf } from "./platform/geo";
+import { onError, plainProblem, problemResponse } from "./platform/problem";
+import { geoOf, type Geo } from "./platform/geo";
 import { detached } from "./platform/context";
 import { log } from "./platform/log";
 import { systemClock, type Clock } from "./platform/time";
 import { registerOpenApi } from "./platform/openapi";
 import { requestIds, sanitizeCorrelationId } from "./platform/request-id";
 import { corsForListedOrigins } from "./platform/cors";
+import { securityHeaders } from "./platform/security-headers";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -78,9 +78,8 @@ export function newApp(opts: { clock?: Clock } = {}) {
   const app = createRouter();
 
   app.use(requestIds());
-  // overwrite: false — a route that sets one of these headers itself (the HTML pages' CSP and
-  // Referrer-Policy) keeps its own value.
-  app.use(secureHeaders({ crossOriginResourcePolicy: "cross-origin", overwrite: false }));
+  // A route that sets its own Referrer-Policy (the HTML pages) keeps it.
+  app.use(securityHeaders());
   app.use(corsForListedOrigins());
   app.use(
     bodyLimit({
@@ -95,6 +94,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
     const started = performance.now();
     const timings: string[] = [];
     const requestId = c.get("requestId");
+    let geo: Geo | undefined;
     c.set("ctx", {
       env: c.env,
       db: createDb(c.env.DB),
@@ -103,7 +103,10 @@ export function newApp(opts: { clock?: Clock } = {}) {
       correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
       ip: c.req.header("CF-Connecting-IP") ?? "unknown",
       userAgent: c.req.header("User-Agent") ?? "",
-      geo: geoOf((c.req.raw as { cf?: unknown }).cf, { development: config.isDevelopment }),
+      // Read on first use only (sign-in, sessions): `request.cf` is a sizeable object to build.
+      get geo() {
+        return (geo ??= geoOf((c.req.raw as { cf?: unknown }).cf, { development: config.isDevelopment }));
+      },
       clock,
       log: log.with({ request_id: requestId }),
       now: clock.now(),
@@ -167,7 +170,7 @@ export function newApp(opts: { clock?: Clock } = {}) {
   registerWebhooks(app);
   registerOpenApi(app, EVERY_OPERATION_ANSWERS);
 
-  app.notFound((c) => problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => problemResponse(c, plainProblem("not_found", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError(onError);
   return app;
 }

@@ -21,8 +21,26 @@ export const ProblemSchema = z
 
 const PROBLEM_TYPE_BASE = "https://keel.dev/problems/";
 
+/**
+ * What a problem document is made of: an AppError, or a plain object of the same shape where no
+ * error was thrown and no stack trace is wanted (`plainProblem`).
+ */
+export type ProblemSource = Pick<AppError, "code" | "message" | "extra" | "status">;
+
+/**
+ * A problem without an Error behind it, for an answer that is not a failure of keel's code (an
+ * unknown path): constructing an Error captures a stack trace, which every unknown-path request
+ * would pay for nothing (bench:floor).
+ */
+export const plainProblem = (code: ErrorCode, detail?: string): ProblemSource => ({
+  code,
+  message: detail ?? ERRORS[code].title,
+  extra: {},
+  status: ERRORS[code].status,
+});
+
 /** Builds the problem+json response for an AppError. The only place error bodies are made. */
-export function problemResponse(c: Context, error: AppError): Response {
+export function problemResponse(c: Context, error: ProblemSource): Response {
   const status = error.status;
   const body: Record<string, unknown> = {
     type: PROBLEM_TYPE_BASE + error.code,
