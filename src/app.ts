@@ -40,7 +40,7 @@ import { registerWebhooks } from "./features/webhooks/webhooks.routes";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
-import { createDb } from "./platform/db";
+import { BOOKMARK_HEADER, requestDb } from "./platform/db";
 import { onError, problemResponse } from "./platform/problem";
 import { geoOf } from "./platform/geo";
 import { detached } from "./platform/context";
@@ -95,9 +95,13 @@ export function newApp(opts: { clock?: Clock } = {}) {
     const started = performance.now();
     const timings: string[] = [];
     const requestId = c.get("requestId");
+    // Reads near the user (issue 20, point 5): a D1 session per request, started where sessionStart says.
+    const d1 = requestDb(c.env.DB, c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER));
     c.set("ctx", {
       env: c.env,
-      db: createDb(c.env.DB),
+      get db() {
+        return d1.db;
+      },
       config,
       requestId,
       correlationId: sanitizeCorrelationId(c.req.header("X-Correlation-Id") ?? c.req.header("X-Request-Id")),
@@ -125,6 +129,8 @@ export function newApp(opts: { clock?: Clock } = {}) {
       },
     });
     await next();
+    const bookmark = d1.bookmark();
+    if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
     // Where a request's time goes (e.g. `hash;dur=141.0, app;dur=146.5` on login), for local
     // profiling and the benchmark. Not sent outside development: it would time the hash for anyone.
     if (config.isDevelopment) c.header("Server-Timing", [...timings, `app;dur=${(performance.now() - started).toFixed(1)}`].join(", "));

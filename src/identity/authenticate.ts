@@ -1,3 +1,4 @@
+import { primaryDb } from "../platform/db";
 import { isSessionLive } from "./credentials.repo";
 import { looksLikeApiKey, lookupApiKey, recordApiKeyUse } from "./api-key-credentials";
 import type { Actor, ApiKeyActor, OrgKeyActor, UserActor } from "./actor";
@@ -39,7 +40,7 @@ async function userFromToken(ctx: RequestContext, token: string, req: SessionReq
   const [revoked, access, live] = await Promise.all([
     revocationOf(ctx.env, ctx.config, claims.sid, claims.sub, ctx.now.getTime()),
     resolveAccess(ctx, claims.sub),
-    req.fresh ? isSessionLive(ctx.db, claims.sub, claims.sid, ctx.now) : Promise.resolve(true),
+    req.fresh ? isSessionLive(primaryDb(ctx.env), claims.sub, claims.sid, ctx.now) : Promise.resolve(true),
   ]);
   if (revoked === "user_inactive") throw new AppError("account_inactive");
   if (revoked === "session_revoked" || !live) throw new AppError("unauthenticated", "Session has ended");

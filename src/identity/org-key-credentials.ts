@@ -4,7 +4,7 @@ import { AppError } from "../platform/errors";
 import { IsolateCache } from "../platform/isolate-cache";
 import { log } from "../platform/log";
 import { rateLimit, rateLimitIp } from "../platform/rate-limit";
-import { runBatch } from "../platform/db";
+import { primaryDb, runBatch } from "../platform/db";
 import type { OrgKeyActor } from "./actor";
 import { addOrgApiKeyUsage, findOrgApiKeyByHash } from "./credentials.repo";
 import { ipAllowed } from "./ip-allow-list";
@@ -43,7 +43,7 @@ export async function orgKeyFromCredential(
   const hash = sha256Hex(credential);
   const now = ctx.now.getTime();
   if (!seenLive.get(hash, now)) await rateLimitIp(ctx, "apikey_lookup", ctx.config.RATE_API_KEY_LOOKUP_PER_IP);
-  const row = await findOrgApiKeyByHash(ctx.db, hash);
+  const row = await findOrgApiKeyByHash(primaryDb(ctx.env), hash); // cached: read the primary
   if (!row || row.revokedAt !== null) throw new AppError("unauthenticated", "Invalid or revoked API key");
   if (row.expiresAt !== null && row.expiresAt.getTime() <= now) throw new AppError("unauthenticated", "API key expired");
   seenLive.set(hash, true, now, SEEN_LIVE_MS);

@@ -13,7 +13,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -22,6 +25,7 @@ export interface paths {
                 /** @description Every binding answered */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -31,6 +35,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -40,6 +45,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -49,6 +55,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -58,6 +65,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -94,6 +102,7 @@ export interface paths {
                 /** @description JSON Web Key Set */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -103,6 +112,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -112,6 +122,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -121,6 +132,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -130,6 +142,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -170,6 +183,7 @@ export interface paths {
                 /** @description The local mailbox. A browser (`Accept: text/html`) gets a page instead; each message opens at `/dev/mailbox/{id}`. */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -194,6 +208,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -203,6 +218,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -212,6 +228,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -221,6 +238,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -230,6 +248,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -239,6 +258,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -281,6 +301,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -288,6 +309,7 @@ export interface paths {
                 /** @description Forged or expired link */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -297,6 +319,7 @@ export interface paths {
                 /** @description Tender deleted */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -306,6 +329,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -315,6 +339,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -324,6 +349,7 @@ export interface paths {
                 /** @description RATE_TENDER_LINK_PER_IP */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -333,6 +359,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -342,6 +369,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -384,6 +412,7 @@ export interface paths {
                 /** @description Account created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -393,6 +422,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -402,6 +432,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -411,6 +442,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -420,6 +452,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -429,6 +462,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -438,6 +472,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -447,6 +482,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -490,6 +526,7 @@ export interface paths {
                 /** @description Verified */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -501,6 +538,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -510,6 +548,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -519,6 +558,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -528,6 +568,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -537,6 +578,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -546,6 +588,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -555,6 +598,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -595,6 +639,7 @@ export interface paths {
                 /** @description Accepted */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -602,6 +647,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -611,6 +657,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -620,6 +667,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -629,6 +677,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -638,6 +687,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -647,6 +697,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -690,6 +741,7 @@ export interface paths {
                 /** @description Signed in (CookieTokens with refresh_token_delivery=cookie), or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -699,6 +751,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -708,6 +761,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -717,6 +771,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -726,6 +781,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -735,6 +791,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -744,6 +801,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -753,6 +811,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -762,6 +821,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -771,6 +831,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -811,6 +872,7 @@ export interface paths {
                 /** @description Signed in (CookieTokens with refresh_token_delivery=cookie) */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -820,6 +882,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -829,6 +892,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -838,6 +902,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -847,6 +912,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -856,6 +922,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -865,6 +932,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -874,6 +942,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -883,6 +952,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -892,6 +962,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -935,6 +1006,7 @@ export interface paths {
                 /** @description New tokens; the old refresh token is spent */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -944,6 +1016,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -953,6 +1026,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -962,6 +1036,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -971,6 +1046,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -980,6 +1056,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -989,6 +1066,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -998,6 +1076,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1007,6 +1086,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1046,6 +1126,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1053,6 +1134,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1062,6 +1144,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1071,6 +1154,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1080,6 +1164,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1089,6 +1174,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1098,6 +1184,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1107,6 +1194,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1116,6 +1204,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1125,6 +1214,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1164,6 +1254,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1171,6 +1262,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1180,6 +1272,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1189,6 +1282,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1198,6 +1292,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1207,6 +1302,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1216,6 +1312,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1225,6 +1322,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1234,6 +1332,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1243,6 +1342,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1289,6 +1389,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1296,6 +1397,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1305,6 +1407,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1314,6 +1417,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1323,6 +1427,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1332,6 +1437,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1341,6 +1447,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1350,6 +1457,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1359,6 +1467,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1368,6 +1477,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1408,6 +1518,7 @@ export interface paths {
                 /** @description Accepted */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1415,6 +1526,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1424,6 +1536,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1433,6 +1546,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1442,6 +1556,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1451,6 +1566,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1460,6 +1576,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1503,6 +1620,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1510,6 +1628,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1519,6 +1638,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1528,6 +1648,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1537,6 +1658,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1546,6 +1668,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1555,6 +1678,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1594,6 +1718,7 @@ export interface paths {
                 /** @description Secret to add to an authenticator app */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1603,6 +1728,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1612,6 +1738,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1621,6 +1748,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1630,6 +1758,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1639,6 +1768,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1648,6 +1778,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1657,6 +1788,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1666,6 +1798,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1675,6 +1808,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1718,6 +1852,7 @@ export interface paths {
                 /** @description Enabled */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1727,6 +1862,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1736,6 +1872,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1745,6 +1882,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1754,6 +1892,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1763,6 +1902,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1772,6 +1912,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1781,6 +1922,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1790,6 +1932,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1799,6 +1942,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1808,6 +1952,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1854,6 +1999,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1861,6 +2007,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1870,6 +2017,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1879,6 +2027,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1888,6 +2037,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1897,6 +2047,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1906,6 +2057,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1915,6 +2067,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1924,6 +2077,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1933,6 +2087,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1942,6 +2097,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1988,6 +2144,7 @@ export interface paths {
                 /** @description New backup codes */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1997,6 +2154,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2006,6 +2164,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2015,6 +2174,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2024,6 +2184,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2033,6 +2194,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2042,6 +2204,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2051,6 +2214,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2060,6 +2224,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2069,6 +2234,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2078,6 +2244,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2120,6 +2287,7 @@ export interface paths {
                 /** @description PublicKeyCredentialCreationOptionsJSON plus challenge_id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2129,6 +2297,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2138,6 +2307,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2147,6 +2317,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2156,6 +2327,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2165,6 +2337,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2174,6 +2347,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2183,6 +2357,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2192,6 +2367,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2201,6 +2377,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2247,6 +2424,7 @@ export interface paths {
                 /** @description The new passkey */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2256,6 +2434,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2265,6 +2444,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2274,6 +2454,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2283,6 +2464,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2292,6 +2474,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2301,6 +2484,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2310,6 +2494,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2319,6 +2504,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2328,6 +2514,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2371,6 +2558,7 @@ export interface paths {
                 /** @description PublicKeyCredentialRequestOptionsJSON plus challenge_id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2380,6 +2568,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2389,6 +2578,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2398,6 +2588,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2407,6 +2598,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2416,6 +2608,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2425,6 +2618,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2434,6 +2628,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2443,6 +2638,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2486,6 +2682,7 @@ export interface paths {
                 /** @description Signed in (CookieTokens with refresh_token_delivery=cookie), or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2495,6 +2692,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2504,6 +2702,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2513,6 +2712,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2522,6 +2722,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2531,6 +2732,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2540,6 +2742,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2549,6 +2752,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2558,6 +2762,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2583,7 +2788,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2592,6 +2800,7 @@ export interface paths {
                 /** @description Passkeys, oldest first */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2601,6 +2810,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2610,6 +2820,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2619,6 +2830,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2628,6 +2840,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2637,6 +2850,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2646,6 +2860,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2690,6 +2905,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2697,6 +2913,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2706,6 +2923,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2715,6 +2933,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2724,6 +2943,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2733,6 +2953,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2742,6 +2963,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2751,6 +2973,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2760,6 +2983,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2769,6 +2993,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2798,6 +3023,7 @@ export interface paths {
                 /** @description The renamed passkey */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2807,6 +3033,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2816,6 +3043,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2825,6 +3053,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2834,6 +3063,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2843,6 +3073,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2852,6 +3083,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2861,6 +3093,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2870,6 +3103,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2879,6 +3113,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2918,6 +3153,7 @@ export interface paths {
                 /** @description Accepted */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2925,6 +3161,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2934,6 +3171,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2943,6 +3181,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2952,6 +3191,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2961,6 +3201,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2970,6 +3211,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2979,6 +3221,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3022,6 +3265,7 @@ export interface paths {
                 /** @description Signed in, or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3031,6 +3275,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3040,6 +3285,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3049,6 +3295,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3058,6 +3305,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3067,6 +3315,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3076,6 +3325,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3085,6 +3335,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3094,6 +3345,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3103,6 +3355,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3149,6 +3402,7 @@ export interface paths {
                 /** @description Fresh tokens */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3158,6 +3412,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3167,6 +3422,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3176,6 +3432,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3185,6 +3442,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3194,6 +3452,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3203,6 +3462,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3212,6 +3472,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3221,6 +3482,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3230,6 +3492,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3239,6 +3502,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3248,6 +3512,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3282,6 +3547,7 @@ export interface paths {
                 /** @description Providers (never their secrets) */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3293,6 +3559,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3302,6 +3569,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3311,6 +3579,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3320,6 +3589,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3365,6 +3635,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3372,6 +3643,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3381,6 +3653,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3390,6 +3663,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3399,6 +3673,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3408,6 +3683,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3417,6 +3693,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3462,6 +3739,7 @@ export interface paths {
                 /** @description Navigate to it */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3471,6 +3749,7 @@ export interface paths {
                 /** @description Problem — The JSON body is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3480,6 +3759,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3489,6 +3769,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3498,6 +3779,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3507,6 +3789,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3516,6 +3799,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3525,6 +3809,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3568,6 +3853,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3575,6 +3861,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3584,6 +3871,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3593,6 +3881,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3602,6 +3891,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3611,6 +3901,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3656,6 +3947,7 @@ export interface paths {
                 /** @description Signed in, or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3665,6 +3957,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3674,6 +3967,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3683,6 +3977,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3692,6 +3987,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3701,6 +3997,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3710,6 +4007,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3719,6 +4017,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3728,6 +4027,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3737,6 +4037,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3762,7 +4063,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3771,6 +4075,7 @@ export interface paths {
                 /** @description Linked identities */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3782,6 +4087,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3791,6 +4097,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3800,6 +4107,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3809,6 +4117,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3818,6 +4127,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3827,6 +4137,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3868,6 +4179,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3875,6 +4187,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3884,6 +4197,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3893,6 +4207,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3902,6 +4217,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3911,6 +4227,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3920,6 +4237,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3929,6 +4247,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3938,6 +4257,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3947,6 +4267,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3989,6 +4310,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3996,6 +4318,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4005,6 +4328,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4014,6 +4338,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4023,6 +4348,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4032,6 +4358,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4041,6 +4368,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4050,6 +4378,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4059,6 +4388,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4093,6 +4423,7 @@ export interface paths {
                 /** @description Navigate to it */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4102,6 +4433,7 @@ export interface paths {
                 /** @description Problem — The JSON body is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4111,6 +4443,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4120,6 +4453,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4129,6 +4463,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4138,6 +4473,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4147,6 +4483,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4156,6 +4493,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4165,6 +4503,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4174,6 +4513,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4183,6 +4523,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4208,7 +4549,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4217,6 +4561,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4226,6 +4571,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4235,6 +4581,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4244,6 +4591,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4253,6 +4601,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4262,6 +4611,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4271,6 +4621,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4301,6 +4652,7 @@ export interface paths {
                 /** @description Deactivated; erasure scheduled */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4310,6 +4662,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4319,6 +4672,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4328,6 +4682,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4337,6 +4692,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4346,6 +4702,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4355,6 +4712,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4364,6 +4722,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4373,6 +4732,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4382,6 +4742,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4409,6 +4770,7 @@ export interface paths {
                 /** @description The updated user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4418,6 +4780,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4427,6 +4790,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4436,6 +4800,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4445,6 +4810,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4454,6 +4820,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4463,6 +4830,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4472,6 +4840,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4481,6 +4850,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4505,7 +4875,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4514,6 +4887,7 @@ export interface paths {
                 /** @description Audit events */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4526,6 +4900,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4535,6 +4910,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4544,6 +4920,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4553,6 +4930,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4562,6 +4940,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4571,6 +4950,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4580,6 +4960,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4628,6 +5009,7 @@ export interface paths {
                 /** @description Confirmation link sent to the new address */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4635,6 +5017,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4644,6 +5027,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4653,6 +5037,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4662,6 +5047,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4671,6 +5057,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4680,6 +5067,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4689,6 +5077,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4698,6 +5087,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4707,6 +5097,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4753,6 +5144,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4760,6 +5152,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4769,6 +5162,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4778,6 +5172,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4787,6 +5182,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4796,6 +5192,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4805,6 +5202,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4814,6 +5212,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4823,6 +5222,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4832,6 +5232,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4860,6 +5261,8 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path?: never;
                 cookie?: never;
@@ -4871,6 +5274,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4882,6 +5286,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4889,6 +5294,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4898,6 +5304,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4907,6 +5314,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4916,6 +5324,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4925,6 +5334,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4934,6 +5344,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4943,6 +5354,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4978,6 +5390,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4987,6 +5400,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4996,6 +5410,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5005,6 +5420,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5014,6 +5430,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5023,6 +5440,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5032,6 +5450,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5041,6 +5460,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5050,6 +5470,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5059,6 +5480,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5083,6 +5505,8 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path?: never;
                 cookie?: never;
@@ -5094,6 +5518,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5105,6 +5530,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5112,6 +5538,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5121,6 +5548,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5130,6 +5558,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5139,6 +5568,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5148,6 +5578,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5157,6 +5588,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5166,6 +5598,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5201,6 +5634,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5210,6 +5644,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5219,6 +5654,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5228,6 +5664,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5237,6 +5674,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5246,6 +5684,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5255,6 +5694,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5264,6 +5704,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5273,6 +5714,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5282,6 +5724,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5306,7 +5749,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5315,6 +5761,7 @@ export interface paths {
                 /** @description The export */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5324,6 +5771,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5333,6 +5781,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5342,6 +5791,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5351,6 +5801,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5360,6 +5811,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5369,6 +5821,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5396,7 +5849,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5405,6 +5861,7 @@ export interface paths {
                 /** @description Sessions */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5417,6 +5874,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5426,6 +5884,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5435,6 +5894,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5444,6 +5904,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5453,6 +5914,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5462,6 +5924,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5503,6 +5966,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5510,6 +5974,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5519,6 +5984,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5528,6 +5994,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5537,6 +6004,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5546,6 +6014,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5555,6 +6024,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5564,6 +6034,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5573,6 +6044,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5597,7 +6069,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -5606,6 +6081,7 @@ export interface paths {
                 /** @description Keys */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5618,6 +6094,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5627,6 +6104,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5636,6 +6114,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5645,6 +6124,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5654,6 +6134,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5663,6 +6144,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5695,6 +6177,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5704,6 +6187,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5713,6 +6197,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5722,6 +6207,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5731,6 +6217,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5740,6 +6227,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5749,6 +6237,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5758,6 +6247,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5767,6 +6257,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5776,6 +6267,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5815,6 +6307,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5822,6 +6315,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5831,6 +6325,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5840,6 +6335,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5849,6 +6345,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5858,6 +6355,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5867,6 +6365,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5876,6 +6375,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5885,6 +6385,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5909,7 +6410,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -5920,6 +6424,7 @@ export interface paths {
                 /** @description Keys */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5932,6 +6437,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5941,6 +6447,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5950,6 +6457,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5959,6 +6467,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5968,6 +6477,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5977,6 +6487,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5986,6 +6497,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5995,6 +6507,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6029,6 +6542,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6038,6 +6552,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6047,6 +6562,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6056,6 +6572,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6065,6 +6582,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6074,6 +6592,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6083,6 +6602,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6092,6 +6612,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6101,6 +6622,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6110,6 +6632,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6119,6 +6642,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6159,6 +6683,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -6166,6 +6691,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6175,6 +6701,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6184,6 +6711,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6193,6 +6721,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6202,6 +6731,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6211,6 +6741,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6220,6 +6751,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6229,6 +6761,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6256,7 +6789,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -6267,6 +6803,7 @@ export interface paths {
                 /** @description Notes */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6276,6 +6813,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6285,6 +6823,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6294,6 +6833,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6303,6 +6843,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6312,6 +6853,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6321,6 +6863,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6330,6 +6873,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6339,6 +6883,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6385,6 +6930,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6394,6 +6940,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6403,6 +6950,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6412,6 +6960,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6421,6 +6970,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6430,6 +6980,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6439,6 +6990,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6448,6 +7000,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6457,6 +7010,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6466,6 +7020,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6475,6 +7030,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6519,6 +7075,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6528,6 +7085,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6537,6 +7095,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6546,6 +7105,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6555,6 +7115,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6564,6 +7125,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6573,6 +7135,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6582,6 +7145,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6591,6 +7155,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6600,6 +7165,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6609,6 +7175,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6653,6 +7220,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6662,6 +7230,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6671,6 +7240,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6680,6 +7250,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6689,6 +7260,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6698,6 +7270,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6707,6 +7280,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6716,6 +7290,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6725,6 +7300,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6734,6 +7310,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6743,6 +7320,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6787,6 +7365,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6796,6 +7375,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6805,6 +7385,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6814,6 +7395,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6823,6 +7405,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6832,6 +7415,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6841,6 +7425,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6850,6 +7435,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6859,6 +7445,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6868,6 +7455,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6877,6 +7465,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6923,6 +7512,7 @@ export interface paths {
                 /** @description Outcome per id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6932,6 +7522,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6941,6 +7532,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6950,6 +7542,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6959,6 +7552,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6968,6 +7562,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6977,6 +7572,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6986,6 +7582,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6995,6 +7592,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7004,6 +7602,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7048,6 +7647,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -7055,6 +7655,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7064,6 +7665,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7073,6 +7675,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7082,6 +7685,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7091,6 +7695,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7100,6 +7705,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7109,6 +7715,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7118,6 +7725,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7127,6 +7735,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7136,6 +7745,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7182,6 +7792,7 @@ export interface paths {
                 /** @description What happened to each row */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7191,6 +7802,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7200,6 +7812,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7209,6 +7822,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7218,6 +7832,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7227,6 +7842,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7236,6 +7852,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7245,6 +7862,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7254,6 +7872,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7263,6 +7882,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7313,6 +7933,7 @@ export interface paths {
                 /** @description One page of users and the total */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7322,6 +7943,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7331,6 +7953,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7340,6 +7963,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7349,6 +7973,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7358,6 +7983,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7367,6 +7993,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7376,6 +8003,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7408,6 +8036,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7417,6 +8046,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7426,6 +8056,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7435,6 +8066,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7444,6 +8076,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7453,6 +8086,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7462,6 +8096,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7471,6 +8106,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7480,6 +8116,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7489,6 +8126,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7525,6 +8163,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7534,6 +8173,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7543,6 +8183,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7552,6 +8193,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7561,6 +8203,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7570,6 +8213,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7579,6 +8223,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7588,6 +8233,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7597,6 +8243,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7632,6 +8279,7 @@ export interface paths {
                 /** @description The updated user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7641,6 +8289,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7650,6 +8299,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7659,6 +8309,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7668,6 +8319,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7677,6 +8329,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7686,6 +8339,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7695,6 +8349,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7704,6 +8359,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7713,6 +8369,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7750,6 +8407,7 @@ export interface paths {
                 /** @description Sent */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7762,6 +8420,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7771,6 +8430,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7780,6 +8440,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7789,6 +8450,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7798,6 +8460,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7807,6 +8470,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7816,6 +8480,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7825,6 +8490,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7834,6 +8500,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7843,6 +8510,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7877,6 +8545,7 @@ export interface paths {
                 /** @description Every role */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7888,6 +8557,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7897,6 +8567,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7906,6 +8577,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7915,6 +8587,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7924,6 +8597,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7933,6 +8607,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7965,6 +8640,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7974,6 +8650,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7983,6 +8660,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7992,6 +8670,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8001,6 +8680,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8010,6 +8690,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8019,6 +8700,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8028,6 +8710,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8037,6 +8720,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8046,6 +8730,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8090,6 +8775,7 @@ export interface paths {
                 /** @description The role */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8099,6 +8785,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8108,6 +8795,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8117,6 +8805,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8126,6 +8815,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8135,6 +8825,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8144,6 +8835,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8153,6 +8845,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8162,6 +8855,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8171,6 +8865,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8180,6 +8875,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8223,6 +8919,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -8230,6 +8927,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8239,6 +8937,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8248,6 +8947,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8257,6 +8957,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8266,6 +8967,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8275,6 +8977,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8284,6 +8987,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8293,6 +8997,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8302,6 +9007,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8349,6 +9055,7 @@ export interface paths {
                 /** @description Assigned */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8358,6 +9065,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8367,6 +9075,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8376,6 +9085,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8385,6 +9095,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8394,6 +9105,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8403,6 +9115,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8412,6 +9125,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8421,6 +9135,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8430,6 +9145,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8439,6 +9155,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8479,6 +9196,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -8486,6 +9204,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8495,6 +9214,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8504,6 +9224,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8513,6 +9234,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8522,6 +9244,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8531,6 +9254,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8540,6 +9264,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8549,6 +9274,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8594,6 +9320,7 @@ export interface paths {
                 /** @description Audit events */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8606,6 +9333,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8615,6 +9343,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8624,6 +9353,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8633,6 +9363,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8642,6 +9373,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8651,6 +9383,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8660,6 +9393,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8696,6 +9430,7 @@ export interface paths {
                 /** @description Statistics */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8705,6 +9440,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8714,6 +9450,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8723,6 +9460,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8732,6 +9470,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8741,6 +9480,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8750,6 +9490,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8786,6 +9527,7 @@ export interface paths {
                 /** @description Delivery figures */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8795,6 +9537,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8804,6 +9547,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8813,6 +9557,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8822,6 +9567,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8831,6 +9577,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8840,6 +9587,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8870,7 +9618,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -8879,6 +9630,7 @@ export interface paths {
                 /** @description Organizations */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8888,6 +9640,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8897,6 +9650,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8906,6 +9660,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8915,6 +9670,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8924,6 +9680,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8933,6 +9690,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8942,6 +9700,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8974,6 +9733,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8983,6 +9743,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8992,6 +9753,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9001,6 +9763,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9010,6 +9773,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9019,6 +9783,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9028,6 +9793,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9037,6 +9803,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9046,6 +9813,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9055,6 +9823,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9083,6 +9852,8 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path: {
                     id: string;
@@ -9096,6 +9867,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9107,6 +9879,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -9114,6 +9887,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9123,6 +9897,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9132,6 +9907,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9141,6 +9917,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9150,6 +9927,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9159,6 +9937,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9168,6 +9947,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9177,6 +9957,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9202,6 +9983,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -9209,6 +9991,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9218,6 +10001,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9227,6 +10011,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9236,6 +10021,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9245,6 +10031,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9254,6 +10041,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9263,6 +10051,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9272,6 +10061,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9306,6 +10096,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9315,6 +10106,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9324,6 +10116,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9333,6 +10126,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9342,6 +10136,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9351,6 +10146,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9360,6 +10156,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9369,6 +10166,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9378,6 +10176,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9387,6 +10186,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9396,6 +10196,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9420,7 +10221,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -9431,6 +10235,7 @@ export interface paths {
                 /** @description Members */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9440,6 +10245,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9449,6 +10255,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9458,6 +10265,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9467,6 +10275,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9476,6 +10285,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9485,6 +10295,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9494,6 +10305,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9503,6 +10315,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9545,6 +10358,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -9552,6 +10366,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9561,6 +10376,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9570,6 +10386,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9579,6 +10396,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9588,6 +10406,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9597,6 +10416,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9606,6 +10426,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9615,6 +10436,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9624,6 +10446,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9654,6 +10477,7 @@ export interface paths {
                 /** @description Updated member */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9663,6 +10487,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9672,6 +10497,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9681,6 +10507,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9690,6 +10517,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9699,6 +10527,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9708,6 +10537,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9717,6 +10547,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9726,6 +10557,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9735,6 +10567,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9744,6 +10577,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9768,7 +10602,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -9779,6 +10616,7 @@ export interface paths {
                 /** @description Favorites */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9788,6 +10626,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9797,6 +10636,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9806,6 +10646,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9815,6 +10656,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9824,6 +10666,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9833,6 +10676,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9842,6 +10686,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9851,6 +10696,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9881,7 +10727,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -9892,6 +10741,7 @@ export interface paths {
                 /** @description Pending invitations */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9901,6 +10751,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9910,6 +10761,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9919,6 +10771,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9928,6 +10781,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9937,6 +10791,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9946,6 +10801,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9955,6 +10811,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9964,6 +10821,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9998,6 +10856,7 @@ export interface paths {
                 /** @description Invitation sent */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10007,6 +10866,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10016,6 +10876,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10025,6 +10886,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10034,6 +10896,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10043,6 +10906,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10052,6 +10916,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10061,6 +10926,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10070,6 +10936,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10079,6 +10946,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10088,6 +10956,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10128,6 +10997,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -10135,6 +11005,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10144,6 +11015,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10153,6 +11025,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10162,6 +11035,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10171,6 +11045,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10180,6 +11055,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10189,6 +11065,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10198,6 +11075,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10243,6 +11121,7 @@ export interface paths {
                 /** @description The membership */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10252,6 +11131,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10261,6 +11141,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10270,6 +11151,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10279,6 +11161,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10288,6 +11171,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10297,6 +11181,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10306,6 +11191,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10315,6 +11201,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10324,6 +11211,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10352,7 +11240,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -10363,6 +11254,7 @@ export interface paths {
                 /** @description SSO configuration */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10372,6 +11264,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10381,6 +11274,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10390,6 +11284,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10399,6 +11294,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10408,6 +11304,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10417,6 +11314,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10426,6 +11324,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10435,6 +11334,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10465,6 +11365,7 @@ export interface paths {
                 /** @description Saved */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10474,6 +11375,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10483,6 +11385,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10492,6 +11395,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10501,6 +11405,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10510,6 +11415,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10519,6 +11425,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10528,6 +11435,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10537,6 +11445,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10546,6 +11455,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10573,6 +11483,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -10580,6 +11491,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10589,6 +11501,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10598,6 +11511,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10607,6 +11521,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10616,6 +11531,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10625,6 +11541,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10634,6 +11551,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10643,6 +11561,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10667,7 +11586,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -10678,6 +11600,7 @@ export interface paths {
                 /** @description Domains */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10687,6 +11610,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10696,6 +11620,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10705,6 +11630,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10714,6 +11640,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10723,6 +11650,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10732,6 +11660,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10741,6 +11670,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10750,6 +11680,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10784,6 +11715,7 @@ export interface paths {
                 /** @description Claimed */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10793,6 +11725,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10802,6 +11735,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10811,6 +11745,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10820,6 +11755,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10829,6 +11765,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10838,6 +11775,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10847,6 +11785,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10856,6 +11795,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10865,6 +11805,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10874,6 +11815,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10914,6 +11856,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -10921,6 +11864,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10930,6 +11874,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10939,6 +11884,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10948,6 +11894,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10957,6 +11904,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10966,6 +11914,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10975,6 +11924,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10984,6 +11934,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11028,6 +11979,7 @@ export interface paths {
                 /** @description Verified */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11037,6 +11989,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11046,6 +11999,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11055,6 +12009,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11064,6 +12019,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11073,6 +12029,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11082,6 +12039,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11091,6 +12049,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11100,6 +12059,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11109,6 +12069,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11118,6 +12079,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11158,6 +12120,7 @@ export interface paths {
                 /** @description Organizations */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11167,6 +12130,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11176,6 +12140,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11185,6 +12150,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11194,6 +12160,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11203,6 +12170,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11212,6 +12180,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11221,6 +12190,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11259,6 +12229,7 @@ export interface paths {
                 /** @description The organization */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11268,6 +12239,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11277,6 +12249,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11286,6 +12259,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11295,6 +12269,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11304,6 +12279,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11313,6 +12289,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11322,6 +12299,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11331,6 +12309,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11363,6 +12342,7 @@ export interface paths {
                 /** @description Updated */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11372,6 +12352,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11381,6 +12362,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11390,6 +12372,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11399,6 +12382,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11408,6 +12392,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11417,6 +12402,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11426,6 +12412,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11435,6 +12422,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11444,6 +12432,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11479,6 +12468,7 @@ export interface paths {
                 /** @description Members, by user id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11488,6 +12478,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11497,6 +12488,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11506,6 +12498,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11515,6 +12508,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11524,6 +12518,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11533,6 +12528,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11542,6 +12538,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11551,6 +12548,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11578,7 +12576,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -11587,6 +12588,7 @@ export interface paths {
                 /** @description States and departments with counts */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11596,6 +12598,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11605,6 +12608,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11614,6 +12618,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11623,6 +12628,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11632,6 +12638,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11641,6 +12648,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11691,7 +12699,10 @@ export interface paths {
                     /** @description Change feed: every tender inserted or changed at or after this instant (expired ones included), oldest change first, with `limit` and `cursor` only. Keep `sync_cursor` and call again with it for what changed since: no gaps, no repeats */
                     updated_since?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -11700,6 +12711,7 @@ export interface paths {
                 /** @description A page of tenders */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11709,6 +12721,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11718,6 +12731,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11727,6 +12741,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11736,6 +12751,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11745,6 +12761,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11754,6 +12771,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11763,6 +12781,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11792,6 +12811,7 @@ export interface paths {
                 /** @description Counts of inserted and changed tenders */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11801,6 +12821,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11810,6 +12831,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11819,6 +12841,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11828,6 +12851,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11837,6 +12861,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11846,6 +12871,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11855,6 +12881,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11864,6 +12891,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11873,6 +12901,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11901,7 +12930,10 @@ export interface paths {
                     /** @description Where the user came from; recorded as a view interaction */
                     source?: "search" | "alert" | "favorite" | "recommendation" | "direct";
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -11912,6 +12944,7 @@ export interface paths {
                 /** @description The tender */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11921,6 +12954,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11930,6 +12964,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11939,6 +12974,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11948,6 +12984,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11957,6 +12994,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11966,6 +13004,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11975,6 +13014,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11984,6 +13024,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12018,7 +13059,10 @@ export interface paths {
                     bid_status?: "planning" | "preparing" | "submitted" | "won" | "lost" | "withdrawn";
                     tag?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -12027,6 +13071,7 @@ export interface paths {
                 /** @description A page of favorites */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12036,6 +13081,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12045,6 +13091,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12054,6 +13101,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12063,6 +13111,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12072,6 +13121,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12081,6 +13131,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12090,6 +13141,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12119,6 +13171,7 @@ export interface paths {
                 /** @description Already a favorite: updated */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12128,6 +13181,7 @@ export interface paths {
                 /** @description Saved */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12137,6 +13191,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12146,6 +13201,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12155,6 +13211,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12164,6 +13221,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12173,6 +13231,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12182,6 +13241,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12191,6 +13251,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12200,6 +13261,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12209,6 +13271,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12218,6 +13281,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12257,6 +13321,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -12264,6 +13329,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12273,6 +13339,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12282,6 +13349,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12291,6 +13359,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12300,6 +13369,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12309,6 +13379,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12318,6 +13389,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12327,6 +13399,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12356,6 +13429,7 @@ export interface paths {
                 /** @description The favorite */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12365,6 +13439,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12374,6 +13449,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12383,6 +13459,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12392,6 +13469,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12401,6 +13479,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12410,6 +13489,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12419,6 +13499,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12428,6 +13509,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12437,6 +13519,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12461,7 +13544,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -12470,6 +13556,7 @@ export interface paths {
                 /** @description A page of saved searches */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12479,6 +13566,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12488,6 +13576,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12497,6 +13586,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12506,6 +13596,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12515,6 +13606,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12524,6 +13616,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12533,6 +13626,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12562,6 +13656,7 @@ export interface paths {
                 /** @description Saved */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12571,6 +13666,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12580,6 +13676,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12589,6 +13686,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12598,6 +13696,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12607,6 +13706,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12616,6 +13716,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12625,6 +13726,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12634,6 +13736,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12643,6 +13746,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12682,6 +13786,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -12689,6 +13794,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12698,6 +13804,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12707,6 +13814,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12716,6 +13824,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12725,6 +13834,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12734,6 +13844,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12743,6 +13854,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12752,6 +13864,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12796,6 +13909,7 @@ export interface paths {
                 /** @description Matching tenders */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12805,6 +13919,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12814,6 +13929,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12823,6 +13939,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12832,6 +13949,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12841,6 +13959,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12850,6 +13969,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12859,6 +13979,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12868,6 +13989,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12877,6 +13999,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12886,6 +14009,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12916,7 +14040,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -12925,6 +14052,7 @@ export interface paths {
                 /** @description A page of matches */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12934,6 +14062,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12943,6 +14072,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12952,6 +14082,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12961,6 +14092,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12970,6 +14102,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12979,6 +14112,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12988,6 +14122,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13033,6 +14168,7 @@ export interface paths {
                 /** @description The preview */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13042,6 +14178,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13051,6 +14188,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13060,6 +14198,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13069,6 +14208,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13078,6 +14218,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13087,6 +14228,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13096,6 +14238,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13105,6 +14248,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13114,6 +14258,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13142,7 +14287,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -13151,6 +14299,7 @@ export interface paths {
                 /** @description A page of alerts */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13160,6 +14309,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13169,6 +14319,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13178,6 +14329,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13187,6 +14339,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13196,6 +14349,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13205,6 +14359,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13214,6 +14369,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13243,6 +14399,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13252,6 +14409,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13261,6 +14419,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13270,6 +14429,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13279,6 +14439,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13288,6 +14449,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13297,6 +14459,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13306,6 +14469,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13315,6 +14479,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13324,6 +14489,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13352,6 +14518,8 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path: {
                     id: string;
@@ -13365,6 +14533,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13376,6 +14545,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -13383,6 +14553,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13392,6 +14563,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13401,6 +14573,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13410,6 +14583,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13419,6 +14593,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13428,6 +14603,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13437,6 +14613,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13446,6 +14623,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13474,6 +14652,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -13481,6 +14660,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13490,6 +14670,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13499,6 +14680,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13508,6 +14690,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13517,6 +14700,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13526,6 +14710,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13535,6 +14720,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13544,6 +14730,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13553,6 +14740,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13587,6 +14775,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13596,6 +14785,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13605,6 +14795,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13614,6 +14805,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13623,6 +14815,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13632,6 +14825,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13641,6 +14835,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13650,6 +14845,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13659,6 +14855,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13668,6 +14865,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13677,6 +14875,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13701,7 +14900,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -13712,6 +14914,7 @@ export interface paths {
                 /** @description A page of matches */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13721,6 +14924,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13730,6 +14934,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13739,6 +14944,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13748,6 +14954,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13757,6 +14964,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13766,6 +14974,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13775,6 +14984,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13784,6 +14994,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13822,6 +15033,7 @@ export interface paths {
                 /** @description What the token would turn off */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13831,6 +15043,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13840,6 +15053,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13849,6 +15063,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13858,6 +15073,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13867,6 +15083,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13876,6 +15093,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13900,6 +15118,7 @@ export interface paths {
                 /** @description Turned off (or already off: nothing written) */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13909,6 +15128,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13918,6 +15138,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13927,6 +15148,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13936,6 +15158,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13945,6 +15168,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13954,6 +15178,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13983,7 +15208,10 @@ export interface paths {
                     cursor?: string;
                     unread_only?: "0" | "1" | "true" | "false";
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -13992,6 +15220,7 @@ export interface paths {
                 /** @description A page of notifications */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14001,6 +15230,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14010,6 +15240,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14019,6 +15250,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14028,6 +15260,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14037,6 +15270,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14046,6 +15280,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14055,6 +15290,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14096,6 +15332,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14103,6 +15340,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14112,6 +15350,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14121,6 +15360,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14130,6 +15370,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14139,6 +15380,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14148,6 +15390,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14157,6 +15400,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14166,6 +15410,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14175,6 +15420,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14216,6 +15462,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14223,6 +15470,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14232,6 +15480,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14241,6 +15490,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14250,6 +15500,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14259,6 +15510,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14268,6 +15520,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14277,6 +15530,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14286,6 +15540,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14295,6 +15550,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14304,6 +15560,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14343,6 +15600,7 @@ export interface paths {
                 /** @description The ticket */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14352,6 +15610,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14361,6 +15620,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14370,6 +15630,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14379,6 +15640,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14388,6 +15650,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14397,6 +15660,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14406,6 +15670,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14415,6 +15680,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14424,6 +15690,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14452,7 +15719,10 @@ export interface paths {
                     /** @description From POST /me/notifications/ticket */
                     ticket: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -14461,6 +15731,7 @@ export interface paths {
                 /** @description Switching Protocols: the WebSocket is open */
                 101: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14468,6 +15739,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14477,6 +15749,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14486,6 +15759,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14495,6 +15769,7 @@ export interface paths {
                 /** @description Problem: upgrade_required */
                 426: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14504,6 +15779,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14513,6 +15789,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14522,6 +15799,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14553,7 +15831,10 @@ export interface paths {
                     cursor?: string;
                     tender_id?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -14562,6 +15843,7 @@ export interface paths {
                 /** @description A page of notes */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14571,6 +15853,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14580,6 +15863,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14589,6 +15873,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14598,6 +15883,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14607,6 +15893,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14616,6 +15903,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14625,6 +15913,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14657,6 +15946,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14666,6 +15956,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14675,6 +15966,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14684,6 +15976,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14693,6 +15986,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14702,6 +15996,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14711,6 +16006,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14720,6 +16016,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14729,6 +16026,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14738,6 +16036,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14747,6 +16046,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14786,6 +16086,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14793,6 +16094,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14802,6 +16104,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14811,6 +16114,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14820,6 +16124,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14829,6 +16134,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14838,6 +16144,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14847,6 +16154,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14856,6 +16164,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14885,6 +16194,7 @@ export interface paths {
                 /** @description The note */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14894,6 +16204,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14903,6 +16214,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14912,6 +16224,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14921,6 +16234,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14930,6 +16244,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14939,6 +16254,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14948,6 +16264,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14957,6 +16274,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14966,6 +16284,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14989,7 +16308,10 @@ export interface paths {
                 query?: {
                     limit?: number;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -14998,6 +16320,7 @@ export interface paths {
                 /** @description Ranked tenders with their reasons */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15007,6 +16330,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15016,6 +16340,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15025,6 +16350,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15034,6 +16360,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15043,6 +16370,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15052,6 +16380,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15061,6 +16390,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15091,7 +16421,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -15100,6 +16433,7 @@ export interface paths {
                 /** @description Endpoints */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15112,6 +16446,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15121,6 +16456,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15130,6 +16466,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15139,6 +16476,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15148,6 +16486,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15157,6 +16496,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15166,6 +16506,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15175,6 +16516,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15207,6 +16549,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15216,6 +16559,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15225,6 +16569,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15234,6 +16579,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15243,6 +16589,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15252,6 +16599,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15261,6 +16609,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15270,6 +16619,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15279,6 +16629,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15288,6 +16639,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15313,7 +16665,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -15324,6 +16679,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15333,6 +16689,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15342,6 +16699,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15351,6 +16709,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15360,6 +16719,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15369,6 +16729,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15378,6 +16739,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15387,6 +16749,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15396,6 +16759,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15421,6 +16785,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -15428,6 +16793,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15437,6 +16803,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15446,6 +16813,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15455,6 +16823,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15464,6 +16833,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15473,6 +16843,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15482,6 +16853,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15491,6 +16863,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15520,6 +16893,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15529,6 +16903,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15538,6 +16913,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15547,6 +16923,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15556,6 +16933,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15565,6 +16943,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15574,6 +16953,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15583,6 +16963,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15592,6 +16973,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15601,6 +16983,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15625,7 +17008,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -15636,6 +17022,7 @@ export interface paths {
                 /** @description Deliveries */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15648,6 +17035,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15657,6 +17045,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15666,6 +17055,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15675,6 +17065,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15684,6 +17075,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15693,6 +17085,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15702,6 +17095,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15711,6 +17105,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15755,6 +17150,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15764,6 +17160,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15773,6 +17170,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15782,6 +17180,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15791,6 +17190,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15800,6 +17200,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15809,6 +17210,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15818,6 +17220,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15827,6 +17230,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15836,6 +17240,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15845,6 +17250,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15886,6 +17292,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15895,6 +17302,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15904,6 +17312,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15913,6 +17322,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15922,6 +17332,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15931,6 +17342,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15940,6 +17352,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15949,6 +17362,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15958,6 +17372,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15967,6 +17382,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15976,6 +17392,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16017,6 +17434,7 @@ export interface paths {
                 /** @description The new secret, shown once */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16026,6 +17444,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16035,6 +17454,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16044,6 +17464,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16053,6 +17474,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16062,6 +17484,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16071,6 +17494,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16080,6 +17504,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16089,6 +17514,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16098,6 +17524,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16107,6 +17534,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16135,7 +17563,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                 };
@@ -16146,6 +17577,7 @@ export interface paths {
                 /** @description Endpoints */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16158,6 +17590,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16167,6 +17600,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16176,6 +17610,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16185,6 +17620,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16194,6 +17630,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16203,6 +17640,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16212,6 +17650,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16221,6 +17660,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16255,6 +17695,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16264,6 +17705,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16273,6 +17715,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16282,6 +17725,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16291,6 +17735,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16300,6 +17745,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16309,6 +17755,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16318,6 +17765,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16327,6 +17775,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16336,6 +17785,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16345,6 +17795,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16370,7 +17821,10 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     webhook_id: string;
@@ -16382,6 +17836,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16391,6 +17846,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16400,6 +17856,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16409,6 +17866,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16418,6 +17876,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16427,6 +17886,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16436,6 +17896,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16445,6 +17906,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16454,6 +17916,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16480,6 +17943,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -16487,6 +17951,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16496,6 +17961,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16505,6 +17971,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16514,6 +17981,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16523,6 +17991,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16532,6 +18001,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16541,6 +18011,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16550,6 +18021,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16580,6 +18052,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16589,6 +18062,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16598,6 +18072,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16607,6 +18082,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16616,6 +18092,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16625,6 +18102,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16634,6 +18112,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16643,6 +18122,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16652,6 +18132,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16661,6 +18142,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16685,7 +18167,10 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
+                };
                 path: {
                     id: string;
                     webhook_id: string;
@@ -16697,6 +18182,7 @@ export interface paths {
                 /** @description Deliveries */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16709,6 +18195,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16718,6 +18205,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16727,6 +18215,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16736,6 +18225,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16745,6 +18235,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16754,6 +18245,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16763,6 +18255,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16772,6 +18265,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16817,6 +18311,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16826,6 +18321,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16835,6 +18331,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16844,6 +18341,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16853,6 +18351,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16862,6 +18361,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16871,6 +18371,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16880,6 +18381,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16889,6 +18391,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16898,6 +18401,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16907,6 +18411,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16949,6 +18454,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16958,6 +18464,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16967,6 +18474,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16976,6 +18484,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16985,6 +18494,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16994,6 +18504,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17003,6 +18514,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17012,6 +18524,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17021,6 +18534,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17030,6 +18544,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17039,6 +18554,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17081,6 +18597,7 @@ export interface paths {
                 /** @description The new secret, shown once */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17090,6 +18607,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17099,6 +18617,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17108,6 +18627,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17117,6 +18637,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17126,6 +18647,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17135,6 +18657,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17144,6 +18667,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17153,6 +18677,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17162,6 +18687,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17171,6 +18697,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17208,6 +18735,7 @@ export interface paths {
                 /** @description Endpoints */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17220,6 +18748,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17229,6 +18758,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17238,6 +18768,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17247,6 +18778,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17256,6 +18788,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17265,6 +18798,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17274,6 +18808,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17283,6 +18818,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17315,6 +18851,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17324,6 +18861,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17333,6 +18871,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17342,6 +18881,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17351,6 +18891,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17360,6 +18901,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17369,6 +18911,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17378,6 +18921,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17387,6 +18931,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17396,6 +18941,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17432,6 +18978,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17441,6 +18988,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17450,6 +18998,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17459,6 +19008,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17468,6 +19018,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17477,6 +19028,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17486,6 +19038,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17495,6 +19048,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17504,6 +19058,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17529,6 +19084,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -17536,6 +19092,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17545,6 +19102,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17554,6 +19112,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17563,6 +19122,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17572,6 +19132,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17581,6 +19142,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17590,6 +19152,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17599,6 +19162,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17628,6 +19192,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17637,6 +19202,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17646,6 +19212,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17655,6 +19222,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17664,6 +19232,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17673,6 +19242,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17682,6 +19252,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17691,6 +19262,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17700,6 +19272,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17709,6 +19282,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17744,6 +19318,7 @@ export interface paths {
                 /** @description Deliveries */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17756,6 +19331,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17765,6 +19341,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17774,6 +19351,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17783,6 +19361,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17792,6 +19371,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17801,6 +19381,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17810,6 +19391,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17819,6 +19401,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17863,6 +19446,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17872,6 +19456,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17881,6 +19466,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17890,6 +19476,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17899,6 +19486,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17908,6 +19496,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17917,6 +19506,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17926,6 +19516,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17935,6 +19526,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17944,6 +19536,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17953,6 +19546,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17994,6 +19588,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18003,6 +19598,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18012,6 +19608,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18021,6 +19618,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18030,6 +19628,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18039,6 +19638,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18048,6 +19648,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18057,6 +19658,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18066,6 +19668,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18075,6 +19678,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18084,6 +19688,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18125,6 +19730,7 @@ export interface paths {
                 /** @description The new secret, shown once */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18134,6 +19740,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18143,6 +19750,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18152,6 +19760,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18161,6 +19770,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18170,6 +19780,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18179,6 +19790,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18188,6 +19800,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18197,6 +19810,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18206,6 +19820,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18215,6 +19830,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -20012,9 +21628,15 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+        D1Bookmark: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+        D1Bookmark: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
