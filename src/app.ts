@@ -130,7 +130,13 @@ export function newApp(opts: { clock?: Clock } = {}) {
     });
     await next();
     const bookmark = d1.bookmark();
-    if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
+    if (bookmark) {
+      try {
+        c.res.headers.set(BOOKMARK_HEADER, bookmark); // in place: c.header would copy the finalized response
+      } catch {
+        c.header(BOOKMARK_HEADER, bookmark); // an immutable response (a fetched one): hono copies it
+      }
+    }
     // Where a request's time goes (e.g. `hash;dur=141.0, app;dur=146.5` on login), for local
     // profiling and the benchmark. Not sent outside development: it would time the hash for anyone.
     if (config.isDevelopment) c.header("Server-Timing", [...timings, `app;dur=${(performance.now() - started).toFixed(1)}`].join(", "));

@@ -18,12 +18,15 @@ describe("sessionStart", () => {
     expect(sessionStart("POST", "/api/v1/me/favorites", BOOKMARK)).toBe("first-primary");
   });
 
-  it("starts sign-in, token checks, admin, the emailed links and GETs that write from the primary", () => {
+  it("starts sign-in, token checks, admin, organization reads, the emailed links and GETs that write from the primary", () => {
     for (const path of [
       "/api/v1/auth/oidc/callback",
       "/api/v1/auth/providers",
       "/api/v1/admin/users",
       "/api/v1/admin/audit",
+      "/api/v1/orgs",
+      "/api/v1/orgs/o1/notes",
+      "/api/v1/orgs/o1/favorites",
       "/api/v1/unsubscribe",
       "/api/v1/me/identities/google/link",
       "/.well-known/jwks.json",
@@ -40,7 +43,7 @@ describe("sessionStart", () => {
   });
 
   it("continues other reads from the client's bookmark, else from any replica", () => {
-    for (const path of ["/api/v1/me", "/api/v1/me/alerts", "/api/v1/tenders", "/api/v1/orgs/o1/members", "/api/v1/me/favorites"]) {
+    for (const path of ["/api/v1/me", "/api/v1/me/alerts", "/api/v1/tenders", "/api/v1/me/notes", "/api/v1/me/favorites"]) {
       expect(sessionStart("GET", path, BOOKMARK)).toBe(BOOKMARK);
       expect(sessionStart("HEAD", path, BOOKMARK)).toBe(BOOKMARK);
       expect(sessionStart("GET", path, undefined)).toBe("first-unconstrained");

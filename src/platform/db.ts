@@ -36,12 +36,15 @@ export const parseBookmark = (value: string | undefined | null): string | null =
 
 /**
  * GET paths that must read the primary although they are reads: sign-in flows and token checks
- * (auth, the emailed links' pages and verbs, the OpenID callback), admin, and GETs that write (a
- * tender link counts its click). Every other GET may be served by a replica.
+ * (auth, the emailed links' pages and verbs, the OpenID callback), admin, GETs that write (a
+ * tender link counts its click), and organization reads, whose queries check the caller's
+ * membership themselves (docs/consistency.md: shared notes and favorites are exact; a replica could
+ * still show them to a member removed a moment ago). Every other GET may be served by a replica.
  */
 const FRESH_READ_PREFIXES = [
   "/api/v1/auth/",
   "/api/v1/admin/",
+  "/api/v1/orgs",
   "/api/v1/unsubscribe",
   "/api/v1/me/identities/",
   "/.well-known/",
