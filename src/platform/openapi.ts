@@ -1,5 +1,5 @@
 import { getConfig } from "./config";
-import { BOOKMARK_HEADER, mayReadReplica } from "./db";
+import { BOOKMARK_HEADER } from "./db";
 import type { App } from "./context";
 import { problemResponses } from "./problem";
 
@@ -98,21 +98,21 @@ export function documentIdempotency(doc: { paths?: Record<string, Record<string,
 }
 
 const BOOKMARK_DESCRIPTION =
-  "A D1 bookmark (read-your-writes, docs/api.md \"Consistency\"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary.";
+  "A D1 bookmark (read-your-writes, docs/api.md \"Consistency\"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Honoured by GET/HEAD outside /api/v1/auth, /api/v1/admin, /api/v1/orgs and the emailed links; writes and those always read the primary.";
 
 /**
  * Documents X-D1-Bookmark (platform/db.ts) as shared components: the response header on every
- * response of every operation, and the request parameter on the reads that honour it.
+ * response of every operation, and the request header as a parameter component (not attached to
+ * each read: it is never validated, so it adds no 422, and the description says which reads honour it).
  */
 export function documentBookmark(doc: { paths?: Record<string, Record<string, unknown>>; components?: Record<string, Record<string, unknown>> }): void {
   const components = (doc.components ??= {});
   (components.headers ??= {}).D1Bookmark = { description: BOOKMARK_DESCRIPTION, schema: { type: "string" } };
   (components.parameters ??= {}).D1Bookmark = { name: BOOKMARK_HEADER, in: "header", required: false, description: BOOKMARK_DESCRIPTION, schema: { type: "string" } };
-  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+  for (const ops of Object.values(doc.paths ?? {})) {
     for (const [method, value] of Object.entries(ops)) {
       if (!METHODS.has(method)) continue;
       const op = value as Operation;
-      if (mayReadReplica(method.toUpperCase(), path)) (op.parameters ??= []).push({ $ref: "#/components/parameters/D1Bookmark" });
       for (const response of Object.values(op.responses ?? {}) as { headers?: Record<string, unknown> }[]) {
         (response.headers ??= {})[BOOKMARK_HEADER] = { $ref: "#/components/headers/D1Bookmark" };
       }

@@ -13,10 +13,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -2788,10 +2785,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -4063,10 +4057,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -4549,10 +4540,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -4875,10 +4863,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -5261,8 +5246,6 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path?: never;
                 cookie?: never;
@@ -5505,8 +5488,6 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path?: never;
                 cookie?: never;
@@ -5749,10 +5730,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -5849,10 +5827,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -6069,10 +6044,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -6410,10 +6382,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -6789,10 +6758,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -9618,10 +9584,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -9852,8 +9815,6 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path: {
                     id: string;
@@ -10221,10 +10182,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -10602,10 +10560,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -10727,10 +10682,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -11240,10 +11192,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -11586,10 +11535,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -12576,10 +12522,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -12699,10 +12642,7 @@ export interface paths {
                     /** @description Change feed: every tender inserted or changed at or after this instant (expired ones included), oldest change first, with `limit` and `cursor` only. Keep `sync_cursor` and call again with it for what changed since: no gaps, no repeats */
                     updated_since?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -12930,10 +12870,7 @@ export interface paths {
                     /** @description Where the user came from; recorded as a view interaction */
                     source?: "search" | "alert" | "favorite" | "recommendation" | "direct";
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -13059,10 +12996,7 @@ export interface paths {
                     bid_status?: "planning" | "preparing" | "submitted" | "won" | "lost" | "withdrawn";
                     tag?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -13544,10 +13478,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -14040,10 +13971,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -14287,10 +14215,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -14518,8 +14443,6 @@ export interface paths {
                 header?: {
                     /** @description An ETag from an earlier answer: 304 when it is still current */
                     "if-none-match"?: string;
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
                 };
                 path: {
                     id: string;
@@ -14900,10 +14823,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -15208,10 +15128,7 @@ export interface paths {
                     cursor?: string;
                     unread_only?: "0" | "1" | "true" | "false";
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -15719,10 +15636,7 @@ export interface paths {
                     /** @description From POST /me/notifications/ticket */
                     ticket: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -15831,10 +15745,7 @@ export interface paths {
                     cursor?: string;
                     tender_id?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -16308,10 +16219,7 @@ export interface paths {
                 query?: {
                     limit?: number;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -16421,10 +16329,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path?: never;
                 cookie?: never;
             };
@@ -16665,10 +16570,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -17008,10 +16910,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -17563,10 +17462,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                 };
@@ -17821,10 +17717,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                     webhook_id: string;
@@ -18167,10 +18060,7 @@ export interface paths {
                     limit?: number;
                     cursor?: string;
                 };
-                header?: {
-                    /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
-                    "X-D1-Bookmark"?: components["parameters"]["D1Bookmark"];
-                };
+                header?: never;
                 path: {
                     id: string;
                     webhook_id: string;
@@ -21629,12 +21519,12 @@ export interface components {
     };
     responses: never;
     parameters: {
-        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Honoured by GET/HEAD outside /api/v1/auth, /api/v1/admin, /api/v1/orgs and the emailed links; writes and those always read the primary. */
         D1Bookmark: string;
     };
     requestBodies: never;
     headers: {
-        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Writes, sign-in and admin always read the primary. */
+        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Honoured by GET/HEAD outside /api/v1/auth, /api/v1/admin, /api/v1/orgs and the emailed links; writes and those always read the primary. */
         D1Bookmark: string;
     };
     pathItems: never;
