@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { carveLease, type LeaseWindow, type RateLimiter } from "../src/durable-objects/rate-limiter";
+import { carveLease, IDLE_CLEANUP_MS, type LeaseWindow, type RateLimiter } from "../src/durable-objects/rate-limiter";
 import { AppError } from "../src/platform/errors";
 import { LeaseClient } from "../src/platform/rate-lease";
 import { HOUR, MINUTE } from "../src/platform/time";
+import { signedInWithRole } from "./helpers/admin";
 import { call, callAt, expectProblem, json, movableClock, signedInUser, unique } from "./helpers/harness";
 
 /**
@@ -149,6 +150,19 @@ describe("leased hourly budgets (several isolates, one limiter object)", () => {
     expect(calls()).toBeLessThanOrEqual(2);
   });
 
+  it("the object keeps its window across eviction, and cleans its storage once the window has been over for a while", async () => {
+    const name = unique("apikey:lease");
+    const stub = stubFor(name);
+    const req = { limit: 10, windowSeconds: 3600, want: 4 };
+    expect((await stub.lease(req)).granted).toBe(1);
+    await evictDurableObject(stub);
+    // Still the same window: 9 left, not 10.
+    expect((await stub.lease(req)).remaining).toBe(8);
+    await jumpAhead(name, HOUR + IDLE_CLEANUP_MS + 1000);
+    await runDurableObjectAlarm(stub);
+    expect(await runInDurableObject(stub, async (_: RateLimiter, s) => (await s.storage.list()).size)).toBe(0);
+  });
+
   it("a lease dies at the window's edge; the next window admits the limit again", async () => {
     const name = unique("apikey:lease");
     const limit = 101;
@@ -209,6 +223,15 @@ describe("an API key's hourly limit through HTTP", () => {
       seen.push(res.headers.get("ratelimit-remaining")!);
     }
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => String(999 - i)));
+  });
+
+  it("a suspended owner's key stops at once even while its isolate holds budget for it", async () => {
+    const admin = await signedInWithRole("admin");
+    const { user, token } = await signedInUser();
+    const { key } = await createKey(token, 10_000);
+    expect((await call("me", { apiKey: key })).status).toBe(200);
+    expect((await call(`admin/users/${user.id}/suspend`, { method: "POST", token: admin.token })).status).toBe(200);
+    await expectProblem(await call("me", { apiKey: key }), 403, "account_inactive");
   });
 
   it("a revoked key stops at once even while its isolate holds budget for it", async () => {
