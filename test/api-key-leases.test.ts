@@ -150,6 +150,23 @@ describe("leased hourly budgets (several isolates, one limiter object)", () => {
     expect(calls()).toBeLessThanOrEqual(2);
   });
 
+  it("a refused isolate remembers the refusal for a second: hammering a spent key costs no object call per request", async () => {
+    const name = unique("apikey:lease");
+    const { ns, calls } = countingNamespace();
+    const client = new LeaseClient();
+    const now = Date.now();
+    for (let i = 0; i < 3; i++) expect(await admitted(client, ns, name, 3, now)).toBe(true);
+    const before = calls();
+    for (let i = 0; i < 50; i++) expect(await admitted(client, ns, name, 3, now + i)).toBe(false);
+    expect(calls() - before).toBe(1);
+    // The refusal names the rest of the window, not the second it is remembered.
+    const err = await client.take(ns, name, { limit: 3, windowSeconds: 3600 }, now + 100).catch((e: unknown) => e);
+    expect((err as AppError).extra.retryAfter).toBeGreaterThan(3500);
+    // After the second, the isolate asks the object again (another isolate may have given tokens back).
+    expect(await admitted(client, ns, name, 3, now + 1500)).toBe(false);
+    expect(calls() - before).toBe(2);
+  });
+
   it("the object keeps its window across eviction, and cleans its storage once the window has been over for a while", async () => {
     const name = unique("apikey:lease");
     const stub = stubFor(name);

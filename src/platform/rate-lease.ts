@@ -26,6 +26,12 @@ import { SECOND } from "./time";
 export const LEASE_FRACTION = 0.02;
 /** A block lives this long at most: unspent tokens return to the object soon, and the headers stay fresh. */
 export const LEASE_TTL_MS = 10 * SECOND;
+/**
+ * A refusal is remembered this long (at most until the window ends): a caller hammering a spent
+ * key costs one object call per second per isolate, not one per request. Short, because another
+ * isolate may give unspent tokens back meanwhile (fewer admitted for a second, never more).
+ */
+export const REFUSAL_MEMORY_MS = SECOND;
 /** Keys with a block in one isolate; past this the oldest is dropped (its tokens are lost, not overspent). */
 const MAX_KEYS = 10_000;
 
@@ -46,11 +52,14 @@ interface Lease {
   until: number;
   /** The object's uncarved budget when it granted this block. */
   objectRemaining: number;
+  /** On this isolate's clock: refused until then without asking the object, and when the refusing window ends. */
+  refusedUntil: number;
+  windowEndsAt: number;
   /** A request for a block in flight: concurrent requests of this isolate wait for it, not ask again. */
   pending?: Promise<LeaseResult>;
 }
 
-const refused = (r: LeaseResult) => new AppError("rate_limited", "Too many requests; retry later", { retryAfter: r.retryAfterSeconds });
+const refused = (retryAfterSeconds: number) => new AppError("rate_limited", "Too many requests; retry later", { retryAfter: retryAfterSeconds });
 
 /** One isolate's blocks. The worker uses `isolateLeases`; a test makes several to stand for several isolates. */
 export class LeaseClient {
@@ -67,10 +76,11 @@ export class LeaseClient {
         lease.left -= 1;
         return { remaining: lease.objectRemaining + lease.left };
       }
+      if (lease && now < lease.refusedUntil) throw refused(Math.max(1, Math.ceil((lease.windowEndsAt - now) / SECOND)));
       if (lease?.pending) {
         // Another request of this isolate is asking: its answer serves this one too.
         const result = await lease.pending;
-        if (result.granted === 0) throw refused(result);
+        if (result.granted === 0) throw refused(result.retryAfterSeconds);
         continue;
       }
       const current = lease ?? this.track(name);
@@ -90,7 +100,9 @@ export class LeaseClient {
       current.left = result.granted;
       current.until = now + Math.min(result.windowLeftMs, LEASE_TTL_MS);
       current.objectRemaining = result.remaining;
-      if (result.granted === 0) throw refused(result);
+      current.windowEndsAt = now + result.windowLeftMs;
+      current.refusedUntil = result.granted === 0 ? now + Math.min(result.windowLeftMs, REFUSAL_MEMORY_MS) : 0;
+      if (result.granted === 0) throw refused(result.retryAfterSeconds);
     }
   }
 
@@ -99,7 +111,7 @@ export class LeaseClient {
       const oldest = this.leases.keys().next();
       if (!oldest.done) this.leases.delete(oldest.value);
     }
-    const lease: Lease = { window: 0, left: 0, until: 0, objectRemaining: 0 };
+    const lease: Lease = { window: 0, left: 0, until: 0, objectRemaining: 0, refusedUntil: 0, windowEndsAt: 0 };
     this.leases.set(name, lease);
     return lease;
   }
