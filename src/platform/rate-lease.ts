@@ -55,8 +55,6 @@ interface Lease {
   /** On this isolate's clock: refused until then without asking the object, and when the refusing window ends. */
   refusedUntil: number;
   windowEndsAt: number;
-  /** A request for a block in flight: concurrent requests of this isolate wait for it, not ask again. */
-  pending?: Promise<LeaseResult>;
 }
 
 const refused = (retryAfterSeconds: number) => new AppError("rate_limited", "Too many requests; retry later", { retryAfter: retryAfterSeconds });
@@ -68,42 +66,53 @@ export class LeaseClient {
   /**
    * Admits one request against the budget named `name` (a RateLimiter object), or throws 429
    * `rate_limited` with `Retry-After` (the seconds until the window ends). `now`: the request's time.
+   *
+   * Concurrent requests of this isolate that find no block each ask on their own and merge what
+   * they get: a request never awaits a promise made by another request (workerd cancels such a
+   * continuation when the request that made it ends first, e.g. on a client disconnect).
    */
   async take(ns: DurableObjectNamespace<RateLimiter>, name: string, rate: LeasedRate, now: number): Promise<Admission> {
-    for (;;) {
-      const lease = this.leases.get(name);
-      if (lease && lease.left > 0 && now < lease.until) {
-        lease.left -= 1;
-        return { remaining: lease.objectRemaining + lease.left };
-      }
-      if (lease && now < lease.refusedUntil) throw refused(Math.max(1, Math.ceil((lease.windowEndsAt - now) / SECOND)));
-      if (lease?.pending) {
-        // Another request of this isolate is asking: its answer serves this one too.
-        const result = await lease.pending;
-        if (result.granted === 0) throw refused(result.retryAfterSeconds);
-        continue;
-      }
-      const current = lease ?? this.track(name);
-      const giveBack = current.left > 0 ? { window: current.window, count: current.left } : undefined;
-      current.left = 0;
-      const want = Math.max(1, Math.ceil(rate.limit * LEASE_FRACTION));
-      const stub = ns.get(ns.idFromName(name));
-      const pending = stub.lease({ limit: rate.limit, windowSeconds: rate.windowSeconds, want, ...(giveBack ? { giveBack } : {}) }) as Promise<LeaseResult>;
-      current.pending = pending;
-      let result: LeaseResult;
-      try {
-        result = await pending;
-      } finally {
-        current.pending = undefined;
-      }
-      current.window = result.window;
-      current.left = result.granted;
-      current.until = now + Math.min(result.windowLeftMs, LEASE_TTL_MS);
-      current.objectRemaining = result.remaining;
-      current.windowEndsAt = now + result.windowLeftMs;
-      current.refusedUntil = result.granted === 0 ? now + Math.min(result.windowLeftMs, REFUSAL_MEMORY_MS) : 0;
-      if (result.granted === 0) throw refused(result.retryAfterSeconds);
+    const held = this.spend(name, now);
+    if (held) return held;
+    const before = this.leases.get(name);
+    if (before && now < before.refusedUntil) throw refused(Math.max(1, Math.ceil((before.windowEndsAt - now) / SECOND)));
+    // Any tokens left here belong to an expired block: they go back to its window.
+    const giveBack = before && before.left > 0 ? { window: before.window, count: before.left } : undefined;
+    if (before) before.left = 0;
+    const want = Math.max(1, Math.ceil(rate.limit * LEASE_FRACTION));
+    const stub = ns.get(ns.idFromName(name));
+    const result = (await stub.lease({ limit: rate.limit, windowSeconds: rate.windowSeconds, want, ...(giveBack ? { giveBack } : {}) })) as LeaseResult;
+    // Another request of this isolate may have stored a block meanwhile.
+    const lease = this.leases.get(name) ?? this.track(name);
+    if (result.granted === 0) {
+      // A block another request got before the object ran dry still serves this one.
+      const late = this.spend(name, now);
+      if (late) return late;
+      lease.windowEndsAt = now + result.windowLeftMs;
+      lease.refusedUntil = now + Math.min(result.windowLeftMs, REFUSAL_MEMORY_MS);
+      throw refused(result.retryAfterSeconds);
     }
+    const extra = result.granted - 1; // this request spends one
+    const until = now + Math.min(result.windowLeftMs, LEASE_TTL_MS);
+    const live = lease.left > 0 && now < lease.until;
+    if (live && lease.window === result.window) {
+      // Same window: one block, living as long as the shorter-lived of the two.
+      lease.left += extra;
+      lease.until = Math.min(lease.until, until);
+      lease.objectRemaining = Math.min(lease.objectRemaining, result.remaining);
+    } else if (!live || lease.window < result.window) {
+      Object.assign(lease, { window: result.window, left: extra, until, objectRemaining: result.remaining });
+    } // else: the block held is from a newer window; this older grant's rest is dropped (fewer admitted, never more).
+    lease.refusedUntil = 0;
+    return { remaining: lease.objectRemaining + lease.left };
+  }
+
+  /** One token from this isolate's live block for `name`, if it has one. */
+  private spend(name: string, now: number): Admission | undefined {
+    const lease = this.leases.get(name);
+    if (!lease || lease.left <= 0 || now >= lease.until) return undefined;
+    lease.left -= 1;
+    return { remaining: lease.objectRemaining + lease.left };
   }
 
   private track(name: string): Lease {
