@@ -144,7 +144,7 @@ let lastFlush = 0;
  * Counts a use without a D1 write per request: uses accumulate in the isolate and are written
  * in one batch at most every 30 s (the first use in an isolate flushes at once). An evicted
  * isolate can lose up to 30 s of counts; `use_count` is a usage statistic, not a limit (the
- * hourly limit is exact, in the rate-limiter Durable Object).
+ * hourly limit is exact per hour window, leased from the rate-limiter Durable Object: rate-lease.ts).
  */
 export function recordApiKeyUse(ctx: RequestContext, keyId: string): void {
   const now = ctx.now.getTime();

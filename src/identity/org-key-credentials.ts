@@ -3,7 +3,8 @@ import { sha256Hex } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { IsolateCache } from "../platform/isolate-cache";
 import { log } from "../platform/log";
-import { rateLimit, rateLimitIp } from "../platform/rate-limit";
+import { takeLeased } from "../platform/rate-lease";
+import { rateLimitIp } from "../platform/rate-limit";
 import { primaryDb, runBatch } from "../platform/db";
 import type { OrgKeyActor } from "./actor";
 import { addOrgApiKeyUsage, findOrgApiKeyByHash } from "./credentials.repo";
@@ -50,7 +51,7 @@ export async function orgKeyFromCredential(
   if (!ipAllowed(ctx.ip, row.allowedIps)) throw new AppError("forbidden", "This API key may not be used from this IP address");
   if (!scope) throw new AppError("insufficient_scope", "Organization API keys cannot be used on this route");
   if (!row.scopes.includes(scope)) throw new AppError("insufficient_scope", `This route needs the ${scope} scope`);
-  const usage = await rateLimit(ctx.env, `orgapikey:${row.id}`, { limit: row.rateLimitPerHour, windowSeconds: 3600 });
+  const usage = await takeLeased(ctx.env, `orgapikey:${row.id}`, { limit: row.rateLimitPerHour, windowSeconds: 3600 }, now);
   setHeader("RateLimit-Limit", String(row.rateLimitPerHour));
   setHeader("RateLimit-Remaining", String(usage.remaining));
   recordOrgKeyUse(ctx, row.id);
