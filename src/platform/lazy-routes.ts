@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import type { StatusCode } from "hono/utils/http-status";
 import { createRouter } from "./app-factory";
 import type { App, AppEnv } from "./context";
 import { onError } from "./problem";
@@ -104,7 +105,12 @@ export function lazyGroups(groups: readonly LazyGroup[]): MiddlewareHandler<AppE
       handoffs.set(request, handoff);
       const res = await app.fetch(request, c.env, executionCtx);
       handoffs.delete(request);
-      if (!handoff.missed) return res;
+      if (handoff.missed) continue;
+      // A WebSocket upgrade (101) goes back as it is, as when its route ran on the main app.
+      if (res.status === 101) return res;
+      // Like a response built in the main app's context: with the headers its middleware set
+      // before `next()` (X-Request-Id, X-Correlation-Id, …); the route's own headers win.
+      return c.newResponse(res.body, { status: res.status as StatusCode, headers: res.headers });
     }
     await next();
   };
