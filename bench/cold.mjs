@@ -77,7 +77,7 @@ async function timed(url, headers = {}) {
   // The worker's own share (Server-Timing `app`, development only): the rest is wrangler's proxy,
   // workerd and the connection.
   const app = Number(/app;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "")?.[1] ?? NaN);
-  return { ms: performance.now() - t, status: res.status, app };
+  return { ms: performance.now() - t, status: res.status, app, timing: res.headers.get("server-timing") ?? "" };
 }
 
 async function api(base, method, p, body, headers = {}) {
@@ -128,7 +128,7 @@ try {
       const third = await timed(`${base}/api/v1/me`, auth);
       const notFound = await timed(`${base}/api/v1/cold-no-such-route`);
       token = await login(base, u); // minted before the next restart
-      log(`round ${round} ${arm.name}: first ${first.ms.toFixed(1)} ms (${first.status}, app ${first.app}), 2nd ${second.ms.toFixed(1)}, 3rd ${third.ms.toFixed(1)}, 404 ${notFound.ms.toFixed(1)}`);
+      log(`round ${round} ${arm.name}: first ${first.ms.toFixed(1)} ms (${first.status}, app ${first.app}), 2nd ${second.ms.toFixed(1)}, 3rd ${third.ms.toFixed(1)}, 404 ${notFound.ms.toFixed(1)}; first's Server-Timing: ${first.timing}`);
       rows.push({ round, arm: arm.name, readyMs: s.readyMs, first, second, third, notFound });
       await stopServer(s.server.pid);
     }

@@ -99,7 +99,9 @@ export function lazyGroups(groups: readonly LazyGroup[]): MiddlewareHandler<AppE
     }
     for (const { group, tests } of compiled) {
       if (!tests.some((t) => t(segments))) continue;
-      const app = await groupApp(group);
+      // The first request of a group times its import and router build (Server-Timing
+      // `load-<group>` in development), so a slow cold read says whether loading is the cause.
+      const app = loaded.has(group) ? await groupApp(group) : await c.var.ctx.timed(`load-${group.name}`, () => groupApp(group));
       const request = c.req.raw;
       const handoff: Handoff = { vars: c.var as Record<string, unknown>, missed: false };
       handoffs.set(request, handoff);
