@@ -1,3 +1,4 @@
+import { createRouter } from "./app-factory";
 import { getConfig } from "./config";
 import { BOOKMARK_HEADER } from "./db";
 import type { App } from "./context";
@@ -126,7 +127,7 @@ export function documentBookmark(doc: { paths?: Record<string, Record<string, un
  * generating it walks every schema.
  * `everyOperation` are the statuses the global middleware can answer on any route.
  */
-export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers = {}): void {
+export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers = {}, groups: () => Promise<App[]> = async () => []): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -137,9 +138,14 @@ export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers 
     in: "header",
     name: "X-API-Key",
   });
-  app.get("/openapi.json", (c) => {
+  app.get("/openapi.json", async (c) => {
     if (cached === undefined) {
-      const doc = app.getOpenAPI31Document({
+      // The routes loaded on first use (lazy-routes.ts) are in their groups' registries: the
+      // document reads the main app's definitions, then every group's, in route order.
+      const definitions = [...app.openAPIRegistry.definitions, ...(await groups()).flatMap((g) => g.openAPIRegistry.definitions)];
+      const docApp = createRouter();
+      (docApp as { openAPIRegistry: unknown }).openAPIRegistry = { definitions };
+      const doc = docApp.getOpenAPI31Document({
         openapi: "3.1.0",
         info: {
           title: "keel API",
