@@ -46,7 +46,7 @@ function bundleOf(version, i) {
     // The ref's src/ and config, beside this checkout's node_modules and public/.
     const tree = path.join(scratch, `tree-${i}`);
     fs.mkdirSync(tree);
-    const archive = execFileSync("git", ["-C", root, "archive", version, "src", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
+    const archive = execFileSync("git", ["-C", root, "archive", version, "src", "scripts", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
     execFileSync("tar", ["-x", "-C", tree], { input: archive });
     fs.symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"));
     fs.mkdirSync(path.join(tree, "public"));
