@@ -14,7 +14,9 @@
 // Knobs (env): LOGINS (default 60); FAST_HASH=1 bundles with scrypt N=2^10, p=1 instead of the
 // default cost, so the run is short and the (noisy) hash does not dominate the CPU figure;
 // append "@shm" to a version to keep its local D1/Durable Object state in /dev/shm (no disk
-// fsync); PROFILE=file.cpuprofile writes a V8 CPU profile of the first version's worker isolate.
+// fsync); PROFILE=file.cpuprofile writes a V8 CPU profile of the first version's worker isolate;
+// OP=register times registrations (a new address each, 201) instead of logins, and waits for the
+// email consumer to deliver their verification emails before reading the CPU.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -27,6 +29,8 @@ import { fmt as fmtN, quantile } from "./lib/stats.mjs";
 const LOGINS = Number(process.env.LOGINS ?? 60);
 const FAST_HASH = process.env.FAST_HASH === "1";
 const WARMUP = 8;
+const OP = process.env.OP ?? "login";
+if (!["login", "register"].includes(OP)) throw new Error("OP must be login or register");
 const log = (m) => console.error(`[bench:login-ab] ${m}`);
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "keel-login-ab-"));
@@ -46,7 +50,7 @@ function bundleOf(version, i) {
     // The ref's src/ and config, beside this checkout's node_modules and public/.
     const tree = path.join(scratch, `tree-${i}`);
     fs.mkdirSync(tree);
-    const archive = execFileSync("git", ["-C", root, "archive", version, "src", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
+    const archive = execFileSync("git", ["-C", root, "archive", version, "src", "scripts", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
     execFileSync("tar", ["-x", "-C", tree], { input: archive });
     fs.symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"));
     fs.mkdirSync(path.join(tree, "public"));
@@ -119,6 +123,17 @@ async function timedLogin(base, user) {
   return { wall, ...phases, "app − hash": phases.app - phases.hash };
 }
 
+async function timedRegister(base) {
+  const body = { email: `ab-${randomBytes(6).toString("hex")}@keel.test`, password: `${randomBytes(10).toString("hex")} correct horse stapler`, full_name: "AB Tester" };
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  const wall = performance.now() - t0;
+  if (res.status !== 201) throw new Error(`register: ${res.status}`);
+  const phases = serverTiming(res);
+  return { wall, ...phases, ...(phases.hash !== undefined ? { "app − hash": phases.app - phases.hash } : {}) };
+}
+
 /** CPU seconds (utime + stime) of the workerd processes in a server's process group (Linux). */
 function workerdCpu(pgid) {
   let ticks = 0;
@@ -165,7 +180,7 @@ for (const [i, v] of versions.entries()) {
   servers.push(await start(v, i));
 }
 for (const s of servers) s.user = await createUser(s.base);
-log(`${WARMUP} warm-up logins, then ${LOGINS} measured logins per version, interleaved`);
+log(`${WARMUP} warm-up ${OP}s, then ${LOGINS} measured ${OP}s per version, interleaved`);
 const samples = servers.map(() => []);
 const cpuStart = [];
 let profiler;
@@ -177,17 +192,19 @@ for (let i = 0; i < WARMUP + LOGINS; i++) {
       cpuStart[k] = workerdCpu(servers[k].pgid);
       if (k === 0 && process.env.PROFILE) profiler = await startProfiler(servers[0].inspectorPort);
     }
-    const x = await timedLogin(servers[k].base, servers[k].user);
+    const x = OP === "register" ? await timedRegister(servers[k].base) : await timedLogin(servers[k].base, servers[k].user);
     if (i >= WARMUP) samples[k].push(x);
   }
 }
 if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
+// Registrations: their verification emails are delivered by the queue consumer (batch timeout 2 s) in the same workerd.
+if (OP === "register") await sleep(3000);
 const cpuPerLogin = servers.map((s, k) => ((workerdCpu(s.pgid) - cpuStart[k]) * 1000) / LOGINS);
 await stopAll();
 
 const keys = [...new Set(samples.flat().flatMap((x) => Object.keys(x)))];
 const fmt = (v) => fmtN(v, 1, "–");
-console.log(`| version | n | ${keys.map((k) => `${k} p50`).join(" | ")} | app − hash p25–p75 | workerd CPU ms/login |`);
+console.log(`| version | n | ${keys.map((k) => `${k} p50`).join(" | ")} | app − hash p25–p75 | workerd CPU ms/${OP} |`);
 console.log(`|---|---|${keys.map(() => "---").join("|")}|---|---|`);
 for (const [k, s] of servers.entries()) {
   const xs = samples[k];

@@ -1,9 +1,5 @@
 import { newApp } from "./app";
 import type { AlertMatchingJob, EmailJob, Env, WebhookJob } from "./env";
-import { runScheduled } from "./jobs/cron";
-import { consumeEmailBatch } from "./jobs/email.consumer";
-import { consumeAlertMatchingBatch } from "./jobs/alert-matching.consumer";
-import { consumeWebhookBatch } from "./jobs/webhooks.consumer";
 import { serviceContext, waitUntilOf } from "./platform/context";
 import { log } from "./platform/log";
 
@@ -12,6 +8,8 @@ export { SignInGuard } from "./durable-objects/sign-in-guard";
 export { NotificationHub } from "./durable-objects/notification-hub";
 
 const app = newApp();
+// The queue consumers and the cron jobs load on their first batch or tick: a cold start for a
+// request evaluates none of their code (issue 20, point 3).
 
 export default {
   fetch: app.fetch,
@@ -20,11 +18,11 @@ export default {
     const ctx = () => serviceContext(env, { waitUntil: waitUntilOf(executionCtx) });
     switch (batch.queue) {
       case "email":
-        return consumeEmailBatch(ctx(), batch as MessageBatch<EmailJob>);
+        return (await import("./jobs/email.consumer")).consumeEmailBatch(ctx(), batch as MessageBatch<EmailJob>);
       case "alert-matching":
-        return consumeAlertMatchingBatch(ctx(), batch as MessageBatch<AlertMatchingJob>);
+        return (await import("./jobs/alert-matching.consumer")).consumeAlertMatchingBatch(ctx(), batch as MessageBatch<AlertMatchingJob>);
       case "webhooks":
-        return consumeWebhookBatch(ctx(), batch as MessageBatch<WebhookJob>);
+        return (await import("./jobs/webhooks.consumer")).consumeWebhookBatch(ctx(), batch as MessageBatch<WebhookJob>);
       default:
         log.warn("no consumer for queue", { queue: batch.queue, count: batch.messages.length });
         batch.retryAll({ delaySeconds: 300 });
@@ -32,6 +30,7 @@ export default {
   },
 
   async scheduled(controller: ScheduledController, env: Env, executionCtx?: ExecutionContext): Promise<void> {
+    const { runScheduled } = await import("./jobs/cron");
     const report = await runScheduled(env, controller.scheduledTime, { waitUntil: waitUntilOf(executionCtx) });
     log.info("cron done", { cron: controller.cron, ...report });
   },

@@ -25,6 +25,7 @@ export interface LimitResult {
 
 const TAT_KEY = "tat";
 const LOG_KEY = "log";
+const LEASE_KEY = "lease";
 /**
  * A key's storage is deleted once its bucket has been full (no request needing it) for this
  * long. Not at once: a key whose bucket refills between its requests (a generous limit used
@@ -99,6 +100,73 @@ export function takeFromLog(log: readonly number[], now: number, request: LimitR
   };
 }
 
+/** A block of an hourly (per-window) budget asked for by an isolate; see `carveLease`. */
+export interface LeaseRequest {
+  /** Requests allowed per window. */
+  limit: number;
+  windowSeconds: number;
+  /** Tokens wanted: the block the isolate will spend in memory (at least 1). */
+  want: number;
+  /** Unspent tokens of the isolate's previous lease, counted back only into the window they came from. */
+  giveBack?: { window: number; count: number };
+}
+
+export interface LeaseResult {
+  /** Tokens carved for the caller (0: refused, the window's budget is spent). */
+  granted: number;
+  /** The window's id (its start, ms on the object's clock): a lease is only good in its window. */
+  window: number;
+  /** Milliseconds until the window ends, from the object's now: the lease dies then at the latest. */
+  windowLeftMs: number;
+  /** Budget still uncarved in the window after this grant. */
+  remaining: number;
+  /** When refused: seconds until the window ends (0 when granted). */
+  retryAfterSeconds: number;
+}
+
+/** The leased budget's state: the current window and the tokens carved from it (leases, spent or not). */
+export interface LeaseWindow {
+  start: number;
+  taken: number;
+}
+
+/**
+ * Near exhaustion a block is at most 1/LEASE_SHARE of what is left (and at least 1): the last
+ * tokens are not parked in one isolate that may never spend them, and once fewer than
+ * LEASE_SHARE remain each grant is a single token, spent by the request that asked for it.
+ */
+export const LEASE_SHARE = 8;
+
+/**
+ * Fixed windows, pure: a window starts with the first request after the previous one ended and
+ * lasts `windowSeconds`. Carves min(want, what is left, what is left / LEASE_SHARE) tokens from
+ * it. Every admitted request spends a carved token, and tokens only come back into the window
+ * they were carved from, so no window ever admits more than `limit`, however the isolates
+ * interleave.
+ */
+export function carveLease(state: LeaseWindow | undefined, now: number, request: LeaseRequest): { result: LeaseResult; state: LeaseWindow } {
+  const { limit, windowSeconds, want, giveBack } = request;
+  if (!(Number.isInteger(limit) && limit >= 1 && windowSeconds > 0 && Number.isInteger(want) && want >= 1)) {
+    throw new RangeError("limit and want must be positive integers and windowSeconds > 0");
+  }
+  const windowMs = windowSeconds * 1000;
+  let { start, taken } = state && now < state.start + windowMs ? state : { start: now, taken: 0 };
+  if (giveBack && giveBack.window === start && Number.isInteger(giveBack.count) && giveBack.count > 0) {
+    taken = Math.max(0, taken - giveBack.count);
+  }
+  const left = limit - taken;
+  const windowLeftMs = start + windowMs - now;
+  if (left <= 0) {
+    return {
+      state: { start, taken },
+      result: { granted: 0, window: start, windowLeftMs, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil(windowLeftMs / 1000)) },
+    };
+  }
+  const granted = Math.min(want, left, Math.max(1, Math.floor(left / LEASE_SHARE)));
+  taken += granted;
+  return { state: { start, taken }, result: { granted, window: start, windowLeftMs, remaining: limit - taken, retryAfterSeconds: 0 } };
+}
+
 /**
  * Exact rate limiter, one object per limited key (login per email, API key per hour, …), never
  * one global object. GCRA (a token bucket without a refill timer): `limit` requests may arrive
@@ -120,6 +188,9 @@ export class RateLimiter extends DurableObject {
   private log: number[] = [];
   private logEmptyAt = 0;
   private alarmAt = 0;
+  /** Leased mode: the current window and the tokens carved from it. */
+  private leased: LeaseWindow | undefined;
+  private leasedEndsAt = 0;
   /**
    * Where the time comes from, in milliseconds: the system clock. A test that must see a window
    * pass sets its own on the instance (runInDurableObject) instead of waiting.
@@ -134,6 +205,9 @@ export class RateLimiter extends DurableObject {
       this.log = stored?.log ?? [];
       this.logEmptyAt = stored?.emptyAt ?? 0;
       this.alarmAt = (await ctx.storage.getAlarm()) ?? 0;
+      const leased = await ctx.storage.get<LeaseWindow & { end: number }>(LEASE_KEY);
+      this.leased = leased && { start: leased.start, taken: leased.taken };
+      this.leasedEndsAt = leased?.end ?? 0;
     });
   }
 
@@ -158,6 +232,26 @@ export class RateLimiter extends DurableObject {
   }
 
   /**
+   * Carves a block of the window's budget for an isolate (and takes back the unspent rest of its
+   * previous block). Synchronous like `limit`, so concurrent calls cannot both carve the last
+   * token. A grant is written to storage before the answer leaves (no `allowUnconfirmed`): a
+   * crash of the object cannot forget tokens an isolate is already spending. Grants are rare (one
+   * per block), so the wait is not on the common path.
+   */
+  lease(request: LeaseRequest): LeaseResult {
+    const now = this.clock.now();
+    const { result, state } = carveLease(this.leased, now, request);
+    const changed = this.leased?.start !== state.start || this.leased.taken !== state.taken;
+    this.leased = state;
+    if (changed) {
+      this.leasedEndsAt = state.start + request.windowSeconds * 1000;
+      void this.ctx.storage.put(LEASE_KEY, { ...state, end: this.leasedEndsAt }, result.granted > 0 ? {} : { allowUnconfirmed: true });
+      this.scheduleCleanup(this.leasedEndsAt);
+    }
+    return result;
+  }
+
+  /**
    * Clean up once the bucket has been full (the log empty) for a while, so idle keys hold no
    * storage. One alarm at a time: when it fires while the key is still in use it moves itself,
    * so busy keys do not pay an alarm write per request.
@@ -169,11 +263,13 @@ export class RateLimiter extends DurableObject {
   }
 
   override async alarm(): Promise<void> {
-    const idleFrom = Math.max(this.tat ?? 0, this.logEmptyAt);
+    const idleFrom = Math.max(this.tat ?? 0, this.logEmptyAt, this.leasedEndsAt);
     if (idleFrom + IDLE_CLEANUP_MS <= this.clock.now()) {
       this.tat = undefined;
       this.log = [];
       this.logEmptyAt = 0;
+      this.leased = undefined;
+      this.leasedEndsAt = 0;
       this.alarmAt = 0;
       await this.ctx.storage.deleteAll();
     } else {

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { RequestContext } from "../platform/context";
-import { runBatch } from "../platform/db";
+import { primaryDb, runBatch } from "../platform/db";
 import { sha256Hex } from "../platform/crypto";
 import { IsolateCache } from "../platform/isolate-cache";
 import { log } from "../platform/log";
@@ -117,7 +117,7 @@ export async function lookupApiKey(ctx: RequestContext, key: string): Promise<Ap
     }
     // Only lookups that reach D1 count: known keys are cached above, so this is what random keys cost.
     await rateLimitIp(ctx, "apikey_lookup", ctx.config.RATE_API_KEY_LOOKUP_PER_IP);
-    const row = await findApiKeyByHash(ctx.db, hash);
+    const row = await findApiKeyByHash(primaryDb(ctx.env), hash); // cached (and its absence): read the primary
     if (!row) {
       unknownHere.set(hash, true, now, UNKNOWN_MEMORY_TTL_MS);
       ctx.waitUntil(ctx.env.CACHE.put(kvUnknownKey(hash), "1", { expirationTtl: UNKNOWN_KV_TTL_SECONDS }));
@@ -144,7 +144,7 @@ let lastFlush = 0;
  * Counts a use without a D1 write per request: uses accumulate in the isolate and are written
  * in one batch at most every 30 s (the first use in an isolate flushes at once). An evicted
  * isolate can lose up to 30 s of counts; `use_count` is a usage statistic, not a limit (the
- * hourly limit is exact, in the rate-limiter Durable Object).
+ * hourly limit is exact per hour window, leased from the rate-limiter Durable Object: rate-lease.ts).
  */
 export function recordApiKeyUse(ctx: RequestContext, keyId: string): void {
   const now = ctx.now.getTime();

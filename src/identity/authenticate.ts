@@ -1,3 +1,4 @@
+import { primaryDb } from "../platform/db";
 import { isSessionLive } from "./credentials.repo";
 import { looksLikeApiKey, lookupApiKey, recordApiKeyUse } from "./api-key-credentials";
 import type { Actor, ApiKeyActor, OrgKeyActor, UserActor } from "./actor";
@@ -5,7 +6,7 @@ import { looksLikeOrgKey, orgKeyFromCredential } from "./org-key-credentials";
 import type { RequestContext } from "../platform/context";
 import { AppError } from "../platform/errors";
 import { verifyAccessToken } from "../platform/jwt";
-import { rateLimit } from "../platform/rate-limit";
+import { takeLeased } from "../platform/rate-lease";
 import { revocationOf } from "../platform/revocation";
 import { ipAllowed } from "./ip-allow-list";
 import type { OrgKeyScope, Scope } from "./scopes";
@@ -39,7 +40,7 @@ async function userFromToken(ctx: RequestContext, token: string, req: SessionReq
   const [revoked, access, live] = await Promise.all([
     revocationOf(ctx.env, ctx.config, claims.sid, claims.sub, ctx.now.getTime()),
     resolveAccess(ctx, claims.sub),
-    req.fresh ? isSessionLive(ctx.db, claims.sub, claims.sid, ctx.now) : Promise.resolve(true),
+    req.fresh ? isSessionLive(primaryDb(ctx.env), claims.sub, claims.sid, ctx.now) : Promise.resolve(true),
   ]);
   if (revoked === "user_inactive") throw new AppError("account_inactive");
   if (revoked === "session_revoked" || !live) throw new AppError("unauthenticated", "Session has ended");
@@ -71,7 +72,8 @@ async function keyFromCredential(ctx: RequestContext, credential: string, scope:
   if (revoked !== null) throw new AppError("account_inactive", "The key's owner is not active");
   // An API key acts as its owner: until the owner accepts the current terms, it is refused too.
   const current = await assertTermsAccepted(ctx, record.userId, access);
-  const usage = await rateLimit(ctx.env, `apikey:${record.id}`, { limit: record.rateLimitPerHour, windowSeconds: 3600 });
+  // From this isolate's leased block of the key's hourly budget: no Durable Object call for most requests.
+  const usage = await takeLeased(ctx.env, `apikey:${record.id}`, { limit: record.rateLimitPerHour, windowSeconds: 3600 }, ctx.now.getTime());
   setHeader("RateLimit-Limit", String(record.rateLimitPerHour));
   setHeader("RateLimit-Remaining", String(usage.remaining));
   recordApiKeyUse(ctx, record.id);

@@ -1,3 +1,4 @@
+import { primaryDb } from "../platform/db";
 import type { Access, Actor, OrgRole } from "./actor";
 import type { RequestContext } from "../platform/context";
 import { AppError } from "../platform/errors";
@@ -36,7 +37,7 @@ export async function resolveAccess(ctx: RequestContext, userId: string, opts: {
   const now = ctx.now.getTime();
   let grants = opts.fresh ? undefined : grantsCache.get(userId, now);
   if (!grants) {
-    grants = await loadGrants(ctx.db, userId);
+    grants = await loadGrants(primaryDb(ctx.env), userId); // cached: read the primary (platform/db.ts)
     grantsCache.set(userId, grants, now, ctx.config.ACCESS_CACHE_SECONDS * 1000);
   }
   return effectiveAccess(grants, ctx.now);

@@ -3,8 +3,9 @@ import { sha256Hex } from "../platform/crypto";
 import { AppError } from "../platform/errors";
 import { IsolateCache } from "../platform/isolate-cache";
 import { log } from "../platform/log";
-import { rateLimit, rateLimitIp } from "../platform/rate-limit";
-import { runBatch } from "../platform/db";
+import { takeLeased } from "../platform/rate-lease";
+import { rateLimitIp } from "../platform/rate-limit";
+import { primaryDb, runBatch } from "../platform/db";
 import type { OrgKeyActor } from "./actor";
 import { addOrgApiKeyUsage, findOrgApiKeyByHash } from "./credentials.repo";
 import { ipAllowed } from "./ip-allow-list";
@@ -43,14 +44,14 @@ export async function orgKeyFromCredential(
   const hash = sha256Hex(credential);
   const now = ctx.now.getTime();
   if (!seenLive.get(hash, now)) await rateLimitIp(ctx, "apikey_lookup", ctx.config.RATE_API_KEY_LOOKUP_PER_IP);
-  const row = await findOrgApiKeyByHash(ctx.db, hash);
+  const row = await findOrgApiKeyByHash(primaryDb(ctx.env), hash); // cached: read the primary
   if (!row || row.revokedAt !== null) throw new AppError("unauthenticated", "Invalid or revoked API key");
   if (row.expiresAt !== null && row.expiresAt.getTime() <= now) throw new AppError("unauthenticated", "API key expired");
   seenLive.set(hash, true, now, SEEN_LIVE_MS);
   if (!ipAllowed(ctx.ip, row.allowedIps)) throw new AppError("forbidden", "This API key may not be used from this IP address");
   if (!scope) throw new AppError("insufficient_scope", "Organization API keys cannot be used on this route");
   if (!row.scopes.includes(scope)) throw new AppError("insufficient_scope", `This route needs the ${scope} scope`);
-  const usage = await rateLimit(ctx.env, `orgapikey:${row.id}`, { limit: row.rateLimitPerHour, windowSeconds: 3600 });
+  const usage = await takeLeased(ctx.env, `orgapikey:${row.id}`, { limit: row.rateLimitPerHour, windowSeconds: 3600 }, now);
   setHeader("RateLimit-Limit", String(row.rateLimitPerHour));
   setHeader("RateLimit-Remaining", String(usage.remaining));
   recordOrgKeyUse(ctx, row.id);

@@ -14,10 +14,11 @@ const ALLOW_HEADERS = [
   "Idempotency-Key",
   "If-Match",
   "If-None-Match",
+  "X-D1-Bookmark", // platform/db.ts: read-your-writes across requests
 ];
 
 /** Response headers a listed origin's scripts may read. */
-const EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Request-Id", "X-Correlation-Id", "Idempotent-Replayed", "RateLimit-Limit", "RateLimit-Remaining", "Location"];
+const EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Request-Id", "X-Correlation-Id", "Idempotent-Replayed", "RateLimit-Limit", "RateLimit-Remaining", "Location", "X-D1-Bookmark"];
 
 const listed = cors({
   origin: (origin) => origin,

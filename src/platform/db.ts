@@ -21,6 +21,91 @@ export function createDb(d1: D1Database) {
   return db;
 }
 
+/** The header that carries a D1 bookmark both ways: the client sends its last one, every response its newest. */
+export const BOOKMARK_HEADER = "X-D1-Bookmark";
+
+/**
+ * The shape of a D1 bookmark (a Durable Object storage bookmark: four fixed-width lowercase hex
+ * groups, so two of them compare as strings in commit order). Anything else in the header (a typo,
+ * a proxy's mangling, the constraint words) is ignored: the request starts as if none was sent.
+ */
+const BOOKMARK_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
+
+/** The client's bookmark if it has the shape of one, else null (ignored, never an error). */
+export const parseBookmark = (value: string | undefined | null): string | null => (value && BOOKMARK_SHAPE.test(value) ? value : null);
+
+/**
+ * GET paths that must read the primary although they are reads: sign-in flows and token checks
+ * (auth, the emailed links' pages and verbs, the OpenID callback), admin, GETs that write (a
+ * tender link counts its click), and organization reads, whose queries check the caller's
+ * membership themselves (docs/consistency.md: shared notes and favorites are exact; a replica could
+ * still show them to a member removed a moment ago). Every other GET may be served by a replica.
+ */
+const FRESH_READ_PREFIXES = [
+  "/api/v1/auth/",
+  "/api/v1/admin/",
+  "/api/v1/orgs",
+  "/api/v1/unsubscribe",
+  "/api/v1/me/identities/",
+  "/.well-known/",
+  "/l/",
+  "/sign-in",
+  "/verify-email",
+  "/reset-password",
+  "/accept-invitation",
+  "/unsubscribe",
+  "/dev/",
+];
+
+/** Whether a request to `path` with `method` may read from a replica (else it starts from the primary). */
+export function mayReadReplica(method: string, path: string): boolean {
+  if (method !== "GET" && method !== "HEAD") return false;
+  for (const prefix of FRESH_READ_PREFIXES) if (path.startsWith(prefix)) return false;
+  return true;
+}
+
+/**
+ * Where a request's D1 session starts (issue 20, point 5). Writes and the fresh reads start from
+ * the primary ("first-primary": a check that guards a write never reads a lagging replica, and a
+ * bookmark cannot loosen that). Other reads continue from the client's bookmark (read-your-writes
+ * across requests) or, without one, from any replica ("first-unconstrained").
+ */
+export function sessionStart(method: string, path: string, bookmarkHeader: string | undefined | null): D1SessionConstraint | D1SessionBookmark {
+  if (!mayReadReplica(method, path)) return "first-primary";
+  return parseBookmark(bookmarkHeader) ?? "first-unconstrained";
+}
+
+/**
+ * A request's database: a D1 session started where `sessionStart` says, wrapped by drizzle on
+ * first use (a request that reads no D1 builds nothing). `bookmark()` is what the response carries:
+ * the session's newest bookmark, else the client's own (handed back so it is never lost), else null.
+ */
+export function requestDb(d1: D1Database, method: string, path: string, bookmarkHeader: string | undefined | null) {
+  let session: D1DatabaseSession | undefined;
+  let db: Db | undefined;
+  return {
+    get db(): Db {
+      if (!db) {
+        session = d1.withSession(sessionStart(method, path, bookmarkHeader));
+        // drizzle's D1 driver calls only prepare() and batch(), which a session has.
+        db = drizzle(session as unknown as D1Database);
+      }
+      return db;
+    },
+    bookmark(): string | null {
+      return session?.getBookmark() ?? parseBookmark(bookmarkHeader);
+    },
+  };
+}
+
+/**
+ * The primary, outside the request's session (D1 sends a query made without a session to the
+ * primary). For a read whose answer outlives the request in a cache (the isolate caches of access,
+ * API keys and the user view, KV): filled from a lagging replica, the cache would serve a state
+ * older than a write already committed, for its whole TTL, to every client.
+ */
+export const primaryDb = (env: { DB: D1Database }): Db => createDb(env.DB);
+
 /** One statement of a batch: a drizzle query, or a raw one from `rawStatement`/`insertIf`. */
 export type Statement = BatchItem<"sqlite">;
 

@@ -1,4 +1,6 @@
+import { createRouter } from "./app-factory";
 import { getConfig } from "./config";
+import { BOOKMARK_HEADER } from "./db";
 import type { App } from "./context";
 import { problemResponses } from "./problem";
 
@@ -96,13 +98,36 @@ export function documentIdempotency(doc: { paths?: Record<string, Record<string,
   }
 }
 
+const BOOKMARK_DESCRIPTION =
+  "A D1 bookmark (read-your-writes, docs/api.md \"Consistency\"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Honoured by GET/HEAD outside /api/v1/auth, /api/v1/admin, /api/v1/orgs and the emailed links; writes and those always read the primary.";
+
+/**
+ * Documents X-D1-Bookmark (platform/db.ts) as shared components: the response header on every
+ * response of every operation, and the request header as a parameter component (not attached to
+ * each read: it is never validated, so it adds no 422, and the description says which reads honour it).
+ */
+export function documentBookmark(doc: { paths?: Record<string, Record<string, unknown>>; components?: Record<string, Record<string, unknown>> }): void {
+  const components = (doc.components ??= {});
+  (components.headers ??= {}).D1Bookmark = { description: BOOKMARK_DESCRIPTION, schema: { type: "string" } };
+  (components.parameters ??= {}).D1Bookmark = { name: BOOKMARK_HEADER, in: "header", required: false, description: BOOKMARK_DESCRIPTION, schema: { type: "string" } };
+  for (const ops of Object.values(doc.paths ?? {})) {
+    for (const [method, value] of Object.entries(ops)) {
+      if (!METHODS.has(method)) continue;
+      const op = value as Operation;
+      for (const response of Object.values(op.responses ?? {}) as { headers?: Record<string, unknown> }[]) {
+        (response.headers ??= {})[BOOKMARK_HEADER] = { $ref: "#/components/headers/D1Bookmark" };
+      }
+    }
+  }
+}
+
 /**
  * Serves the OpenAPI 3.1 document generated from the zod route definitions (so it cannot drift
  * from what is validated), and /docs, the API reference that reads it. Built once per isolate:
  * generating it walks every schema.
  * `everyOperation` are the statuses the global middleware can answer on any route.
  */
-export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers = {}): void {
+export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers = {}, groups: () => Promise<App[]> = async () => []): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -113,9 +138,14 @@ export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers 
     in: "header",
     name: "X-API-Key",
   });
-  app.get("/openapi.json", (c) => {
+  app.get("/openapi.json", async (c) => {
     if (cached === undefined) {
-      const doc = app.getOpenAPI31Document({
+      // The routes loaded on first use (lazy-routes.ts) are in their groups' registries: the
+      // document reads the main app's definitions, then every group's, in route order.
+      const definitions = [...app.openAPIRegistry.definitions, ...(await groups()).flatMap((g) => g.openAPIRegistry.definitions)];
+      const docApp = createRouter();
+      (docApp as { openAPIRegistry: unknown }).openAPIRegistry = { definitions };
+      const doc = docApp.getOpenAPI31Document({
         openapi: "3.1.0",
         info: {
           title: "keel API",
@@ -127,6 +157,7 @@ export function registerOpenApi(app: App, everyOperation: EveryOperationAnswers 
       });
       documentMiddlewareAnswers(doc as Parameters<typeof documentMiddlewareAnswers>[0], everyOperation);
       documentIdempotency(doc as Parameters<typeof documentIdempotency>[0]);
+      documentBookmark(doc as Parameters<typeof documentBookmark>[0]);
       cached = JSON.stringify(doc);
     }
     return c.body(cached, 200, { "content-type": "application/json; charset=utf-8" });

@@ -22,6 +22,7 @@ export interface paths {
                 /** @description Every binding answered */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -31,6 +32,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -40,6 +42,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -49,6 +52,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -58,6 +62,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -94,6 +99,7 @@ export interface paths {
                 /** @description JSON Web Key Set */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -103,6 +109,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -112,6 +119,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -121,6 +129,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -130,6 +139,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -170,6 +180,7 @@ export interface paths {
                 /** @description The local mailbox. A browser (`Accept: text/html`) gets a page instead; each message opens at `/dev/mailbox/{id}`. */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -194,6 +205,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -203,6 +215,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -212,6 +225,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -221,6 +235,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -230,6 +245,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -239,6 +255,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -281,6 +298,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -288,6 +306,7 @@ export interface paths {
                 /** @description Forged or expired link */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -297,6 +316,7 @@ export interface paths {
                 /** @description Tender deleted */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -306,6 +326,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -315,6 +336,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -324,6 +346,7 @@ export interface paths {
                 /** @description RATE_TENDER_LINK_PER_IP */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -333,6 +356,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -342,6 +366,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -384,6 +409,7 @@ export interface paths {
                 /** @description Account created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -393,6 +419,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -402,6 +429,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -411,6 +439,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -420,6 +449,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -429,6 +459,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -438,6 +469,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -447,6 +479,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -490,6 +523,7 @@ export interface paths {
                 /** @description Verified */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -501,6 +535,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -510,6 +545,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -519,6 +555,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -528,6 +565,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -537,6 +575,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -546,6 +585,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -555,6 +595,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -595,6 +636,7 @@ export interface paths {
                 /** @description Accepted */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -602,6 +644,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -611,6 +654,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -620,6 +664,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -629,6 +674,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -638,6 +684,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -647,6 +694,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -690,6 +738,7 @@ export interface paths {
                 /** @description Signed in (CookieTokens with refresh_token_delivery=cookie), or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -699,6 +748,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -708,6 +758,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -717,6 +768,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -726,6 +778,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -735,6 +788,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -744,6 +798,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -753,6 +808,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -762,6 +818,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -771,6 +828,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -811,6 +869,7 @@ export interface paths {
                 /** @description Signed in (CookieTokens with refresh_token_delivery=cookie) */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -820,6 +879,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -829,6 +889,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -838,6 +899,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -847,6 +909,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -856,6 +919,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -865,6 +929,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -874,6 +939,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -883,6 +949,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -892,6 +959,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -935,6 +1003,7 @@ export interface paths {
                 /** @description New tokens; the old refresh token is spent */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -944,6 +1013,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -953,6 +1023,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -962,6 +1033,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -971,6 +1043,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -980,6 +1053,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -989,6 +1063,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -998,6 +1073,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1007,6 +1083,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1046,6 +1123,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1053,6 +1131,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1062,6 +1141,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1071,6 +1151,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1080,6 +1161,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1089,6 +1171,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1098,6 +1181,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1107,6 +1191,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1116,6 +1201,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1125,6 +1211,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1164,6 +1251,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1171,6 +1259,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1180,6 +1269,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1189,6 +1279,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1198,6 +1289,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1207,6 +1299,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1216,6 +1309,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1225,6 +1319,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1234,6 +1329,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1243,6 +1339,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1289,6 +1386,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1296,6 +1394,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1305,6 +1404,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1314,6 +1414,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1323,6 +1424,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1332,6 +1434,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1341,6 +1444,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1350,6 +1454,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1359,6 +1464,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1368,6 +1474,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1408,6 +1515,7 @@ export interface paths {
                 /** @description Accepted */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1415,6 +1523,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1424,6 +1533,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1433,6 +1543,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1442,6 +1553,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1451,6 +1563,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1460,6 +1573,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1503,6 +1617,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1510,6 +1625,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1519,6 +1635,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1528,6 +1645,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1537,6 +1655,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1546,6 +1665,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1555,6 +1675,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1594,6 +1715,7 @@ export interface paths {
                 /** @description Secret to add to an authenticator app */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1603,6 +1725,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1612,6 +1735,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1621,6 +1745,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1630,6 +1755,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1639,6 +1765,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1648,6 +1775,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1657,6 +1785,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1666,6 +1795,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1675,6 +1805,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1718,6 +1849,7 @@ export interface paths {
                 /** @description Enabled */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1727,6 +1859,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1736,6 +1869,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1745,6 +1879,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1754,6 +1889,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1763,6 +1899,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1772,6 +1909,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1781,6 +1919,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1790,6 +1929,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1799,6 +1939,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1808,6 +1949,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1854,6 +1996,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -1861,6 +2004,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1870,6 +2014,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1879,6 +2024,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1888,6 +2034,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1897,6 +2044,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1906,6 +2054,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1915,6 +2064,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1924,6 +2074,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1933,6 +2084,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1942,6 +2094,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1988,6 +2141,7 @@ export interface paths {
                 /** @description New backup codes */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1997,6 +2151,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2006,6 +2161,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2015,6 +2171,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2024,6 +2181,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2033,6 +2191,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2042,6 +2201,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2051,6 +2211,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2060,6 +2221,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2069,6 +2231,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2078,6 +2241,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2120,6 +2284,7 @@ export interface paths {
                 /** @description PublicKeyCredentialCreationOptionsJSON plus challenge_id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2129,6 +2294,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2138,6 +2304,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2147,6 +2314,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2156,6 +2324,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2165,6 +2334,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2174,6 +2344,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2183,6 +2354,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2192,6 +2364,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2201,6 +2374,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2247,6 +2421,7 @@ export interface paths {
                 /** @description The new passkey */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2256,6 +2431,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2265,6 +2441,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2274,6 +2451,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2283,6 +2461,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2292,6 +2471,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2301,6 +2481,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2310,6 +2491,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2319,6 +2501,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2328,6 +2511,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2371,6 +2555,7 @@ export interface paths {
                 /** @description PublicKeyCredentialRequestOptionsJSON plus challenge_id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2380,6 +2565,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2389,6 +2575,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2398,6 +2585,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2407,6 +2595,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2416,6 +2605,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2425,6 +2615,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2434,6 +2625,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2443,6 +2635,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2486,6 +2679,7 @@ export interface paths {
                 /** @description Signed in (CookieTokens with refresh_token_delivery=cookie), or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2495,6 +2689,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2504,6 +2699,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2513,6 +2709,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2522,6 +2719,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2531,6 +2729,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2540,6 +2739,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2549,6 +2749,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2558,6 +2759,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2592,6 +2794,7 @@ export interface paths {
                 /** @description Passkeys, oldest first */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2601,6 +2804,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2610,6 +2814,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2619,6 +2824,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2628,6 +2834,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2637,6 +2844,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2646,6 +2854,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2690,6 +2899,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2697,6 +2907,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2706,6 +2917,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2715,6 +2927,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2724,6 +2937,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2733,6 +2947,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2742,6 +2957,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2751,6 +2967,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2760,6 +2977,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2769,6 +2987,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2798,6 +3017,7 @@ export interface paths {
                 /** @description The renamed passkey */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2807,6 +3027,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2816,6 +3037,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2825,6 +3047,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2834,6 +3057,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2843,6 +3067,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2852,6 +3077,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2861,6 +3087,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2870,6 +3097,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2879,6 +3107,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2918,6 +3147,7 @@ export interface paths {
                 /** @description Accepted */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -2925,6 +3155,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2934,6 +3165,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2943,6 +3175,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2952,6 +3185,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2961,6 +3195,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2970,6 +3205,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -2979,6 +3215,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3022,6 +3259,7 @@ export interface paths {
                 /** @description Signed in, or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3031,6 +3269,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3040,6 +3279,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3049,6 +3289,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3058,6 +3299,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3067,6 +3309,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3076,6 +3319,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3085,6 +3329,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3094,6 +3339,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3103,6 +3349,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3149,6 +3396,7 @@ export interface paths {
                 /** @description Fresh tokens */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3158,6 +3406,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3167,6 +3416,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3176,6 +3426,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3185,6 +3436,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3194,6 +3446,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3203,6 +3456,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3212,6 +3466,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3221,6 +3476,7 @@ export interface paths {
                 /** @description Problem: account_locked */
                 423: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3230,6 +3486,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3239,6 +3496,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3248,6 +3506,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3282,6 +3541,7 @@ export interface paths {
                 /** @description Providers (never their secrets) */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3293,6 +3553,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3302,6 +3563,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3311,6 +3573,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3320,6 +3583,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3365,6 +3629,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3372,6 +3637,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3381,6 +3647,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3390,6 +3657,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3399,6 +3667,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3408,6 +3677,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3417,6 +3687,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3462,6 +3733,7 @@ export interface paths {
                 /** @description Navigate to it */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3471,6 +3743,7 @@ export interface paths {
                 /** @description Problem — The JSON body is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3480,6 +3753,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3489,6 +3763,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3498,6 +3773,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3507,6 +3783,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3516,6 +3793,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3525,6 +3803,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3568,6 +3847,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3575,6 +3855,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3584,6 +3865,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3593,6 +3875,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3602,6 +3885,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3611,6 +3895,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3656,6 +3941,7 @@ export interface paths {
                 /** @description Signed in, or a second factor is required */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3665,6 +3951,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3674,6 +3961,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3683,6 +3971,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3692,6 +3981,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3701,6 +3991,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3710,6 +4001,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3719,6 +4011,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3728,6 +4021,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3737,6 +4031,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3771,6 +4066,7 @@ export interface paths {
                 /** @description Linked identities */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3782,6 +4078,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3791,6 +4088,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3800,6 +4098,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3809,6 +4108,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3818,6 +4118,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3827,6 +4128,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3868,6 +4170,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3875,6 +4178,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3884,6 +4188,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3893,6 +4198,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3902,6 +4208,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3911,6 +4218,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3920,6 +4228,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3929,6 +4238,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3938,6 +4248,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3947,6 +4258,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -3989,6 +4301,7 @@ export interface paths {
                 302: {
                     headers: {
                         Location: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -3996,6 +4309,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4005,6 +4319,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4014,6 +4329,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4023,6 +4339,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4032,6 +4349,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4041,6 +4359,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4050,6 +4369,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4059,6 +4379,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4093,6 +4414,7 @@ export interface paths {
                 /** @description Navigate to it */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4102,6 +4424,7 @@ export interface paths {
                 /** @description Problem — The JSON body is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4111,6 +4434,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4120,6 +4444,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4129,6 +4454,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4138,6 +4464,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4147,6 +4474,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4156,6 +4484,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4165,6 +4494,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4174,6 +4504,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4183,6 +4514,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4217,6 +4549,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4226,6 +4559,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4235,6 +4569,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4244,6 +4579,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4253,6 +4589,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4262,6 +4599,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4271,6 +4609,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4301,6 +4640,7 @@ export interface paths {
                 /** @description Deactivated; erasure scheduled */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4310,6 +4650,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4319,6 +4660,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4328,6 +4670,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4337,6 +4680,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4346,6 +4690,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4355,6 +4700,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4364,6 +4710,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4373,6 +4720,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4382,6 +4730,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4409,6 +4758,7 @@ export interface paths {
                 /** @description The updated user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4418,6 +4768,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4427,6 +4778,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4436,6 +4788,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4445,6 +4798,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4454,6 +4808,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4463,6 +4818,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4472,6 +4828,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4481,6 +4838,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4514,6 +4872,7 @@ export interface paths {
                 /** @description Audit events */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4526,6 +4885,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4535,6 +4895,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4544,6 +4905,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4553,6 +4915,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4562,6 +4925,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4571,6 +4935,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4580,6 +4945,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4628,6 +4994,7 @@ export interface paths {
                 /** @description Confirmation link sent to the new address */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4635,6 +5002,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4644,6 +5012,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4653,6 +5022,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4662,6 +5032,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4671,6 +5042,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4680,6 +5052,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4689,6 +5062,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4698,6 +5072,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4707,6 +5082,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4753,6 +5129,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4760,6 +5137,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4769,6 +5147,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4778,6 +5157,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4787,6 +5167,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4796,6 +5177,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4805,6 +5187,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4814,6 +5197,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4823,6 +5207,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4832,6 +5217,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4871,6 +5257,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4882,6 +5269,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -4889,6 +5277,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4898,6 +5287,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4907,6 +5297,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4916,6 +5307,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4925,6 +5317,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4934,6 +5327,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4943,6 +5337,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4978,6 +5373,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4987,6 +5383,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -4996,6 +5393,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5005,6 +5403,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5014,6 +5413,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5023,6 +5423,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5032,6 +5433,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5041,6 +5443,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5050,6 +5453,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5059,6 +5463,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5094,6 +5499,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5105,6 +5511,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5112,6 +5519,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5121,6 +5529,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5130,6 +5539,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5139,6 +5549,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5148,6 +5559,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5157,6 +5569,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5166,6 +5579,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5201,6 +5615,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5210,6 +5625,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5219,6 +5635,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5228,6 +5645,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5237,6 +5655,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5246,6 +5665,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5255,6 +5675,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5264,6 +5685,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5273,6 +5695,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5282,6 +5705,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5315,6 +5739,7 @@ export interface paths {
                 /** @description The export */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5324,6 +5749,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5333,6 +5759,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5342,6 +5769,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5351,6 +5779,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5360,6 +5789,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5369,6 +5799,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5405,6 +5836,7 @@ export interface paths {
                 /** @description Sessions */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5417,6 +5849,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5426,6 +5859,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5435,6 +5869,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5444,6 +5879,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5453,6 +5889,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5462,6 +5899,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5503,6 +5941,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5510,6 +5949,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5519,6 +5959,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5528,6 +5969,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5537,6 +5979,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5546,6 +5989,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5555,6 +5999,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5564,6 +6009,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5573,6 +6019,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5606,6 +6053,7 @@ export interface paths {
                 /** @description Keys */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5618,6 +6066,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5627,6 +6076,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5636,6 +6086,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5645,6 +6096,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5654,6 +6106,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5663,6 +6116,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5695,6 +6149,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5704,6 +6159,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5713,6 +6169,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5722,6 +6179,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5731,6 +6189,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5740,6 +6199,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5749,6 +6209,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5758,6 +6219,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5767,6 +6229,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5776,6 +6239,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5815,6 +6279,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -5822,6 +6287,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5831,6 +6297,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5840,6 +6307,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5849,6 +6317,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5858,6 +6327,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5867,6 +6337,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5876,6 +6347,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5885,6 +6357,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5920,6 +6393,7 @@ export interface paths {
                 /** @description Keys */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5932,6 +6406,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5941,6 +6416,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5950,6 +6426,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5959,6 +6436,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5968,6 +6446,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5977,6 +6456,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5986,6 +6466,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -5995,6 +6476,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6029,6 +6511,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6038,6 +6521,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6047,6 +6531,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6056,6 +6541,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6065,6 +6551,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6074,6 +6561,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6083,6 +6571,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6092,6 +6581,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6101,6 +6591,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6110,6 +6601,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6119,6 +6611,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6159,6 +6652,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -6166,6 +6660,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6175,6 +6670,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6184,6 +6680,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6193,6 +6690,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6202,6 +6700,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6211,6 +6710,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6220,6 +6720,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6229,6 +6730,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6267,6 +6769,7 @@ export interface paths {
                 /** @description Notes */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6276,6 +6779,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6285,6 +6789,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6294,6 +6799,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6303,6 +6809,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6312,6 +6819,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6321,6 +6829,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6330,6 +6839,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6339,6 +6849,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6385,6 +6896,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6394,6 +6906,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6403,6 +6916,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6412,6 +6926,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6421,6 +6936,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6430,6 +6946,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6439,6 +6956,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6448,6 +6966,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6457,6 +6976,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6466,6 +6986,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6475,6 +6996,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6519,6 +7041,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6528,6 +7051,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6537,6 +7061,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6546,6 +7071,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6555,6 +7081,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6564,6 +7091,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6573,6 +7101,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6582,6 +7111,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6591,6 +7121,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6600,6 +7131,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6609,6 +7141,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6653,6 +7186,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6662,6 +7196,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6671,6 +7206,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6680,6 +7216,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6689,6 +7226,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6698,6 +7236,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6707,6 +7246,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6716,6 +7256,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6725,6 +7266,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6734,6 +7276,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6743,6 +7286,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6787,6 +7331,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6796,6 +7341,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6805,6 +7351,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6814,6 +7361,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6823,6 +7371,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6832,6 +7381,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6841,6 +7391,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6850,6 +7401,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6859,6 +7411,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6868,6 +7421,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6877,6 +7431,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6923,6 +7478,7 @@ export interface paths {
                 /** @description Outcome per id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6932,6 +7488,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6941,6 +7498,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6950,6 +7508,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6959,6 +7518,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6968,6 +7528,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6977,6 +7538,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6986,6 +7548,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -6995,6 +7558,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7004,6 +7568,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7048,6 +7613,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -7055,6 +7621,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7064,6 +7631,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7073,6 +7641,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7082,6 +7651,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7091,6 +7661,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7100,6 +7671,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7109,6 +7681,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7118,6 +7691,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7127,6 +7701,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7136,6 +7711,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7182,6 +7758,7 @@ export interface paths {
                 /** @description What happened to each row */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7191,6 +7768,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7200,6 +7778,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7209,6 +7788,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7218,6 +7798,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7227,6 +7808,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7236,6 +7818,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7245,6 +7828,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7254,6 +7838,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7263,6 +7848,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7313,6 +7899,7 @@ export interface paths {
                 /** @description One page of users and the total */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7322,6 +7909,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7331,6 +7919,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7340,6 +7929,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7349,6 +7939,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7358,6 +7949,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7367,6 +7959,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7376,6 +7969,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7408,6 +8002,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7417,6 +8012,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7426,6 +8022,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7435,6 +8032,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7444,6 +8042,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7453,6 +8052,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7462,6 +8062,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7471,6 +8072,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7480,6 +8082,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7489,6 +8092,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7525,6 +8129,7 @@ export interface paths {
                 /** @description The user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7534,6 +8139,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7543,6 +8149,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7552,6 +8159,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7561,6 +8169,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7570,6 +8179,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7579,6 +8189,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7588,6 +8199,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7597,6 +8209,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7632,6 +8245,7 @@ export interface paths {
                 /** @description The updated user */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7641,6 +8255,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7650,6 +8265,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7659,6 +8275,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7668,6 +8285,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7677,6 +8295,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7686,6 +8305,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7695,6 +8315,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7704,6 +8325,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7713,6 +8335,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7750,6 +8373,7 @@ export interface paths {
                 /** @description Sent */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7762,6 +8386,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7771,6 +8396,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7780,6 +8406,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7789,6 +8416,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7798,6 +8426,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7807,6 +8436,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7816,6 +8446,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7825,6 +8456,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7834,6 +8466,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7843,6 +8476,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7877,6 +8511,7 @@ export interface paths {
                 /** @description Every role */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7888,6 +8523,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7897,6 +8533,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7906,6 +8543,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7915,6 +8553,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7924,6 +8563,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7933,6 +8573,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7965,6 +8606,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7974,6 +8616,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7983,6 +8626,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -7992,6 +8636,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8001,6 +8646,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8010,6 +8656,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8019,6 +8666,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8028,6 +8676,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8037,6 +8686,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8046,6 +8696,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8090,6 +8741,7 @@ export interface paths {
                 /** @description The role */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8099,6 +8751,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8108,6 +8761,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8117,6 +8771,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8126,6 +8781,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8135,6 +8791,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8144,6 +8801,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8153,6 +8811,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8162,6 +8821,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8171,6 +8831,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8180,6 +8841,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8223,6 +8885,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -8230,6 +8893,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8239,6 +8903,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8248,6 +8913,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8257,6 +8923,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8266,6 +8933,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8275,6 +8943,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8284,6 +8953,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8293,6 +8963,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8302,6 +8973,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8349,6 +9021,7 @@ export interface paths {
                 /** @description Assigned */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8358,6 +9031,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8367,6 +9041,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8376,6 +9051,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8385,6 +9061,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8394,6 +9071,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8403,6 +9081,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8412,6 +9091,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8421,6 +9101,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8430,6 +9111,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8439,6 +9121,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8479,6 +9162,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -8486,6 +9170,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8495,6 +9180,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8504,6 +9190,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8513,6 +9200,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8522,6 +9210,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8531,6 +9220,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8540,6 +9230,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8549,6 +9240,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8594,6 +9286,7 @@ export interface paths {
                 /** @description Audit events */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8606,6 +9299,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8615,6 +9309,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8624,6 +9319,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8633,6 +9329,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8642,6 +9339,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8651,6 +9349,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8660,6 +9359,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8696,6 +9396,7 @@ export interface paths {
                 /** @description Statistics */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8705,6 +9406,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8714,6 +9416,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8723,6 +9426,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8732,6 +9436,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8741,6 +9446,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8750,6 +9456,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8786,6 +9493,7 @@ export interface paths {
                 /** @description Delivery figures */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8795,6 +9503,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8804,6 +9513,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8813,6 +9523,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8822,6 +9533,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8831,6 +9543,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8840,6 +9553,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8879,6 +9593,7 @@ export interface paths {
                 /** @description Organizations */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8888,6 +9603,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8897,6 +9613,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8906,6 +9623,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8915,6 +9633,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8924,6 +9643,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8933,6 +9653,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8942,6 +9663,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8974,6 +9696,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8983,6 +9706,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -8992,6 +9716,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9001,6 +9726,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9010,6 +9736,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9019,6 +9746,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9028,6 +9756,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9037,6 +9766,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9046,6 +9776,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9055,6 +9786,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9096,6 +9828,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9107,6 +9840,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -9114,6 +9848,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9123,6 +9858,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9132,6 +9868,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9141,6 +9878,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9150,6 +9888,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9159,6 +9898,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9168,6 +9908,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9177,6 +9918,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9202,6 +9944,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -9209,6 +9952,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9218,6 +9962,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9227,6 +9972,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9236,6 +9982,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9245,6 +9992,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9254,6 +10002,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9263,6 +10012,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9272,6 +10022,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9306,6 +10057,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9315,6 +10067,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9324,6 +10077,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9333,6 +10087,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9342,6 +10097,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9351,6 +10107,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9360,6 +10117,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9369,6 +10127,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9378,6 +10137,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9387,6 +10147,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9396,6 +10157,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9431,6 +10193,7 @@ export interface paths {
                 /** @description Members */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9440,6 +10203,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9449,6 +10213,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9458,6 +10223,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9467,6 +10233,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9476,6 +10243,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9485,6 +10253,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9494,6 +10263,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9503,6 +10273,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9545,6 +10316,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -9552,6 +10324,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9561,6 +10334,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9570,6 +10344,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9579,6 +10354,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9588,6 +10364,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9597,6 +10374,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9606,6 +10384,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9615,6 +10394,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9624,6 +10404,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9654,6 +10435,7 @@ export interface paths {
                 /** @description Updated member */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9663,6 +10445,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9672,6 +10455,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9681,6 +10465,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9690,6 +10475,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9699,6 +10485,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9708,6 +10495,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9717,6 +10505,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9726,6 +10515,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9735,6 +10525,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9744,6 +10535,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9779,6 +10571,7 @@ export interface paths {
                 /** @description Favorites */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9788,6 +10581,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9797,6 +10591,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9806,6 +10601,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9815,6 +10611,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9824,6 +10621,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9833,6 +10631,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9842,6 +10641,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9851,6 +10651,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9892,6 +10693,7 @@ export interface paths {
                 /** @description Pending invitations */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9901,6 +10703,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9910,6 +10713,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9919,6 +10723,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9928,6 +10733,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9937,6 +10743,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9946,6 +10753,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9955,6 +10763,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9964,6 +10773,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -9998,6 +10808,7 @@ export interface paths {
                 /** @description Invitation sent */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10007,6 +10818,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10016,6 +10828,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10025,6 +10838,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10034,6 +10848,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10043,6 +10858,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10052,6 +10868,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10061,6 +10878,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10070,6 +10888,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10079,6 +10898,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10088,6 +10908,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10128,6 +10949,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -10135,6 +10957,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10144,6 +10967,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10153,6 +10977,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10162,6 +10987,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10171,6 +10997,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10180,6 +11007,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10189,6 +11017,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10198,6 +11027,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10243,6 +11073,7 @@ export interface paths {
                 /** @description The membership */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10252,6 +11083,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10261,6 +11093,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10270,6 +11103,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10279,6 +11113,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10288,6 +11123,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10297,6 +11133,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10306,6 +11143,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10315,6 +11153,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10324,6 +11163,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10363,6 +11203,7 @@ export interface paths {
                 /** @description SSO configuration */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10372,6 +11213,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10381,6 +11223,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10390,6 +11233,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10399,6 +11243,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10408,6 +11253,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10417,6 +11263,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10426,6 +11273,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10435,6 +11283,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10465,6 +11314,7 @@ export interface paths {
                 /** @description Saved */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10474,6 +11324,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10483,6 +11334,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10492,6 +11344,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10501,6 +11354,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10510,6 +11364,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10519,6 +11374,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10528,6 +11384,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10537,6 +11394,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10546,6 +11404,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10573,6 +11432,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -10580,6 +11440,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10589,6 +11450,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10598,6 +11460,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10607,6 +11470,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10616,6 +11480,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10625,6 +11490,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10634,6 +11500,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10643,6 +11510,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10678,6 +11546,7 @@ export interface paths {
                 /** @description Domains */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10687,6 +11556,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10696,6 +11566,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10705,6 +11576,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10714,6 +11586,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10723,6 +11596,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10732,6 +11606,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10741,6 +11616,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10750,6 +11626,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10784,6 +11661,7 @@ export interface paths {
                 /** @description Claimed */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10793,6 +11671,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10802,6 +11681,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10811,6 +11691,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10820,6 +11701,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10829,6 +11711,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10838,6 +11721,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10847,6 +11731,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10856,6 +11741,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10865,6 +11751,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10874,6 +11761,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10914,6 +11802,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -10921,6 +11810,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10930,6 +11820,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10939,6 +11830,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10948,6 +11840,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10957,6 +11850,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10966,6 +11860,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10975,6 +11870,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -10984,6 +11880,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11028,6 +11925,7 @@ export interface paths {
                 /** @description Verified */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11037,6 +11935,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11046,6 +11945,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11055,6 +11955,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11064,6 +11965,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11073,6 +11975,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11082,6 +11985,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11091,6 +11995,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11100,6 +12005,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11109,6 +12015,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11118,6 +12025,7 @@ export interface paths {
                 /** @description Problem: service_unavailable */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11158,6 +12066,7 @@ export interface paths {
                 /** @description Organizations */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11167,6 +12076,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11176,6 +12086,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11185,6 +12096,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11194,6 +12106,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11203,6 +12116,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11212,6 +12126,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11221,6 +12136,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11259,6 +12175,7 @@ export interface paths {
                 /** @description The organization */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11268,6 +12185,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11277,6 +12195,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11286,6 +12205,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11295,6 +12215,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11304,6 +12225,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11313,6 +12235,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11322,6 +12245,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11331,6 +12255,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11363,6 +12288,7 @@ export interface paths {
                 /** @description Updated */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11372,6 +12298,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11381,6 +12308,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11390,6 +12318,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11399,6 +12328,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11408,6 +12338,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11417,6 +12348,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11426,6 +12358,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11435,6 +12368,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11444,6 +12378,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11479,6 +12414,7 @@ export interface paths {
                 /** @description Members, by user id */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11488,6 +12424,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11497,6 +12434,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11506,6 +12444,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11515,6 +12454,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11524,6 +12464,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11533,6 +12474,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11542,6 +12484,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11551,6 +12494,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11587,6 +12531,7 @@ export interface paths {
                 /** @description States and departments with counts */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11596,6 +12541,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11605,6 +12551,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11614,6 +12561,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11623,6 +12571,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11632,6 +12581,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11641,6 +12591,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11700,6 +12651,7 @@ export interface paths {
                 /** @description A page of tenders */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11709,6 +12661,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11718,6 +12671,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11727,6 +12681,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11736,6 +12691,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11745,6 +12701,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11754,6 +12711,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11763,6 +12721,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11792,6 +12751,7 @@ export interface paths {
                 /** @description Counts of inserted and changed tenders */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11801,6 +12761,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11810,6 +12771,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11819,6 +12781,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11828,6 +12791,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11837,6 +12801,7 @@ export interface paths {
                 /** @description Problem: payload_too_large */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11846,6 +12811,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11855,6 +12821,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11864,6 +12831,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11873,6 +12841,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11912,6 +12881,7 @@ export interface paths {
                 /** @description The tender */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11921,6 +12891,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11930,6 +12901,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11939,6 +12911,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11948,6 +12921,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11957,6 +12931,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11966,6 +12941,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11975,6 +12951,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -11984,6 +12961,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12027,6 +13005,7 @@ export interface paths {
                 /** @description A page of favorites */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12036,6 +13015,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12045,6 +13025,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12054,6 +13035,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12063,6 +13045,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12072,6 +13055,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12081,6 +13065,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12090,6 +13075,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12119,6 +13105,7 @@ export interface paths {
                 /** @description Already a favorite: updated */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12128,6 +13115,7 @@ export interface paths {
                 /** @description Saved */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12137,6 +13125,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12146,6 +13135,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12155,6 +13145,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12164,6 +13155,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12173,6 +13165,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12182,6 +13175,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12191,6 +13185,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12200,6 +13195,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12209,6 +13205,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12218,6 +13215,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12257,6 +13255,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -12264,6 +13263,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12273,6 +13273,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12282,6 +13283,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12291,6 +13293,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12300,6 +13303,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12309,6 +13313,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12318,6 +13323,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12327,6 +13333,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12356,6 +13363,7 @@ export interface paths {
                 /** @description The favorite */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12365,6 +13373,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12374,6 +13383,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12383,6 +13393,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12392,6 +13403,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12401,6 +13413,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12410,6 +13423,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12419,6 +13433,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12428,6 +13443,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12437,6 +13453,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12470,6 +13487,7 @@ export interface paths {
                 /** @description A page of saved searches */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12479,6 +13497,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12488,6 +13507,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12497,6 +13517,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12506,6 +13527,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12515,6 +13537,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12524,6 +13547,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12533,6 +13557,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12562,6 +13587,7 @@ export interface paths {
                 /** @description Saved */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12571,6 +13597,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12580,6 +13607,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12589,6 +13617,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12598,6 +13627,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12607,6 +13637,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12616,6 +13647,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12625,6 +13657,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12634,6 +13667,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12643,6 +13677,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12682,6 +13717,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -12689,6 +13725,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12698,6 +13735,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12707,6 +13745,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12716,6 +13755,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12725,6 +13765,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12734,6 +13775,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12743,6 +13785,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12752,6 +13795,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12796,6 +13840,7 @@ export interface paths {
                 /** @description Matching tenders */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12805,6 +13850,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12814,6 +13860,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12823,6 +13870,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12832,6 +13880,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12841,6 +13890,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12850,6 +13900,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12859,6 +13910,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12868,6 +13920,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12877,6 +13930,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12886,6 +13940,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12925,6 +13980,7 @@ export interface paths {
                 /** @description A page of matches */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12934,6 +13990,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12943,6 +14000,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12952,6 +14010,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12961,6 +14020,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12970,6 +14030,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12979,6 +14040,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -12988,6 +14050,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13033,6 +14096,7 @@ export interface paths {
                 /** @description The preview */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13042,6 +14106,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13051,6 +14116,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13060,6 +14126,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13069,6 +14136,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13078,6 +14146,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13087,6 +14156,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13096,6 +14166,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13105,6 +14176,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13114,6 +14186,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13151,6 +14224,7 @@ export interface paths {
                 /** @description A page of alerts */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13160,6 +14234,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13169,6 +14244,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13178,6 +14254,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13187,6 +14264,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13196,6 +14274,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13205,6 +14284,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13214,6 +14294,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13243,6 +14324,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13252,6 +14334,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13261,6 +14344,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13270,6 +14354,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13279,6 +14364,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13288,6 +14374,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13297,6 +14384,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13306,6 +14394,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13315,6 +14404,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13324,6 +14414,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13365,6 +14456,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13376,6 +14468,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -13383,6 +14476,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13392,6 +14486,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13401,6 +14496,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13410,6 +14506,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13419,6 +14516,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13428,6 +14526,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13437,6 +14536,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13446,6 +14546,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13474,6 +14575,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -13481,6 +14583,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13490,6 +14593,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13499,6 +14603,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13508,6 +14613,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13517,6 +14623,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13526,6 +14633,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13535,6 +14643,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13544,6 +14653,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13553,6 +14663,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13587,6 +14698,7 @@ export interface paths {
                     headers: {
                         /** @description The resource's version, for If-None-Match and If-Match */
                         ETag?: string;
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13596,6 +14708,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13605,6 +14718,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13614,6 +14728,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13623,6 +14738,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13632,6 +14748,7 @@ export interface paths {
                 /** @description Problem: precondition_failed */
                 412: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13641,6 +14758,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13650,6 +14768,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13659,6 +14778,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13668,6 +14788,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13677,6 +14798,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13712,6 +14834,7 @@ export interface paths {
                 /** @description A page of matches */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13721,6 +14844,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13730,6 +14854,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13739,6 +14864,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13748,6 +14874,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13757,6 +14884,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13766,6 +14894,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13775,6 +14904,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13784,6 +14914,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13822,6 +14953,7 @@ export interface paths {
                 /** @description What the token would turn off */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13831,6 +14963,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13840,6 +14973,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13849,6 +14983,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13858,6 +14993,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13867,6 +15003,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13876,6 +15013,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13900,6 +15038,7 @@ export interface paths {
                 /** @description Turned off (or already off: nothing written) */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13909,6 +15048,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13918,6 +15058,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13927,6 +15068,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13936,6 +15078,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13945,6 +15088,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13954,6 +15098,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -13992,6 +15137,7 @@ export interface paths {
                 /** @description A page of notifications */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14001,6 +15147,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14010,6 +15157,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14019,6 +15167,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14028,6 +15177,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14037,6 +15187,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14046,6 +15197,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14055,6 +15207,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14096,6 +15249,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14103,6 +15257,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14112,6 +15267,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14121,6 +15277,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14130,6 +15287,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14139,6 +15297,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14148,6 +15307,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14157,6 +15317,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14166,6 +15327,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14175,6 +15337,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14216,6 +15379,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14223,6 +15387,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14232,6 +15397,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14241,6 +15407,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14250,6 +15417,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14259,6 +15427,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14268,6 +15437,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14277,6 +15447,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14286,6 +15457,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14295,6 +15467,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14304,6 +15477,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14343,6 +15517,7 @@ export interface paths {
                 /** @description The ticket */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14352,6 +15527,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14361,6 +15537,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14370,6 +15547,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14379,6 +15557,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14388,6 +15567,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14397,6 +15577,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — idempotency_key_reused: this Idempotency-Key was used with another body */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14406,6 +15587,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14415,6 +15597,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14424,6 +15607,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14461,6 +15645,7 @@ export interface paths {
                 /** @description Switching Protocols: the WebSocket is open */
                 101: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14468,6 +15653,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14477,6 +15663,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14486,6 +15673,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14495,6 +15683,7 @@ export interface paths {
                 /** @description Problem: upgrade_required */
                 426: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14504,6 +15693,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14513,6 +15703,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14522,6 +15713,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14562,6 +15754,7 @@ export interface paths {
                 /** @description A page of notes */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14571,6 +15764,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14580,6 +15774,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14589,6 +15784,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14598,6 +15794,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14607,6 +15804,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14616,6 +15814,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14625,6 +15824,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14657,6 +15857,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14666,6 +15867,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14675,6 +15877,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14684,6 +15887,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14693,6 +15897,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14702,6 +15907,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14711,6 +15917,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14720,6 +15927,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14729,6 +15937,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14738,6 +15947,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14747,6 +15957,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14786,6 +15997,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -14793,6 +16005,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14802,6 +16015,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14811,6 +16025,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14820,6 +16035,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14829,6 +16045,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14838,6 +16055,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14847,6 +16065,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14856,6 +16075,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14885,6 +16105,7 @@ export interface paths {
                 /** @description The note */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14894,6 +16115,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14903,6 +16125,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14912,6 +16135,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14921,6 +16145,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14930,6 +16155,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14939,6 +16165,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14948,6 +16175,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14957,6 +16185,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14966,6 +16195,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -14998,6 +16228,7 @@ export interface paths {
                 /** @description Ranked tenders with their reasons */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15007,6 +16238,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15016,6 +16248,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15025,6 +16258,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15034,6 +16268,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15043,6 +16278,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15052,6 +16288,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15061,6 +16298,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15100,6 +16338,7 @@ export interface paths {
                 /** @description Endpoints */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15112,6 +16351,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15121,6 +16361,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15130,6 +16371,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15139,6 +16381,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15148,6 +16391,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15157,6 +16401,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15166,6 +16411,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15175,6 +16421,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15207,6 +16454,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15216,6 +16464,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15225,6 +16474,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15234,6 +16484,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15243,6 +16494,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15252,6 +16504,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15261,6 +16514,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15270,6 +16524,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15279,6 +16534,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15288,6 +16544,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15324,6 +16581,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15333,6 +16591,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15342,6 +16601,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15351,6 +16611,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15360,6 +16621,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15369,6 +16631,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15378,6 +16641,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15387,6 +16651,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15396,6 +16661,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15421,6 +16687,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -15428,6 +16695,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15437,6 +16705,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15446,6 +16715,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15455,6 +16725,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15464,6 +16735,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15473,6 +16745,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15482,6 +16755,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15491,6 +16765,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15520,6 +16795,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15529,6 +16805,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15538,6 +16815,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15547,6 +16825,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15556,6 +16835,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15565,6 +16845,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15574,6 +16855,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15583,6 +16865,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15592,6 +16875,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15601,6 +16885,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15636,6 +16921,7 @@ export interface paths {
                 /** @description Deliveries */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15648,6 +16934,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15657,6 +16944,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15666,6 +16954,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15675,6 +16964,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15684,6 +16974,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15693,6 +16984,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15702,6 +16994,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15711,6 +17004,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15755,6 +17049,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15764,6 +17059,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15773,6 +17069,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15782,6 +17079,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15791,6 +17089,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15800,6 +17099,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15809,6 +17109,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15818,6 +17119,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15827,6 +17129,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15836,6 +17139,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15845,6 +17149,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15886,6 +17191,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15895,6 +17201,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15904,6 +17211,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15913,6 +17221,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15922,6 +17231,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15931,6 +17241,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15940,6 +17251,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15949,6 +17261,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15958,6 +17271,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15967,6 +17281,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -15976,6 +17291,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16017,6 +17333,7 @@ export interface paths {
                 /** @description The new secret, shown once */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16026,6 +17343,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16035,6 +17353,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16044,6 +17363,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16053,6 +17373,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16062,6 +17383,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16071,6 +17393,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16080,6 +17403,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16089,6 +17413,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16098,6 +17423,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16107,6 +17433,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16146,6 +17473,7 @@ export interface paths {
                 /** @description Endpoints */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16158,6 +17486,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16167,6 +17496,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16176,6 +17506,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16185,6 +17516,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16194,6 +17526,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16203,6 +17536,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16212,6 +17546,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16221,6 +17556,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16255,6 +17591,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16264,6 +17601,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16273,6 +17611,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16282,6 +17621,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16291,6 +17631,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16300,6 +17641,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16309,6 +17651,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16318,6 +17661,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16327,6 +17671,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16336,6 +17681,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16345,6 +17691,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16382,6 +17729,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16391,6 +17739,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16400,6 +17749,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16409,6 +17759,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16418,6 +17769,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16427,6 +17779,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16436,6 +17789,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16445,6 +17799,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16454,6 +17809,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16480,6 +17836,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -16487,6 +17844,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16496,6 +17854,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16505,6 +17864,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16514,6 +17874,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16523,6 +17884,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16532,6 +17894,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16541,6 +17904,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16550,6 +17914,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16580,6 +17945,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16589,6 +17955,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16598,6 +17965,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16607,6 +17975,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16616,6 +17985,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16625,6 +17995,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16634,6 +18005,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16643,6 +18015,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16652,6 +18025,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16661,6 +18035,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16697,6 +18072,7 @@ export interface paths {
                 /** @description Deliveries */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16709,6 +18085,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16718,6 +18095,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16727,6 +18105,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16736,6 +18115,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16745,6 +18125,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16754,6 +18135,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16763,6 +18145,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16772,6 +18155,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16817,6 +18201,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16826,6 +18211,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16835,6 +18221,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16844,6 +18231,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16853,6 +18241,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16862,6 +18251,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16871,6 +18261,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16880,6 +18271,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16889,6 +18281,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16898,6 +18291,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16907,6 +18301,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16949,6 +18344,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16958,6 +18354,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16967,6 +18364,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16976,6 +18374,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16985,6 +18384,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -16994,6 +18394,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17003,6 +18404,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17012,6 +18414,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17021,6 +18424,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17030,6 +18434,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17039,6 +18444,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17081,6 +18487,7 @@ export interface paths {
                 /** @description The new secret, shown once */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17090,6 +18497,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17099,6 +18507,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17108,6 +18517,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17117,6 +18527,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17126,6 +18537,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17135,6 +18547,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17144,6 +18557,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17153,6 +18567,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17162,6 +18577,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17171,6 +18587,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17208,6 +18625,7 @@ export interface paths {
                 /** @description Endpoints */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17220,6 +18638,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17229,6 +18648,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17238,6 +18658,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17247,6 +18668,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17256,6 +18678,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17265,6 +18688,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17274,6 +18698,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17283,6 +18708,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17315,6 +18741,7 @@ export interface paths {
                 /** @description Created */
                 201: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17324,6 +18751,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17333,6 +18761,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17342,6 +18771,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17351,6 +18781,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17360,6 +18791,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17369,6 +18801,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17378,6 +18811,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17387,6 +18821,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17396,6 +18831,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17432,6 +18868,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17441,6 +18878,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17450,6 +18888,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17459,6 +18898,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17468,6 +18908,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17477,6 +18918,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17486,6 +18928,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17495,6 +18938,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17504,6 +18948,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17529,6 +18974,7 @@ export interface paths {
                 /** @description Done */
                 204: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -17536,6 +18982,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17545,6 +18992,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17554,6 +19002,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17563,6 +19012,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17572,6 +19022,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17581,6 +19032,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17590,6 +19042,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17599,6 +19052,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17628,6 +19082,7 @@ export interface paths {
                 /** @description Endpoint */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17637,6 +19092,7 @@ export interface paths {
                 /** @description Problem */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17646,6 +19102,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17655,6 +19112,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17664,6 +19122,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17673,6 +19132,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17682,6 +19142,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17691,6 +19152,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17700,6 +19162,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17709,6 +19172,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17744,6 +19208,7 @@ export interface paths {
                 /** @description Deliveries */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17756,6 +19221,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17765,6 +19231,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17774,6 +19241,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17783,6 +19251,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17792,6 +19261,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17801,6 +19271,7 @@ export interface paths {
                 /** @description Problem: rate_limited — a rate limit: per client on the public routes, per user on writes */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17810,6 +19281,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17819,6 +19291,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17863,6 +19336,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17872,6 +19346,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17881,6 +19356,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17890,6 +19366,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17899,6 +19376,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17908,6 +19386,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17917,6 +19396,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17926,6 +19406,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17935,6 +19416,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17944,6 +19426,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17953,6 +19436,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -17994,6 +19478,7 @@ export interface paths {
                 /** @description Queued */
                 202: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18003,6 +19488,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18012,6 +19498,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18021,6 +19508,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18030,6 +19518,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18039,6 +19528,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18048,6 +19538,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18057,6 +19548,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18066,6 +19558,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18075,6 +19568,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18084,6 +19578,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18125,6 +19620,7 @@ export interface paths {
                 /** @description The new secret, shown once */
                 200: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18134,6 +19630,7 @@ export interface paths {
                 /** @description Problem — Idempotency-Key is malformed */
                 400: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18143,6 +19640,7 @@ export interface paths {
                 /** @description Problem: unauthenticated, invalid_credentials, token_expired, token_reused, mfa_required, invalid_mfa_code, reauthentication_required */
                 401: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18152,6 +19650,7 @@ export interface paths {
                 /** @description Problem: email_not_verified, account_inactive, password_expired, terms_update_required, sso_required, forbidden, insufficient_scope */
                 403: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18161,6 +19660,7 @@ export interface paths {
                 /** @description Problem: not_found */
                 404: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18170,6 +19670,7 @@ export interface paths {
                 /** @description Problem: conflict, limit_reached, account_exists — a request with this Idempotency-Key is still running (or its response was not kept) */
                 409: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18179,6 +19680,7 @@ export interface paths {
                 /** @description Problem: payload_too_large — bodyLimit: the body exceeds 1 MiB */
                 413: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18188,6 +19690,7 @@ export interface paths {
                 /** @description Problem: validation_failed, unknown_criteria_value, weak_password, password_reused, invalid_webhook_url, idempotency_key_reused — The input does not match its schema */
                 422: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18197,6 +19700,7 @@ export interface paths {
                 /** @description Problem: rate_limited */
                 429: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18206,6 +19710,7 @@ export interface paths {
                 /** @description Problem: internal_error — onError: an unexpected error */
                 500: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -18215,6 +19720,7 @@ export interface paths {
                 /** @description Problem: service_unavailable — a required secret or binding is not configured */
                 503: {
                     headers: {
+                        "X-D1-Bookmark": components["headers"]["D1Bookmark"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -20012,9 +21518,15 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Honoured by GET/HEAD outside /api/v1/auth, /api/v1/admin, /api/v1/orgs and the emailed links; writes and those always read the primary. */
+        D1Bookmark: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description A D1 bookmark (read-your-writes, docs/api.md "Consistency"): every response that read or wrote D1 carries the newest one; a request that touched no D1 hands back the one it was sent. Send the last one you received with your next read to see your own writes when reads are served by replicas. A malformed value is ignored. Honoured by GET/HEAD outside /api/v1/auth, /api/v1/admin, /api/v1/orgs and the emailed links; writes and those always read the primary. */
+        D1Bookmark: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;

@@ -7,14 +7,14 @@ import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
 import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
 import { auditInsert } from "../../audit/audit.repo";
-import { findUserByEmail, findUserById, markEmailVerified, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
+import { findUserByEmailProbing, findUserById, markEmailVerified, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { userViewChanged } from "../users/user-view-cache";
 import { consumeOneTimeToken, issueOneTimeToken, peekOneTimeToken } from "./one-time-tokens.repo";
 import { hashPassword, verifyDummy, verifyPassword } from "./password-hash";
 import { guardSecondFactor, spendBackupCode, spendTotpCode } from "./mfa.service";
 import { MINUTE } from "../../platform/time";
-import { openSession, type SignInMethod } from "../sessions/sessions.service";
-import { assertSsoNotRequired } from "../sso/sso.service";
+import { openSession, signInNewsProbes, type SignInMethod } from "../sessions/sessions.service";
+import { assertSsoNotRequired, enforcesSsoProbe } from "../sso/sso.service";
 import { deviceGuardKey, deviceOfUser, issueDeviceToken, userDevicesGuardKey, verifyDeviceToken, withDeviceToken, type Device } from "./device-token";
 
 const invalidCredentials = () => new AppError("invalid_credentials", "Email or password is incorrect");
@@ -73,9 +73,13 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   // The user lookup (a read) runs beside both limits, which stay strictly in order: the email's
   // guard is asked only once the per-IP limit has let the caller through, so a caller refused
   // per IP spends nothing of the email's budget; nothing is hashed before both have answered.
-  let [reservation, user] = await ctx.timed("lookup", () =>
-    reserveAttemptBeside(env, guardKey, rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), attempt, findUserByEmail(db, input.email, now)),
+  // The lookup also answers, in the same statement, what the success would otherwise ask in
+  // statements of its own: does the address's domain enforce SSO, are device and country known.
+  const probes = { ssoEnforced: enforcesSsoProbe(input.email), ...signInNewsProbes(ctx) };
+  let [reservation, found] = await ctx.timed("lookup", () =>
+    reserveAttemptBeside(env, guardKey, rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), attempt, findUserByEmailProbing(db, input.email, now, probes)),
   );
+  const user = found?.user;
   if (device && !deviceOfUser(device, user)) {
     // Another user's token, or one earned with a password since changed or reset: no device.
     await signInGuard(env, guardKey).release(config.LOCKOUT_THRESHOLD);
@@ -112,7 +116,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   // own work is done, so the guard's round trip is not on the response's path (waitUntil keeps
   // it going); until it lands, the email counts this attempt as a failure.
   try {
-    return await signedIn(ctx, user, verdict.needsRehash, input, device);
+    return await signedIn(ctx, user, verdict.needsRehash, input, device, found!.probes);
   } finally {
     for (const key of devicesKey ? [guardKey, devicesKey] : [guardKey]) {
       ctx.waitUntil(
@@ -125,13 +129,20 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
 }
 
 /** The password is proven: a second-factor step or a session. */
-async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: boolean, input: { password: string; device_name?: string }, device: Device | null) {
+async function signedIn(
+  ctx: RequestContext,
+  user: UserWithRoles,
+  needsRehash: boolean,
+  input: { password: string; device_name?: string },
+  device: Device | null,
+  known: { ssoEnforced: boolean; deviceSeen: boolean; countrySeen: boolean },
+) {
   const { db } = ctx;
   assertMayLogIn(ctx, user);
-  // Asked only now that the password is proven: an organization that enforces SSO for this
-  // address's domain sends it there (403 sso_required), superusers excepted. Asked before the
-  // password, the answer would tell a stranger which addresses are superusers.
-  await assertSsoNotRequired(ctx, user.email, user.id);
+  // Acted on only now that the password is proven: an organization that enforces SSO for this
+  // address's domain sends it there (403 sso_required), superusers excepted. Acted on before
+  // the password, the answer would tell a stranger which addresses are superusers.
+  await assertSsoNotRequired(ctx, user.email, user.id, known.ssoEnforced);
   // A hash made under older parameters (or imported from bcrypt/Werkzeug) is upgraded now that
   // the password is known.
   const rehash = needsRehash ? await hashPassword(input.password) : undefined;
@@ -149,7 +160,7 @@ async function signedIn(ctx: RequestContext, user: UserWithRoles, needsRehash: b
         : [],
     });
   }
-  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password" });
+  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password", seen: known });
   return withDeviceToken(tokens, issueDeviceToken(ctx, user, device?.deviceId));
 }
 

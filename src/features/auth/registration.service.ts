@@ -13,7 +13,7 @@ import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../../audit/audit.repo";
 import { webhookEvent } from "../webhooks/emit";
 import { registrationConsents } from "../consents/consents.service";
-import { toUserOut } from "../users/user.schema";
+import { toUserOut, type UserOut } from "../users/user.schema";
 import { userViewChanged } from "../users/user-view-cache";
 import { findUserByEmail, findUserById, insertUserStatements, markEmailVerified } from "../users/users.repo";
 import type { RegisterInput } from "./auth.schemas";
@@ -24,15 +24,17 @@ import { hashPassword } from "./password-hash";
 import { assertPasswordAcceptable } from "./passwords.service";
 import { HOUR } from "../../platform/time";
 import { hasPassword, NO_PASSWORD } from "../../identity/sign-in-methods";
+import { IMPLICIT_ROLE } from "../../identity/grants.repo";
 import { signInProven } from "./login.service";
 import { peekOneTimeToken } from "./one-time-tokens.repo";
 
 /** The verification email and its single-use token, as statements for the caller's batch. */
-async function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }) {
+async function verificationEmail(ctx: RequestContext, user: { id: string; email: string; fullName: string }, opts: { newUser?: boolean } = {}) {
   const { config, now, db } = ctx;
   const issued = issueOneTimeToken(
     db,
-    { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR },
+    // A user created in this very batch has no earlier link to replace: no DELETE.
+    { userId: user.id, purpose: "email_verification", ttlMs: config.EMAIL_VERIFICATION_TTL_HOURS * HOUR, replace: !opts.newUser },
     now,
   );
   const mail = await outboxInsert(ctx, {
@@ -49,7 +51,10 @@ async function verificationEmail(ctx: RequestContext, user: { id: string; email:
 
 /**
  * Registers a user: policy-checked password, hash, user + profile + preferences + history +
- * verification token + email + audit in one batch. 409 `conflict` when the email is taken.
+ * verification token + email + audit in one batch. 409 `conflict` when the email is taken: the
+ * unique index on users.email decides, in the batch (no SELECT before it, none after it: the
+ * answer is built from the values written and the columns' defaults). A taken address thus
+ * spends the hash like a free one.
  */
 export async function register(ctx: RequestContext, input: z.infer<typeof RegisterInput>) {
   const { db, now, config, env } = ctx;
@@ -57,12 +62,11 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
   // Without a password the account is passwordless (NO_PASSWORD): it signs in by emailed code,
   // its verification link, or a passkey it adds.
   if (input.password !== undefined) await assertPasswordAcceptable(config, input.password, { email: input.email, fullName: input.full_name });
-  if (await findUserByEmail(db, input.email, now)) throw new AppError("conflict", "An account with this email already exists");
 
   const id = newId("usr", now.getTime());
   const consents = registrationConsents(ctx, db, systemOwner(id, "sign-up"), input);
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : NO_PASSWORD;
-  const verification = await verificationEmail(ctx, { id, email: input.email, fullName: input.full_name });
+  const verification = await verificationEmail(ctx, { id, email: input.email, fullName: input.full_name }, { newUser: true });
   try {
     await runBatch(ctx, [
       ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
@@ -77,8 +81,22 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
     throw err;
   }
   ctx.waitUntil(enqueueEmails(env, [verification.outboxId]));
-  const user = await findUserById(db, id, now);
-  return { user: toUserOut(user!), verification_required: config.REQUIRE_EMAIL_VERIFICATION };
+  // The row just written, as GET /me shows it: its values and the columns' defaults (a new user
+  // holds no role but the implicit one).
+  const user: UserOut = {
+    id,
+    email: input.email,
+    email_verified: false,
+    full_name: input.full_name,
+    phone: input.phone ?? null,
+    status: "active",
+    account_type: "free",
+    two_factor_enabled: false,
+    roles: [IMPLICIT_ROLE],
+    created_at: now.toISOString(),
+    last_login_at: null,
+  };
+  return { user, verification_required: config.REQUIRE_EMAIL_VERIFICATION };
 }
 
 const invalidVerification = () =>

@@ -107,7 +107,7 @@ export function touchSession(db: Db, sessionId: string, s: { ip: string; userAge
  * SQL condition: the user has signed in before (a session is on record), but never from
  * `country` (among the sessions kept: ended sessions are purged 30 days after they end).
  */
-export const isNewCountryForReturningUser = (userId: string, country: string) =>
+export const isNewCountryForReturningUser = (userId: string | SQL, country: string) =>
   sql`EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.userId} = ${userId})
     AND NOT EXISTS (SELECT 1 FROM ${sessions} WHERE ${sessions.userId} = ${userId} AND ${sessions.country} = ${country})`;
 
@@ -117,7 +117,7 @@ export const isNewCountryForReturningUser = (userId: string, country: string) =>
  * SQL condition: the user has signed in before, but never from `fingerprint` (a first ever
  * sign-in is not news; a sign-in from an unseen device after that is).
  */
-export const isNewDeviceForReturningUser = (userId: string, fingerprint: string) =>
+export const isNewDeviceForReturningUser = (userId: string | SQL, fingerprint: string) =>
   sql`EXISTS (SELECT 1 FROM ${userDevices} WHERE ${userDevices.userId} = ${userId})
     AND NOT EXISTS (SELECT 1 FROM ${userDevices} WHERE ${userDevices.userId} = ${userId} AND ${userDevices.fingerprint} = ${fingerprint})`;
 

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { ownerOf, systemOwner, type Owner } from "../../identity/owner";
 import type { UserActor } from "../../identity/actor";
 import type { RequestContext, ServiceContext } from "../../platform/context";
@@ -45,6 +46,22 @@ const locationLabel = (geo: RequestContext["geo"]) => (geo.country ? (geo.city ?
 /** Device identity for the "new sign-in" email: the user agent, normalised and hashed. */
 const deviceFingerprint = (userAgent: string) => sha256Hex(userAgent.trim().toLowerCase() || "unknown");
 
+/**
+ * SQL probes for the sign-in's user lookup (findUserByEmailProbing): whether this request's
+ * device and country would be news (the "new sign-in" email, the `auth.new_country` audit). Their
+ * answers go to `openSession` as `seen`: the usual sign-in, from a known device and country,
+ * then neither renders and seals an email nor writes the conditional statements that would
+ * decide to send nothing. News is still decided inside the batch, as without the probes.
+ */
+export function signInNewsProbes(ctx: RequestContext) {
+  const userId = sql`"users"."id"`;
+  const { country } = ctx.geo;
+  return {
+    deviceSeen: sql`NOT (${isNewDeviceForReturningUser(userId, deviceFingerprint(ctx.userAgent))})`,
+    countrySeen: country ? sql`NOT (${isNewCountryForReturningUser(userId, country)})` : sql`1`,
+  };
+}
+
 async function tokensFor(ctx: RequestContext, user: UserWithRoles, sessionId: string, refreshToken: string, authTime: Date) {
   const passwordExpired = isPasswordExpired(passwordSetAt(user), ctx.config.PASSWORD_MAX_AGE_DAYS, ctx.now);
   const claims = { sub: user.id, sid: sessionId, pwx: passwordExpired, auth_time: Math.floor(authTime.getTime() / 1000) };
@@ -72,7 +89,7 @@ export type SignInMethod = "password" | "totp" | "backup_code" | "email_code" | 
 export async function openSession(
   ctx: RequestContext,
   user: UserWithRoles,
-  opts: { deviceName: string | null; rehash?: string; method: SignInMethod; extra?: Statement[] },
+  opts: { deviceName: string | null; rehash?: string; method: SignInMethod; extra?: Statement[]; seen?: { deviceSeen: boolean; countrySeen: boolean } },
 ) {
   const { db, now, config } = ctx;
   const owner = systemOwner(user.id, "sign-in");
@@ -80,8 +97,9 @@ export async function openSession(
   const refreshToken = randomToken(32);
   const expiresAt = sessionExpiry(config, now, now);
   const fingerprint = deviceFingerprint(ctx.userAgent);
-  // Decided inside the batch, before the device is recorded: no extra round trip.
-  const newSignInMail = await outboxInsertIf(
+  // Decided inside the batch, before the device is recorded: no extra round trip. Skipped when
+  // the lookup already saw this device (signInNewsProbes).
+  const newSignInMail = opts.seen?.deviceSeen ? null : await outboxInsertIf(
     ctx,
     {
       to: user.email,
@@ -99,10 +117,10 @@ export async function openSession(
 
   const { country, city } = ctx.geo;
   const statements: Statement[] = [
-    newSignInMail.statement,
+    ...(newSignInMail ? [newSignInMail.statement] : []),
     ...(opts.extra ?? []),
     // Decided in the same batch, before this session is recorded: no extra round trip.
-    ...(country
+    ...(country && !opts.seen?.countrySeen
       ? [auditInsertIf(db, ctx, { userId: user.id, action: "auth.new_country", details: { country, city, session_id: sessionId } }, isNewCountryForReturningUser(user.id, country))]
       : []),
     sessionsRepo(db, owner).insert(
@@ -124,7 +142,7 @@ export async function openSession(
     tokensFor(ctx, { ...user, lastLoginAt: now }, sessionId, refreshToken, now),
   ]);
   userViewChanged(user.id);
-  if ((results[0] as D1Result).meta.changes > 0) ctx.waitUntil(enqueueEmails(ctx.env, [newSignInMail.id]));
+  if (newSignInMail && (results[0] as D1Result).meta.changes > 0) ctx.waitUntil(enqueueEmails(ctx.env, [newSignInMail.id]));
   return tokens;
 }
 

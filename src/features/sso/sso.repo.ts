@@ -131,6 +131,16 @@ export const connectionForVerifiedDomain = (db: Db, domain: string) =>
     .get();
 
 /**
+ * SQL probe: `domain` is verified by an organization whose enabled SSO connection enforces SSO
+ * (the `enforceSso` of `connectionForVerifiedDomain`, as one EXISTS for a lookup's select).
+ * Raw SQL with aliases: drizzle renders columns unqualified inside a select's sql fragment.
+ */
+export const enforcesSsoSql = (domain: string) => sql`EXISTS (
+  SELECT 1 FROM org_domains d JOIN org_sso_connections c ON c.organization_id = d.organization_id
+  WHERE d.domain = ${domain} AND d.verified_at IS NOT NULL AND c.enabled = 1 AND c.enforce_sso = 1
+)`;
+
+/**
  * Records an SSO sign-in (or its error) of organization `orgId` and drops all but the newest
  * RECENT_SIGN_INS of them, in one batch: the list stays bounded without a cron.
  */

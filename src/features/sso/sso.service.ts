@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import type * as z from "zod";
 import { auditInsertIf } from "../../audit/audit.repo";
 import { resolveAccess } from "../../identity/grants";
@@ -11,7 +12,7 @@ import { isAllowedOutboundUrl } from "../../platform/outbound-url";
 import { rateLimit } from "../../platform/rate-limit";
 import { open, seal } from "../../platform/secrets";
 import { emailDomain, isPublicMailDomain, normalizeDomain, txtStrings, verificationRecord } from "./domains";
-import { connectionForVerifiedDomain, enabledConnectionOf, holdsVerifiedDomain, recordSignInStatements, ssoRepo, type OrgDomainRow, type SsoConnectionRow } from "./sso.repo";
+import { connectionForVerifiedDomain, enabledConnectionOf, enforcesSsoSql, holdsVerifiedDomain, recordSignInStatements, ssoRepo, type OrgDomainRow, type SsoConnectionRow } from "./sso.repo";
 import type { DomainInput, DomainSchema, SsoConfigInput, SsoConfigSchema } from "./sso.schemas";
 
 /** The AAD of a sealed client secret: a sealed value copied to another organization's row does not open. */
@@ -338,18 +339,28 @@ export const ssoUrlFor = (ctx: ServiceContext, email: string) => `${ctx.config.P
  * Call it once the credential is proven (the password verified, the email code spent), not
  * before: the answer before would reveal which addresses are superusers.
  */
-export async function ssoRequiredFor(ctx: RequestContext, email: string, userId?: string): Promise<null | { sso_url: string }> {
+export async function ssoRequiredFor(ctx: RequestContext, email: string, userId?: string, enforced?: boolean): Promise<null | { sso_url: string }> {
   const domain = emailDomain(email);
   if (!domain) return null;
-  const hit = await connectionForVerifiedDomain(ctx.db, domain);
-  if (!hit?.connection.enforceSso) return null;
+  // `enforced`: already known from the caller's lookup (enforcesSsoProbe), no statement of its own.
+  if (enforced === undefined) enforced = (await connectionForVerifiedDomain(ctx.db, domain))?.connection.enforceSso === true;
+  if (!enforced) return null;
   if (userId && (await resolveAccess(ctx, userId, { fresh: true })).roles.includes("superuser")) return null;
   return { sso_url: ssoUrlFor(ctx, email) };
 }
 
+/**
+ * SQL probe for a user lookup (findUserByEmailProbing): whether `email`'s domain enforces SSO, to
+ * pass as `enforced` to `assertSsoNotRequired`. Always false for an address without a domain.
+ */
+export const enforcesSsoProbe = (email: string) => {
+  const domain = emailDomain(email);
+  return domain ? enforcesSsoSql(domain) : sql`0`;
+};
+
 /** Throws 403 `sso_required` (with `sso_url`) when `ssoRequiredFor` says so: for password, email-code and social sign-in. */
-export async function assertSsoNotRequired(ctx: RequestContext, email: string, userId?: string): Promise<void> {
-  const required = await ssoRequiredFor(ctx, email, userId);
+export async function assertSsoNotRequired(ctx: RequestContext, email: string, userId?: string, enforced?: boolean): Promise<void> {
+  const required = await ssoRequiredFor(ctx, email, userId, enforced);
   if (required) {
     throw new AppError("sso_required", "This address signs in through its organization's single sign-on", {
       fields: { ...required, sso_start: "/api/v1/auth/sso/start" },

@@ -1,3 +1,4 @@
+import { primaryDb } from "../../platform/db";
 import type { RequestContext } from "../../platform/context";
 import { IsolateCache } from "../../platform/isolate-cache";
 import { toUserOut, type UserOut } from "./user.schema";
@@ -18,7 +19,7 @@ export async function currentUserView(ctx: RequestContext, userId: string): Prom
   const now = ctx.now.getTime();
   const hit = views.get(userId, now);
   if (hit) return hit;
-  const row = await findUserById(ctx.db, userId, ctx.now);
+  const row = await findUserById(primaryDb(ctx.env), userId, ctx.now); // cached: read the primary
   if (!row) {
     views.delete(userId);
     return undefined;

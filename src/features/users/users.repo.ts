@@ -40,6 +40,36 @@ async function findUser(db: Db, where: SQL, now: Date): Promise<UserWithRoles | 
 }
 
 export const findUserByEmail = (db: Db, email: string, now: Date) => findUser(db, eq(users.email, email), now);
+
+/**
+ * `findUserByEmail`, and in the same query named yes/no SQL probes about the found row
+ * (`"users"."id"` in a probe is its id): lets the sign-in know what it would otherwise ask in
+ * further statements (is the device known, does the domain enforce SSO).
+ */
+export async function findUserByEmailProbing<K extends string>(
+  db: Db,
+  email: string,
+  now: Date,
+  probes: Record<K, SQL>,
+): Promise<{ user: UserWithRoles; probes: Record<K, boolean> } | undefined> {
+  const extra = Object.fromEntries(Object.entries<SQL>(probes).map(([k, q]) => [`probe_${k}`, sql<number>`(${q})`]));
+  const row = await db
+    .select({
+      ...getTableColumns(users),
+      rolesJson: rolesJson(now),
+      acceptedTerms: latestConsentSql(sql`"users"."id"`, "terms").as("accepted_terms"),
+      acceptedPrivacy: latestConsentSql(sql`"users"."id"`, "privacy").as("accepted_privacy"),
+      ...extra,
+    })
+    .from(users)
+    .where(eq(users.email, email))
+    .get();
+  if (!row) return undefined;
+  const all = row as Record<string, unknown>;
+  const found = Object.fromEntries(Object.keys(probes).map((k) => [k, Boolean(all[`probe_${k}`])])) as Record<K, boolean>;
+  for (const k of Object.keys(probes)) delete all[`probe_${k}`];
+  return { user: withRoles(row as typeof row & { rolesJson: string })! as UserWithRoles, probes: found };
+}
 export const findUserById = (db: Db, id: string, now: Date) => findUser(db, eq(users.id, id), now);
 
 export interface NewUser {

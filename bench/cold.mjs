@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// `npm run bench:cold` (issue 20, point 3): the first authenticated read after a restart, as the
+// side-by-side harness measures it: a fresh `wrangler dev --no-bundle` on a built Worker and a
+// persisted local state, wait for its "Ready on" line, then time GET /api/v1/me with an access
+// token minted before the restart (then a 2nd and 3rd read, and an unknown path).
+//
+// Arms, interleaved round by round (same machine, same minutes):
+//   one-file  wrangler's own bundle of the working tree (`wrangler deploy --dry-run`: dynamic
+//             imports inlined), what the harness serves;
+//   split     scripts/build-worker.mjs's code-split build (what `npm run deploy` uploads): the
+//             route groups are chunks loaded on first use;
+//   base      with `--base <git ref>`: wrangler's bundle of that commit (git archive), the "before".
+//
+//   npm run bench:cold [-- --rounds 3] [-- --base <ref>]
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { table } from "./lib/report.mjs";
+import { applyMigrations, freePort, HOST, root, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { buildWorker } from "../scripts/build-worker.mjs";
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const ROUNDS = Number(opt("rounds", 3));
+const BASE = opt("base");
+const stateDir = path.join(root, ".wrangler", "cold-state");
+const log = (msg) => console.error(`[cold] ${msg}`);
+
+/** wrangler's one-file bundle of the tree at `cwd` into `outdir`; returns the script path. */
+function wranglerBundle(cwd, outdir) {
+  wranglerOnce(["deploy", "--dry-run", "--outdir", outdir], "wrangler deploy --dry-run", { cwd });
+  return path.join(outdir, "index.js");
+}
+
+async function prepareArms() {
+  const arms = [];
+  if (BASE) {
+    const dir = path.join(stateDir, "base-src");
+    fs.mkdirSync(dir, { recursive: true });
+    execFileSync("sh", ["-c", `git archive ${JSON.stringify(BASE)} | tar -x -C ${JSON.stringify(dir)}`], { cwd: root });
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+    arms.push({ name: `base (${BASE}, one file)`, script: wranglerBundle(dir, path.join(stateDir, "base-bundle")) });
+  }
+  arms.push({ name: "one-file (wrangler bundle)", script: wranglerBundle(root, path.join(stateDir, "bundle")) });
+  const split = path.join(stateDir, "split");
+  await buildWorker(split);
+  arms.push({ name: "split (build-worker)", script: path.join(split, "index.mjs") });
+  return arms;
+}
+
+async function start(arm, envFile, port) {
+  const logFile = path.join(stateDir, "server.log");
+  fs.rmSync(logFile, { force: true });
+  const server = startServer("api", [
+    "dev", arm.script, "--no-bundle", "--config", path.join(root, "wrangler.toml"),
+    "--ip", HOST, "--port", String(port), "--inspector-port", String(await freePort()),
+    "--persist-to", path.join(stateDir, "d1"), "--env-file", envFile, "--show-interactive-dev-session=false",
+    "--log-level", "info", "--var", "ENVIRONMENT:development", "--var", `PUBLIC_BASE_URL:http://${HOST}:${port}`,
+  ], { logFile });
+  const started = Date.now();
+  while (!/Ready on/.test(tail(logFile, 200))) {
+    if (server.child.exitCode !== null) throw new Error(`wrangler dev exited:\n${tail(logFile)}`);
+    if (Date.now() - started > 90_000) throw new Error(`no "Ready on" after 90 s:\n${tail(logFile)}`);
+    await sleep(20);
+  }
+  return { server, readyMs: Date.now() - started };
+}
+
+async function timed(url, headers = {}) {
+  const t = performance.now();
+  const res = await fetch(url, { headers: { "user-agent": "keel-cold/1", ...headers } });
+  await res.arrayBuffer();
+  // The worker's own share (Server-Timing `app`, development only): the rest is wrangler's proxy,
+  // workerd and the connection.
+  const app = Number(/app;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "")?.[1] ?? NaN);
+  return { ms: performance.now() - t, status: res.status, app, timing: res.headers.get("server-timing") ?? "" };
+}
+
+async function api(base, method, p, body, headers = {}) {
+  const res = await fetch(base + p, { method, headers: { "content-type": "application/json", ...headers }, body: body && JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function user(base) {
+  const email = `cold-${randomBytes(4).toString("hex")}@keel.test`;
+  const password = `${randomBytes(12).toString("hex")} correct horse stapler`;
+  await api(base, "POST", "/api/v1/auth/register", { email, password, full_name: "Cold Start" });
+  let token;
+  for (let i = 0; i < 40 && !token; i++) {
+    const box = await api(base, "GET", `/dev/mailbox?to=${encodeURIComponent(email)}`);
+    for (const m of box.items ?? []) token ??= /token=([A-Za-z0-9_\-.~%]+)/.exec(m.text ?? "")?.[1];
+    if (!token) await sleep(250);
+  }
+  await api(base, "POST", "/api/v1/auth/verify-email", { token: decodeURIComponent(token) });
+  return { email, password };
+}
+
+const login = async (base, u) => (await api(base, "POST", "/api/v1/auth/login", u)).access_token;
+
+try {
+  fs.rmSync(stateDir, { recursive: true, force: true });
+  fs.mkdirSync(stateDir, { recursive: true });
+  const envFile = writeSecrets(path.join(stateDir, "cold.env"));
+  applyMigrations(path.join(stateDir, "d1"));
+  log("building the arms");
+  const arms = await prepareArms();
+  const port = await freePort();
+  const base = `http://${HOST}:${port}`;
+  let s = await start(arms.at(-1), envFile, port);
+  await waitFor(`${base}/health`, { server: s.server });
+  const u = await user(base);
+  let token = await login(base, u);
+  await stopServer(s.server.pid);
+  const rows = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const arm of arms) {
+      await sleep(1000);
+      s = await start(arm, envFile, port);
+      const auth = { authorization: `Bearer ${token}` };
+      const first = await timed(`${base}/api/v1/me`, auth);
+      const second = await timed(`${base}/api/v1/me`, auth);
+      const third = await timed(`${base}/api/v1/me`, auth);
+      const notFound = await timed(`${base}/api/v1/cold-no-such-route`);
+      token = await login(base, u); // minted before the next restart
+      log(`round ${round} ${arm.name}: first ${first.ms.toFixed(1)} ms (${first.status}, app ${first.app}), 2nd ${second.ms.toFixed(1)}, 3rd ${third.ms.toFixed(1)}, 404 ${notFound.ms.toFixed(1)}; first's Server-Timing: ${first.timing}`);
+      rows.push({ round, arm: arm.name, readyMs: s.readyMs, first, second, third, notFound });
+      await stopServer(s.server.pid);
+    }
+  }
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`First authenticated read after a restart (GET /api/v1/me, JWT minted before), ${new Date().toISOString().slice(0, 16)}Z, ${ROUNDS} rounds interleaved\n`);
+  console.log(
+    table(
+      ["arm", "first read ms (rounds)", "median", "of which in the worker (app) ms", "2nd ms", "3rd ms", "404 after ms", "statuses"],
+      arms.map((a) => {
+        const rs = rows.filter((r) => r.arm === a.name);
+        const f = (k) => rs.map((r) => r[k].ms.toFixed(1)).join(", ");
+        return [a.name, f("first"), `**${med(rs.map((r) => r.first.ms)).toFixed(1)}**`, rs.map((r) => r.first.app.toFixed(1)).join(", "), f("second"), f("third"), f("notFound"), [...new Set(rs.map((r) => r.first.status))].join("/")];
+      }),
+    ),
+  );
+} finally {
+  await stopAll();
+}
