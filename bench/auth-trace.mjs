@@ -43,13 +43,18 @@ function wrap(target: any, hooks: Record<string, (...a: any[]) => void>, fallbac
 let env2: any;
 function envOf(env: any) {
   if (env2) return env2;
+  const d1Hooks = {
+    prepare: (sql: string) => { counts.d1Statements++; trace.push("D1 " + sql.replace(/\\s+/g, " ").slice(0, 110)); },
+    batch: (s: unknown[]) => { counts.d1Batches++; trace.push("D1 batch of " + s.length); },
+    exec: (sql: string) => { counts.d1Statements++; trace.push("D1 exec " + sql.slice(0, 100)); },
+  };
+  // Requests read and write through a D1 session (env.DB.withSession, issue 20 point 5): wrap it too,
+  // or every statement of a request would go uncounted.
+  const db = wrap(env.DB, d1Hooks);
+  const withSession = env.DB.withSession?.bind(env.DB);
   env2 = {
     ...env,
-    DB: wrap(env.DB, {
-      prepare: (sql: string) => { counts.d1Statements++; trace.push("D1 " + sql.replace(/\\s+/g, " ").slice(0, 110)); },
-      batch: (s: unknown[]) => { counts.d1Batches++; trace.push("D1 batch of " + s.length); },
-      exec: (sql: string) => { counts.d1Statements++; trace.push("D1 exec " + sql.slice(0, 100)); },
-    }),
+    DB: withSession ? new Proxy(db, { get: (t, p) => (p === "withSession" ? (...a: any[]) => wrap(withSession(...a), d1Hooks) : Reflect.get(t, p)) }) : db,
     CACHE: wrap(env.CACHE, {}, (op) => { counts.kv++; trace.push("KV " + op); }),
   };
   for (const [name, b] of Object.entries(env)) {
