@@ -14,12 +14,11 @@
 // Knobs (env): ROUNDS (default 4), ROUND_SECONDS (default 2.5), CONNECTIONS (default 10),
 // KEY_RATE (the key's rate_limit_per_hour, default 100000, the default maximum).
 import autocannon from "autocannon";
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets, applyMigrations } from "./lib/server.mjs";
+import { checkoutOf, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets, applyMigrations } from "./lib/server.mjs";
 import { fmt } from "./lib/stats.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
@@ -34,12 +33,7 @@ process.on("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
 /** The bundle of a git ref: its src/ and config beside this checkout's node_modules. */
 function bundleOf(version, i) {
   const out = path.join(scratch, `bundle-${i}`);
-  const tree = path.join(scratch, `tree-${i}`);
-  fs.mkdirSync(tree, { recursive: true });
-  const archive = execFileSync("git", ["-C", root, "archive", version, "src", "scripts", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
-  execFileSync("tar", ["-x", "-C", tree], { input: archive });
-  fs.symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"));
-  fs.mkdirSync(path.join(tree, "public"));
+  const tree = checkoutOf(version, path.join(scratch, `tree-${i}`));
   wranglerOnce(["deploy", "--dry-run", "--outdir", out], `bundling ${version}`, { cwd: tree });
   return path.join(out, "index.js");
 }

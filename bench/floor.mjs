@@ -23,12 +23,11 @@
 // version's worker isolate under the 404 load (before the measured rounds). Prints a markdown table; exits 1 if a request got an
 // unexpected status.
 import autocannon from "autocannon";
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { table } from "./lib/report.mjs";
-import { freePort, HOST, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { checkoutOf, freePort, HOST, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 import { fmt, quantile } from "./lib/stats.mjs";
 
 const num = (name, def, min, max) => {
@@ -65,14 +64,7 @@ function bundleOf(version, i) {
   let cwd = root;
   if (version !== ".") {
     // The ref's src/, scripts/ (the zod alias) and config, beside this checkout's node_modules.
-    cwd = path.join(scratch, `tree-${i}`);
-    fs.mkdirSync(cwd);
-    const archive = execFileSync("git", ["-C", root, "archive", version, "src", "scripts", "wrangler.toml", "tsconfig.json", "package.json"], {
-      maxBuffer: 256 * 1024 * 1024,
-    });
-    execFileSync("tar", ["-x", "-C", cwd], { input: archive });
-    fs.symlinkSync(path.join(root, "node_modules"), path.join(cwd, "node_modules"));
-    fs.mkdirSync(path.join(cwd, "public"), { recursive: true });
+    cwd = checkoutOf(version, path.join(scratch, `tree-${i}`));
   }
   wranglerOnce(["deploy", "--dry-run", "--outdir", out], `bundling ${version}`, { cwd });
   return out;

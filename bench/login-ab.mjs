@@ -17,13 +17,12 @@
 // fsync); PROFILE=file.cpuprofile writes a V8 CPU profile of the first version's worker isolate;
 // OP=register times registrations (a new address each, 201) instead of logins, and waits for the
 // email consumer to deliver their verification emails before reading the CPU.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { serverTiming } from "./lib/report.mjs";
-import { applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { checkoutOf, applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 import { fmt as fmtN, quantile } from "./lib/stats.mjs";
 
 const LOGINS = Number(process.env.LOGINS ?? 60);
@@ -48,12 +47,7 @@ function bundleOf(version, i) {
     fs.copyFileSync(path.join(version, "index.js"), path.join(out, "index.js"));
   } else {
     // The ref's src/ and config, beside this checkout's node_modules and public/.
-    const tree = path.join(scratch, `tree-${i}`);
-    fs.mkdirSync(tree);
-    const archive = execFileSync("git", ["-C", root, "archive", version, "src", "scripts", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
-    execFileSync("tar", ["-x", "-C", tree], { input: archive });
-    fs.symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"));
-    fs.mkdirSync(path.join(tree, "public"));
+    const tree = checkoutOf(version, path.join(scratch, `tree-${i}`));
     wranglerOnce(["deploy", "--dry-run", "--outdir", out], `bundling ${version}`, { cwd: tree });
   }
   const file = path.join(out, "index.js");

@@ -11,12 +11,11 @@
 // version's ratio to the first.
 //   Knobs (env): ROUNDS (default 4), SECONDS per round (default 2), CONNECTIONS (default 8).
 import autocannon from "autocannon";
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { checkoutOf, applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const SECONDS = Number(process.env.SECONDS ?? 2);
@@ -27,12 +26,7 @@ process.on("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
 
 function bundleOf(ref, i) {
   const out = path.join(scratch, `bundle-${i}`);
-  const tree = path.join(scratch, `tree-${i}`);
-  fs.mkdirSync(tree, { recursive: true });
-  const archive = execFileSync("git", ["-C", root, "archive", ref, "src", "scripts", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
-  execFileSync("tar", ["-x", "-C", tree], { input: archive });
-  fs.symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"));
-  fs.mkdirSync(path.join(tree, "public"));
+  const tree = checkoutOf(ref, path.join(scratch, `tree-${i}`));
   wranglerOnce(["deploy", "--dry-run", "--outdir", out], `bundling ${ref}`, { cwd: tree });
   return out;
 }

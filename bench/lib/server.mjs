@@ -2,7 +2,7 @@
 // machine: wrangler's environment (offline, no telemetry), one-shot wrangler commands, throwaway
 // secrets, free ports, and servers in their own process groups that are always stopped (on
 // exit, error, signal, or when `npm run` that started us goes away).
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
@@ -189,3 +189,17 @@ export async function waitFor(url, { server, timeoutMs = 90_000, what = server.l
 
 /** Process group ids of the running servers (for CPU accounting). */
 export const serverPids = () => [...servers.keys()];
+
+/**
+ * A git ref's src/, scripts/ (the zod alias) and config, extracted into `dir` beside this checkout's
+ * node_modules, with an empty public/ ([assets] needs the folder): what the A/B benches bundle
+ * with `wrangler deploy --dry-run` to compare versions in one run.
+ */
+export function checkoutOf(ref, dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const archive = execFileSync("git", ["-C", root, "archive", ref, "src", "scripts", "wrangler.toml", "tsconfig.json", "package.json"], { maxBuffer: 256 * 1024 * 1024 });
+  execFileSync("tar", ["-x", "-C", dir], { input: archive });
+  fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+  fs.mkdirSync(path.join(dir, "public"), { recursive: true });
+  return dir;
+}
