@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkoutOf, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets, applyMigrations } from "./lib/server.mjs";
+import { checkoutOf, groupCpu, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets, applyMigrations } from "./lib/server.mjs";
 import { fmt } from "./lib/stats.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
@@ -78,29 +78,13 @@ async function apiKeyOn(base) {
   return key.body.key;
 }
 
-/** CPU seconds (utime + stime) of the workerd processes in a server's process group (Linux). */
-function workerdCpu(pgid) {
-  let ticks = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (!stat.includes("(workerd)")) continue;
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return ticks / 100;
-}
 
 async function run(server, url, headers, expected, seconds) {
-  const cpu0 = workerdCpu(server.pgid);
+  const cpu0 = groupCpu(server.pgid).workerd;
   const r = await new Promise((resolve, reject) =>
     autocannon({ url, headers: { "user-agent": "keel-apikey-ab/1", ...headers }, connections: CONNECTIONS, duration: seconds, timeout: 10 }, (err, res) => (err ? reject(err) : resolve(res))),
   );
-  const cpu = workerdCpu(server.pgid) - cpu0;
+  const cpu = groupCpu(server.pgid).workerd - cpu0;
   const wrong = Object.entries(r.statusCodeStats ?? {}).filter(([code]) => Number(code) !== expected).reduce((n, [, { count }]) => n + count, 0);
   if (wrong > 0 || r.errors > 0) throw new Error(`${server.name} ${url}: ${JSON.stringify(r.statusCodeStats)} errors ${r.errors}`);
   return { rps: r.requests.average, cpuMs: (cpu * 1000) / Math.max(1, r.requests.total) };

@@ -22,7 +22,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { serverTiming } from "./lib/report.mjs";
-import { checkoutOf, applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { checkoutOf, groupCpu, startProfiler, applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 import { fmt as fmtN, quantile } from "./lib/stats.mjs";
 
 const LOGINS = Number(process.env.LOGINS ?? 60);
@@ -128,40 +128,7 @@ async function timedRegister(base) {
   return { wall, ...phases, ...(phases.hash !== undefined ? { "app − hash": phases.app - phases.hash } : {}) };
 }
 
-/** CPU seconds (utime + stime) of the workerd processes in a server's process group (Linux). */
-function workerdCpu(pgid) {
-  let ticks = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (!stat.includes("(workerd)")) continue;
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] = pgrp, f[11..12] = utime, stime
-      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return ticks / 100;
-}
 
-/** A V8 CPU profile of a server's worker isolate, through wrangler's inspector proxy. */
-async function startProfiler(inspectorPort) {
-  const targets = await (await fetch(`http://${HOST}:${inspectorPort}/json`)).json();
-  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: `http://${HOST}` } });
-  await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
-  let id = 0;
-  const pending = new Map();
-  ws.onmessage = (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.id && pending.has(msg.id)) (pending.get(msg.id)(msg), pending.delete(msg.id));
-  };
-  const send = (method, params = {}) => new Promise((resolve) => (pending.set(++id, resolve), ws.send(JSON.stringify({ id, method, params }))));
-  await send("Profiler.enable");
-  await send("Profiler.setSamplingInterval", { interval: 100 });
-  await send("Profiler.start");
-  return { stop: async () => (await send("Profiler.stop")).result.profile };
-}
 
 const versions = process.argv.slice(2);
 if (!versions.length) {
@@ -183,7 +150,7 @@ for (let i = 0; i < WARMUP + LOGINS; i++) {
   if (i % 2 === 1) order.reverse();
   for (const k of order) {
     if (i === WARMUP && cpuStart[k] === undefined) {
-      cpuStart[k] = workerdCpu(servers[k].pgid);
+      cpuStart[k] = groupCpu(servers[k].pgid).workerd;
       if (k === 0 && process.env.PROFILE) profiler = await startProfiler(servers[0].inspectorPort);
     }
     const x = OP === "register" ? await timedRegister(servers[k].base) : await timedLogin(servers[k].base, servers[k].user);
@@ -193,7 +160,7 @@ for (let i = 0; i < WARMUP + LOGINS; i++) {
 if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
 // Registrations: their verification emails are delivered by the queue consumer (batch timeout 2 s) in the same workerd.
 if (OP === "register") await sleep(3000);
-const cpuPerLogin = servers.map((s, k) => ((workerdCpu(s.pgid) - cpuStart[k]) * 1000) / LOGINS);
+const cpuPerLogin = servers.map((s, k) => ((groupCpu(s.pgid).workerd - cpuStart[k]) * 1000) / LOGINS);
 await stopAll();
 
 const keys = [...new Set(samples.flat().flatMap((x) => Object.keys(x)))];

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkoutOf, applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { checkoutOf, groupCpu, applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, varArgs, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const SECONDS = Number(process.env.SECONDS ?? 2);
@@ -78,22 +78,6 @@ async function signedIn(base) {
   throw new Error("no verification mail");
 }
 
-/** CPU seconds (utime + stime) of the workerd processes in a server's process group (Linux). */
-function workerdCpu(pgid) {
-  let ticks = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (!stat.includes("(workerd)")) continue;
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return ticks / 100;
-}
 
 const refs = process.argv.slice(2);
 if (refs.length < 2) {
@@ -120,10 +104,10 @@ for (let r = 0; r < ROUNDS; r++) {
     const order = servers.map((_, k) => k);
     if ((r + j) % 2 === 1) order.reverse();
     for (const k of order) {
-      const cpu0 = workerdCpu(servers[k].pgid);
+      const cpu0 = groupCpu(servers[k].pgid).workerd;
       const res = await run(servers[k], sc, SECONDS);
       const t = totals[k][j];
-      t.cpu += workerdCpu(servers[k].pgid) - cpu0;
+      t.cpu += groupCpu(servers[k].pgid).workerd - cpu0;
       t.requests += res.requests.total;
       t.seconds += SECONDS;
       t.non2xx += res.non2xx;

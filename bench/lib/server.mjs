@@ -203,3 +203,40 @@ export function checkoutOf(ref, dir) {
   fs.mkdirSync(path.join(dir, "public"), { recursive: true });
   return dir;
 }
+
+/** CPU seconds (utime + stime) of every process in a process group, and of its workerd processes alone (Linux /proc). */
+export function groupCpu(pgid) {
+  let ticks = 0;
+  let workerd = 0;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] = pgrp, f[11..12] = utime, stime
+      if (Number(f[2]) !== pgid) continue;
+      ticks += Number(f[11]) + Number(f[12]);
+      if (stat.includes("(workerd)")) workerd += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return { all: ticks / 100, workerd: workerd / 100 }; // USER_HZ
+}
+
+/** A V8 CPU profile of a server's worker isolate, through wrangler's inspector proxy. */
+export async function startProfiler(inspectorPort) {
+  const targets = await (await fetch(`http://${HOST}:${inspectorPort}/json`)).json();
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { headers: { origin: `http://${HOST}` } });
+  await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.id && pending.has(msg.id)) (pending.get(msg.id)(msg), pending.delete(msg.id));
+  };
+  const send = (method, params = {}) => new Promise((resolve) => (pending.set(++id, resolve), ws.send(JSON.stringify({ id, method, params }))));
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  await send("Profiler.start");
+  return { stop: async () => (await send("Profiler.stop")).result.profile };
+}

@@ -24,18 +24,17 @@ function withRoles<T extends { rolesJson: string }>(row: T | undefined): (Omit<T
   return { ...rest, roles: [IMPLICIT_ROLE, ...assigned] };
 }
 
+/** The columns of a user with its effective roles and latest consents, for one query. */
+const userColumns = (now: Date) => ({
+  ...getTableColumns(users),
+  rolesJson: rolesJson(now),
+  acceptedTerms: latestConsentSql(sql`"users"."id"`, "terms").as("accepted_terms"),
+  acceptedPrivacy: latestConsentSql(sql`"users"."id"`, "privacy").as("accepted_privacy"),
+});
+
 /** One user with its effective roles, in one query. */
 async function findUser(db: Db, where: SQL, now: Date): Promise<UserWithRoles | undefined> {
-  const row = await db
-    .select({
-      ...getTableColumns(users),
-      rolesJson: rolesJson(now),
-      acceptedTerms: latestConsentSql(sql`"users"."id"`, "terms").as("accepted_terms"),
-      acceptedPrivacy: latestConsentSql(sql`"users"."id"`, "privacy").as("accepted_privacy"),
-    })
-    .from(users)
-    .where(where)
-    .get();
+  const row = await db.select(userColumns(now)).from(users).where(where).get();
   return withRoles(row);
 }
 
@@ -54,13 +53,7 @@ export async function findUserByEmailProbing<K extends string>(
 ): Promise<{ user: UserWithRoles; probes: Record<K, boolean> } | undefined> {
   const extra = Object.fromEntries(Object.entries<SQL>(probes).map(([k, q]) => [`probe_${k}`, sql<number>`(${q})`]));
   const row = await db
-    .select({
-      ...getTableColumns(users),
-      rolesJson: rolesJson(now),
-      acceptedTerms: latestConsentSql(sql`"users"."id"`, "terms").as("accepted_terms"),
-      acceptedPrivacy: latestConsentSql(sql`"users"."id"`, "privacy").as("accepted_privacy"),
-      ...extra,
-    })
+    .select({ ...userColumns(now), ...extra })
     .from(users)
     .where(eq(users.email, email))
     .get();
