@@ -377,6 +377,9 @@ export const STEPS = [
   h("Profile and preferences: only the fields sent change; null clears."),
   { call: ["PATCH", "/me/profile"], auth: auth("AT"), body: { company_name: "Acme Infra", pan_number: "ABCDE1234F", operating_states: ["Bihar"], timezone: "Asia/Kolkata" }, expect: 200 },
   { call: ["PATCH", "/me/preferences"], auth: auth("AT"), body: { quiet_hours_start: "22:00", quiet_hours_end: "07:00", email_digest_frequency: "weekly" }, expect: 200 },
+  h("Quiet hours hold alert emails until they end (in the profile's time zone); null clears them, so"),
+  h("the alert email below arrives at any time of day."),
+  { call: ["PATCH", "/me/preferences"], auth: auth("AT"), body: { quiet_hours_start: null, quiet_hours_end: null }, expect: 200 },
 
   h(""),
   h("Email change: a link goes to the new address; POST /auth/verify-email with its token would apply it."),
