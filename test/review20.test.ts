@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { orgWithMembers } from "./helpers/fixtures";
-import { call, json, signedInUser, unique } from "./helpers/harness";
+import { API, BASE, call, expectProblem, json, signedInUser, unique } from "./helpers/harness";
+import { exports } from "cloudflare:workers";
 import { ingest, tenderAdmin, tenderId } from "./helpers/tenders";
 
 // Issue 20 review (adversarial). Locally D1 has no replica, so a stale read cannot be produced;
@@ -75,5 +76,76 @@ describe("review 20: D1 sessions — reads that check another user's membership 
     expect(res.status).toBe(200);
     expect((await json<{ items: { note_text: string }[] }>(res)).items.map((n) => n.note_text)).toEqual(["Shared insight"]);
     expect(membershipReadsOffPrimary()).toEqual([]);
+  });
+});
+
+// Lazy route groups (src/platform/lazy-routes.ts): every request that reaches a group has been
+// through the main app's global middleware, and what a group does not own ends in the main 404.
+const worker = (exports as unknown as { default: { fetch: (url: string, init?: RequestInit) => Promise<Response> } }).default;
+const raw = (url: string, init: RequestInit = {}) => worker.fetch(url, init);
+
+function globalHeaders(res: Response) {
+  expect(res.headers.get("x-request-id")).toBeTruthy();
+  expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+}
+
+describe("review 20: lazy route groups — no way around the global middleware", () => {
+  it("a chunked body over 1 MiB (no Content-Length) to a group's route answers 413, not the route", async () => {
+    const { token } = await signedInUser();
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= 17) return c.close();
+        sent++;
+        c.enqueue(chunk);
+      },
+    });
+    const res = await raw(`${API}/me/saved-searches`, { method: "POST", body, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    globalHeaders(res);
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
+  it("path tricks on a group's path end in the main 404 problem (with the global headers), never in a route", async () => {
+    const { token } = await signedInUser();
+    const headers = { authorization: `Bearer ${token}` };
+    for (const path of ["/api/v1/me/api-keys/", "//api/v1/me/api-keys", "/api/v1/me%2Fapi-keys", "/api/v1/ME/api-keys", "/api/v1//admin/users", "/api/v1/admin%2Fusers"]) {
+      const res = await raw(`${BASE}${path}`, { headers });
+      globalHeaders(res);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toContain("application/problem+json");
+    }
+  });
+
+  it("an unknown method on a group's path: the main 404 problem, with the request id and security headers", async () => {
+    const { token } = await signedInUser();
+    const res = await call("me/api-keys", { method: "PUT", token, body: {} });
+    globalHeaders(res);
+    const problem = await expectProblem(res, 404, "not_found");
+    expect(problem.detail).toContain("PUT /api/v1/me/api-keys");
+  });
+
+  it("an error inside a group is the same problem+json, its request_id the response's X-Request-Id", async () => {
+    const { token } = await signedInUser();
+    const res = await call("me/saved-searches", { method: "POST", token, rawBody: "{not json", headers: { "content-type": "application/json" } });
+    globalHeaders(res);
+    const problem = (await expectProblem(res, 400, "validation_failed")) as unknown as { request_id?: string };
+    expect(problem.request_id).toBe(res.headers.get("x-request-id"));
+  });
+
+  it("HEAD on a group's GET route: the GET's status and headers, no body", async () => {
+    const { token } = await signedInUser();
+    const res = await call("me/saved-searches", { method: "HEAD", token });
+    globalHeaders(res);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+    const anon = await call("me/saved-searches", { method: "HEAD" });
+    expect(anon.status).toBe(401);
+  });
+
+  it("a preflight on a group's path from a listed origin is answered by CORS, not by the group", async () => {
+    const res = await raw(`${API}/me/api-keys`, { method: "OPTIONS", headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" } });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
   });
 });
