@@ -60,6 +60,16 @@ describe("review 20: D1 sessions — reads that check another user's membership 
     expect(membershipReadsOffPrimary()).toEqual([]);
   });
 
+  it("a percent-encoded organization path (/api/v1/%6Frgs/{id}/notes) still reads membership on the primary", async () => {
+    const { colleague } = await sharedNote();
+    const orgs = await json<{ items: { id: string }[] }>(await call("orgs", { token: colleague.token }));
+    seen = [];
+    const res = await call(`%6Frgs/${orgs.items[0]!.id}/notes`, { token: colleague.token });
+    if (res.status === 200) expect(seen.some((s) => /organization_members/.test(s.sql))).toBe(true);
+    else expect(res.status).toBe(404);
+    expect(membershipReadsOffPrimary()).toEqual([]);
+  });
+
   it("GET /tenders/{id} (shared notes of fellow members) does not read membership from a replica", async () => {
     const { tender, colleague } = await sharedNote();
     seen = [];
