@@ -39,7 +39,9 @@ export const parseBookmark = (value: string | undefined | null): string | null =
  * (auth, the emailed links' pages and verbs, the OpenID callback), admin, GETs that write (a
  * tender link counts its click), and organization reads, whose queries check the caller's
  * membership themselves (docs/consistency.md: shared notes and favorites are exact; a replica could
- * still show them to a member removed a moment ago). Every other GET may be served by a replica.
+ * still show them to a member removed a moment ago). Every other GET may be served by a replica;
+ * a service whose query checks membership elsewhere uses `primaryDb` itself (the shared notes on
+ * GET /tenders/{id} and GET /me/notes?tender_id=).
  */
 const FRESH_READ_PREFIXES = [
   "/api/v1/auth/",

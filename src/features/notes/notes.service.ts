@@ -1,4 +1,4 @@
-import { isForeignKeyViolation, runBatch } from "../../platform/db";
+import { isForeignKeyViolation, primaryDb, runBatch } from "../../platform/db";
 import { ownerOf } from "../../identity/owner";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext } from "../../platform/context";
@@ -88,7 +88,9 @@ export async function createNote(ctx: RequestContext, actor: Actor, input: Creat
 }
 
 export async function listNotes(ctx: RequestContext, actor: Actor, q: { tender_id?: string; limit: number; cursor?: string }) {
-  const rows = await notesRepo(ctx.db, ownerOf(actor)).list({ tenderId: q.tender_id, before: decodeCursor(q.cursor), limit: q.limit });
+  // With a tender, the list holds notes shared by fellow members (both memberships checked in the
+  // query): read on the primary, never a lagging replica (docs/consistency.md).
+  const rows = await notesRepo(q.tender_id ? primaryDb(ctx.env) : ctx.db, ownerOf(actor)).list({ tenderId: q.tender_id, before: decodeCursor(q.cursor), limit: q.limit });
   return toPage(rows, q.limit, (r) => r.id, (r) => toNoteOut(r, actor.userId));
 }
 

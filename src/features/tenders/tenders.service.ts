@@ -5,7 +5,7 @@ import { webhookEvent } from "../webhooks/emit";
 import type { Env } from "../../env";
 import type { Actor } from "../../identity/actor";
 import type { RequestContext, ServiceContext } from "../../platform/context";
-import type { Db } from "../../platform/db";
+import { primaryDb, type Db } from "../../platform/db";
 import { AppError } from "../../platform/errors";
 import { newId } from "../../platform/ids";
 import { decodeCursor, encodeCursor } from "../../platform/pagination";
@@ -291,8 +291,11 @@ const readsNotes = (actor: Actor) => actor.kind !== "apiKey" || actor.scopes.has
 export async function getTender(ctx: RequestContext, actor: Actor, id: string, source: string) {
   const { db, now } = ctx;
   const withNotes = readsNotes(actor);
+  // Shared notes check both memberships in the query: read on the primary, never a lagging
+  // replica that could still count a member removed a moment ago (docs/consistency.md).
+  const fresh = primaryDb(ctx.env);
   const [[row], [prefs], noteRows, [counted]] = withNotes
-    ? await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, ownerOf(actor)), visibleNotesQuery(db, ownerOf(actor), id), visibleNotesCountQuery(db, ownerOf(actor), id)])
+    ? await fresh.batch([tenderByIdQuery(fresh, id), viewPreferencesQuery(fresh, ownerOf(actor)), visibleNotesQuery(fresh, ownerOf(actor), id), visibleNotesCountQuery(fresh, ownerOf(actor), id)])
     : [...(await db.batch([tenderByIdQuery(db, id), viewPreferencesQuery(db, ownerOf(actor))])), [], []];
   if (!row) throw new AppError("not_found", "Tender not found");
   ctx.waitUntil(
