@@ -18,10 +18,9 @@
 // and BENCH_BUDGET_MS (DIGEST_BATCH_SIZE / DIGEST_TICK_BUDGET_MS; default: the config's defaults).
 // Writes bench/results-digests.md. Not part of `npm test`.
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { applyMigrations, root, serverPids, startServer, stopServer, waitFor, writeSecrets } from "./lib/server.mjs";
+import { applyMigrations, fetchJson, freePort, groupCpu, root, serverPids, startServer, stopServer, waitFor, writeSecrets } from "./lib/server.mjs";
 import { table } from "./lib/report.mjs";
 
 const stateDir = path.join(root, ".wrangler", "bench-digests");
@@ -42,43 +41,9 @@ const TICK_MS = 15 * 60_000;
 const SEED_CHUNK = 20_000;
 const log = (msg) => console.error(`[bench:digests] ${msg}`);
 
-function portFree(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-}
 
-async function pickPort() {
-  for (let p = 8920; p <= 8929; p++) if (await portFree(p)) return p;
-  throw new Error("no free port in 8920–8929");
-}
+const call = (base, pathname, method = "GET") => fetchJson(base, pathname, { method });
 
-async function call(base, pathname, method = "GET") {
-  const res = await fetch(base + pathname, { method, signal: AbortSignal.timeout(900_000) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method} ${pathname} → ${res.status}: ${text.slice(0, 400)}`);
-  return JSON.parse(text);
-}
-
-/** CPU jiffies (utime + stime) of every process in the servers' process groups. */
-function groupCpuJiffies() {
-  const groups = new Set(serverPids());
-  let ours = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] = pgrp, f[11], f[12] = utime, stime
-      if (groups.has(Number(f[2]))) ours += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return ours;
-}
-const JIFFY_MS = 10; // USER_HZ = 100 on Linux
 
 async function main() {
   const load = os.loadavg().map((x) => x.toFixed(1)).join(", ");
@@ -87,12 +52,12 @@ async function main() {
   log("applying migrations to the scratch D1");
   applyMigrations(persist, ["--config", config]);
   const envFile = writeSecrets(path.join(stateDir, "bench.env"), "bench-digests");
-  const port = await pickPort();
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   log(`starting the bench worker on ${base}`);
   const server = startServer(
     "digests",
-    ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 10),
+    ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
       "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false", "--log-level", "warn"],
     { logFile: path.join(stateDir, "worker.log") },
   );
@@ -113,11 +78,11 @@ async function main() {
     for (let k = 0; k < TICKS; k++) {
       const at = START + k * TICK_MS;
       const q = [`at=${at}`, BATCH ? `batch=${BATCH}` : "", BUDGET ? `budget=${BUDGET}` : ""].filter(Boolean).join("&");
-      const cpu0 = groupCpuJiffies();
+      const cpu0 = groupCpu(serverPids()).all;
       const w0 = performance.now();
       const r = await call(base, `/tick?${q}`, "POST");
       const wall = performance.now() - w0;
-      const cpuMs = (groupCpuJiffies() - cpu0) * JIFFY_MS;
+      const cpuMs = (groupCpu(serverPids()).all - cpu0) * 1000;
       ticks.push({ at, ...r, wall, cpuMs });
       log(`tick ${new Date(at).toISOString()}: sent ${r.sent}, looked ${r.looked}, ${r.batches} batches, ${(r.ms / 1000).toFixed(2)} s`);
     }

@@ -18,10 +18,9 @@
 // BENCH_SEED (default 1; alerts use seed + 1). Writes bench/results-matcher.md. Not part of `npm test`.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { applyMigrations, root, startServer, stopServer, waitFor } from "./lib/server.mjs";
+import { applyMigrations, fetchJson, freePort, root, startServer, stopServer, waitFor } from "./lib/server.mjs";
 import { median, mean } from "./lib/stats.mjs";
 
 const stateDir = path.join(root, ".wrangler", "bench-matcher");
@@ -38,25 +37,8 @@ const SIZES = [ALERTS, 100_000];
 const log = (msg) => console.error(`[bench:matcher] ${msg}`);
 
 
-function portFree(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-}
 
-async function pickPort() {
-  for (let p = 8900; p <= 8909; p++) if (await portFree(p)) return p;
-  throw new Error("no free port in 8900–8909");
-}
-
-async function get(base, pathname, method = "GET") {
-  const res = await fetch(base + pathname, { method, signal: AbortSignal.timeout(600_000) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method} ${pathname} → ${res.status}: ${text.slice(0, 400)}`);
-  return JSON.parse(text);
-}
+const get = (base, pathname, method = "GET") => fetchJson(base, pathname, { method, timeoutMs: 600_000 });
 
 const f = (v, d = 1) => v.toFixed(d);
 
@@ -76,12 +58,12 @@ async function main() {
   log("applying migrations to the scratch D1");
   applyMigrations(persist, ["--config", config]);
 
-  const port = await pickPort();
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   log(`starting the bench worker on ${base}`);
   const server = startServer(
     "matcher",
-    ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 10),
+    ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
       "--persist-to", persist, "--show-interactive-dev-session=false", "--log-level", "warn"],
     { logFile: path.join(stateDir, "worker.log") },
   );

@@ -24,7 +24,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { table } from "./lib/report.mjs";
-import { freePort, HOST, root, serverPids, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { freePort, groupCpu, HOST, machineJiffies, root, serverPids, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 import { fmt, quantile, round } from "./lib/stats.mjs";
 
 const benchDir = path.join(root, "bench");
@@ -105,22 +105,8 @@ async function cannon(opts) {
  */
 function cpuSnapshot() {
   try {
-    const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const busy = total - fields[3] - fields[4]; // minus idle and iowait
-    const groups = new Set(serverPids());
-    let ours = 0;
-    for (const entry of fs.readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] = state, f[2] = pgrp, f[11..12] = utime, stime
-        if (Number(entry) === process.pid || groups.has(Number(f[2]))) ours += Number(f[11]) + Number(f[12]);
-      } catch {
-        /* exited meanwhile */
-      }
-    }
-    return { total, busy, ours };
+    const { all, self } = groupCpu(serverPids());
+    return { ...machineJiffies(), ours: Math.round((all + self) * 100) }; // jiffies, as /proc/stat counts
   } catch {
     return null;
   }

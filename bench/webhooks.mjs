@@ -22,7 +22,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { applyMigrations, freePort, root, serverPids, startServer, stopServer, waitFor } from "./lib/server.mjs";
+import { applyMigrations, fetchJson, freePort, groupCpu, machineJiffies, root, serverPids, startServer, stopServer, waitFor } from "./lib/server.mjs";
 
 const stateDir = path.join(root, ".wrangler", "bench-webhooks");
 const persist = path.join(stateDir, "state");
@@ -37,44 +37,9 @@ const log = (msg) => console.error(`[bench:webhooks] ${msg}`);
 const n = (v) => Math.round(v).toLocaleString("en-US");
 const f = (v, d = 1) => v.toFixed(d);
 
-const CLK = 100; // USER_HZ: /proc/<pid>/stat counts jiffies of 10 ms on Linux
-/** CPU seconds of every process in the servers' process groups, and of this process. */
-function cpuSeconds() {
-  const groups = new Set(serverPids());
-  let server = 0;
-  let workerd = 0;
-  let self = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const jiffies = Number(fields[11]) + Number(fields[12]);
-      if (Number(entry) === process.pid) self += jiffies;
-      else if (groups.has(Number(fields[2]))) {
-        server += jiffies;
-        if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).startsWith("workerd")) workerd += jiffies;
-      }
-    } catch {
-      /* gone */
-    }
-  }
-  return { server: server / CLK, workerd: workerd / CLK, self: self / CLK };
-}
 
-/** Machine-wide busy share between two /proc/stat reads. */
-function machine() {
-  const v = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  const idle = v[3] + v[4];
-  return { busy: v.reduce((a, b) => a + b, 0) - idle, total: v.reduce((a, b) => a + b, 0) };
-}
 
-async function call(base, pathname, method = "POST") {
-  const res = await fetch(base + pathname, { method, signal: AbortSignal.timeout(900_000) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method} ${pathname} → ${res.status}: ${text.slice(0, 400)}`);
-  return JSON.parse(text);
-}
+const call = (base, pathname, method = "POST") => fetchJson(base, pathname, { method });
 
 /** The receiver: answers 200 to every POST and counts what it got (distinct webhook-ids per endpoint). */
 function startReceiver() {
@@ -116,17 +81,17 @@ async function main() {
     log(`seeded: ${JSON.stringify(seeded)}`);
 
     log("matching (real matchTenders: matches, notifications, webhook outbox)");
-    const cpu0 = cpuSeconds();
+    const cpu0 = groupCpu(serverPids());
     const t0 = performance.now();
     const matched = await call(base, "/match");
     const matchWall = performance.now() - t0;
-    const cpu1 = cpuSeconds();
+    const cpu1 = groupCpu(serverPids());
     log(`matched: ${JSON.stringify(matched)}`);
     const pending = matched.deliveries.pending ?? 0;
 
     log(`delivering ${n(pending)} pending deliveries from ${matched.messages} queue messages, ${BATCH} per batch, ${PARALLEL} batch(es) in flight`);
-    const m0 = machine();
-    const cpu2 = cpuSeconds();
+    const m0 = machineJiffies();
+    const cpu2 = groupCpu(serverPids());
     const t1 = performance.now();
     let next = 0;
     let innerMs = 0;
@@ -147,12 +112,12 @@ async function main() {
     };
     await Promise.all(Array.from({ length: PARALLEL }, worker));
     const deliverWall = performance.now() - t1;
-    const cpu3 = cpuSeconds();
-    const m1 = machine();
+    const cpu3 = groupCpu(serverPids());
+    const m1 = machineJiffies();
     const after = await call(base, "/counts", "GET");
     const delivered = after.deliveries.delivered ?? 0;
     const events = Object.values(after.events).reduce((a, b) => a + b, 0);
-    const serverCpu = cpu3.server - cpu2.server;
+    const serverCpu = cpu3.all - cpu2.all;
     const receiverCpu = cpu3.self - cpu2.self;
     const machineBusy = (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total);
     const ourShare = (serverCpu + receiverCpu) / ((deliverWall / 1000) * os.cpus().length);
@@ -162,7 +127,7 @@ async function main() {
       ["Scale", `${n(TENDERS)} tenders × ${n(ALERTS)} alerts (${n(seeded.users)} users), ${n(seeded.endpoints)} user endpoints${full ? " (the issue's full scale)" : " (REDUCED scale; the issue asks 500 × 10,000 × 1,000)"}`],
       ["Matches (new)", `${n(matched.matches)} (${n(matched.new_matches)})`],
       ["Webhook events written", `${n(events)} (${Object.entries(after.events).map(([k, v]) => `${k} ${n(v)}`).join(", ")})`],
-      ["Matching + outbox (one matchTenders call)", `${f(matched.match_ms / 1000, 2)} s inside workerd, server CPU ${f(cpu1.server - cpu0.server, 2)} s`],
+      ["Matching + outbox (one matchTenders call)", `${f(matched.match_ms / 1000, 2)} s inside workerd, server CPU ${f(cpu1.all - cpu0.all, 2)} s`],
       ["Queue messages to the consumer", `${n(matched.messages)} fan-out messages, batches of ${BATCH}, ${PARALLEL} in flight`],
       ["**Deliveries completed**", `**${n(delivered)}** of ${n(pending)} (${Object.entries(after.deliveries).map(([k, v]) => `${k} ${n(v)}`).join(", ")}); receiver got ${n(receiver.stats.requests)} (${n(receiver.stats.signed)} signed)`],
       ["Delivery phase wall time", `${f(deliverWall / 1000, 2)} s (inside workerd: ${f(innerMs / 1000, 2)} s)`],

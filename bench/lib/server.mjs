@@ -204,23 +204,48 @@ export function checkoutOf(ref, dir) {
   return dir;
 }
 
-/** CPU seconds (utime + stime) of every process in a process group, and of its workerd processes alone (Linux /proc). */
-export function groupCpu(pgid) {
+/** USER_HZ: /proc/<pid>/stat counts CPU time in jiffies of 10 ms on Linux. */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (utime + stime) from /proc (Linux) of every process in the given process group(s)
+ * (`all`), of their workerd processes alone (`workerd`), and of this bench process (`self`).
+ */
+export function groupCpu(pgids) {
+  const groups = new Set(typeof pgids === "number" ? [pgids] : pgids);
   let ticks = 0;
   let workerd = 0;
+  let self = 0;
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
       const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] = pgrp, f[11..12] = utime, stime
-      if (Number(f[2]) !== pgid) continue;
-      ticks += Number(f[11]) + Number(f[12]);
-      if (stat.includes("(workerd)")) workerd += Number(f[11]) + Number(f[12]);
+      const jiffies = Number(f[11]) + Number(f[12]);
+      if (Number(entry) === process.pid) self += jiffies;
+      if (!groups.has(Number(f[2]))) continue;
+      ticks += jiffies;
+      if (stat.includes("(workerd)")) workerd += jiffies;
     } catch {
       /* exited meanwhile */
     }
   }
-  return { all: ticks / 100, workerd: workerd / 100 }; // USER_HZ
+  return { all: ticks / USER_HZ, workerd: workerd / USER_HZ, self: self / USER_HZ };
+}
+
+/** Busy and total jiffies of the whole machine (the first line of /proc/stat; idle and iowait are not busy). */
+export function machineJiffies() {
+  const v = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - v[3] - v[4], total };
+}
+
+/** A bench worker's JSON answer; anything but 200 throws with the start of the body. */
+export async function fetchJson(base, pathname, { method = "GET", timeoutMs = 900_000 } = {}) {
+  const res = await fetch(base + pathname, { method, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${method} ${pathname} → ${res.status}: ${text.slice(0, 400)}`);
+  return JSON.parse(text);
 }
 
 /** A V8 CPU profile of a server's worker isolate, through wrangler's inspector proxy. */
