@@ -1,5 +1,5 @@
 import type { LeaseResult, RateLimiter } from "../durable-objects/rate-limiter";
-import { AppError } from "./errors";
+import { rateLimited, type Rate } from "./rate-limit";
 import { SECOND } from "./time";
 
 /**
@@ -35,10 +35,8 @@ export const REFUSAL_MEMORY_MS = SECOND;
 /** Keys with a block in one isolate; past this the oldest is dropped (its tokens are lost, not overspent). */
 const MAX_KEYS = 10_000;
 
-export interface LeasedRate {
-  limit: number;
-  windowSeconds: number;
-}
+/** A leased budget is a plain window limit (no sliding log). */
+export type LeasedRate = Pick<Rate, "limit" | "windowSeconds">;
 
 export interface Admission {
   /** See the module comment. */
@@ -57,7 +55,6 @@ interface Lease {
   windowEndsAt: number;
 }
 
-const refused = (retryAfterSeconds: number) => new AppError("rate_limited", "Too many requests; retry later", { retryAfter: retryAfterSeconds });
 
 /** One isolate's blocks. The worker uses `isolateLeases`; a test makes several to stand for several isolates. */
 export class LeaseClient {
@@ -75,7 +72,7 @@ export class LeaseClient {
     const held = this.spend(name, now);
     if (held) return held;
     const before = this.leases.get(name);
-    if (before && now < before.refusedUntil) throw refused(Math.max(1, Math.ceil((before.windowEndsAt - now) / SECOND)));
+    if (before && now < before.refusedUntil) throw rateLimited(Math.max(1, Math.ceil((before.windowEndsAt - now) / SECOND)));
     // Any tokens left here belong to an expired block: they go back to its window.
     const giveBack = before && before.left > 0 ? { window: before.window, count: before.left } : undefined;
     if (before) before.left = 0;
@@ -90,7 +87,7 @@ export class LeaseClient {
       if (late) return late;
       lease.windowEndsAt = now + result.windowLeftMs;
       lease.refusedUntil = now + Math.min(result.windowLeftMs, REFUSAL_MEMORY_MS);
-      throw refused(result.retryAfterSeconds);
+      throw rateLimited(result.retryAfterSeconds);
     }
     const extra = result.granted - 1; // this request spends one
     const until = now + Math.min(result.windowLeftMs, LEASE_TTL_MS);

@@ -10,6 +10,9 @@ export interface Rate {
   sliding?: boolean;
 }
 
+/** The one refusal of every rate limit: 429 `rate_limited` with `Retry-After`. */
+export const rateLimited = (retryAfterSeconds: number) => new AppError("rate_limited", "Too many requests; retry later", { retryAfter: retryAfterSeconds });
+
 /**
  * Takes one request from the exact limiter for `key` and throws `429 rate_limited` with
  * `Retry-After` when the budget is spent. Call it before any expensive work (password hashing,
@@ -19,7 +22,7 @@ export async function rateLimit(env: Env, key: string, rate: Rate): Promise<{ re
   const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
   const result = await stub.limit({ limit: rate.limit, windowSeconds: rate.windowSeconds, ...(rate.sliding ? { sliding: true } : {}) });
   if (!result.allowed) {
-    throw new AppError("rate_limited", "Too many requests; retry later", { retryAfter: result.retryAfterSeconds });
+    throw rateLimited(result.retryAfterSeconds);
   }
   // Seconds until this key lets the next request through (0: at once), for a later limit's
   // refusal on the same path, whose Retry-After must cover this one too. resetSeconds is rounded

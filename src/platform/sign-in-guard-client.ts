@@ -1,6 +1,7 @@
 import type { AttemptRequest, AttemptResult } from "../durable-objects/sign-in-guard";
 import type { Env } from "../env";
 import { AppError } from "./errors";
+import { rateLimited } from "./rate-limit";
 
 export type Reservation = Extract<AttemptResult, { kind: "reserved" }>;
 
@@ -30,7 +31,7 @@ export function coverWait(err: unknown, seconds: number): void {
 export async function reserveAttempt(env: Env, key: string, request: AttemptRequest, what?: string): Promise<Reservation> {
   const result = await signInGuard(env, key).attempt(request);
   if (result.kind === "rate_limited") {
-    throw new AppError("rate_limited", "Too many requests; retry later", { retryAfter: result.retryAfterSeconds });
+    throw rateLimited(result.retryAfterSeconds);
   }
   if (result.kind === "locked") throw lockedError(new Date(result.lockedUntil), new Date(request.now), what, result.retryAfterSeconds);
   return result;
