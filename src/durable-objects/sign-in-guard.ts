@@ -14,6 +14,13 @@ export interface AttemptRequest {
    * `maxLockMs`, until a success (`succeed()`) starts again at `lockMs`.
    */
   maxLockMs?: number;
+  /**
+   * A reservation of this guard that ended in a session (its `seq`, recorded with the session in
+   * D1 and read back by the next sign-in's lookup): it and every attempt reserved before it are
+   * forgiven, as a `succeed()` call would have done, before this attempt is judged. Ignored
+   * unless it is one of the attempts this guard still counts.
+   */
+  settled?: number;
 }
 
 /** What a refusal's `Retry-After` says: the wait after which the same request passes both the rate and the lock. */
@@ -21,7 +28,7 @@ export type AttemptResult =
   | { kind: "rate_limited"; retryAfterSeconds: number }
   | { kind: "locked"; lockedUntil: number; retryAfterSeconds: number }
   /** Judge the attempt. `failures` counts this one; `locking` when it set the lock (audit it if it fails). */
-  | { kind: "reserved"; failures: number; locking: boolean; lockedUntil: number | null };
+  | { kind: "reserved"; failures: number; locking: boolean; lockedUntil: number | null; seq: number };
 
 interface GuardState {
   tat?: number;
@@ -30,9 +37,15 @@ interface GuardState {
   lastFailureAt: number;
   /** Locks since the last success (growing locks only). */
   locks?: number;
+  /** The newest reservation's number: unique per guard, increasing, about its time in µs. */
+  seq?: number;
+  /** The numbers of the reservations still counted as failures, oldest first (for `settled`). */
+  pending?: number[];
 }
 
 const STATE_KEY = "state";
+/** Reservations remembered for `settled` (a lock stops reserving at the threshold, at most 100). */
+const MAX_PENDING = 100;
 /** Failures without a new one for this long are forgotten (the object then holds no storage). */
 const FORGET_MS = 86_400_000;
 /** A growing lock's level is forgotten after this long without a failure (so the object can go idle). */
@@ -57,6 +70,13 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * most 5 of any number of concurrent wrong attempts are judged; the rest answer 423 at once.
  * A lock that expired starts the count from zero (decay). With `maxLockMs` (second factors) each
  * lock lasts twice as long as the one before, up to that cap, until a success.
+ *
+ * A success is told either by `succeed()` or, without a call of its own, by the next attempt's
+ * `settled`: the password sign-in records the reservation's `seq` with its session (same D1
+ * batch), and every later sign-in's lookup reads it back before it asks the guard. Until then
+ * that attempt counts as a failure, exactly as while a `succeed()` is on its way; once told,
+ * the success forgives what it would have forgiven, and the count after it stays the count of
+ * the attempts reserved after it (a lock those set stands).
  */
 export class SignInGuard extends DurableObject {
   private state: GuardState = { failures: 0, lockedUntil: 0, lastFailureAt: 0 };
@@ -73,26 +93,34 @@ export class SignInGuard extends DurableObject {
   attempt(request: AttemptRequest): AttemptResult {
     const { now, threshold, lockMs } = request;
     const s = this.state;
-    const lockWait = Math.max(0, s.lockedUntil - now);
+    const settled = this.settle(request.settled, threshold);
     if (request.rate) {
       const { result, tat } = takeToken(s.tat, now, request.rate);
       // Refused by the rate while also locked: the client must wait for both.
-      if (!result.allowed) return { kind: "rate_limited", retryAfterSeconds: Math.max(result.retryAfterSeconds, seconds(lockWait)) };
+      if (!result.allowed) {
+        if (settled) this.save(now);
+        return { kind: "rate_limited", retryAfterSeconds: Math.max(result.retryAfterSeconds, seconds(Math.max(0, s.lockedUntil - now))) };
+      }
       s.tat = tat;
     }
     if (s.lockedUntil > now) {
       this.save(now);
       // This refusal took a token too: the wait is until the lock ends *and* the rate has one again.
-      return { kind: "locked", lockedUntil: s.lockedUntil, retryAfterSeconds: seconds(Math.max(lockWait, rateWaitMs(s.tat, now, request.rate))) };
+      return { kind: "locked", lockedUntil: s.lockedUntil, retryAfterSeconds: seconds(Math.max(s.lockedUntil - now, rateWaitMs(s.tat, now, request.rate))) };
     }
     if (s.lockedUntil !== 0 || now - s.lastFailureAt > FORGET_MS) {
       // The lock expired (or the failures are old): count from zero again.
       s.failures = 0;
       s.lockedUntil = 0;
+      s.pending = [];
     }
     if (s.locks && now - s.lastFailureAt > FORGET_LOCKS_MS) s.locks = 0;
     s.failures += 1;
     s.lastFailureAt = now;
+    // Unique and increasing on this guard across restarts and cleanups (it follows the clock),
+    // and unlikely to equal another guard's (the random part).
+    s.seq = Math.max((s.seq ?? 0) + 1, Date.now() * 1000 + Math.floor(Math.random() * 1000));
+    s.pending = [...(s.pending ?? []), s.seq].slice(-MAX_PENDING);
     const locking = s.failures >= threshold;
     if (locking) {
       if (request.maxLockMs !== undefined) {
@@ -104,7 +132,24 @@ export class SignInGuard extends DurableObject {
       }
     }
     this.save(now);
-    return { kind: "reserved", failures: s.failures, locking, lockedUntil: locking ? s.lockedUntil : null };
+    return { kind: "reserved", failures: s.failures, locking, lockedUntil: locking ? s.lockedUntil : null, seq: s.seq };
+  }
+
+  /**
+   * The reservation `seq` succeeded (see `AttemptRequest.settled`): it and every attempt before
+   * it are forgiven. A lock stands only if the attempts reserved after it reach the threshold.
+   */
+  private settle(seq: number | undefined, threshold: number): boolean {
+    const s = this.state;
+    const at = seq === undefined || !s.pending ? -1 : s.pending.indexOf(seq);
+    if (at < 0) return false;
+    s.pending = s.pending!.slice(at + 1);
+    s.failures = s.pending.length;
+    if (s.failures < threshold) {
+      s.lockedUntil = 0;
+      s.locks = 0;
+    }
+    return true;
   }
 
   /**
@@ -119,6 +164,7 @@ export class SignInGuard extends DurableObject {
   /** The reserved attempt succeeded: the count, any lock it set and the growth of locks are cleared. */
   succeed(): void {
     this.state.failures = 0;
+    this.state.pending = [];
     this.state.lockedUntil = 0;
     this.state.locks = 0;
     this.save(Date.now());
@@ -128,6 +174,7 @@ export class SignInGuard extends DurableObject {
   release(threshold: number): void {
     const s = this.state;
     s.failures = Math.max(0, s.failures - 1);
+    s.pending = s.pending?.slice(0, -1);
     if (s.failures < threshold && s.lockedUntil !== 0) {
       s.lockedUntil = 0;
       // The lock it set is undone, and with it that lock's step of growth.

@@ -80,3 +80,36 @@ export async function reserveAttemptBeside<T>(
   }
   return [reserved.value, looked.value];
 }
+
+/**
+ * `reserveAttempt` once `admitted` (the caller's earlier limit, e.g. per IP) has let the request
+ * through and `lookup` has answered, the two running side by side: the lookup tells the guard
+ * which earlier reservation succeeded (`settledOf`, see AttemptRequest.settled). If `admitted`
+ * refuses, the guard spends nothing of its budget (as in `reserveAttemptBeside`); if the lookup
+ * fails, nothing is reserved.
+ */
+export async function reserveAttemptAfter<T>(
+  env: Env,
+  key: string,
+  admitted: Promise<{ nextSeconds?: number } | void>,
+  request: AttemptRequest,
+  lookup: Promise<T>,
+  settledOf: (looked: T) => number | null | undefined,
+): Promise<[Reservation, T]> {
+  const [before, looked] = await Promise.allSettled([admitted, lookup]);
+  if (before.status === "rejected") {
+    const err: unknown = before.reason;
+    if (err instanceof AppError && err.extra.retryAfter !== undefined) {
+      coverWait(err, await signInGuard(env, key).wait({ now: request.now, rate: request.rate }).catch(() => 0));
+    }
+    throw err;
+  }
+  if (looked.status === "rejected") throw looked.reason;
+  try {
+    const settled = settledOf(looked.value) ?? undefined;
+    return [await reserveAttempt(env, key, settled === undefined ? request : { ...request, settled }), looked.value];
+  } catch (err) {
+    coverWait(err, before.value?.nextSeconds ?? 0);
+    throw err;
+  }
+}

@@ -30,6 +30,12 @@ export const users = sqliteTable(
     twoFactorEnabled: bool("two_factor_enabled").notNull().default(false),
     lastLoginAt: ts("last_login_at"),
     lastLoginIp: text("last_login_ip"),
+    /**
+     * The newest password sign-in of this email that opened a session, as its sign-in guard
+     * reservation (`seq`): the next attempt hands it to the guard, which then forgives it and
+     * every attempt before it (what `succeed()` did in a Durable Object call of its own).
+     */
+    signInSettled: integer("sign_in_settled"),
     passwordChangedAt: ts("password_changed_at").notNull().default(sql`(unixepoch() * 1000)`),
     /** GDPR erasure: set by DELETE /me; personal data is erased after the grace period. */
     deletionRequestedAt: ts("deletion_requested_at"),

@@ -5,7 +5,7 @@ import { sha256Hex } from "../../platform/crypto";
 import { AppError } from "../../platform/errors";
 import { log } from "../../platform/log";
 import { rateLimit, rateLimitIp } from "../../platform/rate-limit";
-import { reserveAttempt, reserveAttemptBeside, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
+import { reserveAttempt, reserveAttemptAfter, signInGuard, type Reservation } from "../../platform/sign-in-guard-client";
 import { auditInsert } from "../../audit/audit.repo";
 import { findUserByEmailProbing, findUserById, markEmailVerified, recordLoginFailure, setPasswordHash, type UserWithRoles } from "../users/users.repo";
 import { userViewChanged } from "../users/user-view-cache";
@@ -76,8 +76,12 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   // The lookup also answers, in the same statement, what the success would otherwise ask in
   // statements of its own: does the address's domain enforce SSO, are device and country known.
   const probes = { ssoEnforced: enforcesSsoProbe(input.email), ...signInNewsProbes(ctx) };
+  // The email's guard is asked once the lookup has answered too: the lookup tells it which of its
+  // reservations last opened a session (`signInSettled`), so no success needs a call of its own.
   let [reservation, found] = await ctx.timed("lookup", () =>
-    reserveAttemptBeside(env, guardKey, rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), attempt, findUserByEmailProbing(db, input.email, now, probes)),
+    reserveAttemptAfter(env, guardKey, rateLimitIp(ctx, "login", config.RATE_LOGIN_PER_IP), attempt, findUserByEmailProbing(db, input.email, now, probes), (f) =>
+      device ? undefined : f?.user.signInSettled,
+    ),
   );
   const user = found?.user;
   if (device && !deviceOfUser(device, user)) {
@@ -85,7 +89,7 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
     await signInGuard(env, guardKey).release(config.LOCKOUT_THRESHOLD);
     device = null;
     guardKey = loginGuardKey(input.email);
-    reservation = await reserveAttempt(env, guardKey, attempt);
+    reservation = await reserveAttempt(env, guardKey, user?.signInSettled != null ? { ...attempt, settled: user.signInSettled } : attempt);
   }
   // A known device's attempt also counts in the guard all of this user's devices share, so the
   // devices together get one budget of failures, not one each (see userDevicesGuardKey).
@@ -112,13 +116,17 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
     );
     throw invalidCredentials();
   }
-  // Password proven: the count starts again, whatever happens next. Sent once this request's
-  // own work is done, so the guard's round trip is not on the response's path (waitUntil keeps
-  // it going); until it lands, the email counts this attempt as a failure.
+  // Password proven: the count starts again, whatever happens next. A session opened for the
+  // email's guard records the reservation in its batch (`settles`), and the next attempt's lookup
+  // hands it to the guard; otherwise (a device's guards, a second step, a refusal, a failed
+  // batch) `succeed()` tells the guards once this request's own work is done, so the round trip
+  // is not on the response's path (waitUntil keeps it going). Until either lands, the email
+  // counts this attempt as a failure.
+  const outcome = { settles: device ? undefined : reservation.seq, settled: false };
   try {
-    return await signedIn(ctx, user, verdict.needsRehash, input, device, found!.probes);
+    return await signedIn(ctx, user, verdict.needsRehash, input, device, found!.probes, outcome);
   } finally {
-    for (const key of devicesKey ? [guardKey, devicesKey] : [guardKey]) {
+    for (const key of devicesKey ? [guardKey, devicesKey] : outcome.settled ? [] : [guardKey]) {
       ctx.waitUntil(
         signInGuard(env, key)
           .succeed()
@@ -136,6 +144,8 @@ async function signedIn(
   input: { password: string; device_name?: string },
   device: Device | null,
   known: { ssoEnforced: boolean; deviceSeen: boolean; countrySeen: boolean },
+  /** `settles`: the email guard's reservation, to record with the session; `settled` once it was. */
+  outcome: { settles: number | undefined; settled: boolean },
 ) {
   const { db } = ctx;
   assertMayLogIn(ctx, user);
@@ -160,7 +170,8 @@ async function signedIn(
         : [],
     });
   }
-  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password", seen: known });
+  const tokens = await openSession(ctx, user, { deviceName: input.device_name ?? null, rehash, method: "password", seen: known, settles: outcome.settles });
+  outcome.settled = outcome.settles !== undefined;
   return withDeviceToken(tokens, issueDeviceToken(ctx, user, device?.deviceId));
 }
 

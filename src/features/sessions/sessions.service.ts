@@ -89,7 +89,15 @@ export type SignInMethod = "password" | "totp" | "backup_code" | "email_code" | 
 export async function openSession(
   ctx: RequestContext,
   user: UserWithRoles,
-  opts: { deviceName: string | null; rehash?: string; method: SignInMethod; extra?: Statement[]; seen?: { deviceSeen: boolean; countrySeen: boolean } },
+  opts: {
+    deviceName: string | null;
+    rehash?: string;
+    method: SignInMethod;
+    extra?: Statement[];
+    seen?: { deviceSeen: boolean; countrySeen: boolean };
+    /** The sign-in guard reservation this session settles (recorded on the user, see SignInGuard). */
+    settles?: number | undefined;
+  },
 ) {
   const { db, now, config } = ctx;
   const owner = systemOwner(user.id, "sign-in");
@@ -128,7 +136,7 @@ export async function openSession(
       now,
     ),
     insertRefreshToken(db, { sessionId, userId: user.id, tokenHash: sha256Hex(refreshToken), expiresAt }, now),
-    recordLoginSuccess(db, owner, ctx.ip, now, opts.rehash),
+    recordLoginSuccess(db, owner, ctx.ip, now, opts.rehash, opts.settles),
     upsertDevice(db, user.id, fingerprint, now),
     auditInsert(db, ctx, { userId: user.id, action: "auth.login_succeeded", details: { session_id: sessionId, method: opts.method } }),
   ];

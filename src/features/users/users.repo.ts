@@ -106,7 +106,7 @@ export function recordLoginFailure(db: Db, userId: string, failures: number, loc
 export const setPasswordHash = (db: Db, userId: Owner, hash: string) =>
   db.update(users).set({ passwordHash: hash }).where(eq(users.id, userId));
 
-export function recordLoginSuccess(db: Db, userId: Owner, ip: string, now: Date, newHash?: string) {
+export function recordLoginSuccess(db: Db, userId: Owner, ip: string, now: Date, newHash?: string, settles?: number) {
   return db
     .update(users)
     .set({
@@ -115,6 +115,8 @@ export function recordLoginSuccess(db: Db, userId: Owner, ip: string, now: Date,
       lastLoginAt: now,
       lastLoginIp: ip,
       ...(newHash ? { passwordHash: newHash } : {}),
+      // The newest wins: of two sign-ins at once, the later reservation settles both.
+      ...(settles !== undefined ? { signInSettled: sql`max(coalesce(${users.signInSettled}, 0), ${settles})` } : {}),
     })
     .where(eq(users.id, userId));
 }
