@@ -3,7 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AttemptRequest, AttemptResult, SignInGuard } from "../src/durable-objects/sign-in-guard";
 import { loginGuardKey } from "../src/features/auth/login.service";
-import { call, callWithConfig, createUser, eventually, randomIp, unique } from "./helpers/harness";
+import { call, callAt, callWithConfig, createUser, eventually, movableClock, randomIp, unique } from "./helpers/harness";
 
 // Issue 20, point 2: a password sign-in that opens a session tells the email's guard of its
 // success through D1 (the reservation's `seq` on the user, read back by the next sign-in's
@@ -97,5 +97,27 @@ describe("POST /auth/login tells the email's guard of a success through D1, not 
     // And the count started again: 4 wrong answers later, still 401.
     for (let i = 0; i < 4; i++) expect((await call("auth/login", { body: { email: user.email, password: `wrong-${i}-again` }, ip: randomIp() })).status).toBe(401);
     await eventually(async () => expect((await guardOf(user.email)).lockedUntil).toBe(0));
+  });
+});
+
+// Issue 20, point 2: a sign-in from a device seen in the last day writes no device row; the
+// device's last_seen_at is kept to the day (it is read by nothing but the data export).
+describe("POST /auth/login: the device row", () => {
+  const lastSeen = async (userId: string) =>
+    (await env.DB.prepare("SELECT first_seen_at AS first, last_seen_at AS last FROM user_devices WHERE user_id = ?").bind(userId).all<{ first: number; last: number }>()).results;
+
+  it("is written on the first sign-in from a device, left alone within a day, and moved after a day", async () => {
+    const user = await createUser();
+    const clock = movableClock();
+    const signIn = async () => expect((await callAt(clock, "auth/login", { body: { email: user.email, password: user.password }, ip: randomIp() })).status).toBe(200);
+    await signIn();
+    const [first] = await lastSeen(user.id);
+    expect(first).toBeDefined();
+    clock.advance(23 * 3_600_000);
+    await signIn();
+    expect(await lastSeen(user.id)).toEqual([first]);
+    clock.advance(2 * 3_600_000);
+    await signIn();
+    expect(await lastSeen(user.id)).toEqual([{ first: first!.first, last: clock.now().getTime() }]);
   });
 });

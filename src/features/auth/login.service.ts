@@ -143,7 +143,7 @@ async function signedIn(
   needsRehash: boolean,
   input: { password: string; device_name?: string },
   device: Device | null,
-  known: { ssoEnforced: boolean; deviceSeen: boolean; countrySeen: boolean },
+  known: { ssoEnforced: boolean; deviceSeen: boolean; countrySeen: boolean; deviceFresh: boolean },
   /** `settles`: the email guard's reservation, to record with the session; `settled` once it was. */
   outcome: { settles: number | undefined; settled: boolean },
 ) {

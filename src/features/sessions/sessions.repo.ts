@@ -121,6 +121,10 @@ export const isNewDeviceForReturningUser = (userId: string | SQL, fingerprint: s
   sql`EXISTS (SELECT 1 FROM ${userDevices} WHERE ${userDevices.userId} = ${userId})
     AND NOT EXISTS (SELECT 1 FROM ${userDevices} WHERE ${userDevices.userId} = ${userId} AND ${userDevices.fingerprint} = ${fingerprint})`;
 
+/** SQL condition: the user signed in from `fingerprint` after `since` (its row need not be touched). */
+export const isDeviceSeenSince = (userId: string | SQL, fingerprint: string, since: Date) =>
+  sql`EXISTS (SELECT 1 FROM ${userDevices} WHERE ${userDevices.userId} = ${userId} AND ${userDevices.fingerprint} = ${fingerprint} AND ${userDevices.lastSeenAt} > ${since.getTime()})`;
+
 export function upsertDevice(db: Db, userId: string, fingerprint: string, now: Date) {
   return db
     .insert(userDevices)

@@ -19,6 +19,7 @@ import {
   insertRefreshTokenIf,
   isNewDeviceForReturningUser,
   isNewCountryForReturningUser,
+  isDeviceSeenSince,
   purgeExpiredCredentials,
   sessionForRefresh,
   sessionsRepo,
@@ -47,18 +48,28 @@ const locationLabel = (geo: RequestContext["geo"]) => (geo.country ? (geo.city ?
 const deviceFingerprint = (userAgent: string) => sha256Hex(userAgent.trim().toLowerCase() || "unknown");
 
 /**
+ * A device's `last_seen_at` is kept to this grain: a sign-in from a device seen more recently
+ * writes no device row (one statement less in the usual sign-in's batch). Nothing reads the
+ * value but the data export.
+ */
+const DEVICE_SEEN_GRAIN = DAY;
+
+/**
  * SQL probes for the sign-in's user lookup (findUserByEmailProbing): whether this request's
  * device and country would be news (the "new sign-in" email, the `auth.new_country` audit). Their
  * answers go to `openSession` as `seen`: the usual sign-in, from a known device and country,
  * then neither renders and seals an email nor writes the conditional statements that would
  * decide to send nothing. News is still decided inside the batch, as without the probes.
+ * `deviceFresh`: the device was seen within DEVICE_SEEN_GRAIN, so its row is left alone.
  */
 export function signInNewsProbes(ctx: RequestContext) {
   const userId = sql`"users"."id"`;
   const { country } = ctx.geo;
+  const fingerprint = deviceFingerprint(ctx.userAgent);
   return {
-    deviceSeen: sql`NOT (${isNewDeviceForReturningUser(userId, deviceFingerprint(ctx.userAgent))})`,
+    deviceSeen: sql`NOT (${isNewDeviceForReturningUser(userId, fingerprint)})`,
     countrySeen: country ? sql`NOT (${isNewCountryForReturningUser(userId, country)})` : sql`1`,
+    deviceFresh: isDeviceSeenSince(userId, fingerprint, new Date(ctx.now.getTime() - DEVICE_SEEN_GRAIN)),
   };
 }
 
@@ -94,7 +105,7 @@ export async function openSession(
     rehash?: string;
     method: SignInMethod;
     extra?: Statement[];
-    seen?: { deviceSeen: boolean; countrySeen: boolean };
+    seen?: { deviceSeen: boolean; countrySeen: boolean; deviceFresh?: boolean };
     /** The sign-in guard reservation this session settles (recorded on the user, see SignInGuard). */
     settles?: number | undefined;
   },
@@ -137,7 +148,7 @@ export async function openSession(
     ),
     insertRefreshToken(db, { sessionId, userId: user.id, tokenHash: sha256Hex(refreshToken), expiresAt }, now),
     recordLoginSuccess(db, owner, ctx.ip, now, opts.rehash, opts.settles),
-    upsertDevice(db, user.id, fingerprint, now),
+    ...(opts.seen?.deviceFresh ? [] : [upsertDevice(db, user.id, fingerprint, now)]),
     auditInsert(db, ctx, { userId: user.id, action: "auth.login_succeeded", details: { session_id: sessionId, method: opts.method } }),
   ];
   if (opts.rehash) {
