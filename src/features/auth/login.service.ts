@@ -51,11 +51,13 @@ async function recordPasswordFailure(ctx: RequestContext, user: UserWithRoles | 
 /**
  * POST /auth/login. Order matters: the per-IP limit first; then one step of the email's guard
  * takes the per-email budget and reserves the attempt (a locked email answers 423 without
- * hashing); only then the hash. The user lookup runs beside the two limits. An unknown email
- * hashes a dummy and takes exactly the same path, so body, lockout and timing are the same as
- * for a wrong password. The account's state (inactive, unverified) is revealed only to someone
- * who knows the password. On the response's path: the limits and the lookup, the hash, one D1
- * batch; the guard's reset follows the response.
+ * hashing); only then the hash. The user lookup runs beside the per-IP limit, and the guard is
+ * asked once both have answered. An unknown email hashes a dummy and takes exactly the same
+ * path, so body, lockout and timing are the same as for a wrong password. The account's state
+ * (inactive, unverified) is revealed only to someone who knows the password. On the response's
+ * path: the per-IP limit and the lookup, the guard, the hash, one D1 batch. The guard learns of
+ * the success from the next sign-in's lookup (see SignInGuard), or, where no session batch
+ * recorded it, from a `succeed()` after the response.
  *
  * A valid `device_token` (see device-token.ts) of this very user swaps the email's guard for the
  * device's own (its own failures, lock and per-email-sized rate): a lock someone else set on the
@@ -70,9 +72,9 @@ export async function login(ctx: RequestContext, input: { email: string; passwor
   let device = verifyDeviceToken(ctx, input.device_token);
   let guardKey = device ? deviceGuardKey(device) : loginGuardKey(input.email);
   const attempt = { now: now.getTime(), threshold: config.LOCKOUT_THRESHOLD, lockMs: config.LOCKOUT_MINUTES * MINUTE, rate: config.RATE_LOGIN_PER_EMAIL };
-  // The user lookup (a read) runs beside both limits, which stay strictly in order: the email's
-  // guard is asked only once the per-IP limit has let the caller through, so a caller refused
-  // per IP spends nothing of the email's budget; nothing is hashed before both have answered.
+  // The user lookup (a read) runs beside the per-IP limit; the limits stay strictly in order: the
+  // email's guard is asked only once the per-IP limit has let the caller through, so a caller
+  // refused per IP spends nothing of the email's budget; nothing is hashed before both have answered.
   // The lookup also answers, in the same statement, what the success would otherwise ask in
   // statements of its own: does the address's domain enforce SSO, are device and country known.
   const probes = { ssoEnforced: enforcesSsoProbe(input.email), ...signInNewsProbes(ctx) };
