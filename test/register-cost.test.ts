@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newApp } from "../src/app";
 import type { Env } from "../src/env";
+import worker from "../src/index";
 import { signedInWithRole } from "./helpers/admin";
 import { call, json, randomIp, STRONG_PASSWORD, unique } from "./helpers/harness";
 
@@ -25,7 +27,7 @@ function traced(): { env: Env; trace: Trace } {
         if (p === "bind") return (...a: unknown[]) => statement(v.apply(t, a), sql);
         if (p === "run" || p === "all" || p === "first" || p === "raw") {
           return (...a: unknown[]) => {
-            trace.d1.push(sql.replace(/\s+/g, " ").slice(0, 60));
+            trace.d1.push(sql.replace(/\s+/g, " "));
             return v.apply(t, a);
           };
         }
@@ -121,5 +123,43 @@ describe("registration's write plan", () => {
     } finally {
       expect((await call(`admin/webhooks/${endpointId}`, { method: "DELETE", token: root.token })).status).toBe(204);
     }
+  });
+});
+
+describe("the email consumer's write plan", () => {
+  it("delivers a batch of verification emails with one read and one write batch, however many messages", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { res, email } = await register(env);
+      expect(res.status).toBe(201);
+      const row = await env.DB.prepare("SELECT id FROM email_outbox WHERE to_address = ?").bind(email).first<{ id: string }>();
+      ids.push(row!.id);
+    }
+    const { env: testEnv, trace } = traced();
+    const batch = createMessageBatch("email", ids.map((outboxId, i) => ({ id: `cost-${i}`, timestamp: new Date(), attempts: 1, body: { outboxId } })));
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, testEnv);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(ids.map((_, i) => `cost-${i}`).sort());
+    expect(trace.d1).toHaveLength(2);
+    expect(trace.d1[0]).toMatch(/^select .* from "email_outbox"/);
+    expect(trace.d1[1]).toBe("batch of 5");
+    for (const id of ids) {
+      expect(await env.DB.prepare("SELECT status FROM email_outbox WHERE id = ?").bind(id).first("status")).toBe("sent");
+    }
+  });
+
+  it("the same outbox id twice in one batch is delivered once", async () => {
+    const { email } = await register(env);
+    const row = await env.DB.prepare("SELECT id FROM email_outbox WHERE to_address = ?").bind(email).first<{ id: string }>();
+    const sent: unknown[] = [];
+    const provider = { ...env, EMAIL_PROVIDER: "cloudflare", SEND_EMAIL: { send: async (m: unknown) => void sent.push(m) } } as unknown as Env;
+    const batch = createMessageBatch("email", [0, 1].map((i) => ({ id: `dup-${i}`, timestamp: new Date(), attempts: 1, body: { outboxId: row!.id } })));
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, provider);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["dup-0", "dup-1"]);
+    expect(sent).toHaveLength(1);
+    expect(await env.DB.prepare("SELECT status, attempts FROM email_outbox WHERE id = ?").bind(row!.id).first()).toEqual({ status: "sent", attempts: 1 });
   });
 });
