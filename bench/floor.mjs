@@ -14,8 +14,9 @@
 //
 //   npm run bench:floor                       the working tree (uncommitted edits included)
 //   npm run bench:floor -- --ab main          main vs the working tree, interleaved, with B ÷ A
-//   npm run bench:floor -- REF_OR_DIR ...     any versions: a git ref, "." (the working tree) or
-//                                             a directory holding a bundle (index.js) and
+//   npm run bench:floor -- REF_OR_DIR ...     any versions: a git ref (served with its own
+//                                             wrangler.toml), "." (the working tree) or a
+//                                             directory holding a bundle (index.js) and
 //                                             optionally the wrangler.toml to serve it with
 //
 // Knobs (env): FLOOR_SECONDS (per window, default 3), FLOOR_ROUNDS (default 4),
@@ -57,9 +58,16 @@ if (args[0] === "--ab") {
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "keel-floor-"));
 process.on("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
 
-/** The directory of a version's bundle (index.js): its own, or one built from the working tree or a git ref. */
+/**
+ * The directory of a version's bundle (index.js): its own, or one built from the working tree or
+ * a git ref; and the wrangler.toml to serve it with: the directory's own if it has one, the ref's
+ * (its [assets] and bindings are part of what is measured), else the working tree's.
+ */
 function bundleOf(version, i) {
-  if (fs.existsSync(path.join(version, "index.js"))) return version;
+  if (fs.existsSync(path.join(version, "index.js"))) {
+    const own = path.join(version, "wrangler.toml");
+    return { bundle: version, config: fs.existsSync(own) ? own : path.join(root, "wrangler.toml") };
+  }
   const out = path.join(scratch, `bundle-${i}`);
   let cwd = root;
   if (version !== ".") {
@@ -67,18 +75,16 @@ function bundleOf(version, i) {
     cwd = checkoutOf(version, path.join(scratch, `tree-${i}`));
   }
   wranglerOnce(["deploy", "--dry-run", "--outdir", out], `bundling ${version}`, { cwd });
-  return out;
+  return { bundle: out, config: path.join(cwd, "wrangler.toml") };
 }
 
 async function start(version, i) {
-  const bundle = bundleOf(version, i);
+  const { bundle, config } = bundleOf(version, i);
   const persist = path.join(scratch, `state-${i}`);
   const envFile = writeSecrets(path.join(scratch, `env-${i}`), `floor-${i}`);
   const port = await freePort();
   const inspectorPort = await freePort();
   const base = `http://${HOST}:${port}`;
-  // A bundle directory may bring its own wrangler.toml (e.g. to compare configurations).
-  const config = fs.existsSync(path.join(bundle, "wrangler.toml")) ? path.join(bundle, "wrangler.toml") : path.join(root, "wrangler.toml");
   const argv = ["dev", path.join(bundle, "index.js"), "--no-bundle", "--config", config, "--ip", HOST, "--port", String(port)];
   argv.push("--inspector-port", String(inspectorPort), "--persist-to", persist, "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false");
   argv.push(...varArgs({ ENVIRONMENT: "development", PUBLIC_BASE_URL: base }));

@@ -140,7 +140,7 @@ for (const [i, v] of versions.entries()) {
   log(`starting ${v}${FAST_HASH ? " (fast hash)" : ""}`);
   servers.push(await start(v, i));
 }
-for (const s of servers) s.user = await createUser(s.base);
+if (OP === "login") for (const s of servers) s.user = await createUser(s.base);
 log(`${WARMUP} warm-up ${OP}s, then ${LOGINS} measured ${OP}s per version, interleaved`);
 const samples = servers.map(() => []);
 const cpuStart = [];

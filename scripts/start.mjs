@@ -5,14 +5,16 @@
 //   3. applies the D1 migrations to the local database (.wrangler/state)
 //   4. seeds the demo users and tenders (idempotent; see scripts/demo-data.mjs)
 //   5. builds the console into public/ (scripts/build-console.mjs)
-//   6. runs `wrangler dev` on http://127.0.0.1:8787 (KEEL_PORT overrides the port) and prints one
-//      short banner once it answers; wrangler's own start-up output is shown only if it fails
+//   6. runs keel and keel-web (the console's static assets, in front) as two `wrangler dev`
+//      (scripts/dev-servers.mjs) on one origin, http://127.0.0.1:8787 (KEEL_PORT overrides the
+//      port), and prints one short banner once it answers; wrangler's own start-up output is
+//      shown only if it fails
 // `npm run reset` (--reset): wipes the local state (.wrangler/state: D1, KV, Durable Objects,
 // queues), migrates and seeds again, and exits. The server must not be running.
 // Every start restores the demo accounts (active, verified, documented password, no 2FA).
 // Runs on plain Node >= 20; wrangler itself runs on the project's Node 22
 // (node_modules/.bin/node, from the `node` devDependency).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import net from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureInstall, root } from "./ensure-install.mjs";
 import { DEMO_TENDER_COUNT, DEMO_USERS, hashPassword, seedSql } from "./demo-data.mjs";
+import { startDevServers, wranglerCommand } from "./dev-servers.mjs";
 
 const port = Number(process.env.KEEL_PORT || 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -40,14 +43,6 @@ const portInUse = (p) =>
     socket.once("connect", () => (socket.destroy(), resolve(true)));
     socket.once("error", () => resolve(false));
   });
-
-/** [command, leading args] that run wrangler on the project's Node 22. */
-function wranglerCommand() {
-  const node = path.join(root, "node_modules", "node", "bin", "node");
-  const cli = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-  if (existsSync(node) && existsSync(cli)) return [node, [cli]];
-  return [process.platform === "win32" ? "npx.cmd" : "npx", ["--no-install", "wrangler"]];
-}
 
 /**
  * Runs a one-shot wrangler command non-interactively; throws on failure. With `quiet`, its
@@ -174,33 +169,36 @@ ${DEMO_USERS.map((u) => `   ${u.roles.length ? "admin " : "member"}   ${u.email.
 ${line}
 `;
 
-const [cmd, pre] = wranglerCommand();
 // wrangler.toml ships ENVIRONMENT=production; a local run is development (dev mailbox, demo
 // data), also with a .dev.vars written before that line existed.
-const devArgs = ["dev", "--test-scheduled", "--ip", host, "--port", String(port), "--var", "ENVIRONMENT:development"];
+const devArgs = ["--test-scheduled", "--var", "ENVIRONMENT:development"];
 if (port !== 8787) devArgs.push("--var", `PUBLIC_BASE_URL:${baseUrl}`);
 devArgs.push("--show-interactive-dev-session=false");
-// wrangler's start-up output (bindings table, version notices) is held back until keel answers,
-// then the banner is printed and wrangler's output (request logs, errors) flows as usual. If it
-// exits or fails to answer first, everything it printed is shown.
-const child = spawn(cmd, [...pre, ...devArgs], { cwd: root, stdio: ["inherit", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+// wrangler's start-up output (bindings tables, version notices) is held back until keel answers
+// through keel-web, then the banner is printed and the output (keel-web's request log, errors)
+// flows as usual. If either exits or they fail to answer first, everything printed is shown.
+const { keel, web } = await startDevServers({ host, port, keelArgs: devArgs, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+const children = [keel, web];
 let ready = false;
 let held = "";
-for (const [from, to] of [
-  [child.stdout, process.stdout],
-  [child.stderr, process.stderr],
-]) {
-  from.on("data", (d) => {
-    if (ready) to.write(d);
-    else held += d.toString();
-  });
+for (const child of children) {
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ]) {
+    from.on("data", (d) => {
+      if (ready) to.write(d);
+      else held += d.toString();
+    });
+  }
 }
 (async () => {
   const deadline = Date.now() + 120_000;
-  while (!ready && child.exitCode === null) {
+  while (!ready && children.every((c) => c.exitCode === null)) {
     try {
       const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(3000) });
-      if (res.status === 200 || res.status === 503) {
+      // keel's 503 (a missing secret) is JSON; keel-web's while keel is not registered yet is text.
+      if (res.status === 200 || (res.status === 503 && res.headers.get("content-type")?.includes("json"))) {
         ready = true;
         break;
       }
@@ -222,26 +220,31 @@ for (const [from, to] of [
   }
 })();
 
-const stopChild = (sig) => {
-  if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+const stopChildren = (sig) => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(sig);
 };
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => stopChild(sig));
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => stopChildren(sig));
 // `npm start` runs this script under `sh -c`; when npm is sent SIGTERM, the shell dies without
 // passing it on and this process is orphaned. Treat losing the parent like SIGTERM, so that
 // wrangler dev (and workerd) never outlive `npm start`.
 const parent = process.ppid;
 setInterval(() => {
-  if (process.ppid !== parent) stopChild("SIGTERM");
+  if (process.ppid !== parent) stopChildren("SIGTERM");
 }, 1000).unref();
-child.on("error", (err) => {
-  console.error(`[start] could not run wrangler dev: ${err.message}`);
-  process.exit(1);
-});
-child.on("exit", (code, signal) => {
-  if (!ready && held) process.stdout.write(held);
-  if (signal) {
-    const num = os.constants.signals[signal] ?? 1;
-    process.exit(128 + num);
-  }
-  process.exit(code ?? 0);
-});
+// One of the two gone breaks the origin: stop the other, exit with the first one's status.
+let exitCode;
+for (const child of children) {
+  child.on("error", (err) => {
+    console.error(`[start] could not run wrangler dev: ${err.message}`);
+    stopChildren("SIGTERM");
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => {
+    exitCode ??= signal ? 128 + (os.constants.signals[signal] ?? 1) : (code ?? 0);
+    stopChildren("SIGTERM");
+    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) {
+      if (!ready && held) process.stdout.write(held);
+      process.exit(exitCode);
+    }
+  });
+}

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { AppError, ERRORS, type ErrorCode } from "../src/platform/errors";
 import { onError } from "../src/platform/problem";
 import wranglerToml from "../wrangler.toml?raw";
+import webWranglerToml from "../web/wrangler.toml?raw";
 import docsScript from "../public/static/docs/init.js?raw";
 import { call, callWithConfig, createUser, expectProblem, json, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
 
@@ -52,10 +53,13 @@ describe("service routes", () => {
     const html = await res.text();
     const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
     expect(scripts.length).toBeGreaterThan(0);
-    // The scripts are static assets of this origin, which the worker never handles (wrangler.toml
-    // run_worker_first leaves /static/* to the asset server); none is inline.
-    const runWorkerFirst = wranglerToml.match(/^run_worker_first\s*=\s*(\[.*\])/m)![1]!;
+    // The scripts are static assets of this origin, served by keel-web in front of keel
+    // (web/wrangler.toml: run_worker_first leaves /static/* to the asset server); none is inline.
+    const runWorkerFirst = webWranglerToml.match(/^run_worker_first\s*=\s*(\[.*\])/m)![1]!;
     expect(JSON.parse(runWorkerFirst)).toContain("!/static/*");
+    expect(webWranglerToml).toMatch(/^directory\s*=\s*"\.\.\/public"$/m);
+    // …and keel itself runs without an asset router in front of every request (issue 20, point 0).
+    expect(wranglerToml).not.toMatch(/^\[assets\]/m);
     for (const [, attrs, body] of scripts) {
       const src = attrs!.match(/\bsrc="([^"]+)"/)?.[1];
       expect(src, attrs).toMatch(/^\/static\/[\w./-]+\.js$/);

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { emailOutbox } from "../db/tables";
 import type { ServiceContext } from "../platform/context";
-import { insertIf, type Db } from "../platform/db";
+import { inJsonArray, insertIf, type Db } from "../platform/db";
 import { open, seal, UnopenableSecretError } from "../platform/secrets";
 import { newId } from "../platform/ids";
 import type { RenderedEmail } from "./templates";
@@ -81,6 +81,8 @@ export async function openOutboxBodies(
 
 export const outboxRepo = (db: Db) => ({
   get: (id: string) => db.select().from(emailOutbox).where(eq(emailOutbox.id, id)).get(),
+  /** The rows of these ids (one statement, one bound parameter however many ids); missing ones are left out. */
+  getMany: (ids: readonly string[]) => db.select().from(emailOutbox).where(inJsonArray(emailOutbox.id, JSON.stringify(ids))),
   /**
    * Marks a row sent. With `clearBody`, the (sealed) bodies are dropped as well: once a provider
    * has the message, keel keeps no copy of its links. The local outbox adapter keeps them,

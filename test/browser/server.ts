@@ -1,13 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-// A real keel for the browser tests: `wrangler dev` with throwaway secrets, a fresh local D1
-// (temp --persist-to) migrated and seeded with the demo data, ENVIRONMENT=development, on a
-// free port of 8880–8889, serving the built console as static assets.
+// A real keel for the browser tests, served as it is deployed: keel (the API Worker, `wrangler dev`
+// with throwaway secrets, a fresh local D1 (temp --persist-to) migrated and seeded with the demo
+// data, ENVIRONMENT=development) behind keel-web (the built console and /static/* as static
+// assets, everything else to keel), on one origin: a free port of 8880–8889
+// (scripts/dev-servers.mjs starts the two).
 
 export const root = path.resolve(import.meta.dirname, "..", "..");
 const binDir = path.join(root, "node_modules", ".bin");
@@ -91,14 +93,28 @@ export async function startKeel(opts: { vars?: Record<string, string> } = {}): P
   if (!port) throw new Error("no free port in 8880–8889 for wrangler dev");
   const base = `http://${HOST}:${port}`;
   const relaxed = "100000/60";
-  const child: ChildProcess = spawn(
-    wrangler,
-    [
-      "dev",
-      "--ip", HOST,
-      "--port", String(port),
+  const devServers = path.join(root, "scripts", "dev-servers.mjs");
+  const { startDevServers, freePort } = (await import(devServers)) as {
+    freePort: (host: string) => Promise<number>;
+    startDevServers: (o: {
+      host: string;
+      port: number;
+      keelArgs: string[];
+      webArgs: string[];
+      env: NodeJS.ProcessEnv;
+      stdio: ["ignore", "pipe", "pipe"];
+      detached: boolean;
+      command: [string, string[]];
+    }) => Promise<{ keel: ChildProcess; web: ChildProcess }>;
+  };
+  const { keel, web } = await startDevServers({
+    host: HOST,
+    port,
+    keelArgs: [
       "--persist-to", persist,
       "--env-file", envFile,
+      // Test files start servers in parallel: each its own inspector port, not wrangler's 9229.
+      "--inspector-port", String(await freePort(HOST)),
       "--show-interactive-dev-session=false",
       "--log-level", "warn",
       "--var", `PUBLIC_BASE_URL:${base}`,
@@ -115,34 +131,48 @@ export async function startKeel(opts: { vars?: Record<string, string> } = {}): P
       // A test file's own settings (e.g. a short REAUTH_MINUTES).
       ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
-    { cwd: root, env: env(), stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
+    webArgs: ["--log-level", "warn"],
+    env: env(),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    command: [wrangler, []],
+  });
+  const children = [keel, web];
   let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  for (const [name, child] of [["keel", keel], ["keel-web", web]] as const) {
+    child.stdout?.on("data", (d: Buffer) => (output += `[${name}] ${d.toString()}`));
+    child.stderr?.on("data", (d: Buffer) => (output += `[${name}] ${d.toString()}`));
+  }
+  const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      const exited = new Promise((r) => child.once("exit", r));
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
+    await Promise.all(
+      children.map(async (child) => {
+        if (!running(child) || !child.pid) return;
+        const exited = new Promise((r) => child.once("exit", r));
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }),
+    );
     // Throwaway state and secrets: nothing of the run stays behind (the log is kept in memory).
     rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (!children.every(running)) {
+      await stop();
+      throw new Error(`wrangler dev exited early:\n${output}`);
+    }
     try {
       const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(3000) });
       if (res.status === 200) break;

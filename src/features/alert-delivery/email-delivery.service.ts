@@ -4,6 +4,7 @@ import { openOutboxBodies, outboxRepo } from "../../email/outbox.repo";
 import { createEmailSender, PermanentEmailError } from "../../email/sender";
 import { SUPPRESSIBLE_TEMPLATES, suppressionsRepo } from "../../email/suppressions.repo";
 import type { ServiceContext } from "../../platform/context";
+import { runBatch, type Statement } from "../../platform/db";
 import { safeErrorText } from "../../platform/log";
 
 /** Matches `max_retries` of the email consumer in wrangler.toml. */
@@ -30,6 +31,15 @@ export async function deliverEmailBatch(ctx: ServiceContext, batch: MessageBatch
   const repo = outboxRepo(db);
   const suppressions = suppressionsRepo(db);
   const sender = createEmailSender(env, config);
+  // One read for the whole batch and one write batch after it (issue 20, point 2): the messages
+  // are acknowledged or retried once their rows' new state committed. Should that batch fail, the
+  // queue retries every message of the batch, and the rows still pending are sent again
+  // (at-least-once; the HTTP adapter's idempotency key is the row id).
+  const ids = [...new Set(batch.messages.map((m) => m.body?.outboxId).filter((id): id is string => typeof id === "string"))];
+  const rows = new Map(ids.length ? (await repo.getMany(ids)).map((r) => [r.id, r]) : []);
+  const writes: Statement[] = [];
+  const settle: (() => void)[] = [];
+  const taken = new Set<string>();
   for (const message of batch.messages) {
     const id = message.body?.outboxId;
     if (typeof id !== "string") {
@@ -37,15 +47,17 @@ export async function deliverEmailBatch(ctx: ServiceContext, batch: MessageBatch
       message.ack();
       continue;
     }
-    const row = await repo.get(id);
-    if (!row || row.status !== "pending") {
+    const row = rows.get(id);
+    // Gone, no longer pending, or a second message for the same row in this batch (the first delivers it).
+    if (!row || row.status !== "pending" || taken.has(id)) {
       message.ack();
       continue;
     }
+    taken.add(id);
     const carriesMatches = SUPPRESSIBLE_TEMPLATES.has(row.template);
     if (carriesMatches && row.userId !== null && (await suppressions.isSuppressed(row.userId, row.toAddress))) {
-      await db.batch([repo.markAttemptFailed(row.id, "suppressed: the provider refused this address earlier", true), matchesUndeliveredStatement(db, row.id, false)]);
-      message.ack();
+      writes.push(repo.markAttemptFailed(row.id, "suppressed: the provider refused this address earlier", true), matchesUndeliveredStatement(db, row.id, false));
+      settle.push(() => message.ack());
       continue;
     }
     try {
@@ -53,31 +65,29 @@ export async function deliverEmailBatch(ctx: ServiceContext, batch: MessageBatch
       if (!bodies.opened) {
         // No later attempt can open it (sealed with an earlier key): failed for good, at once,
         // and the rest of the batch goes on.
-        await repo.markAttemptFailed(row.id, bodies.reason, true);
+        writes.push(repo.markAttemptFailed(row.id, bodies.reason, true));
         log.error("outbox email cannot be opened", { queue: batch.queue, outbox_id: row.id }, bodies.reason);
-        message.ack();
+        settle.push(() => message.ack());
         continue;
       }
       const { text, html } = bodies;
       const { messageId } = await sender.send({ id: row.id, from: config.EMAIL_FROM, to: row.toAddress, subject: row.subject, text, html, headers: row.headers });
       const now = ctx.clock.now();
-      await db.batch([
-        repo.markSent(row.id, messageId, now, sender.name !== "outbox"),
-        ...(carriesMatches ? matchesDeliveredStatements(db, row.id, now, row.template === "alert_match") : []),
-      ] as never);
-      message.ack();
+      writes.push(repo.markSent(row.id, messageId, now, sender.name !== "outbox"), ...(carriesMatches ? matchesDeliveredStatements(db, row.id, now, row.template === "alert_match") : []));
+      settle.push(() => message.ack());
     } catch (err) {
       const permanent = err instanceof PermanentEmailError;
       const final = permanent || message.attempts >= EMAIL_MAX_ATTEMPTS;
-      await db.batch([
+      writes.push(
         repo.markAttemptFailed(row.id, safeErrorText(err), final),
         ...(final && carriesMatches ? [matchesUndeliveredStatement(db, row.id, permanent)] : []),
         ...(permanent && row.userId !== null ? [suppressions.suppress(row.userId, row.toAddress, "rejected", ctx.clock.now())] : []),
-      ] as never);
+      );
       log.warn("email send failed", { queue: batch.queue, outbox_id: row.id, attempt: message.attempts, permanent }, err);
       // A permanent refusal is done: retrying cannot deliver it.
-      if (permanent) message.ack();
-      else message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+      settle.push(permanent ? () => message.ack() : () => message.retry({ delaySeconds: retryDelaySeconds(message.attempts) }));
     }
   }
+  await runBatch(ctx, writes);
+  for (const done of settle) done();
 }

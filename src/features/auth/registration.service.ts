@@ -11,7 +11,7 @@ import { emails, tokenLink } from "../../email/templates";
 import { suppressionsRepo } from "../../email/suppressions.repo";
 import { enqueueEmails } from "../../email/queue";
 import { auditInsert } from "../../audit/audit.repo";
-import { webhookEvent } from "../webhooks/emit";
+import { webhookEventInBatch } from "../webhooks/emit";
 import { registrationConsents } from "../consents/consents.service";
 import { toUserOut, type UserOut } from "../users/user.schema";
 import { userViewChanged } from "../users/user-view-cache";
@@ -67,14 +67,17 @@ export async function register(ctx: RequestContext, input: z.infer<typeof Regist
   const consents = registrationConsents(ctx, db, systemOwner(id, "sign-up"), input);
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : NO_PASSWORD;
   const verification = await verificationEmail(ctx, { id, email: input.email, fullName: input.full_name }, { newUser: true });
+  // No read before the batch: the event is written there only if a platform endpoint listens.
+  const created = await webhookEventInBatch(ctx, { type: "user.created", scope: "platform", data: { user: { id, email: input.email, full_name: input.full_name, created_at: now.toISOString() }, via: "registration" } });
+  const change = [
+    ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
+    ...verification.statements,
+    auditInsert(db, ctx, { userId: id, action: "user.registered", details: { method: input.password !== undefined ? "password" : "passwordless" } }),
+    ...consents,
+  ];
   try {
-    await runBatch(ctx, [
-      ...insertUserStatements(db, { id, email: input.email, passwordHash, fullName: input.full_name, phone: input.phone ?? null, emailVerified: false }, now),
-      ...verification.statements,
-      auditInsert(db, ctx, { userId: id, action: "user.registered", details: { method: input.password !== undefined ? "password" : "passwordless" } }),
-      ...(await webhookEvent(ctx, { type: "user.created", scope: "platform", data: { user: { id, email: input.email, full_name: input.full_name, created_at: now.toISOString() }, via: "registration" } })),
-      ...consents,
-    ]);
+    const results = await runBatch(ctx, [...change, ...created.statements]);
+    created.committed(results.slice(change.length));
   } catch (err) {
     // Two registrations racing for one email: the unique index decides.
     if (isUniqueViolation(err, "users.email")) throw new AppError("conflict", "An account with this email already exists");

@@ -32,6 +32,27 @@ export async function webhookEvent(ctx: ServiceContext, event: WebhookEventInput
   return repo.eventStatements(id, event, ctx.now, when);
 }
 
+/**
+ * Like `webhookEvent`, with no read before the batch (issue 20, point 2): for a hot path whose
+ * event nearly always has no listener (registration). The event row is guarded in the batch by
+ * "an enabled endpoint of the owner listens to `type`" (an EXISTS on the same indexed columns),
+ * its deliveries follow it; `committed(results)`, given the batch results of `statements`, sends
+ * the queue message only when the event row was written. A lost message is the cron relay's, as
+ * for `webhookEvent`.
+ * @example const hook = await webhookEventInBatch(ctx, event); const rs = await runBatch(ctx, [...change, ...hook.statements]); hook.committed(rs.slice(change.length));
+ */
+export async function webhookEventInBatch(ctx: ServiceContext, event: WebhookEventInput, when?: SQL): Promise<{ statements: Statement[]; committed(results: readonly unknown[]): void }> {
+  const repo = (await import("./webhooks.repo")).webhooksRepo(ctx.db);
+  const id = newId("evt", ctx.now.getTime());
+  return {
+    statements: [...repo.listenedEventStatements(id, event, ctx.now, when)],
+    committed(results) {
+      if (!(results[0] as unknown[] | undefined)?.length) return;
+      ctx.waitUntil(enqueueDeliveries(ctx, [{ eventId: id }]).catch((err: unknown) => ctx.log.warn("webhook enqueue failed; the cron relay will send it", { event_id: id, error: String(err) })));
+    },
+  };
+}
+
 /** After a batch of alert matches committed: fans out their webhook events (alertMatchWebhookStatements), if any were written. */
 export async function sendAlertMatchWebhooks(ctx: Pick<ServiceContext, "env">, matchIds: readonly string[]): Promise<void> {
   if (matchIds.length === 0) return;

@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-o
 import { organizationMembers, permissions, rolePermissions, userRoles, users, webhookDeliveries, webhookEndpoints, webhookEvents } from "../../db/tables";
 import type { WebhookScope } from "../../db/tables/webhooks";
 import { orgRolesFor } from "../../db/org-roles";
-import { insertIf, rawStatement, type Db } from "../../platform/db";
+import { insertIf, insertSelectSql, rawSelect, rawStatement, type Db } from "../../platform/db";
 import { newId } from "../../platform/ids";
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -79,16 +79,21 @@ export const webhooksRepo = (db: Db) => ({
    * time prefix, so they sort by creation.
    */
   eventStatements(id: string, event: WebhookEventInput, now: Date, when?: SQL) {
-    const row = { id, type: event.type, scope: event.scope, userId: event.userId ?? null, orgId: event.orgId ?? null, data: event.data, createdAt: now };
-    return [
-      when ? insertIf(db, webhookEvents, row, when) : db.insert(webhookEvents).values(row),
-      rawStatement(
-        db,
-        sql`INSERT INTO ${webhookDeliveries} (id, event_id, endpoint_id, event_type, attempt, status, next_attempt_at, created_at, updated_at)
-            SELECT 'whd_' || substr(${id}, 5, 10) || lower(hex(randomblob(8))), ${id}, ${webhookEndpoints.id}, ${event.type}, 0, 'pending', ${now.getTime()}, ${now.getTime()}, ${now.getTime()}
-            FROM ${webhookEndpoints} WHERE ${listenerWhere(event)} AND EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.id} = ${id})`,
-      ),
-    ];
+    const row = eventRow(id, event, now);
+    return [when ? insertIf(db, webhookEvents, row, when) : db.insert(webhookEvents).values(row), deliveriesStatement(db, id, event, now)];
+  },
+
+  /**
+   * Like `eventStatements`, with no read before the batch: the event row (and so any delivery)
+   * is written only when an enabled endpoint of its owner listens to its type at that point of
+   * the batch (and `when` holds there). The first statement returns the event's id when it was
+   * written (RETURNING, not `meta.changes`: right after an insert into `users`, whose FTS trigger
+   * flushes in the next statement, `changes` counts the index's writes).
+   */
+  listenedEventStatements(id: string, event: WebhookEventInput, now: Date, when?: SQL) {
+    const listened = sql`EXISTS (SELECT 1 FROM ${webhookEndpoints} WHERE ${listenerWhere(event)})`;
+    const insert = insertSelectSql(webhookEvents, eventRow(id, event, now), when ? and(listened, when)! : listened);
+    return [rawSelect<{ id: string }>(db, sql`${insert} RETURNING ${sql.identifier("id")}`), deliveriesStatement(db, id, event, now)] as const;
   },
 
   /** A test event (`webhook.test`) or a replay: the event row (when new) and one delivery to one endpoint. */
@@ -230,6 +235,18 @@ export const webhooksRepo = (db: Db) => ({
 });
 
 /** Enabled endpoints of the event's owner whose `events` list holds its type. */
+const eventRow = (id: string, event: WebhookEventInput, now: Date) =>
+  ({ id, type: event.type, scope: event.scope, userId: event.userId ?? null, orgId: event.orgId ?? null, data: event.data, createdAt: now }) satisfies typeof webhookEvents.$inferInsert;
+
+/** One pending delivery per enabled endpoint that listens to the event, if the event row exists at that point of the batch. */
+const deliveriesStatement = (db: Db, id: string, event: WebhookEventInput, now: Date) =>
+  rawStatement(
+    db,
+    sql`INSERT INTO ${webhookDeliveries} (id, event_id, endpoint_id, event_type, attempt, status, next_attempt_at, created_at, updated_at)
+        SELECT 'whd_' || substr(${id}, 5, 10) || lower(hex(randomblob(8))), ${id}, ${webhookEndpoints.id}, ${event.type}, 0, 'pending', ${now.getTime()}, ${now.getTime()}, ${now.getTime()}
+        FROM ${webhookEndpoints} WHERE ${listenerWhere(event)} AND EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.id} = ${id})`,
+  );
+
 function listenerWhere(event: Pick<WebhookEventInput, "type" | "scope" | "userId" | "orgId">): SQL {
   const owner =
     event.scope === "user"
