@@ -3,7 +3,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AttemptRequest, SignInGuard } from "../src/durable-objects/sign-in-guard";
 import { AppError } from "../src/platform/errors";
-import { reserveAttemptBeside } from "../src/platform/sign-in-guard-client";
+import { reserveAttemptAfter } from "../src/platform/sign-in-guard-client";
 import { unique } from "./helpers/harness";
 
 const stubFor = (key: string) => env.SIGN_IN_GUARD.get(env.SIGN_IN_GUARD.idFromName(key));
@@ -22,10 +22,10 @@ const stateOf = (key: string) =>
     alarm: await s.storage.getAlarm(),
   }));
 
-describe("reserveAttemptBeside (login: per-IP limit, then the email's guard, with the user lookup beside)", () => {
+describe("reserveAttemptAfter (login: the per-IP limit beside the user lookup, then the email's guard)", () => {
   it("reserves the attempt once admitted, and hands back the lookup's result", async () => {
     const key = unique("guard");
-    const [reservation, looked] = await reserveAttemptBeside(env, key, Promise.resolve(), request(), Promise.resolve("the user"));
+    const [reservation, looked] = await reserveAttemptAfter(env, key, Promise.resolve(), request(), Promise.resolve("the user"), () => undefined);
     expect(reservation).toMatchObject({ kind: "reserved", failures: 1, locking: false });
     expect(looked).toBe("the user");
     expect((await stateOf(key)).stored?.failures).toBe(1);
@@ -34,7 +34,7 @@ describe("reserveAttemptBeside (login: per-IP limit, then the email's guard, wit
   it("a caller refused before the guard spends nothing of its budget: the guard is never asked", async () => {
     const key = unique("guard");
     const refused = new AppError("rate_limited", "per IP");
-    const err = await reserveAttemptBeside(env, key, Promise.reject(refused), request(), Promise.resolve("the user")).catch((e: unknown) => e);
+    const err = await reserveAttemptAfter(env, key, Promise.reject(refused), request(), Promise.resolve("the user"), () => undefined).catch((e: unknown) => e);
     expect(err).toBe(refused);
     const { memory, stored } = await stateOf(key);
     expect(stored).toBeUndefined();
@@ -42,12 +42,12 @@ describe("reserveAttemptBeside (login: per-IP limit, then the email's guard, wit
     expect(memory.tat).toBeUndefined();
   });
 
-  it("when the lookup fails after the attempt was reserved, the attempt is given back (it was never judged)", async () => {
+  it("when the lookup fails, no attempt is reserved (it was never judged)", async () => {
     const key = unique("guard");
-    // One judged failure first, so giving back is visible as 1, not a fresh 0.
-    await reserveAttemptBeside(env, key, Promise.resolve(), request(), Promise.resolve(null));
+    // One judged failure first, so "nothing reserved" is visible as 1, not a fresh 0.
+    await reserveAttemptAfter(env, key, Promise.resolve(), request(), Promise.resolve(null), () => undefined);
     const lookupFailed = new Error("D1 unavailable");
-    const err = await reserveAttemptBeside(env, key, Promise.resolve(), request(), Promise.reject(lookupFailed)).catch((e: unknown) => e);
+    const err = await reserveAttemptAfter(env, key, Promise.resolve(), request(), Promise.reject(lookupFailed), () => undefined).catch((e: unknown) => e);
     expect(err).toBe(lookupFailed);
     expect((await stateOf(key)).stored?.failures).toBe(1);
   });

@@ -39,54 +39,11 @@ export async function reserveAttempt(env: Env, key: string, request: AttemptRequ
 
 /**
  * `reserveAttempt` once `admitted` (the caller's earlier limit, e.g. per IP) has let the request
- * through, with `lookup` running beside both: the limits keep their order, the lookup's round
- * trip is not added after them. If `admitted` refuses, the guard spends nothing of its budget: it
- * is only asked how long it would refuse, so the refusal's `Retry-After` covers both limits (as a
- * guard refusal's covers `admitted`'s `nextSeconds`). If the lookup fails after the attempt was
- * reserved, the attempt was never judged: it is given back before the lookup's error is thrown.
- */
-export async function reserveAttemptBeside<T>(
-  env: Env,
-  key: string,
-  admitted: Promise<{ nextSeconds?: number } | void>,
-  request: AttemptRequest,
-  lookup: Promise<T>,
-): Promise<[Reservation, T]> {
-  const [reserved, looked] = await Promise.allSettled([
-    admitted.then(
-      async (before) => {
-        try {
-          return await reserveAttempt(env, key, request);
-        } catch (err) {
-          coverWait(err, before?.nextSeconds ?? 0);
-          throw err;
-        }
-      },
-      async (err: unknown) => {
-        if (err instanceof AppError && err.extra.retryAfter !== undefined) {
-          coverWait(err, await signInGuard(env, key).wait({ now: request.now, rate: request.rate }).catch(() => 0));
-        }
-        throw err;
-      },
-    ),
-    lookup,
-  ]);
-  if (reserved.status === "rejected") throw reserved.reason;
-  if (looked.status === "rejected") {
-    await signInGuard(env, key)
-      .release(request.threshold)
-      .catch(() => {});
-    throw looked.reason;
-  }
-  return [reserved.value, looked.value];
-}
-
-/**
- * `reserveAttempt` once `admitted` (the caller's earlier limit, e.g. per IP) has let the request
  * through and `lookup` has answered, the two running side by side: the lookup tells the guard
  * which earlier reservation succeeded (`settledOf`, see AttemptRequest.settled). If `admitted`
- * refuses, the guard spends nothing of its budget (as in `reserveAttemptBeside`); if the lookup
- * fails, nothing is reserved.
+ * refuses, the guard spends nothing of its budget: it is only asked how long it would refuse, so
+ * the refusal's `Retry-After` covers both limits (as a guard refusal's covers `admitted`'s
+ * `nextSeconds`). If the lookup fails, nothing is reserved.
  */
 export async function reserveAttemptAfter<T>(
   env: Env,
