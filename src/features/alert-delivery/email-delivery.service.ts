@@ -40,6 +40,11 @@ export async function deliverEmailBatch(ctx: ServiceContext, batch: MessageBatch
   const writes: Statement[] = [];
   const settle: (() => void)[] = [];
   const taken = new Set<string>();
+  // Addresses the provider refused for good earlier in this batch: their suppression is not
+  // committed yet, so the read below would not see it (the next alert or digest to the same
+  // address must not go out either).
+  const refused = new Set<string>();
+  const refusal = (userId: string, address: string) => `${userId}\n${address}`;
   for (const message of batch.messages) {
     const id = message.body?.outboxId;
     if (typeof id !== "string") {
@@ -55,7 +60,7 @@ export async function deliverEmailBatch(ctx: ServiceContext, batch: MessageBatch
     }
     taken.add(id);
     const carriesMatches = SUPPRESSIBLE_TEMPLATES.has(row.template);
-    if (carriesMatches && row.userId !== null && (await suppressions.isSuppressed(row.userId, row.toAddress))) {
+    if (carriesMatches && row.userId !== null && (refused.has(refusal(row.userId, row.toAddress)) || (await suppressions.isSuppressed(row.userId, row.toAddress)))) {
       writes.push(repo.markAttemptFailed(row.id, "suppressed: the provider refused this address earlier", true), matchesUndeliveredStatement(db, row.id, false));
       settle.push(() => message.ack());
       continue;
@@ -83,6 +88,7 @@ export async function deliverEmailBatch(ctx: ServiceContext, batch: MessageBatch
         ...(final && carriesMatches ? [matchesUndeliveredStatement(db, row.id, permanent)] : []),
         ...(permanent && row.userId !== null ? [suppressions.suppress(row.userId, row.toAddress, "rejected", ctx.clock.now())] : []),
       );
+      if (permanent && row.userId !== null) refused.add(refusal(row.userId, row.toAddress));
       log.warn("email send failed", { queue: batch.queue, outbox_id: row.id, attempt: message.attempts, permanent }, err);
       // A permanent refusal is done: retrying cannot deliver it.
       settle.push(permanent ? () => message.ack() : () => message.retry({ delaySeconds: retryDelaySeconds(message.attempts) }));

@@ -1,0 +1,97 @@
+import { env } from "cloudflare:workers";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import type { Env } from "../src/env";
+import { newId } from "../src/platform/ids";
+import { createUser, unique } from "./helpers/harness";
+
+// Review of issue 20's session 6 changes: the email consumer that reads a queue batch's outbox
+// rows in one statement and writes all new states in one batch after it.
+
+const outboxRow = async (f: { userId?: string | null; to?: string; template?: string; status?: string; body?: string }) => {
+  const id = newId("eml");
+  await env.DB.prepare(
+    "INSERT INTO email_outbox (id, user_id, to_address, subject, text_body, html_body, template, status, created_at) VALUES (?, ?, ?, 's', ?, '', ?, ?, ?)",
+  )
+    .bind(id, f.userId ?? null, f.to ?? `${unique("to")}@example.com`, f.body ?? "", f.template ?? "test", f.status ?? "pending", Date.now())
+    .run();
+  return id;
+};
+const statusOf = async (id: string) => env.DB.prepare("SELECT status, attempts FROM email_outbox WHERE id = ?").bind(id).first<{ status: string; attempts: number }>();
+
+/** A Cloudflare send_email binding that records each destination and fails as `fail` says. */
+function provider(fail: (to: string, n: number) => string | null) {
+  const sent: string[] = [];
+  const testEnv = {
+    ...env,
+    EMAIL_PROVIDER: "cloudflare",
+    SEND_EMAIL: {
+      send: async (m: { to: string }) => {
+        sent.push(m.to);
+        const err = fail(m.to, sent.filter((t) => t === m.to).length);
+        if (err) throw new Error(err);
+      },
+    },
+  } as unknown as Env;
+  return { testEnv, sent };
+}
+
+async function deliver(testEnv: Env, messages: { id: string; outboxId: string }[]) {
+  const batch = createMessageBatch(
+    "email",
+    messages.map((m) => ({ id: m.id, timestamp: new Date(), attempts: 1, body: { outboxId: m.outboxId } })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch as never, testEnv);
+  return getQueueResult(batch, ctx);
+}
+
+describe("email consumer: one read, one write batch per queue batch", () => {
+  it("a batch mixing pending, already-sent, missing, unopenable and duplicate rows and one transient provider failure: each message acked or retried once, the others delivered", async () => {
+    const failing = `${unique("flaky")}@example.com`;
+    const a = await outboxRow({});
+    const b = await outboxRow({ status: "sent" });
+    const c = newId("eml"); // no such row
+    const d = await outboxRow({ to: failing });
+    const e = await outboxRow({});
+    const sealedElsewhere = await outboxRow({ body: "v9:not-a-sealed-body" });
+    const { testEnv, sent } = provider((to) => (to === failing ? "upstream timeout" : null));
+    const result = await deliver(testEnv, [
+      { id: "a", outboxId: a },
+      { id: "b", outboxId: b },
+      { id: "c", outboxId: c },
+      { id: "d", outboxId: d },
+      { id: "a2", outboxId: a },
+      { id: "e", outboxId: e },
+      { id: "f", outboxId: sealedElsewhere },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(["a", "a2", "b", "c", "e", "f"]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["d"]);
+    expect(result.retryBatch.retry).toBe(false);
+    expect(sent.filter((t) => t !== failing)).toHaveLength(2);
+    expect(await statusOf(a)).toEqual({ status: "sent", attempts: 1 });
+    expect(await statusOf(e)).toEqual({ status: "sent", attempts: 1 });
+    expect(await statusOf(d)).toEqual({ status: "pending", attempts: 1 });
+    expect((await statusOf(b))?.status).toBe("sent");
+    expect(await statusOf(sealedElsewhere)).toEqual({ status: "failed", attempts: 1 });
+  });
+
+  it("an address the provider refused for good is not sent a second alert email in the same batch", async () => {
+    const user = await createUser();
+    const first = await outboxRow({ userId: user.id, to: user.email, template: "alert_match" });
+    const second = await outboxRow({ userId: user.id, to: user.email, template: "daily_digest" });
+    const { testEnv, sent } = provider((to) => `email to ${to} not allowed`);
+    const result = await deliver(testEnv, [
+      { id: "first", outboxId: first },
+      { id: "second", outboxId: second },
+    ]);
+    expect(result.explicitAcks.sort()).toEqual(["first", "second"]);
+    // Before the batched writes, the first message's suppression committed before the second was
+    // looked at: the provider was asked once.
+    expect(sent).toEqual([user.email]);
+    expect((await statusOf(first))?.status).toBe("failed");
+    expect((await statusOf(second))?.status).toBe("failed");
+    expect(await env.DB.prepare("SELECT reason FROM email_suppressions WHERE user_id = ?").bind(user.id).first("reason")).toBe("rejected");
+  });
+});
