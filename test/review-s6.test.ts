@@ -95,3 +95,30 @@ describe("email consumer: one read, one write batch per queue batch", () => {
     expect(await env.DB.prepare("SELECT reason FROM email_suppressions WHERE user_id = ?").bind(user.id).first("reason")).toBe("rejected");
   });
 });
+
+describe("email consumer: a failed write batch", () => {
+  it("acknowledges none of the messages it delivered: the batch throws (the queue retries them) and their rows stay pending", async () => {
+    const a = await outboxRow({});
+    const gone = newId("eml");
+    const { testEnv, sent } = provider(() => null);
+    const failingDb = new Proxy(env.DB, {
+      get(t, p) {
+        const v = Reflect.get(t, p);
+        if (p === "batch") return async () => Promise.reject(new Error("D1_ERROR: simulated"));
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    const batch = createMessageBatch("email", [
+      { id: "a", timestamp: new Date(), attempts: 1, body: { outboxId: a } },
+      { id: "gone", timestamp: new Date(), attempts: 1, body: { outboxId: gone } },
+    ]);
+    const ctx = createExecutionContext();
+    await expect(worker.queue(batch as never, { ...testEnv, DB: failingDb } as Env)).rejects.toThrow(/simulated/);
+    const result = await getQueueResult(batch, ctx);
+    expect(sent).toHaveLength(1);
+    // Only the message with nothing to write was acknowledged.
+    expect(result.explicitAcks).toEqual(["gone"]);
+    expect(result.retryMessages).toEqual([]);
+    expect(await statusOf(a)).toEqual({ status: "pending", attempts: 0 });
+  });
+});
