@@ -89,6 +89,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(sig);
   };
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => stop(sig));
+  // `npm run dev` runs this script under `sh -c`; when npm is sent SIGTERM, the shell dies without
+  // passing it on and this process is orphaned (as `npm start`'s, see start.mjs): losing the
+  // parent stops both servers, so no wrangler dev or workerd outlives `npm run dev`.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop("SIGTERM");
+  }, 1000).unref();
   let code = 0;
   for (const c of children) {
     c.once("exit", (status, signal) => {
