@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import { newId } from "../src/platform/ids";
-import { createUser, unique } from "./helpers/harness";
+import { callWithConfig, createUser, randomIp, unique } from "./helpers/harness";
 
 // Review of issue 20's session 6 changes: the email consumer that reads a queue batch's outbox
 // rows in one statement and writes all new states in one batch after it.
@@ -120,5 +120,37 @@ describe("email consumer: a failed write batch", () => {
     expect(result.explicitAcks).toEqual(["gone"]);
     expect(result.retryMessages).toEqual([]);
     expect(await statusOf(a)).toEqual({ status: "pending", attempts: 0 });
+  });
+});
+
+// Sign-in: the email guard learns of a password success from the next sign-in's lookup.
+describe("sign-in guard: `settled` and the other guards and limits", () => {
+  const login = (overrides: Record<string, unknown>, body: Record<string, unknown>, ip = randomIp()) => callWithConfig(overrides, "auth/login", { body, ip });
+
+  it("a success recorded for the email's guard does not forgive the failures of a device's guard", async () => {
+    const user = await createUser();
+    const first = await login({}, { email: user.email, password: user.password });
+    expect(first.status).toBe(200);
+    const { device_token } = (await first.json()) as { device_token: string };
+    // The email's guard now holds that success; the device's guard counts 4 failures.
+    for (let i = 0; i < 4; i++) expect((await login({}, { email: user.email, password: `wrong-${i}-pw`, device_token })).status).toBe(401);
+    // A success without the device token settles the email's guard only.
+    expect((await login({}, { email: user.email, password: user.password })).status).toBe(200);
+    expect((await login({}, { email: user.email, password: "wrong-5-pw", device_token })).status).toBe(401);
+    expect((await login({}, { email: user.email, password: user.password, device_token })).status).toBe(423);
+  });
+
+  it("after the right password as the lock-setting 5th attempt, a caller refused per IP is not told to wait for that lock", async () => {
+    const user = await createUser();
+    const ip = randomIp();
+    const tight = { RATE_LOGIN_PER_IP: "5/900" };
+    for (let i = 0; i < 4; i++) expect((await login(tight, { email: user.email, password: `wrong-${i}-pw` }, ip)).status).toBe(401);
+    expect((await login(tight, { email: user.email, password: user.password }, ip)).status).toBe(200);
+    const refused = await login(tight, { email: user.email, password: user.password }, ip);
+    expect(refused.status).toBe(429);
+    // The per-IP wait (one request per 180 s), not the 30-minute lock the success itself lifted.
+    expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(180);
+    // And from another address the right password passes at once.
+    expect((await login(tight, { email: user.email, password: user.password })).status).toBe(200);
   });
 });

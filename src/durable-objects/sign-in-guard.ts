@@ -156,7 +156,10 @@ export class SignInGuard extends DurableObject {
    * How long an attempt now would be refused (seconds, 0 = it would pass), without spending
    * anything: for a caller refused by an earlier limit, whose `Retry-After` must cover this one too.
    */
-  wait(request: Pick<AttemptRequest, "now" | "rate">): number {
+  wait(request: Pick<AttemptRequest, "now" | "rate"> & Partial<Pick<AttemptRequest, "threshold" | "settled">>): number {
+    // A success it has not been told of yet (`settled`) is applied first: a lock that success
+    // lifts is no reason to wait.
+    if (request.threshold !== undefined && this.settle(request.settled, request.threshold)) this.save(request.now);
     const ms = Math.max(this.state.lockedUntil - request.now, rateWaitMs(this.state.tat, request.now, request.rate));
     return ms > 0 ? seconds(ms) : 0;
   }

@@ -41,7 +41,8 @@ export async function reserveAttempt(env: Env, key: string, request: AttemptRequ
  * `reserveAttempt` once `admitted` (the caller's earlier limit, e.g. per IP) has let the request
  * through and `lookup` has answered, the two running side by side: the lookup tells the guard
  * which earlier reservation succeeded (`settledOf`, see AttemptRequest.settled). If `admitted`
- * refuses, the guard spends nothing of its budget: it is only asked how long it would refuse, so
+ * refuses, the guard spends nothing of its budget: it is only asked how long it would refuse (told
+ * first of the success the lookup found, so a lock that success lifted is not waited for), so
  * the refusal's `Retry-After` covers both limits (as a guard refusal's covers `admitted`'s
  * `nextSeconds`). If the lookup fails, nothing is reserved.
  */
@@ -57,7 +58,8 @@ export async function reserveAttemptAfter<T>(
   if (before.status === "rejected") {
     const err: unknown = before.reason;
     if (err instanceof AppError && err.extra.retryAfter !== undefined) {
-      coverWait(err, await signInGuard(env, key).wait({ now: request.now, rate: request.rate }).catch(() => 0));
+      const settled = looked.status === "fulfilled" ? (settledOf(looked.value) ?? undefined) : undefined;
+      coverWait(err, await signInGuard(env, key).wait({ now: request.now, rate: request.rate, threshold: request.threshold, settled }).catch(() => 0));
     }
     throw err;
   }

@@ -1,7 +1,8 @@
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKeel, type KeelServer } from "./server";
+import path from "node:path";
+import { root, startKeel, type KeelServer } from "./server";
 
 // Review of issue 20, point 0 (keel-web in front of keel through a service binding): every kind
 // of request keel answers still works through keel-web on one origin, and nothing reaches
@@ -57,7 +58,7 @@ describe("keel-web forwards everything keel answers, on one origin", () => {
   });
 
   it("a cookie sign-in's two Set-Cookie headers arrive separately; the streamed data export arrives whole", async () => {
-    const { DEMO_USERS } = (await import("../../scripts/demo-data.mjs")) as { DEMO_USERS: { email: string; password: string }[] };
+    const { DEMO_USERS } = (await import(path.join(root, "scripts", "demo-data.mjs"))) as { DEMO_USERS: { email: string; password: string }[] };
     const demo = DEMO_USERS.find((u) => u.email === "demo@keel.test")!;
     const res = await fetch(`${keel.base}/api/v1/auth/login`, {
       method: "POST",
