@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import type { Env } from "../src/env";
 import { newId } from "../src/platform/ids";
-import { callWithConfig, createUser, randomIp, unique } from "./helpers/harness";
+import { signedInWithRole } from "./helpers/admin";
+import { call, callWithConfig, createUser, json, randomIp, STRONG_PASSWORD, unique } from "./helpers/harness";
 
 // Review of issue 20's session 6 changes: the email consumer that reads a queue batch's outbox
 // rows in one statement and writes all new states in one batch after it.
@@ -152,5 +153,42 @@ describe("sign-in guard: `settled` and the other guards and limits", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(180);
     // And from another address the right password passes at once.
     expect((await login(tight, { email: user.email, password: user.password })).status).toBe(200);
+  });
+});
+
+// Sign-up: the user.created event is written inside the registration batch only if a platform endpoint listens.
+describe("registration's user.created event written in the batch", () => {
+  it("one delivery for every enabled endpoint that listens, none for a disabled or deaf one; a taken address writes no event", async () => {
+    const root = await signedInWithRole("superuser");
+    const make = async (body: Record<string, unknown>) => {
+      const res = await call("admin/webhooks", { body, token: root.token });
+      expect(res.status).toBe(201);
+      return (await json<{ id: string }>(res)).id;
+    };
+    const a = await make({ url: "https://hooks.example.com/a", events: ["user.created"] });
+    const b = await make({ url: "https://hooks.example.com/b", events: ["user.updated", "user.created"] });
+    const off = await make({ url: "https://hooks.example.com/off", events: ["user.created"], enabled: false });
+    const deaf = await make({ url: "https://hooks.example.com/deaf", events: ["user.deleted"] });
+    try {
+      const email = `${unique("s6reg")}@example.com`;
+      const body = { email, password: STRONG_PASSWORD, full_name: "Review Six" };
+      expect((await call("auth/register", { body, ip: randomIp() })).status).toBe(201);
+      const events = async () =>
+        (await env.DB.prepare("SELECT id FROM webhook_events WHERE type = 'user.created' AND json_extract(data, '$.user.email') = ?").bind(email).all<{ id: string }>()).results;
+      const [event] = await events();
+      expect(event).toBeDefined();
+      const deliveries = await env.DB.prepare("SELECT endpoint_id FROM webhook_deliveries WHERE event_id = ?").bind(event!.id).all<{ endpoint_id: string }>();
+      expect(deliveries.results.map((d) => d.endpoint_id).sort()).toEqual([a, b].sort());
+      expect(deliveries.results.map((d) => d.endpoint_id)).not.toContain(off);
+      expect(deliveries.results.map((d) => d.endpoint_id)).not.toContain(deaf);
+
+      const outbox = async () => (await env.DB.prepare("SELECT count(*) AS n FROM email_outbox WHERE to_address = ?").bind(email).first<{ n: number }>())!.n;
+      const before = await outbox();
+      expect((await call("auth/register", { body, ip: randomIp() })).status).toBe(409);
+      expect(await events()).toHaveLength(1);
+      expect(await outbox()).toBe(before);
+    } finally {
+      for (const id of [a, b, off, deaf]) await call(`admin/webhooks/${id}`, { method: "DELETE", token: root.token });
+    }
   });
 });
