@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { registerHealth } from "./features/health/health.routes";
 import { onMemberDeparture } from "./features/orgs/member-departure";
@@ -10,7 +11,7 @@ import { AppError } from "./platform/errors";
 import { BOOKMARK_HEADER, requestDb } from "./platform/db";
 import { onError, plainProblem, problemResponse } from "./platform/problem";
 import { geoOf, type Geo } from "./platform/geo";
-import { detached } from "./platform/context";
+import { detached, type AppEnv } from "./platform/context";
 import { log } from "./platform/log";
 import { systemClock, type Clock } from "./platform/time";
 import { registerOpenApi } from "./platform/openapi";
@@ -143,16 +144,10 @@ export function newApp(opts: { clock?: Clock } = {}) {
     });
     await next();
     const bookmark = d1.bookmark();
-    if (bookmark) {
-      try {
-        c.res.headers.set(BOOKMARK_HEADER, bookmark); // in place: c.header would copy the finalized response
-      } catch {
-        c.header(BOOKMARK_HEADER, bookmark); // an immutable response (a fetched one): hono copies it
-      }
-    }
+    if (bookmark) setInPlace(c, BOOKMARK_HEADER, bookmark);
     // Where a request's time goes (e.g. `hash;dur=141.0, app;dur=146.5` on login), for local
     // profiling and the benchmark. Not sent outside development: it would time the hash for anyone.
-    if (config.isDevelopment) c.header("Server-Timing", [...timings, `app;dur=${(performance.now() - started).toFixed(1)}`].join(", "));
+    if (config.isDevelopment) setInPlace(c, "Server-Timing", [...timings, `app;dur=${(performance.now() - started).toFixed(1)}`].join(", "));
   });
 
   app.use(lazyGroups(ROUTE_GROUPS));
@@ -163,6 +158,19 @@ export function newApp(opts: { clock?: Clock } = {}) {
   app.notFound((c) => problemResponse(c, plainProblem("not_found", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError(onError);
   return app;
+}
+
+/**
+ * Sets a header on the finished response in place: `c.header` would copy the whole response first
+ * (hono does so once a response is final), on every request. Only an immutable response (a
+ * fetched one passed through) is copied, by `c.header`.
+ */
+function setInPlace(c: Context<AppEnv>, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
 }
 
 export type KeelApp = ReturnType<typeof newApp>;

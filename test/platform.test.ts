@@ -110,6 +110,20 @@ describe("middleware", () => {
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("strict-transport-security")).toContain("max-age");
     expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
+  });
+
+  it("adds the document-only headers to HTML, not to JSON (they do nothing there and cost on every hop)", async () => {
+    const documentOnly = ["cross-origin-opener-policy", "origin-agent-cluster", "x-dns-prefetch-control", "x-download-options", "x-permitted-cross-domain-policies", "x-xss-protection"];
+    const page = await call("/docs");
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    for (const name of documentOnly) expect(page.headers.get(name), name).not.toBeNull();
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+    const problem = await call("/api/v1/no-such-route");
+    expect(problem.headers.get("content-type")).toBe("application/problem+json");
+    for (const name of documentOnly) expect(problem.headers.get(name), name).toBeNull();
+    expect(problem.headers.get("x-content-type-options")).toBe("nosniff");
   });
 
   it("answers CORS preflights only for configured origins", async () => {
