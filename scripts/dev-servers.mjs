@@ -73,6 +73,42 @@ export async function startDevServers({ host, port, keelArgs = [], webArgs = [],
   return { keel, web, keelPort };
 }
 
+/**
+ * Runs the two servers as one: a signal to this process goes to both; losing the parent stops
+ * both (`npm start` and `npm run dev` run their script under `sh -c`, and when npm is sent
+ * SIGTERM the shell dies without passing it on, orphaning this process); one gone breaks the
+ * origin, so the other is stopped and this process exits with the first one's status once both
+ * are gone (`beforeExit` runs just before). A server that cannot be spawned exits 1 at once.
+ * Returns `stop(signal)`.
+ */
+export function superviseTogether(children, { name, beforeExit = () => {} }) {
+  const stop = (sig) => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  };
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => stop(sig));
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop("SIGTERM");
+  }, 1000).unref();
+  let exitCode;
+  for (const child of children) {
+    child.on("error", (err) => {
+      console.error(`[${name}] could not run wrangler dev: ${err.message}`);
+      stop("SIGTERM");
+      process.exit(1);
+    });
+    child.on("exit", (code, signal) => {
+      exitCode ??= signal ? 128 + (os.constants.signals[signal] ?? 1) : (code ?? 0);
+      stop("SIGTERM");
+      if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) {
+        beforeExit();
+        process.exit(exitCode);
+      }
+    });
+  }
+  return stop;
+}
+
 // `npm run dev` ---------------------------------------------------------------------------------
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const host = "127.0.0.1";
@@ -84,25 +120,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", "inherit", "inherit"],
   });
-  const children = [keel, web];
-  const stop = (sig) => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(sig);
-  };
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => stop(sig));
-  // `npm run dev` runs this script under `sh -c`; when npm is sent SIGTERM, the shell dies without
-  // passing it on and this process is orphaned (as `npm start`'s, see start.mjs): losing the
-  // parent stops both servers, so no wrangler dev or workerd outlives `npm run dev`.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) stop("SIGTERM");
-  }, 1000).unref();
-  let code = 0;
-  for (const c of children) {
-    c.once("exit", (status, signal) => {
-      code ||= status ?? (signal ? 128 + (os.constants.signals[signal] ?? 1) : 0);
-      stop("SIGTERM"); // one gone: the origin is broken, stop the other
-      if (children.every((x) => x.exitCode !== null || x.signalCode !== null)) process.exit(code);
-    });
-  }
+  superviseTogether([keel, web], { name: "dev" });
   console.log(`[dev] keel + keel-web on http://${host}:${port} (console /console, API /api/v1); Ctrl-C stops both`);
 }

@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureInstall, root } from "./ensure-install.mjs";
 import { DEMO_TENDER_COUNT, DEMO_USERS, hashPassword, seedSql } from "./demo-data.mjs";
-import { startDevServers, wranglerCommand } from "./dev-servers.mjs";
+import { startDevServers, superviseTogether, wranglerCommand } from "./dev-servers.mjs";
 
 const port = Number(process.env.KEEL_PORT || 8787);
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -220,31 +220,9 @@ for (const child of children) {
   }
 })();
 
-const stopChildren = (sig) => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-};
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => stopChildren(sig));
-// `npm start` runs this script under `sh -c`; when npm is sent SIGTERM, the shell dies without
-// passing it on and this process is orphaned. Treat losing the parent like SIGTERM, so that
-// wrangler dev (and workerd) never outlive `npm start`.
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) stopChildren("SIGTERM");
-}, 1000).unref();
-// One of the two gone breaks the origin: stop the other, exit with the first one's status.
-let exitCode;
-for (const child of children) {
-  child.on("error", (err) => {
-    console.error(`[start] could not run wrangler dev: ${err.message}`);
-    stopChildren("SIGTERM");
-    process.exit(1);
-  });
-  child.on("exit", (code, signal) => {
-    exitCode ??= signal ? 128 + (os.constants.signals[signal] ?? 1) : (code ?? 0);
-    stopChildren("SIGTERM");
-    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) {
-      if (!ready && held) process.stdout.write(held);
-      process.exit(exitCode);
-    }
-  });
-}
+superviseTogether(children, {
+  name: "start",
+  beforeExit: () => {
+    if (!ready && held) process.stdout.write(held);
+  },
+});
