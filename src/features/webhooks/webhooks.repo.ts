@@ -234,7 +234,7 @@ export const webhooksRepo = (db: Db) => ({
   },
 });
 
-/** Enabled endpoints of the event's owner whose `events` list holds its type. */
+/** A webhook event's row. */
 const eventRow = (id: string, event: WebhookEventInput, now: Date) =>
   ({ id, type: event.type, scope: event.scope, userId: event.userId ?? null, orgId: event.orgId ?? null, data: event.data, createdAt: now }) satisfies typeof webhookEvents.$inferInsert;
 
@@ -247,6 +247,7 @@ const deliveriesStatement = (db: Db, id: string, event: WebhookEventInput, now: 
         FROM ${webhookEndpoints} WHERE ${listenerWhere(event)} AND EXISTS (SELECT 1 FROM ${webhookEvents} WHERE ${webhookEvents.id} = ${id})`,
   );
 
+/** Enabled endpoints of the event's owner whose `events` list holds its type. */
 function listenerWhere(event: Pick<WebhookEventInput, "type" | "scope" | "userId" | "orgId">): SQL {
   const owner =
     event.scope === "user"
