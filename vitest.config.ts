@@ -56,6 +56,9 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
+              // The TypeScript source, not wrangler.toml's `main` (the code-split build that
+              // `wrangler deploy` and `wrangler dev` make first, which the tests never run).
+              main: "./src/index.ts",
               // wrangler.toml ships ENVIRONMENT=production; the suite runs as development.
               miniflare: { bindings: { ...testSecrets(), ENVIRONMENT: "development", TEST_MIGRATIONS: migrations, OIDC_PROVIDERS } },
             }),
