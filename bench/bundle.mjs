@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // `npm run bench:bundle` (issue 20, point 3): what a cold start loads, in bytes (deterministic,
 // no timing noise). Builds the Worker with scripts/build-worker.mjs (the code-split build that
-// `npm run deploy` uploads) and reports:
+// wrangler.toml's custom build makes, so what `wrangler deploy` uploads) and reports:
 //   - the startup modules: the entry and every chunk it imports statically (raw, gzip -9);
 //   - every lazy chunk (reached only through a dynamic `import()`), with what it holds;
 //   - what dominates the startup modules, by package (node_modules) or source folder, from
 //     esbuild's metafile (bytes of minified output), so a regression names its cause;
-//   - for comparison, wrangler's own one-file bundle (what `wrangler dev` and a plain
-//     `wrangler deploy` would build: dynamic imports inlined), unless --no-wrangler.
+//   - for comparison, wrangler's own one-file bundle of the source (`wrangler deploy src/index.ts`:
+//     dynamic imports inlined; what wrangler.toml built before its custom build), unless --no-wrangler.
 //
 //   npm run bench:bundle [-- --json] [-- --no-wrangler]
 // test/node/bundle-budget.test.ts fails when the startup gzip exceeds its budget.
@@ -80,11 +80,11 @@ export async function measureBundle() {
   }
 }
 
-/** wrangler's own bundle (dynamic imports inlined): one file, as `wrangler dev` builds it. */
+/** wrangler's own bundle of src/index.ts (dynamic imports inlined): one file. */
 function measureWranglerBundle() {
   const outdir = mkdtempSync(path.join(os.tmpdir(), "keel-wrangler-"));
   try {
-    execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--minify", "--outdir", outdir], { cwd: root, stdio: "ignore" });
+    execFileSync("npx", ["wrangler", "deploy", "src/index.ts", "--dry-run", "--minify", "--outdir", outdir], { cwd: root, stdio: "ignore" });
     const bytes = readFileSync(path.join(outdir, "index.js"));
     return { raw: bytes.length, gzip: gzip9(bytes) };
   } finally {
@@ -110,7 +110,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log("|---|---|---:|---:|---|");
     console.log(`| **startup total** (${result.startup.modules} modules) | startup | ${kib(result.startup.raw)} | **${kib(result.startup.gzip)}** | |`);
     for (const m of result.modules) console.log(`| ${m.name} | ${m.startup ? "startup" : "on first use"} | ${kib(m.raw)} | ${kib(m.gzip)} | ${m.holds.join(", ")} |`);
-    if (wrangler) console.log(`| wrangler's one-file bundle (dev; dynamic imports inlined) | — | ${kib(wrangler.raw)} | ${kib(wrangler.gzip)} | |`);
+    if (wrangler) console.log(`| wrangler's one-file bundle of src/index.ts (dynamic imports inlined; not deployed) | — | ${kib(wrangler.raw)} | ${kib(wrangler.gzip)} | |`);
     console.log("\nWhat the startup modules hold (minified bytes, by package or source folder):\n");
     console.log("| KiB | from |");
     console.log("|---:|---|");

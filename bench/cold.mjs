@@ -5,10 +5,11 @@
 // token minted before the restart (then a 2nd and 3rd read, and an unknown path).
 //
 // Arms, interleaved round by round (same machine, same minutes):
-//   one-file  wrangler's own bundle of the working tree (`wrangler deploy --dry-run`: dynamic
-//             imports inlined), what the harness serves;
-//   split     scripts/build-worker.mjs's code-split build (what `npm run deploy` uploads): the
-//             route groups are chunks loaded on first use;
+//   default   `wrangler deploy --dry-run` of the working tree: what `wrangler deploy` uploads and
+//             the side-by-side harness serves, the code-split build (wrangler.toml's custom build:
+//             index.js + chunks, the route groups loaded on first use);
+//   one-file  `wrangler deploy src/index.ts --dry-run`: wrangler's own bundle of the source, every
+//             dynamic import inlined (what wrangler.toml built before the custom build);
 //   base      with `--base <git ref>`: wrangler's bundle of that commit (git archive), the "before".
 //
 //   npm run bench:cold [-- --rounds 3] [-- --base <ref>]
@@ -17,8 +18,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { table } from "./lib/report.mjs";
-import { applyMigrations, freePort, HOST, root, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
-import { buildWorker } from "../scripts/build-worker.mjs";
+import { applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -30,9 +30,9 @@ const BASE = opt("base");
 const stateDir = path.join(root, ".wrangler", "cold-state");
 const log = (msg) => console.error(`[cold] ${msg}`);
 
-/** wrangler's one-file bundle of the tree at `cwd` into `outdir`; returns the script path. */
-function wranglerBundle(cwd, outdir) {
-  wranglerOnce(["deploy", "--dry-run", "--outdir", outdir], "wrangler deploy --dry-run", { cwd });
+/** `wrangler deploy [entry] --dry-run` of the tree at `cwd` into `outdir`; returns the script path. */
+function wranglerBundle(cwd, outdir, entry = []) {
+  wranglerOnce(["deploy", ...entry, "--dry-run", "--outdir", outdir], "wrangler deploy --dry-run", { cwd });
   return path.join(outdir, "index.js");
 }
 
@@ -43,12 +43,10 @@ async function prepareArms() {
     fs.mkdirSync(dir, { recursive: true });
     execFileSync("sh", ["-c", `git archive ${JSON.stringify(BASE)} | tar -x -C ${JSON.stringify(dir)}`], { cwd: root });
     fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
-    arms.push({ name: `base (${BASE}, one file)`, script: wranglerBundle(dir, path.join(stateDir, "base-bundle")) });
+    arms.push({ name: `base (${BASE})`, script: wranglerBundle(dir, path.join(stateDir, "base-bundle")) });
   }
-  arms.push({ name: "one-file (wrangler bundle)", script: wranglerBundle(root, path.join(stateDir, "bundle")) });
-  const split = path.join(stateDir, "split");
-  await buildWorker(split);
-  arms.push({ name: "split (build-worker)", script: path.join(split, "index.mjs") });
+  arms.push({ name: "one-file (wrangler bundle of src/index.ts)", script: wranglerBundle(root, path.join(stateDir, "bundle"), ["src/index.ts"]) });
+  arms.push({ name: "default (wrangler deploy: split)", script: wranglerBundle(root, path.join(stateDir, "default")) });
   return arms;
 }
 
@@ -60,6 +58,8 @@ async function start(arm, envFile, port) {
     "--ip", HOST, "--port", String(port), "--inspector-port", String(await freePort()),
     "--persist-to", path.join(stateDir, "d1"), "--env-file", envFile, "--show-interactive-dev-session=false",
     "--log-level", "info", "--var", "ENVIRONMENT:development", "--var", `PUBLIC_BASE_URL:http://${HOST}:${port}`,
+    // One login per round and arm: more than 3 rounds would reach the per-email login limit.
+    "--var", `RATE_LOGIN_PER_EMAIL:${RELAXED}`,
   ], { logFile });
   const started = Date.now();
   while (!/Ready on/.test(tail(logFile, 200))) {
