@@ -44,18 +44,24 @@ function bundleOf(version, i) {
   const out = path.join(scratch, `bundle-${i}`);
   fs.mkdirSync(out, { recursive: true });
   if (fs.existsSync(path.join(version, "index.js"))) {
-    fs.copyFileSync(path.join(version, "index.js"), path.join(out, "index.js"));
+    // The entry and, for a code-split build, its chunks/ (wrangler.toml finds them beside it).
+    fs.cpSync(version, out, { recursive: true });
   } else {
     // The ref's src/ and config, beside this checkout's node_modules and public/.
     const tree = checkoutOf(version, path.join(scratch, `tree-${i}`));
     wranglerOnce(["deploy", "--dry-run", "--outdir", out], `bundling ${version}`, { cwd: tree });
   }
-  const file = path.join(out, "index.js");
   if (FAST_HASH) {
-    const code = fs.readFileSync(file, "utf8");
-    const fast = code.replace(/N: 2 \*\* 14, r: 8, p: 5/, "N: 2 ** 10, r: 8, p: 1");
-    if (fast === code) throw new Error(`FAST_HASH: no default scrypt parameters found in the bundle of ${version}`);
-    fs.writeFileSync(file, fast);
+    // In index.js (one-file bundle) or in whichever chunk holds the password hash (split build,
+    // minified: `N:2**14,r:8,p:5`).
+    let patched = 0;
+    for (const rel of fs.readdirSync(out, { recursive: true }).filter((f) => /\.m?js$/.test(f))) {
+      const file = path.join(out, rel);
+      const code = fs.readFileSync(file, "utf8");
+      const fast = code.replace(/N: ?2 ?\*\* ?14, ?r: ?8, ?p: ?5/, "N: 2 ** 10, r: 8, p: 1");
+      if (fast !== code) (fs.writeFileSync(file, fast), patched++);
+    }
+    if (!patched) throw new Error(`FAST_HASH: no default scrypt parameters found in the bundle of ${version}`);
   }
   return out;
 }
