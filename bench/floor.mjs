@@ -177,5 +177,5 @@ console.log(
 console.log(
   table(["path", "version", "req/s p50", "server CPU ms/req p50 (min–max)", "CPU ÷ first (per round, p50)", "req/s ÷ first", "workerd alone ms/req p50", "workerd ÷ first", "requests", "unexpected"], rows),
 );
-console.log(`\nbundle (unminified index.js): ${servers.map((s) => `${label(s.version)} ${(s.size / 1024).toFixed(0)} KiB`).join(", ")}`);
+console.log(`\nindex.js (a split build also has chunks/ beside it): ${servers.map((s) => `${label(s.version)} ${(s.size / 1024).toFixed(0)} KiB`).join(", ")}`);
 process.exit(bad ? 1 : 0);
