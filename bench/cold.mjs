@@ -98,6 +98,12 @@ async function timed(url, headers = {}) {
   return { ms: performance.now() - t, status: res.status, app, timing: res.headers.get("server-timing") ?? "" };
 }
 
+async function timedCpu(pgid, url, headers) {
+  const before = workerdCpuMs(pgid);
+  const r = await timed(url, headers);
+  return { ...r, cpu: workerdCpuMs(pgid) - before };
+}
+
 async function api(base, method, p, body, headers = {}) {
   const res = await fetch(base + p, { method, headers: { "content-type": "application/json", ...headers }, body: body && JSON.stringify(body) });
   const text = await res.text();
@@ -143,6 +149,10 @@ try {
       const auth = { authorization: `Bearer ${token}` };
       // PROFILE=file.cpuprofile: a V8 CPU profile of the first read of round 1's last arm.
       const profiler = process.env.PROFILE && round === 1 && arm === arms.at(-1) ? await startProfiler(s.inspectorPort) : null;
+      // COLD_HEALTH_FIRST=1 (diagnosis): GET /health first (it touches D1, KV and a Durable
+      // Object), so the timed read pays no first storage touch and no first middleware run.
+      const health = process.env.COLD_HEALTH_FIRST ? await timedCpu(s.server.pid, `${base}/health`) : null;
+      if (health) log(`round ${round} ${arm.name}: GET /health first: ${health.ms.toFixed(1)} ms, workerd CPU ${health.cpu.toFixed(1)}; ${health.timing}`);
       const cpuBefore = workerdCpuMs(s.server.pid);
       const first = await timed(`${base}/api/v1/me`, auth);
       first.cpu = workerdCpuMs(s.server.pid) - cpuBefore;
