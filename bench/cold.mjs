@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { table } from "./lib/report.mjs";
-import { applyMigrations, freePort, HOST, RELAXED, root, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { applyMigrations, freePort, startProfiler, HOST, RELAXED, root, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -53,9 +53,10 @@ async function prepareArms() {
 async function start(arm, envFile, port) {
   const logFile = path.join(stateDir, "server.log");
   fs.rmSync(logFile, { force: true });
+  const inspectorPort = await freePort();
   const server = startServer("api", [
     "dev", arm.script, "--no-bundle", "--config", path.join(root, "wrangler.toml"),
-    "--ip", HOST, "--port", String(port), "--inspector-port", String(await freePort()),
+    "--ip", HOST, "--port", String(port), "--inspector-port", String(inspectorPort),
     "--persist-to", path.join(stateDir, "d1"), "--env-file", envFile, "--show-interactive-dev-session=false",
     "--log-level", "info", "--var", "ENVIRONMENT:development", "--var", `PUBLIC_BASE_URL:http://${HOST}:${port}`,
     // One login per round and arm: more than 3 rounds would reach the per-email login limit.
@@ -67,7 +68,22 @@ async function start(arm, envFile, port) {
     if (Date.now() - started > 90_000) throw new Error(`no "Ready on" after 90 s:\n${tail(logFile)}`);
     await sleep(20);
   }
-  return { server, readyMs: Date.now() - started };
+  return { server, readyMs: Date.now() - started, inspectorPort };
+}
+
+/** CPU time of the server's workerd processes (every thread), in ms: ns resolution from /proc/…/schedstat. */
+function workerdCpuMs(pgid) {
+  let ns = 0;
+  for (const pid of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (!stat.includes("(workerd)") || Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+      for (const t of fs.readdirSync(`/proc/${pid}/task`)) ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return ns / 1e6;
 }
 
 async function timed(url, headers = {}) {
@@ -78,6 +94,12 @@ async function timed(url, headers = {}) {
   // workerd and the connection.
   const app = Number(/app;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "")?.[1] ?? NaN);
   return { ms: performance.now() - t, status: res.status, app, timing: res.headers.get("server-timing") ?? "" };
+}
+
+async function timedCpu(pgid, url, headers) {
+  const before = workerdCpuMs(pgid);
+  const r = await timed(url, headers);
+  return { ...r, cpu: workerdCpuMs(pgid) - before };
 }
 
 async function api(base, method, p, body, headers = {}) {
@@ -123,12 +145,21 @@ try {
       await sleep(1000);
       s = await start(arm, envFile, port);
       const auth = { authorization: `Bearer ${token}` };
+      // PROFILE=file.cpuprofile: a V8 CPU profile of the first read of round 1's last arm.
+      const profiler = process.env.PROFILE && round === 1 && arm === arms.at(-1) ? await startProfiler(s.inspectorPort) : null;
+      // COLD_HEALTH_FIRST=1 (diagnosis): GET /health first (it touches D1, KV and a Durable
+      // Object), so the timed read pays no first storage touch and no first middleware run.
+      const health = process.env.COLD_HEALTH_FIRST ? await timedCpu(s.server.pid, `${base}/health`) : null;
+      if (health) log(`round ${round} ${arm.name}: GET /health first: ${health.ms.toFixed(1)} ms, workerd CPU ${health.cpu.toFixed(1)}; ${health.timing}`);
+      const cpuBefore = workerdCpuMs(s.server.pid);
       const first = await timed(`${base}/api/v1/me`, auth);
+      first.cpu = workerdCpuMs(s.server.pid) - cpuBefore;
+      if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
       const second = await timed(`${base}/api/v1/me`, auth);
       const third = await timed(`${base}/api/v1/me`, auth);
       const notFound = await timed(`${base}/api/v1/cold-no-such-route`);
       token = await login(base, u); // minted before the next restart
-      log(`round ${round} ${arm.name}: first ${first.ms.toFixed(1)} ms (${first.status}, app ${first.app}), 2nd ${second.ms.toFixed(1)}, 3rd ${third.ms.toFixed(1)}, 404 ${notFound.ms.toFixed(1)}; first's Server-Timing: ${first.timing}`);
+      log(`round ${round} ${arm.name}: first ${first.ms.toFixed(1)} ms (${first.status}, app ${first.app}, workerd CPU ${first.cpu.toFixed(1)}), 2nd ${second.ms.toFixed(1)}, 3rd ${third.ms.toFixed(1)}, 404 ${notFound.ms.toFixed(1)}; first's Server-Timing: ${first.timing}`);
       rows.push({ round, arm: arm.name, readyMs: s.readyMs, first, second, third, notFound });
       await stopServer(s.server.pid);
     }
@@ -137,11 +168,11 @@ try {
   console.log(`First authenticated read after a restart (GET /api/v1/me, JWT minted before), ${new Date().toISOString().slice(0, 16)}Z, ${ROUNDS} rounds interleaved\n`);
   console.log(
     table(
-      ["arm", "first read ms (rounds)", "median", "of which in the worker (app) ms", "2nd ms", "3rd ms", "404 after ms", "statuses"],
+      ["arm", "first read ms (rounds)", "median", "of which in the worker (app) ms", "workerd CPU ms (rounds)", "median", "2nd ms", "3rd ms", "404 after ms", "statuses"],
       arms.map((a) => {
         const rs = rows.filter((r) => r.arm === a.name);
         const f = (k) => rs.map((r) => r[k].ms.toFixed(1)).join(", ");
-        return [a.name, f("first"), `**${med(rs.map((r) => r.first.ms)).toFixed(1)}**`, rs.map((r) => r.first.app.toFixed(1)).join(", "), f("second"), f("third"), f("notFound"), [...new Set(rs.map((r) => r.first.status))].join("/")];
+        return [a.name, f("first"), `**${med(rs.map((r) => r.first.ms)).toFixed(1)}**`, rs.map((r) => r.first.app.toFixed(1)).join(", "), rs.map((r) => r.first.cpu.toFixed(1)).join(", "), `**${med(rs.map((r) => r.first.cpu)).toFixed(1)}**`, f("second"), f("third"), f("notFound"), [...new Set(rs.map((r) => r.first.status))].join("/")];
       }),
     ),
   );

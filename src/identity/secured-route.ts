@@ -8,7 +8,7 @@ import { problemResponses } from "../platform/problem";
 import { rateLimitWrites } from "../platform/rate-limit";
 import type { OrgKeyScope, Scope } from "./scopes";
 import { hasPermission, type Permission } from "./grants";
-import { authenticateActor, type SessionRequirement } from "./authenticate";
+import { authenticateActor, type Prefetch, type SessionRequirement } from "./authenticate";
 import { orgKeyMembership, requireMembership, type OrgMembership } from "./membership";
 import { idempotent } from "./idempotency";
 
@@ -35,6 +35,8 @@ interface Common {
    * spends the user's write budget cannot keep the owner from shutting it out.
    */
   neverThrottled?: true;
+  /** A read of the handler's, started beside authentication's own reads (authenticate.ts, `Prefetch`). */
+  prefetch?: Prefetch;
 }
 
 /**

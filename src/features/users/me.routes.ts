@@ -5,6 +5,7 @@ import { PageQuery, pageOf } from "../../platform/pagination";
 import { problemResponses } from "../../platform/problem";
 import { API, jsonBody, jsonResponse } from "../../platform/route-helpers";
 import { UserSchema } from "./user.schema";
+import { currentUserView } from "./user-view-cache";
 import { FullNameInput, PhoneInput } from "./users.schemas";
 import { getMe, listMyActivity, updateMe } from "./users.service";
 
@@ -29,7 +30,8 @@ const ActivitySchema = z
   })
   .openapi("ActivityEvent");
 
-const getMeRoute = securedRoute({ scope: "read:profile" }, {
+// The user view is read beside the token's checks: a cold read waits for one round trip, not two.
+const getMeRoute = securedRoute({ scope: "read:profile", prefetch: currentUserView }, {
   method: "get",
   path: `${API}/me`,
   tags,
