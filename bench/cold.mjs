@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { table } from "./lib/report.mjs";
-import { applyMigrations, freePort, startProfiler, HOST, RELAXED, root, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { applyMigrations, freePort, startProfiler, HOST, RELAXED, root, sleep, startServer, stopAll, stopServer, tail, waitFor, workerdCpuMs, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -69,21 +69,6 @@ async function start(arm, envFile, port) {
     await sleep(20);
   }
   return { server, readyMs: Date.now() - started, inspectorPort };
-}
-
-/** CPU time of the server's workerd processes (every thread), in ms: ns resolution from /proc/…/schedstat. */
-function workerdCpuMs(pgid) {
-  let ns = 0;
-  for (const pid of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (!stat.includes("(workerd)") || Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-      for (const t of fs.readdirSync(`/proc/${pid}/task`)) ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return ns / 1e6;
 }
 
 async function timed(url, headers = {}) {
@@ -151,9 +136,7 @@ try {
       // Object), so the timed read pays no first storage touch and no first middleware run.
       const health = process.env.COLD_HEALTH_FIRST ? await timedCpu(s.server.pid, `${base}/health`) : null;
       if (health) log(`round ${round} ${arm.name}: GET /health first: ${health.ms.toFixed(1)} ms, workerd CPU ${health.cpu.toFixed(1)}; ${health.timing}`);
-      const cpuBefore = workerdCpuMs(s.server.pid);
-      const first = await timed(`${base}/api/v1/me`, auth);
-      first.cpu = workerdCpuMs(s.server.pid) - cpuBefore;
+      const first = await timedCpu(s.server.pid, `${base}/api/v1/me`, auth);
       if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
       const second = await timed(`${base}/api/v1/me`, auth);
       const third = await timed(`${base}/api/v1/me`, auth);

@@ -207,6 +207,20 @@ export function checkoutOf(ref, dir) {
 /** USER_HZ: /proc/<pid>/stat counts CPU time in jiffies of 10 ms on Linux. */
 const USER_HZ = 100;
 
+/** Every process in /proc: its pid, its stat fields after the name (f[2] = pgrp, f[11..12] = utime, stime), whether it is workerd. */
+function* processes() {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    yield { pid: Number(entry), f: stat.slice(stat.lastIndexOf(")") + 2).split(" "), workerd: stat.includes("(workerd)") };
+  }
+}
+
 /**
  * CPU seconds (utime + stime) from /proc (Linux) of every process in the given process group(s)
  * (`all`), of their workerd processes alone (`workerd`), and of this bench process (`self`).
@@ -216,21 +230,31 @@ export function groupCpu(pgids) {
   let ticks = 0;
   let workerd = 0;
   let self = 0;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const { pid, f, workerd: isWorkerd } of processes()) {
+    const jiffies = Number(f[11]) + Number(f[12]);
+    if (pid === process.pid) self += jiffies;
+    if (!groups.has(Number(f[2]))) continue;
+    ticks += jiffies;
+    if (isWorkerd) workerd += jiffies;
+  }
+  return { all: ticks / USER_HZ, workerd: workerd / USER_HZ, self: self / USER_HZ };
+}
+
+/**
+ * CPU ms of the workerd processes (every thread) of one process group, at ns resolution from
+ * /proc/<pid>/task/<tid>/schedstat: for a single request, where groupCpu's 10 ms jiffies are too coarse.
+ */
+export function workerdCpuMs(pgid) {
+  let ns = 0;
+  for (const { pid, f, workerd } of processes()) {
+    if (!workerd || Number(f[2]) !== pgid) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[2] = pgrp, f[11..12] = utime, stime
-      const jiffies = Number(f[11]) + Number(f[12]);
-      if (Number(entry) === process.pid) self += jiffies;
-      if (!groups.has(Number(f[2]))) continue;
-      ticks += jiffies;
-      if (stat.includes("(workerd)")) workerd += jiffies;
+      for (const t of fs.readdirSync(`/proc/${pid}/task`)) ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
     } catch {
       /* exited meanwhile */
     }
   }
-  return { all: ticks / USER_HZ, workerd: workerd / USER_HZ, self: self / USER_HZ };
+  return ns / 1e6;
 }
 
 /** Busy and total jiffies of the whole machine (the first line of /proc/stat; idle and iowait are not busy). */
