@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 // @ts-expect-error plain .mjs script without types
 import { measureBundle } from "../../bench/bundle.mjs";
+import { STARTUP_GZIP_BUDGET } from "./startup-budget";
 
 interface Module {
   name: string;
@@ -16,21 +17,6 @@ interface Measurement {
   startupInputs: string[];
 }
 
-/**
- * What a cold start loads (the code-split build `npm run deploy` uploads), gzip -9 bytes summed
- * over the startup modules. Set from `npm run bench:bundle` (docs/performance.md) plus ~2 %:
- * a change that grows the cold start past it must say so here, with the new table. The goal of
- * issue 20 is 150 KiB. Issue 18 (idempotency keys, ETags): 254.2 KiB measured, +1.2 KiB on every request's path.
- */
-// Session 4 merged issues 18 and 19 (webhooks +3 KiB, idempotency and ETags +1.2, live
-// notifications +2.9, links +2.2, reminders, facets and preview +5.5, org keys, delivery): 276.6 KiB
-// measured after the merge, from 247.5. Mostly route declarations (zod schemas for OpenAPI) and the
-// statements change batches write; services load on first use where a dynamic import() saved bytes.
-// Issue 20, point 3: every route group, the queue consumers and the cron jobs load on first use
-// (src/platform/lazy-routes.ts): 134.8 KiB measured, from 280.9; zod + zod-to-openapi + hono
-// (64 KiB) and drizzle (28) are most of what remains. Without esbuild's keepNames (wrangler.toml
-// keep_names = false, now also in the split build): 125.9 KiB measured (2026-12-06).
-const STARTUP_GZIP_BUDGET = 130 * 1024;
 
 /** Rarely used code that must stay out of the startup modules (loaded by a dynamic import()). */
 const LAZY = ["@simplewebauthn/server", "asn1js", "@peculiar/x509", "oauth4webapi", "bcryptjs", "src/features/auth/common-passwords.ts", "src/features/admin/admin-import.service.ts"];
