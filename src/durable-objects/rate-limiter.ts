@@ -11,10 +11,18 @@ export interface LimitRequest {
    * long window (RATE_WRITES_PER_USER).
    */
   sliding?: boolean;
+  /**
+   * GCRA only: take up to this many tokens at once (a block the isolate spends in memory, see
+   * platform/rate-limit.ts `IpBlocks`). Never more than half of what the bucket holds, so near
+   * the limit every request is asked for on its own again.
+   */
+  want?: number;
 }
 
 export interface LimitResult {
   allowed: boolean;
+  /** Tokens taken: 1, or up to `want` when it was asked for (0 when refused). */
+  granted?: number;
   /** Requests still allowed right now. */
   remaining: number;
   /** Seconds until the next request would be allowed (0 when allowed). */
@@ -45,12 +53,16 @@ export function takeToken(tat: number | undefined, now: number, request: LimitRe
   const windowMs = windowSeconds * 1000;
   const interval = windowMs / limit;
   const start = Math.max(tat ?? now, now);
-  const next = start + interval;
+  // A block (request.want) is at most half of the tokens that fit now; the arithmetic for one
+  // token is unchanged, so a block of 1 decides exactly as a plain request.
+  const granted = request.want !== undefined && request.want > 1 ? Math.max(1, Math.min(Math.floor(request.want), Math.floor(Math.floor((windowMs - (start - now)) / interval) / 2))) : 1;
+  const next = start + granted * interval;
   if (next - now > windowMs) {
     return {
       tat,
       result: {
         allowed: false,
+        ...(request.want !== undefined ? { granted: 0 } : {}),
         remaining: 0,
         retryAfterSeconds: Math.max(1, Math.ceil((next - now - windowMs) / 1000)),
         resetSeconds: Math.ceil((start - now) / 1000),
@@ -61,6 +73,7 @@ export function takeToken(tat: number | undefined, now: number, request: LimitRe
     tat: next,
     result: {
       allowed: true,
+      ...(request.want !== undefined ? { granted } : {}),
       remaining: Math.floor((windowMs - (next - now)) / interval),
       retryAfterSeconds: 0,
       resetSeconds: Math.ceil((next - now) / 1000),
@@ -226,7 +239,9 @@ export class RateLimiter extends DurableObject {
     const { result, tat } = takeToken(this.tat, now, request);
     if (!result.allowed || tat === undefined) return result;
     this.tat = tat;
-    void this.ctx.storage.put(TAT_KEY, tat, { allowUnconfirmed: true });
+    // A block of several tokens is written before the answer leaves (as a lease is): a crash of
+    // the object cannot forget tokens an isolate is already spending.
+    void this.ctx.storage.put(TAT_KEY, tat, (result.granted ?? 1) > 1 ? {} : { allowUnconfirmed: true });
     this.scheduleCleanup(tat);
     return result;
   }
