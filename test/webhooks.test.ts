@@ -390,7 +390,9 @@ describe("webhook events", () => {
     await eventually(async () => {
       const got = await received(name);
       expect(got.deliveries.map((d) => JSON.parse(d.body).type).sort()).toEqual(["alert.matched", "notification.created"]);
-    }, 15_000);
+      // Two queues in a row (matching, then webhooks), each waiting up to its batch timeout: under
+      // a full suite on two cores this took over 15 s once (2026-12-06 CI).
+    }, 40_000);
     const got = await received(name);
     for (const d of got.deliveries) expect(d.verified[hook.secret]).toBe(true);
     const matched = JSON.parse(got.deliveries.find((d) => JSON.parse(d.body).type === "alert.matched")!.body);
