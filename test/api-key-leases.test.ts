@@ -3,11 +3,12 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { carveLease, IDLE_CLEANUP_MS, type LeaseWindow, type RateLimiter } from "../src/durable-objects/rate-limiter";
-import { AppError } from "../src/platform/errors";
+import type { AppError } from "../src/platform/errors";
 import { LeaseClient } from "../src/platform/rate-lease";
 import { HOUR, MINUTE } from "../src/platform/time";
 import { signedInWithRole } from "./helpers/admin";
 import { call, callAt, expectProblem, json, movableClock, signedInUser, unique } from "./helpers/harness";
+import { admits, countingNamespace, type LimiterNamespace } from "./helpers/limiter";
 
 /**
  * Issue 20, point 1: API-key budgets leased to isolates in blocks. Most requests decide in the
@@ -15,7 +16,7 @@ import { call, callAt, expectProblem, json, movableClock, signedInUser, unique }
  * any interleaving of isolates.
  */
 
-type Ns = typeof env.RATE_LIMITER;
+type Ns = LimiterNamespace;
 const stubFor = (name: string) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name));
 
 /** Moves the limiter object's clock `ms` ahead of the wall clock (a window passes without waiting). */
@@ -24,34 +25,9 @@ const jumpAhead = (name: string, ms: number) =>
     instance.clock = { now: () => Date.now() + ms };
   });
 
-/** The namespace, counting the calls that reach a limiter object. */
-function countingNamespace(): { ns: Ns; calls: () => number } {
-  let calls = 0;
-  const ns = {
-    idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-    get: (id: DurableObjectId) => {
-      const stub = env.RATE_LIMITER.get(id);
-      return {
-        lease: (request: Parameters<typeof stub.lease>[0]) => {
-          calls++;
-          return stub.lease(request);
-        },
-      };
-    },
-  } as unknown as Ns;
-  return { ns, calls: () => calls };
-}
 
 /** One request through `client`: true when admitted, false on 429 (anything else throws). */
-async function admitted(client: LeaseClient, ns: Ns, name: string, limit: number, now: number): Promise<boolean> {
-  try {
-    await client.take(ns, name, { limit, windowSeconds: 3600 }, now);
-    return true;
-  } catch (err) {
-    if (err instanceof AppError && err.code === "rate_limited") return false;
-    throw err;
-  }
-}
+const admitted = (client: LeaseClient, ns: Ns, name: string, limit: number, now: number) => admits(() => client.take(ns, name, { limit, windowSeconds: 3600 }, now));
 
 describe("carveLease (pure)", () => {
   it("property: isolates asking, spending and giving back in any order never spend more than the limit in a window", () => {

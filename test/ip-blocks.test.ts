@@ -1,10 +1,9 @@
-import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { takeToken } from "../src/durable-objects/rate-limiter";
-import { AppError } from "../src/platform/errors";
 import { IP_BLOCK_TTL_MS, IpBlocks, type Rate } from "../src/platform/rate-limit";
 import { callWithConfig, expectProblem, randomIp, unique } from "./helpers/harness";
+import { admits, countingNamespace, type LimiterNamespace } from "./helpers/limiter";
 
 /**
  * Issue 20, point 2: per-IP budgets (sign-in, registration, …) spent in small blocks, so that a
@@ -12,36 +11,11 @@ import { callWithConfig, expectProblem, randomIp, unique } from "./helpers/harne
  * burst from one address never passes more than the limit, under any interleaving of isolates.
  */
 
-type Ns = typeof env.RATE_LIMITER;
+type Ns = LimiterNamespace;
 
-/** The namespace, counting the calls that reach a limiter object. */
-function countingNamespace(): { ns: Ns; calls: () => number } {
-  let calls = 0;
-  const ns = {
-    idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-    get: (id: DurableObjectId) => {
-      const stub = env.RATE_LIMITER.get(id);
-      return {
-        limit: (request: Parameters<typeof stub.limit>[0]) => {
-          calls++;
-          return stub.limit(request);
-        },
-      };
-    },
-  } as unknown as Ns;
-  return { ns, calls: () => calls };
-}
 
 /** One request through `client`: true when admitted, false on 429 (anything else throws). */
-async function admitted(client: IpBlocks, ns: Ns, key: string, rate: Rate, now = Date.now()): Promise<boolean> {
-  try {
-    await client.take(ns, key, rate, now);
-    return true;
-  } catch (err) {
-    if (err instanceof AppError && err.code === "rate_limited") return false;
-    throw err;
-  }
-}
+const admitted = (client: IpBlocks, ns: Ns, key: string, rate: Rate, now = Date.now()) => admits(() => client.take(ns, key, rate, now));
 
 describe("GCRA blocks (pure)", () => {
   it("property: a block of g tokens leaves the bucket exactly as g single requests at that instant would, and is at most half of what it held", () => {
