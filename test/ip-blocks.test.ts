@@ -128,6 +128,39 @@ describe("IpBlocks against the real limiter object", () => {
     expect(calls()).toBe(2);
   });
 
+  it("a block request that never came back (its request cancelled) holds the address back for IP_BLOCK_TTL_MS at most", async () => {
+    const { ns: counting, calls } = countingNamespace();
+    let first = true;
+    // The first call to the object never answers: the request that made it was cancelled mid-call.
+    const ns = {
+      idFromName: (name: string) => counting.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = counting.get(id);
+        return {
+          limit: (request: Parameters<typeof stub.limit>[0]) => {
+            if (first) {
+              first = false;
+              return new Promise(() => {});
+            }
+            return stub.limit(request);
+          },
+        };
+      },
+    } as unknown as Ns;
+    const client = new IpBlocks();
+    const key = `login:ip:${unique("stuck")}`;
+    const rate = { limit: 100, windowSeconds: 900 };
+    const t0 = Date.now();
+    void client.take(ns, key, rate, t0);
+    // Meanwhile: one token per request, as beside any block request in flight.
+    expect(await admitted(client, ns, key, rate, t0 + 1)).toBe(true);
+    expect(await admitted(client, ns, key, rate, t0 + 2)).toBe(true);
+    expect(calls()).toBe(2);
+    // Past the window the stuck request no longer counts: a block again, then requests from it.
+    for (let i = 0; i < 5; i++) expect(await admitted(client, ns, key, rate, t0 + IP_BLOCK_TTL_MS + i)).toBe(true);
+    expect(calls()).toBe(3);
+  });
+
   it("a changed limit does not spend the old limit's block", async () => {
     const { ns, calls } = countingNamespace();
     const client = new IpBlocks();

@@ -82,8 +82,12 @@ interface Block {
  */
 export class IpBlocks {
   private readonly blocks = new Map<string, Block>();
-  /** Keys with a block on its way to this isolate: concurrent requests ask for one token each. */
-  private readonly asking = new Set<string>();
+  /**
+   * Keys with a block on its way to this isolate (since when): concurrent requests ask for one
+   * token each. An entry older than IP_BLOCK_TTL_MS is stale (its request was cancelled before
+   * its `finally` ran, e.g. on a client disconnect) and no longer holds anyone back.
+   */
+  private readonly asking = new Map<string, number>();
 
   /** Admits one request against `key` (a RateLimiter object), or throws 429 `rate_limited`. `now`: when it arrived. */
   async take(ns: LimiterNamespace, key: string, rate: Rate, now: number): Promise<Admitted> {
@@ -94,8 +98,10 @@ export class IpBlocks {
     const want = Math.min(IP_BLOCK_MAX, Math.floor(rate.limit * IP_BLOCK_FRACTION));
     // One block request at a time per key: a concurrent burst would otherwise strand a block per
     // request in this isolate, all asked for before any could be spent.
-    if (rate.sliding || want < 2 || this.asking.has(id)) return rateLimitVia(ns, key, rate);
-    this.asking.add(id);
+    if (rate.sliding || want < 2 || now - (this.asking.get(id) ?? -Infinity) < IP_BLOCK_TTL_MS) return rateLimitVia(ns, key, rate);
+    // Only stale entries pile up; dropping a live one at worst lets two blocks be asked at once.
+    if (this.asking.size >= MAX_BLOCKS) this.asking.clear();
+    this.asking.set(id, now);
     let result: LimitResult;
     try {
       result = await ask(ns, key, rate, want);
