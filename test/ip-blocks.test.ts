@@ -61,21 +61,26 @@ describe("GCRA blocks (pure)", () => {
     );
   });
 
-  it("a block of 1 decides exactly as a plain request (a small limit never leases)", () => {
+  it("near an empty bucket a block request decides exactly as a plain one: refused with the same Retry-After, or one token", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 3600 }), fc.array(fc.nat(30_000), { maxLength: 50 }), (limit, windowSeconds, gaps) => {
-        let a: number | undefined;
-        let b: number | undefined;
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 2, max: 60 }), fc.array(fc.nat(30_000), { maxLength: 50 }), (limit, windowSeconds, want, gaps) => {
+        const rate = { limit, windowSeconds };
+        let tat: number | undefined;
         let now = 1_700_000_000_000;
         for (const gap of gaps) {
           now += gap;
-          const plain = takeToken(a, now, { limit, windowSeconds });
-          const one = takeToken(b, now, { limit, windowSeconds, want: 1 });
-          expect(one.result.allowed).toBe(plain.result.allowed);
-          expect(one.result.retryAfterSeconds).toBe(plain.result.retryAfterSeconds);
-          expect(one.tat).toBe(plain.tat);
-          a = plain.tat;
-          b = one.tat;
+          // Plain requests drain the bucket; each step compares a block request with the plain one.
+          const plain = takeToken(tat, now, rate);
+          const block = takeToken(tat, now, { ...rate, want });
+          if (!plain.result.allowed) {
+            expect(block.result).toMatchObject({ allowed: false, granted: 0, retryAfterSeconds: plain.result.retryAfterSeconds });
+            expect(block.tat).toBe(plain.tat);
+          } else if (plain.result.remaining < 3) {
+            // Fewer than 4 fit (this one and the remaining): half of that is at most 1.
+            expect(block.result).toMatchObject({ allowed: true, granted: 1 });
+            expect(block.tat).toBe(plain.tat);
+          }
+          tat = plain.tat;
         }
       }),
     );
@@ -83,13 +88,32 @@ describe("GCRA blocks (pure)", () => {
 });
 
 describe("IpBlocks against the real limiter object", () => {
-  it("sequential sign-ins from one address: one object call per block, not per request", async () => {
+  it("an address busy with this isolate decides mostly in memory: far fewer object calls than requests", async () => {
     const { ns, calls } = countingNamespace();
     const client = new IpBlocks();
     const key = `login:ip:${unique("blk")}`;
-    const rate = { limit: 100, windowSeconds: 900 }; // RATE_LOGIN_PER_IP's default: blocks of 5
-    for (let i = 0; i < 20; i++) expect(await admitted(client, ns, key, rate)).toBe(true);
-    expect(calls()).toBe(4);
+    const rate = { limit: 100, windowSeconds: 900 }; // RATE_LOGIN_PER_IP's default: blocks of 5 at most
+    const t0 = Date.now();
+    let last = { remaining: 0 };
+    for (let i = 0; i < 40; i++) last = await client.take(ns, key, rate, t0 + i * 100);
+    // Blocks grow with the demand seen: 1, 1, 2, 4, then 5 each: 11 calls for 40 requests.
+    expect(calls()).toBe(11);
+    // Every token taken was spent: what is left to others is what 40 single requests leave.
+    expect(last.remaining).toBeGreaterThanOrEqual(59);
+    expect(last.remaining).toBeLessThanOrEqual(61);
+  });
+
+  it("an address seen now and then (6 s apart) spends one token per request, as without blocks", async () => {
+    const { ns, calls } = countingNamespace();
+    const client = new IpBlocks();
+    const key = `login:ip:${unique("sparse")}`;
+    const rate = { limit: 100, windowSeconds: 900 };
+    const t0 = Date.now();
+    let last = { remaining: 0 };
+    for (let i = 0; i < 30; i++) last = await client.take(ns, key, rate, t0 + i * 6_000);
+    expect(calls()).toBe(30);
+    // The object's own clock did not move: 30 tokens taken, 70 left (blocks of 5 would have emptied it by the 20th).
+    expect(last.remaining).toBeGreaterThanOrEqual(69);
   });
 
   it("several isolates hammering one address concurrently never pass more than the limit", async () => {
@@ -121,11 +145,16 @@ describe("IpBlocks against the real limiter object", () => {
     const key = `login:ip:${unique("ttl")}`;
     const rate = { limit: 100, windowSeconds: 900 };
     const t0 = Date.now();
-    expect(await admitted(client, ns, key, rate, t0)).toBe(true);
-    expect(await admitted(client, ns, key, rate, t0 + IP_BLOCK_TTL_MS - 1)).toBe(true);
-    expect(calls()).toBe(1);
-    expect(await admitted(client, ns, key, rate, t0 + IP_BLOCK_TTL_MS)).toBe(true);
-    expect(calls()).toBe(2);
+    // Two requests make a demand of 2: the third asks for a block of 2, the fourth spends it.
+    for (let i = 0; i < 4; i++) expect(await admitted(client, ns, key, rate, t0 + i)).toBe(true);
+    expect(calls()).toBe(3);
+    expect(await admitted(client, ns, key, rate, t0 + 2 + IP_BLOCK_TTL_MS - 1)).toBe(true);
+    expect(calls()).toBe(4);
+    // That one asked for a block again (demand 4): spent until it expires, 5 s after it was asked for.
+    expect(await admitted(client, ns, key, rate, t0 + 2 + 2 * IP_BLOCK_TTL_MS - 2)).toBe(true);
+    expect(calls()).toBe(4);
+    expect(await admitted(client, ns, key, rate, t0 + 2 + 2 * IP_BLOCK_TTL_MS - 1)).toBe(true);
+    expect(calls()).toBe(5);
   });
 
   it("a block request that never came back (its request cancelled) holds the address back for IP_BLOCK_TTL_MS at most", async () => {
@@ -138,7 +167,7 @@ describe("IpBlocks against the real limiter object", () => {
         const stub = counting.get(id);
         return {
           limit: (request: Parameters<typeof stub.limit>[0]) => {
-            if (first) {
+            if (first && request.want !== undefined) {
               first = false;
               return new Promise(() => {});
             }
@@ -151,23 +180,30 @@ describe("IpBlocks against the real limiter object", () => {
     const key = `login:ip:${unique("stuck")}`;
     const rate = { limit: 100, windowSeconds: 900 };
     const t0 = Date.now();
-    void client.take(ns, key, rate, t0);
-    // Meanwhile: one token per request, as beside any block request in flight.
+    // Two single requests make a demand; the third asks for a block and never hears back.
+    expect(await admitted(client, ns, key, rate, t0)).toBe(true);
     expect(await admitted(client, ns, key, rate, t0 + 1)).toBe(true);
-    expect(await admitted(client, ns, key, rate, t0 + 2)).toBe(true);
-    expect(calls()).toBe(2);
-    // Past the window the stuck request no longer counts: a block again, then requests from it.
-    for (let i = 0; i < 5; i++) expect(await admitted(client, ns, key, rate, t0 + IP_BLOCK_TTL_MS + i)).toBe(true);
-    expect(calls()).toBe(3);
+    void client.take(ns, key, rate, t0 + 2);
+    // Meanwhile: one token per request, as beside any block request in flight.
+    expect(await admitted(client, ns, key, rate, t0 + 3)).toBe(true);
+    expect(await admitted(client, ns, key, rate, t0 + 4)).toBe(true);
+    expect(calls()).toBe(4);
+    // Past IP_BLOCK_TTL_MS the stuck request no longer counts: a block again, then requests from it.
+    for (let i = 0; i < 5; i++) expect(await admitted(client, ns, key, rate, t0 + 2 + IP_BLOCK_TTL_MS + i)).toBe(true);
+    expect(calls()).toBe(5);
   });
 
   it("a changed limit does not spend the old limit's block", async () => {
     const { ns, calls } = countingNamespace();
     const client = new IpBlocks();
     const key = `login:ip:${unique("cfg")}`;
-    expect(await admitted(client, ns, key, { limit: 100, windowSeconds: 900 })).toBe(true);
-    expect(await admitted(client, ns, key, { limit: 1, windowSeconds: 900 })).toBe(false);
-    expect(calls()).toBe(2);
+    const t0 = Date.now();
+    // The third request gets a block of 2 under 100/900 and leaves one token in it.
+    for (let i = 0; i < 3; i++) expect(await admitted(client, ns, key, { limit: 100, windowSeconds: 900 }, t0 + i)).toBe(true);
+    expect(calls()).toBe(3);
+    // Under 1/900 the same address has spent its one token long ago: the object refuses, the block is not used.
+    expect(await admitted(client, ns, key, { limit: 1, windowSeconds: 900 }, t0 + 3)).toBe(false);
+    expect(calls()).toBe(4);
   });
 });
 

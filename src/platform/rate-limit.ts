@@ -55,33 +55,41 @@ export const IP_BLOCK_FRACTION = 0.05;
 export const IP_BLOCK_MAX = 50;
 /** A block's tokens are spent within this long after it was asked for, or not at all. */
 export const IP_BLOCK_TTL_MS = 5 * SECOND;
-/** IPs with a block in one isolate; past this the oldest is dropped (its tokens are lost, not overspent). */
+/** Addresses remembered in one isolate; past this the least recently seen is dropped (its block's tokens are lost, not overspent). */
 const MAX_BLOCKS = 10_000;
 
-interface Block {
+interface Entry {
+  /** Tokens of the current block; 0 when there is none. */
   left: number;
   /** On this isolate's clock, from when the block was asked for: no token is spent at or after it. */
   until: number;
   /** The object's answer when it granted the block (tokens left to others, seconds to next). */
   admitted: Admitted;
+  /** Requests for this key in this isolate, in the current IP_BLOCK_TTL_MS span and the one before. */
+  spanStart: number;
+  inSpan: number;
+  inPrevious: number;
 }
 
 /**
  * Per-IP budgets spent in small blocks (issue 20, point 2): a sign-in or registration from an
- * address this isolate has just admitted decides in memory instead of calling the limiter object.
- * The object takes a block of tokens from the GCRA bucket at once (`LimitRequest.want`), at most
- * half of what the bucket holds, so an address close to its limit is asked for one request at a
- * time, exactly as without blocks.
+ * address this isolate is busy with decides in memory instead of calling the limiter object.
+ * The object takes a block of tokens from the GCRA bucket at once (`LimitRequest.want`).
+ *
+ * How big a block: what this address sent to this isolate over the last 5–10 s (its demand), at
+ * most 5 % of the limit (IP_BLOCK_MAX at most), and at most half of what the bucket holds. So an
+ * address seen now and then (an office's sign-ins spread over the morning) asks for one token at
+ * a time, exactly as without blocks; an address close to its limit likewise; a block's unspent
+ * rest, lost when it expires, is at most what the address sent in the seconds before.
  *
  * Exactness: every admitted request spends a token the object has taken from the bucket, so a
  * burst never passes more than `limit`, under any interleaving of isolates. A token is spent at
  * most IP_BLOCK_TTL_MS after the object counted it, so over any stretch of time at most
  * ceil(IP_BLOCK_TTL_MS / (window / limit)) requests more pass than GCRA alone would let through
- * (1 for the 100-per-15-minutes sign-in default). Tokens of a block that expires unspent, or of an
- * evicted isolate, are lost until the bucket refills (fewer admitted, never more).
+ * (1 for the 100-per-15-minutes sign-in default).
  */
 export class IpBlocks {
-  private readonly blocks = new Map<string, Block>();
+  private readonly entries = new Map<string, Entry>();
   /**
    * Keys with a block on its way to this isolate (since when): concurrent requests ask for one
    * token each. An entry older than IP_BLOCK_TTL_MS is stale (its request was cancelled before
@@ -93,9 +101,12 @@ export class IpBlocks {
   async take(ns: LimiterNamespace, key: string, rate: Rate, now: number): Promise<Admitted> {
     // The rate is part of the name: a configuration change does not spend an older rate's block.
     const id = `${key} ${rate.limit}/${rate.windowSeconds}`;
-    const held = this.blocks.get(id);
-    if (held && held.left > 0 && now < held.until) return this.spend(held);
-    const want = Math.min(IP_BLOCK_MAX, Math.floor(rate.limit * IP_BLOCK_FRACTION));
+    const entry = this.touch(id, now);
+    const recent = entry.inSpan + entry.inPrevious;
+    entry.inSpan++;
+    if (entry.left > 0 && now < entry.until) return this.spend(entry);
+    entry.left = 0; // an expired block's rest is lost (fewer admitted, never more)
+    const want = Math.min(IP_BLOCK_MAX, Math.floor(rate.limit * IP_BLOCK_FRACTION), recent);
     // One block request at a time per key: a concurrent burst would otherwise strand a block per
     // request in this isolate, all asked for before any could be spent.
     if (rate.sliding || want < 2 || now - (this.asking.get(id) ?? -Infinity) < IP_BLOCK_TTL_MS) return rateLimitVia(ns, key, rate);
@@ -106,36 +117,59 @@ export class IpBlocks {
     try {
       result = await ask(ns, key, rate, want);
     } finally {
-      this.asking.delete(id);
+      if (this.asking.get(id) === now) this.asking.delete(id);
     }
     const extra = (result.granted ?? 1) - 1;
-    if (extra < 1) return admittedBy(result, rate);
-    const block: Block = { left: extra, until: now + IP_BLOCK_TTL_MS, admitted: admittedBy(result, rate) };
-    // Replaces an expired block, whose rest is lost (fewer admitted, never more).
-    this.track(id, block);
-    return { ...block.admitted, remaining: block.admitted.remaining + block.left, nextSeconds: 0 };
-  }
-
-  private spend(block: Block): Admitted {
-    block.left -= 1;
-    const { remaining, resetSeconds, nextSeconds } = block.admitted;
-    return { remaining: remaining + block.left, resetSeconds, nextSeconds: block.left > 0 ? 0 : nextSeconds };
-  }
-
-  private track(id: string, block: Block): void {
-    this.blocks.delete(id);
-    if (this.blocks.size >= MAX_BLOCKS) {
-      const oldest = this.blocks.keys().next();
-      if (!oldest.done) this.blocks.delete(oldest.value);
+    const admitted = admittedBy(result, rate);
+    if (extra < 1) return admitted;
+    if (entry.left > 0 && now < entry.until) {
+      // A block another request of this isolate got meanwhile: one block, living as long as the shorter-lived.
+      entry.left += extra;
+    } else {
+      Object.assign(entry, { left: extra, until: now + IP_BLOCK_TTL_MS });
     }
-    this.blocks.set(id, block);
+    entry.admitted = admitted;
+    return { ...admitted, remaining: admitted.remaining + entry.left, nextSeconds: 0 };
+  }
+
+  private spend(entry: Entry): Admitted {
+    entry.left -= 1;
+    const { remaining, resetSeconds, nextSeconds } = entry.admitted;
+    return { remaining: remaining + entry.left, resetSeconds, nextSeconds: entry.left > 0 ? 0 : nextSeconds };
+  }
+
+  /** The key's entry, its demand spans moved on to `now`, and kept as the most recently used. */
+  private touch(id: string, now: number): Entry {
+    let entry = this.entries.get(id);
+    if (entry) {
+      this.entries.delete(id);
+      const gone = now - entry.spanStart;
+      if (gone >= IP_BLOCK_TTL_MS) {
+        entry.inPrevious = gone < 2 * IP_BLOCK_TTL_MS ? entry.inSpan : 0;
+        entry.inSpan = 0;
+        entry.spanStart = gone < 2 * IP_BLOCK_TTL_MS ? entry.spanStart + IP_BLOCK_TTL_MS : now;
+      }
+    } else {
+      if (this.entries.size >= MAX_BLOCKS) {
+        const oldest = this.entries.keys().next();
+        if (!oldest.done) this.entries.delete(oldest.value);
+      }
+      entry = { left: 0, until: 0, admitted: { remaining: 0, resetSeconds: 0, nextSeconds: 0 }, spanStart: now, inSpan: 0, inPrevious: 0 };
+    }
+    this.entries.set(id, entry);
+    return entry;
   }
 }
 
 const rateLimitVia = async (ns: LimiterNamespace, key: string, rate: Rate) => admittedBy(await ask(ns, key, rate), rate);
 
-/** This isolate's per-IP blocks (module state: one per isolate). */
-const isolateIpBlocks = new IpBlocks();
+/** This isolate's per-IP blocks (module state), one set per limiter namespace. */
+const isolateIpBlocks = new WeakMap<LimiterNamespace, IpBlocks>();
+const ipBlocksOf = (ns: LimiterNamespace) => {
+  let blocks = isolateIpBlocks.get(ns);
+  if (!blocks) isolateIpBlocks.set(ns, (blocks = new IpBlocks()));
+  return blocks;
+};
 
 /**
  * A per-IP limit on `name` (IPv6 counted per RATE_IPV6_PREFIX network), spent in blocks (see
@@ -143,7 +177,7 @@ const isolateIpBlocks = new IpBlocks();
  * spends nothing of a victim's budget.
  */
 export const rateLimitIp = (ctx: Pick<RequestContext, "env" | "ip" | "config">, name: string, rate: Rate) =>
-  isolateIpBlocks.take(ctx.env.RATE_LIMITER, `${name}:ip:${ipLimitKey(ctx.ip, ctx.config.RATE_IPV6_PREFIX)}`, rate, Date.now());
+  ipBlocksOf(ctx.env.RATE_LIMITER).take(ctx.env.RATE_LIMITER, `${name}:ip:${ipLimitKey(ctx.ip, ctx.config.RATE_IPV6_PREFIX)}`, rate, Date.now());
 
 /**
  * One authenticated write of `userId` (an API key counts as its owner) against
