@@ -57,8 +57,23 @@ export interface KeelServer {
   log: () => string;
 }
 
-/** Builds the console if needed, prepares state and starts wrangler dev; resolves once /health answers 200. */
+/**
+ * Builds the console if needed, prepares state and starts wrangler dev; resolves once /health
+ * answers 200. A port taken between our probe and wrangler's bind (test files start servers in
+ * parallel, and every outgoing connection takes an ephemeral port too; it happened once in CI,
+ * 2026-12-07) is retried with fresh ports, at most twice.
+ */
 export async function startKeel(opts: { vars?: Record<string, string> } = {}): Promise<KeelServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKeelOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof Error && err.message.includes("Address already in use"))) throw err;
+    }
+  }
+}
+
+async function startKeelOnce(opts: { vars?: Record<string, string> }): Promise<KeelServer> {
   if (!existsSync(path.join(root, "public", "console", "app.js"))) run(process.execPath, [path.join(root, "scripts", "build-console.mjs")], "building the console");
 
   const dir = mkdtempSync(path.join(os.tmpdir(), "keel-browser-"));
