@@ -14,6 +14,11 @@ import { admits, countingNamespace, type LimiterNamespace } from "./helpers/limi
 type Ns = LimiterNamespace;
 
 
+/** A fresh isolate's blocks, a new address, sign-in's default rate (100 per 15 minutes) and the time it starts at. */
+function oneAddress(label: string) {
+  return { ...countingNamespace(), client: new IpBlocks(), key: `login:ip:${unique(label)}`, rate: { limit: 100, windowSeconds: 900 }, t0: Date.now() };
+}
+
 /** One request through `client`: true when admitted, false on 429 (anything else throws). */
 const admitted = (client: IpBlocks, ns: Ns, key: string, rate: Rate, now = Date.now()) => admits(() => client.take(ns, key, rate, now));
 
@@ -89,11 +94,7 @@ describe("GCRA blocks (pure)", () => {
 
 describe("IpBlocks against the real limiter object", () => {
   it("an address busy with this isolate decides mostly in memory: far fewer object calls than requests", async () => {
-    const { ns, calls } = countingNamespace();
-    const client = new IpBlocks();
-    const key = `login:ip:${unique("blk")}`;
-    const rate = { limit: 100, windowSeconds: 900 }; // RATE_LOGIN_PER_IP's default: blocks of 5 at most
-    const t0 = Date.now();
+    const { ns, calls, client, key, rate, t0 } = oneAddress("blk"); // RATE_LOGIN_PER_IP's default: blocks of 5 at most
     let last = { remaining: 0 };
     for (let i = 0; i < 40; i++) last = await client.take(ns, key, rate, t0 + i * 100);
     // Blocks grow with the demand seen: 1, 1, 2, 4, then 5 each: 11 calls for 40 requests.
@@ -104,11 +105,7 @@ describe("IpBlocks against the real limiter object", () => {
   });
 
   it("an address seen now and then (6 s apart) spends one token per request, as without blocks", async () => {
-    const { ns, calls } = countingNamespace();
-    const client = new IpBlocks();
-    const key = `login:ip:${unique("sparse")}`;
-    const rate = { limit: 100, windowSeconds: 900 };
-    const t0 = Date.now();
+    const { ns, calls, client, key, rate, t0 } = oneAddress("sparse");
     let last = { remaining: 0 };
     for (let i = 0; i < 30; i++) last = await client.take(ns, key, rate, t0 + i * 6_000);
     expect(calls()).toBe(30);
@@ -140,11 +137,7 @@ describe("IpBlocks against the real limiter object", () => {
   });
 
   it("a block expires unspent after IP_BLOCK_TTL_MS: the next request asks the object again", async () => {
-    const { ns, calls } = countingNamespace();
-    const client = new IpBlocks();
-    const key = `login:ip:${unique("ttl")}`;
-    const rate = { limit: 100, windowSeconds: 900 };
-    const t0 = Date.now();
+    const { ns, calls, client, key, rate, t0 } = oneAddress("ttl");
     // Two requests make a demand of 2: the third asks for a block of 2, the fourth spends it.
     for (let i = 0; i < 4; i++) expect(await admitted(client, ns, key, rate, t0 + i)).toBe(true);
     expect(calls()).toBe(3);

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { ipLimitKey } from "./client-ip";
 import type { RequestContext } from "./context";
 import { AppError } from "./errors";
+import { IsolateCache } from "./isolate-cache";
 import { SECOND } from "./time";
 
 export interface Rate {
@@ -49,6 +50,9 @@ const admittedBy = (result: LimitResult, rate: Rate): Admitted => ({
   nextSeconds: result.remaining > 0 ? 0 : Math.max(0, Math.ceil(result.resetSeconds + rate.windowSeconds / rate.limit - rate.windowSeconds)),
 });
 
+/** One object call, no block. */
+const rateLimitVia = async (ns: LimiterNamespace, key: string, rate: Rate) => admittedBy(await ask(ns, key, rate), rate);
+
 /** A per-IP block is this share of the limit (rounded down; below 2 there is no block): "a few percent". */
 export const IP_BLOCK_FRACTION = 0.05;
 /** …and at most this many tokens: what an isolate may lose when it is evicted holding one. */
@@ -89,16 +93,19 @@ interface Entry {
  * (1 for the 100-per-15-minutes sign-in default).
  */
 export class IpBlocks {
-  private readonly entries = new Map<string, Entry>();
+  /** Kept 2 × IP_BLOCK_TTL_MS after an address's last request: by then its block and its demand are gone. */
+  private readonly entries = new IsolateCache<string, Entry>(MAX_BLOCKS);
   /**
    * Keys with a block on its way to this isolate (since when): concurrent requests ask for one
-   * token each. An entry older than IP_BLOCK_TTL_MS is stale (its request was cancelled before
-   * its `finally` ran, e.g. on a client disconnect) and no longer holds anyone back.
+   * token each. The mark lives IP_BLOCK_TTL_MS at most: one left by a request cancelled before
+   * its `finally` ran (e.g. on a client disconnect) no longer holds anyone back after that.
    */
-  private readonly asking = new Map<string, number>();
+  private readonly asking = new IsolateCache<string, number>(MAX_BLOCKS);
 
   /** Admits one request against `key` (a RateLimiter object), or throws 429 `rate_limited`. `now`: when it arrived. */
   async take(ns: LimiterNamespace, key: string, rate: Rate, now: number): Promise<Admitted> {
+    const cap = Math.min(IP_BLOCK_MAX, Math.floor(rate.limit * IP_BLOCK_FRACTION));
+    if (rate.sliding || cap < 2) return rateLimitVia(ns, key, rate); // never a block: nothing to remember
     // The rate is part of the name: a configuration change does not spend an older rate's block.
     const id = `${key} ${rate.limit}/${rate.windowSeconds}`;
     const entry = this.touch(id, now);
@@ -106,18 +113,15 @@ export class IpBlocks {
     entry.inSpan++;
     if (entry.left > 0 && now < entry.until) return this.spend(entry);
     entry.left = 0; // an expired block's rest is lost (fewer admitted, never more)
-    const want = Math.min(IP_BLOCK_MAX, Math.floor(rate.limit * IP_BLOCK_FRACTION), recent);
     // One block request at a time per key: a concurrent burst would otherwise strand a block per
     // request in this isolate, all asked for before any could be spent.
-    if (rate.sliding || want < 2 || now - (this.asking.get(id) ?? -Infinity) < IP_BLOCK_TTL_MS) return rateLimitVia(ns, key, rate);
-    // Only stale entries pile up; dropping a live one at worst lets two blocks be asked at once.
-    if (this.asking.size >= MAX_BLOCKS) this.asking.clear();
-    this.asking.set(id, now);
+    if (recent < 2 || this.asking.get(id, now) !== undefined) return rateLimitVia(ns, key, rate);
+    this.asking.set(id, now, now, IP_BLOCK_TTL_MS);
     let result: LimitResult;
     try {
-      result = await ask(ns, key, rate, want);
+      result = await ask(ns, key, rate, Math.min(cap, recent));
     } finally {
-      if (this.asking.get(id) === now) this.asking.delete(id);
+      if (this.asking.get(id, now) === now) this.asking.delete(id);
     }
     const extra = (result.granted ?? 1) - 1;
     const admitted = admittedBy(result, rate);
@@ -140,9 +144,8 @@ export class IpBlocks {
 
   /** The key's entry, its demand spans moved on to `now`, and kept as the most recently used. */
   private touch(id: string, now: number): Entry {
-    let entry = this.entries.get(id);
+    let entry = this.entries.get(id, now);
     if (entry) {
-      this.entries.delete(id);
       const gone = now - entry.spanStart;
       if (gone >= IP_BLOCK_TTL_MS) {
         entry.inPrevious = gone < 2 * IP_BLOCK_TTL_MS ? entry.inSpan : 0;
@@ -150,18 +153,12 @@ export class IpBlocks {
         entry.spanStart = gone < 2 * IP_BLOCK_TTL_MS ? entry.spanStart + IP_BLOCK_TTL_MS : now;
       }
     } else {
-      if (this.entries.size >= MAX_BLOCKS) {
-        const oldest = this.entries.keys().next();
-        if (!oldest.done) this.entries.delete(oldest.value);
-      }
       entry = { left: 0, until: 0, admitted: { remaining: 0, resetSeconds: 0, nextSeconds: 0 }, spanStart: now, inSpan: 0, inPrevious: 0 };
     }
-    this.entries.set(id, entry);
+    this.entries.set(id, entry, now, 2 * IP_BLOCK_TTL_MS);
     return entry;
   }
 }
-
-const rateLimitVia = async (ns: LimiterNamespace, key: string, rate: Rate) => admittedBy(await ask(ns, key, rate), rate);
 
 /** This isolate's per-IP blocks (module state), one set per limiter namespace. */
 const isolateIpBlocks = new WeakMap<LimiterNamespace, IpBlocks>();
