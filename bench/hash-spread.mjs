@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, groupCpu, HOST, root, startServer, stopAll, waitFor } from "./lib/server.mjs";
+import { groupCpu, startHashWorker, stopAll, stopHashWorker } from "./lib/server.mjs";
 import { fmt, quantile } from "./lib/stats.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -22,13 +22,8 @@ const CONCURRENCY = [1, 2, 10];
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "keel-hash-spread-"));
 process.on("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
-const port = await freePort();
-const base = `http://${HOST}:${port}`;
-const args = ["dev", "--config", path.join(root, "bench", "hash.wrangler.toml"), "--ip", HOST, "--port", String(port), "--inspector-port", String(await freePort())];
-const server = startServer("hash", [...args, "--persist-to", scratch, "--show-interactive-dev-session=false", "--log-level", "warn"], { logFile: path.join(scratch, "hash.log") });
+const { base, server } = await startHashWorker(scratch);
 try {
-  await waitFor(`${base}/ping`, { server, what: "wrangler dev (hash worker)" });
-  await (await fetch(`${base}/?n=2`)).json(); // the first scrypt call's lazy set-up
   const perConcurrency = new Map(CONCURRENCY.map((c) => [c, []]));
   const rows = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -56,5 +51,6 @@ try {
   const all = [...perConcurrency.values()].flat().sort((a, b) => a - b);
   console.log(`\nAll batches: median ${fmt(quantile(all, 0.5))} ms, min ${fmt(all[0])}, max ${fmt(all.at(-1))} (spread ±${fmt(((all.at(-1) - all[0]) / 2 / quantile(all, 0.5)) * 100)} % of the median).`);
 } finally {
+  await stopHashWorker(server);
   await stopAll();
 }

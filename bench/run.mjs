@@ -24,7 +24,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { table } from "./lib/report.mjs";
-import { freePort, groupCpu, HOST, machineJiffies, root, serverPids, sleep, startServer, stopAll, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
+import { freePort, groupCpu, HOST, machineJiffies, root, serverPids, sleep, startHashWorker, startServer, stopAll, stopHashWorker, stopServer, tail, waitFor, wranglerOnce, writeSecrets } from "./lib/server.mjs";
 import { fmt, quantile, round } from "./lib/stats.mjs";
 
 const benchDir = path.join(root, "bench");
@@ -422,33 +422,6 @@ async function refreshScenario(base, user) {
 // ---------------------------------------------------------------------------------------------
 // 4. hash cost inside workerd
 
-/** Starts bench/hash-worker.ts under its own `wrangler dev` (an idle workerd costs next to nothing). */
-async function startHashWorker() {
-  const port = await freePort();
-  const inspectorPort = await freePort();
-  const base = `http://${HOST}:${port}`;
-  log(`starting the hash worker on ${base}`);
-  const server = startServer("hash", [
-    "dev",
-    "--config",
-    path.join(benchDir, "hash.wrangler.toml"),
-    "--ip",
-    HOST,
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    path.join(stateDir, "hash"),
-    "--show-interactive-dev-session=false",
-    "--log-level",
-    "warn",
-  ], { logFile: path.join(stateDir, "hash.log") });
-  await waitFor(`${base}/ping`, { server, what: "wrangler dev (hash worker)" });
-  await api(base, "GET", "/?n=1"); // warm-up (first scrypt call, lazy init)
-  return { base, server };
-}
-
 /** n sequential hash + verify runs timed inside the worker, plus the request's wall time. */
 async function hashSample(hashBase, n = 10) {
   const t0 = performance.now();
@@ -456,11 +429,6 @@ async function hashSample(hashBase, n = 10) {
   return { ...run, wallMs: performance.now() - t0 };
 }
 
-async function stopHashWorker(server) {
-  await stopServer(server.pid);
-  // wrangler's scratch bundle for the hash worker lands next to its config
-  fs.rmSync(path.join(benchDir, ".wrangler"), { recursive: true, force: true });
-}
 
 // ---------------------------------------------------------------------------------------------
 // 5. report
@@ -645,7 +613,8 @@ async function main() {
   let hashWorker;
   let compare;
   try {
-    hashWorker = await startHashWorker();
+    log("starting the hash worker");
+    hashWorker = await startHashWorker(stateDir);
     log("creating the benchmark user (register → verify → login → API key)");
     const user = await createUser(base);
     scenario = await runScenarios(base, user, hashWorker.base);

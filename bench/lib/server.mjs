@@ -289,3 +289,28 @@ export async function startProfiler(inspectorPort) {
   await send("Profiler.start");
   return { stop: async () => (await send("Profiler.stop")).result.profile };
 }
+
+/**
+ * Starts bench/hash-worker.ts (the production password hash inside workerd) under its own
+ * `wrangler dev`, state and log in `stateDir`; resolves once its first scrypt call (lazy set-up)
+ * is done. An idle workerd costs next to nothing.
+ */
+export async function startHashWorker(stateDir) {
+  const port = await freePort();
+  const base = `http://${HOST}:${port}`;
+  const args = ["dev", "--config", path.join(root, "bench", "hash.wrangler.toml"), "--ip", HOST, "--port", String(port), "--inspector-port", String(await freePort())];
+  const server = startServer("hash", [...args, "--persist-to", path.join(stateDir, "hash"), "--show-interactive-dev-session=false", "--log-level", "warn"], {
+    logFile: path.join(stateDir, "hash.log"),
+  });
+  await waitFor(`${base}/ping`, { server, what: "wrangler dev (hash worker)" });
+  const warm = await fetch(`${base}/?n=1`);
+  if (!warm.ok) throw new Error(`hash worker answered ${warm.status}`);
+  await warm.arrayBuffer();
+  return { base, server };
+}
+
+export async function stopHashWorker(server) {
+  await stopServer(server.pid);
+  // wrangler's scratch bundle for the hash worker lands next to its config
+  fs.rmSync(path.join(root, "bench", ".wrangler"), { recursive: true, force: true });
+}
