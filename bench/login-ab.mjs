@@ -16,7 +16,8 @@
 // append "@shm" to a version to keep its local D1/Durable Object state in /dev/shm (no disk
 // fsync); PROFILE=file.cpuprofile writes a V8 CPU profile of the first version's worker isolate;
 // OP=register times registrations (a new address each, 201) instead of logins, and waits for the
-// email consumer to deliver their verification emails before reading the CPU.
+// email consumer to deliver their verification emails before reading the CPU; CONC=n sends n
+// requests at once per version per round (default 1).
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -29,6 +30,9 @@ const LOGINS = Number(process.env.LOGINS ?? 60);
 const FAST_HASH = process.env.FAST_HASH === "1";
 const WARMUP = 8;
 const OP = process.env.OP ?? "login";
+// CONC requests in flight per version per round (the side-by-side harness signs up with 10
+// connections, signs in with 1 and 2): CPU per request then includes what concurrency costs.
+const CONC = Number(process.env.CONC ?? 1);
 if (!["login", "register"].includes(OP)) throw new Error("OP must be login or register");
 const log = (m) => console.error(`[bench:login-ab] ${m}`);
 
@@ -159,14 +163,15 @@ for (let i = 0; i < WARMUP + LOGINS; i++) {
       cpuStart[k] = groupCpu(servers[k].pgid).workerd;
       if (k === 0 && process.env.PROFILE) profiler = await startProfiler(servers[0].inspectorPort);
     }
-    const x = OP === "register" ? await timedRegister(servers[k].base) : await timedLogin(servers[k].base, servers[k].user);
-    if (i >= WARMUP) samples[k].push(x);
+    const one = () => (OP === "register" ? timedRegister(servers[k].base) : timedLogin(servers[k].base, servers[k].user));
+    const xs = await Promise.all(Array.from({ length: CONC }, one));
+    if (i >= WARMUP) samples[k].push(...xs);
   }
 }
 if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
 // Registrations: their verification emails are delivered by the queue consumer (batch timeout 2 s) in the same workerd.
 if (OP === "register") await sleep(3000);
-const cpuPerLogin = servers.map((s, k) => ((groupCpu(s.pgid).workerd - cpuStart[k]) * 1000) / LOGINS);
+const cpuPerLogin = servers.map((s, k) => ((groupCpu(s.pgid).workerd - cpuStart[k]) * 1000) / (LOGINS * CONC));
 await stopAll();
 
 const keys = [...new Set(samples.flat().flatMap((x) => Object.keys(x)))];
