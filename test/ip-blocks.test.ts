@@ -194,9 +194,62 @@ describe("IpBlocks against the real limiter object", () => {
     // The third request gets a block of 2 under 100/900 and leaves one token in it.
     for (let i = 0; i < 3; i++) expect(await admitted(client, ns, key, { limit: 100, windowSeconds: 900 }, t0 + i)).toBe(true);
     expect(calls()).toBe(3);
-    // Under 1/900 the same address has spent its one token long ago: the object refuses, the block is not used.
-    expect(await admitted(client, ns, key, { limit: 1, windowSeconds: 900 }, t0 + 3)).toBe(false);
+    // Under 40/900 (blocks of up to 2 as well) the leftover token of the 100/900 block is not
+    // spent: the request is the new rate's first, decided by the object.
+    expect(await admitted(client, ns, key, { limit: 40, windowSeconds: 900 }, t0 + 3)).toBe(true);
     expect(calls()).toBe(4);
+    // The old rate's block still holds its token.
+    expect(await admitted(client, ns, key, { limit: 100, windowSeconds: 900 }, t0 + 4)).toBe(true);
+    expect(calls()).toBe(4);
+  });
+
+  it("a sliding limit never takes a block: one object call per request", async () => {
+    const { ns, calls, client, key, t0 } = oneAddress("sliding");
+    const rate = { limit: 60, windowSeconds: 3600, sliding: true };
+    for (let i = 0; i < 6; i++) expect(await admitted(client, ns, key, rate, t0 + i)).toBe(true);
+    expect(calls()).toBe(6);
+  });
+
+  it("a block whose answer comes late ends IP_BLOCK_TTL_MS after its request, even merged into a newer block", async () => {
+    const { ns, calls, client, key, rate, t0 } = oneAddress("late");
+    // The object's answers to block requests are held until released, one at a time.
+    let hold = false;
+    const held: (() => void)[] = [];
+    const slow = {
+      idFromName: (name: string) => ns.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = ns.get(id);
+        return new Proxy(stub, {
+          get(target, method) {
+            if (method === "then") return undefined;
+            return async (...args: unknown[]) => {
+              const result = await (target as unknown as Record<string | symbol, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+              if (hold) await new Promise<void>((resolve) => held.push(resolve));
+              return result;
+            };
+          },
+        });
+      },
+    } as unknown as Ns;
+    expect(await admitted(client, slow, key, rate, t0)).toBe(true);
+    expect(await admitted(client, slow, key, rate, t0 + 1)).toBe(true);
+    // A: a block request (2 tokens) whose answer is held past its in-flight mark.
+    hold = true;
+    const a = admitted(client, slow, key, rate, t0 + 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(held).toHaveLength(1);
+    hold = false;
+    // B, after A's mark expired: a block of its own, until t0 + 3 + TTL.
+    const tb = t0 + 3 + IP_BLOCK_TTL_MS;
+    expect(await admitted(client, slow, key, rate, tb)).toBe(true);
+    expect(calls()).toBe(4);
+    held[0]!();
+    expect(await a).toBe(true);
+    // A's late token joined B's block: the merged block ends when A's would have (t0 + 2 + TTL),
+    // which has passed, so the next request asks the object (spending A's token would be up to
+    // TTL late; losing it and B's rest only admits fewer).
+    expect(await admitted(client, slow, key, rate, tb + 1)).toBe(true);
+    expect(calls()).toBe(5);
   });
 });
 

@@ -127,8 +127,11 @@ export class IpBlocks {
     const admitted = admittedBy(result, rate);
     if (extra < 1) return admitted;
     if (entry.left > 0 && now < entry.until) {
-      // A block another request of this isolate got meanwhile: one block, living as long as the shorter-lived.
+      // A block another request of this isolate got meanwhile: one block, living as long as the
+      // shorter-lived. This one's tokens were counted after `now`, so they end by now + TTL even
+      // when its answer came late (after its in-flight mark expired and a newer block arrived).
       entry.left += extra;
+      entry.until = Math.min(entry.until, now + IP_BLOCK_TTL_MS);
     } else {
       Object.assign(entry, { left: extra, until: now + IP_BLOCK_TTL_MS });
     }
