@@ -429,7 +429,6 @@ async function hashSample(hashBase, n = 10) {
   return { ...run, wallMs: performance.now() - t0 };
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // 5. report
 

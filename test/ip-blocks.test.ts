@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { takeToken } from "../src/durable-objects/rate-limiter";
+import { takeToken, type LimitRequest, type LimitResult } from "../src/durable-objects/rate-limiter";
 import { IP_BLOCK_TTL_MS, IpBlocks, type Rate } from "../src/platform/rate-limit";
 import { callWithConfig, expectProblem, randomIp, unique } from "./helpers/harness";
 import { admits, countingNamespace, type LimiterNamespace } from "./helpers/limiter";
@@ -17,6 +17,20 @@ type Ns = LimiterNamespace;
 /** A fresh isolate's blocks, a new address, sign-in's default rate (100 per 15 minutes) and the time it starts at. */
 function oneAddress(label: string) {
   return { ...countingNamespace(), client: new IpBlocks(), key: `login:ip:${unique(label)}`, rate: { limit: 100, windowSeconds: 900 }, t0: Date.now() };
+}
+
+/**
+ * `ns` with the limiter objects' answers passed through `answer` (given the request and the real
+ * call): how a test makes an object's reply late, or never come.
+ */
+function withAnswers(ns: Ns, answer: (request: LimitRequest, call: () => Promise<LimitResult>) => Promise<LimitResult>): Ns {
+  return {
+    idFromName: (name: string) => ns.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const stub = ns.get(id);
+      return { limit: (request: LimitRequest) => answer(request, () => stub.limit(request) as Promise<LimitResult>) };
+    },
+  } as unknown as Ns;
 }
 
 /** One request through `client`: true when admitted, false on 429 (anything else throws). */
@@ -153,22 +167,14 @@ describe("IpBlocks against the real limiter object", () => {
   it("a block request that never came back (its request cancelled) holds the address back for IP_BLOCK_TTL_MS at most", async () => {
     const { ns: counting, calls } = countingNamespace();
     let first = true;
-    // The first call to the object never answers: the request that made it was cancelled mid-call.
-    const ns = {
-      idFromName: (name: string) => counting.idFromName(name),
-      get: (id: DurableObjectId) => {
-        const stub = counting.get(id);
-        return {
-          limit: (request: Parameters<typeof stub.limit>[0]) => {
-            if (first && request.want !== undefined) {
-              first = false;
-              return new Promise(() => {});
-            }
-            return stub.limit(request);
-          },
-        };
-      },
-    } as unknown as Ns;
+    // The first block request to the object never answers: the request that made it was cancelled mid-call.
+    const ns = withAnswers(counting, (request, call) => {
+      if (first && request.want !== undefined) {
+        first = false;
+        return new Promise(() => {});
+      }
+      return call();
+    });
     const client = new IpBlocks();
     const key = `login:ip:${unique("stuck")}`;
     const rate = { limit: 100, windowSeconds: 900 };
@@ -215,22 +221,11 @@ describe("IpBlocks against the real limiter object", () => {
     // The object's answers to block requests are held until released, one at a time.
     let hold = false;
     const held: (() => void)[] = [];
-    const slow = {
-      idFromName: (name: string) => ns.idFromName(name),
-      get: (id: DurableObjectId) => {
-        const stub = ns.get(id);
-        return new Proxy(stub, {
-          get(target, method) {
-            if (method === "then") return undefined;
-            return async (...args: unknown[]) => {
-              const result = await (target as unknown as Record<string | symbol, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
-              if (hold) await new Promise<void>((resolve) => held.push(resolve));
-              return result;
-            };
-          },
-        });
-      },
-    } as unknown as Ns;
+    const slow = withAnswers(ns, async (_request, call) => {
+      const result = await call();
+      if (hold) await new Promise<void>((resolve) => held.push(resolve));
+      return result;
+    });
     expect(await admitted(client, slow, key, rate, t0)).toBe(true);
     expect(await admitted(client, slow, key, rate, t0 + 1)).toBe(true);
     // A: a block request (2 tokens) whose answer is held past its in-flight mark.
