@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { expireOneTimeTokens } from "./helpers/fixtures";
-import { call, callWithConfig, codeAt, expectProblem, json, login, randomIp, signedInUser, waitForMail, type TestUser, type Tokens } from "./helpers/harness";
+import { call, callWithConfig, codeAt, enablingCode, expectProblem, json, login, randomIp, signedInUser, waitForMail, type TestUser, type Tokens } from "./helpers/harness";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -16,7 +16,7 @@ async function setup(token: string) {
 async function userWithTotp() {
   const { user, token, tokens } = await signedInUser();
   const { secret } = await setup(token);
-  const res = await call("auth/mfa/totp/enable", { body: { code: await codeAt(secret, now() - 30) }, token });
+  const res = await call("auth/mfa/totp/enable", { body: { code: await enablingCode(secret) }, token });
   expect(res.status).toBe(200);
   const { backup_codes } = await json<{ backup_codes: string[] }>(res);
   return { user, token, tokens, secret, backupCodes: backup_codes };

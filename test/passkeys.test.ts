@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { auditRows } from "./helpers/admin";
 import { agePassword, setPasswordHash, setUserStatus } from "./helpers/fixtures";
 import { oidcSignIn } from "./helpers/oidc";
-import { call, callAt, callWithConfig, codeAt, eventually, expectProblem, json, movableClock, randomIp, signedInUser, waitForMail, type Tokens } from "./helpers/harness";
+import { call, callAt, callWithConfig, codeAt, enablingCode, eventually, expectProblem, json, movableClock, randomIp, signedInUser, waitForMail, type Tokens } from "./helpers/harness";
 import { addPasskey, SoftAuthenticator, type PasskeyOut } from "./helpers/webauthn";
 
 // Issue 16, point 1: passkeys. The authenticator is test/helpers/webauthn.ts (WebCrypto + CBOR by hand).
@@ -209,7 +209,7 @@ describe("signing in with a passkey", () => {
   it("with user verification the passkey counts as two factors (no TOTP step); without it, TOTP is asked", async () => {
     const { token, authenticator } = await userWithPasskey();
     const { secret } = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
-    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(secret, now() - 30) }, token })).status).toBe(200);
+    expect((await call("auth/mfa/totp/enable", { body: { code: await enablingCode(secret) }, token })).status).toBe(200);
 
     const uv = await loginOptions();
     const signedIn = await loginVerify({ challenge_id: uv.challenge_id, response: await authenticator.get(uv) });
