@@ -10,12 +10,18 @@
 //             index.js + chunks, the route groups loaded on first use);
 //   one-file  `wrangler deploy src/index.ts --dry-run`: wrangler's own bundle of the source, every
 //             dynamic import inlined (what wrangler.toml built before the custom build);
-//   base      with `--base <git ref>`: wrangler's bundle of that commit (git archive), the "before".
+//   base      with `--base <git ref>`: wrangler's bundle of that commit (git archive), the "before";
+//   bare      the local floor, for reference (`--no-bare` leaves them out): a bare Worker (no
+//             framework) served the same way, same compatibility date, the same persisted D1
+//             database and KV namespace. Its first request either answers at once ("touches
+//             nothing") or reads one row of keel's users table and one KV key ("D1 + KV"): what
+//             `wrangler dev` itself costs a first request, whatever the Worker's code.
 //
-//   npm run bench:cold [-- --rounds 3] [-- --base <ref>]
+//   npm run bench:cold [-- --rounds 3] [-- --base <ref>] [-- --no-bare]
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { table } from "./lib/report.mjs";
 import { applyMigrations, freePort, startProfiler, HOST, RELAXED, root, sleep, startServer, stopAll, stopServer, tail, waitFor, workerdCpuMs, wranglerOnce, writeSecrets } from "./lib/server.mjs";
@@ -27,6 +33,7 @@ const opt = (name, def) => {
 };
 const ROUNDS = Number(opt("rounds", 3));
 const BASE = opt("base");
+const BARE = !args.includes("--no-bare");
 const stateDir = path.join(root, ".wrangler", "cold-state");
 const log = (msg) => console.error(`[cold] ${msg}`);
 
@@ -46,8 +53,57 @@ async function prepareArms() {
     arms.push({ name: `base (${BASE})`, script: wranglerBundle(dir, path.join(stateDir, "base-bundle")) });
   }
   arms.push({ name: "one-file (wrangler bundle of src/index.ts)", script: wranglerBundle(root, path.join(stateDir, "bundle"), ["src/index.ts"]) });
+  if (BARE) arms.push(...bareArms());
   arms.push({ name: "default (wrangler deploy: split)", script: wranglerBundle(root, path.join(stateDir, "default")) });
   return arms;
+}
+
+/**
+ * The two reference arms: a bare Worker whose config shares keel's D1 database and KV namespace
+ * (the same ids, so the same persisted files) and compatibility settings, and nothing else.
+ */
+function bareArms() {
+  const dir = path.join(stateDir, "bare");
+  fs.mkdirSync(dir, { recursive: true });
+  const script = path.join(dir, "index.js");
+  fs.writeFileSync(
+    script,
+    `export default {
+  async fetch(request, env) {
+    const { pathname } = new URL(request.url);
+    if (pathname === "/bare/nothing") return new Response("ok");
+    if (pathname === "/bare/storage") {
+      const [row, value] = await Promise.all([env.DB.prepare("SELECT id FROM users LIMIT 1").first(), env.CACHE.get("bare-cold-probe")]);
+      return Response.json({ user: row !== null, value });
+    }
+    return new Response("not found", { status: 404 });
+  },
+};
+`,
+  );
+  const keel = fs.readFileSync(path.join(root, "wrangler.toml"), "utf8");
+  const pick = (re, what) => {
+    const m = re.exec(keel);
+    if (!m) throw new Error(`wrangler.toml: no ${what} for the bare Worker's config`);
+    return m[0];
+  };
+  const config = path.join(dir, "wrangler.toml");
+  fs.writeFileSync(
+    config,
+    [
+      'name = "keel-bare-cold"',
+      'main = "index.js"',
+      pick(/^compatibility_date = .*$/m, "compatibility_date"),
+      pick(/^compatibility_flags = .*$/m, "compatibility_flags"),
+      pick(/^\[\[d1_databases\]\][^[]*/m, "[[d1_databases]]").trim(),
+      pick(/^\[\[kv_namespaces\]\][^[]*/m, "[[kv_namespaces]]").trim(),
+      "",
+    ].join("\n"),
+  );
+  return [
+    { name: "bare Worker, first request touches nothing", script, config, path: "/bare/nothing", bare: true },
+    { name: "bare Worker, first request reads D1 once and KV once", script, config, path: "/bare/storage", bare: true },
+  ];
 }
 
 async function start(arm, envFile, port) {
@@ -55,7 +111,7 @@ async function start(arm, envFile, port) {
   fs.rmSync(logFile, { force: true });
   const inspectorPort = await freePort();
   const server = startServer("api", [
-    "dev", arm.script, "--no-bundle", "--config", path.join(root, "wrangler.toml"),
+    "dev", arm.script, "--no-bundle", "--config", arm.config ?? path.join(root, "wrangler.toml"),
     "--ip", HOST, "--port", String(port), "--inspector-port", String(inspectorPort),
     "--persist-to", path.join(stateDir, "d1"), "--env-file", envFile, "--show-interactive-dev-session=false",
     "--log-level", "info", "--var", "ENVIRONMENT:development", "--var", `PUBLIC_BASE_URL:http://${HOST}:${port}`,
@@ -136,26 +192,28 @@ try {
       // Object), so the timed read pays no first storage touch and no first middleware run.
       const health = process.env.COLD_HEALTH_FIRST ? await timedCpu(s.server.pid, `${base}/health`) : null;
       if (health) log(`round ${round} ${arm.name}: GET /health first: ${health.ms.toFixed(1)} ms, workerd CPU ${health.cpu.toFixed(1)}; ${health.timing}`);
-      const first = await timedCpu(s.server.pid, `${base}/api/v1/me`, auth);
+      const url = `${base}${arm.path ?? "/api/v1/me"}`;
+      const first = await timedCpu(s.server.pid, url, auth);
       if (profiler) fs.writeFileSync(process.env.PROFILE, JSON.stringify(await profiler.stop()));
-      const second = await timed(`${base}/api/v1/me`, auth);
-      const third = await timed(`${base}/api/v1/me`, auth);
+      const second = await timed(url, auth);
+      const third = await timed(url, auth);
       const notFound = await timed(`${base}/api/v1/cold-no-such-route`);
-      token = await login(base, u); // minted before the next restart
+      if (first.status !== 200) throw new Error(`${arm.name}: first request → ${first.status}`);
+      if (!arm.bare) token = await login(base, u); // minted before the next restart
       log(`round ${round} ${arm.name}: first ${first.ms.toFixed(1)} ms (${first.status}, app ${first.app}, workerd CPU ${first.cpu.toFixed(1)}), 2nd ${second.ms.toFixed(1)}, 3rd ${third.ms.toFixed(1)}, 404 ${notFound.ms.toFixed(1)}; first's Server-Timing: ${first.timing}`);
       rows.push({ round, arm: arm.name, readyMs: s.readyMs, first, second, third, notFound });
       await stopServer(s.server.pid);
     }
   }
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`First authenticated read after a restart (GET /api/v1/me, JWT minted before), ${new Date().toISOString().slice(0, 16)}Z, ${ROUNDS} rounds interleaved\n`);
+  console.log(`First authenticated read after a restart (GET /api/v1/me, JWT minted before; the bare Worker's arms: its first request), ${new Date().toISOString().slice(0, 16)}Z, ${ROUNDS} rounds interleaved, load average ${os.loadavg()[0].toFixed(2)} at the end\n`);
   console.log(
     table(
       ["arm", "first read ms (rounds)", "median", "of which in the worker (app) ms", "workerd CPU ms (rounds)", "median", "2nd ms", "3rd ms", "404 after ms", "statuses"],
       arms.map((a) => {
         const rs = rows.filter((r) => r.arm === a.name);
         const f = (k) => rs.map((r) => r[k].ms.toFixed(1)).join(", ");
-        return [a.name, f("first"), `**${med(rs.map((r) => r.first.ms)).toFixed(1)}**`, rs.map((r) => r.first.app.toFixed(1)).join(", "), rs.map((r) => r.first.cpu.toFixed(1)).join(", "), `**${med(rs.map((r) => r.first.cpu)).toFixed(1)}**`, f("second"), f("third"), f("notFound"), [...new Set(rs.map((r) => r.first.status))].join("/")];
+        return [a.name, f("first"), `**${med(rs.map((r) => r.first.ms)).toFixed(1)}**`, rs.map((r) => (Number.isNaN(r.first.app) ? "–" : r.first.app.toFixed(1))).join(", "), rs.map((r) => r.first.cpu.toFixed(1)).join(", "), `**${med(rs.map((r) => r.first.cpu)).toFixed(1)}**`, f("second"), f("third"), f("notFound"), [...new Set(rs.map((r) => r.first.status))].join("/")];
       }),
     ),
   );
