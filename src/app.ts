@@ -5,10 +5,13 @@ import { onMemberDeparture } from "./features/orgs/member-departure";
 import { unshareNotesStatement } from "./features/notes/notes.repo";
 import { unshareFavoritesStatement } from "./features/favorites/favorites.repo";
 import { registerJwks } from "./features/auth/jwks.routes";
+import { registerMe } from "./features/users/me.routes";
+import { userByIdQuery } from "./features/users/users.repo";
+import { grantsQueries } from "./identity/grants.repo";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
-import { BOOKMARK_HEADER, requestDb } from "./platform/db";
+import { BOOKMARK_HEADER, primaryDb, requestDb } from "./platform/db";
 import { onError, plainProblem, problemResponse } from "./platform/problem";
 import { geoOf, type Geo } from "./platform/geo";
 import { detached, type AppEnv } from "./platform/context";
@@ -24,7 +27,8 @@ import { allGroupApps, lazyGroups, type LazyGroup } from "./platform/lazy-routes
  * Every feature's routes, in route order (a path two groups both serve goes to the first, as when
  * they were registered on one router: /me/alerts/matches before /me/alerts/{id}), each loaded on
  * the first request under one of its paths (issue 20, point 3): a cold start evaluates none of
- * them. test/node/lazy-routes.test.ts checks that every route is reachable through its patterns.
+ * them but GET /me's (`startup`: the first read of every web client, built while the isolate
+ * starts). test/node/lazy-routes.test.ts checks that every route is reachable through its patterns.
  */
 export const ROUTE_GROUPS: readonly LazyGroup[] = [
   { name: "dev", match: ["/dev/mailbox"], load: () => import("./features/dev/mailbox.routes").then((m) => m.registerDevMailbox) },
@@ -34,7 +38,7 @@ export const ROUTE_GROUPS: readonly LazyGroup[] = [
   { name: "tender-links", match: ["/l/*$"], load: () => import("./features/alert-delivery/tender-links.routes").then((m) => m.registerTenderLinks) },
   { name: "auth", match: ["/api/v1/auth", "/api/v1/me/passkeys"], load: () => import("./features/auth/auth.routes").then((m) => m.registerAuth) },
   { name: "federation", match: ["/api/v1/auth/providers$", "/api/v1/auth/oidc", "/api/v1/auth/sso", "/api/v1/me/identities"], load: () => import("./features/federation/federation.routes").then((m) => m.registerFederation) },
-  { name: "me", match: ["/api/v1/me$", "/api/v1/me/activity$"], load: () => import("./features/users/me.routes").then((m) => m.registerMe) },
+  { name: "me", match: ["/api/v1/me$", "/api/v1/me/activity$"], load: () => Promise.resolve(registerMe), startup: true },
   { name: "email-change", match: ["/api/v1/me/email$"], load: () => import("./features/auth/email-change.routes").then((m) => m.registerEmailChange) },
   { name: "consents", match: ["/api/v1/me/consents$"], load: () => import("./features/consents/consents.routes").then((m) => m.registerConsents) },
   { name: "profile", match: ["/api/v1/me/profile$", "/api/v1/me/preferences$"], load: () => import("./features/profile/profile.routes").then((m) => m.registerProfile) },
@@ -60,6 +64,23 @@ export const ROUTE_GROUPS: readonly LazyGroup[] = [
   { name: "recommendations", match: ["/api/v1/me/recommendations$"], load: () => import("./features/recommendations/recommendations.routes").then((m) => m.registerRecommendations) },
   { name: "webhooks", match: ["/api/v1/me/webhooks", "/api/v1/orgs/*/webhooks", "/api/v1/admin/webhooks"], load: () => import("./features/webhooks/webhooks.routes").then((m) => m.registerWebhooks) },
 ];
+
+/**
+ * The SQL of the first authenticated read (the grants batch, GET /me's user view) built once while
+ * the isolate starts, without running it (src/index.ts, at module evaluation): the first run of
+ * drizzle's query builder, which V8 compiles lazily, is then not in the first request after a
+ * restart. It never throws: a broken binding fails the request that uses it, as without it.
+ */
+export function warmHotQueries(env: { DB?: D1Database } | undefined): void {
+  if (!env?.DB) return;
+  try {
+    const db = primaryDb({ DB: env.DB });
+    for (const q of grantsQueries(db, "warm-up")) q.toSQL();
+    userByIdQuery(db, "warm-up", new Date(0)).toSQL();
+  } catch {
+    // the first request builds them itself
+  }
+}
 
 const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -1,17 +1,20 @@
 import { env } from "cloudflare:workers";
-import { newApp } from "./app";
+import { newApp, ROUTE_GROUPS, warmHotQueries } from "./app";
 import type { AlertMatchingJob, EmailJob, Env, WebhookJob } from "./env";
 import { serviceContext, waitUntilOf } from "./platform/context";
 import { log } from "./platform/log";
+import { buildStartupGroups } from "./platform/lazy-routes";
 import { warmUp } from "./platform/warm-up";
-
 export { RateLimiter } from "./durable-objects/rate-limiter";
 export { SignInGuard } from "./durable-objects/sign-in-guard";
 export { NotificationHub } from "./durable-objects/notification-hub";
 
 const app = newApp();
-// The first request's once-per-isolate work (config parse, JWT key import, router build) done at startup.
+// The first request's once-per-isolate work done at startup (issue 20, point 3): the config parse,
+// the JWT key import, the routers (the main one and GET /me's group), the hot path's SQL.
 warmUp(env, app.router);
+buildStartupGroups(ROUTE_GROUPS);
+warmHotQueries(env);
 // The queue consumers and the cron jobs load on their first batch or tick: a cold start for a
 // request evaluates none of their code (issue 20, point 3).
 

@@ -31,7 +31,17 @@ export const IMPLICIT_ROLE = "user";
  * so a cached copy can never let an expired role grant anything.
  */
 export async function loadGrants(db: Db, userId: string): Promise<Grants> {
-  const [roleRows, memberRows, consentRows] = await db.batch([
+  const [roleRows, memberRows, consentRows] = await db.batch(grantsQueries(db, userId));
+  return {
+    roles: roleRows.map((r) => ({ role: r.role, expiresAt: r.expiresAt, permissions: JSON.parse(r.permissions) as string[] })),
+    memberships: memberRows.map((m) => [m.orgId, m.role]),
+    consents: { terms: consentRows[0]?.terms ?? null, privacy: consentRows[0]?.privacy ?? null },
+  };
+}
+
+/** `loadGrants`' three statements, built (not run): also what the isolate's warm-up builds once. */
+export function grantsQueries(db: Db, userId: string) {
+  return [
     db
       .select({
         role: roles.name,
@@ -51,12 +61,7 @@ export async function loadGrants(db: Db, userId: string): Promise<Grants> {
     db
       .select({ terms: latestConsentSql(sql`${userId}`, "terms").as("accepted_terms"), privacy: latestConsentSql(sql`${userId}`, "privacy").as("accepted_privacy") })
       .from(sql`(SELECT 1)`),
-  ]);
-  return {
-    roles: roleRows.map((r) => ({ role: r.role, expiresAt: r.expiresAt, permissions: JSON.parse(r.permissions) as string[] })),
-    memberships: memberRows.map((m) => [m.orgId, m.role]),
-    consents: { terms: consentRows[0]?.terms ?? null, privacy: consentRows[0]?.privacy ?? null },
-  };
+  ] as const;
 }
 
 export async function organizationExists(db: Db, orgId: string): Promise<boolean> {

@@ -15,6 +15,11 @@ export interface LazyGroup {
   name: string;
   match: readonly string[];
   load: () => Promise<(app: App) => void>;
+  /**
+   * The hot path (GET /me): its module is imported statically and its router is built while the
+   * isolate starts (`buildStartupGroups`), so the first request after a restart pays neither.
+   */
+  startup?: true;
 }
 
 function compile(pattern: string): (segments: string[]) => boolean {
@@ -75,6 +80,14 @@ export function groupApp(group: LazyGroup): Promise<App> {
     loaded.set(group, app);
   }
   return app;
+}
+
+/**
+ * Builds the routers of the `startup` groups at module evaluation (no I/O: route registration
+ * only). A failure here is retried, and reported, by the first request of the group.
+ */
+export function buildStartupGroups(groups: readonly LazyGroup[]): void {
+  for (const group of groups) if (group.startup) groupApp(group).catch(() => undefined);
 }
 
 /** Every group's sub-app, in table order (the OpenAPI document merges their registries). */

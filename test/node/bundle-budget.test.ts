@@ -37,4 +37,9 @@ describe("worker bundle (esbuild build, ~2 s; deterministic byte sizes)", () => 
     expect(LAZY.filter((k) => startupInputs.some((f) => f.startsWith(k)))).toEqual([]);
     expect(lazy.length).toBeGreaterThanOrEqual(5);
   });
+
+  it("GET /me's routes and the identity checks load at startup: the first read after a restart imports nothing", async () => {
+    const { startupInputs } = await measure();
+    for (const f of ["src/features/users/me.routes.ts", "src/identity/authenticate.ts", "src/identity/grants.repo.ts"]) expect(startupInputs, f).toContain(f);
+  });
 });

@@ -29,3 +29,37 @@ describe("warmUp at startup", () => {
     expect(router.match).toHaveBeenCalledOnce();
   });
 });
+
+describe("route groups and SQL built at startup", () => {
+  it("buildStartupGroups builds only the startup groups' routers, once, and a failing load throws nothing", async () => {
+    const { buildStartupGroups, groupApp } = await import("../../src/platform/lazy-routes");
+    const hot = { name: "hot", match: ["/hot$"], load: vi.fn(async () => (app: import("../../src/platform/context").App) => void app.get("/hot", (c) => c.text("hot"))), startup: true as const };
+    const cold = { name: "cold", match: ["/cold$"], load: vi.fn(async () => () => undefined) };
+    const broken = { name: "broken", match: ["/broken$"], load: vi.fn(() => Promise.reject(new Error("no chunk"))), startup: true as const };
+    expect(() => buildStartupGroups([hot, cold, broken])).not.toThrow();
+    expect(hot.load).toHaveBeenCalledOnce();
+    expect(cold.load).not.toHaveBeenCalled();
+    const app = await groupApp(hot);
+    expect(await (await app.request("/hot")).text()).toBe("hot");
+    expect(hot.load).toHaveBeenCalledOnce(); // the request reuses the router built at startup
+    // A load that failed at startup is retried by the group's first request.
+    await new Promise((r) => setTimeout(r, 0));
+    await expect(groupApp(broken)).rejects.toThrow("no chunk");
+    expect(broken.load).toHaveBeenCalledTimes(2);
+  });
+
+  it("GET /me's group is a startup group, the only one", async () => {
+    const { ROUTE_GROUPS } = await import("../../src/app");
+    expect(ROUTE_GROUPS.filter((g) => g.startup).map((g) => g.name)).toEqual(["me"]);
+  });
+
+  it("warmHotQueries builds the SQL without running it and never throws", async () => {
+    const { warmHotQueries } = await import("../../src/app");
+    const prepare = vi.fn(() => ({ bind: () => ({}) }));
+    const db = { prepare, batch: vi.fn(), exec: vi.fn(), withSession: vi.fn() } as unknown as D1Database;
+    expect(() => warmHotQueries({ DB: db })).not.toThrow();
+    expect(prepare).not.toHaveBeenCalled(); // toSQL() only: no statement reaches D1 at startup
+    expect(() => warmHotQueries({ DB: {} as D1Database })).not.toThrow();
+    expect(() => warmHotQueries(undefined)).not.toThrow();
+  });
+});

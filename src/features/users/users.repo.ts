@@ -65,6 +65,9 @@ export async function findUserByEmailProbing<K extends string>(
 }
 export const findUserById = (db: Db, id: string, now: Date) => findUser(db, eq(users.id, id), now);
 
+/** `findUserById`'s statement, built (not run): what the isolate's warm-up builds once. */
+export const userByIdQuery = (db: Db, id: string, now: Date) => db.select(userColumns(now)).from(users).where(eq(users.id, id));
+
 export interface NewUser {
   id: string;
   email: string;
