@@ -11,7 +11,7 @@ import { grantsQueries } from "./identity/grants.repo";
 import { createRouter } from "./platform/app-factory";
 import { getConfig } from "./platform/config";
 import { AppError } from "./platform/errors";
-import { BOOKMARK_HEADER, primaryDb, requestDb } from "./platform/db";
+import { BOOKMARK_HEADER, createDb, requestDb } from "./platform/db";
 import { onError, plainProblem, problemResponse } from "./platform/problem";
 import { geoOf, type Geo } from "./platform/geo";
 import { detached, type AppEnv } from "./platform/context";
@@ -74,7 +74,7 @@ export const ROUTE_GROUPS: readonly LazyGroup[] = [
 export function warmHotQueries(env: { DB?: D1Database } | undefined): void {
   if (!env?.DB) return;
   try {
-    const db = primaryDb({ DB: env.DB });
+    const db = createDb(env.DB);
     for (const q of grantsQueries(db, "warm-up")) q.toSQL();
     userByIdQuery(db, "warm-up", new Date(0)).toSQL();
   } catch {

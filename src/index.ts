@@ -5,6 +5,7 @@ import { serviceContext, waitUntilOf } from "./platform/context";
 import { log } from "./platform/log";
 import { buildStartupGroups } from "./platform/lazy-routes";
 import { warmUp } from "./platform/warm-up";
+
 export { RateLimiter } from "./durable-objects/rate-limiter";
 export { SignInGuard } from "./durable-objects/sign-in-guard";
 export { NotificationHub } from "./durable-objects/notification-hub";

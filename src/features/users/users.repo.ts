@@ -32,10 +32,12 @@ const userColumns = (now: Date) => ({
   acceptedPrivacy: latestConsentSql(sql`"users"."id"`, "privacy").as("accepted_privacy"),
 });
 
+/** The query for one user with its effective roles (built, not run). */
+const userQuery = (db: Db, where: SQL, now: Date) => db.select(userColumns(now)).from(users).where(where);
+
 /** One user with its effective roles, in one query. */
 async function findUser(db: Db, where: SQL, now: Date): Promise<UserWithRoles | undefined> {
-  const row = await db.select(userColumns(now)).from(users).where(where).get();
-  return withRoles(row);
+  return withRoles(await userQuery(db, where, now).get());
 }
 
 export const findUserByEmail = (db: Db, email: string, now: Date) => findUser(db, eq(users.email, email), now);
@@ -66,7 +68,7 @@ export async function findUserByEmailProbing<K extends string>(
 export const findUserById = (db: Db, id: string, now: Date) => findUser(db, eq(users.id, id), now);
 
 /** `findUserById`'s statement, built (not run): what the isolate's warm-up builds once. */
-export const userByIdQuery = (db: Db, id: string, now: Date) => db.select(userColumns(now)).from(users).where(eq(users.id, id));
+export const userByIdQuery = (db: Db, id: string, now: Date) => userQuery(db, eq(users.id, id), now);
 
 export interface NewUser {
   id: string;
