@@ -219,7 +219,10 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(await page.getByRole("img", { name: "QR code of the authenticator secret" }).count()).toBe(1);
     await check(page, "console-2fa-setup");
-    await page.getByLabel("Code from the app").fill(totp(secret, now() - 30));
+    // The current step's code: the server accepts it for this step and the next (±1 step), so a
+    // step boundary crossed between filling and checking cannot reject it, as the previous
+    // step's code could (CI failed on that once).
+    await page.getByLabel("Code from the app").fill(totp(secret, now()));
     await page.getByRole("button", { name: "Turn on two-factor authentication" }).click();
     await expect.poll(() => page.getByRole("list", { name: "Backup codes" }).locator("li").count()).toBe(10);
     await check(page, "console-2fa-backup-codes");
@@ -237,7 +240,9 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     // Signing out ends the session, not the device: it keeps its own failure count at the next login.
     expect((await context.cookies()).find((c) => c.name === "__Secure-keel_device")).toBeDefined();
 
-    await signIn(page, email, PASSWORD, () => totp(secret, now()));
+    // The next step's code: never the step just used to turn 2FA on (replays are refused), and
+    // still inside the ±1 window if a step boundary passes before the server checks it.
+    await signIn(page, email, PASSWORD, () => totp(secret, now() + 30));
     await page.waitForURL(/\/console\/account$/);
     await expect.poll(() => page.getByText("Two-factor authentication is on").count()).toBe(1);
     // A reload keeps the session through the refresh cookie alone.
@@ -252,12 +257,13 @@ describe.skipIf(!chromiumPath)("keel in a real browser", () => {
     const tokens = (await loginRes.json()) as { access_token: string };
     const auth = { "content-type": "application/json", authorization: `Bearer ${tokens.access_token}` };
     const setup = (await (await fetch(`${keel.base}/api/v1/auth/mfa/totp/setup`, { method: "POST", headers: auth })).json()) as { secret: string };
-    const enabled = await fetch(`${keel.base}/api/v1/auth/mfa/totp/enable`, { method: "POST", headers: auth, body: JSON.stringify({ code: totp(setup.secret, now() - 30) }) });
+    const enabled = await fetch(`${keel.base}/api/v1/auth/mfa/totp/enable`, { method: "POST", headers: auth, body: JSON.stringify({ code: totp(setup.secret, now()) }) });
     expect(enabled.status).toBe(200);
 
     const target = await apiUser("suspect");
     const { page, problems } = await open();
-    await signIn(page, ADMIN.email, ADMIN.password, () => totp(setup.secret, now()));
+    // As above: this step to turn it on, the next to sign in, both safe across a step boundary.
+    await signIn(page, ADMIN.email, ADMIN.password, () => totp(setup.secret, now() + 30));
     await page.waitForURL(/\/console\/users/);
     await check(page, "console-users");
 
