@@ -97,10 +97,10 @@ describe("device tokens: a known device keeps its own failure count", () => {
     const { user, token } = await signedInUser();
     const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
     const now = Math.floor(Date.now() / 1000);
-    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(setup.secret, now - 30) }, token })).status).toBe(200);
+    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(setup.secret, now) }, token })).status).toBe(200);
     const step = await json<{ mfa_token: string; device_token?: string }>(await attempt(user));
     expect(step.device_token).toBeUndefined();
-    const verified = await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(setup.secret, now) }, ip: randomIp() });
+    const verified = await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(setup.secret, now + 30) }, ip: randomIp() });
     expect(verified.status, await verified.clone().text()).toBe(200);
     const { device_token } = await json<{ device_token: string }>(verified);
     expect(typeof device_token).toBe("string");
