@@ -3,7 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { loginGuardKey } from "../src/features/auth/login.service";
 import { ipLimitKey } from "../src/platform/client-ip";
-import { call, callWithConfig, codeAt, createUser, expectProblem, json, randomIp, signedInUser, type TestUser } from "./helpers/harness";
+import { call, callWithConfig, codeAt, enablingCode, createUser, expectProblem, json, randomIp, signedInUser, type TestUser } from "./helpers/harness";
 
 // Issue 14, point 12: a targeted lockout cannot keep a user out (OWASP device cookies).
 
@@ -96,11 +96,10 @@ describe("device tokens: a known device keeps its own failure count", () => {
   it("a second-factor sign-in hands out the device token at /auth/mfa/verify, and the device then passes the email's lock to the second step", async () => {
     const { user, token } = await signedInUser();
     const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
-    const now = Math.floor(Date.now() / 1000);
-    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(setup.secret, now) }, token })).status).toBe(200);
+    expect((await call("auth/mfa/totp/enable", { body: { code: await enablingCode(setup.secret) }, token })).status).toBe(200);
     const step = await json<{ mfa_token: string; device_token?: string }>(await attempt(user));
     expect(step.device_token).toBeUndefined();
-    const verified = await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(setup.secret, now + 30) }, ip: randomIp() });
+    const verified = await call("auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: await codeAt(setup.secret, Math.floor(Date.now() / 1000)) }, ip: randomIp() });
     expect(verified.status, await verified.clone().text()).toBe(200);
     const { device_token } = await json<{ device_token: string }>(verified);
     expect(typeof device_token).toBe("string");

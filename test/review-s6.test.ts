@@ -5,7 +5,7 @@ import worker from "../src/index";
 import type { Env } from "../src/env";
 import { newId } from "../src/platform/ids";
 import { signedInWithRole } from "./helpers/admin";
-import { call, callWithConfig, codeAt, createUser, eventually, json, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
+import { call, callWithConfig, enablingCode, createUser, eventually, json, randomIp, signedInUser, STRONG_PASSWORD, unique } from "./helpers/harness";
 
 // Review of issue 20's session 6 changes: the email consumer that reads a queue batch's outbox
 // rows in one statement and writes all new states in one batch after it.
@@ -197,7 +197,7 @@ describe("sign-in guard: a password proven for a second step (no session opened)
   it("the right password as the lock-setting 5th attempt of a TOTP user: the lock is lifted (succeed() after the response), and 4 more wrong answers are still 401", async () => {
     const { user, token } = await signedInUser();
     const { secret } = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
-    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(secret, Math.floor(Date.now() / 1000)) }, token })).status).toBe(200);
+    expect((await call("auth/mfa/totp/enable", { body: { code: await enablingCode(secret) }, token })).status).toBe(200);
     const attempt = (password: string) => callWithConfig({ RATE_LOGIN_PER_EMAIL: "100/900" }, "auth/login", { body: { email: user.email, password }, ip: randomIp() });
     for (let i = 0; i < 4; i++) expect((await attempt(`wrong-${i}-pw`)).status).toBe(401);
     const step = await attempt(user.password);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { auditRows } from "./helpers/admin";
 import { addMember } from "./helpers/fixtures";
-import { call, callWithConfig, codeAt, expectProblem, json, mailbox, randomIp, signedInUser, STRONG_PASSWORD, tokenFromMail, unique, waitForMail, type CallOptions } from "./helpers/harness";
+import { call, callWithConfig, enablingCode, expectProblem, json, mailbox, randomIp, signedInUser, STRONG_PASSWORD, tokenFromMail, unique, waitForMail, type CallOptions } from "./helpers/harness";
 import { cookieHeader, cookiesOf, deliverCallback, exchange, issuers, providerLogin, RETURN_TO, type Returned } from "./helpers/oidc";
 import { addPasskey, SoftAuthenticator } from "./helpers/webauthn";
 
@@ -279,7 +279,7 @@ describe("signing in through the organization's SSO", () => {
     const userId = await accountAt(email);
     const { access_token: token } = await json<{ access_token: string }>(await passwordLogin(email));
     const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token }));
-    expect((await call("auth/mfa/totp/enable", { body: { code: await codeAt(setup.secret, Math.floor(Date.now() / 1000)) }, token })).status).toBe(200);
+    expect((await call("auth/mfa/totp/enable", { body: { code: await enablingCode(setup.secret) }, token })).status).toBe(200);
     const res = await ssoSignIn(email);
     expect(res.status, await res.clone().text()).toBe(200);
     const body = await json<Record<string, unknown>>(res);

@@ -8,7 +8,7 @@ import {
   call,
   callAt,
   callWithConfig,
-  codeAt,
+  enablingCode,
   expectProblem,
   json,
   movableClock,
@@ -333,7 +333,7 @@ describe("enforce_sso", () => {
     const staff = await accountAt(`${unique("totp")}@${domain}`);
     const tokens = await json<{ access_token: string }>(await passwordLogin(staff.email));
     const setup = await json<{ secret: string }>(await call("auth/mfa/totp/setup", { method: "POST", token: tokens.access_token }));
-    const enable = await call("auth/mfa/totp/enable", { body: { code: await codeAt(setup.secret, Math.floor(Date.now() / 1000)) }, token: tokens.access_token });
+    const enable = await call("auth/mfa/totp/enable", { body: { code: await enablingCode(setup.secret) }, token: tokens.access_token });
     expect(enable.status).toBe(200);
     expect((await json<Record<string, unknown>>(await passwordLogin(staff.email))).mfa_required).toBe(true);
     expect((await call(`orgs/${orgId}/sso`, { method: "PUT", body: config({ enforce_sso: true }), token: owner.token })).status).toBe(200);
